@@ -1,0 +1,100 @@
+//! Actors: who may change what. Handles are unique and never change; only
+//! editors add actors or change roles (the first editor comes from `init`).
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{NewEvent, Tx};
+use crate::entity::EntityRef;
+use crate::error::{Error, Result};
+use crate::model::{self, Role};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActorState {
+    pub handle: String,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActorChange {
+    pub id: String,
+    pub handle: String,
+    pub role: Role,
+    pub event: String,
+}
+
+pub fn load(conn: &Connection, handle: &str) -> Result<Option<ActorState>> {
+    Ok(conn
+        .query_row("SELECT handle, name, role FROM actors WHERE handle = ?1", [handle], |r| {
+            Ok(ActorState { handle: r.get(0)?, name: r.get(1)?, role: r.get(2)? })
+        })
+        .optional()?)
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<ActorState>> {
+    let mut stmt = conn.prepare("SELECT handle, name, role FROM actors ORDER BY handle")?;
+    let rows = stmt.query_map([], |r| Ok(ActorState { handle: r.get(0)?, name: r.get(1)?, role: r.get(2)? }))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn write(conn: &Connection, a: &ActorState) -> Result<()> {
+    conn.execute(
+        "INSERT INTO actors (handle, name, role) VALUES (?1, ?2, ?3)
+         ON CONFLICT (handle) DO UPDATE SET name = excluded.name, role = excluded.role",
+        rusqlite::params![a.handle, a.name, a.role],
+    )?;
+    Ok(())
+}
+
+/// Validates and normalizes a new actor's fields.
+pub fn new_state(handle: &str, name: Option<&str>, role: Role) -> Result<ActorState> {
+    let handle = model::normalize_handle(handle)?;
+    let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(&handle).to_string();
+    model::check_text("name", &name, model::MAX_SHORT_TEXT)?;
+    Ok(ActorState { handle, name, role })
+}
+
+/// Inserts an actor and records it. `check_role` is false only for the very
+/// first editor, who has nobody to ask.
+pub fn insert(tx: &mut Tx<'_>, state: ActorState, check_role: bool, meta: Option<serde_json::Value>) -> Result<ActorChange> {
+    if check_role {
+        tx.require_role(&[Role::Editor], "add actors")?;
+    }
+    if load(tx.conn(), &state.handle)?.is_some() {
+        return Err(Error::refused(format!("actor @{} already exists: pick another handle", state.handle)));
+    }
+    write(tx.conn(), &state)?;
+    let seq = tx.append(NewEvent {
+        after: Some(serde_json::to_value(&state)?),
+        meta,
+        ..NewEvent::new("actor.add", EntityRef::Actor(state.handle.clone()).to_string())
+    })?;
+    Ok(ActorChange { id: format!("@{}", state.handle), handle: state.handle, role: state.role, event: crate::ids::event_id(seq) })
+}
+
+pub fn add(tx: &mut Tx<'_>, handle: &str, name: Option<&str>, role: Role) -> Result<ActorChange> {
+    let state = new_state(handle, name, role)?;
+    insert(tx, state, true, None)
+}
+
+/// Changes an actor's role (and name, when given).
+pub fn set_role(tx: &mut Tx<'_>, handle: &str, role: Role, reason: &str) -> Result<ActorChange> {
+    tx.require_role(&[Role::Editor], "change roles")?;
+    let reason = crate::model::required_reason(reason)?;
+    let handle = model::normalize_handle(handle)?;
+    let before = load(tx.conn(), &handle)?.ok_or_else(|| Error::not_found(format!("no actor @{handle}: see `ripen actor list`")))?;
+    if before.role == role {
+        return Err(Error::refused(format!("@{handle} is already a {role}: nothing to change")));
+    }
+    let after = ActorState { role, ..before.clone() };
+    write(tx.conn(), &after)?;
+    let seq = tx.append(NewEvent {
+        before: Some(serde_json::to_value(&before)?),
+        after: Some(serde_json::to_value(&after)?),
+        reason: Some(reason),
+        ..NewEvent::new("actor.role", EntityRef::Actor(handle.clone()).to_string())
+    })?;
+    Ok(ActorChange { id: format!("@{handle}"), handle, role, event: crate::ids::event_id(seq) })
+}

@@ -1,0 +1,138 @@
+//! Badge moves by editors: promote, demote, or set a badge directly, always
+//! with a reason; above the earned badge only as an explicit override. Also
+//! the review queue: claims whose badge disagrees with their evidence.
+
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::claims::{self, ClaimChange};
+use crate::db::Tx;
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::model::{self, Badge, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    Promote,
+    Demote,
+    Set(Badge),
+}
+
+/// Moves a claim's badge. Editors only; one event with from, to, reason and
+/// whether it was an override.
+pub fn move_badge(tx: &mut Tx<'_>, name: &str, movement: Move, reason: &str, allow_override: bool) -> Result<ClaimChange> {
+    let doing = match movement {
+        Move::Promote => "promote claims",
+        Move::Demote => "demote claims",
+        Move::Set(_) => "set badges",
+    };
+    tx.require_role(&[Role::Editor], doing)?;
+    let reason = model::required_reason(reason)?;
+    let before = claims::require(tx.conn(), name)?;
+    let target = match movement {
+        Move::Promote => before.badge.promoted().ok_or_else(|| {
+            Error::refused(format!("{} is already {}, the top of the ladder: nothing to promote", before.id, before.badge))
+        })?,
+        Move::Demote => before.badge.demoted().ok_or_else(|| {
+            Error::refused(format!("{} is already {}, the bottom of the ladder: nothing to demote", before.id, before.badge))
+        })?,
+        Move::Set(b) => b,
+    };
+    if target == before.badge {
+        return Err(Error::refused(format!("{} is already {target}: nothing to change", before.id)));
+    }
+    let earned = claims::earned(tx.conn(), &before)?;
+    let is_override = target.is_above(earned.badge);
+    if is_override && !allow_override {
+        return Err(Error::refused(format!(
+            "{} earns only {} ({}); {target} is above it: pass --override with your --reason to do it anyway",
+            before.id,
+            earned.badge,
+            earned.explanation.last().map(|l| l.trim_start_matches("earned: ")).unwrap_or("")
+        )));
+    }
+    let after = claims::ClaimState { badge: target, badge_override: is_override, ..before.clone() };
+    let meta = json!({ "override": is_override, "earned": earned.badge });
+    let seq = claims::record(tx, "claim.badge", &before, &after, Some(reason), Some(meta), None)?;
+    Ok(ClaimChange {
+        id: after.id,
+        event: ids::event_id(seq),
+        badge: target,
+        earned_badge: earned.badge,
+        earned_changed: Vec::new(),
+        warnings: Vec::new(),
+    })
+}
+
+/// Why a claim is in the review queue, in the order the queue shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Disagreement {
+    /// The badge claims more than the evidence earns, and no override stands.
+    AboveEarned,
+    /// The badge is above the evidence by an editor's explicit override.
+    Override,
+    /// The evidence earns more than the badge shows.
+    Promotable,
+    /// Neither above nor below, but not the same (e.g. contested vs unsourced).
+    Differs,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewItem {
+    pub id: String,
+    pub topic: String,
+    pub badge: Badge,
+    pub earned_badge: Badge,
+    pub kind: Disagreement,
+    pub reason: String,
+    /// The override's reason, for overrides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
+    pub text: String,
+}
+
+/// Claims whose badge disagrees with the rule: above the earned badge first,
+/// then overrides, then promotable ones.
+pub fn review(conn: &Connection, topic: Option<&str>) -> Result<Vec<ReviewItem>> {
+    if let Some(t) = topic {
+        crate::topics::require(conn, t)?;
+    }
+    let mut stmt = conn.prepare("SELECT id FROM claims WHERE (?1 IS NULL OR topic = ?1) ORDER BY id")?;
+    let ids: Vec<i64> = stmt.query_map([topic], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let mut items = Vec::new();
+    for id in ids {
+        let Some(c) = claims::load(conn, id)? else { continue };
+        let earned = claims::earned(conn, &c)?;
+        if earned.badge == c.badge {
+            continue;
+        }
+        let rule_reason = earned.explanation.last().cloned().unwrap_or_default();
+        let (kind, reason, override_reason) = if c.badge.is_above(earned.badge) {
+            if c.badge_override {
+                let why = claims::history(conn, id)?.into_iter().rev().find(|m| m.to == c.badge).and_then(|m| m.reason);
+                (Disagreement::Override, format!("{} set above the evidence by override; {rule_reason}", c.badge), why)
+            } else {
+                (Disagreement::AboveEarned, format!("{} is above what the evidence earns; {rule_reason}", c.badge), None)
+            }
+        } else if earned.badge.is_above(c.badge) {
+            let next = c.badge.promoted().map(|b| b.to_string()).unwrap_or_default();
+            (Disagreement::Promotable, format!("could be promoted to {next}; {rule_reason}"), None)
+        } else {
+            (Disagreement::Differs, format!("{} differs from the rule; {rule_reason}", c.badge), None)
+        };
+        items.push(ReviewItem {
+            id: c.id,
+            topic: c.topic,
+            badge: c.badge,
+            earned_badge: earned.badge,
+            kind,
+            reason,
+            override_reason,
+            text: c.text,
+        });
+    }
+    items.sort_by_key(|i| i.kind);
+    Ok(items)
+}

@@ -1,0 +1,533 @@
+//! Claims: text (every revision kept), citations and badge. The badge a claim
+//! shows is set by people; the badge its evidence earns is computed by
+//! `rule::earned_badge` whenever it is needed, never stored.
+//!
+//! Invariants: `claims.revision` names the newest row of `claim_revisions`;
+//! a badge above the earned one at creation needs an editor and an explicit
+//! override; changing citations records whose earned badge moved.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::db::{NewEvent, Tx};
+use crate::entity::EntityRef;
+use crate::error::{Error, Result};
+use crate::ids::{self, IdKind, Name};
+use crate::model::{self, Badge, Grade, Role, Stance, Status};
+use crate::rule::{self, Earned, Evidence};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CitationState {
+    pub source: String,
+    pub stance: Stance,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimState {
+    pub id: String,
+    pub key: Option<String>,
+    pub topic: String,
+    pub text: String,
+    pub revision: i64,
+    pub badge: Badge,
+    pub badge_override: bool,
+    pub citations: Vec<CitationState>,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+impl ClaimState {
+    pub fn number(&self) -> i64 {
+        self.id[1..].parse().unwrap_or(0)
+    }
+}
+
+/// The result of a change to one claim, as `--json` prints it.
+#[derive(Debug, Serialize)]
+pub struct ClaimChange {
+    pub id: String,
+    pub event: String,
+    pub badge: Badge,
+    pub earned_badge: Badge,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub earned_changed: Vec<EarnedChange>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// A claim whose earned badge moved because its evidence changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarnedChange {
+    pub claim: String,
+    pub from: Badge,
+    pub to: Badge,
+    pub badge: Badge,
+}
+
+pub fn load(conn: &Connection, id: i64) -> Result<Option<ClaimState>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT key, topic, text, revision, badge, badge_override, created_by, created_at FROM claims WHERE id = ?1",
+    )?;
+    let Some(mut c) = stmt
+        .query_row([id], |r| {
+            Ok(ClaimState {
+                id: ids::claim_id(id),
+                key: r.get(0)?,
+                topic: r.get(1)?,
+                text: r.get(2)?,
+                revision: r.get(3)?,
+                badge: r.get(4)?,
+                badge_override: r.get(5)?,
+                citations: Vec::new(),
+                created_by: r.get(6)?,
+                created_at: r.get(7)?,
+            })
+        })
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached("SELECT source, stance, note FROM citations WHERE claim = ?1 ORDER BY source")?;
+    c.citations = stmt
+        .query_map([id], |r| Ok(CitationState { source: ids::source_id(r.get(0)?), stance: r.get(1)?, note: r.get(2)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(c))
+}
+
+/// Resolves `C12`, `12` or a key to a claim id.
+pub fn resolve(conn: &Connection, name: &str) -> Result<i64> {
+    let missing = || Error::not_found(format!("no claim {name:?}: see `ripen search` or `ripen topic show`"));
+    match ids::parse(IdKind::Claim, name, true)? {
+        Name::Number(n) => conn.query_row("SELECT id FROM claims WHERE id = ?1", [n], |r| r.get(0)).optional()?.ok_or_else(missing),
+        Name::Key(k) => conn.query_row("SELECT id FROM claims WHERE key = ?1", [k], |r| r.get(0)).optional()?.ok_or_else(missing),
+    }
+}
+
+pub fn require(conn: &Connection, name: &str) -> Result<ClaimState> {
+    let id = resolve(conn, name)?;
+    load(conn, id)?.ok_or_else(|| Error::not_found(format!("no claim {name:?}")))
+}
+
+fn source_number(shown: &str) -> i64 {
+    shown.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+/// Writes a claim's row and citations. Revisions are appended by the caller.
+pub fn write(conn: &Connection, c: &ClaimState) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO claims (id, key, topic, text, badge, badge_override, revision, created_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (id) DO UPDATE SET key = excluded.key, topic = excluded.topic, text = excluded.text,
+           badge = excluded.badge, badge_override = excluded.badge_override, revision = excluded.revision,
+           created_by = excluded.created_by, created_at = excluded.created_at",
+    )?
+    .execute(rusqlite::params![
+        c.number(),
+        c.key,
+        c.topic,
+        c.text,
+        c.badge,
+        c.badge_override,
+        c.revision,
+        c.created_by,
+        c.created_at
+    ])?;
+    conn.prepare_cached("DELETE FROM citations WHERE claim = ?1")?.execute([c.number()])?;
+    let mut stmt = conn.prepare_cached("INSERT INTO citations (claim, source, stance, note) VALUES (?1, ?2, ?3, ?4)")?;
+    for cit in &c.citations {
+        stmt.execute(rusqlite::params![c.number(), source_number(&cit.source), cit.stance, cit.note])?;
+    }
+    Ok(())
+}
+
+fn add_revision(conn: &Connection, claim: i64, revision: i64, text: &str, event: i64) -> Result<()> {
+    conn.prepare_cached("INSERT INTO claim_revisions (claim, revision, text, event) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(rusqlite::params![claim, revision, text, event])?;
+    Ok(())
+}
+
+/// What the rule needs for each of a claim's citations, in citation order.
+pub fn evidence_for(conn: &Connection, citations: &[CitationState]) -> Result<Vec<Evidence>> {
+    let mut stmt = conn.prepare_cached("SELECT title, publisher, grade, status FROM sources WHERE id = ?1")?;
+    citations
+        .iter()
+        .map(|c| {
+            let (title, publisher, grade, status): (String, Option<String>, Grade, Status) = stmt
+                .query_row([source_number(&c.source)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()?
+                .ok_or_else(|| Error::not_found(format!("no source {}", c.source)))?;
+            Ok(Evidence { source: c.source.clone(), title, publisher, grade, status, stance: c.stance })
+        })
+        .collect()
+}
+
+pub fn earned(conn: &Connection, claim: &ClaimState) -> Result<Earned> {
+    Ok(rule::earned_badge(&evidence_for(conn, &claim.citations)?))
+}
+
+/// Claims citing a source.
+pub fn citing_source(conn: &Connection, source: i64) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT claim FROM citations WHERE source = ?1 ORDER BY claim")?;
+    let rows = stmt.query_map([source], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The earned badge of each claim, to compare after a change.
+pub fn earned_for(conn: &Connection, claims: &[i64]) -> Result<BTreeMap<i64, Badge>> {
+    let mut out = BTreeMap::new();
+    for &id in claims {
+        if let Some(c) = load(conn, id)? {
+            out.insert(id, earned(conn, &c)?.badge);
+        }
+    }
+    Ok(out)
+}
+
+/// Which of `claims` now earn something else than `before` recorded.
+pub fn earned_changes(conn: &Connection, claims: &[i64], before: &BTreeMap<i64, Badge>) -> Result<Vec<EarnedChange>> {
+    let mut out = Vec::new();
+    for &id in claims {
+        let Some(c) = load(conn, id)? else { continue };
+        let now = earned(conn, &c)?.badge;
+        if let Some(&was) = before.get(&id) {
+            if was != now {
+                out.push(EarnedChange { claim: c.id.clone(), from: was, to: now, badge: c.badge });
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn earned_meta(changes: &[EarnedChange]) -> Option<Value> {
+    (!changes.is_empty()).then(|| json!({ "earned_changed": changes }))
+}
+
+/// The fields of a new claim.
+#[derive(Debug, Clone, Default)]
+pub struct NewClaim {
+    pub topic: String,
+    pub text: String,
+    pub key: Option<String>,
+    /// Source names (`S3` or key), stance and note.
+    pub cites: Vec<(String, Stance, Option<String>)>,
+    pub badge: Option<Badge>,
+    pub allow_override: bool,
+    pub reason: Option<String>,
+}
+
+/// History of an imported claim: who created it when.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub created_by: String,
+    pub created_at: String,
+    pub meta: Value,
+}
+
+pub fn check_claim_text(text: &str) -> Result<()> {
+    model::check_text("claim text", text, model::MAX_CLAIM_TEXT)
+}
+
+fn resolve_citations(conn: &Connection, cites: &[(String, Stance, Option<String>)]) -> Result<Vec<CitationState>> {
+    let mut out: Vec<CitationState> = Vec::with_capacity(cites.len());
+    for (name, stance, note) in cites {
+        let id = crate::sources::resolve(conn, name)?;
+        let shown = ids::source_id(id);
+        if out.iter().any(|c| c.source == shown) {
+            return Err(Error::bad(format!("source {name} is cited twice: cite each source once")));
+        }
+        let note = note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+        if let Some(n) = &note {
+            model::check_optional_text("citation note", n, model::MAX_SHORT_TEXT)?;
+        }
+        out.push(CitationState { source: shown, stance: *stance, note });
+    }
+    out.sort_by_key(|c| source_number(&c.source));
+    Ok(out)
+}
+
+/// Decides the badge a claim is created with: the earned one, or the one
+/// asked for, which needs a reason, and an editor's override when above.
+fn creation_badge(tx: &Tx<'_>, new: &NewClaim, earned: &Earned, imported: bool) -> Result<(Badge, bool)> {
+    let Some(asked) = new.badge else {
+        if new.allow_override {
+            return Err(Error::bad("--override only goes with --badge"));
+        }
+        return Ok((earned.badge, false));
+    };
+    if new.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(Error::bad("setting a badge needs a reason: pass --reason \"...\""));
+    }
+    if !asked.is_above(earned.badge) || imported {
+        return Ok((asked, asked.is_above(earned.badge)));
+    }
+    tx.require_role(&[Role::Editor], &format!("set a badge above the earned one ({})", earned.badge))?;
+    if !new.allow_override {
+        return Err(Error::refused(format!(
+            "the evidence earns {} ({}); {asked} is above it: pass --override with --reason to set it anyway",
+            earned.badge,
+            earned.explanation.last().map(String::as_str).unwrap_or("")
+        )));
+    }
+    Ok((asked, true))
+}
+
+pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Result<ClaimChange> {
+    tx.require_role(&[Role::Editor, Role::Researcher], "add claims")?;
+    crate::topics::require(tx.conn(), &new.topic)?;
+    check_claim_text(&new.text)?;
+    if let Some(k) = &new.key {
+        model::check_key(k)?;
+        if tx.conn().query_row("SELECT 1 FROM claims WHERE key = ?1", [k], |_| Ok(())).optional()?.is_some() {
+            return Err(Error::refused(format!("a claim with key {k:?} already exists: pick another key")));
+        }
+    }
+    let citations = resolve_citations(tx.conn(), &new.cites)?;
+    let earned = rule::earned_badge(&evidence_for(tx.conn(), &citations)?);
+    let (badge, badge_override) = creation_badge(tx, &new, &earned, provenance.is_some())?;
+    let reason = new.reason.as_deref().map(model::required_reason).transpose()?;
+    let next: i64 = tx.conn().query_row("SELECT coalesce(max(id), 0) + 1 FROM claims", [], |r| r.get(0))?;
+    let (created_by, created_at, meta) = match &provenance {
+        Some(p) => (p.created_by.clone(), p.created_at.clone(), Some(p.meta.clone())),
+        None => (tx.actor().handle.clone(), tx.now_text(), None),
+    };
+    let mut meta = meta.unwrap_or_else(|| json!({}));
+    if badge_override {
+        meta["override"] = json!(true);
+    }
+    let state = ClaimState {
+        id: ids::claim_id(next),
+        key: new.key.clone(),
+        topic: new.topic.clone(),
+        text: new.text.clone(),
+        revision: 1,
+        badge,
+        badge_override,
+        citations,
+        created_by: created_by.clone(),
+        created_at: created_at.clone(),
+    };
+    write(tx.conn(), &state)?;
+    let imported = provenance.is_some();
+    let seq = tx.append(NewEvent {
+        topic: Some(state.topic.clone()),
+        after: Some(serde_json::to_value(&state)?),
+        reason,
+        meta: meta.as_object().is_some_and(|m| !m.is_empty()).then_some(meta),
+        at: imported.then(|| created_at.clone()),
+        actor: imported.then(|| created_by.clone()),
+        ..NewEvent::new("claim.add", EntityRef::Claim(next).to_string())
+    })?;
+    add_revision(tx.conn(), next, 1, &state.text, seq)?;
+    Ok(ClaimChange {
+        id: state.id,
+        event: ids::event_id(seq),
+        badge,
+        earned_badge: earned.badge,
+        earned_changed: Vec::new(),
+        warnings: Vec::new(),
+    })
+}
+
+/// Records a change of one claim from `before` to `after` as one event.
+pub fn record(
+    tx: &mut Tx<'_>,
+    action: &str,
+    before: &ClaimState,
+    after: &ClaimState,
+    reason: Option<String>,
+    meta: Option<Value>,
+    imported: Option<(&str, &str)>,
+) -> Result<i64> {
+    write(tx.conn(), after)?;
+    let seq = tx.append(NewEvent {
+        topic: Some(after.topic.clone()),
+        before: Some(serde_json::to_value(before)?),
+        after: Some(serde_json::to_value(after)?),
+        reason,
+        meta,
+        at: imported.map(|(at, _)| at.to_string()),
+        actor: imported.map(|(_, actor)| actor.to_string()),
+        ..NewEvent::new(action, EntityRef::Claim(after.number()).to_string())
+    })?;
+    if after.revision != before.revision {
+        add_revision(tx.conn(), after.number(), after.revision, &after.text, seq)?;
+    }
+    Ok(seq)
+}
+
+fn change_result(tx: &Tx<'_>, after: &ClaimState, seq: i64, earned_changed: Vec<EarnedChange>) -> Result<ClaimChange> {
+    Ok(ClaimChange {
+        id: after.id.clone(),
+        event: ids::event_id(seq),
+        badge: after.badge,
+        earned_badge: earned(tx.conn(), after)?.badge,
+        earned_changed,
+        warnings: Vec::new(),
+    })
+}
+
+/// Replaces a claim's text; the old text stays as a revision.
+pub fn edit(tx: &mut Tx<'_>, name: &str, text: &str, reason: &str, imported: Option<(&str, &str)>) -> Result<ClaimChange> {
+    tx.require_role(&[Role::Editor, Role::Researcher], "edit claims")?;
+    let reason = model::required_reason(reason)?;
+    check_claim_text(text)?;
+    let before = require(tx.conn(), name)?;
+    if before.text == text {
+        return Err(Error::refused(format!("{} already says exactly that: nothing to change", before.id)));
+    }
+    let after = ClaimState { text: text.to_string(), revision: before.revision + 1, ..before.clone() };
+    let meta = imported.map(|_| json!({"imported": true}));
+    let seq = record(tx, "claim.edit", &before, &after, Some(reason), meta, imported)?;
+    change_result(tx, &after, seq, Vec::new())
+}
+
+/// The earned badge before and after a citation change, as an event's meta.
+fn citation_change(tx: &mut Tx<'_>, action: &str, before: ClaimState, after: ClaimState, reason: Option<String>) -> Result<ClaimChange> {
+    let earned_before = earned(tx.conn(), &before)?.badge;
+    let earned_after = rule::earned_badge(&evidence_for(tx.conn(), &after.citations)?).badge;
+    let changes = if earned_before != earned_after {
+        vec![EarnedChange { claim: after.id.clone(), from: earned_before, to: earned_after, badge: after.badge }]
+    } else {
+        Vec::new()
+    };
+    let seq = record(tx, action, &before, &after, reason, earned_meta(&changes), None)?;
+    change_result(tx, &after, seq, changes)
+}
+
+/// Adds a citation, or changes the stance or note of an existing one.
+pub fn cite(tx: &mut Tx<'_>, name: &str, source: &str, stance: Stance, note: Option<&str>, reason: Option<&str>) -> Result<ClaimChange> {
+    tx.require_role(&[Role::Editor, Role::Researcher], "cite sources")?;
+    let before = require(tx.conn(), name)?;
+    let reason = reason.map(model::required_reason).transpose()?;
+    let new = resolve_citations(tx.conn(), &[(source.to_string(), stance, note.map(str::to_string))])?.remove(0);
+    let mut after = before.clone();
+    match after.citations.iter_mut().find(|c| c.source == new.source) {
+        Some(existing) if *existing == new => {
+            return Err(Error::refused(format!("{} already cites {} as {stance}: nothing to change", before.id, new.source)))
+        }
+        Some(existing) => *existing = new,
+        None => {
+            after.citations.push(new);
+            after.citations.sort_by_key(|c| source_number(&c.source));
+        }
+    }
+    citation_change(tx, "claim.cite", before, after, reason)
+}
+
+pub fn uncite(tx: &mut Tx<'_>, name: &str, source: &str, reason: &str) -> Result<ClaimChange> {
+    tx.require_role(&[Role::Editor, Role::Researcher], "remove citations")?;
+    let reason = model::required_reason(reason)?;
+    let before = require(tx.conn(), name)?;
+    let source = ids::source_id(crate::sources::resolve(tx.conn(), source)?);
+    let mut after = before.clone();
+    after.citations.retain(|c| c.source != source);
+    if after.citations.len() == before.citations.len() {
+        return Err(Error::refused(format!("{} does not cite {source}: nothing to remove", before.id)));
+    }
+    citation_change(tx, "claim.uncite", before, after, Some(reason))
+}
+
+/// One move of a claim's badge, read from the audit trail.
+#[derive(Debug, Clone, Serialize)]
+pub struct BadgeMove {
+    pub event: String,
+    pub at: String,
+    pub actor: String,
+    pub from: Option<Badge>,
+    pub to: Badge,
+    pub reason: Option<String>,
+    #[serde(rename = "override")]
+    pub is_override: bool,
+}
+
+fn badge_of(state: &Option<Value>) -> Option<Badge> {
+    state.as_ref()?.get("badge")?.as_str()?.parse().ok()
+}
+
+/// The ripened list: every event that set or moved the claim's badge, oldest
+/// first; the first entry is the badge it was created with.
+pub fn history(conn: &Connection, id: i64) -> Result<Vec<BadgeMove>> {
+    let mut out = Vec::new();
+    for e in crate::events::for_entity(conn, &EntityRef::Claim(id).to_string())? {
+        let (from, to) = (badge_of(&e.before_json()), badge_of(&e.after_json()));
+        let Some(to) = to else { continue };
+        if from == Some(to) {
+            continue;
+        }
+        let is_override = e.meta_json().and_then(|m| m.get("override").and_then(Value::as_bool)).unwrap_or(false);
+        out.push(BadgeMove { event: e.id(), at: e.at, actor: e.actor, from, to, reason: e.reason, is_override });
+    }
+    Ok(out)
+}
+
+/// A citation as `claim show` prints it.
+#[derive(Debug, Serialize)]
+pub struct CitationView {
+    pub source: String,
+    pub key: Option<String>,
+    pub title: String,
+    pub publisher: Option<String>,
+    pub stance: Stance,
+    pub grade: Grade,
+    pub status: Status,
+    pub note: Option<String>,
+}
+
+/// Everything `claim show` prints.
+#[derive(Debug, Serialize)]
+pub struct ClaimView {
+    pub id: String,
+    pub key: Option<String>,
+    pub topic: String,
+    pub text: String,
+    pub revision: i64,
+    pub badge: Badge,
+    pub earned_badge: Badge,
+    #[serde(rename = "override")]
+    pub badge_override: bool,
+    pub created_by: String,
+    pub created_at: String,
+    pub citations: Vec<CitationView>,
+    pub history: Vec<BadgeMove>,
+    pub explanation: Vec<String>,
+}
+
+pub fn view(conn: &Connection, claim: &ClaimState) -> Result<ClaimView> {
+    let mut citations = Vec::new();
+    for c in &claim.citations {
+        let s = crate::sources::load(conn, source_number(&c.source))?
+            .ok_or_else(|| Error::not_found(format!("no source {}", c.source)))?;
+        citations.push(CitationView {
+            source: s.id,
+            key: s.key,
+            title: s.title,
+            publisher: s.publisher,
+            stance: c.stance,
+            grade: s.grade,
+            status: s.status,
+            note: c.note.clone(),
+        });
+    }
+    let earned = earned(conn, claim)?;
+    Ok(ClaimView {
+        id: claim.id.clone(),
+        key: claim.key.clone(),
+        topic: claim.topic.clone(),
+        text: claim.text.clone(),
+        revision: claim.revision,
+        badge: claim.badge,
+        earned_badge: earned.badge,
+        badge_override: claim.badge_override,
+        created_by: claim.created_by.clone(),
+        created_at: claim.created_at.clone(),
+        citations,
+        history: history(conn, claim.number())?,
+        explanation: earned.explanation,
+    })
+}

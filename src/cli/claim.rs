@@ -1,0 +1,167 @@
+use super::Ctx;
+use crate::claims::{self, ClaimView, NewClaim};
+use crate::model::{Badge, Stance};
+use crate::output::one_line;
+
+/// Manage claims: short factual statements on a topic, resting on cited sources.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Add a claim to a topic (editors and researchers). Prints its id.
+    ///
+    /// Without --badge the claim gets the badge its evidence earns. A badge
+    /// above the earned one needs an editor, --override and --reason.
+    Add {
+        #[arg(long)]
+        topic: String,
+        /// The claim's text (at most 8 KiB).
+        text: String,
+        /// Cite a source: S7, 7 or its key, optionally with :supports (default), :contradicts or :context. Repeatable.
+        #[arg(long = "cite", value_name = "SRC[:STANCE]")]
+        cites: Vec<String>,
+        /// A stable key to name the claim by instead of its id.
+        #[arg(long)]
+        key: Option<String>,
+        /// Start with this badge instead of the earned one (needs --reason).
+        #[arg(long)]
+        badge: Option<Badge>,
+        /// Allow --badge above what the evidence earns (editors only).
+        #[arg(long = "override", requires = "badge")]
+        allow_override: bool,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Replace a claim's text; the old text is kept as a revision.
+    Edit {
+        /// C12, 12 or the claim's key.
+        claim: String,
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Cite a source for a claim, or change an existing citation's stance or note.
+    Cite {
+        claim: String,
+        source: String,
+        #[arg(long, default_value = "supports")]
+        stance: Stance,
+        /// A note or quote on how the source bears on the claim.
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Remove a citation from a claim.
+    Uncite {
+        claim: String,
+        source: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show a claim: text, badge and earned badge, citations, badge history.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// C12, 12 or the claim's key.
+    pub claim: String,
+}
+
+fn parse_cite(spec: &str) -> crate::Result<(String, Stance, Option<String>)> {
+    match spec.split_once(':') {
+        Some((source, stance)) => Ok((source.to_string(), stance.parse()?, None)),
+        None => Ok((spec.to_string(), Stance::Supports, None)),
+    }
+}
+
+pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
+    match cmd {
+        Command::Add { topic, text, cites, key, badge, allow_override, reason } => {
+            let cites = cites.iter().map(|c| parse_cite(c)).collect::<crate::Result<Vec<_>>>()?;
+            let (mut db, actor) = ctx.open_acting()?;
+            let new = NewClaim { topic, text, key, cites, badge, allow_override, reason };
+            let done = db.transact(&actor, "add claim", |tx| claims::add(tx, new, None))?;
+            for w in &done.warnings {
+                eprintln!("warning: {w}");
+            }
+            let text = format!("added {} [{}] ({})", done.id, done.badge, done.event);
+            ctx.out.changed(&done, text)?;
+        }
+        Command::Edit { claim, text, reason } => {
+            let (mut db, actor) = ctx.open_acting()?;
+            let done = db.transact(&actor, "edit claim", |tx| claims::edit(tx, &claim, &text, &reason, None))?;
+            let text = format!("edited {} ({})", done.id, done.event);
+            ctx.out.changed(&done, text)?;
+        }
+        Command::Cite { claim, source, stance, note, reason } => {
+            let (mut db, actor) = ctx.open_acting()?;
+            let done = db.transact(&actor, "cite source", |tx| {
+                claims::cite(tx, &claim, &source, stance, note.as_deref(), reason.as_deref())
+            })?;
+            let text = format!("{} cites {source} ({}); earns {}{}", done.id, done.event, done.earned_badge, review_hint(&done));
+            ctx.out.changed(&done, text)?;
+        }
+        Command::Uncite { claim, source, reason } => {
+            let (mut db, actor) = ctx.open_acting()?;
+            let done = db.transact(&actor, "remove citation", |tx| claims::uncite(tx, &claim, &source, &reason))?;
+            let text = format!("{} no longer cites {source} ({}); earns {}{}", done.id, done.event, done.earned_badge, review_hint(&done));
+            ctx.out.changed(&done, text)?;
+        }
+        Command::Show(args) => show(args, ctx)?,
+    }
+    Ok(())
+}
+
+fn review_hint(done: &claims::ClaimChange) -> String {
+    if done.badge == done.earned_badge {
+        String::new()
+    } else {
+        format!(", shows {}: see `ripen review`", done.badge)
+    }
+}
+
+pub fn show(args: ShowArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let db = ctx.open()?;
+    let claim = claims::require(db.conn(), &args.claim)?;
+    let view = claims::view(db.conn(), &claim)?;
+    if ctx.out.is_json() {
+        ctx.out.json(&view)?;
+    } else {
+        print_view(ctx, &view)?;
+    }
+    Ok(())
+}
+
+fn print_view(ctx: &mut Ctx, v: &ClaimView) -> anyhow::Result<()> {
+    let out = &mut ctx.out;
+    let key = v.key.as_deref().map(|k| format!(" ({k})")).unwrap_or_default();
+    out.line(out.bold(&format!("{}{key} · {} · [{}]", v.id, v.topic, v.badge)))?;
+    out.line(&v.text)?;
+    out.line("")?;
+    let earned = if v.badge == v.earned_badge {
+        format!("earned: {} (matches)", v.earned_badge)
+    } else if v.badge_override {
+        format!("earned: {} (badge set above it by override)", v.earned_badge)
+    } else {
+        format!("earned: {} (differs: see `ripen review`)", v.earned_badge)
+    };
+    out.line(earned)?;
+    out.line(format!("added {} by @{} · revision {}", v.created_at, v.created_by, v.revision))?;
+    out.line("")?;
+    out.line(out.bold("Sources"))?;
+    if v.citations.is_empty() {
+        out.line("  (none)")?;
+    }
+    for c in &v.citations {
+        let publisher = c.publisher.as_deref().unwrap_or("no publisher");
+        out.line(format!("  {} {} — {} ({}, {}, {})", c.source, one_line(&c.title), c.stance, c.grade, publisher, c.status))?;
+        if let Some(n) = &c.note {
+            out.line(format!("      “{}”", one_line(n)))?;
+        }
+    }
+    out.line("")?;
+    out.line(out.bold("Ripened"))?;
+    super::history::print_moves(out, &v.history)?;
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! The command line: global options, the command list, and the mapping of
+//! errors to exit codes. Each command lives in its own file; this module only
+//! parses and dispatches.
+
+mod actor;
+mod badge;
+mod claim;
+mod completions;
+mod history;
+mod init;
+mod review;
+mod source;
+mod topic;
+mod why;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::db::{Actor, Db};
+use crate::error::{exit, Error};
+use crate::output::Output;
+
+/// ripen — an evidence-graded claims knowledge base.
+///
+/// Topic pages are made of short claims; every claim rests on graded sources
+/// and carries a badge (unsourced, caveat, well-sourced, contested) that moves
+/// in public: each move is dated, attributed and explained.
+///
+/// Exit codes: 0 ok, 1 error (not found, refused by a rule, bad input),
+/// 2 usage, 3 verify found an integrity problem, 4 permission denied.
+#[derive(Debug, Parser)]
+#[command(name = "ripen", version, max_term_width = 100)]
+pub struct Cli {
+    /// The database file; the search index lives beside it.
+    #[arg(long, global = true, env = "RIPEN_DB", default_value = "ripen.db", value_name = "PATH")]
+    pub db: PathBuf,
+
+    /// Who is making the change (an actor's handle); required for any change.
+    #[arg(long = "as", global = true, env = "RIPEN_ACTOR", value_name = "HANDLE")]
+    pub actor: Option<String>,
+
+    /// Print one JSON document (lists as JSON Lines) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(init::Args),
+    #[command(subcommand)]
+    Actor(actor::Command),
+    #[command(subcommand)]
+    Topic(topic::Command),
+    #[command(subcommand)]
+    Source(source::Command),
+    #[command(subcommand)]
+    Claim(claim::Command),
+    Promote(badge::PromoteArgs),
+    Demote(badge::DemoteArgs),
+    Badge(badge::BadgeArgs),
+    Why(why::Args),
+    Review(review::Args),
+    History(history::Args),
+    Completions(completions::Args),
+}
+
+/// What every command gets: where the database is, who acts, where output goes.
+pub struct Ctx {
+    pub db_path: PathBuf,
+    pub actor: Option<String>,
+    pub out: Output,
+}
+
+impl Ctx {
+    pub fn open(&self) -> crate::Result<Db> {
+        Db::open(&self.db_path)
+    }
+
+    /// Opens the database and resolves the acting actor.
+    pub fn open_acting(&self) -> crate::Result<(Db, Actor)> {
+        let db = self.open()?;
+        let actor = db.acting(self.actor.as_deref())?;
+        Ok((db, actor))
+    }
+}
+
+fn dispatch(command: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
+    match command {
+        Command::Init(args) => init::run(args, ctx),
+        Command::Actor(cmd) => actor::run(cmd, ctx),
+        Command::Topic(cmd) => topic::run(cmd, ctx),
+        Command::Source(cmd) => source::run(cmd, ctx),
+        Command::Claim(cmd) => claim::run(cmd, ctx),
+        Command::Promote(args) => badge::promote(args, ctx),
+        Command::Demote(args) => badge::demote(args, ctx),
+        Command::Badge(args) => badge::set(args, ctx),
+        Command::Why(args) => why::run(args, ctx),
+        Command::Review(args) => review::run(args, ctx),
+        Command::History(args) => history::run(args, ctx),
+        Command::Completions(args) => completions::run(args, ctx),
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        let io = cause.downcast_ref::<std::io::Error>().or_else(|| match cause.downcast_ref::<Error>() {
+            Some(Error::Io(e)) => Some(e),
+            _ => None,
+        });
+        io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let mut ctx = Ctx { db_path: cli.db, actor: cli.actor, out: Output::new(cli.json) };
+    let result = dispatch(cli.command, &mut ctx).and_then(|()| Ok(ctx.out.flush()?));
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) if is_broken_pipe(&e) => exit::OK,
+        Err(e) => {
+            let code = e.chain().find_map(|c| c.downcast_ref::<Error>()).map_or(exit::ERROR, Error::exit_code);
+            eprintln!("ripen: {}", crate::output::one_line(&format!("{e:#}")));
+            code
+        }
+    }
+}

@@ -1,0 +1,35 @@
+use super::Ctx;
+use crate::claims;
+use crate::model::Badge;
+
+/// Explain the badge a claim's evidence earns, citation by citation.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// C12, 12 or the claim's key.
+    claim: String,
+}
+
+#[derive(serde::Serialize)]
+struct Why {
+    id: String,
+    badge: Badge,
+    earned_badge: Badge,
+    explanation: Vec<String>,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let db = ctx.open()?;
+    let claim = claims::require(db.conn(), &args.claim)?;
+    let earned = claims::earned(db.conn(), &claim)?;
+    let why = Why { id: claim.id, badge: claim.badge, earned_badge: earned.badge, explanation: earned.explanation };
+    if ctx.out.is_json() {
+        ctx.out.json(&why)?;
+        return Ok(());
+    }
+    let head = format!("{} shows {}; its evidence earns {}", why.id, why.badge, why.earned_badge);
+    ctx.out.line(ctx.out.bold(&head))?;
+    for line in &why.explanation {
+        ctx.out.line(format!("  - {line}"))?;
+    }
+    Ok(())
+}

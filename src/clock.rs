@@ -1,0 +1,76 @@
+//! Time: the clock (`RIPEN_NOW` overrides it, for tests and replays) and the
+//! parsing of the dates people type (`YYYY-MM-DD` or RFC 3339). All stored
+//! times are UTC, formatted by `format_time`.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+use crate::error::{Error, Result};
+
+/// Now, unless `RIPEN_NOW` says otherwise.
+pub fn now() -> Result<DateTime<Utc>> {
+    match std::env::var("RIPEN_NOW") {
+        Ok(text) if !text.trim().is_empty() => parse_time(&text)
+            .map_err(|_| Error::bad(format!("RIPEN_NOW={text:?} is not an RFC 3339 time: unset it or write e.g. 2026-06-01T08:00:00Z"))),
+        _ => Ok(Utc::now()),
+    }
+}
+
+/// The one text form of a stored time: `2026-05-30T09:00:00Z`.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// `YYYY-MM-DD` (midnight UTC) or RFC 3339.
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        if let Some(t) = d.and_hms_opt(0, 0, 0) {
+            return Ok(t.and_utc());
+        }
+    }
+    Err(Error::bad(format!(
+        "{text:?} is not a date: write YYYY-MM-DD or an RFC 3339 time such as 2026-06-01T08:00:00Z"
+    )))
+}
+
+/// The end of the day a bound names: `--until 2026-06-01` includes all of 1 June.
+pub fn parse_until(text: &str) -> Result<DateTime<Utc>> {
+    let t = parse_time(text)?;
+    if NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").is_ok() {
+        Ok(t + chrono::Duration::days(1) - chrono::Duration::nanoseconds(1))
+    } else {
+        Ok(t)
+    }
+}
+
+/// A calendar date (`published`): `YYYY-MM-DD`, or the date part of RFC 3339.
+pub fn parse_date(text: &str) -> Result<String> {
+    Ok(parse_time(text)?.format("%Y-%m-%d").to_string())
+}
+
+/// The day part of a stored time, for grouping.
+pub fn day_of(stored: &str) -> &str {
+    stored.get(..10).unwrap_or(stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_forms() {
+        assert_eq!(format_time(parse_time("2026-05-30").unwrap()), "2026-05-30T00:00:00Z");
+        assert_eq!(format_time(parse_time("2026-05-30T11:00:00+02:00").unwrap()), "2026-05-30T09:00:00Z");
+        assert!(parse_until("2026-05-30").unwrap() > parse_time("2026-05-30T23:59:59Z").unwrap());
+    }
+
+    #[test]
+    fn refuses_nonsense() {
+        for bad in ["", "yesterday", "2026-13-01", "2026-02-30", "9999999-01-01", "2026-05-30T25:00:00Z", "\u{0}"] {
+            assert!(parse_time(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

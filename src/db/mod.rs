@@ -1,0 +1,335 @@
+//! The database handle and the one write path.
+//!
+//! Invariants: a file is only ever written after it was recognised as a ripen
+//! database (application id, schema version) or created by `init`; every
+//! change of state happens inside `Db::transact`, which opens `BEGIN
+//! IMMEDIATE`, runs the change, appends its event(s) to the hash chain and
+//! commits, or rolls everything back on any error.
+
+mod migrate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use serde_json::Value;
+
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::events::{self, EventContent};
+use crate::model::{self, Role};
+
+pub use migrate::SCHEMA_VERSION;
+
+/// `PRAGMA application_id` of a ripen database ("Ripe").
+pub const APPLICATION_ID: i32 = 0x5269_7065;
+
+/// How long a writer waits for another process's transaction to finish.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct Db {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Who is making a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub handle: String,
+    pub role: Role,
+}
+
+fn check_directory(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::Database(format!(
+            "directory {} does not exist: create it or pass another --db",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Reads the 16-byte SQLite header without letting SQLite touch the file.
+fn has_sqlite_header(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| Error::Database(format!("cannot open {}: {e}", path.display())))?;
+    let mut read = 0;
+    while read < header.len() {
+        match file.read(&mut header[read..])? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    Ok(read == 16 && &header == b"SQLite format 3\0")
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+fn map_open_error(path: &Path, e: rusqlite::Error) -> Error {
+    Error::Database(format!("cannot open {} as a database: {e}", path.display()))
+}
+
+impl Db {
+    /// Opens an existing ripen database. Refuses (without writing a byte) a
+    /// missing file, a file that is not SQLite, a SQLite file that is not
+    /// ripen's, and one written by a newer ripen.
+    pub fn open(path: &Path) -> Result<Db> {
+        check_directory(path)?;
+        if !path.exists() {
+            return Err(Error::Database(format!(
+                "no ripen database at {}: run `ripen init --editor HANDLE` to create one, or pass --db PATH",
+                path.display()
+            )));
+        }
+        if !has_sqlite_header(path)? {
+            return Err(Error::Database(format!(
+                "{} is not a ripen database (not an SQLite file): pass the right --db",
+                path.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| map_open_error(path, e))?;
+        configure(&conn).map_err(|e| Error::Database(format!("cannot use {}: {e}", path.display())))?;
+        let db = Db { conn, path: path.to_path_buf() };
+        db.check_identity()?;
+        migrate::upgrade(&db.conn, &db.path)?;
+        Ok(db)
+    }
+
+    /// Creates a new, empty ripen database. Refuses an existing non-empty file.
+    pub fn create(path: &Path) -> Result<Db> {
+        check_directory(path)?;
+        if path.exists() && std::fs::metadata(path)?.len() > 0 {
+            return Err(Error::Refused(format!(
+                "{} already exists: remove it or pass another --db to start afresh",
+                path.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| map_open_error(path, e))?;
+        configure(&conn)?;
+        conn.pragma_update(None, "journal_mode", "wal")?;
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+        migrate::upgrade(&conn, path)?;
+        Ok(Db { conn, path: path.to_path_buf() })
+    }
+
+    /// Opens the database, or creates it when the file does not exist yet.
+    pub fn open_or_create(path: &Path) -> Result<Db> {
+        if path.exists() && std::fs::metadata(path)?.len() > 0 {
+            Db::open(path)
+        } else {
+            Db::create(path)
+        }
+    }
+
+    fn check_identity(&self) -> Result<()> {
+        let app_id: i32 = self
+            .conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(|e| Error::Database(format!("{} is not a ripen database ({e}): pass the right --db", self.path.display())))?;
+        if app_id != APPLICATION_ID {
+            return Err(Error::Database(format!(
+                "{} is an SQLite database but not a ripen one: pass the right --db",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Looks up an actor by handle (with or without `@`).
+    pub fn actor(&self, handle: &str) -> Result<Actor> {
+        let handle = model::normalize_handle(handle)
+            .map_err(|e| Error::Permission(format!("{e}; pass --as with a known handle")))?;
+        self.conn
+            .query_row("SELECT handle, role FROM actors WHERE handle = ?1", [&handle], |r| {
+                Ok(Actor { handle: r.get(0)?, role: r.get(1)? })
+            })
+            .optional()?
+            .ok_or_else(|| {
+                Error::Permission(format!(
+                    "no actor @{handle}: ask an editor to run `ripen actor add {handle} --role ROLE`, or pass --as with a known handle"
+                ))
+            })
+    }
+
+    /// Resolves who is acting: `--as`/`RIPEN_ACTOR` must name a known actor.
+    pub fn acting(&self, handle: Option<&str>) -> Result<Actor> {
+        match handle {
+            Some(h) if !h.trim().is_empty() => self.actor(h),
+            _ => Err(Error::Permission(
+                "this change needs an actor: pass --as HANDLE or set RIPEN_ACTOR".to_string(),
+            )),
+        }
+    }
+
+    /// The one write path: runs `change` inside `BEGIN IMMEDIATE` as `actor`;
+    /// every event it appends is committed with it, or nothing is.
+    pub fn transact<T>(&mut self, actor: &Actor, what: &str, change: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        if self.conn.is_readonly(rusqlite::DatabaseName::Main)? {
+            return Err(Error::Database(format!(
+                "{} is read-only: {what} was not made; check the file's permissions",
+                self.path.display()
+            )));
+        }
+        let now = clock::now()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| describe_write_error(&self.path, what, e))?;
+        let (head_seq, head_hash) = events::head(&tx)?;
+        let mut writer = Tx { inner: tx, actor: actor.clone(), now, head_seq, head_hash, appended: Vec::new() };
+        let value = change(&mut writer)?;
+        writer.inner.commit().map_err(|e| describe_write_error(&self.path, what, e))?;
+        Ok(value)
+    }
+}
+
+fn describe_write_error(path: &Path, what: &str, e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ReadOnly) => Error::Database(format!(
+            "{} is read-only: {what} was not made; check the file's permissions",
+            path.display()
+        )),
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => Error::Database(format!(
+            "{} stayed locked by another ripen for {}s: {what} was not made; try again",
+            path.display(),
+            BUSY_TIMEOUT.as_secs()
+        )),
+        _ => Error::Sqlite(e),
+    }
+}
+
+/// An event to append; `at` and `actor` default to the transaction's.
+#[derive(Debug, Default, Clone)]
+pub struct NewEvent {
+    pub action: String,
+    pub entity: String,
+    pub topic: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub reason: Option<String>,
+    pub meta: Option<Value>,
+    /// Imported history keeps its original time and actor.
+    pub at: Option<String>,
+    pub actor: Option<String>,
+}
+
+impl NewEvent {
+    pub fn new(action: &str, entity: String) -> Self {
+        NewEvent { action: action.to_string(), entity, ..Default::default() }
+    }
+}
+
+/// A write transaction in progress.
+pub struct Tx<'c> {
+    inner: rusqlite::Transaction<'c>,
+    actor: Actor,
+    now: DateTime<Utc>,
+    head_seq: i64,
+    head_hash: String,
+    appended: Vec<i64>,
+}
+
+impl Tx<'_> {
+    pub fn conn(&self) -> &Connection {
+        &self.inner
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    pub fn now_text(&self) -> String {
+        clock::format_time(self.now)
+    }
+
+    /// Events appended so far in this transaction.
+    pub fn appended(&self) -> &[i64] {
+        &self.appended
+    }
+
+    /// Refuses unless the acting actor has one of `roles`.
+    pub fn require_role(&self, roles: &[Role], doing: &str) -> Result<()> {
+        if roles.contains(&self.actor.role) {
+            return Ok(());
+        }
+        let allowed = roles.iter().map(|r| format!("{r}s")).collect::<Vec<_>>().join(" or ");
+        Err(Error::Permission(format!(
+            "@{} is a {}; only {allowed} may {doing}",
+            self.actor.handle, self.actor.role
+        )))
+    }
+
+    /// Appends one event to the chain and returns its sequence number.
+    pub fn append(&mut self, event: NewEvent) -> Result<i64> {
+        let seq = self.head_seq + 1;
+        let at = event.at.unwrap_or_else(|| clock::format_time(self.now));
+        let actor = event.actor.unwrap_or_else(|| self.actor.handle.clone());
+        let before = event.before.map(|v| v.to_string());
+        let after = event.after.map(|v| v.to_string());
+        let meta = event.meta.map(|v| v.to_string());
+        let content = EventContent {
+            seq,
+            at: &at,
+            actor: &actor,
+            action: &event.action,
+            entity: &event.entity,
+            topic: event.topic.as_deref(),
+            before: before.as_deref(),
+            after: after.as_deref(),
+            reason: event.reason.as_deref(),
+            meta: meta.as_deref(),
+        };
+        let hash = events::chain_hash(&self.head_hash, &content);
+        self.inner
+            .prepare_cached(
+                "INSERT INTO events (seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(rusqlite::params![
+                seq,
+                at,
+                actor,
+                event.action,
+                event.entity,
+                event.topic,
+                before,
+                after,
+                event.reason,
+                meta,
+                self.head_hash,
+                hash
+            ])?;
+        self.head_seq = seq;
+        self.head_hash = hash;
+        self.appended.push(seq);
+        Ok(seq)
+    }
+}

@@ -1,0 +1,134 @@
+//! Dispatches: short signed pieces on a topic ("On the river"), each in the
+//! voice of an actor, with a badge and a date.
+
+use rusqlite::{Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{NewEvent, Tx};
+use crate::entity::EntityRef;
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::model::{self, Badge, Role};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchState {
+    pub id: String,
+    pub key: Option<String>,
+    pub topic: String,
+    pub voice: String,
+    pub beat: String,
+    pub badge: Badge,
+    pub headline: String,
+    pub body: String,
+    pub at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DispatchChange {
+    pub id: String,
+    pub event: String,
+}
+
+const COLUMNS: &str = "id, key, topic, voice, beat, badge, headline, body, at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<DispatchState> {
+    Ok(DispatchState {
+        id: ids::dispatch_id(r.get(0)?),
+        key: r.get(1)?,
+        topic: r.get(2)?,
+        voice: r.get(3)?,
+        beat: r.get(4)?,
+        badge: r.get(5)?,
+        headline: r.get(6)?,
+        body: r.get(7)?,
+        at: r.get(8)?,
+    })
+}
+
+pub fn load(conn: &Connection, id: i64) -> Result<Option<DispatchState>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM dispatches WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+/// A topic's dispatches, newest first.
+pub fn for_topic(conn: &Connection, topic: &str) -> Result<Vec<DispatchState>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM dispatches WHERE topic = ?1 ORDER BY at DESC, id DESC"))?;
+    let rows = stmt.query_map([topic], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn write(conn: &Connection, d: &DispatchState) -> Result<()> {
+    let id: i64 = d.id.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0);
+    conn.execute(
+        &format!(
+            "INSERT INTO dispatches ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (id) DO UPDATE SET key = excluded.key, topic = excluded.topic, voice = excluded.voice,
+               beat = excluded.beat, badge = excluded.badge, headline = excluded.headline,
+               body = excluded.body, at = excluded.at"
+        ),
+        rusqlite::params![id, d.key, d.topic, d.voice, d.beat, d.badge, d.headline, d.body, d.at],
+    )?;
+    Ok(())
+}
+
+/// The fields of a new dispatch.
+#[derive(Debug, Clone)]
+pub struct NewDispatch {
+    pub key: Option<String>,
+    pub topic: String,
+    pub voice: String,
+    pub beat: String,
+    pub badge: Badge,
+    pub headline: String,
+    pub body: String,
+    pub at: Option<String>,
+}
+
+/// Adds a dispatch. Editors and researchers; the voice must be an actor.
+pub fn add(tx: &mut Tx<'_>, new: NewDispatch, meta: Option<serde_json::Value>) -> Result<DispatchChange> {
+    tx.require_role(&[Role::Editor, Role::Researcher], "add dispatches")?;
+    crate::topics::require(tx.conn(), &new.topic)?;
+    let voice = model::normalize_handle(&new.voice)?;
+    if crate::actors::load(tx.conn(), &voice)?.is_none() {
+        return Err(Error::not_found(format!("no actor @{voice} to be the dispatch's voice: add the actor first")));
+    }
+    if let Some(k) = &new.key {
+        model::check_key(k)?;
+        if tx.conn().query_row("SELECT 1 FROM dispatches WHERE key = ?1", [k], |_| Ok(())).optional()?.is_some() {
+            return Err(Error::refused(format!("a dispatch with key {k:?} already exists: pick another key")));
+        }
+    }
+    model::check_text("headline", &new.headline, model::MAX_SHORT_TEXT)?;
+    model::check_optional_text("beat", &new.beat, model::MAX_SHORT_TEXT)?;
+    model::check_optional_text("body", &new.body, model::MAX_LONG_TEXT)?;
+    let next: i64 = tx.conn().query_row("SELECT coalesce(max(id), 0) + 1 FROM dispatches", [], |r| r.get(0))?;
+    let at = match &new.at {
+        Some(t) => crate::clock::format_time(crate::clock::parse_time(t)?),
+        None => tx.now_text(),
+    };
+    let state = DispatchState {
+        id: ids::dispatch_id(next),
+        key: new.key,
+        topic: new.topic,
+        voice,
+        beat: new.beat,
+        badge: new.badge,
+        headline: new.headline,
+        body: new.body,
+        at,
+    };
+    write(tx.conn(), &state)?;
+    let imported = meta.is_some();
+    let seq = tx.append(NewEvent {
+        topic: Some(state.topic.clone()),
+        after: Some(serde_json::to_value(&state)?),
+        meta,
+        at: imported.then(|| state.at.clone()),
+        actor: imported.then(|| state.voice.clone()),
+        ..NewEvent::new("dispatch.add", EntityRef::Dispatch(next).to_string())
+    })?;
+    Ok(DispatchChange { id: state.id, event: ids::event_id(seq) })
+}

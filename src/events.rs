@@ -1,0 +1,180 @@
+//! The audit trail's rows and their hash chain.
+//!
+//! Invariants: events are only ever appended (schema triggers refuse UPDATE
+//! and DELETE); `seq` grows by one; each row's `prev_hash` is its
+//! predecessor's `hash` (the first one's is `GENESIS`); `hash` is SHA-256 over
+//! `prev_hash` and `canonical_encoding` of the row's stored columns, so any
+//! edit, removal or reordering of stored rows breaks the chain.
+
+use rusqlite::{Connection, OptionalExtension, Row};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::Result;
+
+/// `prev_hash` of the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One stored row of `events`, columns exactly as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub topic: Option<String>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub reason: Option<String>,
+    pub meta: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+pub const COLUMNS: &str = "seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash";
+
+impl StoredEvent {
+    pub fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(StoredEvent {
+            seq: row.get(0)?,
+            at: row.get(1)?,
+            actor: row.get(2)?,
+            action: row.get(3)?,
+            entity: row.get(4)?,
+            topic: row.get(5)?,
+            before: row.get(6)?,
+            after: row.get(7)?,
+            reason: row.get(8)?,
+            meta: row.get(9)?,
+            prev_hash: row.get(10)?,
+            hash: row.get(11)?,
+        })
+    }
+
+    pub fn expected_hash(&self) -> String {
+        chain_hash(&self.prev_hash, &self.content())
+    }
+
+    fn content(&self) -> EventContent<'_> {
+        EventContent {
+            seq: self.seq,
+            at: &self.at,
+            actor: &self.actor,
+            action: &self.action,
+            entity: &self.entity,
+            topic: self.topic.as_deref(),
+            before: self.before.as_deref(),
+            after: self.after.as_deref(),
+            reason: self.reason.as_deref(),
+            meta: self.meta.as_deref(),
+        }
+    }
+
+    pub fn before_json(&self) -> Option<Value> {
+        self.before.as_deref().and_then(|t| serde_json::from_str(t).ok())
+    }
+
+    pub fn after_json(&self) -> Option<Value> {
+        self.after.as_deref().and_then(|t| serde_json::from_str(t).ok())
+    }
+
+    pub fn meta_json(&self) -> Option<Value> {
+        self.meta.as_deref().and_then(|t| serde_json::from_str(t).ok())
+    }
+
+    pub fn id(&self) -> String {
+        crate::ids::event_id(self.seq)
+    }
+}
+
+/// The hashed part of an event: every stored column but the two hashes.
+#[derive(Serialize)]
+pub struct EventContent<'a> {
+    pub seq: i64,
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub topic: Option<&'a str>,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub meta: Option<&'a str>,
+}
+
+/// The canonical encoding: a JSON array of the columns in schema order, the
+/// JSON payloads embedded as the exact strings stored (never re-serialized).
+pub fn canonical_encoding(c: &EventContent<'_>) -> String {
+    // A tuple serializes as an array in field order, independent of map ordering.
+    serde_json::to_string(&(
+        c.seq, c.at, c.actor, c.action, c.entity, c.topic, c.before, c.after, c.reason, c.meta,
+    ))
+    .expect("serializing strings and integers cannot fail")
+}
+
+pub fn chain_hash(prev_hash: &str, content: &EventContent<'_>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical_encoding(content).as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// The newest event's sequence number and hash (`0`, `GENESIS` when empty).
+pub fn head(conn: &Connection) -> Result<(i64, String)> {
+    Ok(conn
+        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?
+        .unwrap_or((0, GENESIS.to_string())))
+}
+
+pub fn get(conn: &Connection, seq: i64) -> Result<Option<StoredEvent>> {
+    Ok(conn
+        .query_row(&format!("SELECT {COLUMNS} FROM events WHERE seq = ?1"), [seq], StoredEvent::from_row)
+        .optional()?)
+}
+
+/// All events about one entity, oldest first.
+pub fn for_entity(conn: &Connection, entity: &str) -> Result<Vec<StoredEvent>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM events WHERE entity = ?1 ORDER BY seq"))?;
+    let rows = stmt.query_map([entity], StoredEvent::from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content(reason: Option<&str>) -> EventContent<'_> {
+        EventContent {
+            seq: 1,
+            at: "2026-05-30T09:00:00Z",
+            actor: "remy",
+            action: "claim.add",
+            entity: "claim:C1",
+            topic: Some("compute-economy"),
+            before: None,
+            after: Some("{\"text\":\"x\"}"),
+            reason,
+            meta: None,
+        }
+    }
+
+    #[test]
+    fn hash_depends_on_every_part() {
+        let a = chain_hash(GENESIS, &content(None));
+        assert_eq!(a, chain_hash(GENESIS, &content(None)));
+        assert_ne!(a, chain_hash(GENESIS, &content(Some("why"))));
+        assert_ne!(a, chain_hash(&a, &content(None)));
+        assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn none_and_empty_differ() {
+        assert_ne!(chain_hash(GENESIS, &content(None)), chain_hash(GENESIS, &content(Some(""))));
+    }
+}

@@ -1,0 +1,27 @@
+//! ripen: an evidence-graded claims knowledge base.
+//!
+//! SQLite (`db`) is the one source of truth; every change goes through
+//! `Db::transact` and appends one hash-chained event (`events`). Domain rules
+//! are pure (`rule`); each entity kind owns its reads and writes (`actors`,
+//! `topics`, `sources`, `claims`, `dispatches`, `badges`). The command line
+//! (`cli`) is a thin front end over this library. See ARCHITECTURE.md.
+
+pub mod actors;
+pub mod badges;
+pub mod claims;
+pub mod cli;
+pub mod clock;
+pub mod db;
+pub mod dispatches;
+pub mod entity;
+pub mod error;
+pub mod events;
+pub mod ids;
+pub mod model;
+pub mod output;
+pub mod rule;
+pub mod sources;
+pub mod topics;
+
+pub use db::Db;
+pub use error::{Error, Result};

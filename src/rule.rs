@@ -1,0 +1,233 @@
+//! The evidence rule: from a claim's citations to the badge its evidence
+//! earns, with an explanation a reviewer can read line by line.
+//!
+//! Pure: no database, no clock. Counting only citations whose source is not
+//! hallucinated, retracted or dead-link:
+//! 1. `contested` if an A/B source contradicts the claim;
+//! 2. else `well-sourced` if at least two independent A/B sources support it
+//!    (independent = different publisher; no publisher counts as its own);
+//! 3. else `caveat` if any source supports it;
+//! 4. else `unsourced`.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::model::{Badge, Grade, Stance, Status};
+
+/// What the rule needs to know about one citation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Shown id, e.g. `S3`.
+    pub source: String,
+    pub title: String,
+    pub publisher: Option<String>,
+    pub grade: Grade,
+    pub status: Status,
+    pub stance: Stance,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Earned {
+    pub badge: Badge,
+    pub explanation: Vec<String>,
+}
+
+fn short_title(title: &str) -> String {
+    const MAX: usize = 60;
+    if title.chars().count() <= MAX {
+        title.to_string()
+    } else {
+        let cut: String = title.chars().take(MAX - 1).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+fn describe(e: &Evidence) -> String {
+    let publisher = e.publisher.as_deref().filter(|p| !p.trim().is_empty()).unwrap_or("no publisher");
+    format!("{} {} ({}, {}, {})", e.source, short_title(&e.title), e.grade, publisher, e.status)
+}
+
+/// Publishers compare case-insensitively; a source without one is its own.
+fn independence_key(e: &Evidence) -> String {
+    match e.publisher.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => format!("publisher:{}", p.to_lowercase()),
+        None => format!("source:{}", e.source),
+    }
+}
+
+pub fn earned_badge(citations: &[Evidence]) -> Earned {
+    let mut lines = Vec::with_capacity(citations.len() + 1);
+    let mut strong_contradiction: Option<&Evidence> = None;
+    let mut strong_support = BTreeSet::new();
+    let mut any_support = false;
+
+    for e in citations {
+        let who = describe(e);
+        if e.status.is_excluded() {
+            lines.push(format!("{who} {}: ignored, the source is {}", e.stance, e.status));
+            continue;
+        }
+        match (e.stance, e.grade.is_strong()) {
+            (Stance::Contradicts, true) => {
+                lines.push(format!("{who} contradicts: an A/B source against the claim makes it contested"));
+                strong_contradiction.get_or_insert(e);
+            }
+            (Stance::Contradicts, false) => lines.push(format!(
+                "{who} contradicts: grade {} is too weak to make the claim contested",
+                e.grade
+            )),
+            (Stance::Supports, true) => {
+                any_support = true;
+                let fresh = strong_support.insert(independence_key(e));
+                if fresh {
+                    lines.push(format!("{who} supports: counts as an independent A/B source"));
+                } else {
+                    lines.push(format!(
+                        "{who} supports: same publisher as an earlier A/B source, not independent"
+                    ));
+                }
+            }
+            (Stance::Supports, false) => {
+                any_support = true;
+                lines.push(format!("{who} supports: grade {} counts towards caveat only", e.grade));
+            }
+            (Stance::Context, _) => lines.push(format!("{who} gives context: does not count either way")),
+        }
+    }
+
+    let independent = strong_support.len();
+    let (badge, verdict) = if let Some(e) = strong_contradiction {
+        (Badge::Contested, format!("contested: {} (grade {}) contradicts the claim", e.source, e.grade))
+    } else if independent >= 2 {
+        (Badge::WellSourced, format!("well-sourced: {independent} independent A/B sources support the claim"))
+    } else if any_support {
+        let why = if independent == 1 {
+            "only one independent A/B source supports the claim; well-sourced needs two".to_string()
+        } else {
+            "no A/B source supports the claim; well-sourced needs two independent ones".to_string()
+        };
+        (Badge::Caveat, format!("caveat: {why}"))
+    } else if citations.is_empty() {
+        (Badge::Unsourced, "unsourced: the claim cites no source".to_string())
+    } else {
+        (Badge::Unsourced, "unsourced: no counted source supports the claim".to_string())
+    };
+    lines.push(format!("earned: {verdict}"));
+    Earned { badge, explanation: lines }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(source: &str, publisher: Option<&str>, grade: Grade, status: Status, stance: Stance) -> Evidence {
+        Evidence {
+            source: source.into(),
+            title: format!("Title of {source}"),
+            publisher: publisher.map(Into::into),
+            grade,
+            status,
+            stance,
+        }
+    }
+
+    fn sup(source: &str, publisher: Option<&str>, grade: Grade) -> Evidence {
+        ev(source, publisher, grade, Status::Verified, Stance::Supports)
+    }
+
+    #[test]
+    fn no_citations_is_unsourced() {
+        let e = earned_badge(&[]);
+        assert_eq!(e.badge, Badge::Unsourced);
+        assert!(e.explanation.last().unwrap().contains("cites no source"));
+    }
+
+    #[test]
+    fn single_grade_b_is_caveat() {
+        let e = earned_badge(&[sup("S3", Some("arXiv"), Grade::B)]);
+        assert_eq!(e.badge, Badge::Caveat);
+        assert!(e.explanation[0].starts_with("S3 Title of S3 (B, arXiv, verified) supports"));
+        assert!(e.explanation[1].contains("only one independent A/B source"));
+    }
+
+    #[test]
+    fn two_publishers_are_well_sourced() {
+        let e = earned_badge(&[sup("S1", Some("arXiv"), Grade::B), sup("S2", Some("Nature"), Grade::A)]);
+        assert_eq!(e.badge, Badge::WellSourced);
+    }
+
+    #[test]
+    fn same_publisher_is_not_independent() {
+        let e = earned_badge(&[sup("S1", Some("arXiv"), Grade::B), sup("S2", Some(" ARXIV "), Grade::A)]);
+        assert_eq!(e.badge, Badge::Caveat);
+        assert!(e.explanation[1].contains("not independent"));
+    }
+
+    #[test]
+    fn sources_without_publisher_count_as_their_own() {
+        let e = earned_badge(&[sup("S1", None, Grade::B), sup("S2", None, Grade::B)]);
+        assert_eq!(e.badge, Badge::WellSourced);
+        let e = earned_badge(&[sup("S1", None, Grade::B), sup("S2", Some(""), Grade::B)]);
+        assert_eq!(e.badge, Badge::WellSourced);
+    }
+
+    #[test]
+    fn excluded_statuses_do_not_count() {
+        for status in [Status::Hallucinated, Status::Retracted, Status::DeadLink] {
+            let e = earned_badge(&[
+                sup("S1", Some("arXiv"), Grade::B),
+                ev("S2", Some("Nature"), Grade::A, status, Stance::Supports),
+            ]);
+            assert_eq!(e.badge, Badge::Caveat, "{status}");
+            assert!(e.explanation[1].contains("ignored"));
+            let e = earned_badge(&[ev("S2", Some("Nature"), Grade::A, status, Stance::Contradicts)]);
+            assert_eq!(e.badge, Badge::Unsourced, "{status}");
+        }
+    }
+
+    #[test]
+    fn suspicious_and_unchecked_still_count() {
+        let e = earned_badge(&[
+            ev("S1", Some("a"), Grade::B, Status::Suspicious, Stance::Supports),
+            ev("S2", Some("b"), Grade::A, Status::Unchecked, Stance::Supports),
+        ]);
+        assert_eq!(e.badge, Badge::WellSourced);
+    }
+
+    #[test]
+    fn context_does_not_count() {
+        let e = earned_badge(&[ev("S1", Some("a"), Grade::A, Status::Verified, Stance::Context)]);
+        assert_eq!(e.badge, Badge::Unsourced);
+        assert!(e.explanation[0].contains("context"));
+    }
+
+    #[test]
+    fn contested_takes_precedence() {
+        let e = earned_badge(&[
+            sup("S1", Some("a"), Grade::A),
+            sup("S2", Some("b"), Grade::A),
+            ev("S3", Some("c"), Grade::B, Status::Verified, Stance::Contradicts),
+        ]);
+        assert_eq!(e.badge, Badge::Contested);
+        assert!(e.explanation.last().unwrap().contains("S3"));
+    }
+
+    #[test]
+    fn weak_contradiction_does_not_contest() {
+        let e = earned_badge(&[
+            sup("S1", Some("a"), Grade::B),
+            ev("S2", Some("b"), Grade::C, Status::Verified, Stance::Contradicts),
+        ]);
+        assert_eq!(e.badge, Badge::Caveat);
+    }
+
+    #[test]
+    fn weak_grades_support_caveat_only() {
+        for grade in [Grade::C, Grade::D, Grade::F] {
+            let e = earned_badge(&[sup("S1", Some("a"), grade), sup("S2", Some("b"), grade)]);
+            assert_eq!(e.badge, Badge::Caveat, "{grade}");
+            assert!(e.explanation.last().unwrap().contains("no A/B source"));
+        }
+    }
+}

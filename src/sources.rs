@@ -1,0 +1,315 @@
+//! Sources: graded evidence, mapped to topics. Regrading a source or changing
+//! its verification status re-evaluates the claims citing it: the event
+//! records whose earned badge changed; no badge is rewritten.
+
+use rusqlite::{Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+use crate::claims::{self, EarnedChange};
+use crate::db::{NewEvent, Tx};
+use crate::entity::EntityRef;
+use crate::error::{Error, Result};
+use crate::ids::{self, IdKind, Name};
+use crate::model::{self, Grade, Kind, Role, Status};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceState {
+    pub id: String,
+    pub key: Option<String>,
+    pub title: String,
+    pub url: Option<String>,
+    pub publisher: Option<String>,
+    pub kind: Kind,
+    pub grade: Grade,
+    pub status: Status,
+    pub tier: Option<String>,
+    pub summary: String,
+    pub published: Option<String>,
+    pub topics: Vec<String>,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+impl SourceState {
+    pub fn number(&self) -> i64 {
+        self.id[1..].parse().unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SourceChange {
+    pub id: String,
+    pub key: Option<String>,
+    pub event: String,
+    /// Claims whose earned badge this change moved; see `ripen review`.
+    pub earned_changed: Vec<EarnedChange>,
+}
+
+const COLUMNS: &str = "id, key, title, url, publisher, kind, grade, status, tier, summary, published, created_by, created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<SourceState> {
+    Ok(SourceState {
+        id: ids::source_id(r.get(0)?),
+        key: r.get(1)?,
+        title: r.get(2)?,
+        url: r.get(3)?,
+        publisher: r.get(4)?,
+        kind: r.get(5)?,
+        grade: r.get(6)?,
+        status: r.get(7)?,
+        tier: r.get(8)?,
+        summary: r.get(9)?,
+        published: r.get(10)?,
+        topics: Vec::new(),
+        created_by: r.get(11)?,
+        created_at: r.get(12)?,
+    })
+}
+
+fn topics_of(conn: &Connection, id: i64) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT topic FROM source_topics WHERE source = ?1 ORDER BY topic")?;
+    let rows = stmt.query_map([id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn load(conn: &Connection, id: i64) -> Result<Option<SourceState>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM sources WHERE id = ?1"))?;
+    let Some(mut s) = stmt.query_row([id], from_row).optional()? else {
+        return Ok(None);
+    };
+    s.topics = topics_of(conn, id)?;
+    Ok(Some(s))
+}
+
+/// Resolves `S7`, `7` or a key to a source id.
+pub fn resolve(conn: &Connection, name: &str) -> Result<i64> {
+    let missing = || Error::not_found(format!("no source {name:?}: see `ripen source list`"));
+    match ids::parse(IdKind::Source, name, true)? {
+        Name::Number(n) => conn
+            .query_row("SELECT id FROM sources WHERE id = ?1", [n], |r| r.get(0))
+            .optional()?
+            .ok_or_else(missing),
+        Name::Key(k) => conn
+            .query_row("SELECT id FROM sources WHERE key = ?1", [k], |r| r.get(0))
+            .optional()?
+            .ok_or_else(missing),
+    }
+}
+
+pub fn require(conn: &Connection, name: &str) -> Result<SourceState> {
+    let id = resolve(conn, name)?;
+    load(conn, id)?.ok_or_else(|| Error::not_found(format!("no source {name:?}")))
+}
+
+/// Filters for `source list`.
+#[derive(Debug, Default)]
+pub struct SourceFilter {
+    pub topic: Option<String>,
+    /// Only sources mapped to the topic that no claim of that topic cites
+    /// (the page's "raw material"); needs `topic`, else: cited by no claim.
+    pub unused: bool,
+}
+
+pub fn list(conn: &Connection, filter: &SourceFilter) -> Result<Vec<SourceState>> {
+    let mut sql = format!("SELECT {COLUMNS} FROM sources s WHERE 1 = 1");
+    let mut params: Vec<String> = Vec::new();
+    if let Some(topic) = &filter.topic {
+        params.push(topic.clone());
+        sql.push_str(" AND EXISTS (SELECT 1 FROM source_topics st WHERE st.source = s.id AND st.topic = ?1)");
+        if filter.unused {
+            sql.push_str(
+                " AND NOT EXISTS (SELECT 1 FROM citations c JOIN claims cl ON cl.id = c.claim
+                                  WHERE c.source = s.id AND cl.topic = ?1)",
+            );
+        }
+    } else if filter.unused {
+        sql.push_str(" AND NOT EXISTS (SELECT 1 FROM citations c WHERE c.source = s.id)");
+    }
+    sql.push_str(" ORDER BY s.id");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), from_row)?;
+    let mut out: Vec<SourceState> = rows.collect::<rusqlite::Result<_>>()?;
+    for s in &mut out {
+        s.topics = topics_of(conn, s.number())?;
+    }
+    Ok(out)
+}
+
+/// Writes a source's whole state (row and topic mappings).
+pub fn write(conn: &Connection, s: &SourceState) -> Result<()> {
+    conn.execute(
+        &format!(
+            "INSERT INTO sources ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT (id) DO UPDATE SET key = excluded.key, title = excluded.title, url = excluded.url,
+               publisher = excluded.publisher, kind = excluded.kind, grade = excluded.grade,
+               status = excluded.status, tier = excluded.tier, summary = excluded.summary,
+               published = excluded.published, created_by = excluded.created_by, created_at = excluded.created_at"
+        ),
+        rusqlite::params![
+            s.number(),
+            s.key,
+            s.title,
+            s.url,
+            s.publisher,
+            s.kind,
+            s.grade,
+            s.status,
+            s.tier,
+            s.summary,
+            s.published,
+            s.created_by,
+            s.created_at
+        ],
+    )?;
+    conn.execute("DELETE FROM source_topics WHERE source = ?1", [s.number()])?;
+    let mut stmt = conn.prepare_cached("INSERT INTO source_topics (source, topic) VALUES (?1, ?2)")?;
+    for t in &s.topics {
+        stmt.execute(rusqlite::params![s.number(), t])?;
+    }
+    Ok(())
+}
+
+/// The fields of a new source.
+#[derive(Debug, Clone, Default)]
+pub struct NewSource {
+    pub key: Option<String>,
+    pub title: String,
+    pub url: Option<String>,
+    pub publisher: Option<String>,
+    pub kind: Option<Kind>,
+    pub grade: Option<Grade>,
+    pub status: Option<Status>,
+    pub tier: Option<String>,
+    pub summary: Option<String>,
+    pub published: Option<String>,
+    pub topics: Vec<String>,
+}
+
+fn clean(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// Validates a new source against the database (key unique, topics exist).
+pub fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
+    model::check_text("source title", &new.title, model::MAX_SHORT_TEXT)?;
+    let key = clean(new.key);
+    if let Some(k) = &key {
+        model::check_key(k)?;
+        if conn.query_row("SELECT 1 FROM sources WHERE key = ?1", [k], |_| Ok(())).optional()?.is_some() {
+            return Err(Error::refused(format!("a source with key {k:?} already exists: pick another key")));
+        }
+    }
+    let url = clean(new.url);
+    let publisher = clean(new.publisher);
+    let tier = clean(new.tier);
+    for (what, v) in [("url", &url), ("publisher", &publisher), ("tier", &tier)] {
+        if let Some(v) = v {
+            model::check_optional_text(what, v, model::MAX_SHORT_TEXT)?;
+        }
+    }
+    let summary = new.summary.unwrap_or_default();
+    model::check_optional_text("summary", &summary, model::MAX_LONG_TEXT)?;
+    let published = new.published.as_deref().map(crate::clock::parse_date).transpose()?;
+    let mut topics = new.topics;
+    topics.sort();
+    topics.dedup();
+    for t in &topics {
+        crate::topics::require(conn, t)?;
+    }
+    Ok(NewSource { key, url, publisher, tier, summary: Some(summary), published, topics, ..new })
+}
+
+/// Adds a source. Editors and researchers.
+pub fn add(tx: &mut Tx<'_>, new: NewSource, created: Option<(String, String)>, meta: Option<serde_json::Value>) -> Result<SourceChange> {
+    tx.require_role(&[Role::Editor, Role::Researcher], "add sources")?;
+    let new = prepare(tx.conn(), new)?;
+    let grade = new.grade.ok_or_else(|| Error::bad("a source needs a grade: pass --grade A|B|C|D|F"))?;
+    let next: i64 = tx.conn().query_row("SELECT coalesce(max(id), 0) + 1 FROM sources", [], |r| r.get(0))?;
+    let (created_by, created_at) = created.unwrap_or_else(|| (tx.actor().handle.clone(), tx.now_text()));
+    let state = SourceState {
+        id: ids::source_id(next),
+        key: new.key,
+        title: new.title,
+        url: new.url,
+        publisher: new.publisher,
+        kind: new.kind.unwrap_or(Kind::Other),
+        grade,
+        status: new.status.unwrap_or(Status::Unchecked),
+        tier: new.tier,
+        summary: new.summary.unwrap_or_default(),
+        published: new.published,
+        topics: new.topics,
+        created_by: created_by.clone(),
+        created_at: created_at.clone(),
+    };
+    write(tx.conn(), &state)?;
+    let imported = meta.is_some();
+    let seq = tx.append(NewEvent {
+        topic: state.topics.first().cloned(),
+        after: Some(serde_json::to_value(&state)?),
+        meta,
+        at: imported.then(|| created_at.clone()),
+        actor: imported.then(|| created_by.clone()),
+        ..NewEvent::new("source.add", EntityRef::Source(next).to_string())
+    })?;
+    Ok(SourceChange { id: state.id, key: state.key, event: ids::event_id(seq), earned_changed: Vec::new() })
+}
+
+/// Applies `change` to a source, records the event with the claims whose
+/// earned badge moved.
+fn update(
+    tx: &mut Tx<'_>,
+    name: &str,
+    action: &str,
+    reason: &str,
+    change: impl FnOnce(&mut SourceState) -> Result<()>,
+) -> Result<SourceChange> {
+    tx.require_role(&[Role::Editor, Role::Researcher], "regrade or mark sources")?;
+    let reason = model::required_reason(reason)?;
+    let before = require(tx.conn(), name)?;
+    let mut after = before.clone();
+    change(&mut after)?;
+    if after == before {
+        return Err(Error::refused(format!("{} is already like that: nothing to change", before.id)));
+    }
+    let citing = claims::citing_source(tx.conn(), before.number())?;
+    let earned_before = claims::earned_for(tx.conn(), &citing)?;
+    write(tx.conn(), &after)?;
+    let earned_changed = claims::earned_changes(tx.conn(), &citing, &earned_before)?;
+    let seq = tx.append(NewEvent {
+        topic: after.topics.first().cloned(),
+        before: Some(serde_json::to_value(&before)?),
+        after: Some(serde_json::to_value(&after)?),
+        reason: Some(reason),
+        meta: claims::earned_meta(&earned_changed),
+        ..NewEvent::new(action, EntityRef::Source(before.number()).to_string())
+    })?;
+    Ok(SourceChange { id: after.id, key: after.key, event: ids::event_id(seq), earned_changed })
+}
+
+pub fn grade(tx: &mut Tx<'_>, name: &str, grade: Grade, reason: &str) -> Result<SourceChange> {
+    update(tx, name, "source.grade", reason, |s| {
+        s.grade = grade;
+        Ok(())
+    })
+}
+
+pub fn mark(tx: &mut Tx<'_>, name: &str, status: Status, reason: &str) -> Result<SourceChange> {
+    update(tx, name, "source.mark", reason, |s| {
+        s.status = status;
+        Ok(())
+    })
+}
+
+/// Maps a source to one more topic (its "raw material" until a claim cites it).
+pub fn map_topic(tx: &mut Tx<'_>, name: &str, topic: &str, reason: &str) -> Result<SourceChange> {
+    crate::topics::require(tx.conn(), topic)?;
+    update(tx, name, "source.map", reason, |s| {
+        if !s.topics.iter().any(|t| t == topic) {
+            s.topics.push(topic.to_string());
+            s.topics.sort();
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,215 @@
+//! Topics: a page's title, summary, body sections and related slugs. Slugs
+//! are unique and never change.
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{NewEvent, Tx};
+use crate::entity::EntityRef;
+use crate::error::{Error, Result};
+use crate::model::{self, Role};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub heading: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicState {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    #[serde(default)]
+    pub notes: String,
+    pub sections: Vec<Section>,
+    pub related: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TopicChange {
+    pub id: String,
+    pub event: String,
+}
+
+/// A row of `topic list`.
+#[derive(Debug, Serialize)]
+pub struct TopicSummary {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub claims: i64,
+    pub sources: i64,
+}
+
+pub fn exists(conn: &Connection, slug: &str) -> Result<bool> {
+    Ok(conn.query_row("SELECT 1 FROM topics WHERE slug = ?1", [slug], |_| Ok(())).optional()?.is_some())
+}
+
+/// Errors with a helpful message unless `slug` names a topic.
+pub fn require(conn: &Connection, slug: &str) -> Result<()> {
+    if exists(conn, slug)? {
+        Ok(())
+    } else {
+        Err(Error::not_found(format!("no topic {slug:?}: see `ripen topic list`")))
+    }
+}
+
+pub fn load(conn: &Connection, slug: &str) -> Result<Option<TopicState>> {
+    let Some((title, summary, notes)) = conn
+        .query_row("SELECT title, summary, notes FROM topics WHERE slug = ?1", [slug], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached("SELECT heading, body FROM topic_sections WHERE topic = ?1 ORDER BY position")?;
+    let sections = stmt
+        .query_map([slug], |r| Ok(Section { heading: r.get(0)?, body: r.get(1)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare_cached("SELECT related FROM topic_related WHERE topic = ?1 ORDER BY position")?;
+    let related = stmt.query_map([slug], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(Some(TopicState { slug: slug.to_string(), title, summary, notes, sections, related }))
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<TopicSummary>> {
+    let mut stmt = conn.prepare(
+        "SELECT slug, title, summary,
+                (SELECT count(*) FROM claims c WHERE c.topic = t.slug),
+                (SELECT count(*) FROM source_topics s WHERE s.topic = t.slug)
+         FROM topics t ORDER BY slug",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(TopicSummary { slug: r.get(0)?, title: r.get(1)?, summary: r.get(2)?, claims: r.get(3)?, sources: r.get(4)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Writes a topic's whole state, replacing sections and related slugs.
+pub fn write(conn: &Connection, t: &TopicState) -> Result<()> {
+    conn.execute(
+        "INSERT INTO topics (slug, title, summary, notes) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (slug) DO UPDATE SET title = excluded.title, summary = excluded.summary, notes = excluded.notes",
+        rusqlite::params![t.slug, t.title, t.summary, t.notes],
+    )?;
+    conn.execute("DELETE FROM topic_sections WHERE topic = ?1", [&t.slug])?;
+    conn.execute("DELETE FROM topic_related WHERE topic = ?1", [&t.slug])?;
+    let mut section = conn.prepare_cached("INSERT INTO topic_sections (topic, position, heading, body) VALUES (?1, ?2, ?3, ?4)")?;
+    for (i, s) in t.sections.iter().enumerate() {
+        section.execute(rusqlite::params![t.slug, i as i64, s.heading, s.body])?;
+    }
+    let mut related = conn.prepare_cached("INSERT INTO topic_related (topic, position, related) VALUES (?1, ?2, ?3)")?;
+    for (i, r) in t.related.iter().enumerate() {
+        related.execute(rusqlite::params![t.slug, i as i64, r])?;
+    }
+    Ok(())
+}
+
+/// Checks every field of a topic state.
+pub fn validate(t: &TopicState) -> Result<()> {
+    model::check_slug(&t.slug)?;
+    model::check_text("title", &t.title, model::MAX_SHORT_TEXT)?;
+    model::check_optional_text("summary", &t.summary, model::MAX_LONG_TEXT)?;
+    model::check_optional_text("notes", &t.notes, model::MAX_LONG_TEXT)?;
+    for s in &t.sections {
+        model::check_text("section heading", &s.heading, model::MAX_SHORT_TEXT)?;
+        model::check_optional_text("section body", &s.body, model::MAX_LONG_TEXT)?;
+    }
+    for (i, r) in t.related.iter().enumerate() {
+        model::check_slug(r)?;
+        if r == &t.slug {
+            return Err(Error::bad(format!("topic {} cannot be related to itself", t.slug)));
+        }
+        if t.related[..i].contains(r) {
+            return Err(Error::bad(format!("related topic {r:?} is listed twice")));
+        }
+    }
+    Ok(())
+}
+
+/// Creates a topic. Editors only.
+pub fn add(tx: &mut Tx<'_>, state: TopicState, meta: Option<serde_json::Value>) -> Result<TopicChange> {
+    tx.require_role(&[Role::Editor], "add topics")?;
+    validate(&state)?;
+    if exists(tx.conn(), &state.slug)? {
+        return Err(Error::refused(format!("topic {:?} already exists: pick another slug", state.slug)));
+    }
+    write(tx.conn(), &state)?;
+    let seq = tx.append(NewEvent {
+        topic: Some(state.slug.clone()),
+        after: Some(serde_json::to_value(&state)?),
+        meta,
+        ..NewEvent::new("topic.add", EntityRef::Topic(state.slug.clone()).to_string())
+    })?;
+    Ok(TopicChange { id: state.slug, event: crate::ids::event_id(seq) })
+}
+
+/// What `topic edit` may change; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct TopicEdit {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub notes: Option<String>,
+    /// Appends or replaces (same heading) a section.
+    pub section: Option<Section>,
+    pub remove_section: Option<String>,
+    pub add_related: Vec<String>,
+    pub remove_related: Vec<String>,
+}
+
+pub fn edit(tx: &mut Tx<'_>, slug: &str, change: TopicEdit, reason: Option<&str>) -> Result<TopicChange> {
+    tx.require_role(&[Role::Editor], "edit topics")?;
+    let before = load(tx.conn(), slug)?.ok_or_else(|| Error::not_found(format!("no topic {slug:?}: see `ripen topic list`")))?;
+    let mut after = before.clone();
+    if let Some(t) = change.title {
+        after.title = t;
+    }
+    if let Some(s) = change.summary {
+        after.summary = s;
+    }
+    if let Some(n) = change.notes {
+        after.notes = n;
+    }
+    if let Some(section) = change.section {
+        match after.sections.iter_mut().find(|s| s.heading == section.heading) {
+            Some(existing) => existing.body = section.body,
+            None => after.sections.push(section),
+        }
+    }
+    if let Some(heading) = change.remove_section {
+        let len = after.sections.len();
+        after.sections.retain(|s| s.heading != heading);
+        if after.sections.len() == len {
+            return Err(Error::not_found(format!("topic {slug} has no section {heading:?}")));
+        }
+    }
+    for r in change.remove_related {
+        let len = after.related.len();
+        after.related.retain(|x| x != &r);
+        if after.related.len() == len {
+            return Err(Error::not_found(format!("topic {slug} is not related to {r:?}")));
+        }
+    }
+    for r in change.add_related {
+        if !after.related.contains(&r) {
+            after.related.push(r);
+        }
+    }
+    if after == before {
+        return Err(Error::refused(format!("topic {slug}: nothing to change")));
+    }
+    validate(&after)?;
+    write(tx.conn(), &after)?;
+    let reason = reason.map(model::required_reason).transpose()?;
+    let seq = tx.append(NewEvent {
+        topic: Some(slug.to_string()),
+        before: Some(serde_json::to_value(&before)?),
+        after: Some(serde_json::to_value(&after)?),
+        reason,
+        ..NewEvent::new("topic.edit", EntityRef::Topic(slug.to_string()).to_string())
+    })?;
+    Ok(TopicChange { id: slug.to_string(), event: crate::ids::event_id(seq) })
+}
