@@ -49,7 +49,7 @@ pub fn move_badge(tx: &mut Tx<'_>, name: &str, movement: Move, reason: &str, all
             "{} earns only {} ({}); {target} is above it: pass --override with your --reason to do it anyway",
             before.id,
             earned.badge,
-            earned.explanation.last().map(|l| l.trim_start_matches("earned: ")).unwrap_or("")
+            earned.verdict
         )));
     }
     let after = claims::ClaimState { badge: target, badge_override: is_override, ..before.clone() };
@@ -108,7 +108,7 @@ pub fn review(conn: &Connection, topic: Option<&str>) -> Result<Vec<ReviewItem>>
         if earned.badge == c.badge {
             continue;
         }
-        let rule_reason = earned.explanation.last().cloned().unwrap_or_default();
+        let rule_reason = earned.verdict;
         let (kind, reason, override_reason) = if c.badge.is_above(earned.badge) {
             if c.badge_override {
                 let why = claims::history(conn, id)?.into_iter().rev().find(|m| m.to == c.badge).and_then(|m| m.reason);

@@ -271,7 +271,7 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, earned: &Earned, imported: bool) 
         return Err(Error::refused(format!(
             "the evidence earns {} ({}); {asked} is above it: pass --override with --reason to set it anyway",
             earned.badge,
-            earned.explanation.last().map(String::as_str).unwrap_or("")
+            earned.verdict
         )));
     }
     Ok((asked, true))

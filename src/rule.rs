@@ -30,7 +30,10 @@ pub struct Evidence {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Earned {
     pub badge: Badge,
+    /// One line per citation, then the verdict (`earned: ...`).
     pub explanation: Vec<String>,
+    /// The verdict alone: "caveat: only one independent A/B source ...".
+    pub verdict: String,
 }
 
 fn short_title(title: &str) -> String {
@@ -114,7 +117,7 @@ pub fn earned_badge(citations: &[Evidence]) -> Earned {
         (Badge::Unsourced, "unsourced: no counted source supports the claim".to_string())
     };
     lines.push(format!("earned: {verdict}"));
-    Earned { badge, explanation: lines }
+    Earned { badge, explanation: lines, verdict }
 }
 
 #[cfg(test)]
