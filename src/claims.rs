@@ -260,7 +260,7 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, earned: &Earned, imported: bool) 
         }
         return Ok((earned.badge, false));
     };
-    if new.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+    if !imported && new.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(Error::bad("setting a badge needs a reason: pass --reason \"...\""));
     }
     if !asked.is_above(earned.badge) || imported {
@@ -290,7 +290,7 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Re
     let citations = resolve_citations(tx.conn(), &new.cites)?;
     let earned = rule::earned_badge(&evidence_for(tx.conn(), &citations)?);
     let (badge, badge_override) = creation_badge(tx, &new, &earned, provenance.is_some())?;
-    let reason = new.reason.as_deref().map(model::required_reason).transpose()?;
+    let reason = new.reason.as_deref().filter(|r| !r.trim().is_empty()).map(model::required_reason).transpose()?;
     let next: i64 = tx.conn().query_row("SELECT coalesce(max(id), 0) + 1 FROM claims", [], |r| r.get(0))?;
     let (created_by, created_at, meta) = match &provenance {
         Some(p) => (p.created_by.clone(), p.created_at.clone(), Some(p.meta.clone())),
@@ -493,28 +493,31 @@ pub struct ClaimView {
     pub badge_override: bool,
     pub created_by: String,
     pub created_at: String,
+    /// Set when the view shows a past moment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
     pub citations: Vec<CitationView>,
     pub history: Vec<BadgeMove>,
     pub explanation: Vec<String>,
 }
 
-pub fn view(conn: &Connection, claim: &ClaimState) -> Result<ClaimView> {
+pub fn view(conn: &Connection, claim: &ClaimState, when: &crate::snapshot::When) -> Result<ClaimView> {
+    let evidence = when.evidence(conn, &claim.citations)?;
     let mut citations = Vec::new();
-    for c in &claim.citations {
-        let s = crate::sources::load(conn, source_number(&c.source))?
-            .ok_or_else(|| Error::not_found(format!("no source {}", c.source)))?;
+    for (c, e) in claim.citations.iter().zip(&evidence) {
+        let key = when.source(conn, source_number(&c.source))?.and_then(|s| s.key);
         citations.push(CitationView {
-            source: s.id,
-            key: s.key,
-            title: s.title,
-            publisher: s.publisher,
+            source: e.source.clone(),
+            key,
+            title: e.title.clone(),
+            publisher: e.publisher.clone(),
             stance: c.stance,
-            grade: s.grade,
-            status: s.status,
+            grade: e.grade,
+            status: e.status,
             note: c.note.clone(),
         });
     }
-    let earned = earned(conn, claim)?;
+    let earned = rule::earned_badge(&evidence);
     Ok(ClaimView {
         id: claim.id.clone(),
         key: claim.key.clone(),
@@ -526,8 +529,9 @@ pub fn view(conn: &Connection, claim: &ClaimState) -> Result<ClaimView> {
         badge_override: claim.badge_override,
         created_by: claim.created_by.clone(),
         created_at: claim.created_at.clone(),
+        as_of: when.label().map(str::to_string),
         citations,
-        history: history(conn, claim.number())?,
+        history: when.history(conn, claim.number())?,
         explanation: earned.explanation,
     })
 }

@@ -7,7 +7,9 @@
 //! (`cli`) is a thin front end over this library. See ARCHITECTURE.md.
 
 pub mod actors;
+pub mod audit;
 pub mod badges;
+pub mod bundle;
 pub mod claims;
 pub mod cli;
 pub mod clock;
@@ -19,9 +21,12 @@ pub mod events;
 pub mod ids;
 pub mod model;
 pub mod output;
+pub mod page;
 pub mod rule;
+pub mod snapshot;
 pub mod sources;
 pub mod topics;
+pub mod verify;
 
 pub use db::Db;
 pub use error::{Error, Result};

@@ -18,14 +18,40 @@ pub trait Row: Serialize {
 pub struct Output {
     json: bool,
     styled: bool,
-    out: io::BufWriter<io::Stdout>,
+    out: io::BufWriter<Box<dyn Write>>,
+    pager: Option<std::process::Child>,
 }
 
 impl Output {
     pub fn new(json: bool) -> Self {
         let stdout = io::stdout();
         let styled = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        Output { json, styled, out: io::BufWriter::new(stdout) }
+        Output { json, styled, out: io::BufWriter::new(Box::new(stdout)), pager: None }
+    }
+
+    /// Sends the rest of the output through `$PAGER` (default `less -FRX`)
+    /// when stdout is a terminal; does nothing when piped or with `--json`.
+    pub fn start_pager(&mut self) {
+        if !self.styled || self.json || self.pager.is_some() {
+            return;
+        }
+        let pager = std::env::var("PAGER").unwrap_or_else(|_| "less".to_string());
+        if pager.trim().is_empty() || pager.trim() == "cat" {
+            return;
+        }
+        let child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&pager)
+            .env("LESS", std::env::var("LESS").unwrap_or_else(|_| "FRX".to_string()))
+            .stdin(std::process::Stdio::piped())
+            .spawn();
+        if let Ok(mut child) = child {
+            if let Some(stdin) = child.stdin.take() {
+                let _ = self.out.flush();
+                self.out = io::BufWriter::new(Box::new(stdin));
+                self.pager = Some(child);
+            }
+        }
     }
 
     /// Whether `--json` was given.
@@ -109,6 +135,11 @@ impl Output {
 
     pub fn flush(&mut self) -> Result<()> {
         self.out.flush()?;
+        if let Some(mut pager) = self.pager.take() {
+            // Closing the pipe tells the pager the output is complete.
+            self.out = io::BufWriter::new(Box::new(io::stdout()));
+            pager.wait()?;
+        }
         Ok(())
     }
 }

@@ -130,8 +130,9 @@ pub fn validate(t: &TopicState) -> Result<()> {
     Ok(())
 }
 
-/// Creates a topic. Editors only.
-pub fn add(tx: &mut Tx<'_>, state: TopicState, meta: Option<serde_json::Value>) -> Result<TopicChange> {
+/// Creates a topic. Editors only. `imported` carries the original author and
+/// time of an imported topic.
+pub fn add(tx: &mut Tx<'_>, state: TopicState, imported: Option<(String, String)>) -> Result<TopicChange> {
     tx.require_role(&[Role::Editor], "add topics")?;
     validate(&state)?;
     if exists(tx.conn(), &state.slug)? {
@@ -141,7 +142,9 @@ pub fn add(tx: &mut Tx<'_>, state: TopicState, meta: Option<serde_json::Value>) 
     let seq = tx.append(NewEvent {
         topic: Some(state.slug.clone()),
         after: Some(serde_json::to_value(&state)?),
-        meta,
+        meta: imported.as_ref().map(|_| serde_json::json!({"imported": true})),
+        actor: imported.as_ref().map(|(by, _)| by.clone()),
+        at: imported.map(|(_, at)| at),
         ..NewEvent::new("topic.add", EntityRef::Topic(state.slug.clone()).to_string())
     })?;
     Ok(TopicChange { id: state.slug, event: crate::ids::event_id(seq) })

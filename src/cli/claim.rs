@@ -2,6 +2,7 @@ use super::Ctx;
 use crate::claims::{self, ClaimView, NewClaim};
 use crate::model::{Badge, Stance};
 use crate::output::one_line;
+use crate::snapshot::When;
 
 /// Manage claims: short factual statements on a topic, resting on cited sources.
 #[derive(Debug, clap::Subcommand)]
@@ -66,6 +67,10 @@ pub enum Command {
 pub struct ShowArgs {
     /// C12, 12 or the claim's key.
     pub claim: String,
+    /// Show the claim as it stood then: text, badge, citations and their
+    /// sources' grades (YYYY-MM-DD means the end of that day, or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
 }
 
 fn parse_cite(spec: &str) -> crate::Result<(String, Stance, Option<String>)> {
@@ -122,9 +127,13 @@ fn review_hint(done: &claims::ClaimChange) -> String {
 }
 
 pub fn show(args: ShowArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let when = When::parse(args.as_of.as_deref())?;
     let db = ctx.open()?;
-    let claim = claims::require(db.conn(), &args.claim)?;
-    let view = claims::view(db.conn(), &claim)?;
+    let id = claims::resolve(db.conn(), &args.claim)?;
+    let claim = when.claim(db.conn(), id)?.ok_or_else(|| {
+        crate::Error::not_found(format!("{} did not exist yet at {}", args.claim, when.label().unwrap_or("that time")))
+    })?;
+    let view = claims::view(db.conn(), &claim, &when)?;
     if ctx.out.is_json() {
         ctx.out.json(&view)?;
     } else {
@@ -137,6 +146,9 @@ fn print_view(ctx: &mut Ctx, v: &ClaimView) -> anyhow::Result<()> {
     let out = &mut ctx.out;
     let key = v.key.as_deref().map(|k| format!(" ({k})")).unwrap_or_default();
     out.line(out.bold(&format!("{}{key} · {} · [{}]", v.id, v.topic, v.badge)))?;
+    if let Some(at) = &v.as_of {
+        out.line(out.dim(&format!("as of {at}")))?;
+    }
     out.line(&v.text)?;
     out.line("")?;
     let earned = if v.badge == v.earned_badge {

@@ -6,11 +6,20 @@ mod actor;
 mod badge;
 mod claim;
 mod completions;
+mod demo;
+mod export;
+mod import;
+mod diff;
 mod history;
 mod init;
+mod log;
+mod page;
+mod progress;
+mod revert;
 mod review;
 mod source;
 mod topic;
+mod verify;
 mod why;
 
 use std::path::PathBuf;
@@ -33,8 +42,9 @@ use crate::output::Output;
 #[command(name = "ripen", version, max_term_width = 100)]
 pub struct Cli {
     /// The database file; the search index lives beside it.
-    #[arg(long, global = true, env = "RIPEN_DB", default_value = "ripen.db", value_name = "PATH")]
-    pub db: PathBuf,
+    /// [default: ./ripen.db; `demo` uses a new temporary directory]
+    #[arg(long, global = true, env = "RIPEN_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
 
     /// Who is making the change (an actor's handle); required for any change.
     #[arg(long = "as", global = true, env = "RIPEN_ACTOR", value_name = "HANDLE")]
@@ -65,19 +75,31 @@ pub enum Command {
     Why(why::Args),
     Review(review::Args),
     History(history::Args),
+    Log(log::Args),
+    Diff(diff::Args),
+    Revert(revert::Args),
+    Verify(verify::Args),
+    Import(import::Args),
+    Export(export::Args),
+    Demo(demo::Args),
     Completions(completions::Args),
 }
 
 /// What every command gets: where the database is, who acts, where output goes.
 pub struct Ctx {
-    pub db_path: PathBuf,
+    /// `--db` / `RIPEN_DB` as given.
+    pub db: Option<PathBuf>,
     pub actor: Option<String>,
     pub out: Output,
 }
 
 impl Ctx {
+    pub fn db_path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(|| PathBuf::from("ripen.db"))
+    }
+
     pub fn open(&self) -> crate::Result<Db> {
-        Db::open(&self.db_path)
+        Db::open(&self.db_path())
     }
 
     /// Opens the database and resolves the acting actor.
@@ -101,6 +123,13 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         Command::Why(args) => why::run(args, ctx),
         Command::Review(args) => review::run(args, ctx),
         Command::History(args) => history::run(args, ctx),
+        Command::Log(args) => log::run(args, ctx),
+        Command::Diff(args) => diff::run(args, ctx),
+        Command::Revert(args) => revert::run(args, ctx),
+        Command::Verify(args) => verify::run(args, ctx),
+        Command::Import(args) => import::run(args, ctx),
+        Command::Export(args) => export::run(args, ctx),
+        Command::Demo(args) => demo::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
     }
 }
@@ -125,7 +154,7 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    let mut ctx = Ctx { db_path: cli.db, actor: cli.actor, out: Output::new(cli.json) };
+    let mut ctx = Ctx { db: cli.db, actor: cli.actor, out: Output::new(cli.json) };
     let result = dispatch(cli.command, &mut ctx).and_then(|()| Ok(ctx.out.flush()?));
     match result {
         Ok(()) => exit::OK,

@@ -46,6 +46,10 @@ pub enum Command {
     },
     /// List topics with their claim and source counts.
     List,
+    /// Show a topic page.
+    Show(crate::cli::page::ShowArgs),
+    /// The tend log: how the page grew, by day, actor and kind.
+    Log(crate::cli::page::LogArgs),
 }
 
 impl Row for TopicSummary {
@@ -91,6 +95,8 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
             let db = ctx.open()?;
             ctx.out.rows(&topics::list(db.conn())?)?;
         }
+        Command::Show(args) => crate::cli::page::run(args, ctx)?,
+        Command::Log(args) => crate::cli::page::tend_log(args, ctx)?,
     }
     Ok(())
 }

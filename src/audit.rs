@@ -1,0 +1,405 @@
+//! Views over the audit trail: the filtered log, the per-topic tend log, text
+//! diffs of claim revisions, and reverts. Everything here reads `events`
+//! (and `claim_revisions`); the only write is `revert`, which appends a new
+//! event through the one write path like any other change.
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::claims::{self, ClaimState};
+use crate::clock;
+use crate::db::{NewEvent, Tx};
+use crate::entity::EntityRef;
+use crate::error::{Error, Result};
+use crate::events::{self, StoredEvent, COLUMNS};
+use crate::ids::{self, IdKind, Name};
+use crate::model::{self, Badge, Role};
+
+/// Filters of `ripen log`; all optional, combined with AND.
+#[derive(Debug, Default, Clone)]
+pub struct LogFilter {
+    pub topic: Option<String>,
+    pub actor: Option<String>,
+    /// An action (`claim.badge`) or an action family (`claim`).
+    pub action: Option<String>,
+    /// `claim:C12`, `C12`, `S3`, `topic:SLUG`, ...
+    pub entity: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub limit: Option<usize>,
+}
+
+/// Turns what a person typed for `--entity` into the stored entity name.
+pub fn entity_name(conn: &Connection, text: &str) -> Result<String> {
+    if text.contains(':') {
+        return Ok(text.parse::<EntityRef>()?.to_string());
+    }
+    for (kind, make) in [
+        (IdKind::Claim, EntityRef::Claim as fn(i64) -> EntityRef),
+        (IdKind::Source, EntityRef::Source),
+        (IdKind::Dispatch, EntityRef::Dispatch),
+    ] {
+        if text.starts_with(kind.prefix()) || text.starts_with(kind.prefix().to_ascii_lowercase()) {
+            if let Ok(Name::Number(n)) = ids::parse(kind, text, false) {
+                return Ok(make(n).to_string());
+            }
+        }
+    }
+    if let Ok(id) = claims::resolve(conn, text) {
+        return Ok(EntityRef::Claim(id).to_string());
+    }
+    if let Ok(id) = crate::sources::resolve(conn, text) {
+        return Ok(EntityRef::Source(id).to_string());
+    }
+    Err(Error::bad(format!(
+        "{text:?} names no entity: write C12, S3, D2, a claim or source key, topic:SLUG or actor:HANDLE"
+    )))
+}
+
+/// Events matching `filter`, newest first, handed one by one to `each`.
+pub fn scan(conn: &Connection, filter: &LogFilter, mut each: impl FnMut(StoredEvent) -> Result<()>) -> Result<()> {
+    let mut sql = format!("SELECT {COLUMNS} FROM events WHERE 1 = 1");
+    let mut params: Vec<String> = Vec::new();
+    let mut bind = |sql: &mut String, clause: &str, value: String| {
+        params.push(value);
+        sql.push_str(&clause.replace('?', &format!("?{}", params.len())));
+    };
+    if let Some(t) = &filter.topic {
+        crate::topics::require(conn, t)?;
+        bind(&mut sql, " AND topic = ?", t.clone());
+    }
+    if let Some(a) = &filter.actor {
+        bind(&mut sql, " AND actor = ?", model::normalize_handle(a)?);
+    }
+    if let Some(a) = &filter.action {
+        if a.contains('.') {
+            bind(&mut sql, " AND action = ?", a.clone());
+        } else {
+            bind(&mut sql, " AND (action = ?", a.clone());
+            bind(&mut sql, " OR action LIKE ? || '.%')", a.clone());
+        }
+    }
+    if let Some(e) = &filter.entity {
+        bind(&mut sql, " AND entity = ?", entity_name(conn, e)?);
+    }
+    if let Some(s) = filter.since {
+        bind(&mut sql, " AND at >= ?", clock::format_time(s));
+    }
+    if let Some(u) = filter.until {
+        bind(&mut sql, " AND at <= ?", clock::format_time(u));
+    }
+    sql.push_str(" ORDER BY seq DESC");
+    if let Some(l) = filter.limit {
+        sql.push_str(&format!(" LIMIT {l}"));
+    }
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+    while let Some(row) = rows.next()? {
+        each(StoredEvent::from_row(row)?)?;
+    }
+    Ok(())
+}
+
+/// One event as `log --json` prints it.
+#[derive(Debug, Serialize)]
+pub struct LogEntry {
+    pub event: String,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub topic: Option<String>,
+    pub reason: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub meta: Option<Value>,
+    pub hash: String,
+}
+
+impl From<&StoredEvent> for LogEntry {
+    fn from(e: &StoredEvent) -> Self {
+        LogEntry {
+            event: e.id(),
+            at: e.at.clone(),
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            entity: e.entity.clone(),
+            topic: e.topic.clone(),
+            reason: e.reason.clone(),
+            before: e.before_json(),
+            after: e.after_json(),
+            meta: e.meta_json(),
+            hash: e.hash.clone(),
+        }
+    }
+}
+
+/// Which fields of an entity an event changed, top level only.
+pub fn changed_fields(before: &Option<Value>, after: &Option<Value>) -> Vec<String> {
+    match (before.as_ref().and_then(Value::as_object), after.as_ref().and_then(Value::as_object)) {
+        (Some(b), Some(a)) => {
+            let mut keys: Vec<String> = a.keys().chain(b.keys()).filter(|k| a.get(*k) != b.get(*k)).cloned().collect();
+            keys.dedup();
+            keys
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The kinds of line in a tend log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TendKind {
+    Grew,
+    Tended,
+    BadgeMoved,
+}
+
+impl TendKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TendKind::Grew => "grew",
+            TendKind::Tended => "tended",
+            TendKind::BadgeMoved => "badge-moved",
+        }
+    }
+}
+
+/// One line of a topic's tend log.
+#[derive(Debug, Clone, Serialize)]
+pub struct TendEntry {
+    pub day: String,
+    pub actor: String,
+    pub kind: TendKind,
+    /// Claims grown or tended on that day by that actor.
+    pub claims: Vec<String>,
+    /// For badge moves: the claim's move.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<Badge>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Badge>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip)]
+    latest: (String, i64),
+}
+
+impl TendEntry {
+    /// `2026-05-30 badge-moved by @editor — well-sourced → caveat: <reason>`
+    pub fn line(&self) -> String {
+        match self.kind {
+            TendKind::BadgeMoved => format!(
+                "{} badge-moved by @{} — {} → {}: {}",
+                self.day,
+                self.actor,
+                self.from.map(Badge::as_str).unwrap_or("?"),
+                self.to.map(Badge::as_str).unwrap_or("?"),
+                self.reason.as_deref().unwrap_or("")
+            ),
+            kind => format!("{} {} by @{} — {} claim(s)", self.day, kind.as_str(), self.actor, self.claims.len()),
+        }
+    }
+}
+
+fn badge_in(v: &Option<Value>) -> Option<Badge> {
+    v.as_ref()?.get("badge")?.as_str()?.parse().ok()
+}
+
+/// How this page grew: claim events of a topic grouped by day, actor and
+/// kind, newest first. `until` cuts the log at a past moment.
+pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> Result<Vec<TendEntry>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM events WHERE topic = ?1 AND entity LIKE 'claim:%' ORDER BY seq"
+    ))?;
+    let until = until.map(clock::format_time);
+    let mut entries: Vec<TendEntry> = Vec::new();
+    let rows = stmt.query_map([slug], StoredEvent::from_row)?;
+    for e in rows {
+        let e = e?;
+        if until.as_deref().is_some_and(|u| e.at.as_str() > u) {
+            continue;
+        }
+        let (before, after) = (e.before_json(), e.after_json());
+        let claim = e.entity.trim_start_matches("claim:").to_string();
+        let day = clock::day_of(&e.at).to_string();
+        let (from, to) = (badge_in(&before), badge_in(&after));
+        let kind = if before.is_none() {
+            TendKind::Grew
+        } else if from != to && from.is_some() {
+            TendKind::BadgeMoved
+        } else {
+            TendKind::Tended
+        };
+        let latest = (e.at.clone(), e.seq);
+        if kind == TendKind::BadgeMoved {
+            entries.push(TendEntry { day, actor: e.actor, kind, claims: vec![claim], from, to, reason: e.reason, latest });
+            continue;
+        }
+        match entries.iter_mut().find(|t| t.kind == kind && t.day == day && t.actor == e.actor) {
+            Some(t) => {
+                if !t.claims.contains(&claim) {
+                    t.claims.push(claim);
+                }
+                t.latest = t.latest.clone().max(latest);
+            }
+            None => entries.push(TendEntry { day, actor: e.actor, kind, claims: vec![claim], from: None, to: None, reason: None, latest }),
+        }
+    }
+    entries.sort_by(|a, b| b.day.cmp(&a.day).then_with(|| b.latest.cmp(&a.latest)));
+    Ok(entries)
+}
+
+/// One stored revision of a claim's text.
+#[derive(Debug, Clone, Serialize)]
+pub struct Revision {
+    pub revision: i64,
+    pub text: String,
+    pub event: String,
+    pub at: String,
+    pub actor: String,
+}
+
+pub fn revisions(conn: &Connection, claim: i64) -> Result<Vec<Revision>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.revision, r.text, r.event, e.at, e.actor FROM claim_revisions r JOIN events e ON e.seq = r.event
+         WHERE r.claim = ?1 ORDER BY r.revision",
+    )?;
+    let rows = stmt.query_map([claim], |r| {
+        Ok(Revision { revision: r.get(0)?, text: r.get(1)?, event: ids::event_id(r.get(2)?), at: r.get(3)?, actor: r.get(4)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The result of `revert`.
+#[derive(Debug, Serialize)]
+pub struct Reverted {
+    pub id: String,
+    pub event: String,
+    pub reverts: String,
+    pub entity: String,
+    pub restored: Vec<String>,
+}
+
+/// Restores the state an entity had before `event`, as a new event. Refused
+/// when later events changed the same entity, unless `force`.
+pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_override: bool) -> Result<Reverted> {
+    let reason = model::required_reason(reason)?;
+    let seq = match ids::parse(IdKind::Event, event, false)? {
+        Name::Number(n) => n,
+        Name::Key(k) => return Err(Error::bad(format!("{k:?} is not an event id: write E12 or 12"))),
+    };
+    let target = events::get(tx.conn(), seq)?.ok_or_else(|| Error::not_found(format!("no event E{seq}: see `ripen log`")))?;
+    let entity: EntityRef = target.entity.parse()?;
+    let Some(before) = target.before_json() else {
+        return Err(Error::refused(format!(
+            "E{seq} created {}: reverting a creation is not supported; change it with a new edit instead",
+            target.entity
+        )));
+    };
+    let later: Vec<String> = events::for_entity(tx.conn(), &target.entity)?
+        .into_iter()
+        .filter(|e| e.seq > seq)
+        .map(|e| e.id())
+        .collect();
+    if !later.is_empty() && !force {
+        return Err(Error::refused(format!(
+            "{} changed again after E{seq} ({}): reverting would undo those too; pass --force to revert anyway",
+            target.entity,
+            later.join(", ")
+        )));
+    }
+    let current = entity
+        .current_state(tx.conn())?
+        .ok_or_else(|| Error::not_found(format!("{} no longer exists", target.entity)))?;
+    let (after, meta) = restore(tx, &entity, &current, before, allow_override)?;
+    if after == current {
+        return Err(Error::refused(format!("{} already has the state from before E{seq}: nothing to revert", target.entity)));
+    }
+    let restored = changed_fields(&Some(current.clone()), &Some(after.clone()));
+    let mut meta = meta.unwrap_or_else(|| json!({}));
+    meta["reverts"] = json!(target.id());
+    let new_seq = tx.append(NewEvent {
+        topic: target.topic.clone(),
+        before: Some(current),
+        after: Some(after),
+        reason: Some(reason),
+        meta: Some(meta),
+        ..NewEvent::new("revert", target.entity.clone())
+    })?;
+    if let EntityRef::Claim(id) = entity {
+        let now = claims::load(tx.conn(), id)?.ok_or_else(|| Error::not_found(format!("no claim C{id}")))?;
+        if restored.iter().any(|f| f == "text") {
+            tx.conn().execute(
+                "INSERT INTO claim_revisions (claim, revision, text, event) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![id, now.revision, now.text, new_seq],
+            )?;
+        }
+    }
+    Ok(Reverted { id: target.entity.clone(), event: ids::event_id(new_seq), reverts: target.id(), entity: target.entity, restored })
+}
+
+/// Writes `before` back for `entity`, with the role checks of the change it
+/// undoes; returns the state written and any meta for the event.
+fn restore(tx: &mut Tx<'_>, entity: &EntityRef, current: &Value, before: Value, allow_override: bool) -> Result<(Value, Option<Value>)> {
+    match entity {
+        EntityRef::Claim(_) => {
+            let now: ClaimState = serde_json::from_value(current.clone())?;
+            let old: ClaimState = serde_json::from_value(before)?;
+            let text_changes = old.text != now.text;
+            let mut restored = ClaimState {
+                text: old.text.clone(),
+                revision: if text_changes { now.revision + 1 } else { now.revision },
+                citations: old.citations.clone(),
+                key: old.key.clone(),
+                ..now.clone()
+            };
+            tx.require_role(&[Role::Editor, Role::Researcher], "revert claim changes")?;
+            let mut meta = None;
+            if old.badge != now.badge {
+                tx.require_role(&[Role::Editor], "revert a badge move")?;
+                let earned = claims::earned(tx.conn(), &restored)?;
+                let above = old.badge.is_above(earned.badge);
+                if above && !allow_override {
+                    return Err(Error::refused(format!(
+                        "restoring {} would put it above what the evidence earns ({}): pass --override to revert anyway",
+                        old.badge, earned.verdict
+                    )));
+                }
+                restored.badge = old.badge;
+                restored.badge_override = above;
+                meta = Some(json!({"override": above, "earned": earned.badge}));
+            }
+            claims::write(tx.conn(), &restored)?;
+            Ok((serde_json::to_value(&restored)?, meta))
+        }
+        EntityRef::Source(_) => {
+            tx.require_role(&[Role::Editor, Role::Researcher], "revert source changes")?;
+            let old: crate::sources::SourceState = serde_json::from_value(before)?;
+            let citing = claims::citing_source(tx.conn(), old.number())?;
+            let earned_before = claims::earned_for(tx.conn(), &citing)?;
+            crate::sources::write(tx.conn(), &old)?;
+            let changes = claims::earned_changes(tx.conn(), &citing, &earned_before)?;
+            Ok((serde_json::to_value(&old)?, claims::earned_meta(&changes)))
+        }
+        EntityRef::Topic(_) => {
+            tx.require_role(&[Role::Editor], "revert topic changes")?;
+            let old: crate::topics::TopicState = serde_json::from_value(before)?;
+            crate::topics::write(tx.conn(), &old)?;
+            Ok((serde_json::to_value(&old)?, None))
+        }
+        EntityRef::Actor(_) => {
+            tx.require_role(&[Role::Editor], "revert actor changes")?;
+            let old: crate::actors::ActorState = serde_json::from_value(before)?;
+            crate::actors::write(tx.conn(), &old)?;
+            Ok((serde_json::to_value(&old)?, None))
+        }
+        EntityRef::Dispatch(_) => {
+            tx.require_role(&[Role::Editor, Role::Researcher], "revert dispatch changes")?;
+            let old: crate::dispatches::DispatchState = serde_json::from_value(before)?;
+            crate::dispatches::write(tx.conn(), &old)?;
+            Ok((serde_json::to_value(&old)?, None))
+        }
+    }
+}

@@ -1,0 +1,620 @@
+//! Importing a bundle: the JSON document or JSON Lines, all-or-nothing in one
+//! transaction, idempotent, with errors that name the JSON path or line.
+//!
+//! JSON Lines are read one record at a time (constant memory apart from the
+//! key caches); a record may only refer to records before it or already in
+//! the database. Imported history keeps its original actors and times and
+//! every event it writes is marked `"imported": true`.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+use serde_json::json;
+
+use super::{Bundle, BundleActor, BundleClaim, BundleDispatch, BundleSource, BundleTopic, Record, FORMAT};
+use crate::claims::{self, ClaimState, NewClaim, Provenance};
+use crate::clock;
+use crate::db::{Actor, Db, Tx};
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::model::{self, Badge, Role};
+use crate::sources::NewSource;
+use crate::topics::TopicState;
+
+/// What an import did.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ImportReport {
+    pub id: String,
+    pub added: Counts,
+    /// Records already present (by key, or natural identity), left as they are.
+    pub kept: Counts,
+    pub events: usize,
+    pub first_event: Option<String>,
+    pub last_event: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Counts {
+    pub actors: u64,
+    pub topics: u64,
+    pub sources: u64,
+    pub claims: u64,
+    pub dispatches: u64,
+}
+
+impl Counts {
+    pub fn total(&self) -> u64 {
+        self.actors + self.topics + self.sources + self.claims + self.dispatches
+    }
+}
+
+/// Where the bundle comes from.
+pub enum Input<'a> {
+    File(&'a Path),
+    Stdin,
+    /// A bundle already in memory, named for messages.
+    Text(&'a str, &'a str),
+}
+
+fn at(path: &str, e: Error) -> Error {
+    let prefix = |m: String| format!("{path}: {m}");
+    match e {
+        Error::BadInput(m) => Error::BadInput(prefix(m)),
+        Error::NotFound(m) => Error::BadInput(prefix(m)),
+        Error::Refused(m) => Error::Refused(prefix(m)),
+        Error::Permission(m) => Error::Permission(prefix(m)),
+        other => Error::BadInput(prefix(other.to_string())),
+    }
+}
+
+fn bad(path: &str, msg: impl std::fmt::Display) -> Error {
+    Error::BadInput(format!("{path}: {msg}"))
+}
+
+fn time(path: &str, text: &str) -> Result<String> {
+    Ok(clock::format_time(clock::parse_time(text).map_err(|e| at(path, e))?))
+}
+
+/// Reads the first line to tell JSON Lines (`{"type": ...}`) from a document.
+fn looks_like_json_lines(first_line: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(first_line.trim())
+        .ok()
+        .and_then(|v| v.as_object().map(|o| o.contains_key("type")))
+        .unwrap_or(false)
+}
+
+/// Imports a bundle into `db` as `acting` (an editor). A database with no
+/// actors yet may be seeded without one: the bundle's first editor acts.
+pub fn import<'a>(db: &mut Db, acting: Option<&str>, input: Input<'a>, progress: &mut dyn FnMut(u64, u64)) -> Result<ImportReport> {
+    let (name, reader): (String, Box<dyn Read + 'a>) = match input {
+        Input::File(p) => {
+            let f = std::fs::File::open(p).map_err(|e| Error::bad(format!("cannot read {}: {e}", p.display())))?;
+            (p.display().to_string(), Box::new(f))
+        }
+        Input::Stdin => ("-".to_string(), Box::new(std::io::stdin())),
+        Input::Text(name, text) => (name.to_string(), Box::new(text.as_bytes())),
+    };
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut first = Vec::new();
+    reader.read_until(b'\n', &mut first)?;
+    let first = String::from_utf8(first).map_err(|_| Error::bad(format!("{name}: line 1 is not valid UTF-8")))?;
+    if first.trim().is_empty() && reader.fill_buf()?.is_empty() {
+        return Err(Error::bad(format!("{name} is empty: a bundle is one JSON document with \"format\": \"{FORMAT}\", or JSON Lines")));
+    }
+    let has_actors: bool = db.conn().query_row("SELECT count(*) > 0 FROM actors", [], |r| r.get(0))?;
+    let mut report = if looks_like_json_lines(&first) {
+        import_lines(db, acting, has_actors, &name, first, reader, progress)?
+    } else {
+        let mut text = first;
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest)?;
+        let rest = String::from_utf8(rest).map_err(|e| {
+            let line = text.lines().count() + rest_line(&e);
+            Error::bad(format!("{name}: line {line} is not valid UTF-8"))
+        })?;
+        text.push_str(&rest);
+        let mut de = serde_json::Deserializer::from_str(&text);
+        let bundle: Bundle = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." || path.is_empty() {
+                Error::bad(format!("{name}: not a ripen bundle: {inner}"))
+            } else {
+                Error::bad(format!("{name}: {path}: {inner}"))
+            }
+        })?;
+        de.end().map_err(|e| Error::bad(format!("{name}: trailing data after the bundle: {e}")))?;
+        import_document(db, acting, has_actors, bundle, progress)?
+    };
+    report.id = name;
+    Ok(report)
+}
+
+fn rest_line(e: &std::string::FromUtf8Error) -> usize {
+    let valid = e.utf8_error().valid_up_to();
+    e.as_bytes()[..valid].iter().filter(|b| **b == b'\n').count()
+}
+
+fn check_format(path: &str, format: &str) -> Result<()> {
+    if format != FORMAT {
+        return Err(bad(path, format!("format {format:?} is not supported: this ripen reads {FORMAT:?}")));
+    }
+    Ok(())
+}
+
+/// The actor the import runs as: `--as` (an editor), or, seeding an empty
+/// database, the bundle's first editor.
+fn importer(db: &Db, acting: Option<&str>, has_actors: bool, first_editor: Option<&BundleActor>) -> Result<Actor> {
+    if has_actors || acting.is_some() {
+        let actor = db.acting(acting)?;
+        if actor.role != Role::Editor {
+            return Err(Error::Permission(format!("@{} is a {}; only editors may import bundles", actor.handle, actor.role)));
+        }
+        return Ok(actor);
+    }
+    let editor = first_editor.ok_or_else(|| {
+        Error::bad("the database has no actors yet and the bundle lists no editor: add one to \"actors\" or run `ripen init --editor HANDLE` first")
+    })?;
+    Ok(Actor { handle: model::normalize_handle(&editor.handle)?, role: Role::Editor })
+}
+
+fn import_document(db: &mut Db, acting: Option<&str>, has_actors: bool, bundle: Bundle, progress: &mut dyn FnMut(u64, u64)) -> Result<ImportReport> {
+    check_format("format", &bundle.format)?;
+    check_duplicates(&bundle)?;
+    let first_editor = bundle.actors.iter().find(|a| a.role == Role::Editor);
+    let actor = importer(db, acting, has_actors, first_editor)?;
+    let total = (bundle.actors.len() + bundle.topics.len() + bundle.sources.len() + bundle.claims.len() + bundle.dispatches.len()) as u64;
+    db.transact(&actor, "import bundle", |tx| {
+        let mut im = Importer::new(tx)?;
+        // The importing editor's own record goes first: every event names an actor.
+        let mut actors: Vec<(usize, &BundleActor)> = bundle.actors.iter().enumerate().collect();
+        actors.sort_by_key(|(_, a)| model::normalize_handle(&a.handle).ok() != Some(im.tx.actor().handle.clone()));
+        let mut done = 0u64;
+        let mut tick = |done: &mut u64| {
+            *done += 1;
+            if *done % 1024 == 0 {
+                progress(*done, total);
+            }
+        };
+        for (i, a) in actors {
+            im.actor(&format!("actors[{i}]"), a)?;
+            tick(&mut done);
+        }
+        for (i, t) in bundle.topics.iter().enumerate() {
+            im.topic(&format!("topics[{i}]"), t)?;
+            tick(&mut done);
+        }
+        for (i, s) in bundle.sources.iter().enumerate() {
+            im.source(&format!("sources[{i}]"), s)?;
+            tick(&mut done);
+        }
+        for (i, c) in bundle.claims.iter().enumerate() {
+            im.claim(&format!("claims[{i}]"), c)?;
+            tick(&mut done);
+        }
+        for (i, d) in bundle.dispatches.iter().enumerate() {
+            im.dispatch(&format!("dispatches[{i}]"), d)?;
+            tick(&mut done);
+        }
+        progress(total, total);
+        Ok(im.finish())
+    })
+}
+
+fn check_duplicates(bundle: &Bundle) -> Result<()> {
+    fn dup<'a>(what: &str, items: impl Iterator<Item = (usize, Option<&'a str>)>) -> Result<()> {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, k) in items {
+            let Some(k) = k else { continue };
+            if let Some(first) = seen.insert(k, i) {
+                return Err(Error::bad(format!("{what}[{i}]: duplicate {k:?} (also at {what}[{first}])")));
+            }
+        }
+        Ok(())
+    }
+    dup("actors", bundle.actors.iter().enumerate().map(|(i, a)| (i, Some(a.handle.as_str()))))?;
+    dup("topics", bundle.topics.iter().enumerate().map(|(i, t)| (i, Some(t.slug.as_str()))))?;
+    dup("sources", bundle.sources.iter().enumerate().map(|(i, s)| (i, s.key.as_deref())))?;
+    dup("sources", bundle.sources.iter().enumerate().map(|(i, s)| (i, s.id.as_deref())))?;
+    dup("claims", bundle.claims.iter().enumerate().map(|(i, c)| (i, c.key.as_deref())))?;
+    dup("dispatches", bundle.dispatches.iter().enumerate().map(|(i, d)| (i, d.key.as_deref())))?;
+    Ok(())
+}
+
+fn import_lines<'a>(
+    db: &mut Db,
+    acting: Option<&str>,
+    has_actors: bool,
+    name: &str,
+    first: String,
+    mut reader: BufReader<Box<dyn Read + 'a>>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportReport> {
+    let parse = |n: usize, line: &str| -> Result<Record> {
+        let mut de = serde_json::Deserializer::from_str(line);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                Error::bad(format!("{name}: line {n}: {inner}"))
+            } else {
+                Error::bad(format!("{name}: line {n}: {path}: {inner}"))
+            }
+        })
+    };
+    let header = parse(1, &first)?;
+    let Record::Header { format } = header else {
+        return Err(Error::bad(format!("{name}: line 1: a JSON Lines bundle starts with {{\"type\": \"header\", \"format\": \"{FORMAT}\"}}")));
+    };
+    check_format(&format!("{name}: line 1: format"), &format)?;
+    // Seeding an empty database: the first record must be the acting editor.
+    let mut pending: Option<(usize, Record)> = None;
+    let mut line_no = 1usize;
+    let mut buf = Vec::new();
+    let mut next_record = |reader: &mut BufReader<Box<dyn Read + 'a>>, line_no: &mut usize| -> Result<Option<(usize, Record)>> {
+        loop {
+            buf.clear();
+            if reader.read_until(b'\n', &mut buf)? == 0 {
+                return Ok(None);
+            }
+            *line_no += 1;
+            let line = std::str::from_utf8(&buf).map_err(|_| Error::bad(format!("{name}: line {line_no} is not valid UTF-8")))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            if !line.ends_with('\n') && serde_json::from_str::<serde_json::Value>(line).is_err() {
+                return Err(Error::bad(format!("{name}: line {line_no}: the file ends in the middle of a record (truncated?)")));
+            }
+            return Ok(Some((*line_no, parse(*line_no, line)?)));
+        }
+    };
+    let first_editor = if has_actors || acting.is_some() {
+        None
+    } else {
+        pending = next_record(&mut reader, &mut line_no)?;
+        match &pending {
+            Some((_, Record::Actor(a))) if a.role == Role::Editor => Some(a.clone()),
+            _ => None,
+        }
+    };
+    let actor = importer(db, acting, has_actors, first_editor.as_ref())?;
+    db.transact(&actor, "import bundle", |tx| {
+        let mut im = Importer::new(tx)?;
+        let mut done = 0u64;
+        loop {
+            let next = match pending.take() {
+                Some(p) => Some(p),
+                None => next_record(&mut reader, &mut line_no)?,
+            };
+            let Some((n, record)) = next else { break };
+            let path = format!("{name}: line {n}");
+            match &record {
+                Record::Header { .. } => return Err(bad(&path, "a second header")),
+                Record::Actor(a) => im.actor(&path, a)?,
+                Record::Topic(t) => im.topic(&path, t)?,
+                Record::Source(s) => im.source(&path, s)?,
+                Record::Claim(c) => im.claim(&path, c)?,
+                Record::Dispatch(d) => im.dispatch(&path, d)?,
+            }
+            done += 1;
+            if done % 1024 == 0 {
+                progress(done, 0);
+            }
+        }
+        progress(done, done);
+        Ok(im.finish())
+    })
+}
+
+struct Importer<'t, 'c> {
+    tx: &'t mut Tx<'c>,
+    actors: HashSet<String>,
+    topics: HashSet<String>,
+    /// Bundle references (keys and id labels) to database source ids.
+    sources: HashMap<String, i64>,
+    report: ImportReport,
+    meta: serde_json::Value,
+}
+
+impl<'t, 'c> Importer<'t, 'c> {
+    fn new(tx: &'t mut Tx<'c>) -> Result<Self> {
+        let mut actors = HashSet::new();
+        {
+            let mut stmt = tx.conn().prepare("SELECT handle FROM actors")?;
+            for h in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                actors.insert(h?);
+            }
+        }
+        Ok(Importer { tx, actors, topics: HashSet::new(), sources: HashMap::new(), report: ImportReport::default(), meta: json!({"imported": true}) })
+    }
+
+    fn finish(self) -> ImportReport {
+        let mut r = self.report;
+        let appended = self.tx.appended();
+        r.events = appended.len();
+        r.first_event = appended.first().map(|s| ids::event_id(*s));
+        r.last_event = appended.last().map(|s| ids::event_id(*s));
+        r
+    }
+
+    fn known_actor(&self, path: &str, handle: &str) -> Result<String> {
+        let h = model::normalize_handle(handle).map_err(|e| at(path, e))?;
+        if !self.actors.contains(&h) {
+            return Err(bad(path, format!("no actor {h:?}: list it in \"actors\" before it is used")));
+        }
+        Ok(h)
+    }
+
+    fn known_topic(&mut self, path: &str, slug: &str) -> Result<()> {
+        if self.topics.contains(slug) {
+            return Ok(());
+        }
+        if crate::topics::exists(self.tx.conn(), slug)? {
+            self.topics.insert(slug.to_string());
+            return Ok(());
+        }
+        Err(bad(path, format!("no topic {slug:?}: list it in \"topics\" before it is used")))
+    }
+
+    fn actor(&mut self, path: &str, a: &BundleActor) -> Result<()> {
+        let state = crate::actors::new_state(&a.handle, a.name.as_deref(), a.role).map_err(|e| at(path, e))?;
+        if self.actors.contains(&state.handle) {
+            self.report.kept.actors += 1;
+            return Ok(());
+        }
+        self.actors.insert(state.handle.clone());
+        crate::actors::insert(self.tx, state, false, Some(self.meta.clone())).map_err(|e| at(path, e))?;
+        self.report.added.actors += 1;
+        Ok(())
+    }
+
+    fn topic(&mut self, path: &str, t: &BundleTopic) -> Result<()> {
+        model::check_slug(&t.slug).map_err(|e| at(&format!("{path}.slug"), e))?;
+        if crate::topics::exists(self.tx.conn(), &t.slug)? {
+            self.topics.insert(t.slug.clone());
+            self.report.kept.topics += 1;
+            return Ok(());
+        }
+        let by = match &t.created_by {
+            Some(h) => self.known_actor(&format!("{path}.created_by"), h)?,
+            None => self.tx.actor().handle.clone(),
+        };
+        let when = match &t.created_at {
+            Some(w) => time(&format!("{path}.created_at"), w)?,
+            None => self.tx.now_text(),
+        };
+        let state = TopicState {
+            slug: t.slug.clone(),
+            title: t.title.clone(),
+            summary: t.summary.clone(),
+            notes: t.notes.clone(),
+            sections: t.sections.clone(),
+            related: t.related.clone(),
+        };
+        crate::topics::add(self.tx, state, Some((by, when))).map_err(|e| at(path, e))?;
+        self.topics.insert(t.slug.clone());
+        self.report.added.topics += 1;
+        Ok(())
+    }
+
+    fn existing_source(&self, s: &BundleSource) -> Result<Option<i64>> {
+        let conn = self.tx.conn();
+        Ok(match &s.key {
+            Some(k) => conn.query_row("SELECT id FROM sources WHERE key = ?1", [k], |r| r.get(0)).optional()?,
+            None => conn
+                .query_row(
+                    "SELECT id FROM sources WHERE key IS NULL AND title = ?1 AND url IS ?2 AND publisher IS ?3",
+                    rusqlite::params![s.title, s.url, s.publisher],
+                    |r| r.get(0),
+                )
+                .optional()?,
+        })
+    }
+
+    fn source(&mut self, path: &str, s: &BundleSource) -> Result<()> {
+        for (i, t) in s.topics.iter().enumerate() {
+            self.known_topic(&format!("{path}.topics[{i}]"), t)?;
+        }
+        let id = match self.existing_source(s)? {
+            Some(id) => {
+                self.report.kept.sources += 1;
+                id
+            }
+            None => {
+                let by = match &s.added_by {
+                    Some(h) => self.known_actor(&format!("{path}.added_by"), h)?,
+                    None => self.tx.actor().handle.clone(),
+                };
+                let when = match &s.added_at {
+                    Some(w) => time(&format!("{path}.added_at"), w)?,
+                    None => self.tx.now_text(),
+                };
+                if let Some(p) = &s.published {
+                    clock::parse_date(p).map_err(|e| at(&format!("{path}.published"), e))?;
+                }
+                let new = NewSource {
+                    key: s.key.clone(),
+                    title: s.title.clone(),
+                    url: s.url.clone(),
+                    publisher: s.publisher.clone(),
+                    kind: s.kind,
+                    grade: Some(s.grade),
+                    status: s.status,
+                    tier: s.tier.clone(),
+                    summary: Some(s.summary.clone()),
+                    published: s.published.clone(),
+                    topics: s.topics.clone(),
+                };
+                let done = crate::sources::add(self.tx, new, Some((by, when)), Some(self.meta.clone())).map_err(|e| at(path, e))?;
+                self.report.added.sources += 1;
+                done.id[1..].parse().unwrap_or(0)
+            }
+        };
+        if let Some(k) = &s.key {
+            self.sources.insert(k.clone(), id);
+        }
+        if let Some(label) = &s.id {
+            self.sources.insert(label.clone(), id);
+        }
+        Ok(())
+    }
+
+    fn source_ref(&self, path: &str, name: &str) -> Result<String> {
+        if let Some(id) = self.sources.get(name) {
+            return Ok(ids::source_id(*id));
+        }
+        if crate::model::check_key(name).is_ok() {
+            if let Ok(id) = crate::sources::resolve(self.tx.conn(), name) {
+                return Ok(ids::source_id(id));
+            }
+        }
+        Err(bad(path, format!("no source with key {name:?}: list it in \"sources\" before the claims citing it")))
+    }
+
+    fn existing_claim(&self, c: &BundleClaim) -> Result<bool> {
+        let conn = self.tx.conn();
+        Ok(match &c.key {
+            Some(k) => conn.query_row("SELECT 1 FROM claims WHERE key = ?1", [k], |_| Ok(())).optional()?.is_some(),
+            None => conn
+                .query_row("SELECT 1 FROM claims WHERE topic = ?1 AND text = ?2", rusqlite::params![c.topic, c.text], |_| Ok(()))
+                .optional()?
+                .is_some(),
+        })
+    }
+
+    fn claim(&mut self, path: &str, c: &BundleClaim) -> Result<()> {
+        self.known_topic(&format!("{path}.topic"), &c.topic)?;
+        if self.existing_claim(c)? {
+            self.report.kept.claims += 1;
+            return Ok(());
+        }
+        let created_by = self.known_actor(&format!("{path}.created_by"), &c.created_by)?;
+        let created_at = time(&format!("{path}.created_at"), &c.created_at)?;
+        let mut cites = Vec::with_capacity(c.citations.len());
+        for (i, cit) in c.citations.iter().enumerate() {
+            let p = format!("{path}.citations[{i}].source");
+            cites.push((self.source_ref(&p, &cit.source)?, cit.stance, cit.note.clone()));
+        }
+
+        // Creation badge and the later moves, checked as one chain.
+        let (creation, moves) = match c.history.split_first() {
+            Some((h0, rest)) if h0.from.is_none() => (Some((h0.to, h0.reason.clone())), rest),
+            Some((h0, _)) => (h0.from.map(|b| (b, None)), &c.history[..]),
+            None => (None, &c.history[..]),
+        };
+        let offset = c.history.len() - moves.len();
+        let mut badge_now = creation.as_ref().map(|(b, _)| *b);
+        let mut steps: Vec<(String, usize, Step)> = Vec::new();
+        for (j, m) in moves.iter().enumerate() {
+            let i = j + offset;
+            let p = format!("{path}.history[{i}]");
+            if let (Some(from), Some(now)) = (m.from, badge_now) {
+                if from != now {
+                    return Err(bad(&format!("{p}.from"), format!("{from} does not follow the badge before it ({now})")));
+                }
+            }
+            let actor = self.known_actor(&format!("{p}.actor"), &m.actor)?;
+            let when = time(&format!("{p}.at"), &m.at)?;
+            steps.push((when, steps.len(), Step::Badge { to: m.to, actor, reason: m.reason.clone(), path: p }));
+            badge_now = Some(m.to);
+        }
+        let first_text = match c.revisions.split_first() {
+            Some((r0, rest)) => {
+                for (j, r) in rest.iter().enumerate() {
+                    let p = format!("{path}.revisions[{}]", j + 1);
+                    let actor = self.known_actor(&format!("{p}.actor"), &r.actor)?;
+                    let when = time(&format!("{p}.at"), &r.at)?;
+                    claims::check_claim_text(&r.text).map_err(|e| at(&format!("{p}.text"), e))?;
+                    steps.push((when, steps.len(), Step::Edit { text: r.text.clone(), actor, reason: r.reason.clone(), path: p }));
+                }
+                let last = c.revisions.last().map(|r| r.text.as_str()).unwrap_or_default();
+                if last != c.text {
+                    return Err(bad(&format!("{path}.revisions[{}].text", c.revisions.len() - 1), "the last revision must equal the claim's text"));
+                }
+                r0.text.clone()
+            }
+            None => c.text.clone(),
+        };
+        let new = NewClaim {
+            topic: c.topic.clone(),
+            text: first_text,
+            key: c.key.clone(),
+            cites,
+            badge: creation.as_ref().map(|(b, _)| *b),
+            allow_override: creation.is_some(),
+            reason: creation.and_then(|(_, r)| r),
+        };
+        let provenance = Provenance { created_by, created_at, meta: self.meta.clone() };
+        let added = claims::add(self.tx, new, Some(provenance)).map_err(|e| at(path, e))?;
+        let id: i64 = added.id[1..].parse().unwrap_or(0);
+        // Replay later changes in time order (file order breaks ties).
+        steps.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        for (when, _, step) in steps {
+            let before: ClaimState = claims::load(self.tx.conn(), id)?.ok_or_else(|| bad(path, "claim vanished during import"))?;
+            match step {
+                Step::Badge { to, actor, reason, path } => {
+                    let earned = claims::earned(self.tx.conn(), &before)?.badge;
+                    let is_override = to.is_above(earned);
+                    let after = ClaimState { badge: to, badge_override: is_override, ..before.clone() };
+                    let meta = json!({"imported": true, "override": is_override, "earned": earned});
+                    if let Some(r) = &reason {
+                        model::check_optional_text("reason", r, model::MAX_SHORT_TEXT).map_err(|e| at(&format!("{path}.reason"), e))?;
+                    }
+                    claims::record(self.tx, "claim.badge", &before, &after, reason, Some(meta), Some((&when, &actor)))?;
+                }
+                Step::Edit { text, actor, reason, path } => {
+                    if text == before.text {
+                        return Err(bad(&format!("{path}.text"), "repeats the revision before it"));
+                    }
+                    let after = ClaimState { text, revision: before.revision + 1, ..before.clone() };
+                    claims::record(self.tx, "claim.edit", &before, &after, reason, Some(self.meta.clone()), Some((&when, &actor)))?;
+                }
+            }
+        }
+        self.report.added.claims += 1;
+        Ok(())
+    }
+
+    fn dispatch(&mut self, path: &str, d: &BundleDispatch) -> Result<()> {
+        self.known_topic(&format!("{path}.topic"), &d.topic)?;
+        let voice = self.known_actor(&format!("{path}.voice"), &d.voice)?;
+        let when = time(&format!("{path}.at"), &d.at)?;
+        let exists = match &d.key {
+            Some(k) => self.tx.conn().query_row("SELECT 1 FROM dispatches WHERE key = ?1", [k], |_| Ok(())).optional()?,
+            None => self
+                .tx
+                .conn()
+                .query_row(
+                    "SELECT 1 FROM dispatches WHERE topic = ?1 AND headline = ?2 AND at = ?3",
+                    rusqlite::params![d.topic, d.headline, when],
+                    |_| Ok(()),
+                )
+                .optional()?,
+        };
+        if exists.is_some() {
+            self.report.kept.dispatches += 1;
+            return Ok(());
+        }
+        let new = crate::dispatches::NewDispatch {
+            key: d.key.clone(),
+            topic: d.topic.clone(),
+            voice,
+            beat: d.beat.clone(),
+            badge: d.badge,
+            headline: d.headline.clone(),
+            body: d.body.clone(),
+            at: Some(when),
+        };
+        crate::dispatches::add(self.tx, new, Some(self.meta.clone())).map_err(|e| at(path, e))?;
+        self.report.added.dispatches += 1;
+        Ok(())
+    }
+}
+
+enum Step {
+    Badge { to: Badge, actor: String, reason: Option<String>, path: String },
+    Edit { text: String, actor: String, reason: Option<String>, path: String },
+}

@@ -1,0 +1,74 @@
+use std::path::PathBuf;
+
+use super::Ctx;
+use crate::bundle::import::{self, ImportReport, Input};
+use crate::db::Db;
+
+/// Import a bundle (a JSON document, or JSON Lines with one record a line
+/// and a `type` field); `-` reads standard input.
+///
+/// All-or-nothing: any error leaves the database as it was and names the JSON
+/// path or line. Idempotent: records already present (by key, else by topic
+/// and text) are kept as they are. Imported history keeps its original
+/// actors and times. Into a database with no actors, the bundle's first
+/// editor acts; otherwise --as must name an editor. The database is created
+/// if it does not exist.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The bundle file, or - for standard input.
+    file: PathBuf,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let input = if args.file.as_os_str() == "-" { Input::Stdin } else { Input::File(&args.file) };
+    if let Input::File(p) = &input {
+        if !p.is_file() {
+            return Err(crate::Error::bad(format!("no bundle file at {}: check the path", p.display())).into());
+        }
+    }
+    let path = ctx.db_path();
+    let created = !path.exists();
+    let mut db = Db::open_or_create(&path)?;
+    let report = run_import(&mut db, ctx.actor.as_deref(), input);
+    if report.is_err() && created {
+        // Nothing was imported: do not leave an empty database behind.
+        drop(db);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+    let report = report?;
+    let text = summary(&report);
+    ctx.out.changed(&report, text)?;
+    Ok(())
+}
+
+/// Imports with a progress bar on a terminal.
+pub fn run_import(db: &mut Db, actor: Option<&str>, input: Input<'_>) -> crate::Result<ImportReport> {
+    let bar = super::progress::spinner("importing records");
+    let mut tick = |done: u64, total: u64| {
+        if total > 0 && bar.length() != Some(total) {
+            bar.set_length(total);
+        }
+        bar.set_position(done);
+    };
+    let report = import::import(db, actor, input, &mut tick);
+    bar.finish_and_clear();
+    report
+}
+
+pub fn summary(r: &ImportReport) -> String {
+    let a = &r.added;
+    let mut text = format!(
+        "imported {}: {} actors, {} topics, {} sources, {} claims, {} dispatches ({} events",
+        r.id, a.actors, a.topics, a.sources, a.claims, a.dispatches, r.events
+    );
+    if let (Some(f), Some(l)) = (&r.first_event, &r.last_event) {
+        text.push_str(&format!(", {f}..{l}"));
+    }
+    text.push(')');
+    if r.kept.total() > 0 {
+        text.push_str(&format!("; {} records were already present and kept", r.kept.total()));
+    }
+    text
+}

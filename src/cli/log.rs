@@ -1,0 +1,90 @@
+use super::Ctx;
+use crate::audit::{self, LogEntry, LogFilter};
+use crate::clock;
+use crate::events::StoredEvent;
+use crate::output::{one_line, Output};
+
+/// The audit trail, newest first: who changed what, when and why.
+///
+/// Filters combine with AND. With -p/--patch, text changes are shown as diffs.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long)]
+    topic: Option<String>,
+    #[arg(long)]
+    actor: Option<String>,
+    /// An action such as claim.badge, or a family such as claim.
+    #[arg(long)]
+    action: Option<String>,
+    /// C12, S3, a key, topic:SLUG, actor:HANDLE or dispatch:D2.
+    #[arg(long)]
+    entity: Option<String>,
+    /// From this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    since: Option<String>,
+    /// Up to and including this date.
+    #[arg(long)]
+    until: Option<String>,
+    /// At most this many events.
+    #[arg(long, short = 'n')]
+    limit: Option<usize>,
+    /// Show what each event changed, text as a diff.
+    #[arg(long, short = 'p')]
+    patch: bool,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let filter = LogFilter {
+        topic: args.topic,
+        actor: args.actor,
+        action: args.action,
+        entity: args.entity,
+        since: args.since.as_deref().map(clock::parse_time).transpose()?,
+        until: args.until.as_deref().map(clock::parse_until).transpose()?,
+        limit: args.limit,
+    };
+    let db = ctx.open()?;
+    let out = &mut ctx.out;
+    out.start_pager();
+    audit::scan(db.conn(), &filter, |e| {
+        if out.is_json() {
+            out.json_line(&LogEntry::from(&e))
+        } else {
+            print_event(out, &e, args.patch)
+        }
+    })?;
+    Ok(())
+}
+
+fn print_event(out: &mut Output, e: &StoredEvent, patch: bool) -> crate::Result<()> {
+    let head = format!("{}  {}  @{}  {}  {}", e.id(), e.at, e.actor, e.action, e.entity);
+    out.line(out.bold(&head))?;
+    if let Some(r) = &e.reason {
+        out.line(format!("    {}", one_line(r)))?;
+    }
+    let (before, after) = (e.before_json(), e.after_json());
+    if let Some(changes) = e.meta_json().and_then(|m| m.get("earned_changed").cloned()) {
+        out.line(format!("    earned badges moved: {changes}"))?;
+    }
+    if !patch {
+        return Ok(());
+    }
+    match (&before, &after) {
+        (None, Some(a)) => out.line(format!("    created: {}", one_line(&a.to_string())))?,
+        (Some(_), Some(a)) => {
+            for field in audit::changed_fields(&before, &after) {
+                let old = before.as_ref().and_then(|b| b.get(&field)).cloned().unwrap_or_default();
+                let new = a.get(&field).cloned().unwrap_or_default();
+                match (old.as_str(), new.as_str()) {
+                    (Some(o), Some(n)) if field == "text" || field == "summary" || field == "body" => {
+                        out.line(format!("    {field}:"))?;
+                        super::diff::write_diff(out, o, n, "before", "after", "    ")?;
+                    }
+                    _ => out.line(format!("    {field}: {old} → {new}"))?,
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,26 @@
+//! Progress bars for long work, drawn on stderr only when it is a terminal.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A counter with a message; hidden when stderr is not a terminal.
+pub fn spinner(message: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg}: {human_pos} ({per_sec})").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_message(message.to_string());
+    bar
+}
+
+/// A bar towards a known total; hidden when stderr is not a terminal.
+pub fn bar(message: &str, total: u64) -> ProgressBar {
+    let bar = spinner(message);
+    bar.set_length(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}

@@ -1,0 +1,36 @@
+use super::Ctx;
+use crate::error::Error;
+use crate::verify;
+
+/// Check the audit trail: every hash and link of the event chain, the
+/// append-only triggers, and that every table row matches the state its
+/// latest event recorded. Exit 3 when anything is wrong.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Also fail unless the chain still contains this head hash (from an
+    /// earlier verify): catches a rewritten or truncated history.
+    #[arg(long, value_name = "HASH")]
+    expect_head: Option<String>,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let db = ctx.open()?;
+    let bar = super::progress::spinner("verifying events");
+    let mut tick = |n: u64| bar.set_position(n);
+    let report = verify::verify(db.conn(), args.expect_head.as_deref(), &mut tick)?;
+    bar.finish_and_clear();
+    if ctx.out.is_json() {
+        ctx.out.json(&report)?;
+    } else {
+        for p in &report.problems {
+            ctx.out.line(format!("{:<18} {:<16} {}", p.kind, p.at, p.message))?;
+        }
+        let status = if report.ok { "ok" } else { "FAILED" };
+        ctx.out.line(format!("{status}: {} events, head {} {}", report.events, report.head.event, report.head.hash))?;
+    }
+    if !report.ok {
+        ctx.out.flush()?;
+        return Err(Error::Integrity(report.problems.len()).into());
+    }
+    Ok(())
+}
