@@ -282,8 +282,10 @@ pub struct Reverted {
     pub restored: Vec<String>,
 }
 
-/// Restores the state an entity had before `event`, as a new event. Refused
-/// when later events changed the same entity, unless `force`.
+/// Restores the state an entity had before `event`, as a new event: the
+/// fields that event changed get their earlier values back; fields changed
+/// only by other events stay as they are. Refused when later events changed
+/// the same entity, unless `force`.
 pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_override: bool) -> Result<Reverted> {
     let reason = model::required_reason(reason)?;
     let seq = match ids::parse(IdKind::Event, event, false)? {
@@ -292,20 +294,17 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
     };
     let target = events::get(tx.conn(), seq)?.ok_or_else(|| Error::not_found(format!("no event E{seq}: see `ripen log`")))?;
     let entity: EntityRef = target.entity.parse()?;
-    let Some(before) = target.before_json() else {
+    let (Some(before), Some(after)) = (target.before_json(), target.after_json()) else {
         return Err(Error::refused(format!(
             "E{seq} created {}: reverting a creation is not supported; change it with a new edit instead",
             target.entity
         )));
     };
-    let later: Vec<String> = events::for_entity(tx.conn(), &target.entity)?
-        .into_iter()
-        .filter(|e| e.seq > seq)
-        .map(|e| e.id())
-        .collect();
+    let later: Vec<String> =
+        events::for_entity(tx.conn(), &target.entity)?.into_iter().filter(|e| e.seq > seq).map(|e| e.id()).collect();
     if !later.is_empty() && !force {
         return Err(Error::refused(format!(
-            "{} changed again after E{seq} ({}): reverting would undo those too; pass --force to revert anyway",
+            "{} changed again after E{seq} ({}): pass --force to restore what E{seq} changed anyway",
             target.entity,
             later.join(", ")
         )));
@@ -313,24 +312,36 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
     let current = entity
         .current_state(tx.conn())?
         .ok_or_else(|| Error::not_found(format!("{} no longer exists", target.entity)))?;
-    let (after, meta) = restore(tx, &entity, &current, before, allow_override)?;
-    if after == current {
-        return Err(Error::refused(format!("{} already has the state from before E{seq}: nothing to revert", target.entity)));
+    // Bookkeeping fields follow from the others and are never restored.
+    let fields: Vec<String> = changed_fields(&Some(before.clone()), &Some(after))
+        .into_iter()
+        .filter(|f| f != "revision" && f != "badge_override")
+        .collect();
+    let mut wanted = current.clone();
+    for f in &fields {
+        wanted[f.as_str()] = before.get(f).cloned().unwrap_or(Value::Null);
     }
-    let restored = changed_fields(&Some(current.clone()), &Some(after.clone()));
+    if wanted == current {
+        return Err(Error::refused(format!("{} already has what E{seq} changed back: nothing to revert", target.entity)));
+    }
+    let (written, meta) = restore(tx, &entity, &current, wanted, allow_override)?;
+    let restored = changed_fields(&Some(current.clone()), &Some(written.clone()))
+        .into_iter()
+        .filter(|f| f != "revision" && f != "badge_override")
+        .collect();
     let mut meta = meta.unwrap_or_else(|| json!({}));
     meta["reverts"] = json!(target.id());
     let new_seq = tx.append(NewEvent {
         topic: target.topic.clone(),
-        before: Some(current),
-        after: Some(after),
+        before: Some(current.clone()),
+        after: Some(written.clone()),
         reason: Some(reason),
         meta: Some(meta),
         ..NewEvent::new("revert", target.entity.clone())
     })?;
     if let EntityRef::Claim(id) = entity {
-        let now = claims::load(tx.conn(), id)?.ok_or_else(|| Error::not_found(format!("no claim C{id}")))?;
-        if restored.iter().any(|f| f == "text") {
+        if written.get("text") != current.get("text") {
+            let now: ClaimState = serde_json::from_value(written)?;
             tx.conn().execute(
                 "INSERT INTO claim_revisions (claim, revision, text, event) VALUES (?1, ?2, ?3, ?4)",
                 rusqlite::params![id, now.revision, now.text, new_seq],
@@ -340,43 +351,37 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
     Ok(Reverted { id: target.entity.clone(), event: ids::event_id(new_seq), reverts: target.id(), entity: target.entity, restored })
 }
 
-/// Writes `before` back for `entity`, with the role checks of the change it
+/// Writes `wanted` for `entity`, with the role checks of the change it
 /// undoes; returns the state written and any meta for the event.
-fn restore(tx: &mut Tx<'_>, entity: &EntityRef, current: &Value, before: Value, allow_override: bool) -> Result<(Value, Option<Value>)> {
+fn restore(tx: &mut Tx<'_>, entity: &EntityRef, current: &Value, wanted: Value, allow_override: bool) -> Result<(Value, Option<Value>)> {
     match entity {
         EntityRef::Claim(_) => {
-            let now: ClaimState = serde_json::from_value(current.clone())?;
-            let old: ClaimState = serde_json::from_value(before)?;
-            let text_changes = old.text != now.text;
-            let mut restored = ClaimState {
-                text: old.text.clone(),
-                revision: if text_changes { now.revision + 1 } else { now.revision },
-                citations: old.citations.clone(),
-                key: old.key.clone(),
-                ..now.clone()
-            };
             tx.require_role(&[Role::Editor, Role::Researcher], "revert claim changes")?;
+            let now: ClaimState = serde_json::from_value(current.clone())?;
+            let mut restored: ClaimState = serde_json::from_value(wanted)?;
+            if restored.text != now.text {
+                restored.revision = now.revision + 1;
+            }
             let mut meta = None;
-            if old.badge != now.badge {
+            let earned = claims::earned(tx.conn(), &restored)?;
+            if restored.badge != now.badge {
                 tx.require_role(&[Role::Editor], "revert a badge move")?;
-                let earned = claims::earned(tx.conn(), &restored)?;
-                let above = old.badge.is_above(earned.badge);
+                let above = restored.badge.is_above(earned.badge);
                 if above && !allow_override {
                     return Err(Error::refused(format!(
                         "restoring {} would put it above what the evidence earns ({}): pass --override to revert anyway",
-                        old.badge, earned.verdict
+                        restored.badge, earned.verdict
                     )));
                 }
-                restored.badge = old.badge;
-                restored.badge_override = above;
                 meta = Some(json!({"override": above, "earned": earned.badge}));
             }
+            restored.badge_override = if restored.badge == now.badge { now.badge_override } else { restored.badge.is_above(earned.badge) };
             claims::write(tx.conn(), &restored)?;
             Ok((serde_json::to_value(&restored)?, meta))
         }
         EntityRef::Source(_) => {
             tx.require_role(&[Role::Editor, Role::Researcher], "revert source changes")?;
-            let old: crate::sources::SourceState = serde_json::from_value(before)?;
+            let old: crate::sources::SourceState = serde_json::from_value(wanted)?;
             let citing = claims::citing_source(tx.conn(), old.number())?;
             let earned_before = claims::earned_for(tx.conn(), &citing)?;
             crate::sources::write(tx.conn(), &old)?;
@@ -385,19 +390,19 @@ fn restore(tx: &mut Tx<'_>, entity: &EntityRef, current: &Value, before: Value, 
         }
         EntityRef::Topic(_) => {
             tx.require_role(&[Role::Editor], "revert topic changes")?;
-            let old: crate::topics::TopicState = serde_json::from_value(before)?;
+            let old: crate::topics::TopicState = serde_json::from_value(wanted)?;
             crate::topics::write(tx.conn(), &old)?;
             Ok((serde_json::to_value(&old)?, None))
         }
         EntityRef::Actor(_) => {
             tx.require_role(&[Role::Editor], "revert actor changes")?;
-            let old: crate::actors::ActorState = serde_json::from_value(before)?;
+            let old: crate::actors::ActorState = serde_json::from_value(wanted)?;
             crate::actors::write(tx.conn(), &old)?;
             Ok((serde_json::to_value(&old)?, None))
         }
         EntityRef::Dispatch(_) => {
             tx.require_role(&[Role::Editor, Role::Researcher], "revert dispatch changes")?;
-            let old: crate::dispatches::DispatchState = serde_json::from_value(before)?;
+            let old: crate::dispatches::DispatchState = serde_json::from_value(wanted)?;
             crate::dispatches::write(tx.conn(), &old)?;
             Ok((serde_json::to_value(&old)?, None))
         }

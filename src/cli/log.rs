@@ -70,7 +70,7 @@ fn print_event(out: &mut Output, e: &StoredEvent, patch: bool) -> crate::Result<
         return Ok(());
     }
     match (&before, &after) {
-        (None, Some(a)) => out.line(format!("    created: {}", one_line(&a.to_string())))?,
+        (None, Some(a)) => out.line(format!("    created: {}", crate::output::truncate(&a.to_string(), 160)))?,
         (Some(_), Some(a)) => {
             for field in audit::changed_fields(&before, &after) {
                 let old = before.as_ref().and_then(|b| b.get(&field)).cloned().unwrap_or_default();
