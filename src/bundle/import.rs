@@ -127,7 +127,7 @@ pub fn import<'a>(db: &mut Db, acting: Option<&str>, input: Input<'a>, progress:
             }
         })?;
         de.end().map_err(|e| Error::bad(format!("{name}: trailing data after the bundle: {e}")))?;
-        import_document(db, acting, has_actors, bundle, progress)?
+        import_document(db, acting, has_actors, bundle, progress).map_err(|e| line_path(e, &name))?
     };
     report.id = name;
     Ok(report)
@@ -136,6 +136,27 @@ pub fn import<'a>(db: &mut Db, acting: Option<&str>, input: Input<'a>, progress:
 fn rest_line(e: &std::string::FromUtf8Error) -> usize {
     let valid = e.utf8_error().valid_up_to();
     e.as_bytes()[..valid].iter().filter(|b| **b == b'\n').count()
+}
+
+/// Prefixes a message with where it happened (`b.json: ...`); paths inside a
+/// JSON Lines record read `b.jsonl: line 7: citations[0].source`.
+fn line_path(e: Error, path: &str) -> Error {
+    let dotted = format!("{path}.");
+    let fix = |m: String| {
+        if m.starts_with(&dotted) {
+            m.replacen(&dotted, &format!("{path}: "), 1)
+        } else if m.starts_with(path) {
+            m
+        } else {
+            format!("{path}: {m}")
+        }
+    };
+    match e {
+        Error::BadInput(m) => Error::BadInput(fix(m)),
+        Error::Refused(m) => Error::Refused(fix(m)),
+        Error::Permission(m) => Error::Permission(fix(m)),
+        other => other,
+    }
 }
 
 fn check_format(path: &str, format: &str) -> Result<()> {
@@ -291,14 +312,15 @@ fn import_lines<'a>(
             };
             let Some((n, record)) = next else { break };
             let path = format!("{name}: line {n}");
-            match &record {
-                Record::Header { .. } => return Err(bad(&path, "a second header")),
-                Record::Actor(a) => im.actor(&path, a)?,
-                Record::Topic(t) => im.topic(&path, t)?,
-                Record::Source(s) => im.source(&path, s)?,
-                Record::Claim(c) => im.claim(&path, c)?,
-                Record::Dispatch(d) => im.dispatch(&path, d)?,
-            }
+            let done_record = match &record {
+                Record::Header { .. } => Err(bad(&path, "a second header")),
+                Record::Actor(a) => im.actor(&path, a),
+                Record::Topic(t) => im.topic(&path, t),
+                Record::Source(s) => im.source(&path, s),
+                Record::Claim(c) => im.claim(&path, c),
+                Record::Dispatch(d) => im.dispatch(&path, d),
+            };
+            done_record.map_err(|e| line_path(e, &path))?;
             done += 1;
             if done % 1024 == 0 {
                 progress(done, 0);

@@ -144,14 +144,35 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// clap's multi-line usage error as one line: what was wrong, then the hints.
+fn usage_line(rendered: &str) -> String {
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect();
+    let mut line = String::new();
+    for part in parts {
+        if !line.is_empty() {
+            line.push_str(if line.ends_with(':') { " " } else { "; " });
+        }
+        line.push_str(part);
+    }
+    format!("{line}; see --help")
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return code;
+            return exit::OK;
+        }
+        Err(e) => {
+            eprintln!("ripen: {}", usage_line(&e.render().to_string()));
+            return exit::USAGE;
         }
     };
     let mut ctx = Ctx { db: cli.db, actor: cli.actor, out: Output::new(cli.json) };

@@ -1,0 +1,268 @@
+//! Import and export: the desk's bundle, round trips, idempotency, CSV,
+//! ClaimReview, and every kind of bad bundle refused by path or line with
+//! the database left as it was.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{repo_file, Desk};
+
+fn desk_bundle() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(repo_file("data/desk.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn desk_bundle_imports_with_its_story() {
+    let d = Desk::with_desk_bundle();
+    let topics = d.json_lines(&["topic", "list"]);
+    let slugs: Vec<&str> = topics.iter().map(|t| t["slug"].as_str().unwrap()).collect();
+    assert!(slugs.contains(&"compute-economy") && slugs.contains(&"compute-economics") && slugs.contains(&"benchmark-vs-production-cost"));
+    // The seed's ripened history: @remy set well-sourced, @editor moved it to caveat.
+    let history = d.json_lines(&["history", "cost-of-pass-frontier"]);
+    assert_eq!(history.len(), 2);
+    assert_eq!((history[0]["actor"].as_str(), history[0]["to"].as_str()), (Some("remy"), Some("well-sourced")));
+    assert!(history[0]["from"].is_null());
+    assert_eq!(history[1]["actor"], "editor");
+    assert_eq!(history[1]["from"], "well-sourced");
+    assert_eq!(history[1]["to"], "caveat");
+    assert!(history[1]["at"].as_str().unwrap().starts_with("2026-05-30"));
+    assert!(history[1]["reason"].as_str().unwrap().contains("definition of caveat"));
+    // Imported events keep their actors and times and are marked imported.
+    let events = d.json_lines(&["log", "--entity", "cost-of-pass-frontier"]);
+    assert!(events.iter().all(|e| e["meta"]["imported"] == true), "{events:?}");
+    // The tend log agrees with the page.
+    let tend = d.run(&["topic", "log", "compute-economy"]).ok().stdout;
+    for line in [
+        "2026-06-05 tended by @marlo — 2 claim(s)",
+        "2026-05-30 grew by @soren — 6 claim(s)",
+        "2026-05-30 badge-moved by @editor — well-sourced → caveat: The claim rests on a single grade-B arXiv paper",
+    ] {
+        assert!(tend.contains(line), "missing {line:?} in\n{tend}");
+    }
+    assert_eq!(d.json(&["verify"])["ok"], true);
+    // Raw material: mapped sources no claim cites, by kind.
+    let page = d.json(&["topic", "show", "compute-economy"]);
+    assert_eq!(page["raw_material"]["mapped"], 16);
+    let waiting = page["raw_material"]["waiting"].as_u64().unwrap();
+    let unused = d.json_lines(&["source", "list", "--topic", "compute-economy", "--unused"]);
+    assert_eq!(waiting as usize, unused.len());
+    assert_eq!(page["dispatches"].as_array().unwrap().len(), 6);
+    assert_eq!(page["sections"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn export_import_round_trips_exactly() {
+    let d = Desk::with_desk_bundle();
+    for format in ["json", "jsonl"] {
+        let first = d.run(&["export", "--format", format]).ok().stdout;
+        let e = Desk::empty();
+        let file = e.write_file(&format!("b.{format}"), first.as_bytes());
+        e.run(&["import", &file]).ok();
+        let second = e.run(&["export", "--format", format]).ok().stdout;
+        assert_eq!(first, second, "{format} export differs after a round trip");
+        // The same pages, too.
+        let a = d.run(&["topic", "show", "compute-economy", "--format", "markdown"]).ok().stdout;
+        let b = e.run(&["topic", "show", "compute-economy", "--format", "markdown"]).ok().stdout;
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn import_is_idempotent() {
+    let d = Desk::with_desk_bundle();
+    let events = d.events();
+    let again = d.json_as("editor", &["import", &repo_file("data/desk.json")]);
+    assert_eq!(again["events"], 0);
+    assert_eq!(again["added"]["claims"], 0);
+    assert!(again["kept"]["claims"].as_u64().unwrap() > 0);
+    assert_eq!(d.events(), events);
+}
+
+#[test]
+fn import_into_a_populated_database_needs_an_editor() {
+    let d = Desk::new();
+    let bundle = json!({"format": "ripen-bundle/1", "topics": [{"slug": "u", "title": "U"}]});
+    let file = d.write_file("b.json", bundle.to_string().as_bytes());
+    let before = d.bytes();
+    d.run(&["import", &file]).refused(4);
+    d.as_("remy", &["import", &file]).refused(4);
+    assert_eq!(d.bytes(), before);
+    let done = d.json_as("ed", &["import", &file]);
+    assert_eq!(done["added"]["topics"], 1);
+}
+
+#[test]
+fn import_from_stdin() {
+    let d = Desk::empty();
+    let out = d.cmd().args(["--json", "import", "-"]).write_stdin(std::fs::read(repo_file("data/desk.json")).unwrap()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["added"]["claims"].as_u64().unwrap() >= 12);
+}
+
+/// Imports `content` into a desk that already has data; checks the refusal.
+fn refused_import(content: &[u8], name: &str, needle: &str) {
+    let d = Desk::with_desk_bundle();
+    let file = d.write_file(name, content);
+    let before = d.bytes();
+    let run = d.as_("editor", &["import", &file]).refused(1);
+    assert!(run.stderr.contains(needle), "expected {needle:?} in {:?}", run.stderr);
+    assert_eq!(d.bytes(), before, "the database changed");
+}
+
+fn with(mutate: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut b = desk_bundle();
+    // Fresh keys so nothing is skipped as already present.
+    for (i, c) in b["claims"].as_array_mut().unwrap().iter_mut().enumerate() {
+        c["key"] = json!(format!("fresh-claim-{i}"));
+        c["text"] = json!(format!("{} (again)", c["text"].as_str().unwrap()));
+        if let Some(revs) = c.get_mut("revisions").and_then(Value::as_array_mut) {
+            let last = revs.last_mut().unwrap();
+            last["text"] = json!(format!("{} (again)", last["text"].as_str().unwrap()));
+        }
+    }
+    mutate(&mut b);
+    b.to_string().into_bytes()
+}
+
+#[test]
+fn bad_bundles_are_refused_by_path() {
+    refused_import(b"this is not json", "a.json", "a.json");
+    refused_import(b"", "empty.json", "empty");
+    refused_import(b"   \n", "blank.json", "empty");
+    refused_import(&with(|b| b["format"] = json!("ripen-bundle/9")), "f.json", "format");
+    refused_import(&with(|b| b["claims"][3]["colour"] = json!("red")), "u.json", "claims[3]");
+    refused_import(&with(|b| b["sourcez"] = json!([])), "u2.json", "sourcez");
+    refused_import(
+        &with(|b| b["claims"][3]["citations"][0]["source"] = json!("x")),
+        "m.json",
+        "claims[3].citations[0].source: no source with key \"x\"",
+    );
+    refused_import(&with(|b| b["sources"][0]["grade"] = json!("Z")), "g.json", "sources[0].grade");
+    refused_import(&with(|b| b["sources"][0]["status"] = json!("lost")), "s.json", "sources[0].status");
+    refused_import(&with(|b| b["claims"][0]["citations"][0]["stance"] = json!("meh")), "st.json", "claims[0].citations[0].stance");
+    refused_import(&with(|b| b["claims"][0]["history"][0]["to"] = json!("great")), "b.json", "claims[0].history[0].to");
+    refused_import(&with(|b| b["claims"][2]["created_at"] = json!("last week")), "d.json", "claims[2].created_at");
+    refused_import(&with(|b| b["claims"][1]["key"] = b["claims"][0]["key"].clone()), "k.json", "claims[1]: duplicate");
+    refused_import(&with(|b| b["claims"][0]["history"][1]["actor"] = json!("ghost")), "h.json", "claims[0].history[1].actor");
+    refused_import(&with(|b| b["claims"][0]["history"][1]["from"] = json!("unsourced")), "h2.json", "claims[0].history[1].from");
+    refused_import(&with(|b| b["claims"][0]["topic"] = json!("nowhere")), "t.json", "claims[0].topic");
+    refused_import(&with(|b| b["claims"][0]["text"] = json!("   ")), "e.json", "claims[0]");
+    refused_import(b"\xff\xfe{}", "utf.json", "UTF-8");
+}
+
+#[test]
+fn bad_json_lines_are_refused_by_line() {
+    let d = Desk::with_desk_bundle();
+    let jsonl = d.run(&["export", "--format", "jsonl"]).ok().stdout;
+    let mut lines: Vec<String> = jsonl.lines().map(str::to_string).collect();
+    // Make claims new so they would be imported.
+    for l in lines.iter_mut() {
+        if l.contains("\"type\":\"claim\"") {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            v["key"] = json!(format!("{}-new", v["key"].as_str().unwrap()));
+            v["text"] = json!(format!("{} (new)", v["text"].as_str().unwrap()));
+            if let Some(revs) = v.get_mut("revisions").and_then(Value::as_array_mut) {
+                let last = revs.last_mut().unwrap();
+                last["text"] = json!(format!("{} (new)", last["text"].as_str().unwrap()));
+            }
+            *l = v.to_string();
+        }
+    }
+    let whole = lines.join("\n") + "\n";
+    // Truncated in the middle of the last record.
+    let cut = &whole[..whole.len() - 40];
+    refused_import(cut.as_bytes(), "cut.jsonl", "truncated");
+    // A bad record names its line.
+    let claim_line = lines.iter().position(|l| l.contains("\"type\":\"claim\"")).unwrap();
+    let mut broken = lines.clone();
+    broken[claim_line] = broken[claim_line].replace("\"stance\":\"supports\"", "\"stance\":\"maybe\"");
+    refused_import((broken.join("\n") + "\n").as_bytes(), "bad.jsonl", &format!("line {}", claim_line + 1));
+    let mut unknown = lines.clone();
+    unknown.insert(3, r#"{"type":"planet","name":"x"}"#.to_string());
+    refused_import((unknown.join("\n") + "\n").as_bytes(), "planet.jsonl", "line 4");
+    let mut no_header = lines.clone();
+    no_header.remove(0);
+    refused_import((no_header.join("\n") + "\n").as_bytes(), "nohead.jsonl", "line 1");
+}
+
+#[test]
+fn csv_has_one_row_per_claim() {
+    let d = Desk::with_desk_bundle();
+    let out = d.run(&["export", "--format", "csv", "--topic", "compute-economy"]).ok().stdout;
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "id");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let claims = d.json(&["topic", "show", "compute-economy"])["claims"].as_array().unwrap().len();
+    assert_eq!(rows.len(), claims);
+}
+
+#[test]
+fn claimreview_objects() {
+    let d = Desk::with_desk_bundle();
+    let reviews = d.json(&["export", "--format", "claimreview", "--topic", "compute-economy", "--base-url", "https://desk.example/topics"]);
+    let reviews = reviews.as_array().unwrap();
+    assert!(!reviews.is_empty());
+    let first = reviews.iter().find(|r| r["claimReviewed"].as_str().unwrap().contains("cost-of-pass")).unwrap();
+    assert_eq!(first["@type"], "ClaimReview");
+    assert_eq!(first["reviewRating"]["alternateName"], "caveat");
+    assert_eq!(first["itemReviewed"]["@type"], "Claim");
+    assert_eq!(first["itemReviewed"]["author"]["name"], "arXiv");
+    assert!(first["itemReviewed"]["appearance"]["headline"].as_str().unwrap().starts_with("Cost-of-Pass"));
+    assert!(first["url"].as_str().unwrap().starts_with("https://desk.example/topics/compute-economy#C"));
+    assert_eq!(first["author"]["name"], "ripen research desk");
+    assert_eq!(first["datePublished"], "2026-05-30");
+}
+
+#[test]
+fn topic_show_formats_and_escaping() {
+    let d = Desk::new();
+    let nasty = "<script>alert(1)</script> & \"quotes\" '; DROP TABLE claims;-- \u{202e}rtl";
+    d.as_("ed", &["source", "add", "--title", "<b>bold</b>", "--grade", "C", "--url", "javascript:\"x\"", "--topic", "t"]).ok();
+    d.as_("remy", &["claim", "add", "--topic", "t", nasty]).ok();
+    let html = d.run(&["topic", "show", "t", "--format", "html"]).ok().stdout;
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(!html.contains("<script>"), "unescaped script");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<b>bold</b>"));
+    let json = d.json(&["topic", "show", "t"]);
+    assert_eq!(json["claims"][0]["text"], nasty, "stored verbatim");
+    let md = d.run(&["topic", "show", "t", "--format", "markdown"]).ok().stdout;
+    assert!(md.starts_with("# Topic T"));
+    assert!(md.contains("\\<script\\>"));
+    let text = d.run(&["topic", "show", "t"]).ok().stdout;
+    assert!(text.contains("What we can say"));
+    assert!(text.contains("Raw material — 1 pieces mapped, 1 waiting to be worked"));
+    d.run(&["topic", "show", "nope"]).refused(1);
+    d.run(&["topic", "show", "t", "--format", "pdf"]).refused(2);
+}
+
+#[test]
+fn topic_show_as_of_a_past_date() {
+    let d = Desk::with_desk_bundle();
+    let then = d.json(&["topic", "show", "compute-economy", "--as-of", "2026-05-30"]);
+    let now = d.json(&["topic", "show", "compute-economy"]);
+    let count = |p: &Value| p["claims"].as_array().unwrap().len();
+    assert_eq!(count(&then), 7, "soren's six and remy's one existed on 30 May");
+    assert_eq!(count(&now), 12);
+    let tended = then["claims"].as_array().unwrap().iter().find(|c| c["key"] == "synthesis-engineering-levers").unwrap();
+    assert!(!tended["text"].as_str().unwrap().contains("explicitly cautions"), "the text before marlo's edit");
+    assert!(then["tend_log"].as_array().unwrap().iter().all(|l| l["day"] == "2026-05-30"));
+    d.run(&["topic", "show", "compute-economy", "--as-of", "2020-01-01"]).refused(1);
+}
+
+#[test]
+fn demo_runs_on_the_bundled_data() {
+    let d = Desk::empty();
+    let run = d.run(&["demo"]).ok();
+    assert!(run.stdout.contains("The Compute Economy"));
+    assert!(run.stdout.contains("What we can say"));
+    assert!(run.stdout.contains("well-sourced → caveat"));
+    assert!(run.stdout.contains("Tend log — how this page grew"));
+    assert!(run.stdout.contains("Next, try:"));
+    assert!(d.db.exists(), "--db was honoured");
+    assert_eq!(d.json(&["verify"])["ok"], true);
+    // A second demo into the same file is refused, not merged.
+    d.run(&["demo"]).refused(1);
+}
