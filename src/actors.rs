@@ -27,7 +27,8 @@ pub struct ActorChange {
 
 pub fn load(conn: &Connection, handle: &str) -> Result<Option<ActorState>> {
     Ok(conn
-        .query_row("SELECT handle, name, role FROM actors WHERE handle = ?1", [handle], |r| {
+        .prepare_cached("SELECT handle, name, role FROM actors WHERE handle = ?1")?
+        .query_row([handle], |r| {
             Ok(ActorState { handle: r.get(0)?, name: r.get(1)?, role: r.get(2)? })
         })
         .optional()?)

@@ -104,8 +104,8 @@ pub fn load(conn: &Connection, id: i64) -> Result<Option<ClaimState>> {
 pub fn resolve(conn: &Connection, name: &str) -> Result<i64> {
     let missing = || Error::not_found(format!("no claim {name:?}: see `ripen search` or `ripen topic show`"));
     match ids::parse(IdKind::Claim, name, true)? {
-        Name::Number(n) => conn.query_row("SELECT id FROM claims WHERE id = ?1", [n], |r| r.get(0)).optional()?.ok_or_else(missing),
-        Name::Key(k) => conn.query_row("SELECT id FROM claims WHERE key = ?1", [k], |r| r.get(0)).optional()?.ok_or_else(missing),
+        Name::Number(n) => conn.prepare_cached("SELECT id FROM claims WHERE id = ?1")?.query_row([n], |r| r.get(0)).optional()?.ok_or_else(missing),
+        Name::Key(k) => conn.prepare_cached("SELECT id FROM claims WHERE key = ?1")?.query_row([k], |r| r.get(0)).optional()?.ok_or_else(missing),
     }
 }
 
@@ -283,7 +283,7 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Re
     check_claim_text(&new.text)?;
     if let Some(k) = &new.key {
         model::check_key(k)?;
-        if tx.conn().query_row("SELECT 1 FROM claims WHERE key = ?1", [k], |_| Ok(())).optional()?.is_some() {
+        if tx.conn().prepare_cached("SELECT 1 FROM claims WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?.is_some() {
             return Err(Error::refused(format!("a claim with key {k:?} already exists: pick another key")));
         }
     }
@@ -291,7 +291,7 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Re
     let earned = rule::earned_badge(&evidence_for(tx.conn(), &citations)?);
     let (badge, badge_override) = creation_badge(tx, &new, &earned, provenance.is_some())?;
     let reason = new.reason.as_deref().filter(|r| !r.trim().is_empty()).map(model::required_reason).transpose()?;
-    let next: i64 = tx.conn().query_row("SELECT coalesce(max(id), 0) + 1 FROM claims", [], |r| r.get(0))?;
+    let next: i64 = tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM claims")?.query_row([], |r| r.get(0))?;
     let (created_by, created_at, meta) = match &provenance {
         Some(p) => (p.created_by.clone(), p.created_at.clone(), Some(p.meta.clone())),
         None => (tx.actor().handle.clone(), tx.now_text(), None),

@@ -97,14 +97,14 @@ pub fn add(tx: &mut Tx<'_>, new: NewDispatch, meta: Option<serde_json::Value>) -
     }
     if let Some(k) = &new.key {
         model::check_key(k)?;
-        if tx.conn().query_row("SELECT 1 FROM dispatches WHERE key = ?1", [k], |_| Ok(())).optional()?.is_some() {
+        if tx.conn().prepare_cached("SELECT 1 FROM dispatches WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?.is_some() {
             return Err(Error::refused(format!("a dispatch with key {k:?} already exists: pick another key")));
         }
     }
     model::check_text("headline", &new.headline, model::MAX_SHORT_TEXT)?;
     model::check_optional_text("beat", &new.beat, model::MAX_SHORT_TEXT)?;
     model::check_optional_text("body", &new.body, model::MAX_LONG_TEXT)?;
-    let next: i64 = tx.conn().query_row("SELECT coalesce(max(id), 0) + 1 FROM dispatches", [], |r| r.get(0))?;
+    let next: i64 = tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM dispatches")?.query_row([], |r| r.get(0))?;
     let at = match &new.at {
         Some(t) => crate::clock::format_time(crate::clock::parse_time(t)?),
         None => tx.now_text(),

@@ -13,6 +13,7 @@ pub mod bundle;
 pub mod claims;
 pub mod cli;
 pub mod clock;
+pub mod corpus;
 pub mod db;
 pub mod dispatches;
 pub mod entity;

@@ -87,11 +87,13 @@ pub fn resolve(conn: &Connection, name: &str) -> Result<i64> {
     let missing = || Error::not_found(format!("no source {name:?}: see `ripen source list`"));
     match ids::parse(IdKind::Source, name, true)? {
         Name::Number(n) => conn
-            .query_row("SELECT id FROM sources WHERE id = ?1", [n], |r| r.get(0))
+            .prepare_cached("SELECT id FROM sources WHERE id = ?1")?
+            .query_row([n], |r| r.get(0))
             .optional()?
             .ok_or_else(missing),
         Name::Key(k) => conn
-            .query_row("SELECT id FROM sources WHERE key = ?1", [k], |r| r.get(0))
+            .prepare_cached("SELECT id FROM sources WHERE key = ?1")?
+            .query_row([k], |r| r.get(0))
             .optional()?
             .ok_or_else(missing),
     }
@@ -162,7 +164,7 @@ pub fn write(conn: &Connection, s: &SourceState) -> Result<()> {
             s.created_at
         ],
     )?;
-    conn.execute("DELETE FROM source_topics WHERE source = ?1", [s.number()])?;
+    conn.prepare_cached("DELETE FROM source_topics WHERE source = ?1")?.execute([s.number()])?;
     let mut stmt = conn.prepare_cached("INSERT INTO source_topics (source, topic) VALUES (?1, ?2)")?;
     for t in &s.topics {
         stmt.execute(rusqlite::params![s.number(), t])?;
@@ -196,7 +198,7 @@ pub fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
     let key = clean(new.key);
     if let Some(k) = &key {
         model::check_key(k)?;
-        if conn.query_row("SELECT 1 FROM sources WHERE key = ?1", [k], |_| Ok(())).optional()?.is_some() {
+        if conn.prepare_cached("SELECT 1 FROM sources WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?.is_some() {
             return Err(Error::refused(format!("a source with key {k:?} already exists: pick another key")));
         }
     }
@@ -225,7 +227,7 @@ pub fn add(tx: &mut Tx<'_>, new: NewSource, created: Option<(String, String)>, m
     tx.require_role(&[Role::Editor, Role::Researcher], "add sources")?;
     let new = prepare(tx.conn(), new)?;
     let grade = new.grade.ok_or_else(|| Error::bad("a source needs a grade: pass --grade A|B|C|D|F"))?;
-    let next: i64 = tx.conn().query_row("SELECT coalesce(max(id), 0) + 1 FROM sources", [], |r| r.get(0))?;
+    let next: i64 = tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM sources")?.query_row([], |r| r.get(0))?;
     let (created_by, created_at) = created.unwrap_or_else(|| (tx.actor().handle.clone(), tx.now_text()));
     let state = SourceState {
         id: ids::source_id(next),

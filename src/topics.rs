@@ -45,7 +45,7 @@ pub struct TopicSummary {
 }
 
 pub fn exists(conn: &Connection, slug: &str) -> Result<bool> {
-    Ok(conn.query_row("SELECT 1 FROM topics WHERE slug = ?1", [slug], |_| Ok(())).optional()?.is_some())
+    Ok(conn.prepare_cached("SELECT 1 FROM topics WHERE slug = ?1")?.query_row([slug], |_| Ok(())).optional()?.is_some())
 }
 
 /// Errors with a helpful message unless `slug` names a topic.
@@ -59,7 +59,8 @@ pub fn require(conn: &Connection, slug: &str) -> Result<()> {
 
 pub fn load(conn: &Connection, slug: &str) -> Result<Option<TopicState>> {
     let Some((title, summary, notes)) = conn
-        .query_row("SELECT title, summary, notes FROM topics WHERE slug = ?1", [slug], |r| {
+        .prepare_cached("SELECT title, summary, notes FROM topics WHERE slug = ?1")?
+        .query_row([slug], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?
@@ -95,8 +96,8 @@ pub fn write(conn: &Connection, t: &TopicState) -> Result<()> {
          ON CONFLICT (slug) DO UPDATE SET title = excluded.title, summary = excluded.summary, notes = excluded.notes",
         rusqlite::params![t.slug, t.title, t.summary, t.notes],
     )?;
-    conn.execute("DELETE FROM topic_sections WHERE topic = ?1", [&t.slug])?;
-    conn.execute("DELETE FROM topic_related WHERE topic = ?1", [&t.slug])?;
+    conn.prepare_cached("DELETE FROM topic_sections WHERE topic = ?1")?.execute([&t.slug])?;
+    conn.prepare_cached("DELETE FROM topic_related WHERE topic = ?1")?.execute([&t.slug])?;
     let mut section = conn.prepare_cached("INSERT INTO topic_sections (topic, position, heading, body) VALUES (?1, ?2, ?3, ?4)")?;
     for (i, s) in t.sections.iter().enumerate() {
         section.execute(rusqlite::params![t.slug, i as i64, s.heading, s.body])?;

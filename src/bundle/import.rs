@@ -104,7 +104,10 @@ pub fn import<'a>(db: &mut Db, acting: Option<&str>, input: Input<'a>, progress:
     if first.trim().is_empty() && reader.fill_buf()?.is_empty() {
         return Err(Error::bad(format!("{name} is empty: a bundle is one JSON document with \"format\": \"{FORMAT}\", or JSON Lines")));
     }
-    let has_actors: bool = db.conn().query_row("SELECT count(*) > 0 FROM actors", [], |r| r.get(0))?;
+    // Big imports touch many index pages; a larger cache keeps them from
+    // spilling into the WAL mid-transaction.
+    db.conn().pragma_update(None, "cache_size", -262_144)?;
+    let has_actors: bool = db.conn().prepare_cached("SELECT count(*) > 0 FROM actors")?.query_row([], |r| r.get(0))?;
     let mut report = if looks_like_json_lines(&first) {
         import_lines(db, acting, has_actors, &name, first, reader, progress)?
     } else {
@@ -339,6 +342,11 @@ struct Importer<'t, 'c> {
     sources: HashMap<String, i64>,
     report: ImportReport,
     meta: serde_json::Value,
+    /// Whether claims existed before this import; if not, only claims seen
+    /// earlier in this import can be duplicates.
+    claims_before: bool,
+    /// Hashes of (topic, text) of claims imported so far.
+    seen_claims: HashSet<u64>,
 }
 
 impl<'t, 'c> Importer<'t, 'c> {
@@ -350,7 +358,17 @@ impl<'t, 'c> Importer<'t, 'c> {
                 actors.insert(h?);
             }
         }
-        Ok(Importer { tx, actors, topics: HashSet::new(), sources: HashMap::new(), report: ImportReport::default(), meta: json!({"imported": true}) })
+        let claims_before = tx.conn().prepare_cached("SELECT count(*) > 0 FROM claims")?.query_row([], |r| r.get(0))?;
+        Ok(Importer {
+            tx,
+            actors,
+            topics: HashSet::new(),
+            sources: HashMap::new(),
+            report: ImportReport::default(),
+            meta: json!({"imported": true}),
+            claims_before,
+            seen_claims: HashSet::new(),
+        })
     }
 
     fn finish(self) -> ImportReport {
@@ -425,7 +443,7 @@ impl<'t, 'c> Importer<'t, 'c> {
     fn existing_source(&self, s: &BundleSource) -> Result<Option<i64>> {
         let conn = self.tx.conn();
         Ok(match &s.key {
-            Some(k) => conn.query_row("SELECT id FROM sources WHERE key = ?1", [k], |r| r.get(0)).optional()?,
+            Some(k) => conn.prepare_cached("SELECT id FROM sources WHERE key = ?1")?.query_row([k], |r| r.get(0)).optional()?,
             None => conn
                 .query_row(
                     "SELECT id FROM sources WHERE key IS NULL AND title = ?1 AND url IS ?2 AND publisher IS ?3",
@@ -496,12 +514,20 @@ impl<'t, 'c> Importer<'t, 'c> {
         Err(bad(path, format!("no source with key {name:?}: list it in \"sources\" before the claims citing it")))
     }
 
-    fn existing_claim(&self, c: &BundleClaim) -> Result<bool> {
+    fn existing_claim(&mut self, c: &BundleClaim) -> Result<bool> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&c.topic, &c.text, &c.key).hash(&mut h);
+        let fresh = self.seen_claims.insert(h.finish());
+        if fresh && !self.claims_before {
+            return Ok(false);
+        }
         let conn = self.tx.conn();
         Ok(match &c.key {
-            Some(k) => conn.query_row("SELECT 1 FROM claims WHERE key = ?1", [k], |_| Ok(())).optional()?.is_some(),
+            Some(k) => conn.prepare_cached("SELECT 1 FROM claims WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?.is_some(),
             None => conn
-                .query_row("SELECT 1 FROM claims WHERE topic = ?1 AND text = ?2", rusqlite::params![c.topic, c.text], |_| Ok(()))
+                .prepare_cached("SELECT 1 FROM claims WHERE topic = ?1 AND text = ?2")?
+                .query_row(rusqlite::params![c.topic, c.text], |_| Ok(()))
                 .optional()?
                 .is_some(),
         })
@@ -605,7 +631,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         let voice = self.known_actor(&format!("{path}.voice"), &d.voice)?;
         let when = time(&format!("{path}.at"), &d.at)?;
         let exists = match &d.key {
-            Some(k) => self.tx.conn().query_row("SELECT 1 FROM dispatches WHERE key = ?1", [k], |_| Ok(())).optional()?,
+            Some(k) => self.tx.conn().prepare_cached("SELECT 1 FROM dispatches WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?,
             None => self
                 .tx
                 .conn()

@@ -12,15 +12,3 @@ pub fn spinner(message: &str) -> ProgressBar {
     bar.set_message(message.to_string());
     bar
 }
-
-/// A bar towards a known total; hidden when stderr is not a terminal.
-pub fn bar(message: &str, total: u64) -> ProgressBar {
-    let bar = spinner(message);
-    bar.set_length(total);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} ({per_sec}, {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar
-}

@@ -73,6 +73,8 @@ fn has_sqlite_header(path: &Path) -> Result<bool> {
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Up to 64 MiB of page cache; SQLite only allocates what it uses.
+    conn.pragma_update(None, "cache_size", -65_536)?;
     Ok(())
 }
 
@@ -164,7 +166,8 @@ impl Db {
         let handle = model::normalize_handle(handle)
             .map_err(|e| Error::Permission(format!("{e}; pass --as with a known handle")))?;
         self.conn
-            .query_row("SELECT handle, role FROM actors WHERE handle = ?1", [&handle], |r| {
+            .prepare_cached("SELECT handle, role FROM actors WHERE handle = ?1")?
+            .query_row([&handle], |r| {
                 Ok(Actor { handle: r.get(0)?, role: r.get(1)? })
             })
             .optional()?

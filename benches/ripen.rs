@@ -1,0 +1,191 @@
+//! ripen's benchmark harness: one run measures, at each corpus size, import
+//! rate and peak memory, `verify`, whole-process `claim show`, `topic show`
+//! and `review --topic`, and database size per byte of text.
+//!
+//! Run: `cargo bench --bench ripen -- 10000 100000 1000000` (the default
+//! sizes are 10000 and 100000). Corpora are generated deterministically
+//! (`ripen::corpus`, seed 42) under `target/bench/` and reused; every figure
+//! is printed as a Markdown table (see BENCHMARKS.md).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SEED: u64 = 42;
+const RUNS: usize = 25;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ripen")
+}
+
+struct Measured {
+    wall: Duration,
+    max_rss_kib: i64,
+    ok: bool,
+}
+
+/// Runs a process to completion and reads its peak memory from wait4.
+fn measure(args: &[&str], stdin: Option<&Path>) -> Measured {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+    if let Some(p) = stdin {
+        cmd.stdin(std::fs::File::open(p).expect("stdin file"));
+    }
+    let start = Instant::now();
+    let child = cmd.spawn().expect("spawn ripen");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid value; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert_eq!(waited, pid, "wait4 failed");
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    if !ok {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        eprintln!("ripen {args:?} failed: {err}");
+    }
+    Measured { wall, max_rss_kib: usage.ru_maxrss, ok }
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[i.min(samples.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+/// p50 and p95 of `RUNS` whole-process runs of each argument list, in turn.
+fn whole_process(db: &str, arg_sets: &[Vec<String>]) -> (Duration, Duration) {
+    // Warm the page cache once.
+    for args in arg_sets.iter().take(3) {
+        let mut all = vec!["--db", db];
+        all.extend(args.iter().map(String::as_str));
+        measure(&all, None);
+    }
+    let mut samples = Vec::with_capacity(RUNS);
+    for i in 0..RUNS {
+        let args = &arg_sets[i % arg_sets.len()];
+        let mut all = vec!["--db", db];
+        all.extend(args.iter().map(String::as_str));
+        let m = measure(&all, None);
+        assert!(m.ok, "{all:?} failed");
+        samples.push(m.wall);
+    }
+    (percentile(&mut samples, 0.5), percentile(&mut samples, 0.95))
+}
+
+fn corpus(dir: &Path, claims: usize) -> PathBuf {
+    let path = dir.join(format!("corpus-{claims}-seed{SEED}.jsonl"));
+    if !path.exists() {
+        let start = Instant::now();
+        let tmp = path.with_extension("partial");
+        let file = std::fs::File::create(&tmp).expect("create corpus");
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        ripen::corpus::write(ripen::corpus::Spec { claims, seed: SEED }, &mut out).expect("write corpus");
+        use std::io::Write;
+        out.flush().expect("flush");
+        std::fs::rename(&tmp, &path).expect("rename");
+        eprintln!("generated {} in {:.1}s", path.display(), start.elapsed().as_secs_f64());
+    }
+    path
+}
+
+fn file_size(p: &Path) -> u64 {
+    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+fn dir_size(p: &Path) -> u64 {
+    std::fs::read_dir(p)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| {
+                    let path = e.path();
+                    if path.is_dir() {
+                        dir_size(&path)
+                    } else {
+                        file_size(&path)
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    let mut sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.replace('_', "").parse().ok()).collect();
+    if sizes.is_empty() {
+        sizes = vec![10_000, 100_000];
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("bench");
+    std::fs::create_dir_all(&root).expect("bench dir");
+    let mut rows = Vec::new();
+    for &claims in &sizes {
+        let data = corpus(&root, claims);
+        let db_path = root.join(format!("ripen-{claims}.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
+        }
+        let _ = std::fs::remove_dir_all(format!("{}.index", db_path.display()));
+        let db = db_path.display().to_string();
+        let import = measure(&["--db", &db, "import", &data.display().to_string()], None);
+        assert!(import.ok, "import failed");
+        let rate = claims as f64 / import.wall.as_secs_f64();
+        let verify = measure(&["--db", &db, "verify"], None);
+        assert!(verify.ok, "verify failed");
+        let conn = rusqlite::Connection::open(&db_path).expect("open");
+        let events: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+        let text_bytes: i64 = conn
+            .query_row(
+                "SELECT (SELECT coalesce(sum(length(text)), 0) FROM claims) + (SELECT coalesce(sum(length(title) + length(summary)), 0) FROM sources)
+                      + (SELECT coalesce(sum(length(headline) + length(body)), 0) FROM dispatches)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let topics: i64 = conn.query_row("SELECT count(*) FROM topics", [], |r| r.get(0)).unwrap();
+        drop(conn);
+        let claim_args: Vec<Vec<String>> =
+            (0..RUNS).map(|i| vec!["claim".into(), "show".into(), format!("C{}", 1 + (i * 7919) % claims)]).collect();
+        let topic_args: Vec<Vec<String>> = (0..RUNS)
+            .map(|i| vec!["topic".into(), "show".into(), format!("topic-{:05}", 1 + (i * 31) % topics as usize), "--format".into(), "json".into()])
+            .collect();
+        let review_args: Vec<Vec<String>> = (0..RUNS)
+            .map(|i| vec!["review".into(), "--topic".into(), format!("topic-{:05}", 1 + (i * 17) % topics as usize)])
+            .collect();
+        let claim_show = whole_process(&db, &claim_args);
+        let topic_show = whole_process(&db, &topic_args);
+        let review = whole_process(&db, &review_args);
+        let db_bytes = file_size(&db_path) + file_size(Path::new(&format!("{db}-wal")));
+        let index_bytes = dir_size(Path::new(&format!("{db}.index")));
+        rows.push(format!(
+            "| {claims} | {events} | {:.0} | {:.2} | {} | {:.2} | {}/{} | {}/{} | {}/{} | {:.1} | {:.1} |",
+            rate,
+            import.wall.as_secs_f64(),
+            import.max_rss_kib / 1024,
+            verify.wall.as_secs_f64(),
+            ms(claim_show.0),
+            ms(claim_show.1),
+            ms(topic_show.0),
+            ms(topic_show.1),
+            ms(review.0),
+            ms(review.1),
+            db_bytes as f64 / text_bytes as f64,
+            index_bytes as f64 / text_bytes as f64,
+        ));
+        eprintln!("{}", rows.last().unwrap());
+    }
+    println!("| claims | events | import claims/s | import s | import peak MiB | verify s | claim show p50/p95 ms | topic show p50/p95 ms | review --topic p50/p95 ms | db bytes / text byte | index bytes / text byte |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        println!("{r}");
+    }
+}
