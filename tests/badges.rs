@@ -166,9 +166,16 @@ fn one_source() -> Desk {
 #[test]
 fn promote_and_demote_walk_the_ladder() {
     let desk = Desk::with_topic();
-    let c = desk.claim("Bare.", &[]);
-    assert_eq!(desk.json_as(EDITOR, &["promote", &c, "--reason", "r", "--override"])["badge"], "caveat");
-    assert_eq!(desk.json_as(EDITOR, &["promote", &c, "--reason", "r", "--override"])["badge"], "well-sourced");
+    desk.source("P", "B", Some("arXiv"));
+    desk.source("Q", "A", Some("Nature"));
+    // Earns well-sourced, so no move below needs an override.
+    let v = desk.json_as(
+        EDITOR,
+        &["claim", "add", "--topic", "compute-economy", "C.", "--cite", "S1", "--cite", "S2", "--badge", "unsourced", "--reason", "start low"],
+    );
+    let c = s(&v, "id").to_string();
+    assert_eq!(desk.json_as(EDITOR, &["promote", &c, "--reason", "r"])["badge"], "caveat");
+    assert_eq!(desk.json_as(EDITOR, &["promote", &c, "--reason", "r"])["badge"], "well-sourced");
     assert_eq!(desk.json_as(EDITOR, &["demote", &c, "--reason", "r"])["badge"], "caveat");
     assert_eq!(desk.json_as(EDITOR, &["demote", &c, "--reason", "r"])["badge"], "unsourced");
     assert_eq!(desk.json_as(EDITOR, &["badge", &c, "contested", "--reason", "r"])["badge"], "contested");
@@ -176,7 +183,25 @@ fn promote_and_demote_walk_the_ladder() {
     assert_eq!(desk.json_as(EDITOR, &["demote", &c, "--reason", "r"])["badge"], "unsourced");
     desk.json_as(EDITOR, &["badge", &c, "contested", "--reason", "r"]);
     // ...and promote to caveat.
-    assert_eq!(desk.json_as(EDITOR, &["promote", &c, "--reason", "r", "--override"])["badge"], "caveat");
+    assert_eq!(desk.json_as(EDITOR, &["promote", &c, "--reason", "r"])["badge"], "caveat");
+    let moves: Vec<String> = desk.jsonl(&["history", &c]).iter().map(|m| s(m, "to").to_string()).collect();
+    assert_eq!(
+        moves,
+        ["unsourced", "caveat", "well-sourced", "caveat", "unsourced", "contested", "unsourced", "contested", "caveat"]
+    );
+}
+
+/// Demoting lowers a claim towards its evidence; it takes no --override
+/// (the flag does not exist on `demote`), so it must not demand one. A claim
+/// set well-sourced by override on no evidence must be demotable to caveat.
+#[test]
+fn demote_of_an_overridden_claim_needs_no_override() {
+    let desk = Desk::with_topic();
+    let c = desk.claim("Bare.", &[]);
+    desk.json_as(EDITOR, &["badge", &c, "well-sourced", "--reason", "editor's call", "--override"]);
+    let out = desk.run_as(EDITOR, &["--json", "demote", &c, "--reason", "walking it back"]);
+    assert!(out.status.success(), "demote well-sourced -> caveat refused: {}", stderr(&out));
+    assert_eq!(parse_json(&out)["badge"], "caveat");
 }
 
 #[test]
