@@ -1,5 +1,6 @@
-//! The audit trail: exactly one event per change, none for a refusal; the
-//! events table refuses UPDATE and DELETE; the hash chain links every event.
+//! The audit trail's write side: exactly one event per change, none for a
+//! refusal; the events table refuses UPDATE and DELETE; the hash chain links
+//! every event to its predecessor.
 
 mod common;
 
@@ -11,10 +12,24 @@ use sha2::{Digest, Sha256};
 /// different publishers (S1 keyed `cost-of-pass`), and a claim C1 citing S1.
 fn stocked() -> Desk {
     let desk = Desk::with_topic();
-    desk.ok_as(EDITOR, &["topic", "add", "open-weights", "--title", "Open weights"]);
+    desk.ok_as(
+        EDITOR,
+        &["topic", "add", "open-weights", "--title", "Open weights"],
+    );
     desk.json_as(
         EDITOR,
-        &["source", "add", "--title", "Cost-of-Pass", "--grade", "B", "--publisher", "arXiv", "--key", "cost-of-pass"],
+        &[
+            "source",
+            "add",
+            "--title",
+            "Cost-of-Pass",
+            "--grade",
+            "B",
+            "--publisher",
+            "arXiv",
+            "--key",
+            "cost-of-pass",
+        ],
     );
     desk.source("Second", "A", Some("Nature"));
     desk.claim("The cost frontier moved.", &["S1"]);
@@ -30,51 +45,144 @@ struct Case {
 }
 
 const CASES: &[Case] = &[
-    Case { who: EDITOR, args: &["actor", "add", "newbie", "--role", "researcher"], action: "actor.add", entity: "actor:newbie" },
     Case {
         who: EDITOR,
-        args: &["actor", "role", RESEARCHER, "editor", "--reason", "joined the desk"],
+        args: &["actor", "add", "newbie", "--role", "researcher"],
+        action: "actor.add",
+        entity: "actor:newbie",
+    },
+    Case {
+        who: EDITOR,
+        args: &[
+            "actor",
+            "role",
+            RESEARCHER,
+            "editor",
+            "--reason",
+            "joined the desk",
+        ],
         action: "actor.role",
         entity: "actor:marlo",
     },
-    Case { who: EDITOR, args: &["topic", "add", "ai-policy", "--title", "AI policy"], action: "topic.add", entity: "topic:ai-policy" },
     Case {
         who: EDITOR,
-        args: &["topic", "edit", "compute-economy", "--summary", "Who pays", "--reason", "r"],
+        args: &["topic", "add", "ai-policy", "--title", "AI policy"],
+        action: "topic.add",
+        entity: "topic:ai-policy",
+    },
+    Case {
+        who: EDITOR,
+        args: &[
+            "topic",
+            "edit",
+            "compute-economy",
+            "--summary",
+            "Who pays",
+            "--reason",
+            "r",
+        ],
         action: "topic.edit",
         entity: "topic:compute-economy",
     },
-    Case { who: RESEARCHER, args: &["source", "add", "--title", "Third", "--grade", "C"], action: "source.add", entity: "source:S3" },
-    Case { who: RESEARCHER, args: &["source", "grade", "S1", "A", "--reason", "r"], action: "source.grade", entity: "source:S1" },
     Case {
         who: RESEARCHER,
-        args: &["source", "mark", "cost-of-pass", "verified", "--reason", "r"],
+        args: &["source", "add", "--title", "Third", "--grade", "C"],
+        action: "source.add",
+        entity: "source:S3",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["source", "grade", "S1", "A", "--reason", "r"],
+        action: "source.grade",
+        entity: "source:S1",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &[
+            "source",
+            "mark",
+            "cost-of-pass",
+            "verified",
+            "--reason",
+            "r",
+        ],
         action: "source.mark",
         entity: "source:S1",
     },
     Case {
         who: EDITOR,
-        args: &["source", "map", "S2", "--topic", "open-weights", "--reason", "r"],
+        args: &[
+            "source",
+            "map",
+            "S2",
+            "--topic",
+            "open-weights",
+            "--reason",
+            "r",
+        ],
         action: "source.map",
         entity: "source:S2",
     },
     Case {
         who: RESEARCHER,
-        args: &["claim", "add", "--topic", "compute-economy", "A new claim.", "--cite", "S1", "--cite", "S2"],
+        args: &[
+            "claim",
+            "add",
+            "--topic",
+            "compute-economy",
+            "A new claim.",
+            "--cite",
+            "S1",
+            "--cite",
+            "S2",
+        ],
         action: "claim.add",
         entity: "claim:C2",
     },
     Case {
         who: RESEARCHER,
-        args: &["claim", "edit", "C1", "--text", "The frontier moved.", "--reason", "r"],
+        args: &[
+            "claim",
+            "edit",
+            "C1",
+            "--text",
+            "The frontier moved.",
+            "--reason",
+            "r",
+        ],
         action: "claim.edit",
         entity: "claim:C1",
     },
-    Case { who: RESEARCHER, args: &["claim", "cite", "C1", "S2", "--note", "n"], action: "claim.cite", entity: "claim:C1" },
-    Case { who: RESEARCHER, args: &["claim", "uncite", "C1", "S1", "--reason", "r"], action: "claim.uncite", entity: "claim:C1" },
-    Case { who: EDITOR, args: &["promote", "C1", "--reason", "r", "--override"], action: "claim.badge", entity: "claim:C1" },
-    Case { who: EDITOR, args: &["demote", "C1", "--reason", "r"], action: "claim.badge", entity: "claim:C1" },
-    Case { who: EDITOR, args: &["badge", "C1", "contested", "--reason", "r"], action: "claim.badge", entity: "claim:C1" },
+    Case {
+        who: RESEARCHER,
+        args: &["claim", "cite", "C1", "S2", "--note", "n"],
+        action: "claim.cite",
+        entity: "claim:C1",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["claim", "uncite", "C1", "S1", "--reason", "r"],
+        action: "claim.uncite",
+        entity: "claim:C1",
+    },
+    Case {
+        who: EDITOR,
+        args: &["promote", "C1", "--reason", "r", "--override"],
+        action: "claim.badge",
+        entity: "claim:C1",
+    },
+    Case {
+        who: EDITOR,
+        args: &["demote", "C1", "--reason", "r"],
+        action: "claim.badge",
+        entity: "claim:C1",
+    },
+    Case {
+        who: EDITOR,
+        args: &["badge", "C1", "contested", "--reason", "r"],
+        action: "claim.badge",
+        entity: "claim:C1",
+    },
 ];
 
 #[test]
@@ -87,14 +195,26 @@ fn every_change_writes_exactly_one_event() {
         args.extend_from_slice(case.args);
         let v = parse_json(&desk.ok_as(case.who, &args));
         let shown = case.args.join(" ");
-        assert_eq!(desk.event_count(), before + 1, "`ripen {shown}` wrote {} events", desk.event_count() - before);
+        assert_eq!(
+            desk.event_count(),
+            before + 1,
+            "`ripen {shown}` wrote {} events",
+            desk.event_count() - before
+        );
         let e = desk.last_event();
         assert_eq!(e.action, case.action, "{shown}");
         assert_eq!(e.entity, case.entity, "{shown}");
         assert_eq!(e.actor, case.who, "{shown}");
         assert_eq!(e.at, NOW, "{shown}");
-        assert!(e.after.is_some(), "{shown}: the event records the state after");
-        assert_eq!(v["event"], format!("E{}", e.seq), "`ripen {shown}` printed the event it wrote");
+        assert!(
+            e.after.is_some(),
+            "{shown}: the event records the state after"
+        );
+        assert_eq!(
+            v["event"],
+            format!("E{}", e.seq),
+            "`ripen {shown}` printed the event it wrote"
+        );
         // The after-state is the entity's whole current state.
         if case.entity.starts_with("claim:") {
             let shown_claim = desk.json(&["claim", "show", &case.entity[6..]]);
@@ -112,7 +232,12 @@ fn the_same_changes_in_one_database_write_one_event_each() {
         let before = desk.event_count();
         let out = desk.ok_as(case.who, case.args);
         assert!(!out.stdout.is_empty());
-        assert_eq!(desk.event_count(), before + 1, "`ripen {}`", case.args.join(" "));
+        assert_eq!(
+            desk.event_count(),
+            before + 1,
+            "`ripen {}`",
+            case.args.join(" ")
+        );
     }
     // Sequence numbers have no gaps.
     let seqs: Vec<i64> = desk.events().iter().map(|e| e.seq).collect();
@@ -125,7 +250,10 @@ fn init_with_an_editor_writes_one_event() {
     let desk = Desk::new();
     assert_eq!(desk.event_count(), 1);
     let e = desk.last_event();
-    assert_eq!((e.action.as_str(), e.entity.as_str(), e.actor.as_str()), ("actor.add", "actor:editor", "editor"));
+    assert_eq!(
+        (e.action.as_str(), e.entity.as_str(), e.actor.as_str()),
+        ("actor.add", "actor:editor", "editor")
+    );
     assert_eq!(e.prev_hash, ripen::events::GENESIS);
 }
 
@@ -135,15 +263,51 @@ fn refused_changes_write_no_event() {
     let refusals: &[(Option<&str>, &[&str], i32)] = &[
         (None, &["topic", "add", "t", "--title", "T"], 4),
         (Some("ghost"), &["topic", "add", "t", "--title", "T"], 4),
-        (Some(REVIEWER), &["claim", "add", "--topic", "compute-economy", "T"], 4),
+        (
+            Some(REVIEWER),
+            &["claim", "add", "--topic", "compute-economy", "T"],
+            4,
+        ),
         (Some(RESEARCHER), &["promote", "C1", "--reason", "r"], 4),
-        (Some(EDITOR), &["topic", "add", "compute-economy", "--title", "T"], 1),
-        (Some(EDITOR), &["promote", "C1", "--reason", "above the evidence"], 1),
-        (Some(EDITOR), &["badge", "C1", "caveat", "--reason", "no-op"], 1),
-        (Some(EDITOR), &["claim", "add", "--topic", "compute-economy", "  "], 1),
+        (
+            Some(EDITOR),
+            &["topic", "add", "compute-economy", "--title", "T"],
+            1,
+        ),
+        (
+            Some(EDITOR),
+            &["promote", "C1", "--reason", "above the evidence"],
+            1,
+        ),
+        (
+            Some(EDITOR),
+            &["badge", "C1", "caveat", "--reason", "no-op"],
+            1,
+        ),
+        (
+            Some(EDITOR),
+            &["claim", "add", "--topic", "compute-economy", "  "],
+            1,
+        ),
         (Some(EDITOR), &["claim", "cite", "C1", "S99"], 1),
-        (Some(EDITOR), &["source", "grade", "S1", "B", "--reason", "no-op"], 1),
-        (Some(EDITOR), &["topic", "edit", "compute-economy", "--title", "X", "--reason", " "], 1),
+        (
+            Some(EDITOR),
+            &["source", "grade", "S1", "B", "--reason", "no-op"],
+            1,
+        ),
+        (
+            Some(EDITOR),
+            &[
+                "topic",
+                "edit",
+                "compute-economy",
+                "--title",
+                "X",
+                "--reason",
+                " ",
+            ],
+            1,
+        ),
     ];
     for (who, args, code) in refusals {
         desk.refused(*who, args, *code);
@@ -172,7 +336,10 @@ fn events_refuse_delete() {
     let desk = stocked();
     let before = desk.events();
     let conn = desk.conn_rw();
-    for sql in ["DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)", "DELETE FROM events"] {
+    for sql in [
+        "DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)",
+        "DELETE FROM events",
+    ] {
         let err = conn.execute(sql, []).expect_err(sql);
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
@@ -202,15 +369,7 @@ fn events_refuse_replace() {
 /// the stored columns in schema order (recomputed here independently).
 fn recompute(e: &StoredEvent) -> String {
     let canonical = serde_json::to_string(&(
-        e.seq,
-        &e.at,
-        &e.actor,
-        &e.action,
-        &e.entity,
-        &e.topic,
-        &e.before,
-        &e.after,
-        &e.reason,
+        e.seq, &e.at, &e.actor, &e.action, &e.entity, &e.topic, &e.before, &e.after, &e.reason,
         &e.meta,
     ))
     .unwrap();
@@ -226,10 +385,27 @@ fn assert_chain(events: &[StoredEvent]) {
     let mut prev = "0".repeat(64);
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e.seq, i as i64 + 1, "sequence numbers run 1, 2, 3, ...");
-        assert_eq!(e.prev_hash, prev, "E{}'s prev_hash is not E{}'s hash", e.seq, e.seq - 1);
+        assert_eq!(
+            e.prev_hash,
+            prev,
+            "E{}'s prev_hash is not E{}'s hash",
+            e.seq,
+            e.seq - 1
+        );
         assert_eq!(e.hash.len(), 64);
-        assert!(e.hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{}", e.hash);
-        assert_eq!(e.hash, recompute(e), "E{}'s hash is not SHA-256(prev_hash, \\n, canonical encoding)", e.seq);
+        assert!(
+            e.hash
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            "{}",
+            e.hash
+        );
+        assert_eq!(
+            e.hash,
+            recompute(e),
+            "E{}'s hash is not SHA-256(prev_hash, \\n, canonical encoding)",
+            e.seq
+        );
         assert_eq!(e.hash, e.expected_hash(), "E{}: the library agrees", e.seq);
         prev = e.hash.clone();
     }
@@ -238,8 +414,14 @@ fn assert_chain(events: &[StoredEvent]) {
 #[test]
 fn hash_chain_links_every_event_to_its_predecessor() {
     let desk = stocked();
-    desk.ok_as(EDITOR, &["promote", "C1", "--reason", "one more", "--override"]);
-    desk.ok_as(EDITOR, &["source", "mark", "S1", "retracted", "--reason", "retracted"]);
+    desk.ok_as(
+        EDITOR,
+        &["promote", "C1", "--reason", "one more", "--override"],
+    );
+    desk.ok_as(
+        EDITOR,
+        &["source", "mark", "S1", "retracted", "--reason", "retracted"],
+    );
     let events = desk.events();
     assert!(events.len() >= 10);
     assert_eq!(events[0].prev_hash, "0".repeat(64));
@@ -247,7 +429,8 @@ fn hash_chain_links_every_event_to_its_predecessor() {
     // The stored JSON payloads are valid JSON.
     for e in &events {
         for payload in [&e.before, &e.after, &e.meta].into_iter().flatten() {
-            serde_json::from_str::<Value>(payload).unwrap_or_else(|err| panic!("E{}: {err}: {payload}", e.seq));
+            serde_json::from_str::<Value>(payload)
+                .unwrap_or_else(|err| panic!("E{}: {err}: {payload}", e.seq));
         }
     }
 }
@@ -292,7 +475,10 @@ fn event_time_is_utc_from_the_clock_override() {
 #[test]
 fn events_record_before_and_after_states() {
     let desk = stocked();
-    desk.ok_as(EDITOR, &["source", "grade", "S1", "A", "--reason", "replicated"]);
+    desk.ok_as(
+        EDITOR,
+        &["source", "grade", "S1", "A", "--reason", "replicated"],
+    );
     let e = desk.last_event();
     let (before, after) = (e.before_json().unwrap(), e.after_json().unwrap());
     assert_eq!(before["grade"], "B");
@@ -308,12 +494,18 @@ fn regrading_records_which_claims_earned_badge_changed() {
     let desk = stocked();
     desk.ok_as(EDITOR, &["claim", "cite", "C1", "S2"]);
     // C1 now earns well-sourced from S1 (B, arXiv) and S2 (A, Nature).
-    let v = desk.json_as(EDITOR, &["source", "grade", "S2", "C", "--reason", "vendor material"]);
+    let v = desk.json_as(
+        EDITOR,
+        &["source", "grade", "S2", "C", "--reason", "vendor material"],
+    );
     let changed = &v["earned_changed"][0];
     assert_eq!(changed["claim"], "C1");
     assert_eq!(changed["from"], "well-sourced");
     assert_eq!(changed["to"], "caveat");
-    let meta = desk.last_event().meta_json().expect("meta records the re-evaluation");
+    let meta = desk
+        .last_event()
+        .meta_json()
+        .expect("meta records the re-evaluation");
     assert_eq!(meta["earned_changed"][0]["claim"], "C1");
     // No badge was rewritten behind the editor's back.
     assert_eq!(desk.json(&["claim", "show", "C1"])["badge"], "caveat");
