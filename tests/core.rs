@@ -1107,6 +1107,40 @@ fn claim_show_text() {
 
 // ---------------------------------------------------------------- reads and misc
 
+/// Without --json, a command that creates something still prints its id.
+#[test]
+fn creating_commands_print_their_id_as_text() {
+    let desk = Desk::team();
+    let out = desk.text_as(EDITOR, &["topic", "add", "compute-economy", "--title", "T"]);
+    assert!(
+        out.contains("compute-economy") && out.contains("E5"),
+        "{out}"
+    );
+    let out = desk.text_as(EDITOR, &["source", "add", "--title", "P", "--grade", "B"]);
+    assert!(out.contains("S1") && out.contains("E6"), "{out}");
+    let out = desk.text_as(
+        EDITOR,
+        &[
+            "claim",
+            "add",
+            "--topic",
+            "compute-economy",
+            "C.",
+            "--cite",
+            "S1",
+        ],
+    );
+    assert!(
+        out.contains("C1") && out.contains("E7") && out.contains("caveat"),
+        "{out}"
+    );
+    let out = desk.text_as(EDITOR, &["demote", "C1", "--reason", "r"]);
+    assert!(
+        out.contains("C1") && out.contains("unsourced") && out.contains("E8"),
+        "{out}"
+    );
+}
+
 #[test]
 fn reads_need_no_actor_and_change_nothing() {
     let desk = Desk::with_topic();

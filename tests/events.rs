@@ -510,3 +510,39 @@ fn regrading_records_which_claims_earned_badge_changed() {
     // No badge was rewritten behind the editor's back.
     assert_eq!(desk.json(&["claim", "show", "C1"])["badge"], "caveat");
 }
+
+/// Several writers at once (BEGIN IMMEDIATE, busy timeout): every change
+/// lands, each with one event, on one unbroken chain.
+#[test]
+fn concurrent_writers_keep_one_chain() {
+    let desk = stocked();
+    let before = desk.event_count();
+    let bin = assert_cmd::cargo::cargo_bin("ripen");
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            std::process::Command::new(&bin)
+                .arg("--db")
+                .arg(&desk.db)
+                .args(["--as", EDITOR, "source", "add", "--grade", "C", "--title"])
+                .arg(format!("Parallel source {i}"))
+                .env("RIPEN_NOW", NOW)
+                .env_remove("RIPEN_ACTOR")
+                .env_remove("RIPEN_DB")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn ripen")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(desk.event_count(), before + 6);
+    assert_eq!(desk.count("sources"), 8);
+    assert_chain(&desk.events());
+}

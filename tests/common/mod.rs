@@ -180,6 +180,11 @@ impl Desk {
         String::from_utf8(self.ok(args).stdout).expect("utf-8 stdout")
     }
 
+    /// Text output (stdout) of a successful command run as `who`.
+    pub fn text_as(&self, who: &str, args: &[&str]) -> String {
+        String::from_utf8(self.ok_as(who, args).stdout).expect("utf-8 stdout")
+    }
+
     /// Adds a source as the editor and returns its id (`S1`).
     pub fn source(&self, title: &str, grade: &str, publisher: Option<&str>) -> String {
         let mut args = vec!["source", "add", "--title", title, "--grade", grade];
