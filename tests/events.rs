@@ -1,0 +1,548 @@
+//! The audit trail's write side: exactly one event per change, none for a
+//! refusal; the events table refuses UPDATE and DELETE; the hash chain links
+//! every event to its predecessor.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// A desk ready for every kind of change: a team, a topic, two sources from
+/// different publishers (S1 keyed `cost-of-pass`), and a claim C1 citing S1.
+fn stocked() -> Desk {
+    let desk = Desk::with_topic();
+    desk.ok_as(
+        EDITOR,
+        &["topic", "add", "open-weights", "--title", "Open weights"],
+    );
+    desk.json_as(
+        EDITOR,
+        &[
+            "source",
+            "add",
+            "--title",
+            "Cost-of-Pass",
+            "--grade",
+            "B",
+            "--publisher",
+            "arXiv",
+            "--key",
+            "cost-of-pass",
+        ],
+    );
+    desk.source("Second", "A", Some("Nature"));
+    desk.claim("The cost frontier moved.", &["S1"]);
+    desk
+}
+
+/// One case: who runs what, and what the one event it writes must look like.
+struct Case {
+    who: &'static str,
+    args: &'static [&'static str],
+    action: &'static str,
+    entity: &'static str,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        who: EDITOR,
+        args: &["actor", "add", "newbie", "--role", "researcher"],
+        action: "actor.add",
+        entity: "actor:newbie",
+    },
+    Case {
+        who: EDITOR,
+        args: &[
+            "actor",
+            "role",
+            RESEARCHER,
+            "editor",
+            "--reason",
+            "joined the desk",
+        ],
+        action: "actor.role",
+        entity: "actor:marlo",
+    },
+    Case {
+        who: EDITOR,
+        args: &["topic", "add", "ai-policy", "--title", "AI policy"],
+        action: "topic.add",
+        entity: "topic:ai-policy",
+    },
+    Case {
+        who: EDITOR,
+        args: &[
+            "topic",
+            "edit",
+            "compute-economy",
+            "--summary",
+            "Who pays",
+            "--reason",
+            "r",
+        ],
+        action: "topic.edit",
+        entity: "topic:compute-economy",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["source", "add", "--title", "Third", "--grade", "C"],
+        action: "source.add",
+        entity: "source:S3",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["source", "grade", "S1", "A", "--reason", "r"],
+        action: "source.grade",
+        entity: "source:S1",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &[
+            "source",
+            "mark",
+            "cost-of-pass",
+            "verified",
+            "--reason",
+            "r",
+        ],
+        action: "source.mark",
+        entity: "source:S1",
+    },
+    Case {
+        who: EDITOR,
+        args: &[
+            "source",
+            "map",
+            "S2",
+            "--topic",
+            "open-weights",
+            "--reason",
+            "r",
+        ],
+        action: "source.map",
+        entity: "source:S2",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &[
+            "claim",
+            "add",
+            "--topic",
+            "compute-economy",
+            "A new claim.",
+            "--cite",
+            "S1",
+            "--cite",
+            "S2",
+        ],
+        action: "claim.add",
+        entity: "claim:C2",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &[
+            "claim",
+            "edit",
+            "C1",
+            "--text",
+            "The frontier moved.",
+            "--reason",
+            "r",
+        ],
+        action: "claim.edit",
+        entity: "claim:C1",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["claim", "cite", "C1", "S2", "--note", "n"],
+        action: "claim.cite",
+        entity: "claim:C1",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["claim", "uncite", "C1", "S1", "--reason", "r"],
+        action: "claim.uncite",
+        entity: "claim:C1",
+    },
+    Case {
+        who: EDITOR,
+        args: &["promote", "C1", "--reason", "r", "--override"],
+        action: "claim.badge",
+        entity: "claim:C1",
+    },
+    Case {
+        who: EDITOR,
+        args: &["demote", "C1", "--reason", "r"],
+        action: "claim.badge",
+        entity: "claim:C1",
+    },
+    Case {
+        who: EDITOR,
+        args: &["badge", "C1", "contested", "--reason", "r"],
+        action: "claim.badge",
+        entity: "claim:C1",
+    },
+];
+
+#[test]
+fn every_change_writes_exactly_one_event() {
+    for case in CASES {
+        // A fresh desk per case, so each command meets the state it expects.
+        let desk = stocked();
+        let before = desk.event_count();
+        let mut args = vec!["--json"];
+        args.extend_from_slice(case.args);
+        let v = parse_json(&desk.ok_as(case.who, &args));
+        let shown = case.args.join(" ");
+        assert_eq!(
+            desk.event_count(),
+            before + 1,
+            "`ripen {shown}` wrote {} events",
+            desk.event_count() - before
+        );
+        let e = desk.last_event();
+        assert_eq!(e.action, case.action, "{shown}");
+        assert_eq!(e.entity, case.entity, "{shown}");
+        assert_eq!(e.actor, case.who, "{shown}");
+        assert_eq!(e.at, NOW, "{shown}");
+        assert!(
+            e.after.is_some(),
+            "{shown}: the event records the state after"
+        );
+        assert_eq!(
+            v["event"],
+            format!("E{}", e.seq),
+            "`ripen {shown}` printed the event it wrote"
+        );
+        // The after-state is the entity's whole current state.
+        if case.entity.starts_with("claim:") {
+            let shown_claim = desk.json(&["claim", "show", &case.entity[6..]]);
+            let after = e.after_json().unwrap();
+            assert_eq!(after["badge"], shown_claim["badge"], "{shown}");
+            assert_eq!(after["text"], shown_claim["text"], "{shown}");
+        }
+    }
+}
+
+#[test]
+fn the_same_changes_in_one_database_write_one_event_each() {
+    let desk = stocked();
+    for case in CASES {
+        let before = desk.event_count();
+        let out = desk.ok_as(case.who, case.args);
+        assert!(!out.stdout.is_empty());
+        assert_eq!(
+            desk.event_count(),
+            before + 1,
+            "`ripen {}`",
+            case.args.join(" ")
+        );
+    }
+    // Sequence numbers have no gaps.
+    let seqs: Vec<i64> = desk.events().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    assert_chain(&desk.events());
+}
+
+#[test]
+fn init_with_an_editor_writes_one_event() {
+    let desk = Desk::new();
+    assert_eq!(desk.event_count(), 1);
+    let e = desk.last_event();
+    assert_eq!(
+        (e.action.as_str(), e.entity.as_str(), e.actor.as_str()),
+        ("actor.add", "actor:editor", "editor")
+    );
+    assert_eq!(e.prev_hash, ripen::events::GENESIS);
+}
+
+#[test]
+fn refused_changes_write_no_event() {
+    let desk = stocked();
+    let refusals: &[(Option<&str>, &[&str], i32)] = &[
+        (None, &["topic", "add", "t", "--title", "T"], 4),
+        (Some("ghost"), &["topic", "add", "t", "--title", "T"], 4),
+        (
+            Some(REVIEWER),
+            &["claim", "add", "--topic", "compute-economy", "T"],
+            4,
+        ),
+        (Some(RESEARCHER), &["promote", "C1", "--reason", "r"], 4),
+        (
+            Some(EDITOR),
+            &["topic", "add", "compute-economy", "--title", "T"],
+            1,
+        ),
+        (
+            Some(EDITOR),
+            &["promote", "C1", "--reason", "above the evidence"],
+            1,
+        ),
+        (
+            Some(EDITOR),
+            &["badge", "C1", "caveat", "--reason", "no-op"],
+            1,
+        ),
+        (
+            Some(EDITOR),
+            &["claim", "add", "--topic", "compute-economy", "  "],
+            1,
+        ),
+        (Some(EDITOR), &["claim", "cite", "C1", "S99"], 1),
+        (
+            Some(EDITOR),
+            &["source", "grade", "S1", "B", "--reason", "no-op"],
+            1,
+        ),
+        (
+            Some(EDITOR),
+            &[
+                "topic",
+                "edit",
+                "compute-economy",
+                "--title",
+                "X",
+                "--reason",
+                " ",
+            ],
+            1,
+        ),
+    ];
+    for (who, args, code) in refusals {
+        desk.refused(*who, args, *code);
+    }
+}
+
+#[test]
+fn events_refuse_update() {
+    let desk = stocked();
+    let before = desk.events();
+    let conn = desk.conn_rw();
+    for sql in [
+        "UPDATE events SET reason = 'rewritten' WHERE seq = 1",
+        "UPDATE events SET actor = 'marlo'",
+        "UPDATE events SET hash = prev_hash WHERE seq = (SELECT max(seq) FROM events)",
+    ] {
+        let err = conn.execute(sql, []).expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    drop(conn);
+    assert_eq!(desk.events(), before);
+}
+
+#[test]
+fn events_refuse_delete() {
+    let desk = stocked();
+    let before = desk.events();
+    let conn = desk.conn_rw();
+    for sql in [
+        "DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)",
+        "DELETE FROM events",
+    ] {
+        let err = conn.execute(sql, []).expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    drop(conn);
+    assert_eq!(desk.events(), before);
+}
+
+/// `INSERT OR REPLACE` on an existing seq deletes the old row and inserts a
+/// new one; SQLite does not fire DELETE triggers for REPLACE unless
+/// `recursive_triggers` is on, so a DELETE trigger alone does not stop it.
+#[test]
+fn events_refuse_replace() {
+    let desk = stocked();
+    let before = desk.events();
+    let conn = desk.conn_rw();
+    let result = conn.execute(
+        "INSERT OR REPLACE INTO events (seq, at, actor, action, entity, prev_hash, hash)
+         VALUES (1, '2020-01-01T00:00:00Z', 'editor', 'forged', 'actor:editor', 'x', 'x')",
+        [],
+    );
+    drop(conn);
+    assert!(result.is_err(), "INSERT OR REPLACE rewrote event E1");
+    assert_eq!(desk.events(), before);
+}
+
+/// SHA-256 over prev_hash, "\n" and the canonical encoding: a JSON array of
+/// the stored columns in schema order (recomputed here independently).
+fn recompute(e: &StoredEvent) -> String {
+    let canonical = serde_json::to_string(&(
+        e.seq, &e.at, &e.actor, &e.action, &e.entity, &e.topic, &e.before, &e.after, &e.reason,
+        &e.meta,
+    ))
+    .unwrap();
+    let mut h = Sha256::new();
+    h.update(e.prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(canonical.as_bytes());
+    hex::encode(h.finalize())
+}
+
+fn assert_chain(events: &[StoredEvent]) {
+    assert!(!events.is_empty());
+    let mut prev = "0".repeat(64);
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.seq, i as i64 + 1, "sequence numbers run 1, 2, 3, ...");
+        assert_eq!(
+            e.prev_hash,
+            prev,
+            "E{}'s prev_hash is not E{}'s hash",
+            e.seq,
+            e.seq - 1
+        );
+        assert_eq!(e.hash.len(), 64);
+        assert!(
+            e.hash
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            "{}",
+            e.hash
+        );
+        assert_eq!(
+            e.hash,
+            recompute(e),
+            "E{}'s hash is not SHA-256(prev_hash, \\n, canonical encoding)",
+            e.seq
+        );
+        assert_eq!(e.hash, e.expected_hash(), "E{}: the library agrees", e.seq);
+        prev = e.hash.clone();
+    }
+}
+
+#[test]
+fn hash_chain_links_every_event_to_its_predecessor() {
+    let desk = stocked();
+    desk.ok_as(
+        EDITOR,
+        &["promote", "C1", "--reason", "one more", "--override"],
+    );
+    desk.ok_as(
+        EDITOR,
+        &["source", "mark", "S1", "retracted", "--reason", "retracted"],
+    );
+    let events = desk.events();
+    assert!(events.len() >= 10);
+    assert_eq!(events[0].prev_hash, "0".repeat(64));
+    assert_chain(&events);
+    // The stored JSON payloads are valid JSON.
+    for e in &events {
+        for payload in [&e.before, &e.after, &e.meta].into_iter().flatten() {
+            serde_json::from_str::<Value>(payload)
+                .unwrap_or_else(|err| panic!("E{}: {err}: {payload}", e.seq));
+        }
+    }
+}
+
+#[test]
+fn the_hash_covers_every_column() {
+    let desk = stocked();
+    let e = desk.last_event();
+    let mut changed = Vec::new();
+    let mut t = e.clone();
+    t.reason = Some("tampered".into());
+    changed.push(t);
+    let mut t = e.clone();
+    t.at = "2026-05-31T09:00:00Z".into();
+    changed.push(t);
+    let mut t = e.clone();
+    t.actor = "marlo".into();
+    changed.push(t);
+    let mut t = e.clone();
+    t.after = Some("{}".into());
+    changed.push(t);
+    let mut t = e.clone();
+    t.seq += 1;
+    changed.push(t);
+    for t in changed {
+        assert_ne!(recompute(&t), e.hash);
+        assert_ne!(t.expected_hash(), e.hash);
+    }
+}
+
+#[test]
+fn event_time_is_utc_from_the_clock_override() {
+    let mut desk = Desk::new();
+    desk.set_now("2026-05-30T11:00:00+02:00");
+    desk.ok_as(EDITOR, &["topic", "add", "t", "--title", "T"]);
+    assert_eq!(desk.last_event().at, "2026-05-30T09:00:00Z");
+    desk.set_now("2026-06-01T08:00:00Z");
+    desk.ok_as(EDITOR, &["topic", "add", "u", "--title", "U"]);
+    assert_eq!(desk.last_event().at, "2026-06-01T08:00:00Z");
+}
+
+#[test]
+fn events_record_before_and_after_states() {
+    let desk = stocked();
+    desk.ok_as(
+        EDITOR,
+        &["source", "grade", "S1", "A", "--reason", "replicated"],
+    );
+    let e = desk.last_event();
+    let (before, after) = (e.before_json().unwrap(), e.after_json().unwrap());
+    assert_eq!(before["grade"], "B");
+    assert_eq!(after["grade"], "A");
+    assert_eq!(before["title"], after["title"]);
+    // A creation has no before.
+    desk.ok_as(EDITOR, &["topic", "add", "t", "--title", "T"]);
+    assert!(desk.last_event().before.is_none());
+}
+
+#[test]
+fn regrading_records_which_claims_earned_badge_changed() {
+    let desk = stocked();
+    desk.ok_as(EDITOR, &["claim", "cite", "C1", "S2"]);
+    // C1 now earns well-sourced from S1 (B, arXiv) and S2 (A, Nature).
+    let v = desk.json_as(
+        EDITOR,
+        &["source", "grade", "S2", "C", "--reason", "vendor material"],
+    );
+    let changed = &v["earned_changed"][0];
+    assert_eq!(changed["claim"], "C1");
+    assert_eq!(changed["from"], "well-sourced");
+    assert_eq!(changed["to"], "caveat");
+    let meta = desk
+        .last_event()
+        .meta_json()
+        .expect("meta records the re-evaluation");
+    assert_eq!(meta["earned_changed"][0]["claim"], "C1");
+    // No badge was rewritten behind the editor's back.
+    assert_eq!(desk.json(&["claim", "show", "C1"])["badge"], "caveat");
+}
+
+/// Several writers at once (BEGIN IMMEDIATE, busy timeout): every change
+/// lands, each with one event, on one unbroken chain.
+#[test]
+fn concurrent_writers_keep_one_chain() {
+    let desk = stocked();
+    let before = desk.event_count();
+    let bin = assert_cmd::cargo::cargo_bin("ripen");
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            std::process::Command::new(&bin)
+                .arg("--db")
+                .arg(&desk.db)
+                .args(["--as", EDITOR, "source", "add", "--grade", "C", "--title"])
+                .arg(format!("Parallel source {i}"))
+                .env("RIPEN_NOW", NOW)
+                .env_remove("RIPEN_ACTOR")
+                .env_remove("RIPEN_DB")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn ripen")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(desk.event_count(), before + 6);
+    assert_eq!(desk.count("sources"), 8);
+    assert_chain(&desk.events());
+}
