@@ -128,6 +128,14 @@ CREATE INDEX events_by_entity ON events (entity, seq);
 CREATE INDEX events_by_topic ON events (topic, seq);
 CREATE INDEX events_by_actor ON events (actor, seq);
 
+-- REPLACE does not fire DELETE triggers: refuse any insert that is not the
+-- next event in sequence, which also keeps the sequence free of gaps.
+CREATE TRIGGER events_append_only_insert BEFORE INSERT ON events
+WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM events)
+BEGIN
+    SELECT RAISE(ABORT, 'events are append-only: only the next event in sequence may be inserted');
+END;
+
 CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
 BEGIN
     SELECT RAISE(ABORT, 'events are append-only: UPDATE refused');

@@ -25,6 +25,8 @@ struct Measured {
 }
 
 /// Runs a process to completion and reads its peak memory from wait4.
+// wait4 reaps the child, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn measure(args: &[&str], stdin: Option<&Path>) -> Measured {
     let mut cmd = Command::new(bin());
     cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
@@ -156,7 +158,15 @@ fn main() {
         let claim_args: Vec<Vec<String>> =
             (0..RUNS).map(|i| vec!["claim".into(), "show".into(), format!("C{}", 1 + (i * 7919) % claims)]).collect();
         let topic_args: Vec<Vec<String>> = (0..RUNS)
-            .map(|i| vec!["topic".into(), "show".into(), format!("topic-{:05}", 1 + (i * 31) % topics as usize), "--format".into(), "json".into()])
+            .map(|i| {
+                vec![
+                    "topic".into(),
+                    "show".into(),
+                    format!("topic-{:05}", 1 + (i * 31) % topics as usize),
+                    "--format".into(),
+                    "json".into(),
+                ]
+            })
             .collect();
         let review_args: Vec<Vec<String>> = (0..RUNS)
             .map(|i| vec!["review".into(), "--topic".into(), format!("topic-{:05}", 1 + (i * 17) % topics as usize)])

@@ -28,9 +28,7 @@ pub struct ActorChange {
 pub fn load(conn: &Connection, handle: &str) -> Result<Option<ActorState>> {
     Ok(conn
         .prepare_cached("SELECT handle, name, role FROM actors WHERE handle = ?1")?
-        .query_row([handle], |r| {
-            Ok(ActorState { handle: r.get(0)?, name: r.get(1)?, role: r.get(2)? })
-        })
+        .query_row([handle], |r| Ok(ActorState { handle: r.get(0)?, name: r.get(1)?, role: r.get(2)? }))
         .optional()?)
 }
 
@@ -59,7 +57,12 @@ pub fn new_state(handle: &str, name: Option<&str>, role: Role) -> Result<ActorSt
 
 /// Inserts an actor and records it. `check_role` is false only for the very
 /// first editor, who has nobody to ask.
-pub fn insert(tx: &mut Tx<'_>, state: ActorState, check_role: bool, meta: Option<serde_json::Value>) -> Result<ActorChange> {
+pub fn insert(
+    tx: &mut Tx<'_>,
+    state: ActorState,
+    check_role: bool,
+    meta: Option<serde_json::Value>,
+) -> Result<ActorChange> {
     if check_role {
         tx.require_role(&[Role::Editor], "add actors")?;
     }
@@ -72,7 +75,12 @@ pub fn insert(tx: &mut Tx<'_>, state: ActorState, check_role: bool, meta: Option
         meta,
         ..NewEvent::new("actor.add", EntityRef::Actor(state.handle.clone()).to_string())
     })?;
-    Ok(ActorChange { id: format!("@{}", state.handle), handle: state.handle, role: state.role, event: crate::ids::event_id(seq) })
+    Ok(ActorChange {
+        id: format!("@{}", state.handle),
+        handle: state.handle,
+        role: state.role,
+        event: crate::ids::event_id(seq),
+    })
 }
 
 pub fn add(tx: &mut Tx<'_>, handle: &str, name: Option<&str>, role: Role) -> Result<ActorChange> {
@@ -85,7 +93,8 @@ pub fn set_role(tx: &mut Tx<'_>, handle: &str, role: Role, reason: &str) -> Resu
     tx.require_role(&[Role::Editor], "change roles")?;
     let reason = crate::model::required_reason(reason)?;
     let handle = model::normalize_handle(handle)?;
-    let before = load(tx.conn(), &handle)?.ok_or_else(|| Error::not_found(format!("no actor @{handle}: see `ripen actor list`")))?;
+    let before = load(tx.conn(), &handle)?
+        .ok_or_else(|| Error::not_found(format!("no actor @{handle}: see `ripen actor list`")))?;
     if before.role == role {
         return Err(Error::refused(format!("@{handle} is already a {role}: nothing to change")));
     }

@@ -234,7 +234,16 @@ pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> 
         };
         let latest = (e.at.clone(), e.seq);
         if kind == TendKind::BadgeMoved {
-            entries.push(TendEntry { day, actor: e.actor, kind, claims: vec![claim], from, to, reason: e.reason, latest });
+            entries.push(TendEntry {
+                day,
+                actor: e.actor,
+                kind,
+                claims: vec![claim],
+                from,
+                to,
+                reason: e.reason,
+                latest,
+            });
             continue;
         }
         match entries.iter_mut().find(|t| t.kind == kind && t.day == day && t.actor == e.actor) {
@@ -244,7 +253,16 @@ pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> 
                 }
                 t.latest = t.latest.clone().max(latest);
             }
-            None => entries.push(TendEntry { day, actor: e.actor, kind, claims: vec![claim], from: None, to: None, reason: None, latest }),
+            None => entries.push(TendEntry {
+                day,
+                actor: e.actor,
+                kind,
+                claims: vec![claim],
+                from: None,
+                to: None,
+                reason: None,
+                latest,
+            }),
         }
     }
     entries.sort_by(|a, b| b.day.cmp(&a.day).then_with(|| b.latest.cmp(&a.latest)));
@@ -267,7 +285,13 @@ pub fn revisions(conn: &Connection, claim: i64) -> Result<Vec<Revision>> {
          WHERE r.claim = ?1 ORDER BY r.revision",
     )?;
     let rows = stmt.query_map([claim], |r| {
-        Ok(Revision { revision: r.get(0)?, text: r.get(1)?, event: ids::event_id(r.get(2)?), at: r.get(3)?, actor: r.get(4)? })
+        Ok(Revision {
+            revision: r.get(0)?,
+            text: r.get(1)?,
+            event: ids::event_id(r.get(2)?),
+            at: r.get(3)?,
+            actor: r.get(4)?,
+        })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -292,7 +316,8 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
         Name::Number(n) => n,
         Name::Key(k) => return Err(Error::bad(format!("{k:?} is not an event id: write E12 or 12"))),
     };
-    let target = events::get(tx.conn(), seq)?.ok_or_else(|| Error::not_found(format!("no event E{seq}: see `ripen log`")))?;
+    let target =
+        events::get(tx.conn(), seq)?.ok_or_else(|| Error::not_found(format!("no event E{seq}: see `ripen log`")))?;
     let entity: EntityRef = target.entity.parse()?;
     let (Some(before), Some(after)) = (target.before_json(), target.after_json()) else {
         return Err(Error::refused(format!(
@@ -322,7 +347,10 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
         wanted[f.as_str()] = before.get(f).cloned().unwrap_or(Value::Null);
     }
     if wanted == current {
-        return Err(Error::refused(format!("{} already has what E{seq} changed back: nothing to revert", target.entity)));
+        return Err(Error::refused(format!(
+            "{} already has what E{seq} changed back: nothing to revert",
+            target.entity
+        )));
     }
     let (written, meta) = restore(tx, &entity, &current, wanted, allow_override)?;
     let restored = changed_fields(&Some(current.clone()), &Some(written.clone()))
@@ -348,12 +376,24 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
             )?;
         }
     }
-    Ok(Reverted { id: target.entity.clone(), event: ids::event_id(new_seq), reverts: target.id(), entity: target.entity, restored })
+    Ok(Reverted {
+        id: target.entity.clone(),
+        event: ids::event_id(new_seq),
+        reverts: target.id(),
+        entity: target.entity,
+        restored,
+    })
 }
 
 /// Writes `wanted` for `entity`, with the role checks of the change it
 /// undoes; returns the state written and any meta for the event.
-fn restore(tx: &mut Tx<'_>, entity: &EntityRef, current: &Value, wanted: Value, allow_override: bool) -> Result<(Value, Option<Value>)> {
+fn restore(
+    tx: &mut Tx<'_>,
+    entity: &EntityRef,
+    current: &Value,
+    wanted: Value,
+    allow_override: bool,
+) -> Result<(Value, Option<Value>)> {
     match entity {
         EntityRef::Claim(_) => {
             tx.require_role(&[Role::Editor, Role::Researcher], "revert claim changes")?;
@@ -375,7 +415,8 @@ fn restore(tx: &mut Tx<'_>, entity: &EntityRef, current: &Value, wanted: Value, 
                 }
                 meta = Some(json!({"override": above, "earned": earned.badge}));
             }
-            restored.badge_override = if restored.badge == now.badge { now.badge_override } else { restored.badge.is_above(earned.badge) };
+            restored.badge_override =
+                if restored.badge == now.badge { now.badge_override } else { restored.badge.is_above(earned.badge) };
             claims::write(tx.conn(), &restored)?;
             Ok((serde_json::to_value(&restored)?, meta))
         }

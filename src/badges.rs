@@ -21,7 +21,13 @@ pub enum Move {
 
 /// Moves a claim's badge. Editors only; one event with from, to, reason and
 /// whether it was an override.
-pub fn move_badge(tx: &mut Tx<'_>, name: &str, movement: Move, reason: &str, allow_override: bool) -> Result<ClaimChange> {
+pub fn move_badge(
+    tx: &mut Tx<'_>,
+    name: &str,
+    movement: Move,
+    reason: &str,
+    allow_override: bool,
+) -> Result<ClaimChange> {
     let doing = match movement {
         Move::Promote => "promote claims",
         Move::Demote => "demote claims",
@@ -32,10 +38,16 @@ pub fn move_badge(tx: &mut Tx<'_>, name: &str, movement: Move, reason: &str, all
     let before = claims::require(tx.conn(), name)?;
     let target = match movement {
         Move::Promote => before.badge.promoted().ok_or_else(|| {
-            Error::refused(format!("{} is already {}, the top of the ladder: nothing to promote", before.id, before.badge))
+            Error::refused(format!(
+                "{} is already {}, the top of the ladder: nothing to promote",
+                before.id, before.badge
+            ))
         })?,
         Move::Demote => before.badge.demoted().ok_or_else(|| {
-            Error::refused(format!("{} is already {}, the bottom of the ladder: nothing to demote", before.id, before.badge))
+            Error::refused(format!(
+                "{} is already {}, the bottom of the ladder: nothing to demote",
+                before.id, before.badge
+            ))
         })?,
         Move::Set(b) => b,
     };
@@ -44,12 +56,13 @@ pub fn move_badge(tx: &mut Tx<'_>, name: &str, movement: Move, reason: &str, all
     }
     let earned = claims::earned(tx.conn(), &before)?;
     let is_override = target.is_above(earned.badge);
-    if is_override && !allow_override {
+    // Moving down towards the evidence never needs an override, even when
+    // the new badge is still above what the evidence earns.
+    let raises = target.rank() >= before.badge.rank();
+    if is_override && raises && !allow_override {
         return Err(Error::refused(format!(
             "{} earns only {} ({}); {target} is above it: pass --override with your --reason to do it anyway",
-            before.id,
-            earned.badge,
-            earned.verdict
+            before.id, earned.badge, earned.verdict
         )));
     }
     let after = claims::ClaimState { badge: target, badge_override: is_override, ..before.clone() };
@@ -114,13 +127,21 @@ pub fn review(conn: &Connection, topic: Option<&str>) -> Result<Vec<ReviewItem>>
                 let why = claims::history(conn, id)?.into_iter().rev().find(|m| m.to == c.badge).and_then(|m| m.reason);
                 (Disagreement::Override, format!("{} set above the evidence by override; {rule_reason}", c.badge), why)
             } else {
-                (Disagreement::AboveEarned, format!("{} is above what the evidence earns; {rule_reason}", c.badge), None)
+                (
+                    Disagreement::AboveEarned,
+                    format!("{} is above what the evidence earns; {rule_reason}", c.badge),
+                    None,
+                )
             }
-        } else if earned.badge.is_above(c.badge) {
-            let next = c.badge.promoted().map(|b| b.to_string()).unwrap_or_default();
+        } else if let Some(next) = c.badge.promoted().filter(|next| !next.is_above(earned.badge)) {
             (Disagreement::Promotable, format!("could be promoted to {next}; {rule_reason}"), None)
         } else {
-            (Disagreement::Differs, format!("{} differs from the rule; {rule_reason}", c.badge), None)
+            let fix = format!("set it with `ripen badge {} {}`", c.id, earned.badge);
+            (
+                Disagreement::Differs,
+                format!("{} differs from the rule and promote would overshoot: {fix}; {rule_reason}", c.badge),
+                None,
+            )
         };
         items.push(ReviewItem {
             id: c.id,

@@ -93,9 +93,12 @@ pub fn load(conn: &Connection, id: i64) -> Result<Option<ClaimState>> {
     else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare_cached("SELECT source, stance, note FROM citations WHERE claim = ?1 ORDER BY source")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT source, stance, note FROM citations WHERE claim = ?1 ORDER BY source")?;
     c.citations = stmt
-        .query_map([id], |r| Ok(CitationState { source: ids::source_id(r.get(0)?), stance: r.get(1)?, note: r.get(2)? }))?
+        .query_map([id], |r| {
+            Ok(CitationState { source: ids::source_id(r.get(0)?), stance: r.get(1)?, note: r.get(2)? })
+        })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(Some(c))
 }
@@ -104,8 +107,16 @@ pub fn load(conn: &Connection, id: i64) -> Result<Option<ClaimState>> {
 pub fn resolve(conn: &Connection, name: &str) -> Result<i64> {
     let missing = || Error::not_found(format!("no claim {name:?}: see `ripen search` or `ripen topic show`"));
     match ids::parse(IdKind::Claim, name, true)? {
-        Name::Number(n) => conn.prepare_cached("SELECT id FROM claims WHERE id = ?1")?.query_row([n], |r| r.get(0)).optional()?.ok_or_else(missing),
-        Name::Key(k) => conn.prepare_cached("SELECT id FROM claims WHERE key = ?1")?.query_row([k], |r| r.get(0)).optional()?.ok_or_else(missing),
+        Name::Number(n) => conn
+            .prepare_cached("SELECT id FROM claims WHERE id = ?1")?
+            .query_row([n], |r| r.get(0))
+            .optional()?
+            .ok_or_else(missing),
+        Name::Key(k) => conn
+            .prepare_cached("SELECT id FROM claims WHERE key = ?1")?
+            .query_row([k], |r| r.get(0))
+            .optional()?
+            .ok_or_else(missing),
     }
 }
 
@@ -139,7 +150,8 @@ pub fn write(conn: &Connection, c: &ClaimState) -> Result<()> {
         c.created_at
     ])?;
     conn.prepare_cached("DELETE FROM citations WHERE claim = ?1")?.execute([c.number()])?;
-    let mut stmt = conn.prepare_cached("INSERT INTO citations (claim, source, stance, note) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO citations (claim, source, stance, note) VALUES (?1, ?2, ?3, ?4)")?;
     for cit in &c.citations {
         stmt.execute(rusqlite::params![c.number(), source_number(&cit.source), cit.stance, cit.note])?;
     }
@@ -270,8 +282,7 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, earned: &Earned, imported: bool) 
     if !new.allow_override {
         return Err(Error::refused(format!(
             "the evidence earns {} ({}); {asked} is above it: pass --override with --reason to set it anyway",
-            earned.badge,
-            earned.verdict
+            earned.badge, earned.verdict
         )));
     }
     Ok((asked, true))
@@ -283,7 +294,13 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Re
     check_claim_text(&new.text)?;
     if let Some(k) = &new.key {
         model::check_key(k)?;
-        if tx.conn().prepare_cached("SELECT 1 FROM claims WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?.is_some() {
+        if tx
+            .conn()
+            .prepare_cached("SELECT 1 FROM claims WHERE key = ?1")?
+            .query_row([k], |_| Ok(()))
+            .optional()?
+            .is_some()
+        {
             return Err(Error::refused(format!("a claim with key {k:?} already exists: pick another key")));
         }
     }
@@ -291,7 +308,8 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Re
     let earned = rule::earned_badge(&evidence_for(tx.conn(), &citations)?);
     let (badge, badge_override) = creation_badge(tx, &new, &earned, provenance.is_some())?;
     let reason = new.reason.as_deref().filter(|r| !r.trim().is_empty()).map(model::required_reason).transpose()?;
-    let next: i64 = tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM claims")?.query_row([], |r| r.get(0))?;
+    let next: i64 =
+        tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM claims")?.query_row([], |r| r.get(0))?;
     let (created_by, created_at, meta) = match &provenance {
         Some(p) => (p.created_by.clone(), p.created_at.clone(), Some(p.meta.clone())),
         None => (tx.actor().handle.clone(), tx.now_text(), None),
@@ -373,7 +391,13 @@ fn change_result(tx: &Tx<'_>, after: &ClaimState, seq: i64, earned_changed: Vec<
 }
 
 /// Replaces a claim's text; the old text stays as a revision.
-pub fn edit(tx: &mut Tx<'_>, name: &str, text: &str, reason: &str, imported: Option<(&str, &str)>) -> Result<ClaimChange> {
+pub fn edit(
+    tx: &mut Tx<'_>,
+    name: &str,
+    text: &str,
+    reason: &str,
+    imported: Option<(&str, &str)>,
+) -> Result<ClaimChange> {
     tx.require_role(&[Role::Editor, Role::Researcher], "edit claims")?;
     let reason = model::required_reason(reason)?;
     check_claim_text(text)?;
@@ -388,7 +412,13 @@ pub fn edit(tx: &mut Tx<'_>, name: &str, text: &str, reason: &str, imported: Opt
 }
 
 /// The earned badge before and after a citation change, as an event's meta.
-fn citation_change(tx: &mut Tx<'_>, action: &str, before: ClaimState, after: ClaimState, reason: Option<String>) -> Result<ClaimChange> {
+fn citation_change(
+    tx: &mut Tx<'_>,
+    action: &str,
+    before: ClaimState,
+    after: ClaimState,
+    reason: Option<String>,
+) -> Result<ClaimChange> {
     let earned_before = earned(tx.conn(), &before)?.badge;
     let earned_after = rule::earned_badge(&evidence_for(tx.conn(), &after.citations)?).badge;
     let changes = if earned_before != earned_after {
@@ -401,7 +431,14 @@ fn citation_change(tx: &mut Tx<'_>, action: &str, before: ClaimState, after: Cla
 }
 
 /// Adds a citation, or changes the stance or note of an existing one.
-pub fn cite(tx: &mut Tx<'_>, name: &str, source: &str, stance: Stance, note: Option<&str>, reason: Option<&str>) -> Result<ClaimChange> {
+pub fn cite(
+    tx: &mut Tx<'_>,
+    name: &str,
+    source: &str,
+    stance: Stance,
+    note: Option<&str>,
+    reason: Option<&str>,
+) -> Result<ClaimChange> {
     tx.require_role(&[Role::Editor, Role::Researcher], "cite sources")?;
     let before = require(tx.conn(), name)?;
     let reason = reason.map(model::required_reason).transpose()?;
@@ -409,7 +446,10 @@ pub fn cite(tx: &mut Tx<'_>, name: &str, source: &str, stance: Stance, note: Opt
     let mut after = before.clone();
     match after.citations.iter_mut().find(|c| c.source == new.source) {
         Some(existing) if *existing == new => {
-            return Err(Error::refused(format!("{} already cites {} as {stance}: nothing to change", before.id, new.source)))
+            return Err(Error::refused(format!(
+                "{} already cites {} as {stance}: nothing to change",
+                before.id, new.source
+            )))
         }
         Some(existing) => *existing = new,
         None => {

@@ -9,8 +9,11 @@ use crate::error::{Error, Result};
 /// Now, unless `RIPEN_NOW` says otherwise.
 pub fn now() -> Result<DateTime<Utc>> {
     match std::env::var("RIPEN_NOW") {
-        Ok(text) if !text.trim().is_empty() => parse_time(&text)
-            .map_err(|_| Error::bad(format!("RIPEN_NOW={text:?} is not an RFC 3339 time: unset it or write e.g. 2026-06-01T08:00:00Z"))),
+        Ok(text) if !text.trim().is_empty() => parse_time(&text).map_err(|_| {
+            Error::bad(format!(
+                "RIPEN_NOW={text:?} is not an RFC 3339 time: unset it or write e.g. 2026-06-01T08:00:00Z"
+            ))
+        }),
         _ => Ok(Utc::now()),
     }
 }

@@ -11,7 +11,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Zipf};
 
-use crate::bundle::{BundleActor, BundleCitation, BundleClaim, BundleDispatch, BundleMove, BundleSource, BundleTopic, Record, FORMAT};
+use crate::bundle::{
+    BundleActor, BundleCitation, BundleClaim, BundleDispatch, BundleMove, BundleSource, BundleTopic, Record, FORMAT,
+};
 use crate::error::Result;
 use crate::model::{Badge, Grade, Kind, Role, Stance, Status};
 use crate::topics::Section;
@@ -39,9 +41,12 @@ impl Spec {
 
 /// Pronounceable pseudo-words, most frequent first.
 pub fn vocabulary(seed: u64) -> Vec<String> {
-    const ONSETS: &[&str] = &["b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "br", "cr", "st", "tr", "pl", "gr", "sh", "ch"];
+    const ONSETS: &[&str] = &[
+        "b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "br", "cr", "st", "tr",
+        "pl", "gr", "sh", "ch",
+    ];
     const VOWELS: &[&str] = &["a", "e", "i", "o", "u", "ai", "ea", "io", "ou"];
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x766f_6361_62);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0076_6f63_6162);
     let mut seen = std::collections::HashSet::new();
     let mut words = Vec::with_capacity(VOCABULARY);
     while words.len() < VOCABULARY {
@@ -118,7 +123,8 @@ pub fn write(spec: Spec, out: &mut dyn Write) -> Result<()> {
         Ok(())
     };
     let vocabulary = vocabulary(spec.seed);
-    let words = Words { vocabulary: &vocabulary, zipf: Zipf::new(VOCABULARY as u64, 1.07).expect("valid Zipf parameters") };
+    let words =
+        Words { vocabulary: &vocabulary, zipf: Zipf::new(VOCABULARY as u64, 1.07).expect("valid Zipf parameters") };
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     emit(&Record::Header { format: FORMAT.to_string() })?;
     let editors: Vec<String> = (1..=3).map(|i| format!("editor{i}")).collect();
@@ -160,7 +166,17 @@ pub fn write(spec: Spec, out: &mut dyn Write) -> Result<()> {
                 (Status::Retracted, 2),
             ],
         );
-        let kind = pick(&mut rng, &[(Kind::Paper, 30), (Kind::Report, 20), (Kind::Article, 30), (Kind::Thread, 5), (Kind::Lead, 10), (Kind::Dataset, 5)]);
+        let kind = pick(
+            &mut rng,
+            &[
+                (Kind::Paper, 30),
+                (Kind::Report, 20),
+                (Kind::Article, 30),
+                (Kind::Thread, 5),
+                (Kind::Lead, 10),
+                (Kind::Dataset, 5),
+            ],
+        );
         emit(&Record::Source(BundleSource {
             id: None,
             key: Some(format!("src-{i}")),
@@ -196,7 +212,14 @@ pub fn write(spec: Spec, out: &mut dyn Write) -> Result<()> {
             let first = pick(&mut rng, &[(Badge::Caveat, 5), (Badge::WellSourced, 3), (Badge::Unsourced, 2)]);
             let second = if first == Badge::WellSourced { Badge::Caveat } else { Badge::WellSourced };
             vec![
-                BundleMove { at: created_at.clone(), actor: researchers[0].clone(), from: None, to: first, reason: Some(words.text(&mut rng, 30, 80)), is_override: false },
+                BundleMove {
+                    at: created_at.clone(),
+                    actor: researchers[0].clone(),
+                    from: None,
+                    to: first,
+                    reason: Some(words.text(&mut rng, 30, 80)),
+                    is_override: false,
+                },
                 BundleMove {
                     at: created_at.replacen(":00Z", ":30Z", 1),
                     actor: editors[rng.gen_range(0..editors.len())].clone(),

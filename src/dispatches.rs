@@ -55,7 +55,8 @@ pub fn load(conn: &Connection, id: i64) -> Result<Option<DispatchState>> {
 
 /// A topic's dispatches, newest first.
 pub fn for_topic(conn: &Connection, topic: &str) -> Result<Vec<DispatchState>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM dispatches WHERE topic = ?1 ORDER BY at DESC, id DESC"))?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM dispatches WHERE topic = ?1 ORDER BY at DESC, id DESC"))?;
     let rows = stmt.query_map([topic], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -97,14 +98,21 @@ pub fn add(tx: &mut Tx<'_>, new: NewDispatch, meta: Option<serde_json::Value>) -
     }
     if let Some(k) = &new.key {
         model::check_key(k)?;
-        if tx.conn().prepare_cached("SELECT 1 FROM dispatches WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?.is_some() {
+        if tx
+            .conn()
+            .prepare_cached("SELECT 1 FROM dispatches WHERE key = ?1")?
+            .query_row([k], |_| Ok(()))
+            .optional()?
+            .is_some()
+        {
             return Err(Error::refused(format!("a dispatch with key {k:?} already exists: pick another key")));
         }
     }
     model::check_text("headline", &new.headline, model::MAX_SHORT_TEXT)?;
     model::check_optional_text("beat", &new.beat, model::MAX_SHORT_TEXT)?;
     model::check_optional_text("body", &new.body, model::MAX_LONG_TEXT)?;
-    let next: i64 = tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM dispatches")?.query_row([], |r| r.get(0))?;
+    let next: i64 =
+        tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM dispatches")?.query_row([], |r| r.get(0))?;
     let at = match &new.at {
         Some(t) => crate::clock::format_time(crate::clock::parse_time(t)?),
         None => tx.now_text(),

@@ -40,7 +40,11 @@ impl FromStr for EntityRef {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || Error::bad(format!("{s:?} is not an entity: write claim:C12, source:S3, topic:SLUG, actor:HANDLE or dispatch:D2"));
+        let bad = || {
+            Error::bad(format!(
+                "{s:?} is not an entity: write claim:C12, source:S3, topic:SLUG, actor:HANDLE or dispatch:D2"
+            ))
+        };
         let (kind, name) = s.split_once(':').ok_or_else(bad)?;
         let number = |k: IdKind| match ids::parse(k, name, false)? {
             Name::Number(n) => Ok(n),

@@ -108,10 +108,8 @@ pub struct EventContent<'a> {
 /// JSON payloads embedded as the exact strings stored (never re-serialized).
 pub fn canonical_encoding(c: &EventContent<'_>) -> String {
     // A tuple serializes as an array in field order, independent of map ordering.
-    serde_json::to_string(&(
-        c.seq, c.at, c.actor, c.action, c.entity, c.topic, c.before, c.after, c.reason, c.meta,
-    ))
-    .expect("serializing strings and integers cannot fail")
+    serde_json::to_string(&(c.seq, c.at, c.actor, c.action, c.entity, c.topic, c.before, c.after, c.reason, c.meta))
+        .expect("serializing strings and integers cannot fail")
 }
 
 pub fn chain_hash(prev_hash: &str, content: &EventContent<'_>) -> String {
@@ -125,9 +123,7 @@ pub fn chain_hash(prev_hash: &str, content: &EventContent<'_>) -> String {
 /// The newest event's sequence number and hash (`0`, `GENESIS` when empty).
 pub fn head(conn: &Connection) -> Result<(i64, String)> {
     Ok(conn
-        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .unwrap_or((0, GENESIS.to_string())))
 }

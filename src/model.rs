@@ -175,16 +175,10 @@ impl Badge {
 
 fn check_name(what: &str, value: &str, allow_upper: bool) -> Result<()> {
     let ok_char = |c: char| {
-        c.is_ascii_lowercase()
-            || c.is_ascii_digit()
-            || c == '-'
-            || c == '_'
-            || (allow_upper && c.is_ascii_uppercase())
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' || (allow_upper && c.is_ascii_uppercase())
     };
-    let first_ok = value
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() && (allow_upper || c.is_ascii_lowercase()));
+    let first_ok =
+        value.chars().next().is_some_and(|c| c.is_ascii_alphabetic() && (allow_upper || c.is_ascii_lowercase()));
     if value.is_empty() || value.chars().count() > MAX_NAME || !first_ok || !value.chars().all(ok_char) {
         let letters = if allow_upper { "letters" } else { "lowercase letters" };
         return Err(Error::BadInput(format!(
@@ -241,6 +235,16 @@ pub fn check_optional_text(what: &str, text: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
+/// A reason given for a change: required, trimmed, within `MAX_SHORT_TEXT`.
+pub fn required_reason(reason: &str) -> Result<String> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::BadInput("a reason is required: pass --reason \"...\"".to_string()));
+    }
+    check_optional_text("reason", reason, MAX_SHORT_TEXT)?;
+    Ok(reason.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,14 +293,4 @@ mod tests {
         assert!("great".parse::<Badge>().is_err());
         assert!("G".parse::<Grade>().is_err());
     }
-}
-
-/// A reason given for a change: required, trimmed, within `MAX_SHORT_TEXT`.
-pub fn required_reason(reason: &str) -> Result<String> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(Error::BadInput("a reason is required: pass --reason \"...\"".to_string()));
-    }
-    check_optional_text("reason", reason, MAX_SHORT_TEXT)?;
-    Ok(reason.to_string())
 }

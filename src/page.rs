@@ -121,7 +121,15 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
             });
         }
         let history = when.history(conn, c.number())?;
-        claims.push(PageClaim { id: c.id, key: c.key, text: c.text, badge: c.badge, earned_badge: earned, sources, history });
+        claims.push(PageClaim {
+            id: c.id,
+            key: c.key,
+            text: c.text,
+            badge: c.badge,
+            earned_badge: earned,
+            sources,
+            history,
+        });
     }
     let mapped = when.sources_of_topic(conn, slug)?;
     let mapped_count = mapped.len();
@@ -148,10 +156,8 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
         When::Now => None,
         When::AsOf(at) => Some(crate::clock::parse_time(at)?),
     };
-    let tend_log = audit::tend_log(conn, slug, until)?
-        .into_iter()
-        .map(|entry| TendLine { line: entry.line(), entry })
-        .collect();
+    let tend_log =
+        audit::tend_log(conn, slug, until)?.into_iter().map(|entry| TendLine { line: entry.line(), entry }).collect();
     Ok(Page {
         slug: topic.slug,
         title: topic.title,
@@ -203,7 +209,8 @@ pub fn render_text(page: &Page, bold: &dyn Fn(&str) -> String) -> String {
     }
     let _ = writeln!(s, "\n{}", bold("What we can say — each claim ripens in public"));
     for c in &page.claims {
-        let earned = if c.earned_badge != c.badge { format!(" (evidence earns {})", c.earned_badge) } else { String::new() };
+        let earned =
+            if c.earned_badge != c.badge { format!(" (evidence earns {})", c.earned_badge) } else { String::new() };
         let _ = writeln!(s, "\n[{}] {} {}{earned}", c.badge, c.id, c.text);
         for src in &c.sources {
             let _ = writeln!(s, "    source: {}", source_line(src));
@@ -212,20 +219,37 @@ pub fn render_text(page: &Page, bold: &dyn Fn(&str) -> String) -> String {
             let last = c.history.last().map(move_text).unwrap_or_default();
             let _ = writeln!(s, "    ripened: {last}");
             for m in &c.history {
-                let _ = writeln!(s, "    - {} {} @{}: {}", crate::clock::day_of(&m.at), move_text(m), m.actor, m.reason.as_deref().unwrap_or(""));
+                let _ = writeln!(
+                    s,
+                    "    - {} {} @{}: {}",
+                    crate::clock::day_of(&m.at),
+                    move_text(m),
+                    m.actor,
+                    m.reason.as_deref().unwrap_or("")
+                );
             }
         }
     }
     let _ = writeln!(s, "\n{}", bold("On the river — recent dispatches, by voice, on this subject"));
     for d in &page.dispatches {
-        let _ = writeln!(s, "\n@{} · {} · [{}] · {}\n{}\n{}", d.voice, d.beat, d.badge, crate::clock::day_of(&d.at), bold(&d.headline), d.body);
+        let _ = writeln!(
+            s,
+            "\n@{} · {} · [{}] · {}\n{}\n{}",
+            d.voice,
+            d.beat,
+            d.badge,
+            crate::clock::day_of(&d.at),
+            bold(&d.headline),
+            d.body
+        );
     }
     let _ = writeln!(s, "\n{}", bold(&raw_heading(&page.raw_material)));
     for g in &page.raw_material.groups {
         let _ = writeln!(s, "{} {}", g.sources.len(), g.kind);
         for r in &g.sources {
             let tier = r.tier.as_deref().map(|t| format!("[{t}] ")).unwrap_or_default();
-            let _ = writeln!(s, "- {} {tier}{} ({}, {}) — {}", r.id, r.title, r.grade, r.status, short(&r.summary, 120));
+            let _ =
+                writeln!(s, "- {} {tier}{} ({}, {}) — {}", r.id, r.title, r.grade, r.status, short(&r.summary, 120));
         }
     }
     let _ = writeln!(s, "\n{}", bold("Tend log — how this page grew"));
@@ -273,20 +297,44 @@ pub fn render_markdown(page: &Page) -> String {
         if c.history.len() > 1 {
             let _ = writeln!(s, "  - ripened: {}", c.history.last().map(move_text).unwrap_or_default());
             for m in &c.history {
-                let _ = writeln!(s, "    - {} {} @{}: {}", crate::clock::day_of(&m.at), move_text(m), m.actor, e(m.reason.as_deref().unwrap_or("")));
+                let _ = writeln!(
+                    s,
+                    "    - {} {} @{}: {}",
+                    crate::clock::day_of(&m.at),
+                    move_text(m),
+                    m.actor,
+                    e(m.reason.as_deref().unwrap_or(""))
+                );
             }
         }
     }
     let _ = writeln!(s, "\n## On the river — recent dispatches, by voice, on this subject\n");
     for d in &page.dispatches {
-        let _ = writeln!(s, "### {}\n\n*@{} · {} · {} · {}*\n\n{}\n", e(&d.headline), d.voice, e(&d.beat), d.badge, crate::clock::day_of(&d.at), e(&d.body));
+        let _ = writeln!(
+            s,
+            "### {}\n\n*@{} · {} · {} · {}*\n\n{}\n",
+            e(&d.headline),
+            d.voice,
+            e(&d.beat),
+            d.badge,
+            crate::clock::day_of(&d.at),
+            e(&d.body)
+        );
     }
     let _ = writeln!(s, "## {}\n", raw_heading(&page.raw_material));
     for g in &page.raw_material.groups {
         let _ = writeln!(s, "**{} {}**\n", g.sources.len(), g.kind);
         for r in &g.sources {
             let tier = r.tier.as_deref().map(|t| format!("\\[{}\\] ", e(t))).unwrap_or_default();
-            let _ = writeln!(s, "- {} {tier}{} ({}, {}) — {}", r.id, e(&r.title), r.grade, r.status, e(&short(&r.summary, 160)));
+            let _ = writeln!(
+                s,
+                "- {} {tier}{} ({}, {}) — {}",
+                r.id,
+                e(&r.title),
+                r.grade,
+                r.status,
+                e(&short(&r.summary, 160))
+            );
         }
         let _ = writeln!(s);
     }
@@ -328,7 +376,8 @@ pub fn render_html(page: &Page) -> String {
     }
     let _ = writeln!(s, "<h2>What we can say — each claim ripens in public</h2>");
     for c in &page.claims {
-        let _ = write!(s, "<div class=\"claim\">{}<span class=\"id\">{}</span> {}", badge(c.badge), t(&c.id), t(&c.text));
+        let _ =
+            write!(s, "<div class=\"claim\">{}<span class=\"id\">{}</span> {}", badge(c.badge), t(&c.id), t(&c.text));
         if c.earned_badge != c.badge {
             let _ = write!(s, " <span class=\"meta\">(evidence earns {})</span>", c.earned_badge);
         }
@@ -344,7 +393,11 @@ pub fn render_html(page: &Page) -> String {
             let _ = write!(s, "</div>");
         }
         if c.history.len() > 1 {
-            let _ = write!(s, "<div class=\"ripened\">ripened: {}<ul>", t(&c.history.last().map(move_text).unwrap_or_default()));
+            let _ = write!(
+                s,
+                "<div class=\"ripened\">ripened: {}<ul>",
+                t(&c.history.last().map(move_text).unwrap_or_default())
+            );
             for m in &c.history {
                 let _ = write!(
                     s,
@@ -381,7 +434,14 @@ pub fn render_html(page: &Page) -> String {
                 Some(u) => format!("<a href=\"{}\">{}</a>", attr(u), t(&r.title)),
                 None => t(&r.title).to_string(),
             };
-            let _ = writeln!(s, "<li><span class=\"id\">{}</span> {tier}{title} ({}, {}) <span class=\"meta\">{}</span></li>", t(&r.id), r.grade, r.status, t(&short(&r.summary, 200)));
+            let _ = writeln!(
+                s,
+                "<li><span class=\"id\">{}</span> {tier}{title} ({}, {}) <span class=\"meta\">{}</span></li>",
+                t(&r.id),
+                r.grade,
+                r.status,
+                t(&short(&r.summary, 200))
+            );
         }
         let _ = writeln!(s, "</ul>");
     }

@@ -76,19 +76,16 @@ pub fn earned_badge(citations: &[Evidence]) -> Earned {
                 lines.push(format!("{who} contradicts: an A/B source against the claim makes it contested"));
                 strong_contradiction.get_or_insert(e);
             }
-            (Stance::Contradicts, false) => lines.push(format!(
-                "{who} contradicts: grade {} is too weak to make the claim contested",
-                e.grade
-            )),
+            (Stance::Contradicts, false) => {
+                lines.push(format!("{who} contradicts: grade {} is too weak to make the claim contested", e.grade))
+            }
             (Stance::Supports, true) => {
                 any_support = true;
                 let fresh = strong_support.insert(independence_key(e));
                 if fresh {
                     lines.push(format!("{who} supports: counts as an independent A/B source"));
                 } else {
-                    lines.push(format!(
-                        "{who} supports: same publisher as an earlier A/B source, not independent"
-                    ));
+                    lines.push(format!("{who} supports: same publisher as an earlier A/B source, not independent"));
                 }
             }
             (Stance::Supports, false) => {

@@ -62,7 +62,8 @@ impl When {
         let mut stmt = conn.prepare_cached(
             "SELECT DISTINCT entity FROM events WHERE entity LIKE ?1 AND (?2 IS NULL OR topic = ?2) AND at <= ?3",
         )?;
-        let names: Vec<String> = stmt.query_map(rusqlite::params![pattern, topic, at], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let names: Vec<String> =
+            stmt.query_map(rusqlite::params![pattern, topic, at], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         let mut refs: Vec<EntityRef> = names.iter().filter_map(|n| n.parse().ok()).collect();
         refs.sort();
         Ok(refs)
@@ -163,8 +164,17 @@ impl When {
             .iter()
             .map(|c| {
                 let id = c.source.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0);
-                let s = self.source(conn, id)?.ok_or_else(|| Error::not_found(format!("no source {} at that time", c.source)))?;
-                Ok(Evidence { source: s.id, title: s.title, publisher: s.publisher, grade: s.grade, status: s.status, stance: c.stance })
+                let s = self
+                    .source(conn, id)?
+                    .ok_or_else(|| Error::not_found(format!("no source {} at that time", c.source)))?;
+                Ok(Evidence {
+                    source: s.id,
+                    title: s.title,
+                    publisher: s.publisher,
+                    grade: s.grade,
+                    status: s.status,
+                    stance: c.stance,
+                })
             })
             .collect()
     }

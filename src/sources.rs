@@ -46,7 +46,8 @@ pub struct SourceChange {
     pub earned_changed: Vec<EarnedChange>,
 }
 
-const COLUMNS: &str = "id, key, title, url, publisher, kind, grade, status, tier, summary, published, created_by, created_at";
+const COLUMNS: &str =
+    "id, key, title, url, publisher, kind, grade, status, tier, summary, published, created_by, created_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<SourceState> {
     Ok(SourceState {
@@ -198,7 +199,8 @@ pub fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
     let key = clean(new.key);
     if let Some(k) = &key {
         model::check_key(k)?;
-        if conn.prepare_cached("SELECT 1 FROM sources WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?.is_some() {
+        if conn.prepare_cached("SELECT 1 FROM sources WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?.is_some()
+        {
             return Err(Error::refused(format!("a source with key {k:?} already exists: pick another key")));
         }
     }
@@ -223,11 +225,17 @@ pub fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
 }
 
 /// Adds a source. Editors and researchers.
-pub fn add(tx: &mut Tx<'_>, new: NewSource, created: Option<(String, String)>, meta: Option<serde_json::Value>) -> Result<SourceChange> {
+pub fn add(
+    tx: &mut Tx<'_>,
+    new: NewSource,
+    created: Option<(String, String)>,
+    meta: Option<serde_json::Value>,
+) -> Result<SourceChange> {
     tx.require_role(&[Role::Editor, Role::Researcher], "add sources")?;
     let new = prepare(tx.conn(), new)?;
     let grade = new.grade.ok_or_else(|| Error::bad("a source needs a grade: pass --grade A|B|C|D|F"))?;
-    let next: i64 = tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM sources")?.query_row([], |r| r.get(0))?;
+    let next: i64 =
+        tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM sources")?.query_row([], |r| r.get(0))?;
     let (created_by, created_at) = created.unwrap_or_else(|| (tx.actor().handle.clone(), tx.now_text()));
     let state = SourceState {
         id: ids::source_id(next),

@@ -60,14 +60,13 @@ pub fn require(conn: &Connection, slug: &str) -> Result<()> {
 pub fn load(conn: &Connection, slug: &str) -> Result<Option<TopicState>> {
     let Some((title, summary, notes)) = conn
         .prepare_cached("SELECT title, summary, notes FROM topics WHERE slug = ?1")?
-        .query_row([slug], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row([slug], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?
     else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare_cached("SELECT heading, body FROM topic_sections WHERE topic = ?1 ORDER BY position")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT heading, body FROM topic_sections WHERE topic = ?1 ORDER BY position")?;
     let sections = stmt
         .query_map([slug], |r| Ok(Section { heading: r.get(0)?, body: r.get(1)? }))?
         .collect::<rusqlite::Result<_>>()?;
@@ -84,7 +83,13 @@ pub fn list(conn: &Connection) -> Result<Vec<TopicSummary>> {
          FROM topics t ORDER BY slug",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok(TopicSummary { slug: r.get(0)?, title: r.get(1)?, summary: r.get(2)?, claims: r.get(3)?, sources: r.get(4)? })
+        Ok(TopicSummary {
+            slug: r.get(0)?,
+            title: r.get(1)?,
+            summary: r.get(2)?,
+            claims: r.get(3)?,
+            sources: r.get(4)?,
+        })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -98,11 +103,13 @@ pub fn write(conn: &Connection, t: &TopicState) -> Result<()> {
     )?;
     conn.prepare_cached("DELETE FROM topic_sections WHERE topic = ?1")?.execute([&t.slug])?;
     conn.prepare_cached("DELETE FROM topic_related WHERE topic = ?1")?.execute([&t.slug])?;
-    let mut section = conn.prepare_cached("INSERT INTO topic_sections (topic, position, heading, body) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut section =
+        conn.prepare_cached("INSERT INTO topic_sections (topic, position, heading, body) VALUES (?1, ?2, ?3, ?4)")?;
     for (i, s) in t.sections.iter().enumerate() {
         section.execute(rusqlite::params![t.slug, i as i64, s.heading, s.body])?;
     }
-    let mut related = conn.prepare_cached("INSERT INTO topic_related (topic, position, related) VALUES (?1, ?2, ?3)")?;
+    let mut related =
+        conn.prepare_cached("INSERT INTO topic_related (topic, position, related) VALUES (?1, ?2, ?3)")?;
     for (i, r) in t.related.iter().enumerate() {
         related.execute(rusqlite::params![t.slug, i as i64, r])?;
     }
@@ -166,7 +173,8 @@ pub struct TopicEdit {
 
 pub fn edit(tx: &mut Tx<'_>, slug: &str, change: TopicEdit, reason: Option<&str>) -> Result<TopicChange> {
     tx.require_role(&[Role::Editor], "edit topics")?;
-    let before = load(tx.conn(), slug)?.ok_or_else(|| Error::not_found(format!("no topic {slug:?}: see `ripen topic list`")))?;
+    let before =
+        load(tx.conn(), slug)?.ok_or_else(|| Error::not_found(format!("no topic {slug:?}: see `ripen topic list`")))?;
     let mut after = before.clone();
     if let Some(t) = change.title {
         after.title = t;

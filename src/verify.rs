@@ -39,7 +39,7 @@ pub struct Report {
     pub problems: Vec<Problem>,
 }
 
-pub const TRIGGERS: &[&str] = &["events_append_only_update", "events_append_only_delete"];
+pub const TRIGGERS: &[&str] = &["events_append_only_insert", "events_append_only_update", "events_append_only_delete"];
 
 /// Progress callback: events checked so far.
 pub type Progress<'a> = &'a mut dyn FnMut(u64);
@@ -86,7 +86,11 @@ fn hash_key(hex_hash: &str) -> [u8; 32] {
     key
 }
 
-fn walk_chain(conn: &Connection, problems: &mut Vec<Problem>, progress: Progress<'_>) -> Result<(i64, Head, HashIndex)> {
+fn walk_chain(
+    conn: &Connection,
+    problems: &mut Vec<Problem>,
+    progress: Progress<'_>,
+) -> Result<(i64, Head, HashIndex)> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM events ORDER BY seq"))?;
     let mut rows = stmt.query([])?;
     let mut hashes: HashIndex = HashMap::new();
@@ -107,7 +111,11 @@ fn walk_chain(conn: &Connection, problems: &mut Vec<Problem>, progress: Progress
             problems.push(Problem {
                 kind: "removed-event",
                 at: ids::event_id(from),
-                message: format!("{what}: the chain jumps from {} to E{}", previous.as_ref().map_or("the start".to_string(), |p| p.id()), e.seq),
+                message: format!(
+                    "{what}: the chain jumps from {} to E{}",
+                    previous.as_ref().map_or("the start".to_string(), |p| p.id()),
+                    e.seq
+                ),
             });
         } else if e.prev_hash != expected_prev {
             deferred_links.push((e.seq, e.prev_hash.clone()));
@@ -116,7 +124,10 @@ fn walk_chain(conn: &Connection, problems: &mut Vec<Problem>, progress: Progress
             problems.push(Problem {
                 kind: "edited-event",
                 at: e.id(),
-                message: format!("{}'s stored hash does not match its content: the event was edited after it was written", e.id()),
+                message: format!(
+                    "{}'s stored hash does not match its content: the event was edited after it was written",
+                    e.id()
+                ),
             });
         }
         hashes.insert(hash_key(&e.hash), e.seq);
@@ -153,13 +164,17 @@ fn check_expected_head(expected: &str, hashes: &HashIndex, problems: &mut Vec<Pr
         problems.push(Problem {
             kind: "head-missing",
             at: "head".to_string(),
-            message: format!("--expect-head {expected:?} is not a 64-character hex hash: copy it from an earlier `ripen verify`"),
+            message: format!(
+                "--expect-head {expected:?} is not a 64-character hex hash: copy it from an earlier `ripen verify`"
+            ),
         });
     } else if !hashes.contains_key(&hash_key(&expected)) {
         problems.push(Problem {
             kind: "head-missing",
             at: "head".to_string(),
-            message: format!("the chain no longer contains the expected head {expected}: history was truncated or rewritten"),
+            message: format!(
+                "the chain no longer contains the expected head {expected}: history was truncated or rewritten"
+            ),
         });
     }
 }
@@ -202,7 +217,8 @@ fn check_rows(conn: &Connection, problems: &mut Vec<Problem>) -> Result<()> {
         ("dispatches", "dispatch", ids::dispatch_id),
     ] {
         let prefix = format!("{kind}:{}", make(0).trim_end_matches('0'));
-        let sql = format!("SELECT id FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.entity = ?1 || t.id)");
+        let sql =
+            format!("SELECT id FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.entity = ?1 || t.id)");
         let mut stmt = conn.prepare(&sql)?;
         let orphans: Vec<i64> = stmt.query_map([&prefix], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         for id in orphans {

@@ -9,7 +9,24 @@ use support::Desk;
 /// A desk with a source and a claim that was edited once and demoted once.
 fn story() -> Desk {
     let mut d = Desk::new();
-    d.as_("ed", &["source", "add", "--title", "Cost-of-Pass", "--grade", "B", "--publisher", "arXiv", "--key", "cop", "--topic", "t"]).ok();
+    d.as_(
+        "ed",
+        &[
+            "source",
+            "add",
+            "--title",
+            "Cost-of-Pass",
+            "--grade",
+            "B",
+            "--publisher",
+            "arXiv",
+            "--key",
+            "cop",
+            "--topic",
+            "t",
+        ],
+    )
+    .ok();
     d.as_("remy", &["claim", "add", "--topic", "t", "The frontier moved a lot.", "--cite", "cop"]).ok();
     d.set_now("2026-06-01T10:00:00Z");
     d.as_("remy", &["claim", "edit", "C1", "--text", "The frontier moved meaningfully.", "--reason", "less hype"]).ok();
@@ -19,9 +36,7 @@ fn story() -> Desk {
 }
 
 fn drop_triggers(d: &Desk) {
-    d.sql()
-        .execute_batch("DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;")
-        .unwrap();
+    d.sql().execute_batch("DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;").unwrap();
 }
 
 fn restore_triggers(d: &Desk) {
@@ -149,8 +164,11 @@ fn verify_with_expected_head_catches_a_rewritten_chain() {
     for e in &mut rows {
         e.prev_hash = prev.clone();
         e.hash = e.expected_hash();
-        conn.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3", rusqlite::params![e.prev_hash, e.hash, e.seq])
-            .unwrap();
+        conn.execute(
+            "UPDATE events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
+            rusqlite::params![e.prev_hash, e.hash, e.seq],
+        )
+        .unwrap();
         prev = e.hash.clone();
     }
     drop(conn);

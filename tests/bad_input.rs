@@ -24,18 +24,7 @@ fn stocked() -> Desk {
     let desk = Desk::with_topic();
     desk.json_as(
         EDITOR,
-        &[
-            "source",
-            "add",
-            "--title",
-            "Cost-of-Pass",
-            "--grade",
-            "B",
-            "--publisher",
-            "arXiv",
-            "--key",
-            "cost-of-pass",
-        ],
+        &["source", "add", "--title", "Cost-of-Pass", "--grade", "B", "--publisher", "arXiv", "--key", "cost-of-pass"],
     );
     desk.source("Second", "A", Some("Nature"));
     desk.claim("The cost frontier moved.", &["S1"]);
@@ -47,17 +36,11 @@ fn stocked() -> Desk {
 #[test]
 fn unknown_claim_id() {
     let desk = stocked();
-    for args in [
-        vec!["claim", "show", "C99"],
-        vec!["why", "C99"],
-        vec!["history", "99"],
-        vec!["claim", "show", "no-such-key"],
-    ] {
+    for args in
+        [vec!["claim", "show", "C99"], vec!["why", "C99"], vec!["history", "99"], vec!["claim", "show", "no-such-key"]]
+    {
         let err = desk.refused(None, &args, ERROR);
-        assert!(
-            err.contains("99") || err.contains("no-such-key"),
-            "the message names the id: {err}"
-        );
+        assert!(err.contains("99") || err.contains("no-such-key"), "the message names the id: {err}");
     }
     for args in [
         vec!["claim", "edit", "C99", "--text", "x", "--reason", "r"],
@@ -76,51 +59,22 @@ fn unknown_source_id() {
     let desk = stocked();
     desk.refused(None, &["source", "show", "S99"], ERROR);
     desk.refused(None, &["source", "show", "no-such-key"], ERROR);
-    desk.refused(
-        Some(EDITOR),
-        &["source", "grade", "S99", "A", "--reason", "r"],
-        ERROR,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["source", "mark", "99", "verified", "--reason", "r"],
-        ERROR,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "source",
-            "map",
-            "S99",
-            "--topic",
-            "compute-economy",
-            "--reason",
-            "r",
-        ],
-        ERROR,
-    );
+    desk.refused(Some(EDITOR), &["source", "grade", "S99", "A", "--reason", "r"], ERROR);
+    desk.refused(Some(EDITOR), &["source", "mark", "99", "verified", "--reason", "r"], ERROR);
+    desk.refused(Some(EDITOR), &["source", "map", "S99", "--topic", "compute-economy", "--reason", "r"], ERROR);
 }
 
 #[test]
 fn unknown_topic() {
     let desk = stocked();
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "add", "--topic", "nowhere", "Text"],
-        ERROR,
-    );
+    desk.refused(Some(EDITOR), &["claim", "add", "--topic", "nowhere", "Text"], ERROR);
     desk.refused(None, &["review", "--topic", "nowhere"], ERROR);
     desk.refused(None, &["source", "list", "--topic", "nowhere"], ERROR);
 }
 
 fn malformed(id: &str) {
     let desk = stocked();
-    for args in [
-        vec!["claim", "show", id],
-        vec!["why", id],
-        vec!["history", id],
-        vec!["source", "show", id],
-    ] {
+    for args in [vec!["claim", "show", id], vec!["why", id], vec!["history", id], vec!["source", "show", id]] {
         desk.refused(None, &args, ERROR);
     }
     for args in [
@@ -162,10 +116,7 @@ fn malformed_id_messages_say_what_an_id_looks_like() {
     let desk = stocked();
     for id in ["C", "12x"] {
         let err = desk.refused(None, &["claim", "show", id], ERROR);
-        assert!(
-            err.contains("C12"),
-            "the message shows the expected form: {err}"
-        );
+        assert!(err.contains("C12"), "the message shows the expected form: {err}");
     }
 }
 
@@ -181,32 +132,16 @@ fn wrong_kind_of_id() {
 #[test]
 fn empty_claim_text() {
     let desk = stocked();
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "add", "--topic", "compute-economy", ""],
-        ERROR,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "edit", "C1", "--text", "", "--reason", "r"],
-        ERROR,
-    );
+    desk.refused(Some(EDITOR), &["claim", "add", "--topic", "compute-economy", ""], ERROR);
+    desk.refused(Some(EDITOR), &["claim", "edit", "C1", "--text", "", "--reason", "r"], ERROR);
 }
 
 #[test]
 fn whitespace_only_claim_text() {
     let desk = stocked();
     for blank in ["   ", "\t", "\n\n", " \u{a0} "] {
-        desk.refused(
-            Some(EDITOR),
-            &["claim", "add", "--topic", "compute-economy", blank],
-            ERROR,
-        );
-        desk.refused(
-            Some(EDITOR),
-            &["claim", "edit", "C1", "--text", blank, "--reason", "r"],
-            ERROR,
-        );
+        desk.refused(Some(EDITOR), &["claim", "add", "--topic", "compute-economy", blank], ERROR);
+        desk.refused(Some(EDITOR), &["claim", "edit", "C1", "--text", blank, "--reason", "r"], ERROR);
     }
 }
 
@@ -214,51 +149,23 @@ fn whitespace_only_claim_text() {
 fn claim_text_over_the_size_limit() {
     let desk = stocked();
     let over = "a".repeat(8 * 1024 + 1);
-    let err = desk.refused(
-        Some(EDITOR),
-        &["claim", "add", "--topic", "compute-economy", &over],
-        ERROR,
-    );
+    let err = desk.refused(Some(EDITOR), &["claim", "add", "--topic", "compute-economy", &over], ERROR);
     assert!(err.contains("8192"), "the message names the limit: {err}");
-    assert!(
-        err.len() < 1000,
-        "the message must not echo the text back: {} bytes",
-        err.len()
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "edit", "C1", "--text", &over, "--reason", "r"],
-        ERROR,
-    );
+    assert!(err.len() < 1000, "the message must not echo the text back: {} bytes", err.len());
+    desk.refused(Some(EDITOR), &["claim", "edit", "C1", "--text", &over, "--reason", "r"], ERROR);
     // The limit is in bytes: 8191 ASCII bytes plus a two-byte character is over.
     let multibyte = format!("{}é", "a".repeat(8 * 1024 - 1));
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "add", "--topic", "compute-economy", &multibyte],
-        ERROR,
-    );
+    desk.refused(Some(EDITOR), &["claim", "add", "--topic", "compute-economy", &multibyte], ERROR);
 }
 
 #[test]
 fn claim_text_at_the_size_limit_is_accepted() {
     let desk = stocked();
     let exact = "a".repeat(8 * 1024);
-    let v = desk.json_as(
-        EDITOR,
-        &["claim", "add", "--topic", "compute-economy", &exact],
-    );
-    assert_eq!(
-        desk.json(&["claim", "show", s(&v, "id")])["text"]
-            .as_str()
-            .unwrap()
-            .len(),
-        8192
-    );
+    let v = desk.json_as(EDITOR, &["claim", "add", "--topic", "compute-economy", &exact]);
+    assert_eq!(desk.json(&["claim", "show", s(&v, "id")])["text"].as_str().unwrap().len(), 8192);
     let multibyte = format!("{}é", "a".repeat(8 * 1024 - 2));
-    desk.json_as(
-        EDITOR,
-        &["claim", "add", "--topic", "compute-economy", &multibyte],
-    );
+    desk.json_as(EDITOR, &["claim", "add", "--topic", "compute-economy", &multibyte]);
 }
 
 #[test]
@@ -266,11 +173,7 @@ fn reason_over_the_size_limit() {
     let desk = stocked();
     let long = "r".repeat(4 * 1024 + 1);
     desk.refused(Some(EDITOR), &["demote", "C1", "--reason", &long], ERROR);
-    desk.refused(
-        Some(EDITOR),
-        &["source", "grade", "S1", "A", "--reason", &long],
-        ERROR,
-    );
+    desk.refused(Some(EDITOR), &["source", "grade", "S1", "A", "--reason", &long], ERROR);
 }
 
 #[test]
@@ -292,16 +195,8 @@ fn blank_reason() {
 fn grade_outside_the_allowed_set() {
     let desk = stocked();
     for g in ["G", "a", "AA", ""] {
-        desk.refused_any(
-            Some(EDITOR),
-            &["source", "add", "--title", "X", "--grade", g],
-            VOCABULARY,
-        );
-        desk.refused_any(
-            Some(EDITOR),
-            &["source", "grade", "S1", g, "--reason", "r"],
-            VOCABULARY,
-        );
+        desk.refused_any(Some(EDITOR), &["source", "add", "--title", "X", "--grade", g], VOCABULARY);
+        desk.refused_any(Some(EDITOR), &["source", "grade", "S1", g, "--reason", "r"], VOCABULARY);
     }
 }
 
@@ -309,18 +204,8 @@ fn grade_outside_the_allowed_set() {
 fn status_outside_the_allowed_set() {
     let desk = stocked();
     for st in ["fake", "Verified", "dead_link"] {
-        desk.refused_any(
-            Some(EDITOR),
-            &["source", "mark", "S1", st, "--reason", "r"],
-            VOCABULARY,
-        );
-        desk.refused_any(
-            Some(EDITOR),
-            &[
-                "source", "add", "--title", "X", "--grade", "B", "--status", st,
-            ],
-            VOCABULARY,
-        );
+        desk.refused_any(Some(EDITOR), &["source", "mark", "S1", st, "--reason", "r"], VOCABULARY);
+        desk.refused_any(Some(EDITOR), &["source", "add", "--title", "X", "--grade", "B", "--status", st], VOCABULARY);
     }
 }
 
@@ -329,77 +214,28 @@ fn stance_outside_the_allowed_set() {
     let desk = stocked();
     let err = desk.refused_any(
         Some(EDITOR),
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "T",
-            "--cite",
-            "S2:agrees",
-        ],
+        &["claim", "add", "--topic", "compute-economy", "T", "--cite", "S2:agrees"],
         VOCABULARY,
     );
-    assert!(
-        err.contains("supports"),
-        "the message lists the allowed stances: {err}"
-    );
-    desk.refused_any(
-        Some(EDITOR),
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "T",
-            "--cite",
-            "S2:",
-        ],
-        VOCABULARY,
-    );
-    desk.refused_any(
-        Some(EDITOR),
-        &["claim", "cite", "C1", "S2", "--stance", "agrees"],
-        VOCABULARY,
-    );
+    assert!(err.contains("supports"), "the message lists the allowed stances: {err}");
+    desk.refused_any(Some(EDITOR), &["claim", "add", "--topic", "compute-economy", "T", "--cite", "S2:"], VOCABULARY);
+    desk.refused_any(Some(EDITOR), &["claim", "cite", "C1", "S2", "--stance", "agrees"], VOCABULARY);
 }
 
 #[test]
 fn role_outside_the_allowed_set() {
     let desk = stocked();
-    desk.refused_any(
-        Some(EDITOR),
-        &["actor", "add", "newbie", "--role", "boss"],
-        VOCABULARY,
-    );
-    desk.refused_any(
-        Some(EDITOR),
-        &["actor", "role", RESEARCHER, "admin", "--reason", "r"],
-        VOCABULARY,
-    );
+    desk.refused_any(Some(EDITOR), &["actor", "add", "newbie", "--role", "boss"], VOCABULARY);
+    desk.refused_any(Some(EDITOR), &["actor", "role", RESEARCHER, "admin", "--reason", "r"], VOCABULARY);
 }
 
 #[test]
 fn badge_outside_the_allowed_set() {
     let desk = stocked();
+    desk.refused_any(Some(EDITOR), &["badge", "C1", "great", "--reason", "r"], VOCABULARY);
     desk.refused_any(
         Some(EDITOR),
-        &["badge", "C1", "great", "--reason", "r"],
-        VOCABULARY,
-    );
-    desk.refused_any(
-        Some(EDITOR),
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "T",
-            "--badge",
-            "great",
-            "--reason",
-            "r",
-        ],
+        &["claim", "add", "--topic", "compute-economy", "T", "--badge", "great", "--reason", "r"],
         VOCABULARY,
     );
 }
@@ -407,13 +243,7 @@ fn badge_outside_the_allowed_set() {
 #[test]
 fn kind_outside_the_allowed_set() {
     let desk = stocked();
-    desk.refused_any(
-        Some(EDITOR),
-        &[
-            "source", "add", "--title", "X", "--grade", "B", "--kind", "tweet",
-        ],
-        VOCABULARY,
-    );
+    desk.refused_any(Some(EDITOR), &["source", "add", "--title", "X", "--grade", "B", "--kind", "tweet"], VOCABULARY);
 }
 
 // ---------------------------------------------------------------- names
@@ -421,11 +251,7 @@ fn kind_outside_the_allowed_set() {
 #[test]
 fn duplicate_topic_slug() {
     let desk = stocked();
-    let err = desk.refused(
-        Some(EDITOR),
-        &["topic", "add", "compute-economy", "--title", "Again"],
-        ERROR,
-    );
+    let err = desk.refused(Some(EDITOR), &["topic", "add", "compute-economy", "--title", "Again"], ERROR);
     assert!(err.contains("compute-economy"), "{err}");
 }
 
@@ -434,16 +260,7 @@ fn duplicate_source_key() {
     let desk = stocked();
     let err = desk.refused(
         Some(EDITOR),
-        &[
-            "source",
-            "add",
-            "--title",
-            "Again",
-            "--grade",
-            "B",
-            "--key",
-            "cost-of-pass",
-        ],
+        &["source", "add", "--title", "Again", "--grade", "B", "--key", "cost-of-pass"],
         ERROR,
     );
     assert!(err.contains("cost-of-pass"), "{err}");
@@ -452,31 +269,8 @@ fn duplicate_source_key() {
 #[test]
 fn duplicate_claim_key() {
     let desk = stocked();
-    desk.json_as(
-        EDITOR,
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "One",
-            "--key",
-            "frontier",
-        ],
-    );
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "Two",
-            "--key",
-            "frontier",
-        ],
-        ERROR,
-    );
+    desk.json_as(EDITOR, &["claim", "add", "--topic", "compute-economy", "One", "--key", "frontier"]);
+    desk.refused(Some(EDITOR), &["claim", "add", "--topic", "compute-economy", "Two", "--key", "frontier"], ERROR);
 }
 
 #[test]
@@ -494,77 +288,31 @@ fn slug_with_characters_outside_the_pattern() {
         &too_long,
     ] {
         // `--` so that a slug starting with '-' reaches ripen instead of clap.
-        desk.refused(
-            Some(EDITOR),
-            &["topic", "add", "--title", "T", "--", slug],
-            ERROR,
-        );
+        desk.refused(Some(EDITOR), &["topic", "add", "--title", "T", "--", slug], ERROR);
     }
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "topic",
-            "add",
-            "ok-slug",
-            "--title",
-            "T",
-            "--related",
-            "Not OK",
-        ],
-        ERROR,
-    );
+    desk.refused(Some(EDITOR), &["topic", "add", "ok-slug", "--title", "T", "--related", "Not OK"], ERROR);
 }
 
 #[test]
 fn handle_with_characters_outside_the_pattern() {
     let desk = stocked();
     for handle in ["Remy", "re my", "r@my", "", "@"] {
-        desk.refused(
-            Some(EDITOR),
-            &["actor", "add", handle, "--role", "researcher"],
-            ERROR,
-        );
+        desk.refused(Some(EDITOR), &["actor", "add", handle, "--role", "researcher"], ERROR);
     }
 }
 
 #[test]
 fn citing_a_missing_source() {
     let desk = stocked();
-    let err = desk.refused(
-        Some(EDITOR),
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "T",
-            "--cite",
-            "S99",
-        ],
-        ERROR,
-    );
+    let err = desk.refused(Some(EDITOR), &["claim", "add", "--topic", "compute-economy", "T", "--cite", "S99"], ERROR);
     assert!(err.contains("S99"), "{err}");
     desk.refused(
         Some(EDITOR),
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "T",
-            "--cite",
-            "S1",
-            "--cite",
-            "gone",
-        ],
+        &["claim", "add", "--topic", "compute-economy", "T", "--cite", "S1", "--cite", "gone"],
         ERROR,
     );
     desk.refused(Some(EDITOR), &["claim", "cite", "C1", "S99"], ERROR);
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "cite", "C1", "no-such-key", "--stance", "context"],
-        ERROR,
-    );
+    desk.refused(Some(EDITOR), &["claim", "cite", "C1", "no-such-key", "--stance", "context"], ERROR);
 }
 
 // ---------------------------------------------------------------- actors
@@ -579,15 +327,7 @@ fn changes() -> Vec<Vec<&'static str>> {
         vec!["source", "add", "--title", "X", "--grade", "B"],
         vec!["source", "grade", "S1", "A", "--reason", "r"],
         vec!["source", "mark", "S1", "verified", "--reason", "r"],
-        vec![
-            "source",
-            "map",
-            "S2",
-            "--topic",
-            "compute-economy",
-            "--reason",
-            "r",
-        ],
+        vec!["source", "map", "S2", "--topic", "compute-economy", "--reason", "r"],
         vec!["claim", "add", "--topic", "compute-economy", "T"],
         vec!["claim", "edit", "C1", "--text", "New", "--reason", "r"],
         vec!["claim", "cite", "C1", "S2"],
@@ -603,10 +343,7 @@ fn change_with_no_actor() {
     let desk = stocked();
     for args in changes() {
         let err = desk.refused(None, &args, PERMISSION);
-        assert!(
-            err.contains("--as") && err.contains("RIPEN_ACTOR"),
-            "the message says how to name an actor: {err}"
-        );
+        assert!(err.contains("--as") && err.contains("RIPEN_ACTOR"), "the message says how to name an actor: {err}");
     }
 }
 
@@ -614,18 +351,9 @@ fn change_with_no_actor() {
 fn change_with_an_empty_actor() {
     let desk = stocked();
     desk.refused(Some(""), &["topic", "add", "t", "--title", "T"], PERMISSION);
-    desk.refused(
-        Some("   "),
-        &["topic", "add", "t", "--title", "T"],
-        PERMISSION,
-    );
+    desk.refused(Some("   "), &["topic", "add", "t", "--title", "T"], PERMISSION);
     let before = desk.file_bytes();
-    let out = desk
-        .cmd()
-        .env("RIPEN_ACTOR", "")
-        .args(["topic", "add", "t", "--title", "T"])
-        .output()
-        .unwrap();
+    let out = desk.cmd().env("RIPEN_ACTOR", "").args(["topic", "add", "t", "--title", "T"]).output().unwrap();
     assert_one_line_error(&out, &[PERMISSION], &["topic", "add"]);
     assert_eq!(desk.file_bytes(), before);
 }
@@ -638,18 +366,9 @@ fn change_by_an_unknown_actor() {
         assert!(err.contains("ghost"), "{err}");
     }
     // A malformed handle is not a known actor either.
-    desk.refused(
-        Some("Not A Handle"),
-        &["topic", "add", "t", "--title", "T"],
-        PERMISSION,
-    );
+    desk.refused(Some("Not A Handle"), &["topic", "add", "t", "--title", "T"], PERMISSION);
     let before = desk.file_bytes();
-    let out = desk
-        .cmd()
-        .env("RIPEN_ACTOR", "ghost")
-        .args(["topic", "add", "t", "--title", "T"])
-        .output()
-        .unwrap();
+    let out = desk.cmd().env("RIPEN_ACTOR", "ghost").args(["topic", "add", "t", "--title", "T"]).output().unwrap();
     assert_one_line_error(&out, &[PERMISSION], &["topic", "add"]);
     assert_eq!(desk.file_bytes(), before);
 }
@@ -664,20 +383,14 @@ fn db_in_a_missing_directory() {
     assert!(err.contains("missing"), "{err}");
     desk.refused(Some(EDITOR), &["topic", "add", "t", "--title", "T"], ERROR);
     desk.refused(None, &["init", "--editor", EDITOR], ERROR);
-    assert!(
-        !desk.dir.path().join("missing").exists(),
-        "the directory was created"
-    );
+    assert!(!desk.dir.path().join("missing").exists(), "the directory was created");
 }
 
 #[test]
 fn db_file_that_does_not_exist_yet() {
     let desk = Desk::empty();
     let err = desk.refused(None, &["topic", "list"], ERROR);
-    assert!(
-        err.contains("init"),
-        "the message says how to create one: {err}"
-    );
+    assert!(err.contains("init"), "the message says how to create one: {err}");
     desk.refused(Some(EDITOR), &["topic", "add", "t", "--title", "T"], ERROR);
     assert!(!desk.db.exists(), "a read created the database");
 }
@@ -685,11 +398,7 @@ fn db_file_that_does_not_exist_yet() {
 #[test]
 fn db_that_is_not_an_sqlite_file() {
     let desk = Desk::empty();
-    std::fs::write(
-        &desk.db,
-        "claims,sources\nthis is a CSV file, not a database\n",
-    )
-    .unwrap();
+    std::fs::write(&desk.db, "claims,sources\nthis is a CSV file, not a database\n").unwrap();
     desk.refused(None, &["topic", "list"], ERROR);
     desk.refused(Some(EDITOR), &["topic", "add", "t", "--title", "T"], ERROR);
     desk.refused(None, &["init", "--editor", EDITOR], ERROR);
@@ -720,8 +429,10 @@ fn db_that_is_sqlite_but_not_ripen() {
     let desk = Desk::empty();
     {
         let conn = rusqlite::Connection::open(&desk.db).unwrap();
-        conn.execute_batch("CREATE TABLE recipes (name TEXT, minutes INTEGER); INSERT INTO recipes VALUES ('soup', 20);")
-            .unwrap();
+        conn.execute_batch(
+            "CREATE TABLE recipes (name TEXT, minutes INTEGER); INSERT INTO recipes VALUES ('soup', 20);",
+        )
+        .unwrap();
     }
     let err = desk.refused(None, &["topic", "list"], ERROR);
     assert!(err.contains("not a ripen"), "{err}");
@@ -729,13 +440,8 @@ fn db_that_is_sqlite_but_not_ripen() {
     desk.refused(None, &["init", "--editor", EDITOR], ERROR);
     // Still the other program's database, untouched.
     let conn = rusqlite::Connection::open(&desk.db).unwrap();
-    let tables: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let tables: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0)).unwrap();
     assert_eq!(tables, 1);
 }
 
@@ -744,23 +450,15 @@ fn db_written_by_a_newer_ripen() {
     let desk = stocked();
     {
         let conn = desk.conn_rw();
-        conn.pragma_update(None, "user_version", ripen::db::SCHEMA_VERSION + 1)
-            .unwrap();
+        conn.pragma_update(None, "user_version", ripen::db::SCHEMA_VERSION + 1).unwrap();
     }
     for args in [vec!["topic", "list"], vec!["claim", "show", "C1"]] {
         let err = desk.refused(None, &args, ERROR);
         assert!(err.contains("newer"), "the message says why: {err}");
     }
     desk.refused(Some(EDITOR), &["topic", "add", "t", "--title", "T"], ERROR);
-    let version: i64 = desk
-        .conn()
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
-    assert_eq!(
-        version,
-        ripen::db::SCHEMA_VERSION + 1,
-        "the version was rewritten"
-    );
+    let version: i64 = desk.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, ripen::db::SCHEMA_VERSION + 1, "the version was rewritten");
 }
 
 #[test]
@@ -779,28 +477,18 @@ fn is_root() -> bool {
     // Root may open a 0444 file for writing: the kernel does not enforce the mode.
     let probe = tempfile::NamedTempFile::new().unwrap();
     std::fs::set_permissions(probe.path(), std::fs::Permissions::from_mode(0o444)).unwrap();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(probe.path())
-        .is_ok()
+    std::fs::OpenOptions::new().write(true).open(probe.path()).is_ok()
 }
 
 fn have_setpriv() -> bool {
-    std::process::Command::new("setpriv")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    std::process::Command::new("setpriv").arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
 /// Runs ripen as the unprivileged user `nobody` (we are root and have setpriv).
 fn run_as_nobody(desk: &Desk, args: &[&str]) -> std::process::Output {
     let bin = assert_cmd::cargo::cargo_bin("ripen");
     std::process::Command::new("setpriv")
-        .args([
-            format!("--reuid={NOBODY}"),
-            format!("--regid={NOBODY}"),
-            "--clear-groups".to_string(),
-        ])
+        .args([format!("--reuid={NOBODY}"), format!("--regid={NOBODY}"), "--clear-groups".to_string()])
         .arg(bin)
         .arg("--db")
         .arg(&desk.db)
@@ -850,18 +538,11 @@ fn db_that_is_a_read_only_file() {
     };
     if really_read_only {
         let err = assert_one_line_error(&out, &[ERROR], &args);
-        assert!(
-            err.contains("read-only"),
-            "the message says the file is read-only: {err}"
-        );
+        assert!(err.contains("read-only"), "the message says the file is read-only: {err}");
         assert_eq!(desk.file_bytes(), before);
         assert_eq!(desk.event_count(), events);
         // Reading a read-only database still works.
-        let list = if is_root() {
-            run_as_nobody(&desk, &["topic", "list"])
-        } else {
-            desk.run(&["topic", "list"])
-        };
+        let list = if is_root() { run_as_nobody(&desk, &["topic", "list"]) } else { desk.run(&["topic", "list"]) };
         assert_success(&list, &["topic", "list"]);
     } else {
         assert!(!stderr(&out).contains("panicked"));
@@ -901,14 +582,8 @@ fn db_that_is_a_read_only_file_in_a_read_only_directory() {
     };
     let err = assert_one_line_error(&out, &[ERROR], &args);
     assert_eq!(desk.file_bytes(), before);
-    assert!(
-        !err.contains("not a ripen database"),
-        "a read-only ripen database is called not a ripen database: {err}"
-    );
-    assert!(
-        err.contains("read-only") || err.contains("readonly"),
-        "the message says it is read-only: {err}"
-    );
+    assert!(!err.contains("not a ripen database"), "a read-only ripen database is called not a ripen database: {err}");
+    assert!(err.contains("read-only") || err.contains("readonly"), "the message says it is read-only: {err}");
 }
 
 // ---------------------------------------------------------------- fuzz

@@ -93,21 +93,11 @@ fn the_seed_story_ripens_in_public() {
     assert_eq!(history[1]["override"], false);
     assert!(num(s(&history[0], "event")) < num(s(&history[1], "event")));
     let text = desk.text(&["history", &id]);
-    let first = text
-        .find(FIRST_REASON)
-        .expect("first reason in the text history");
-    let second = text
-        .find(SECOND_REASON)
-        .expect("second reason in the text history");
+    let first = text.find(FIRST_REASON).expect("first reason in the text history");
+    let second = text.find(SECOND_REASON).expect("second reason in the text history");
     assert!(first < second, "oldest first:\n{text}");
-    assert!(
-        text.contains("2026-05-30") && text.contains("@remy") && text.contains("@editor"),
-        "{text}"
-    );
-    assert!(
-        review_entry(&review(&desk), &id).is_none(),
-        "caveat is what the evidence earns"
-    );
+    assert!(text.contains("2026-05-30") && text.contains("@remy") && text.contains("@editor"), "{text}");
+    assert!(review_entry(&review(&desk), &id).is_none(), "caveat is what the evidence earns");
 
     // A second, independent A/B source makes the claim promotable...
     desk.set_now("2026-06-02T10:00:00Z");
@@ -139,15 +129,7 @@ fn the_seed_story_ripens_in_public() {
     assert!(!s(item, "reason").is_empty());
 
     // ...and promote needs no override.
-    let v = desk.json_as(
-        EDITOR,
-        &[
-            "promote",
-            &id,
-            "--reason",
-            "Two independent sources now support it.",
-        ],
-    );
+    let v = desk.json_as(EDITOR, &["promote", &id, "--reason", "Two independent sources now support it."]);
     assert_eq!(v["badge"], "well-sourced");
     let last = desk.jsonl(&["history", &id]).pop().unwrap();
     assert_eq!(last["override"], false);
@@ -156,23 +138,9 @@ fn the_seed_story_ripens_in_public() {
     assert!(review_entry(&review(&desk), &id).is_none());
 
     // One of the two sources turns out not to exist: above its earned badge.
-    let v = desk.json_as(
-        EDITOR,
-        &[
-            "source",
-            "mark",
-            "self-host-vs-api",
-            "hallucinated",
-            "--reason",
-            "No such page.",
-        ],
-    );
+    let v = desk.json_as(EDITOR, &["source", "mark", "self-host-vs-api", "hallucinated", "--reason", "No such page."]);
     assert_eq!(v["earned_changed"][0]["claim"], id.as_str());
-    assert_eq!(
-        desk.json(&["claim", "show", &id])["badge"],
-        "well-sourced",
-        "no badge is rewritten"
-    );
+    assert_eq!(desk.json(&["claim", "show", &id])["badge"], "well-sourced", "no badge is rewritten");
     let items = review(&desk);
     let item = review_entry(&items, &id).expect("the claim is in review");
     assert_eq!(item["kind"], "above-earned");
@@ -181,11 +149,7 @@ fn the_seed_story_ripens_in_public() {
     assert!(s(item, "reason").contains("caveat"), "{item}");
 
     // A researcher's demote: exit 4, no event.
-    desk.refused(
-        Some(RESEARCHER),
-        &["demote", &id, "--reason", "I think it should go down."],
-        4,
-    );
+    desk.refused(Some(RESEARCHER), &["demote", &id, "--reason", "I think it should go down."], 4);
     assert_eq!(desk.jsonl(&["history", &id]).len(), 3);
 }
 
@@ -224,55 +188,20 @@ fn promote_and_demote_walk_the_ladder() {
         ],
     );
     let c = s(&v, "id").to_string();
-    assert_eq!(
-        desk.json_as(EDITOR, &["promote", &c, "--reason", "r"])["badge"],
-        "caveat"
-    );
-    assert_eq!(
-        desk.json_as(EDITOR, &["promote", &c, "--reason", "r"])["badge"],
-        "well-sourced"
-    );
-    assert_eq!(
-        desk.json_as(EDITOR, &["demote", &c, "--reason", "r"])["badge"],
-        "caveat"
-    );
-    assert_eq!(
-        desk.json_as(EDITOR, &["demote", &c, "--reason", "r"])["badge"],
-        "unsourced"
-    );
-    assert_eq!(
-        desk.json_as(EDITOR, &["badge", &c, "contested", "--reason", "r"])["badge"],
-        "contested"
-    );
+    assert_eq!(desk.json_as(EDITOR, &["promote", &c, "--reason", "r"])["badge"], "caveat");
+    assert_eq!(desk.json_as(EDITOR, &["promote", &c, "--reason", "r"])["badge"], "well-sourced");
+    assert_eq!(desk.json_as(EDITOR, &["demote", &c, "--reason", "r"])["badge"], "caveat");
+    assert_eq!(desk.json_as(EDITOR, &["demote", &c, "--reason", "r"])["badge"], "unsourced");
+    assert_eq!(desk.json_as(EDITOR, &["badge", &c, "contested", "--reason", "r"])["badge"], "contested");
     // From contested, demote goes to unsourced...
-    assert_eq!(
-        desk.json_as(EDITOR, &["demote", &c, "--reason", "r"])["badge"],
-        "unsourced"
-    );
+    assert_eq!(desk.json_as(EDITOR, &["demote", &c, "--reason", "r"])["badge"], "unsourced");
     desk.json_as(EDITOR, &["badge", &c, "contested", "--reason", "r"]);
     // ...and promote to caveat.
-    assert_eq!(
-        desk.json_as(EDITOR, &["promote", &c, "--reason", "r"])["badge"],
-        "caveat"
-    );
-    let moves: Vec<String> = desk
-        .jsonl(&["history", &c])
-        .iter()
-        .map(|m| s(m, "to").to_string())
-        .collect();
+    assert_eq!(desk.json_as(EDITOR, &["promote", &c, "--reason", "r"])["badge"], "caveat");
+    let moves: Vec<String> = desk.jsonl(&["history", &c]).iter().map(|m| s(m, "to").to_string()).collect();
     assert_eq!(
         moves,
-        [
-            "unsourced",
-            "caveat",
-            "well-sourced",
-            "caveat",
-            "unsourced",
-            "contested",
-            "unsourced",
-            "contested",
-            "caveat"
-        ]
+        ["unsourced", "caveat", "well-sourced", "caveat", "unsourced", "contested", "unsourced", "contested", "caveat"]
     );
 }
 
@@ -283,26 +212,9 @@ fn promote_and_demote_walk_the_ladder() {
 fn demote_of_an_overridden_claim_needs_no_override() {
     let desk = Desk::with_topic();
     let c = desk.claim("Bare.", &[]);
-    desk.json_as(
-        EDITOR,
-        &[
-            "badge",
-            &c,
-            "well-sourced",
-            "--reason",
-            "editor's call",
-            "--override",
-        ],
-    );
-    let out = desk.run_as(
-        EDITOR,
-        &["--json", "demote", &c, "--reason", "walking it back"],
-    );
-    assert!(
-        out.status.success(),
-        "demote well-sourced -> caveat refused: {}",
-        stderr(&out)
-    );
+    desk.json_as(EDITOR, &["badge", &c, "well-sourced", "--reason", "editor's call", "--override"]);
+    let out = desk.run_as(EDITOR, &["--json", "demote", &c, "--reason", "walking it back"]);
+    assert!(out.status.success(), "demote well-sourced -> caveat refused: {}", stderr(&out));
     assert_eq!(parse_json(&out)["badge"], "caveat");
 }
 
@@ -312,49 +224,20 @@ fn no_op_moves_are_refused() {
     let c = desk.claim("Bare.", &[]);
     let err = desk.refused(Some(EDITOR), &["demote", &c, "--reason", "r"], 1);
     assert!(err.contains("unsourced"), "{err}");
-    desk.refused(
-        Some(EDITOR),
-        &["badge", &c, "unsourced", "--reason", "r"],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["badge", &c, "unsourced", "--reason", "r", "--override"],
-        1,
-    );
-    desk.json_as(
-        EDITOR,
-        &["badge", &c, "well-sourced", "--reason", "r", "--override"],
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["promote", &c, "--reason", "r", "--override"],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["badge", &c, "well-sourced", "--reason", "r", "--override"],
-        1,
-    );
+    desk.refused(Some(EDITOR), &["badge", &c, "unsourced", "--reason", "r"], 1);
+    desk.refused(Some(EDITOR), &["badge", &c, "unsourced", "--reason", "r", "--override"], 1);
+    desk.json_as(EDITOR, &["badge", &c, "well-sourced", "--reason", "r", "--override"]);
+    desk.refused(Some(EDITOR), &["promote", &c, "--reason", "r", "--override"], 1);
+    desk.refused(Some(EDITOR), &["badge", &c, "well-sourced", "--reason", "r", "--override"], 1);
 }
 
 #[test]
 fn promote_above_earned_needs_override() {
     let desk = one_source();
-    let err = desk.refused(
-        Some(EDITOR),
-        &["promote", "C1", "--reason", "I trust it"],
-        1,
-    );
+    let err = desk.refused(Some(EDITOR), &["promote", "C1", "--reason", "I trust it"], 1);
     assert!(err.contains("--override"), "the message says how: {err}");
-    assert!(
-        err.contains("caveat"),
-        "the message says what the evidence earns: {err}"
-    );
-    let v = desk.json_as(
-        EDITOR,
-        &["promote", "C1", "--reason", "I trust it", "--override"],
-    );
+    assert!(err.contains("caveat"), "the message says what the evidence earns: {err}");
+    let v = desk.json_as(EDITOR, &["promote", "C1", "--reason", "I trust it", "--override"]);
     assert_eq!(v["badge"], "well-sourced");
     assert_eq!(v["earned_badge"], "caveat");
     let last = desk.jsonl(&["history", "C1"]).pop().unwrap();
@@ -371,34 +254,18 @@ fn promote_above_earned_needs_override() {
 #[test]
 fn badge_above_earned_needs_override() {
     let desk = one_source();
-    desk.refused(
-        Some(EDITOR),
-        &["badge", "C1", "well-sourced", "--reason", "r"],
-        1,
-    );
-    desk.json_as(
-        EDITOR,
-        &["badge", "C1", "well-sourced", "--reason", "r", "--override"],
-    );
-    assert_eq!(
-        desk.jsonl(&["history", "C1"]).pop().unwrap()["override"],
-        true
-    );
+    desk.refused(Some(EDITOR), &["badge", "C1", "well-sourced", "--reason", "r"], 1);
+    desk.json_as(EDITOR, &["badge", "C1", "well-sourced", "--reason", "r", "--override"]);
+    assert_eq!(desk.jsonl(&["history", "C1"]).pop().unwrap()["override"], true);
 }
 
 #[test]
 fn moves_at_or_below_earned_need_no_override() {
     let desk = one_source();
     desk.json_as(EDITOR, &["demote", "C1", "--reason", "r"]);
-    let v = desk.json_as(
-        EDITOR,
-        &["promote", "C1", "--reason", "back to what it earns"],
-    );
+    let v = desk.json_as(EDITOR, &["promote", "C1", "--reason", "back to what it earns"]);
     assert_eq!(v["badge"], "caveat");
-    assert_eq!(
-        desk.jsonl(&["history", "C1"]).pop().unwrap()["override"],
-        false
-    );
+    assert_eq!(desk.jsonl(&["history", "C1"]).pop().unwrap()["override"], false);
     // Contested is never above anything.
     desk.json_as(EDITOR, &["badge", "C1", "contested", "--reason", "r"]);
 }
@@ -407,22 +274,10 @@ fn moves_at_or_below_earned_need_no_override() {
 fn creation_badge_above_earned_needs_an_editor_and_override() {
     let desk = one_source();
     let add = |badge: &str| -> Vec<String> {
-        [
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "New claim.",
-            "--cite",
-            "S1",
-            "--badge",
-            badge,
-            "--reason",
-            "r",
-        ]
-        .iter()
-        .map(|a| a.to_string())
-        .collect()
+        ["claim", "add", "--topic", "compute-economy", "New claim.", "--cite", "S1", "--badge", badge, "--reason", "r"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect()
     };
     let args = add("well-sourced");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -466,35 +321,12 @@ fn every_move_is_one_event_with_from_to_actor_time_reason() {
 fn history_starts_with_the_creation_badge_and_skips_other_edits() {
     let desk = one_source();
     desk.source("Another", "C", None);
-    desk.ok_as(
-        EDITOR,
-        &[
-            "claim",
-            "edit",
-            "C1",
-            "--text",
-            "The frontier moved a lot.",
-            "--reason",
-            "r",
-        ],
-    );
-    desk.ok_as(
-        EDITOR,
-        &["claim", "cite", "C1", "S2", "--stance", "context"],
-    );
+    desk.ok_as(EDITOR, &["claim", "edit", "C1", "--text", "The frontier moved a lot.", "--reason", "r"]);
+    desk.ok_as(EDITOR, &["claim", "cite", "C1", "S2", "--stance", "context"]);
     desk.ok_as(EDITOR, &["demote", "C1", "--reason", "weak"]);
     let h = desk.jsonl(&["history", "C1"]);
-    let moves: Vec<(Value, Value)> = h
-        .iter()
-        .map(|m| (m["from"].clone(), m["to"].clone()))
-        .collect();
-    assert_eq!(
-        moves,
-        [
-            (Value::Null, "caveat".into()),
-            ("caveat".into(), "unsourced".into())
-        ]
-    );
+    let moves: Vec<(Value, Value)> = h.iter().map(|m| (m["from"].clone(), m["to"].clone())).collect();
+    assert_eq!(moves, [(Value::Null, "caveat".into()), ("caveat".into(), "unsourced".into())]);
     for m in &h {
         for key in ["event", "at", "actor", "from", "to", "reason", "override"] {
             assert!(m.get(key).is_some(), "history line without {key}: {m}");
@@ -507,22 +339,8 @@ fn history_starts_with_the_creation_badge_and_skips_other_edits() {
 #[test]
 fn history_by_key_and_bare_number() {
     let desk = Desk::with_topic();
-    desk.json_as(
-        EDITOR,
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "Keyed.",
-            "--key",
-            "keyed",
-        ],
-    );
-    assert_eq!(
-        desk.jsonl(&["history", "keyed"]),
-        desk.jsonl(&["history", "1"])
-    );
+    desk.json_as(EDITOR, &["claim", "add", "--topic", "compute-economy", "Keyed.", "--key", "keyed"]);
+    assert_eq!(desk.jsonl(&["history", "keyed"]), desk.jsonl(&["history", "1"]));
     assert_eq!(desk.jsonl(&["history", "C1"]).len(), 1);
 }
 
@@ -539,93 +357,46 @@ fn why_explains_citation_by_citation() {
     assert_eq!(v["id"], "C1");
     assert_eq!(v["badge"], "caveat");
     assert_eq!(v["earned_badge"], "caveat");
-    let lines: Vec<&str> = v["explanation"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_str().unwrap())
-        .collect();
-    assert_eq!(
-        lines.len(),
-        4,
-        "one line per citation, then the verdict: {lines:?}"
-    );
+    let lines: Vec<&str> = v["explanation"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert_eq!(lines.len(), 4, "one line per citation, then the verdict: {lines:?}");
     assert!(
-        lines[0].starts_with("S1")
-            && lines[0].contains("Cost-of-Pass")
-            && lines[0].contains("arXiv"),
+        lines[0].starts_with("S1") && lines[0].contains("Cost-of-Pass") && lines[0].contains("arXiv"),
         "{}",
         lines[0]
     );
-    assert!(
-        lines[0].contains("(B") && lines[0].contains("supports"),
-        "{}",
-        lines[0]
-    );
-    assert!(
-        lines[1].starts_with("S2") && lines[1].contains("caveat only"),
-        "{}",
-        lines[1]
-    );
-    assert!(
-        lines[2].starts_with("S3") && lines[2].contains("context"),
-        "{}",
-        lines[2]
-    );
-    assert!(
-        lines[3].contains("caveat") && lines[3].contains("two"),
-        "the verdict says what is missing: {}",
-        lines[3]
-    );
+    assert!(lines[0].contains("(B") && lines[0].contains("supports"), "{}", lines[0]);
+    assert!(lines[1].starts_with("S2") && lines[1].contains("caveat only"), "{}", lines[1]);
+    assert!(lines[2].starts_with("S3") && lines[2].contains("context"), "{}", lines[2]);
+    assert!(lines[3].contains("caveat") && lines[3].contains("two"), "the verdict says what is missing: {}", lines[3]);
     let text = desk.text(&["why", "C1"]);
     for line in &lines {
         assert!(text.contains(line), "text output lacks {line:?}:\n{text}");
     }
 }
 
-fn earned_for(
-    sources: &[(&str, &str, Option<&str>)],
-    cites: &[&str],
-    marks: &[(&str, &str)],
-) -> (String, Vec<String>) {
+fn earned_for(sources: &[(&str, &str, Option<&str>)], cites: &[&str], marks: &[(&str, &str)]) -> (String, Vec<String>) {
     let desk = Desk::with_topic();
     for (title, grade, publisher) in sources {
         desk.source(title, grade, *publisher);
     }
     for (src, status) in marks {
-        desk.ok_as(
-            EDITOR,
-            &["source", "mark", src, status, "--reason", "checked"],
-        );
+        desk.ok_as(EDITOR, &["source", "mark", src, status, "--reason", "checked"]);
     }
     let c = desk.claim("Claim.", cites);
     let v = desk.json(&["why", &c]);
-    let lines = v["explanation"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_str().unwrap().to_string())
-        .collect();
+    let lines = v["explanation"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()).collect();
     (s(&v, "earned_badge").to_string(), lines)
 }
 
 #[test]
 fn rule_two_independent_publishers_are_well_sourced() {
-    let (badge, _) = earned_for(
-        &[("P", "B", Some("arXiv")), ("Q", "A", Some("Nature"))],
-        &["S1", "S2"],
-        &[],
-    );
+    let (badge, _) = earned_for(&[("P", "B", Some("arXiv")), ("Q", "A", Some("Nature"))], &["S1", "S2"], &[]);
     assert_eq!(badge, "well-sourced");
 }
 
 #[test]
 fn rule_same_publisher_is_not_independent() {
-    let (badge, lines) = earned_for(
-        &[("P", "B", Some("arXiv")), ("Q", "A", Some("arXiv"))],
-        &["S1", "S2"],
-        &[],
-    );
+    let (badge, lines) = earned_for(&[("P", "B", Some("arXiv")), ("Q", "A", Some("arXiv"))], &["S1", "S2"], &[]);
     assert_eq!(badge, "caveat");
     assert!(lines[1].contains("independent"), "{lines:?}");
 }
@@ -639,11 +410,8 @@ fn rule_sources_without_publisher_count_as_their_own() {
 #[test]
 fn rule_excluded_statuses_do_not_count() {
     for status in ["hallucinated", "retracted", "dead-link"] {
-        let (badge, lines) = earned_for(
-            &[("P", "B", Some("arXiv")), ("Q", "A", Some("Nature"))],
-            &["S1", "S2"],
-            &[("S2", status)],
-        );
+        let (badge, lines) =
+            earned_for(&[("P", "B", Some("arXiv")), ("Q", "A", Some("Nature"))], &["S1", "S2"], &[("S2", status)]);
         assert_eq!(badge, "caveat", "{status}");
         assert!(lines[1].contains(status), "{status}: {lines:?}");
     }
@@ -652,11 +420,7 @@ fn rule_excluded_statuses_do_not_count() {
 #[test]
 fn rule_strong_contradiction_is_contested_and_takes_precedence() {
     let (badge, lines) = earned_for(
-        &[
-            ("P", "A", Some("a")),
-            ("Q", "A", Some("b")),
-            ("R", "B", Some("c")),
-        ],
+        &[("P", "A", Some("a")), ("Q", "A", Some("b")), ("R", "B", Some("c"))],
         &["S1", "S2", "S3:contradicts"],
         &[],
     );
@@ -666,22 +430,14 @@ fn rule_strong_contradiction_is_contested_and_takes_precedence() {
 
 #[test]
 fn rule_weak_contradiction_does_not_contest() {
-    let (badge, _) = earned_for(
-        &[("P", "B", Some("a")), ("Q", "C", Some("b"))],
-        &["S1", "S2:contradicts"],
-        &[],
-    );
+    let (badge, _) = earned_for(&[("P", "B", Some("a")), ("Q", "C", Some("b"))], &["S1", "S2:contradicts"], &[]);
     assert_eq!(badge, "caveat");
 }
 
 #[test]
 fn rule_weak_grades_earn_caveat_at_most() {
     for grade in ["C", "D", "F"] {
-        let (badge, _) = earned_for(
-            &[("P", grade, Some("a")), ("Q", grade, Some("b"))],
-            &["S1", "S2"],
-            &[],
-        );
+        let (badge, _) = earned_for(&[("P", grade, Some("a")), ("Q", grade, Some("b"))], &["S1", "S2"], &[]);
         assert_eq!(badge, "caveat", "{grade}");
     }
 }
@@ -699,15 +455,7 @@ fn claim_show_json_has_the_contract_fields() {
     let desk = one_source();
     desk.ok_as(EDITOR, &["demote", "C1", "--reason", "weak"]);
     let v = desk.json(&["claim", "show", "C1"]);
-    for key in [
-        "id",
-        "topic",
-        "text",
-        "badge",
-        "earned_badge",
-        "citations",
-        "history",
-    ] {
+    for key in ["id", "topic", "text", "badge", "earned_badge", "citations", "history"] {
         assert!(v.get(key).is_some(), "claim show --json lacks {key}: {v}");
     }
     assert_eq!(v["id"], "C1");
@@ -716,15 +464,7 @@ fn claim_show_json_has_the_contract_fields() {
     assert_eq!(v["badge"], "unsourced");
     assert_eq!(v["earned_badge"], "caveat");
     let c = &v["citations"][0];
-    assert_eq!(
-        (
-            s(c, "source"),
-            s(c, "stance"),
-            s(c, "grade"),
-            s(c, "status")
-        ),
-        ("S1", "supports", "B", "unchecked")
-    );
+    assert_eq!((s(c, "source"), s(c, "stance"), s(c, "grade"), s(c, "status")), ("S1", "supports", "B", "unchecked"));
     let h = v["history"].as_array().unwrap();
     assert_eq!(h.len(), 2);
     for m in h {
@@ -733,10 +473,7 @@ fn claim_show_json_has_the_contract_fields() {
         }
     }
     assert_eq!(h[1]["reason"], "weak");
-    assert_eq!(
-        v["history"],
-        serde_json::to_value(desk.jsonl(&["history", "C1"])).unwrap()
-    );
+    assert_eq!(v["history"], serde_json::to_value(desk.jsonl(&["history", "C1"])).unwrap());
 }
 
 // ---------------------------------------------------------------- review
@@ -745,10 +482,7 @@ fn claim_show_json_has_the_contract_fields() {
 /// opposite of the order review must show them).
 fn review_desk() -> Desk {
     let desk = Desk::with_topic();
-    desk.ok_as(
-        EDITOR,
-        &["topic", "add", "open-weights", "--title", "Open weights"],
-    );
+    desk.ok_as(EDITOR, &["topic", "add", "open-weights", "--title", "Open weights"]);
     desk.source("P", "B", Some("arXiv"));
     desk.source("Q", "A", Some("Nature"));
     desk.source("R", "A", Some("Science"));
@@ -790,37 +524,10 @@ fn review_desk() -> Desk {
         ],
     );
     // C3: earned well-sourced, then S3 is retracted: above its evidence.
-    desk.ok_as(
-        EDITOR,
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "open-weights",
-            "Three.",
-            "--cite",
-            "S2",
-            "--cite",
-            "S3",
-        ],
-    );
-    desk.ok_as(
-        EDITOR,
-        &["source", "mark", "S3", "retracted", "--reason", "retracted"],
-    );
+    desk.ok_as(EDITOR, &["claim", "add", "--topic", "open-weights", "Three.", "--cite", "S2", "--cite", "S3"]);
+    desk.ok_as(EDITOR, &["source", "mark", "S3", "retracted", "--reason", "retracted"]);
     // C4: agrees with its evidence; not in review.
-    desk.ok_as(
-        EDITOR,
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "Four.",
-            "--cite",
-            "S1",
-        ],
-    );
+    desk.ok_as(EDITOR, &["claim", "add", "--topic", "compute-economy", "Four.", "--cite", "S1"]);
     desk
 }
 
@@ -829,38 +536,19 @@ fn review_lists_above_earned_then_overrides_then_promotable() {
     let desk = review_desk();
     let items = review(&desk);
     let got: Vec<(&str, &str)> = items.iter().map(|i| (s(i, "id"), s(i, "kind"))).collect();
-    assert_eq!(
-        got,
-        [
-            ("C3", "above-earned"),
-            ("C2", "override"),
-            ("C1", "promotable")
-        ]
-    );
+    assert_eq!(got, [("C3", "above-earned"), ("C2", "override"), ("C1", "promotable")]);
     for i in &items {
         for key in ["id", "badge", "earned_badge", "kind", "reason"] {
             assert!(i.get(key).is_some(), "review line lacks {key}: {i}");
         }
         assert!(!s(i, "reason").is_empty());
     }
-    assert_eq!(
-        (s(&items[0], "badge"), s(&items[0], "earned_badge")),
-        ("well-sourced", "caveat")
-    );
-    assert_eq!(
-        (s(&items[1], "badge"), s(&items[1], "earned_badge")),
-        ("well-sourced", "caveat")
-    );
-    assert_eq!(
-        (s(&items[2], "badge"), s(&items[2], "earned_badge")),
-        ("caveat", "well-sourced")
-    );
+    assert_eq!((s(&items[0], "badge"), s(&items[0], "earned_badge")), ("well-sourced", "caveat"));
+    assert_eq!((s(&items[1], "badge"), s(&items[1], "earned_badge")), ("well-sourced", "caveat"));
+    assert_eq!((s(&items[2], "badge"), s(&items[2], "earned_badge")), ("caveat", "well-sourced"));
     // The text table shows the same order.
     let text = desk.text(&["review"]);
-    let pos = |id: &str| {
-        text.find(&format!("\n{id} "))
-            .unwrap_or_else(|| panic!("{id} missing:\n{text}"))
-    };
+    let pos = |id: &str| text.find(&format!("\n{id} ")).unwrap_or_else(|| panic!("{id} missing:\n{text}"));
     assert!(pos("C3") < pos("C2") && pos("C2") < pos("C1"), "{text}");
     assert!(!text.contains("C4 "), "{text}");
 }
@@ -869,10 +557,7 @@ fn review_lists_above_earned_then_overrides_then_promotable() {
 fn review_filters_by_topic() {
     let desk = review_desk();
     let ids = |t: &str| -> Vec<String> {
-        desk.jsonl(&["review", "--topic", t])
-            .iter()
-            .map(|i| s(i, "id").to_string())
-            .collect()
+        desk.jsonl(&["review", "--topic", t]).iter().map(|i| s(i, "id").to_string()).collect()
     };
     assert_eq!(ids("open-weights"), ["C3"]);
     assert_eq!(ids("compute-economy"), ["C2", "C1"]);
@@ -891,29 +576,14 @@ fn promotable_claims_promote_without_override() {
     let desk = review_desk();
     // C5: marked contested by hand although nothing contradicts it; its
     // evidence earns unsourced (it cites nothing).
-    desk.ok_as(
-        EDITOR,
-        &["claim", "add", "--topic", "compute-economy", "Five."],
-    );
-    desk.ok_as(
-        EDITOR,
-        &[
-            "badge",
-            "C5",
-            "contested",
-            "--reason",
-            "disputed on the desk",
-        ],
-    );
+    desk.ok_as(EDITOR, &["claim", "add", "--topic", "compute-economy", "Five."]);
+    desk.ok_as(EDITOR, &["badge", "C5", "contested", "--reason", "disputed on the desk"]);
     for item in review(&desk) {
         if item["kind"] != "promotable" {
             continue;
         }
         let id = s(&item, "id");
-        let out = desk.run_as(
-            EDITOR,
-            &["--json", "promote", id, "--reason", "as review suggests"],
-        );
+        let out = desk.run_as(EDITOR, &["--json", "promote", id, "--reason", "as review suggests"]);
         assert!(
             out.status.success(),
             "review lists {id} ({} earning {}) as promotable ({}), but promote refuses: {}",
@@ -931,8 +601,5 @@ fn overrides_show_their_reason_in_review() {
     let items = review(&desk);
     let c2 = review_entry(&items, "C2").unwrap();
     let shown = serde_json::to_string(c2).unwrap();
-    assert!(
-        shown.contains("trust"),
-        "the override's reason is shown: {shown}"
-    );
+    assert!(shown.contains("trust"), "the override's reason is shown: {shown}");
 }

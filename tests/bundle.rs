@@ -16,7 +16,11 @@ fn desk_bundle_imports_with_its_story() {
     let d = Desk::with_desk_bundle();
     let topics = d.json_lines(&["topic", "list"]);
     let slugs: Vec<&str> = topics.iter().map(|t| t["slug"].as_str().unwrap()).collect();
-    assert!(slugs.contains(&"compute-economy") && slugs.contains(&"compute-economics") && slugs.contains(&"benchmark-vs-production-cost"));
+    assert!(
+        slugs.contains(&"compute-economy")
+            && slugs.contains(&"compute-economics")
+            && slugs.contains(&"benchmark-vs-production-cost")
+    );
     // The seed's ripened history: @remy set well-sourced, @editor moved it to caveat.
     let history = d.json_lines(&["history", "cost-of-pass-frontier"]);
     assert_eq!(history.len(), 2);
@@ -94,7 +98,12 @@ fn import_into_a_populated_database_needs_an_editor() {
 #[test]
 fn import_from_stdin() {
     let d = Desk::empty();
-    let out = d.cmd().args(["--json", "import", "-"]).write_stdin(std::fs::read(repo_file("data/desk.json")).unwrap()).output().unwrap();
+    let out = d
+        .cmd()
+        .args(["--json", "import", "-"])
+        .write_stdin(std::fs::read(repo_file("data/desk.json")).unwrap())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["added"]["claims"].as_u64().unwrap() >= 12);
@@ -140,12 +149,24 @@ fn bad_bundles_are_refused_by_path() {
     );
     refused_import(&with(|b| b["sources"][0]["grade"] = json!("Z")), "g.json", "sources[0].grade");
     refused_import(&with(|b| b["sources"][0]["status"] = json!("lost")), "s.json", "sources[0].status");
-    refused_import(&with(|b| b["claims"][0]["citations"][0]["stance"] = json!("meh")), "st.json", "claims[0].citations[0].stance");
+    refused_import(
+        &with(|b| b["claims"][0]["citations"][0]["stance"] = json!("meh")),
+        "st.json",
+        "claims[0].citations[0].stance",
+    );
     refused_import(&with(|b| b["claims"][0]["history"][0]["to"] = json!("great")), "b.json", "claims[0].history[0].to");
     refused_import(&with(|b| b["claims"][2]["created_at"] = json!("last week")), "d.json", "claims[2].created_at");
     refused_import(&with(|b| b["claims"][1]["key"] = b["claims"][0]["key"].clone()), "k.json", "claims[1]: duplicate");
-    refused_import(&with(|b| b["claims"][0]["history"][1]["actor"] = json!("ghost")), "h.json", "claims[0].history[1].actor");
-    refused_import(&with(|b| b["claims"][0]["history"][1]["from"] = json!("unsourced")), "h2.json", "claims[0].history[1].from");
+    refused_import(
+        &with(|b| b["claims"][0]["history"][1]["actor"] = json!("ghost")),
+        "h.json",
+        "claims[0].history[1].actor",
+    );
+    refused_import(
+        &with(|b| b["claims"][0]["history"][1]["from"] = json!("unsourced")),
+        "h2.json",
+        "claims[0].history[1].from",
+    );
     refused_import(&with(|b| b["claims"][0]["topic"] = json!("nowhere")), "t.json", "claims[0].topic");
     refused_import(&with(|b| b["claims"][0]["text"] = json!("   ")), "e.json", "claims[0]");
     refused_import(b"\xff\xfe{}", "utf.json", "UTF-8");
@@ -201,7 +222,15 @@ fn csv_has_one_row_per_claim() {
 #[test]
 fn claimreview_objects() {
     let d = Desk::with_desk_bundle();
-    let reviews = d.json(&["export", "--format", "claimreview", "--topic", "compute-economy", "--base-url", "https://desk.example/topics"]);
+    let reviews = d.json(&[
+        "export",
+        "--format",
+        "claimreview",
+        "--topic",
+        "compute-economy",
+        "--base-url",
+        "https://desk.example/topics",
+    ]);
     let reviews = reviews.as_array().unwrap();
     assert!(!reviews.is_empty());
     let first = reviews.iter().find(|r| r["claimReviewed"].as_str().unwrap().contains("cost-of-pass")).unwrap();
@@ -219,7 +248,11 @@ fn claimreview_objects() {
 fn topic_show_formats_and_escaping() {
     let d = Desk::new();
     let nasty = "<script>alert(1)</script> & \"quotes\" '; DROP TABLE claims;-- \u{202e}rtl";
-    d.as_("ed", &["source", "add", "--title", "<b>bold</b>", "--grade", "C", "--url", "javascript:\"x\"", "--topic", "t"]).ok();
+    d.as_(
+        "ed",
+        &["source", "add", "--title", "<b>bold</b>", "--grade", "C", "--url", "javascript:\"x\"", "--topic", "t"],
+    )
+    .ok();
     d.as_("remy", &["claim", "add", "--topic", "t", nasty]).ok();
     let html = d.run(&["topic", "show", "t", "--format", "html"]).ok().stdout;
     assert!(html.starts_with("<!doctype html>"));
@@ -246,7 +279,8 @@ fn topic_show_as_of_a_past_date() {
     let count = |p: &Value| p["claims"].as_array().unwrap().len();
     assert_eq!(count(&then), 7, "soren's six and remy's one existed on 30 May");
     assert_eq!(count(&now), 12);
-    let tended = then["claims"].as_array().unwrap().iter().find(|c| c["key"] == "synthesis-engineering-levers").unwrap();
+    let tended =
+        then["claims"].as_array().unwrap().iter().find(|c| c["key"] == "synthesis-engineering-levers").unwrap();
     assert!(!tended["text"].as_str().unwrap().contains("explicitly cautions"), "the text before marlo's edit");
     assert!(then["tend_log"].as_array().unwrap().iter().all(|l| l["day"] == "2026-05-30"));
     d.run(&["topic", "show", "compute-economy", "--as-of", "2020-01-01"]).refused(1);

@@ -21,10 +21,7 @@ fn init_creates_a_database_with_its_first_editor() {
     assert_eq!(actors[0]["name"], "The Editor");
     assert_eq!(actors[0]["role"], "editor");
     let e = desk.last_event();
-    assert_eq!(
-        (e.seq, e.actor.as_str(), e.action.as_str()),
-        (1, "editor", "actor.add")
-    );
+    assert_eq!((e.seq, e.actor.as_str(), e.action.as_str()), (1, "editor", "actor.add"));
     assert_eq!(e.at, NOW);
 }
 
@@ -32,17 +29,11 @@ fn init_creates_a_database_with_its_first_editor() {
 fn init_records_schema_version_and_application_id() {
     let desk = Desk::new();
     let conn = desk.conn();
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!(version, ripen::db::SCHEMA_VERSION);
-    let app: i32 = conn
-        .pragma_query_value(None, "application_id", |r| r.get(0))
-        .unwrap();
+    let app: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).unwrap();
     assert_eq!(app, ripen::db::APPLICATION_ID);
-    let mode: String = conn
-        .pragma_query_value(None, "journal_mode", |r| r.get(0))
-        .unwrap();
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }
 
@@ -90,18 +81,7 @@ fn ripen_db_env_names_the_database() {
 #[test]
 fn actor_add_and_list() {
     let desk = Desk::new();
-    let v = desk.json_as(
-        EDITOR,
-        &[
-            "actor",
-            "add",
-            "marlo",
-            "--role",
-            "researcher",
-            "--name",
-            "Marlo",
-        ],
-    );
+    let v = desk.json_as(EDITOR, &["actor", "add", "marlo", "--role", "researcher", "--name", "Marlo"]);
     assert_eq!(v["id"], "@marlo");
     assert_eq!(v["role"], "researcher");
     assert_eq!(v["event"], "E2");
@@ -114,10 +94,7 @@ fn actor_add_and_list() {
     assert_eq!(list[1]["name"], "Marlo");
     assert_eq!(list[2]["name"], "roz", "the name defaults to the handle");
     let text = desk.text(&["actor", "list"]);
-    assert!(
-        text.contains("@marlo") && text.contains("researcher"),
-        "{text}"
-    );
+    assert!(text.contains("@marlo") && text.contains("researcher"), "{text}");
 }
 
 #[test]
@@ -136,28 +113,14 @@ fn ripen_actor_env_names_the_actor() {
 #[test]
 fn actor_add_refuses_a_duplicate_handle() {
     let desk = Desk::team();
-    let err = desk.refused(
-        Some(EDITOR),
-        &["actor", "add", RESEARCHER, "--role", "reviewer"],
-        1,
-    );
+    let err = desk.refused(Some(EDITOR), &["actor", "add", RESEARCHER, "--role", "reviewer"], 1);
     assert!(err.contains("already exists"), "{err}");
 }
 
 #[test]
 fn actor_role_changes_a_role_with_a_reason() {
     let desk = Desk::team();
-    let v = desk.json_as(
-        EDITOR,
-        &[
-            "actor",
-            "role",
-            RESEARCHER,
-            "editor",
-            "--reason",
-            "promoted to the desk",
-        ],
-    );
+    let v = desk.json_as(EDITOR, &["actor", "role", RESEARCHER, "editor", "--reason", "promoted to the desk"]);
     assert_eq!(v["role"], "editor");
     let e = desk.last_event();
     assert_eq!(e.action, "actor.role");
@@ -171,28 +134,9 @@ fn actor_role_changes_a_role_with_a_reason() {
 #[test]
 fn actor_role_refuses_no_op_unknown_and_blank_reason() {
     let desk = Desk::team();
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "actor",
-            "role",
-            RESEARCHER,
-            "researcher",
-            "--reason",
-            "same",
-        ],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["actor", "role", "ghost", "editor", "--reason", "who?"],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["actor", "role", RESEARCHER, "editor", "--reason", "   "],
-        1,
-    );
+    desk.refused(Some(EDITOR), &["actor", "role", RESEARCHER, "researcher", "--reason", "same"], 1);
+    desk.refused(Some(EDITOR), &["actor", "role", "ghost", "editor", "--reason", "who?"], 1);
+    desk.refused(Some(EDITOR), &["actor", "role", RESEARCHER, "editor", "--reason", "   "], 1);
 }
 
 // ---------------------------------------------------------------- topics
@@ -230,19 +174,7 @@ fn topic_add_and_list() {
 #[test]
 fn topic_list_counts_claims_and_sources() {
     let desk = Desk::with_topic();
-    let s1 = desk.json_as(
-        EDITOR,
-        &[
-            "source",
-            "add",
-            "--title",
-            "T",
-            "--grade",
-            "B",
-            "--topic",
-            "compute-economy",
-        ],
-    );
+    let s1 = desk.json_as(EDITOR, &["source", "add", "--title", "T", "--grade", "B", "--topic", "compute-economy"]);
     desk.claim("A claim", &[s(&s1, "id")]);
     let list = desk.jsonl(&["topic", "list"]);
     assert_eq!(list[0]["claims"], 1);
@@ -253,82 +185,15 @@ fn topic_list_counts_claims_and_sources() {
 fn topic_edit_changes_fields_sections_and_related() {
     let desk = Desk::with_topic();
     let t = "compute-economy";
-    desk.json_as(
-        EDITOR,
-        &[
-            "topic",
-            "edit",
-            t,
-            "--title",
-            "Compute",
-            "--summary",
-            "S",
-            "--notes",
-            "N",
-        ],
-    );
-    desk.json_as(
-        EDITOR,
-        &[
-            "topic",
-            "edit",
-            t,
-            "--section",
-            "What's happening",
-            "--body",
-            "Two trends",
-        ],
-    );
-    desk.json_as(
-        EDITOR,
-        &[
-            "topic",
-            "edit",
-            t,
-            "--section",
-            "What to watch",
-            "--body",
-            "Supply deals",
-        ],
-    );
+    desk.json_as(EDITOR, &["topic", "edit", t, "--title", "Compute", "--summary", "S", "--notes", "N"]);
+    desk.json_as(EDITOR, &["topic", "edit", t, "--section", "What's happening", "--body", "Two trends"]);
+    desk.json_as(EDITOR, &["topic", "edit", t, "--section", "What to watch", "--body", "Supply deals"]);
     // Same heading again replaces the body instead of adding a section.
-    desk.json_as(
-        EDITOR,
-        &[
-            "topic",
-            "edit",
-            t,
-            "--section",
-            "What's happening",
-            "--body",
-            "Three trends",
-        ],
-    );
-    desk.json_as(
-        EDITOR,
-        &[
-            "topic",
-            "edit",
-            t,
-            "--related",
-            "open-weights",
-            "--related",
-            "ai-policy",
-        ],
-    );
+    desk.json_as(EDITOR, &["topic", "edit", t, "--section", "What's happening", "--body", "Three trends"]);
+    desk.json_as(EDITOR, &["topic", "edit", t, "--related", "open-weights", "--related", "ai-policy"]);
     let v = desk.json_as(
         EDITOR,
-        &[
-            "topic",
-            "edit",
-            t,
-            "--remove-section",
-            "What to watch",
-            "--unrelate",
-            "ai-policy",
-            "--reason",
-            "tidy",
-        ],
+        &["topic", "edit", t, "--remove-section", "What to watch", "--unrelate", "ai-policy", "--reason", "tidy"],
     );
     assert_eq!(v["id"], t);
     let e = desk.last_event();
@@ -338,10 +203,7 @@ fn topic_edit_changes_fields_sections_and_related() {
     assert_eq!(after["title"], "Compute");
     assert_eq!(after["summary"], "S");
     assert_eq!(after["notes"], "N");
-    assert_eq!(
-        after["sections"],
-        serde_json::json!([{"heading": "What's happening", "body": "Three trends"}])
-    );
+    assert_eq!(after["sections"], serde_json::json!([{"heading": "What's happening", "body": "Three trends"}]));
     assert_eq!(after["related"], serde_json::json!(["open-weights"]));
     assert_eq!(desk.jsonl(&["topic", "list"])[0]["title"], "Compute");
     assert_eq!(desk.count("topic_sections"), 1);
@@ -352,84 +214,27 @@ fn topic_edit_refusals() {
     let desk = Desk::with_topic();
     let t = "compute-economy";
     // Nothing to change.
-    desk.refused(
-        Some(EDITOR),
-        &["topic", "edit", t, "--title", "The Compute Economy"],
-        1,
-    );
+    desk.refused(Some(EDITOR), &["topic", "edit", t, "--title", "The Compute Economy"], 1);
     desk.refused(Some(EDITOR), &["topic", "edit", t], 1);
     // Unknown topic, section or relation.
-    desk.refused(
-        Some(EDITOR),
-        &["topic", "edit", "no-such-topic", "--title", "X"],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["topic", "edit", t, "--remove-section", "Nope"],
-        1,
-    );
+    desk.refused(Some(EDITOR), &["topic", "edit", "no-such-topic", "--title", "X"], 1);
+    desk.refused(Some(EDITOR), &["topic", "edit", t, "--remove-section", "Nope"], 1);
     desk.refused(Some(EDITOR), &["topic", "edit", t, "--unrelate", "nope"], 1);
     // Invalid results.
     desk.refused(Some(EDITOR), &["topic", "edit", t, "--title", "  "], 1);
     desk.refused(Some(EDITOR), &["topic", "edit", t, "--related", t], 1);
-    desk.refused(
-        Some(EDITOR),
-        &["topic", "edit", t, "--related", "Bad Slug"],
-        1,
-    );
+    desk.refused(Some(EDITOR), &["topic", "edit", t, "--related", "Bad Slug"], 1);
     // A blank reason is refused even though the row was already rewritten
     // inside the transaction: the rollback must leave the file as it was.
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "topic",
-            "edit",
-            t,
-            "--title",
-            "New title",
-            "--reason",
-            "   ",
-        ],
-        1,
-    );
-    assert_eq!(
-        desk.jsonl(&["topic", "list"])[0]["title"],
-        "The Compute Economy"
-    );
+    desk.refused(Some(EDITOR), &["topic", "edit", t, "--title", "New title", "--reason", "   "], 1);
+    assert_eq!(desk.jsonl(&["topic", "list"])[0]["title"], "The Compute Economy");
 }
 
 #[test]
 fn topic_add_refuses_self_relation_and_duplicate_relation() {
     let desk = Desk::team();
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "topic",
-            "add",
-            "a-topic",
-            "--title",
-            "A",
-            "--related",
-            "a-topic",
-        ],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "topic",
-            "add",
-            "a-topic",
-            "--title",
-            "A",
-            "--related",
-            "b",
-            "--related",
-            "b",
-        ],
-        1,
-    );
+    desk.refused(Some(EDITOR), &["topic", "add", "a-topic", "--title", "A", "--related", "a-topic"], 1);
+    desk.refused(Some(EDITOR), &["topic", "add", "a-topic", "--title", "A", "--related", "b", "--related", "b"], 1);
     desk.refused(Some(EDITOR), &["topic", "add", "a-topic", "--title", ""], 1);
 }
 
@@ -438,10 +243,7 @@ fn topic_add_refuses_self_relation_and_duplicate_relation() {
 #[test]
 fn source_add_with_every_field_and_show() {
     let desk = Desk::with_topic();
-    desk.ok_as(
-        EDITOR,
-        &["topic", "add", "open-weights", "--title", "Open weights"],
-    );
+    desk.ok_as(EDITOR, &["topic", "add", "open-weights", "--title", "Open weights"]);
     let v = desk.json_as(
         RESEARCHER,
         &[
@@ -489,27 +291,18 @@ fn source_add_with_every_field_and_show() {
     assert_eq!(shown["tier"], "T1");
     assert_eq!(shown["summary"], "Accuracy per dollar.");
     assert_eq!(shown["published"], "2025-04-16");
-    assert_eq!(
-        shown["topics"],
-        serde_json::json!(["compute-economy", "open-weights"])
-    );
+    assert_eq!(shown["topics"], serde_json::json!(["compute-economy", "open-weights"]));
     assert_eq!(shown["created_by"], RESEARCHER);
     assert_eq!(shown["created_at"], NOW);
     assert_eq!(shown["cited_by"], serde_json::json!([]));
     let text = desk.text(&["source", "show", "S1"]);
-    assert!(
-        text.contains("Cost-of-Pass") && text.contains("arXiv"),
-        "{text}"
-    );
+    assert!(text.contains("Cost-of-Pass") && text.contains("arXiv"), "{text}");
 }
 
 #[test]
 fn source_add_defaults() {
     let desk = Desk::team();
-    let v = desk.json_as(
-        EDITOR,
-        &["source", "add", "--title", "A lead", "--grade", "D"],
-    );
+    let v = desk.json_as(EDITOR, &["source", "add", "--title", "A lead", "--grade", "D"]);
     let shown = desk.json(&["source", "show", s(&v, "id")]);
     assert_eq!(shown["kind"], "other");
     assert_eq!(shown["status"], "unchecked");
@@ -521,104 +314,29 @@ fn source_add_defaults() {
 #[test]
 fn source_add_accepts_rfc3339_published_and_keeps_the_date() {
     let desk = Desk::team();
-    let v = desk.json_as(
-        EDITOR,
-        &[
-            "source",
-            "add",
-            "--title",
-            "X",
-            "--grade",
-            "C",
-            "--published",
-            "2025-04-16T10:00:00Z",
-        ],
-    );
-    assert_eq!(
-        desk.json(&["source", "show", s(&v, "id")])["published"],
-        "2025-04-16"
-    );
+    let v =
+        desk.json_as(EDITOR, &["source", "add", "--title", "X", "--grade", "C", "--published", "2025-04-16T10:00:00Z"]);
+    assert_eq!(desk.json(&["source", "show", s(&v, "id")])["published"], "2025-04-16");
 }
 
 #[test]
 fn source_add_refusals() {
     let desk = Desk::with_topic();
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "source",
-            "add",
-            "--title",
-            "X",
-            "--grade",
-            "B",
-            "--published",
-            "last tuesday",
-        ],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "source",
-            "add",
-            "--title",
-            "X",
-            "--grade",
-            "B",
-            "--topic",
-            "no-such-topic",
-        ],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["source", "add", "--title", "  ", "--grade", "B"],
-        1,
-    );
+    desk.refused(Some(EDITOR), &["source", "add", "--title", "X", "--grade", "B", "--published", "last tuesday"], 1);
+    desk.refused(Some(EDITOR), &["source", "add", "--title", "X", "--grade", "B", "--topic", "no-such-topic"], 1);
+    desk.refused(Some(EDITOR), &["source", "add", "--title", "  ", "--grade", "B"], 1);
     // A key that looks like an id would make names ambiguous.
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "source", "add", "--title", "X", "--grade", "B", "--key", "S7",
-        ],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "source", "add", "--title", "X", "--grade", "B", "--key", "12",
-        ],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "source",
-            "add",
-            "--title",
-            "X",
-            "--grade",
-            "B",
-            "--key",
-            "has space",
-        ],
-        1,
-    );
+    desk.refused(Some(EDITOR), &["source", "add", "--title", "X", "--grade", "B", "--key", "S7"], 1);
+    desk.refused(Some(EDITOR), &["source", "add", "--title", "X", "--grade", "B", "--key", "12"], 1);
+    desk.refused(Some(EDITOR), &["source", "add", "--title", "X", "--grade", "B", "--key", "has space"], 1);
 }
 
 #[test]
 fn source_grade_mark_and_map() {
     let desk = Desk::with_topic();
-    desk.ok_as(
-        EDITOR,
-        &["topic", "add", "open-weights", "--title", "Open weights"],
-    );
+    desk.ok_as(EDITOR, &["topic", "add", "open-weights", "--title", "Open weights"]);
     let id = desk.source("Paper", "B", Some("arXiv"));
-    let v = desk.json_as(
-        EDITOR,
-        &["source", "grade", &id, "A", "--reason", "replicated"],
-    );
+    let v = desk.json_as(EDITOR, &["source", "grade", &id, "A", "--reason", "replicated"]);
     assert_eq!(v["id"], id);
     let e = desk.last_event();
     assert_eq!(e.action, "source.grade");
@@ -626,36 +344,12 @@ fn source_grade_mark_and_map() {
     assert_eq!(e.before_json().unwrap()["grade"], "B");
     assert_eq!(e.after_json().unwrap()["grade"], "A");
 
-    desk.json_as(
-        RESEARCHER,
-        &[
-            "source",
-            "mark",
-            &id,
-            "dead-link",
-            "--reason",
-            "404 since June",
-        ],
-    );
+    desk.json_as(RESEARCHER, &["source", "mark", &id, "dead-link", "--reason", "404 since June"]);
     assert_eq!(desk.json(&["source", "show", &id])["status"], "dead-link");
     assert_eq!(desk.last_event().action, "source.mark");
 
-    desk.json_as(
-        EDITOR,
-        &[
-            "source",
-            "map",
-            &id,
-            "--topic",
-            "open-weights",
-            "--reason",
-            "also relevant",
-        ],
-    );
-    assert_eq!(
-        desk.json(&["source", "show", &id])["topics"],
-        serde_json::json!(["open-weights"])
-    );
+    desk.json_as(EDITOR, &["source", "map", &id, "--topic", "open-weights", "--reason", "also relevant"]);
+    assert_eq!(desk.json(&["source", "show", &id])["topics"], serde_json::json!(["open-weights"]));
     assert_eq!(desk.last_event().action, "source.map");
 }
 
@@ -663,85 +357,22 @@ fn source_grade_mark_and_map() {
 fn source_grade_mark_map_refusals() {
     let desk = Desk::with_topic();
     let id = desk.source("Paper", "B", Some("arXiv"));
-    desk.refused(
-        Some(EDITOR),
-        &["source", "grade", &id, "B", "--reason", "same"],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["source", "grade", &id, "A", "--reason", ""],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["source", "grade", "S99", "A", "--reason", "x"],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["source", "mark", &id, "unchecked", "--reason", "same"],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["source", "mark", "S99", "verified", "--reason", "x"],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "source",
-            "map",
-            &id,
-            "--topic",
-            "no-such-topic",
-            "--reason",
-            "x",
-        ],
-        1,
-    );
-    desk.json_as(
-        EDITOR,
-        &[
-            "source",
-            "map",
-            &id,
-            "--topic",
-            "compute-economy",
-            "--reason",
-            "x",
-        ],
-    );
-    desk.refused(
-        Some(EDITOR),
-        &[
-            "source",
-            "map",
-            &id,
-            "--topic",
-            "compute-economy",
-            "--reason",
-            "again",
-        ],
-        1,
-    );
+    desk.refused(Some(EDITOR), &["source", "grade", &id, "B", "--reason", "same"], 1);
+    desk.refused(Some(EDITOR), &["source", "grade", &id, "A", "--reason", ""], 1);
+    desk.refused(Some(EDITOR), &["source", "grade", "S99", "A", "--reason", "x"], 1);
+    desk.refused(Some(EDITOR), &["source", "mark", &id, "unchecked", "--reason", "same"], 1);
+    desk.refused(Some(EDITOR), &["source", "mark", "S99", "verified", "--reason", "x"], 1);
+    desk.refused(Some(EDITOR), &["source", "map", &id, "--topic", "no-such-topic", "--reason", "x"], 1);
+    desk.json_as(EDITOR, &["source", "map", &id, "--topic", "compute-economy", "--reason", "x"]);
+    desk.refused(Some(EDITOR), &["source", "map", &id, "--topic", "compute-economy", "--reason", "again"], 1);
 }
 
 #[test]
 fn source_list_filters_by_topic_and_unused() {
     let desk = Desk::with_topic();
-    desk.ok_as(
-        EDITOR,
-        &["topic", "add", "open-weights", "--title", "Open weights"],
-    );
+    desk.ok_as(EDITOR, &["topic", "add", "open-weights", "--title", "Open weights"]);
     let mapped = |title: &str, topic: &str| {
-        let v = desk.json_as(
-            EDITOR,
-            &[
-                "source", "add", "--title", title, "--grade", "B", "--topic", topic,
-            ],
-        );
+        let v = desk.json_as(EDITOR, &["source", "add", "--title", title, "--grade", "B", "--topic", topic]);
         s(&v, "id").to_string()
     };
     let s1 = mapped("Cited", "compute-economy");
@@ -749,34 +380,14 @@ fn source_list_filters_by_topic_and_unused() {
     let s3 = mapped("Elsewhere", "open-weights");
     let s4 = desk.source("Unmapped", "C", None);
     desk.claim("Cites S1", &[&s1]);
-    let ids = |args: &[&str]| -> Vec<String> {
-        desk.jsonl(args)
-            .iter()
-            .map(|v| s(v, "id").to_string())
-            .collect()
-    };
-    assert_eq!(
-        ids(&["source", "list"]),
-        [s1.clone(), s2.clone(), s3.clone(), s4.clone()]
-    );
-    assert_eq!(
-        ids(&["source", "list", "--topic", "compute-economy"]),
-        [s1.clone(), s2.clone()]
-    );
-    assert_eq!(
-        ids(&["source", "list", "--topic", "compute-economy", "--unused"]),
-        vec![s2.clone()]
-    );
-    assert_eq!(
-        ids(&["source", "list", "--unused"]),
-        [s2.clone(), s3.clone(), s4.clone()]
-    );
+    let ids = |args: &[&str]| -> Vec<String> { desk.jsonl(args).iter().map(|v| s(v, "id").to_string()).collect() };
+    assert_eq!(ids(&["source", "list"]), [s1.clone(), s2.clone(), s3.clone(), s4.clone()]);
+    assert_eq!(ids(&["source", "list", "--topic", "compute-economy"]), [s1.clone(), s2.clone()]);
+    assert_eq!(ids(&["source", "list", "--topic", "compute-economy", "--unused"]), vec![s2.clone()]);
+    assert_eq!(ids(&["source", "list", "--unused"]), [s2.clone(), s3.clone(), s4.clone()]);
     desk.refused(None, &["source", "list", "--topic", "no-such-topic"], 1);
     let text = desk.text(&["source", "list"]);
-    assert!(
-        text.contains("Raw material") && text.lines().count() == 5,
-        "{text}"
-    );
+    assert!(text.contains("Raw material") && text.lines().count() == 5, "{text}");
 }
 
 #[test]
@@ -785,10 +396,7 @@ fn source_show_lists_citing_claims() {
     let id = desk.source("Paper", "B", Some("arXiv"));
     let c1 = desk.claim("First", &[&id]);
     let c2 = desk.claim("Second", &[&format!("{id}:context")]);
-    assert_eq!(
-        desk.json(&["source", "show", &id])["cited_by"],
-        serde_json::json!([c1, c2])
-    );
+    assert_eq!(desk.json(&["source", "show", &id])["cited_by"], serde_json::json!([c1, c2]));
 }
 
 // ---------------------------------------------------------------- claims
@@ -798,18 +406,7 @@ fn claim_add_earns_its_badge_and_accepts_every_name_form() {
     let desk = Desk::with_topic();
     let v = desk.json_as(
         EDITOR,
-        &[
-            "source",
-            "add",
-            "--title",
-            "P",
-            "--grade",
-            "B",
-            "--publisher",
-            "arXiv",
-            "--key",
-            "cost-of-pass",
-        ],
+        &["source", "add", "--title", "P", "--grade", "B", "--publisher", "arXiv", "--key", "cost-of-pass"],
     );
     let s1 = s(&v, "id").to_string();
     let s2 = desk.source("Q", "A", Some("Nature"));
@@ -837,27 +434,12 @@ fn claim_add_earns_its_badge_and_accepts_every_name_form() {
     assert_eq!(v["earned_badge"], "well-sourced");
     assert!(s(&v, "event").starts_with('E'));
     for name in ["C1", "c1", "1", "rebound"] {
-        assert_eq!(
-            desk.json(&["claim", "show", name])["id"],
-            "C1",
-            "claim show {name}"
-        );
+        assert_eq!(desk.json(&["claim", "show", name])["id"], "C1", "claim show {name}");
     }
     let shown = desk.json(&["claim", "show", "C1"]);
-    let cites: Vec<(&str, &str)> = shown["citations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (s(c, "source"), s(c, "stance")))
-        .collect();
-    assert_eq!(
-        cites,
-        [
-            (s1.as_str(), "supports"),
-            (s2.as_str(), "supports"),
-            (s3.as_str(), "context")
-        ]
-    );
+    let cites: Vec<(&str, &str)> =
+        shown["citations"].as_array().unwrap().iter().map(|c| (s(c, "source"), s(c, "stance"))).collect();
+    assert_eq!(cites, [(s1.as_str(), "supports"), (s2.as_str(), "supports"), (s3.as_str(), "context")]);
     assert_eq!(shown["created_by"], RESEARCHER);
     assert_eq!(shown["text"], "Cheap inference drives more consumption.");
 }
@@ -865,16 +447,7 @@ fn claim_add_earns_its_badge_and_accepts_every_name_form() {
 #[test]
 fn claim_add_without_sources_is_unsourced() {
     let desk = Desk::with_topic();
-    let v = desk.json_as(
-        RESEARCHER,
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "Bare assertion.",
-        ],
-    );
+    let v = desk.json_as(RESEARCHER, &["claim", "add", "--topic", "compute-economy", "Bare assertion."]);
     assert_eq!(v["badge"], "unsourced");
     assert_eq!(v["earned_badge"], "unsourced");
 }
@@ -897,23 +470,8 @@ fn claim_add_refusals() {
     run(&["--badge", "caveat"], 1); // a chosen badge needs a reason
     run(&["--badge", "caveat", "--reason", "  "], 1);
     run(&["--key", "C7"], 1);
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "add", "--topic", "no-such-topic", "Text"],
-        1,
-    );
-    desk.json_as(
-        EDITOR,
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "Keyed",
-            "--key",
-            "key-one",
-        ],
-    );
+    desk.refused(Some(EDITOR), &["claim", "add", "--topic", "no-such-topic", "Text"], 1);
+    desk.json_as(EDITOR, &["claim", "add", "--topic", "compute-economy", "Keyed", "--key", "key-one"]);
     run(&["--key", "key-one"], 1);
 }
 
@@ -923,15 +481,7 @@ fn claim_edit_keeps_the_old_text_as_a_revision() {
     let c = desk.claim("Inference got 10x cheaper.", &[]);
     let v = desk.json_as(
         RESEARCHER,
-        &[
-            "claim",
-            "edit",
-            &c,
-            "--text",
-            "Inference got ~10x cheaper per year.",
-            "--reason",
-            "precision",
-        ],
+        &["claim", "edit", &c, "--text", "Inference got ~10x cheaper per year.", "--reason", "precision"],
     );
     assert_eq!(v["id"], c);
     let shown = desk.json(&["claim", "show", &c]);
@@ -947,45 +497,23 @@ fn claim_edit_keeps_the_old_text_as_a_revision() {
         .unwrap();
     assert_eq!(
         texts,
-        [
-            (1, "Inference got 10x cheaper.".to_string()),
-            (2, "Inference got ~10x cheaper per year.".to_string())
-        ]
+        [(1, "Inference got 10x cheaper.".to_string()), (2, "Inference got ~10x cheaper per year.".to_string())]
     );
     let e = desk.last_event();
     assert_eq!(e.action, "claim.edit");
     assert_eq!(e.reason.as_deref(), Some("precision"));
-    assert_eq!(
-        e.before_json().unwrap()["text"],
-        "Inference got 10x cheaper."
-    );
+    assert_eq!(e.before_json().unwrap()["text"], "Inference got 10x cheaper.");
 }
 
 #[test]
 fn claim_edit_refusals() {
     let desk = Desk::with_topic();
     let c = desk.claim("Same.", &[]);
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "edit", &c, "--text", "Same.", "--reason", "no-op"],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "edit", &c, "--text", "New.", "--reason", " "],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "edit", "C99", "--text", "New.", "--reason", "x"],
-        1,
-    );
+    desk.refused(Some(EDITOR), &["claim", "edit", &c, "--text", "Same.", "--reason", "no-op"], 1);
+    desk.refused(Some(EDITOR), &["claim", "edit", &c, "--text", "New.", "--reason", " "], 1);
+    desk.refused(Some(EDITOR), &["claim", "edit", "C99", "--text", "New.", "--reason", "x"], 1);
     let long = "x".repeat(8193);
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "edit", &c, "--text", &long, "--reason", "x"],
-        1,
-    );
+    desk.refused(Some(EDITOR), &["claim", "edit", &c, "--text", &long, "--reason", "x"], 1);
 }
 
 #[test]
@@ -994,19 +522,7 @@ fn claim_cite_adds_changes_and_uncite_removes() {
     let s1 = desk.source("P", "B", Some("arXiv"));
     let s2 = desk.source("Q", "A", Some("Nature"));
     let c = desk.claim("Claim.", &[&s1]);
-    let v = desk.json_as(
-        RESEARCHER,
-        &[
-            "claim",
-            "cite",
-            &c,
-            &s2,
-            "--note",
-            "Figure 3",
-            "--reason",
-            "corroboration",
-        ],
-    );
+    let v = desk.json_as(RESEARCHER, &["claim", "cite", &c, &s2, "--note", "Figure 3", "--reason", "corroboration"]);
     assert_eq!(v["earned_badge"], "well-sourced");
     assert_eq!(v["badge"], "caveat");
     let e = desk.last_event();
@@ -1014,48 +530,18 @@ fn claim_cite_adds_changes_and_uncite_removes() {
     assert_eq!(e.reason.as_deref(), Some("corroboration"));
     let shown = desk.json(&["claim", "show", &c]);
     let cit = &shown["citations"][1];
-    assert_eq!(
-        (s(cit, "source"), s(cit, "stance"), s(cit, "grade")),
-        (s2.as_str(), "supports", "A")
-    );
+    assert_eq!((s(cit, "source"), s(cit, "stance"), s(cit, "grade")), (s2.as_str(), "supports", "A"));
     assert_eq!(cit["note"], "Figure 3");
 
     // Citing again with another stance changes the citation.
-    let v = desk.json_as(
-        RESEARCHER,
-        &[
-            "claim",
-            "cite",
-            &c,
-            &s2,
-            "--stance",
-            "contradicts",
-            "--note",
-            "Figure 3",
-        ],
-    );
+    let v = desk.json_as(RESEARCHER, &["claim", "cite", &c, &s2, "--stance", "contradicts", "--note", "Figure 3"]);
     assert_eq!(v["earned_badge"], "contested");
-    assert_eq!(
-        desk.json(&["claim", "show", &c])["citations"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(desk.json(&["claim", "show", &c])["citations"].as_array().unwrap().len(), 2);
 
-    let v = desk.json_as(
-        RESEARCHER,
-        &["claim", "uncite", &c, &s2, "--reason", "misread"],
-    );
+    let v = desk.json_as(RESEARCHER, &["claim", "uncite", &c, &s2, "--reason", "misread"]);
     assert_eq!(v["earned_badge"], "caveat");
     assert_eq!(desk.last_event().action, "claim.uncite");
-    assert_eq!(
-        desk.json(&["claim", "show", &c])["citations"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(desk.json(&["claim", "show", &c])["citations"].as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -1066,26 +552,10 @@ fn claim_cite_and_uncite_refusals() {
     let c = desk.claim("Claim.", &[&s1]);
     desk.refused(Some(EDITOR), &["claim", "cite", &c, &s1], 1); // already cited like that
     desk.refused(Some(EDITOR), &["claim", "cite", "C99", &s1], 1);
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "cite", &c, &s2, "--reason", "  "],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "uncite", &c, &s2, "--reason", "not cited"],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "uncite", &c, "S99", "--reason", "x"],
-        1,
-    );
-    desk.refused(
-        Some(EDITOR),
-        &["claim", "uncite", &c, &s1, "--reason", ""],
-        1,
-    );
+    desk.refused(Some(EDITOR), &["claim", "cite", &c, &s2, "--reason", "  "], 1);
+    desk.refused(Some(EDITOR), &["claim", "uncite", &c, &s2, "--reason", "not cited"], 1);
+    desk.refused(Some(EDITOR), &["claim", "uncite", &c, "S99", "--reason", "x"], 1);
+    desk.refused(Some(EDITOR), &["claim", "uncite", &c, &s1, "--reason", ""], 1);
 }
 
 #[test]
@@ -1095,14 +565,8 @@ fn claim_show_text() {
     let c = desk.claim("The frontier moved.", &[&s1]);
     let text = desk.text(&["claim", "show", &c]);
     assert!(text.contains("The frontier moved."), "{text}");
-    assert!(
-        text.contains("Cost-of-Pass") && text.contains("caveat"),
-        "{text}"
-    );
-    assert!(
-        !text.contains('\u{1b}'),
-        "plain output must not carry escape codes: {text:?}"
-    );
+    assert!(text.contains("Cost-of-Pass") && text.contains("caveat"), "{text}");
+    assert!(!text.contains('\u{1b}'), "plain output must not carry escape codes: {text:?}");
 }
 
 // ---------------------------------------------------------------- reads and misc
@@ -1112,33 +576,13 @@ fn claim_show_text() {
 fn creating_commands_print_their_id_as_text() {
     let desk = Desk::team();
     let out = desk.text_as(EDITOR, &["topic", "add", "compute-economy", "--title", "T"]);
-    assert!(
-        out.contains("compute-economy") && out.contains("E5"),
-        "{out}"
-    );
+    assert!(out.contains("compute-economy") && out.contains("E5"), "{out}");
     let out = desk.text_as(EDITOR, &["source", "add", "--title", "P", "--grade", "B"]);
     assert!(out.contains("S1") && out.contains("E6"), "{out}");
-    let out = desk.text_as(
-        EDITOR,
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "C.",
-            "--cite",
-            "S1",
-        ],
-    );
-    assert!(
-        out.contains("C1") && out.contains("E7") && out.contains("caveat"),
-        "{out}"
-    );
+    let out = desk.text_as(EDITOR, &["claim", "add", "--topic", "compute-economy", "C.", "--cite", "S1"]);
+    assert!(out.contains("C1") && out.contains("E7") && out.contains("caveat"), "{out}");
     let out = desk.text_as(EDITOR, &["demote", "C1", "--reason", "r"]);
-    assert!(
-        out.contains("C1") && out.contains("unsourced") && out.contains("E8"),
-        "{out}"
-    );
+    assert!(out.contains("C1") && out.contains("unsourced") && out.contains("E8"), "{out}");
 }
 
 #[test]
@@ -1164,11 +608,7 @@ fn reads_need_no_actor_and_change_nothing() {
         desk.ok(&json);
     }
     assert_eq!(desk.event_count(), n);
-    assert_eq!(
-        desk.file_bytes(),
-        before,
-        "a read changed the database file"
-    );
+    assert_eq!(desk.file_bytes(), before, "a read changed the database file");
 }
 
 #[test]
@@ -1177,10 +617,7 @@ fn completions_for_every_shell() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let out = desk.text(&["completions", shell]);
         assert!(out.contains("ripen"), "{shell}: {out}");
-        assert!(
-            out.contains("promote"),
-            "{shell} completions miss a command"
-        );
+        assert!(out.contains("promote"), "{shell} completions miss a command");
     }
     assert!(!desk.db.exists(), "completions created a database");
 }
@@ -1197,12 +634,7 @@ fn completions_refuses_an_unknown_shell() {
 #[test]
 fn help_and_version_exit_zero() {
     let desk = Desk::empty();
-    for args in [
-        vec!["--help"],
-        vec!["--version"],
-        vec!["claim", "add", "--help"],
-        vec!["promote", "--help"],
-    ] {
+    for args in [vec!["--help"], vec!["--version"], vec!["claim", "add", "--help"], vec!["promote", "--help"]] {
         let out = desk.run(&args);
         assert_success(&out, &args);
         assert!(!out.stdout.is_empty());
@@ -1220,14 +652,7 @@ fn usage_errors_exit_2_and_write_nothing() {
     let before = desk.file_bytes();
     let n = desk.event_count();
     for args in [
-        vec![
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "Text",
-            "--override",
-        ],
+        vec!["claim", "add", "--topic", "compute-economy", "Text", "--override"],
         vec!["claim", "edit", &c, "--reason", "x"],
         vec!["claim", "uncite", &c, &s1],
         vec!["promote", &c],
@@ -1240,12 +665,7 @@ fn usage_errors_exit_2_and_write_nothing() {
     ] {
         let out = desk.run_as(EDITOR, &args);
         let err = stderr(&out);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "`ripen {}`: {err}",
-            args.join(" ")
-        );
+        assert_eq!(out.status.code(), Some(2), "`ripen {}`: {err}", args.join(" "));
         assert!(!err.trim().is_empty() && !err.contains("panicked"), "{err}");
     }
     assert_eq!(desk.event_count(), n);

@@ -12,24 +12,10 @@ use sha2::{Digest, Sha256};
 /// different publishers (S1 keyed `cost-of-pass`), and a claim C1 citing S1.
 fn stocked() -> Desk {
     let desk = Desk::with_topic();
-    desk.ok_as(
-        EDITOR,
-        &["topic", "add", "open-weights", "--title", "Open weights"],
-    );
+    desk.ok_as(EDITOR, &["topic", "add", "open-weights", "--title", "Open weights"]);
     desk.json_as(
         EDITOR,
-        &[
-            "source",
-            "add",
-            "--title",
-            "Cost-of-Pass",
-            "--grade",
-            "B",
-            "--publisher",
-            "arXiv",
-            "--key",
-            "cost-of-pass",
-        ],
+        &["source", "add", "--title", "Cost-of-Pass", "--grade", "B", "--publisher", "arXiv", "--key", "cost-of-pass"],
     );
     desk.source("Second", "A", Some("Nature"));
     desk.claim("The cost frontier moved.", &["S1"]);
@@ -53,14 +39,7 @@ const CASES: &[Case] = &[
     },
     Case {
         who: EDITOR,
-        args: &[
-            "actor",
-            "role",
-            RESEARCHER,
-            "editor",
-            "--reason",
-            "joined the desk",
-        ],
+        args: &["actor", "role", RESEARCHER, "editor", "--reason", "joined the desk"],
         action: "actor.role",
         entity: "actor:marlo",
     },
@@ -72,15 +51,7 @@ const CASES: &[Case] = &[
     },
     Case {
         who: EDITOR,
-        args: &[
-            "topic",
-            "edit",
-            "compute-economy",
-            "--summary",
-            "Who pays",
-            "--reason",
-            "r",
-        ],
+        args: &["topic", "edit", "compute-economy", "--summary", "Who pays", "--reason", "r"],
         action: "topic.edit",
         entity: "topic:compute-economy",
     },
@@ -98,58 +69,25 @@ const CASES: &[Case] = &[
     },
     Case {
         who: RESEARCHER,
-        args: &[
-            "source",
-            "mark",
-            "cost-of-pass",
-            "verified",
-            "--reason",
-            "r",
-        ],
+        args: &["source", "mark", "cost-of-pass", "verified", "--reason", "r"],
         action: "source.mark",
         entity: "source:S1",
     },
     Case {
         who: EDITOR,
-        args: &[
-            "source",
-            "map",
-            "S2",
-            "--topic",
-            "open-weights",
-            "--reason",
-            "r",
-        ],
+        args: &["source", "map", "S2", "--topic", "open-weights", "--reason", "r"],
         action: "source.map",
         entity: "source:S2",
     },
     Case {
         who: RESEARCHER,
-        args: &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "A new claim.",
-            "--cite",
-            "S1",
-            "--cite",
-            "S2",
-        ],
+        args: &["claim", "add", "--topic", "compute-economy", "A new claim.", "--cite", "S1", "--cite", "S2"],
         action: "claim.add",
         entity: "claim:C2",
     },
     Case {
         who: RESEARCHER,
-        args: &[
-            "claim",
-            "edit",
-            "C1",
-            "--text",
-            "The frontier moved.",
-            "--reason",
-            "r",
-        ],
+        args: &["claim", "edit", "C1", "--text", "The frontier moved.", "--reason", "r"],
         action: "claim.edit",
         entity: "claim:C1",
     },
@@ -171,12 +109,7 @@ const CASES: &[Case] = &[
         action: "claim.badge",
         entity: "claim:C1",
     },
-    Case {
-        who: EDITOR,
-        args: &["demote", "C1", "--reason", "r"],
-        action: "claim.badge",
-        entity: "claim:C1",
-    },
+    Case { who: EDITOR, args: &["demote", "C1", "--reason", "r"], action: "claim.badge", entity: "claim:C1" },
     Case {
         who: EDITOR,
         args: &["badge", "C1", "contested", "--reason", "r"],
@@ -195,26 +128,14 @@ fn every_change_writes_exactly_one_event() {
         args.extend_from_slice(case.args);
         let v = parse_json(&desk.ok_as(case.who, &args));
         let shown = case.args.join(" ");
-        assert_eq!(
-            desk.event_count(),
-            before + 1,
-            "`ripen {shown}` wrote {} events",
-            desk.event_count() - before
-        );
+        assert_eq!(desk.event_count(), before + 1, "`ripen {shown}` wrote {} events", desk.event_count() - before);
         let e = desk.last_event();
         assert_eq!(e.action, case.action, "{shown}");
         assert_eq!(e.entity, case.entity, "{shown}");
         assert_eq!(e.actor, case.who, "{shown}");
         assert_eq!(e.at, NOW, "{shown}");
-        assert!(
-            e.after.is_some(),
-            "{shown}: the event records the state after"
-        );
-        assert_eq!(
-            v["event"],
-            format!("E{}", e.seq),
-            "`ripen {shown}` printed the event it wrote"
-        );
+        assert!(e.after.is_some(), "{shown}: the event records the state after");
+        assert_eq!(v["event"], format!("E{}", e.seq), "`ripen {shown}` printed the event it wrote");
         // The after-state is the entity's whole current state.
         if case.entity.starts_with("claim:") {
             let shown_claim = desk.json(&["claim", "show", &case.entity[6..]]);
@@ -232,12 +153,7 @@ fn the_same_changes_in_one_database_write_one_event_each() {
         let before = desk.event_count();
         let out = desk.ok_as(case.who, case.args);
         assert!(!out.stdout.is_empty());
-        assert_eq!(
-            desk.event_count(),
-            before + 1,
-            "`ripen {}`",
-            case.args.join(" ")
-        );
+        assert_eq!(desk.event_count(), before + 1, "`ripen {}`", case.args.join(" "));
     }
     // Sequence numbers have no gaps.
     let seqs: Vec<i64> = desk.events().iter().map(|e| e.seq).collect();
@@ -250,10 +166,7 @@ fn init_with_an_editor_writes_one_event() {
     let desk = Desk::new();
     assert_eq!(desk.event_count(), 1);
     let e = desk.last_event();
-    assert_eq!(
-        (e.action.as_str(), e.entity.as_str(), e.actor.as_str()),
-        ("actor.add", "actor:editor", "editor")
-    );
+    assert_eq!((e.action.as_str(), e.entity.as_str(), e.actor.as_str()), ("actor.add", "actor:editor", "editor"));
     assert_eq!(e.prev_hash, ripen::events::GENESIS);
 }
 
@@ -263,51 +176,15 @@ fn refused_changes_write_no_event() {
     let refusals: &[(Option<&str>, &[&str], i32)] = &[
         (None, &["topic", "add", "t", "--title", "T"], 4),
         (Some("ghost"), &["topic", "add", "t", "--title", "T"], 4),
-        (
-            Some(REVIEWER),
-            &["claim", "add", "--topic", "compute-economy", "T"],
-            4,
-        ),
+        (Some(REVIEWER), &["claim", "add", "--topic", "compute-economy", "T"], 4),
         (Some(RESEARCHER), &["promote", "C1", "--reason", "r"], 4),
-        (
-            Some(EDITOR),
-            &["topic", "add", "compute-economy", "--title", "T"],
-            1,
-        ),
-        (
-            Some(EDITOR),
-            &["promote", "C1", "--reason", "above the evidence"],
-            1,
-        ),
-        (
-            Some(EDITOR),
-            &["badge", "C1", "caveat", "--reason", "no-op"],
-            1,
-        ),
-        (
-            Some(EDITOR),
-            &["claim", "add", "--topic", "compute-economy", "  "],
-            1,
-        ),
+        (Some(EDITOR), &["topic", "add", "compute-economy", "--title", "T"], 1),
+        (Some(EDITOR), &["promote", "C1", "--reason", "above the evidence"], 1),
+        (Some(EDITOR), &["badge", "C1", "caveat", "--reason", "no-op"], 1),
+        (Some(EDITOR), &["claim", "add", "--topic", "compute-economy", "  "], 1),
         (Some(EDITOR), &["claim", "cite", "C1", "S99"], 1),
-        (
-            Some(EDITOR),
-            &["source", "grade", "S1", "B", "--reason", "no-op"],
-            1,
-        ),
-        (
-            Some(EDITOR),
-            &[
-                "topic",
-                "edit",
-                "compute-economy",
-                "--title",
-                "X",
-                "--reason",
-                " ",
-            ],
-            1,
-        ),
+        (Some(EDITOR), &["source", "grade", "S1", "B", "--reason", "no-op"], 1),
+        (Some(EDITOR), &["topic", "edit", "compute-economy", "--title", "X", "--reason", " "], 1),
     ];
     for (who, args, code) in refusals {
         desk.refused(*who, args, *code);
@@ -336,10 +213,7 @@ fn events_refuse_delete() {
     let desk = stocked();
     let before = desk.events();
     let conn = desk.conn_rw();
-    for sql in [
-        "DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)",
-        "DELETE FROM events",
-    ] {
+    for sql in ["DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)", "DELETE FROM events"] {
         let err = conn.execute(sql, []).expect_err(sql);
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
@@ -369,8 +243,7 @@ fn events_refuse_replace() {
 /// the stored columns in schema order (recomputed here independently).
 fn recompute(e: &StoredEvent) -> String {
     let canonical = serde_json::to_string(&(
-        e.seq, &e.at, &e.actor, &e.action, &e.entity, &e.topic, &e.before, &e.after, &e.reason,
-        &e.meta,
+        e.seq, &e.at, &e.actor, &e.action, &e.entity, &e.topic, &e.before, &e.after, &e.reason, &e.meta,
     ))
     .unwrap();
     let mut h = Sha256::new();
@@ -385,27 +258,10 @@ fn assert_chain(events: &[StoredEvent]) {
     let mut prev = "0".repeat(64);
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e.seq, i as i64 + 1, "sequence numbers run 1, 2, 3, ...");
-        assert_eq!(
-            e.prev_hash,
-            prev,
-            "E{}'s prev_hash is not E{}'s hash",
-            e.seq,
-            e.seq - 1
-        );
+        assert_eq!(e.prev_hash, prev, "E{}'s prev_hash is not E{}'s hash", e.seq, e.seq - 1);
         assert_eq!(e.hash.len(), 64);
-        assert!(
-            e.hash
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
-            "{}",
-            e.hash
-        );
-        assert_eq!(
-            e.hash,
-            recompute(e),
-            "E{}'s hash is not SHA-256(prev_hash, \\n, canonical encoding)",
-            e.seq
-        );
+        assert!(e.hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{}", e.hash);
+        assert_eq!(e.hash, recompute(e), "E{}'s hash is not SHA-256(prev_hash, \\n, canonical encoding)", e.seq);
         assert_eq!(e.hash, e.expected_hash(), "E{}: the library agrees", e.seq);
         prev = e.hash.clone();
     }
@@ -414,14 +270,8 @@ fn assert_chain(events: &[StoredEvent]) {
 #[test]
 fn hash_chain_links_every_event_to_its_predecessor() {
     let desk = stocked();
-    desk.ok_as(
-        EDITOR,
-        &["promote", "C1", "--reason", "one more", "--override"],
-    );
-    desk.ok_as(
-        EDITOR,
-        &["source", "mark", "S1", "retracted", "--reason", "retracted"],
-    );
+    desk.ok_as(EDITOR, &["promote", "C1", "--reason", "one more", "--override"]);
+    desk.ok_as(EDITOR, &["source", "mark", "S1", "retracted", "--reason", "retracted"]);
     let events = desk.events();
     assert!(events.len() >= 10);
     assert_eq!(events[0].prev_hash, "0".repeat(64));
@@ -429,8 +279,7 @@ fn hash_chain_links_every_event_to_its_predecessor() {
     // The stored JSON payloads are valid JSON.
     for e in &events {
         for payload in [&e.before, &e.after, &e.meta].into_iter().flatten() {
-            serde_json::from_str::<Value>(payload)
-                .unwrap_or_else(|err| panic!("E{}: {err}: {payload}", e.seq));
+            serde_json::from_str::<Value>(payload).unwrap_or_else(|err| panic!("E{}: {err}: {payload}", e.seq));
         }
     }
 }
@@ -475,10 +324,7 @@ fn event_time_is_utc_from_the_clock_override() {
 #[test]
 fn events_record_before_and_after_states() {
     let desk = stocked();
-    desk.ok_as(
-        EDITOR,
-        &["source", "grade", "S1", "A", "--reason", "replicated"],
-    );
+    desk.ok_as(EDITOR, &["source", "grade", "S1", "A", "--reason", "replicated"]);
     let e = desk.last_event();
     let (before, after) = (e.before_json().unwrap(), e.after_json().unwrap());
     assert_eq!(before["grade"], "B");
@@ -494,18 +340,12 @@ fn regrading_records_which_claims_earned_badge_changed() {
     let desk = stocked();
     desk.ok_as(EDITOR, &["claim", "cite", "C1", "S2"]);
     // C1 now earns well-sourced from S1 (B, arXiv) and S2 (A, Nature).
-    let v = desk.json_as(
-        EDITOR,
-        &["source", "grade", "S2", "C", "--reason", "vendor material"],
-    );
+    let v = desk.json_as(EDITOR, &["source", "grade", "S2", "C", "--reason", "vendor material"]);
     let changed = &v["earned_changed"][0];
     assert_eq!(changed["claim"], "C1");
     assert_eq!(changed["from"], "well-sourced");
     assert_eq!(changed["to"], "caveat");
-    let meta = desk
-        .last_event()
-        .meta_json()
-        .expect("meta records the re-evaluation");
+    let meta = desk.last_event().meta_json().expect("meta records the re-evaluation");
     assert_eq!(meta["earned_changed"][0]["claim"], "C1");
     // No badge was rewritten behind the editor's back.
     assert_eq!(desk.json(&["claim", "show", "C1"])["badge"], "caveat");
@@ -536,11 +376,7 @@ fn concurrent_writers_keep_one_chain() {
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     assert_eq!(desk.event_count(), before + 6);
     assert_eq!(desk.count("sources"), 8);

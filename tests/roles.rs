@@ -9,10 +9,7 @@ use common::*;
 /// A team, a topic, sources S1 (B, arXiv) and S2 (A, Nature), claim C1 citing S1.
 fn stocked() -> Desk {
     let desk = Desk::with_topic();
-    desk.ok_as(
-        EDITOR,
-        &["topic", "add", "open-weights", "--title", "Open weights"],
-    );
+    desk.ok_as(EDITOR, &["topic", "add", "open-weights", "--title", "Open weights"]);
     desk.source("Cost-of-Pass", "B", Some("arXiv"));
     desk.source("Second", "A", Some("Nature"));
     desk.claim("The frontier moved.", &["S1"]);
@@ -24,27 +21,11 @@ const EVERY_CHANGE: &[&[&str]] = &[
     &["actor", "add", "newbie", "--role", "researcher"],
     &["actor", "role", "marlo", "editor", "--reason", "r"],
     &["topic", "add", "ai-policy", "--title", "AI policy"],
-    &[
-        "topic",
-        "edit",
-        "compute-economy",
-        "--summary",
-        "Who pays",
-        "--reason",
-        "r",
-    ],
+    &["topic", "edit", "compute-economy", "--summary", "Who pays", "--reason", "r"],
     &["source", "add", "--title", "Third", "--grade", "C"],
     &["source", "grade", "S1", "A", "--reason", "r"],
     &["source", "mark", "S1", "verified", "--reason", "r"],
-    &[
-        "source",
-        "map",
-        "S2",
-        "--topic",
-        "open-weights",
-        "--reason",
-        "r",
-    ],
+    &["source", "map", "S2", "--topic", "open-weights", "--reason", "r"],
     &["claim", "add", "--topic", "compute-economy", "New claim."],
     &[
         "claim",
@@ -60,15 +41,7 @@ const EVERY_CHANGE: &[&[&str]] = &[
         "--reason",
         "r",
     ],
-    &[
-        "claim",
-        "edit",
-        "C1",
-        "--text",
-        "The frontier moved a lot.",
-        "--reason",
-        "r",
-    ],
+    &["claim", "edit", "C1", "--text", "The frontier moved a lot.", "--reason", "r"],
     &["claim", "cite", "C1", "S2"],
     &["claim", "uncite", "C1", "S1", "--reason", "r"],
     &["promote", "C1", "--reason", "r", "--override"],
@@ -81,15 +54,7 @@ const EDITORS_ONLY: &[&[&str]] = &[
     &["actor", "add", "newbie", "--role", "researcher"],
     &["actor", "role", "roz", "editor", "--reason", "r"],
     &["topic", "add", "ai-policy", "--title", "AI policy"],
-    &[
-        "topic",
-        "edit",
-        "compute-economy",
-        "--summary",
-        "Who pays",
-        "--reason",
-        "r",
-    ],
+    &["topic", "edit", "compute-economy", "--summary", "Who pays", "--reason", "r"],
     &[
         "claim",
         "add",
@@ -116,25 +81,9 @@ const RESEARCHERS_TOO: &[&[&str]] = &[
     &["source", "add", "--title", "Third", "--grade", "C"],
     &["source", "grade", "S1", "A", "--reason", "r"],
     &["source", "mark", "S1", "verified", "--reason", "r"],
-    &[
-        "source",
-        "map",
-        "S2",
-        "--topic",
-        "open-weights",
-        "--reason",
-        "r",
-    ],
+    &["source", "map", "S2", "--topic", "open-weights", "--reason", "r"],
     &["claim", "add", "--topic", "compute-economy", "New claim."],
-    &[
-        "claim",
-        "edit",
-        "C1",
-        "--text",
-        "The frontier moved a lot.",
-        "--reason",
-        "r",
-    ],
+    &["claim", "edit", "C1", "--text", "The frontier moved a lot.", "--reason", "r"],
     &["claim", "cite", "C1", "S2"],
     &["claim", "uncite", "C1", "S1", "--reason", "r"],
 ];
@@ -155,10 +104,7 @@ fn reviewers_get_exit_4_on_every_change() {
     for args in EVERY_CHANGE {
         let err = desk.refused(Some(REVIEWER), args, 4);
         assert!(err.contains("permission denied"), "{err}");
-        assert!(
-            err.contains("reviewer"),
-            "the message names the role: {err}"
-        );
+        assert!(err.contains("reviewer"), "the message names the role: {err}");
     }
 }
 
@@ -167,10 +113,7 @@ fn researchers_get_exit_4_on_editors_work() {
     let desk = stocked();
     for args in EDITORS_ONLY {
         let err = desk.refused(Some(RESEARCHER), args, 4);
-        assert!(
-            err.contains("researcher") && err.contains("editor"),
-            "the message says who may: {err}"
-        );
+        assert!(err.contains("researcher") && err.contains("editor"), "the message says who may: {err}");
     }
 }
 
@@ -206,50 +149,15 @@ fn reviewers_may_read_everything() {
 fn permissions_follow_a_role_change() {
     let desk = stocked();
     desk.refused(Some(REVIEWER), &["demote", "C1", "--reason", "r"], 4);
-    desk.ok_as(
-        EDITOR,
-        &[
-            "actor",
-            "role",
-            REVIEWER,
-            "editor",
-            "--reason",
-            "joined the desk",
-        ],
-    );
+    desk.ok_as(EDITOR, &["actor", "role", REVIEWER, "editor", "--reason", "joined the desk"]);
     desk.ok_as(REVIEWER, &["demote", "C1", "--reason", "now I may"]);
-    desk.ok_as(
-        EDITOR,
-        &[
-            "actor",
-            "role",
-            REVIEWER,
-            "reviewer",
-            "--reason",
-            "back to audit",
-        ],
-    );
+    desk.ok_as(EDITOR, &["actor", "role", REVIEWER, "reviewer", "--reason", "back to audit"]);
     desk.refused(Some(REVIEWER), &["promote", "C1", "--reason", "r"], 4);
 }
 
 #[test]
 fn an_editor_may_not_be_added_by_a_non_editor_even_for_themselves() {
     let desk = stocked();
-    desk.refused(
-        Some(RESEARCHER),
-        &[
-            "actor",
-            "role",
-            RESEARCHER,
-            "editor",
-            "--reason",
-            "self-promotion",
-        ],
-        4,
-    );
-    desk.refused(
-        Some(REVIEWER),
-        &["actor", "add", "sock", "--role", "editor"],
-        4,
-    );
+    desk.refused(Some(RESEARCHER), &["actor", "role", RESEARCHER, "editor", "--reason", "self-promotion"], 4);
+    desk.refused(Some(REVIEWER), &["actor", "add", "sock", "--role", "editor"], 4);
 }

@@ -32,14 +32,7 @@ fn seed_desk() -> Desk {
     );
     desk.ok_as(
         EDITOR,
-        &[
-            "source",
-            "add",
-            "--title",
-            "AI Infrastructure Costs: A Realistic Budget Guide",
-            "--grade",
-            "C",
-        ],
+        &["source", "add", "--title", "AI Infrastructure Costs: A Realistic Budget Guide", "--grade", "C"],
     );
     desk.ok_as(
         EDITOR2,
@@ -62,16 +55,7 @@ fn seed_desk() -> Desk {
     );
     desk.ok_as(
         EDITOR,
-        &[
-            "claim",
-            "cite",
-            "C1",
-            "S2",
-            "--stance",
-            "context",
-            "--note",
-            "Hidden costs beyond GPU hours.",
-        ],
+        &["claim", "cite", "C1", "S2", "--stance", "context", "--note", "Hidden costs beyond GPU hours."],
     );
     desk.set_now("2026-05-30T15:00:00Z");
     desk.ok_as(EDITOR, &["demote", "C1", "--reason", SECOND_REASON]);
@@ -99,20 +83,8 @@ fn history_text() {
 #[test]
 fn review_text() {
     let desk = seed_desk();
-    desk.ok_as(
-        EDITOR,
-        &[
-            "claim",
-            "add",
-            "--topic",
-            "compute-economy",
-            "A claim with nothing behind it yet.",
-        ],
-    );
-    desk.ok_as(
-        EDITOR,
-        &["promote", "C2", "--reason", "Editor's call", "--override"],
-    );
+    desk.ok_as(EDITOR, &["claim", "add", "--topic", "compute-economy", "A claim with nothing behind it yet."]);
+    desk.ok_as(EDITOR, &["promote", "C2", "--reason", "Editor's call", "--override"]);
     insta::assert_snapshot!("review", desk.text(&["review"]));
 }
 

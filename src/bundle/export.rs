@@ -6,7 +6,10 @@ use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{Bundle, BundleActor, BundleCitation, BundleClaim, BundleDispatch, BundleMove, BundleRevision, BundleSource, BundleTopic, Record, FORMAT};
+use super::{
+    Bundle, BundleActor, BundleCitation, BundleClaim, BundleDispatch, BundleMove, BundleRevision, BundleSource,
+    BundleTopic, Record, FORMAT,
+};
 use crate::claims::{self, ClaimState};
 use crate::entity::EntityRef;
 use crate::error::Result;
@@ -44,7 +47,9 @@ pub fn visit(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Record
     let wanted: Vec<&SourceState> = match topic {
         None => all_sources.iter().collect(),
         Some(t) => {
-            let mut stmt = conn.prepare("SELECT DISTINCT c.source FROM citations c JOIN claims cl ON cl.id = c.claim WHERE cl.topic = ?1")?;
+            let mut stmt = conn.prepare(
+                "SELECT DISTINCT c.source FROM citations c JOIN claims cl ON cl.id = c.claim WHERE cl.topic = ?1",
+            )?;
             let cited: Vec<i64> = stmt.query_map([t], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
             all_sources.iter().filter(|s| s.topics.iter().any(|x| x == t) || cited.contains(&s.number())).collect()
         }
@@ -99,17 +104,33 @@ pub fn visit(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Record
     Ok(())
 }
 
-fn claim_record(conn: &Connection, c: ClaimState, keys: &std::collections::HashMap<String, String>) -> Result<BundleClaim> {
+fn claim_record(
+    conn: &Connection,
+    c: ClaimState,
+    keys: &std::collections::HashMap<String, String>,
+) -> Result<BundleClaim> {
     let history: Vec<BundleMove> = claims::history(conn, c.number())?
         .into_iter()
-        .map(|m| BundleMove { at: m.at, actor: m.actor, from: m.from, to: m.to, reason: m.reason, is_override: m.is_override })
+        .map(|m| BundleMove {
+            at: m.at,
+            actor: m.actor,
+            from: m.from,
+            to: m.to,
+            reason: m.reason,
+            is_override: m.is_override,
+        })
         .collect();
     let revisions = crate::audit::revisions(conn, c.number())?;
     let revisions = if revisions.len() > 1 {
         let reasons = revision_reasons(conn, c.number())?;
         revisions
             .into_iter()
-            .map(|r| BundleRevision { reason: reasons.get(&r.revision).cloned().flatten(), at: r.at, actor: r.actor, text: r.text })
+            .map(|r| BundleRevision {
+                reason: reasons.get(&r.revision).cloned().flatten(),
+                at: r.at,
+                actor: r.actor,
+                text: r.text,
+            })
             .collect()
     } else {
         Vec::new()
@@ -123,7 +144,11 @@ fn claim_record(conn: &Connection, c: ClaimState, keys: &std::collections::HashM
         citations: c
             .citations
             .into_iter()
-            .map(|cit| BundleCitation { source: keys.get(&cit.source).cloned().unwrap_or(cit.source), stance: cit.stance, note: cit.note })
+            .map(|cit| BundleCitation {
+                source: keys.get(&cit.source).cloned().unwrap_or(cit.source),
+                stance: cit.stance,
+                note: cit.note,
+            })
             .collect(),
         history,
         revisions,
@@ -140,7 +165,14 @@ fn revision_reasons(conn: &Connection, claim: i64) -> Result<std::collections::H
 
 /// The whole export as one document.
 pub fn bundle(conn: &Connection, topic: Option<&str>) -> Result<Bundle> {
-    let mut b = Bundle { format: FORMAT.to_string(), actors: vec![], topics: vec![], sources: vec![], claims: vec![], dispatches: vec![] };
+    let mut b = Bundle {
+        format: FORMAT.to_string(),
+        actors: vec![],
+        topics: vec![],
+        sources: vec![],
+        claims: vec![],
+        dispatches: vec![],
+    };
     visit(conn, topic, &mut |r| {
         match r {
             Record::Header { .. } => {}

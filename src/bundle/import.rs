@@ -88,7 +88,12 @@ fn looks_like_json_lines(first_line: &str) -> bool {
 
 /// Imports a bundle into `db` as `acting` (an editor). A database with no
 /// actors yet may be seeded without one: the bundle's first editor acts.
-pub fn import<'a>(db: &mut Db, acting: Option<&str>, input: Input<'a>, progress: &mut dyn FnMut(u64, u64)) -> Result<ImportReport> {
+pub fn import<'a>(
+    db: &mut Db,
+    acting: Option<&str>,
+    input: Input<'a>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportReport> {
     let (name, reader): (String, Box<dyn Read + 'a>) = match input {
         Input::File(p) => {
             let f = std::fs::File::open(p).map_err(|e| Error::bad(format!("cannot read {}: {e}", p.display())))?;
@@ -102,7 +107,9 @@ pub fn import<'a>(db: &mut Db, acting: Option<&str>, input: Input<'a>, progress:
     reader.read_until(b'\n', &mut first)?;
     let first = String::from_utf8(first).map_err(|_| Error::bad(format!("{name}: line 1 is not valid UTF-8")))?;
     if first.trim().is_empty() && reader.fill_buf()?.is_empty() {
-        return Err(Error::bad(format!("{name} is empty: a bundle is one JSON document with \"format\": \"{FORMAT}\", or JSON Lines")));
+        return Err(Error::bad(format!(
+            "{name} is empty: a bundle is one JSON document with \"format\": \"{FORMAT}\", or JSON Lines"
+        )));
     }
     // Big imports touch many index pages; a larger cache keeps them from
     // spilling into the WAL mid-transaction.
@@ -175,7 +182,10 @@ fn importer(db: &Db, acting: Option<&str>, has_actors: bool, first_editor: Optio
     if has_actors || acting.is_some() {
         let actor = db.acting(acting)?;
         if actor.role != Role::Editor {
-            return Err(Error::Permission(format!("@{} is a {}; only editors may import bundles", actor.handle, actor.role)));
+            return Err(Error::Permission(format!(
+                "@{} is a {}; only editors may import bundles",
+                actor.handle, actor.role
+            )));
         }
         return Ok(actor);
     }
@@ -185,12 +195,22 @@ fn importer(db: &Db, acting: Option<&str>, has_actors: bool, first_editor: Optio
     Ok(Actor { handle: model::normalize_handle(&editor.handle)?, role: Role::Editor })
 }
 
-fn import_document(db: &mut Db, acting: Option<&str>, has_actors: bool, bundle: Bundle, progress: &mut dyn FnMut(u64, u64)) -> Result<ImportReport> {
+fn import_document(
+    db: &mut Db,
+    acting: Option<&str>,
+    has_actors: bool,
+    bundle: Bundle,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportReport> {
     check_format("format", &bundle.format)?;
     check_duplicates(&bundle)?;
     let first_editor = bundle.actors.iter().find(|a| a.role == Role::Editor);
     let actor = importer(db, acting, has_actors, first_editor)?;
-    let total = (bundle.actors.len() + bundle.topics.len() + bundle.sources.len() + bundle.claims.len() + bundle.dispatches.len()) as u64;
+    let total = (bundle.actors.len()
+        + bundle.topics.len()
+        + bundle.sources.len()
+        + bundle.claims.len()
+        + bundle.dispatches.len()) as u64;
     db.transact(&actor, "import bundle", |tx| {
         let mut im = Importer::new(tx)?;
         // The importing editor's own record goes first: every event names an actor.
@@ -271,30 +291,36 @@ fn import_lines<'a>(
     };
     let header = parse(1, &first)?;
     let Record::Header { format } = header else {
-        return Err(Error::bad(format!("{name}: line 1: a JSON Lines bundle starts with {{\"type\": \"header\", \"format\": \"{FORMAT}\"}}")));
+        return Err(Error::bad(format!(
+            "{name}: line 1: a JSON Lines bundle starts with {{\"type\": \"header\", \"format\": \"{FORMAT}\"}}"
+        )));
     };
     check_format(&format!("{name}: line 1: format"), &format)?;
     // Seeding an empty database: the first record must be the acting editor.
     let mut pending: Option<(usize, Record)> = None;
     let mut line_no = 1usize;
     let mut buf = Vec::new();
-    let mut next_record = |reader: &mut BufReader<Box<dyn Read + 'a>>, line_no: &mut usize| -> Result<Option<(usize, Record)>> {
-        loop {
-            buf.clear();
-            if reader.read_until(b'\n', &mut buf)? == 0 {
-                return Ok(None);
+    let mut next_record =
+        |reader: &mut BufReader<Box<dyn Read + 'a>>, line_no: &mut usize| -> Result<Option<(usize, Record)>> {
+            loop {
+                buf.clear();
+                if reader.read_until(b'\n', &mut buf)? == 0 {
+                    return Ok(None);
+                }
+                *line_no += 1;
+                let line = std::str::from_utf8(&buf)
+                    .map_err(|_| Error::bad(format!("{name}: line {line_no} is not valid UTF-8")))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                if !line.ends_with('\n') && serde_json::from_str::<serde_json::Value>(line).is_err() {
+                    return Err(Error::bad(format!(
+                        "{name}: line {line_no}: the file ends in the middle of a record (truncated?)"
+                    )));
+                }
+                return Ok(Some((*line_no, parse(*line_no, line)?)));
             }
-            *line_no += 1;
-            let line = std::str::from_utf8(&buf).map_err(|_| Error::bad(format!("{name}: line {line_no} is not valid UTF-8")))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            if !line.ends_with('\n') && serde_json::from_str::<serde_json::Value>(line).is_err() {
-                return Err(Error::bad(format!("{name}: line {line_no}: the file ends in the middle of a record (truncated?)")));
-            }
-            return Ok(Some((*line_no, parse(*line_no, line)?)));
-        }
-    };
+        };
     let first_editor = if has_actors || acting.is_some() {
         None
     } else {
@@ -443,7 +469,9 @@ impl<'t, 'c> Importer<'t, 'c> {
     fn existing_source(&self, s: &BundleSource) -> Result<Option<i64>> {
         let conn = self.tx.conn();
         Ok(match &s.key {
-            Some(k) => conn.prepare_cached("SELECT id FROM sources WHERE key = ?1")?.query_row([k], |r| r.get(0)).optional()?,
+            Some(k) => {
+                conn.prepare_cached("SELECT id FROM sources WHERE key = ?1")?.query_row([k], |r| r.get(0)).optional()?
+            }
             None => conn
                 .query_row(
                     "SELECT id FROM sources WHERE key IS NULL AND title = ?1 AND url IS ?2 AND publisher IS ?3",
@@ -488,7 +516,8 @@ impl<'t, 'c> Importer<'t, 'c> {
                     published: s.published.clone(),
                     topics: s.topics.clone(),
                 };
-                let done = crate::sources::add(self.tx, new, Some((by, when)), Some(self.meta.clone())).map_err(|e| at(path, e))?;
+                let done = crate::sources::add(self.tx, new, Some((by, when)), Some(self.meta.clone()))
+                    .map_err(|e| at(path, e))?;
                 self.report.added.sources += 1;
                 done.id[1..].parse().unwrap_or(0)
             }
@@ -524,7 +553,11 @@ impl<'t, 'c> Importer<'t, 'c> {
         }
         let conn = self.tx.conn();
         Ok(match &c.key {
-            Some(k) => conn.prepare_cached("SELECT 1 FROM claims WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?.is_some(),
+            Some(k) => conn
+                .prepare_cached("SELECT 1 FROM claims WHERE key = ?1")?
+                .query_row([k], |_| Ok(()))
+                .optional()?
+                .is_some(),
             None => conn
                 .prepare_cached("SELECT 1 FROM claims WHERE topic = ?1 AND text = ?2")?
                 .query_row(rusqlite::params![c.topic, c.text], |_| Ok(()))
@@ -561,7 +594,10 @@ impl<'t, 'c> Importer<'t, 'c> {
             let p = format!("{path}.history[{i}]");
             if let (Some(from), Some(now)) = (m.from, badge_now) {
                 if from != now {
-                    return Err(bad(&format!("{p}.from"), format!("{from} does not follow the badge before it ({now})")));
+                    return Err(bad(
+                        &format!("{p}.from"),
+                        format!("{from} does not follow the badge before it ({now})"),
+                    ));
                 }
             }
             let actor = self.known_actor(&format!("{p}.actor"), &m.actor)?;
@@ -576,11 +612,18 @@ impl<'t, 'c> Importer<'t, 'c> {
                     let actor = self.known_actor(&format!("{p}.actor"), &r.actor)?;
                     let when = time(&format!("{p}.at"), &r.at)?;
                     claims::check_claim_text(&r.text).map_err(|e| at(&format!("{p}.text"), e))?;
-                    steps.push((when, steps.len(), Step::Edit { text: r.text.clone(), actor, reason: r.reason.clone(), path: p }));
+                    steps.push((
+                        when,
+                        steps.len(),
+                        Step::Edit { text: r.text.clone(), actor, reason: r.reason.clone(), path: p },
+                    ));
                 }
                 let last = c.revisions.last().map(|r| r.text.as_str()).unwrap_or_default();
                 if last != c.text {
-                    return Err(bad(&format!("{path}.revisions[{}].text", c.revisions.len() - 1), "the last revision must equal the claim's text"));
+                    return Err(bad(
+                        &format!("{path}.revisions[{}].text", c.revisions.len() - 1),
+                        "the last revision must equal the claim's text",
+                    ));
                 }
                 r0.text.clone()
             }
@@ -601,7 +644,8 @@ impl<'t, 'c> Importer<'t, 'c> {
         // Replay later changes in time order (file order breaks ties).
         steps.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         for (when, _, step) in steps {
-            let before: ClaimState = claims::load(self.tx.conn(), id)?.ok_or_else(|| bad(path, "claim vanished during import"))?;
+            let before: ClaimState =
+                claims::load(self.tx.conn(), id)?.ok_or_else(|| bad(path, "claim vanished during import"))?;
             match step {
                 Step::Badge { to, actor, reason, path } => {
                     let earned = claims::earned(self.tx.conn(), &before)?.badge;
@@ -609,7 +653,8 @@ impl<'t, 'c> Importer<'t, 'c> {
                     let after = ClaimState { badge: to, badge_override: is_override, ..before.clone() };
                     let meta = json!({"imported": true, "override": is_override, "earned": earned});
                     if let Some(r) = &reason {
-                        model::check_optional_text("reason", r, model::MAX_SHORT_TEXT).map_err(|e| at(&format!("{path}.reason"), e))?;
+                        model::check_optional_text("reason", r, model::MAX_SHORT_TEXT)
+                            .map_err(|e| at(&format!("{path}.reason"), e))?;
                     }
                     claims::record(self.tx, "claim.badge", &before, &after, reason, Some(meta), Some((&when, &actor)))?;
                 }
@@ -618,7 +663,15 @@ impl<'t, 'c> Importer<'t, 'c> {
                         return Err(bad(&format!("{path}.text"), "repeats the revision before it"));
                     }
                     let after = ClaimState { text, revision: before.revision + 1, ..before.clone() };
-                    claims::record(self.tx, "claim.edit", &before, &after, reason, Some(self.meta.clone()), Some((&when, &actor)))?;
+                    claims::record(
+                        self.tx,
+                        "claim.edit",
+                        &before,
+                        &after,
+                        reason,
+                        Some(self.meta.clone()),
+                        Some((&when, &actor)),
+                    )?;
                 }
             }
         }
@@ -631,7 +684,12 @@ impl<'t, 'c> Importer<'t, 'c> {
         let voice = self.known_actor(&format!("{path}.voice"), &d.voice)?;
         let when = time(&format!("{path}.at"), &d.at)?;
         let exists = match &d.key {
-            Some(k) => self.tx.conn().prepare_cached("SELECT 1 FROM dispatches WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?,
+            Some(k) => self
+                .tx
+                .conn()
+                .prepare_cached("SELECT 1 FROM dispatches WHERE key = ?1")?
+                .query_row([k], |_| Ok(()))
+                .optional()?,
             None => self
                 .tx
                 .conn()

@@ -104,13 +104,25 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
             let done = db.transact(&actor, "cite source", |tx| {
                 claims::cite(tx, &claim, &source, stance, note.as_deref(), reason.as_deref())
             })?;
-            let text = format!("{} cites {source} ({}); earns {}{}", done.id, done.event, done.earned_badge, review_hint(&done));
+            let text = format!(
+                "{} cites {source} ({}); earns {}{}",
+                done.id,
+                done.event,
+                done.earned_badge,
+                review_hint(&done)
+            );
             ctx.out.changed(&done, text)?;
         }
         Command::Uncite { claim, source, reason } => {
             let (mut db, actor) = ctx.open_acting()?;
             let done = db.transact(&actor, "remove citation", |tx| claims::uncite(tx, &claim, &source, &reason))?;
-            let text = format!("{} no longer cites {source} ({}); earns {}{}", done.id, done.event, done.earned_badge, review_hint(&done));
+            let text = format!(
+                "{} no longer cites {source} ({}); earns {}{}",
+                done.id,
+                done.event,
+                done.earned_badge,
+                review_hint(&done)
+            );
             ctx.out.changed(&done, text)?;
         }
         Command::Show(args) => show(args, ctx)?,
@@ -167,7 +179,15 @@ fn print_view(ctx: &mut Ctx, v: &ClaimView) -> anyhow::Result<()> {
     }
     for c in &v.citations {
         let publisher = c.publisher.as_deref().unwrap_or("no publisher");
-        out.line(format!("  {} {} — {} ({}, {}, {})", c.source, one_line(&c.title), c.stance, c.grade, publisher, c.status))?;
+        out.line(format!(
+            "  {} {} — {} ({}, {}, {})",
+            c.source,
+            one_line(&c.title),
+            c.stance,
+            c.grade,
+            publisher,
+            c.status
+        ))?;
         if let Some(n) = &c.note {
             out.line(format!("      “{}”", one_line(n)))?;
         }

@@ -27,7 +27,9 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     if out.is_json() {
         let page = page::build(conn, "compute-economy", &When::Now)?;
         let history = crate::claims::history(conn, crate::claims::resolve(conn, "cost-of-pass-frontier")?)?;
-        out.json(&serde_json::json!({"db": path.display().to_string(), "import": report, "page": page, "history": history}))?;
+        out.json(
+            &serde_json::json!({"db": path.display().to_string(), "import": report, "page": page, "history": history}),
+        )?;
         return Ok(());
     }
     let rule = "─".repeat(72);

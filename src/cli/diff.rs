@@ -42,18 +42,24 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         (Some(f), Some(t)) => (f, t),
     };
     let find = |n: i64| {
-        revisions.iter().find(|r| r.revision == n).ok_or_else(|| {
-            Error::not_found(format!("C{id} has no revision {n}: it has revisions 1 to {last}"))
-        })
+        revisions
+            .iter()
+            .find(|r| r.revision == n)
+            .ok_or_else(|| Error::not_found(format!("C{id} has no revision {n}: it has revisions 1 to {last}")))
     };
     let (old, new) = (find(from)?, find(to)?);
     let label = |r: &audit::Revision| format!("C{id} revision {} ({} @{})", r.revision, r.at, r.actor);
     if ctx.out.is_json() {
-        let unified = TextDiff::from_lines(&old.text, &new.text)
-            .unified_diff()
-            .header(&label(old), &label(new))
-            .to_string();
-        let view = DiffView { id: claims::load(db.conn(), id)?.map(|c| c.id).unwrap_or_default(), from, to, from_text: old.text.clone(), to_text: new.text.clone(), unified };
+        let unified =
+            TextDiff::from_lines(&old.text, &new.text).unified_diff().header(&label(old), &label(new)).to_string();
+        let view = DiffView {
+            id: claims::load(db.conn(), id)?.map(|c| c.id).unwrap_or_default(),
+            from,
+            to,
+            from_text: old.text.clone(),
+            to_text: new.text.clone(),
+            unified,
+        };
         ctx.out.json(&view)?;
         return Ok(());
     }
@@ -66,7 +72,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
 }
 
 /// A unified diff; on a terminal, changed words are emphasised in colour.
-pub fn write_diff(out: &mut Output, old: &str, new: &str, old_label: &str, new_label: &str, indent: &str) -> crate::Result<()> {
+pub fn write_diff(
+    out: &mut Output,
+    old: &str,
+    new: &str,
+    old_label: &str,
+    new_label: &str,
+    indent: &str,
+) -> crate::Result<()> {
     // Claims are often one long line: diff words within changed lines.
     let old_text = ensure_newline(old);
     let new_text = ensure_newline(new);

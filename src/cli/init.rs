@@ -29,14 +29,14 @@ struct Initialised {
 
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     // Validate before creating anything, so bad input leaves no file behind.
-    let editor = args.editor.as_deref().map(|h| actors::new_state(h, args.name.as_deref(), Role::Editor)).transpose()?;
+    let editor =
+        args.editor.as_deref().map(|h| actors::new_state(h, args.name.as_deref(), Role::Editor)).transpose()?;
     let mut db = Db::create(&ctx.db_path())?;
     let mut event = None;
     if let Some(state) = editor.clone() {
         let first = Actor { handle: state.handle.clone(), role: Role::Editor };
-        let created = db
-            .transact(&first, "add the first editor", |tx| actors::insert(tx, state, false, None))
-            .context("init")?;
+        let created =
+            db.transact(&first, "add the first editor", |tx| actors::insert(tx, state, false, None)).context("init")?;
         event = Some(created.event);
     }
     let db_path = ctx.db_path().display().to_string();

@@ -23,8 +23,10 @@ pub struct Args {
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let (mut db, actor) = ctx.open_acting()?;
     let what = format!("revert {}", args.event);
-    let done = db.transact(&actor, &what, |tx| audit::revert(tx, &args.event, &args.reason, args.force, args.allow_override))?;
-    let text = format!("reverted {} on {}: restored {} ({})", done.reverts, done.entity, done.restored.join(", "), done.event);
+    let done =
+        db.transact(&actor, &what, |tx| audit::revert(tx, &args.event, &args.reason, args.force, args.allow_override))?;
+    let text =
+        format!("reverted {} on {}: restored {} ({})", done.reverts, done.entity, done.restored.join(", "), done.event);
     ctx.out.changed(&done, text)?;
     Ok(())
 }

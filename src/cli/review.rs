@@ -15,7 +15,13 @@ impl Row for ReviewItem {
         &["ID", "BADGE", "EARNED", "WHY", "CLAIM"]
     }
     fn cells(&self) -> Vec<String> {
-        vec![self.id.clone(), self.badge.to_string(), self.earned_badge.to_string(), self.reason.clone(), truncate(&self.text, 50)]
+        vec![
+            self.id.clone(),
+            self.badge.to_string(),
+            self.earned_badge.to_string(),
+            self.reason.clone(),
+            truncate(&self.text, 50),
+        ]
     }
 }
 

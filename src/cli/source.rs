@@ -121,7 +121,8 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         Command::Grade { source, grade, reason } => {
             let (mut db, actor) = ctx.open_acting()?;
             let done = db.transact(&actor, "regrade source", |tx| sources::grade(tx, &source, grade, &reason))?;
-            let text = format!("{} is now grade {grade} ({}){}", done.id, done.event, earned_note(&done.earned_changed));
+            let text =
+                format!("{} is now grade {grade} ({}){}", done.id, done.event, earned_note(&done.earned_changed));
             ctx.out.changed(&done, text)?;
         }
         Command::Mark { source, status, reason } => {
@@ -139,7 +140,8 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         Command::Show { source } => {
             let db = ctx.open()?;
             let s = sources::require(db.conn(), &source)?;
-            let cited_by = crate::claims::citing_source(db.conn(), s.number())?.into_iter().map(crate::ids::claim_id).collect();
+            let cited_by =
+                crate::claims::citing_source(db.conn(), s.number())?.into_iter().map(crate::ids::claim_id).collect();
             let view = SourceView { source: s, cited_by };
             if ctx.out.is_json() {
                 ctx.out.json(&view)?;

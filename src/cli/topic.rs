@@ -76,7 +76,18 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
             let text = format!("added topic {} ({})", done.id, done.event);
             ctx.out.changed(&done, text)?;
         }
-        Command::Edit { slug, title, summary, notes, section, body, remove_section, add_related, remove_related, reason } => {
+        Command::Edit {
+            slug,
+            title,
+            summary,
+            notes,
+            section,
+            body,
+            remove_section,
+            add_related,
+            remove_related,
+            reason,
+        } => {
             let (mut db, actor) = ctx.open_acting()?;
             let change = TopicEdit {
                 title,

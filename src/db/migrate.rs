@@ -26,8 +26,9 @@ pub fn upgrade(conn: &Connection, path: &Path) -> Result<()> {
     }
     let tx = conn.unchecked_transaction()?;
     for (from, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        tx.execute_batch(sql)
-            .map_err(|e| Error::Database(format!("migrating {} to schema version {}: {e}", path.display(), from + 1)))?;
+        tx.execute_batch(sql).map_err(|e| {
+            Error::Database(format!("migrating {} to schema version {}: {e}", path.display(), from + 1))
+        })?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;

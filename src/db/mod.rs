@@ -51,6 +51,13 @@ fn check_directory(path: &Path) -> Result<()> {
             dir.display()
         )));
     }
+    if path.is_dir() {
+        return Err(Error::Database(format!(
+            "{} is a directory, not a database file: pass --db {}/ripen.db or another file",
+            path.display(),
+            path.display()
+        )));
+    }
     Ok(())
 }
 
@@ -58,8 +65,8 @@ fn check_directory(path: &Path) -> Result<()> {
 fn has_sqlite_header(path: &Path) -> Result<bool> {
     use std::io::Read;
     let mut header = [0u8; 16];
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| Error::Database(format!("cannot open {}: {e}", path.display())))?;
+    let mut file =
+        std::fs::File::open(path).map_err(|e| Error::Database(format!("cannot open {}: {e}", path.display())))?;
     let mut read = 0;
     while read < header.len() {
         match file.read(&mut header[read..])? {
@@ -100,8 +107,9 @@ impl Db {
                 path.display()
             )));
         }
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .map_err(|e| map_open_error(path, e))?;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| map_open_error(path, e))?;
         configure(&conn).map_err(|e| Error::Database(format!("cannot use {}: {e}", path.display())))?;
         let db = Db { conn, path: path.to_path_buf() };
         db.check_identity()?;
@@ -143,7 +151,15 @@ impl Db {
         let app_id: i32 = self
             .conn
             .pragma_query_value(None, "application_id", |r| r.get(0))
-            .map_err(|e| Error::Database(format!("{} is not a ripen database ({e}): pass the right --db", self.path.display())))?;
+            .map_err(|e| {
+                let path = self.path.display();
+                match e.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen) => Error::Database(format!(
+                        "cannot read {path}: the file and its directory are read-only, and SQLite needs to create {path}-shm beside it; copy the database somewhere writable"
+                    )),
+                    _ => Error::Database(format!("{path} is not a ripen database ({e}): pass the right --db")),
+                }
+            })?;
         if app_id != APPLICATION_ID {
             return Err(Error::Database(format!(
                 "{} is an SQLite database but not a ripen one: pass the right --db",
@@ -182,15 +198,18 @@ impl Db {
     pub fn acting(&self, handle: Option<&str>) -> Result<Actor> {
         match handle {
             Some(h) if !h.trim().is_empty() => self.actor(h),
-            _ => Err(Error::Permission(
-                "this change needs an actor: pass --as HANDLE or set RIPEN_ACTOR".to_string(),
-            )),
+            _ => Err(Error::Permission("this change needs an actor: pass --as HANDLE or set RIPEN_ACTOR".to_string())),
         }
     }
 
     /// The one write path: runs `change` inside `BEGIN IMMEDIATE` as `actor`;
     /// every event it appends is committed with it, or nothing is.
-    pub fn transact<T>(&mut self, actor: &Actor, what: &str, change: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+    pub fn transact<T>(
+        &mut self,
+        actor: &Actor,
+        what: &str,
+        change: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
         if self.conn.is_readonly(rusqlite::DatabaseName::Main)? {
             return Err(Error::Database(format!(
                 "{} is read-only: {what} was not made; check the file's permissions",
@@ -216,11 +235,13 @@ fn describe_write_error(path: &Path, what: &str, e: rusqlite::Error) -> Error {
             "{} is read-only: {what} was not made; check the file's permissions",
             path.display()
         )),
-        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => Error::Database(format!(
-            "{} stayed locked by another ripen for {}s: {what} was not made; try again",
-            path.display(),
-            BUSY_TIMEOUT.as_secs()
-        )),
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+            Error::Database(format!(
+                "{} stayed locked by another ripen for {}s: {what} was not made; try again",
+                path.display(),
+                BUSY_TIMEOUT.as_secs()
+            ))
+        }
         _ => Error::Sqlite(e),
     }
 }
@@ -284,10 +305,7 @@ impl Tx<'_> {
             return Ok(());
         }
         let allowed = roles.iter().map(|r| format!("{r}s")).collect::<Vec<_>>().join(" or ");
-        Err(Error::Permission(format!(
-            "@{} is a {}; only {allowed} may {doing}",
-            self.actor.handle, self.actor.role
-        )))
+        Err(Error::Permission(format!("@{} is a {}; only {allowed} may {doing}", self.actor.handle, self.actor.role)))
     }
 
     /// Appends one event to the chain and returns its sequence number.

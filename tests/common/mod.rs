@@ -44,11 +44,7 @@ impl Desk {
     pub fn empty() -> Desk {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("ripen.db");
-        Desk {
-            dir,
-            db,
-            now: NOW.to_string(),
-        }
+        Desk { dir, db, now: NOW.to_string() }
     }
 
     /// A fresh database whose first editor is `@editor`.
@@ -61,46 +57,16 @@ impl Desk {
     /// `new()` plus a second editor, a researcher and a reviewer.
     pub fn team() -> Desk {
         let desk = Desk::new();
-        desk.ok_as(
-            EDITOR,
-            &[
-                "actor", "add", EDITOR2, "--role", "editor", "--name", "Remy",
-            ],
-        );
-        desk.ok_as(
-            EDITOR,
-            &[
-                "actor",
-                "add",
-                RESEARCHER,
-                "--role",
-                "researcher",
-                "--name",
-                "Marlo",
-            ],
-        );
-        desk.ok_as(
-            EDITOR,
-            &[
-                "actor", "add", REVIEWER, "--role", "reviewer", "--name", "Roz",
-            ],
-        );
+        desk.ok_as(EDITOR, &["actor", "add", EDITOR2, "--role", "editor", "--name", "Remy"]);
+        desk.ok_as(EDITOR, &["actor", "add", RESEARCHER, "--role", "researcher", "--name", "Marlo"]);
+        desk.ok_as(EDITOR, &["actor", "add", REVIEWER, "--role", "reviewer", "--name", "Roz"]);
         desk
     }
 
     /// `team()` plus a topic `compute-economy`.
     pub fn with_topic() -> Desk {
         let desk = Desk::team();
-        desk.ok_as(
-            EDITOR,
-            &[
-                "topic",
-                "add",
-                "compute-economy",
-                "--title",
-                "The Compute Economy",
-            ],
-        );
+        desk.ok_as(EDITOR, &["topic", "add", "compute-economy", "--title", "The Compute Economy"]);
         desk
     }
 
@@ -133,12 +99,7 @@ impl Desk {
 
     /// Runs `ripen --as WHO ARGS`.
     pub fn run_as(&self, who: &str, args: &[&str]) -> Output {
-        self.cmd()
-            .arg("--as")
-            .arg(who)
-            .args(args)
-            .output()
-            .expect("run ripen")
+        self.cmd().arg("--as").arg(who).args(args).output().expect("run ripen")
     }
 
     /// Runs and insists on exit 0 and a clean stderr.
@@ -207,8 +168,7 @@ impl Desk {
 
     /// A read-only connection to the database file.
     pub fn conn(&self) -> Connection {
-        Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("open db read-only")
+        Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open db read-only")
     }
 
     /// A read-write connection, for tampering tests.
@@ -220,27 +180,18 @@ impl Desk {
     /// ripen database (for the tests that point --db at something else).
     pub fn try_event_count(&self) -> Option<i64> {
         let conn = Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
-        conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
-            .ok()
+        conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).ok()
     }
 
     pub fn event_count(&self) -> i64 {
-        self.conn()
-            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
-            .expect("count events")
+        self.conn().query_row("SELECT count(*) FROM events", [], |r| r.get(0)).expect("count events")
     }
 
     pub fn events(&self) -> Vec<StoredEvent> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT {} FROM events ORDER BY seq",
-                ripen::events::COLUMNS
-            ))
-            .expect("prepare");
-        let rows = stmt
-            .query_map([], StoredEvent::from_row)
-            .expect("query events");
+        let mut stmt =
+            conn.prepare(&format!("SELECT {} FROM events ORDER BY seq", ripen::events::COLUMNS)).expect("prepare");
+        let rows = stmt.query_map([], StoredEvent::from_row).expect("query events");
         rows.collect::<rusqlite::Result<_>>().expect("read events")
     }
 
@@ -249,9 +200,7 @@ impl Desk {
     }
 
     pub fn count(&self, table: &str) -> i64 {
-        self.conn()
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .expect("count rows")
+        self.conn().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).expect("count rows")
     }
 
     /// Bytes of the database file and its `-wal`/`-journal` side files.
@@ -275,18 +224,8 @@ impl Desk {
             None => self.run(args),
         };
         let stderr = assert_one_line_error(&out, codes, args);
-        assert_eq!(
-            self.try_event_count(),
-            events,
-            "`ripen {}` wrote an event",
-            args.join(" ")
-        );
-        assert_eq!(
-            self.file_bytes(),
-            before,
-            "`ripen {}` changed the database files",
-            args.join(" ")
-        );
+        assert_eq!(self.try_event_count(), events, "`ripen {}` wrote an event", args.join(" "));
+        assert_eq!(self.file_bytes(), before, "`ripen {}` changed the database files", args.join(" "));
         stderr
     }
 }
@@ -316,17 +255,8 @@ pub fn stderr(out: &Output) -> String {
 
 pub fn assert_success(out: &Output, args: &[&str]) {
     let err = stderr(out);
-    assert!(
-        out.status.success(),
-        "`ripen {}` failed with {:?}: {err}",
-        args.join(" "),
-        out.status.code()
-    );
-    assert!(
-        !err.contains("panicked"),
-        "`ripen {}` panicked: {err}",
-        args.join(" ")
-    );
+    assert!(out.status.success(), "`ripen {}` failed with {:?}: {err}", args.join(" "), out.status.code());
+    assert!(!err.contains("panicked"), "`ripen {}` panicked: {err}", args.join(" "));
 }
 
 /// Checks a failed run: exit code in `codes`, exactly one non-empty line on
@@ -341,19 +271,9 @@ pub fn assert_one_line_error(out: &Output, codes: &[i32], args: &[&str]) -> Stri
         out.status.code()
     );
     let line = err.strip_suffix('\n').unwrap_or(&err);
-    assert!(
-        !line.trim().is_empty(),
-        "`ripen {shown}` failed with an empty stderr"
-    );
-    assert!(
-        !line.contains('\n'),
-        "`ripen {shown}` wrote more than one line on stderr:\n{err}"
-    );
-    assert!(
-        out.stdout.is_empty(),
-        "`ripen {shown}` failed but printed on stdout: {}",
-        stdout(out)
-    );
+    assert!(!line.trim().is_empty(), "`ripen {shown}` failed with an empty stderr");
+    assert!(!line.contains('\n'), "`ripen {shown}` wrote more than one line on stderr:\n{err}");
+    assert!(out.stdout.is_empty(), "`ripen {shown}` failed but printed on stdout: {}", stdout(out));
     line.to_string()
 }
 
@@ -372,14 +292,10 @@ pub fn parse_jsonl(out: &Output) -> Vec<Value> {
 
 /// The string at `key`, or a panic naming what was there.
 pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} is not a string in {v}"))
+    v[key].as_str().unwrap_or_else(|| panic!("{key} is not a string in {v}"))
 }
 
 /// The number of an id such as `E12`.
 pub fn num(id: &str) -> i64 {
-    id[1..]
-        .parse()
-        .unwrap_or_else(|_| panic!("{id:?} is not an id"))
+    id[1..].parse().unwrap_or_else(|_| panic!("{id:?} is not an id"))
 }
