@@ -58,16 +58,10 @@ fn round(w: usize, r: usize) -> Vec<Op> {
             ]),
             "source.add",
         ),
-        op(
-            strings(&["claim", "add", "--topic", "t", &format!("Writer {w} claim {r}."), "--key", &claim]),
-            "claim.add",
-        ),
+        op(strings(&["claim", "add", "--topic", "t", &format!("Writer {w} claim {r}."), "--key", &claim]), "claim.add"),
         op(strings(&["claim", "cite", &claim, &src]), "claim.cite"),
         op(strings(&["claim", "cite", &claim, "shared"]), "claim.cite"),
-        op(
-            strings(&["claim", "edit", &claim, "--text", &edited_text(w, r), "--reason", "tightened"]),
-            "claim.edit",
-        ),
+        op(strings(&["claim", "edit", &claim, "--text", &edited_text(w, r), "--reason", "tightened"]), "claim.edit"),
         op(strings(&["promote", &claim, "--reason", "two independent sources"]), "claim.badge"),
         op(strings(&["promote", &claim, "--reason", "replicated"]), "claim.badge"),
         op(strings(&["demote", &claim, "--reason", "one source is weaker"]), "claim.badge"),
@@ -199,7 +193,7 @@ fn eight_writers_and_two_readers_lose_nothing() {
         .unwrap();
     assert_eq!(events.len() as i64, setup_events + outcomes.len() as i64, "one event per successful change");
     let mut reported = BTreeSet::new();
-    let mut last_seq_of = vec![0i64; WRITERS];
+    let mut last_seq_of = [0i64; WRITERS];
     for o in &outcomes {
         let v = o.ran.json();
         let seq = event_number(&v).unwrap_or_else(|| panic!("`ripen {}` named no event: {v}", o.args.join(" ")));
@@ -244,7 +238,8 @@ fn eight_writers_and_two_readers_lose_nothing() {
             assert_eq!(count_key("sources", &format!("w{w}-s{r}")), 1);
             let c = claims[key.as_str()];
             assert_eq!(c["text"], edited_text(w, r), "{key}");
-            let cites: Vec<&str> = c["citations"].as_array().unwrap().iter().map(|x| x["source"].as_str().unwrap()).collect();
+            let cites: Vec<&str> =
+                c["citations"].as_array().unwrap().iter().map(|x| x["source"].as_str().unwrap()).collect();
             assert_eq!(cites, ["shared"], "{key}");
             let moves: Vec<&str> = c["history"].as_array().unwrap().iter().map(|m| m["to"].as_str().unwrap()).collect();
             assert_eq!(moves.last(), Some(&"caveat"), "{key}: {moves:?}");

@@ -100,10 +100,7 @@ fn killed_imports_are_all_or_nothing_and_rerun_to_the_full_set() {
         let after = if db.exists() { counts(&db) } else { vec![0; TABLES.len()] };
         let there = after == full_counts;
         let gone = after.iter().all(|c| *c == 0);
-        assert!(
-            there || gone,
-            "kill {k} ({target:?}) at {at:.2?}: partly imported: {after:?} (full: {full_counts:?})"
-        );
+        assert!(there || gone, "kill {k} ({target:?}) at {at:.2?}: partly imported: {after:?} (full: {full_counts:?})");
         if db.exists() {
             assert_eq!(proc::integrity_check(&db), "ok", "kill {k} ({target:?}) at {at:.2?}");
             proc::assert_verifies(&db);
@@ -113,7 +110,10 @@ fn killed_imports_are_all_or_nothing_and_rerun_to_the_full_set() {
         } else {
             absent += 1;
         }
-        eprintln!("kill {k} ({target:?}) at {at:.2?}: killed mid-run: {killed}, {}", if there { "whole" } else { "absent" });
+        eprintln!(
+            "kill {k} ({target:?}) at {at:.2?}: killed mid-run: {killed}, {}",
+            if there { "whole" } else { "absent" }
+        );
 
         // Re-running the same import (as an editor once the bundle's actors
         // are there) ends in exactly the full data set.

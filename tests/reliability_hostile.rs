@@ -132,7 +132,13 @@ fn actor() -> impl Strategy<Value = Value> {
 }
 
 fn topic() -> impl Strategy<Value = Value> {
-    (slug(), text(), maybe(text().prop_map(Value::String)), prop::collection::vec((text(), text()), 0..2), prop::collection::vec(slug(), 0..2))
+    (
+        slug(),
+        text(),
+        maybe(text().prop_map(Value::String)),
+        prop::collection::vec((text(), text()), 0..2),
+        prop::collection::vec(slug(), 0..2),
+    )
         .prop_map(|(slug, title, summary, sections, related)| {
             let sections: Vec<Value> = sections.into_iter().map(|(h, b)| json!({"heading": h, "body": b})).collect();
             object(
@@ -156,7 +162,13 @@ fn source() -> impl Strategy<Value = Value> {
         .prop_map(|(key, title, grade, status, kind, publisher, published, topics)| {
             object(
                 vec![("title", json!(title)), ("grade", grade), ("topics", json!(topics))],
-                vec![("key", key), ("status", status), ("kind", kind), ("publisher", publisher), ("published", published)],
+                vec![
+                    ("key", key),
+                    ("status", status),
+                    ("kind", kind),
+                    ("publisher", publisher),
+                    ("published", published),
+                ],
             )
         })
 }
@@ -170,9 +182,18 @@ fn citation() -> impl Strategy<Value = Value> {
 }
 
 fn badge_move() -> impl Strategy<Value = Value> {
-    (date(), handle(), maybe(one_of(&["unsourced", "caveat", "well-sourced", "contested", "gold"])), one_of(&["unsourced", "caveat", "well-sourced", "contested", "gold"]), maybe(text().prop_map(Value::String)))
+    (
+        date(),
+        handle(),
+        maybe(one_of(&["unsourced", "caveat", "well-sourced", "contested", "gold"])),
+        one_of(&["unsourced", "caveat", "well-sourced", "contested", "gold"]),
+        maybe(text().prop_map(Value::String)),
+    )
         .prop_map(|(at, actor, from, to, reason)| {
-            object(vec![("at", json!(at)), ("actor", json!(actor)), ("to", to)], vec![("from", from), ("reason", reason)])
+            object(
+                vec![("at", json!(at)), ("actor", json!(actor)), ("to", to)],
+                vec![("from", from), ("reason", reason)],
+            )
         })
 }
 
@@ -233,9 +254,13 @@ fn bundle() -> impl Strategy<Value = (Value, bool)> {
 /// The same bundle as JSON Lines records.
 fn as_json_lines(bundle: &Value) -> String {
     let mut out = format!("{}\n", json!({"type": "header", "format": bundle["format"]}));
-    for (list, kind) in
-        [("actors", "actor"), ("topics", "topic"), ("sources", "source"), ("claims", "claim"), ("dispatches", "dispatch")]
-    {
+    for (list, kind) in [
+        ("actors", "actor"),
+        ("topics", "topic"),
+        ("sources", "source"),
+        ("claims", "claim"),
+        ("dispatches", "dispatch"),
+    ] {
         for record in bundle[list].as_array().into_iter().flatten() {
             let mut r = record.clone();
             if let Value::Object(m) = &mut r {
@@ -457,7 +482,10 @@ fn hostile_topic_and_source_fields_are_escaped_in_html() {
             "compute-economy",
         ],
     );
-    desk.ok_as(EDITOR, &["source", "add", "--title", "Unused <i>raw</i>", "--grade", "C", "--topic", "compute-economy"]);
+    desk.ok_as(
+        EDITOR,
+        &["source", "add", "--title", "Unused <i>raw</i>", "--grade", "C", "--topic", "compute-economy"],
+    );
     desk.claim("A claim citing the hostile source.", &["S1"]);
     let html = desk.text(&["topic", "show", "compute-economy", "--format", "html"]);
     assert_eq!(html.matches("<script").count(), 0, "{html}");
@@ -473,7 +501,18 @@ fn a_javascript_url_does_not_become_a_link_in_html() {
     let desk = Desk::with_topic();
     let add = desk.run_as(
         EDITOR,
-        &["source", "add", "--title", "Looks fine", "--grade", "B", "--url", "javascript:alert(document.cookie)", "--topic", "compute-economy"],
+        &[
+            "source",
+            "add",
+            "--title",
+            "Looks fine",
+            "--grade",
+            "B",
+            "--url",
+            "javascript:alert(document.cookie)",
+            "--topic",
+            "compute-economy",
+        ],
     );
     if !add.status.success() {
         // Refusing such a url at the door is one good answer.
@@ -481,7 +520,21 @@ fn a_javascript_url_does_not_become_a_link_in_html() {
         return;
     }
     desk.claim("A claim citing it.", &["S1"]);
-    desk.ok_as(EDITOR, &["source", "add", "--title", "Raw", "--grade", "C", "--url", " JavaScript:alert(2)", "--topic", "compute-economy"]);
+    desk.ok_as(
+        EDITOR,
+        &[
+            "source",
+            "add",
+            "--title",
+            "Raw",
+            "--grade",
+            "C",
+            "--url",
+            " JavaScript:alert(2)",
+            "--topic",
+            "compute-economy",
+        ],
+    );
     let html = desk.text(&["topic", "show", "compute-economy", "--format", "html"]).to_lowercase();
     assert!(!html.contains("href=\"javascript:"), "a javascript: url became a link in the HTML page");
     assert!(!html.contains("href=\" javascript:"), "a javascript: url became a link in the HTML page");
@@ -574,11 +627,32 @@ fn invalid_utf8_in_files_is_refused() {
     let header = "{\"type\": \"header\", \"format\": \"ripen-bundle/1\"}\n";
     let topic = "{\"type\": \"topic\", \"slug\": \"t\", \"title\": \"T\"}\n";
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("latin1.json", b"{\"format\": \"ripen-bundle/1\", \"topics\": [{\"slug\": \"t\", \"title\": \"caf\xe9\"}]}".to_vec(), "line 1"),
+        (
+            "latin1.json",
+            b"{\"format\": \"ripen-bundle/1\", \"topics\": [{\"slug\": \"t\", \"title\": \"caf\xe9\"}]}".to_vec(),
+            "line 1",
+        ),
         ("bom16.json", b"\xff\xfe{\x00}\x00".to_vec(), "line 1"),
-        ("third.jsonl", [header.as_bytes(), topic.as_bytes(), b"{\"type\": \"topic\", \"slug\": \"u\", \"title\": \"\xc3\x28\"}\n"].concat(), "line 3"),
-        ("second.json", [b"{\"format\": \"ripen-bundle/1\",\n\"topics\": [\n".as_slice(), b"{\"slug\": \"t\", \"title\": \"\xed\xa0\x80\"}]}"].concat(), "line 3"),
-        ("overlong.jsonl", [header.as_bytes(), b"{\"type\": \"topic\", \"slug\": \"\xc0\xaf\", \"title\": \"T\"}\n"].concat(), "line 2"),
+        (
+            "third.jsonl",
+            [header.as_bytes(), topic.as_bytes(), b"{\"type\": \"topic\", \"slug\": \"u\", \"title\": \"\xc3\x28\"}\n"]
+                .concat(),
+            "line 3",
+        ),
+        (
+            "second.json",
+            [
+                b"{\"format\": \"ripen-bundle/1\",\n\"topics\": [\n".as_slice(),
+                b"{\"slug\": \"t\", \"title\": \"\xed\xa0\x80\"}]}",
+            ]
+            .concat(),
+            "line 3",
+        ),
+        (
+            "overlong.jsonl",
+            [header.as_bytes(), b"{\"type\": \"topic\", \"slug\": \"\xc0\xaf\", \"title\": \"T\"}\n"].concat(),
+            "line 2",
+        ),
     ];
     for (name, bytes, line) in cases {
         let path = desk.dir.path().join(name);
@@ -643,7 +717,8 @@ fn nul_characters_in_a_bundle_are_refused() {
 /// format promises: export, then import into an empty database.
 #[test]
 fn accepted_dates_survive_export_and_import() {
-    for date in ["2026-05-30", "2026-05-30T11:00:00+02:00", "0001-01-01", "9999-12-31T23:59:59Z", "-1-1-1", "+2026-05-30"]
+    for date in
+        ["2026-05-30", "2026-05-30T11:00:00+02:00", "0001-01-01", "9999-12-31T23:59:59Z", "-1-1-1", "+2026-05-30"]
     {
         let desk = Desk::new();
         let bundle = json!({
@@ -653,7 +728,8 @@ fn accepted_dates_survive_export_and_import() {
             "claims": [{"topic": "t", "text": "A dated claim.", "created_by": "editor", "created_at": date}]
         })
         .to_string();
-        let ran = proc::run(proc::ripen_json::<&str>(&desk.db, Some(EDITOR), &["import", "-"]), Some(bundle.as_bytes()));
+        let ran =
+            proc::run(proc::ripen_json::<&str>(&desk.db, Some(EDITOR), &["import", "-"]), Some(bundle.as_bytes()));
         assert!(!ran.panicked(), "{date}: {}", ran.stderr);
         if !ran.ok() {
             // Refusing the date is fine: one line, nothing written.

@@ -65,12 +65,47 @@ const MATRIX: &[Row] = &[
     row(&["source", "map", "S2", "--topic", "open-weights", "--reason", "r"], Ok, Ok, Denied),
     // claims and citations
     row(&["claim", "add", "--topic", "compute-economy", "New claim."], Ok, Ok, Denied),
-    row(&["claim", "add", "--topic", "compute-economy", "Cited.", "--cite", "S1", "--cite", "S2:contradicts"], Ok, Ok, Denied),
+    row(
+        &["claim", "add", "--topic", "compute-economy", "Cited.", "--cite", "S1", "--cite", "S2:contradicts"],
+        Ok,
+        Ok,
+        Denied,
+    ),
     // A starting badge at or below the earned one is part of adding a claim.
-    row(&["claim", "add", "--topic", "compute-economy", "Low.", "--cite", "S1", "--badge", "unsourced", "--reason", "r"], Ok, Ok, Denied),
+    row(
+        &[
+            "claim",
+            "add",
+            "--topic",
+            "compute-economy",
+            "Low.",
+            "--cite",
+            "S1",
+            "--badge",
+            "unsourced",
+            "--reason",
+            "r",
+        ],
+        Ok,
+        Ok,
+        Denied,
+    ),
     // Above the earned one is an editor's override.
     row(
-        &["claim", "add", "--topic", "compute-economy", "Over.", "--cite", "S1", "--badge", "well-sourced", "--override", "--reason", "r"],
+        &[
+            "claim",
+            "add",
+            "--topic",
+            "compute-economy",
+            "Over.",
+            "--cite",
+            "S1",
+            "--badge",
+            "well-sourced",
+            "--override",
+            "--reason",
+            "r",
+        ],
         Ok,
         Denied,
         Denied,
@@ -195,9 +230,7 @@ impl Template {
     fn args(&self, row: &Row) -> Vec<String> {
         row.args
             .iter()
-            .map(|a| {
-                self.placeholders.iter().find(|(p, _)| p == a).map_or_else(|| a.to_string(), |(_, id)| id.clone())
-            })
+            .map(|a| self.placeholders.iter().find(|(p, _)| p == a).map_or_else(|| a.to_string(), |(_, id)| id.clone()))
             .collect()
     }
 }
@@ -295,7 +328,12 @@ fn every_state_changing_command_against_every_role() {
         }
     }
     assert_eq!(cells, MATRIX.len() * 5);
-    assert!(problems.is_empty(), "{} of {cells} cells disagree with the matrix:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} of {cells} cells disagree with the matrix:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     // Nothing the refusals tried reached the shared copy.
     assert_eq!(shared.event_count(), template.desk.event_count());
     shared.ok(&["verify"]);
@@ -307,7 +345,8 @@ fn leaf_commands() -> BTreeSet<String> {
         let mut any = false;
         for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
             any = true;
-            let path = if prefix.is_empty() { sub.get_name().to_string() } else { format!("{prefix} {}", sub.get_name()) };
+            let path =
+                if prefix.is_empty() { sub.get_name().to_string() } else { format!("{prefix} {}", sub.get_name()) };
             walk(sub, &path, out);
         }
         if !any && !prefix.is_empty() {
