@@ -53,6 +53,19 @@ pub fn load(conn: &Connection, id: i64) -> Result<Option<DispatchState>> {
         .optional()?)
 }
 
+/// Dispatch ids in id order, of one topic or all.
+pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<i64>> {
+    let mut stmt = match topic {
+        Some(_) => conn.prepare_cached("SELECT id FROM dispatches WHERE topic = ?1 ORDER BY id")?,
+        None => conn.prepare_cached("SELECT id FROM dispatches ORDER BY id")?,
+    };
+    let rows = match topic {
+        Some(t) => stmt.query_map([t], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?,
+        None => stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?,
+    };
+    Ok(rows)
+}
+
 /// A topic's dispatches, newest first.
 pub fn for_topic(conn: &Connection, topic: &str) -> Result<Vec<DispatchState>> {
     let mut stmt =

@@ -115,22 +115,30 @@ pub struct SourceFilter {
 }
 
 pub fn list(conn: &Connection, filter: &SourceFilter) -> Result<Vec<SourceState>> {
-    let mut sql = format!("SELECT {COLUMNS} FROM sources s WHERE 1 = 1");
-    let mut params: Vec<String> = Vec::new();
-    if let Some(topic) = &filter.topic {
-        params.push(topic.clone());
-        sql.push_str(" AND EXISTS (SELECT 1 FROM source_topics st WHERE st.source = s.id AND st.topic = ?1)");
-        if filter.unused {
-            sql.push_str(
-                " AND NOT EXISTS (SELECT 1 FROM citations c JOIN claims cl ON cl.id = c.claim
-                                  WHERE c.source = s.id AND cl.topic = ?1)",
+    let prefixed = COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    // With a topic, start from its mappings so the topic index does the work.
+    let (sql, params): (String, Vec<String>) = match (&filter.topic, filter.unused) {
+        (Some(t), unused) => {
+            let mut sql = format!(
+                "SELECT {prefixed} FROM source_topics st JOIN sources s ON s.id = st.source WHERE st.topic = ?1"
             );
+            if unused {
+                sql.push_str(
+                    " AND NOT EXISTS (SELECT 1 FROM citations c JOIN claims cl ON cl.id = c.claim
+                                      WHERE c.source = s.id AND cl.topic = ?1)",
+                );
+            }
+            (sql, vec![t.clone()])
         }
-    } else if filter.unused {
-        sql.push_str(" AND NOT EXISTS (SELECT 1 FROM citations c WHERE c.source = s.id)");
-    }
-    sql.push_str(" ORDER BY s.id");
-    let mut stmt = conn.prepare(&sql)?;
+        (None, true) => (
+            format!(
+                "SELECT {prefixed} FROM sources s WHERE NOT EXISTS (SELECT 1 FROM citations c WHERE c.source = s.id)"
+            ),
+            vec![],
+        ),
+        (None, false) => (format!("SELECT {prefixed} FROM sources s"), vec![]),
+    };
+    let mut stmt = conn.prepare_cached(&format!("{sql} ORDER BY s.id"))?;
     let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), from_row)?;
     let mut out: Vec<SourceState> = rows.collect::<rusqlite::Result<_>>()?;
     for s in &mut out {

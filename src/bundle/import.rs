@@ -648,7 +648,7 @@ impl<'t, 'c> Importer<'t, 'c> {
                 claims::load(self.tx.conn(), id)?.ok_or_else(|| bad(path, "claim vanished during import"))?;
             match step {
                 Step::Badge { to, actor, reason, path } => {
-                    let earned = claims::earned(self.tx.conn(), &before)?.badge;
+                    let earned = claims::earned_only(self.tx.conn(), &before)?;
                     let is_override = to.is_above(earned);
                     let after = ClaimState { badge: to, badge_override: is_override, ..before.clone() };
                     let meta = json!({"imported": true, "override": is_override, "earned": earned});

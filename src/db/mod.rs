@@ -82,6 +82,8 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "foreign_keys", true)?;
     // Up to 64 MiB of page cache; SQLite only allocates what it uses.
     conn.pragma_update(None, "cache_size", -65_536)?;
+    // Statement journals in memory: big imports write many of them.
+    conn.pragma_update(None, "temp_store", "memory")?;
     Ok(())
 }
 
