@@ -372,8 +372,8 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
     meta["reverts"] = json!(target.id());
     let new_seq = tx.append(NewEvent {
         topic: target.topic.clone(),
-        before: Some(current.clone()),
-        after: Some(written.clone()),
+        before: Some(current.to_string()),
+        after: Some(written.to_string()),
         reason: Some(reason),
         meta: Some(meta),
         ..NewEvent::new("revert", target.entity.clone())

@@ -380,7 +380,7 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Re
     let imported = provenance.is_some();
     let seq = tx.append(NewEvent {
         topic: Some(state.topic.clone()),
-        after: Some(serde_json::to_value(&state)?),
+        after: Some(serde_json::to_string(&state)?),
         reason,
         meta: meta.as_object().is_some_and(|m| !m.is_empty()).then_some(meta),
         at: imported.then(|| created_at.clone()),
@@ -410,8 +410,8 @@ pub fn record(
     write(tx.conn(), after)?;
     let seq = tx.append(NewEvent {
         topic: Some(after.topic.clone()),
-        before: Some(serde_json::to_value(before)?),
-        after: Some(serde_json::to_value(after)?),
+        before: Some(serde_json::to_string(before)?),
+        after: Some(serde_json::to_string(after)?),
         reason,
         meta,
         at: imported.map(|(at, _)| at.to_string()),

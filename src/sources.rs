@@ -149,30 +149,28 @@ pub fn list(conn: &Connection, filter: &SourceFilter) -> Result<Vec<SourceState>
 
 /// Writes a source's whole state (row and topic mappings).
 pub fn write(conn: &Connection, s: &SourceState) -> Result<()> {
-    conn.execute(
-        &format!(
-            "INSERT INTO sources ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+    conn.prepare_cached(&format!(
+        "INSERT INTO sources ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (id) DO UPDATE SET key = excluded.key, title = excluded.title, url = excluded.url,
                publisher = excluded.publisher, kind = excluded.kind, grade = excluded.grade,
                status = excluded.status, tier = excluded.tier, summary = excluded.summary,
                published = excluded.published, created_by = excluded.created_by, created_at = excluded.created_at"
-        ),
-        rusqlite::params![
-            s.number(),
-            s.key,
-            s.title,
-            s.url,
-            s.publisher,
-            s.kind,
-            s.grade,
-            s.status,
-            s.tier,
-            s.summary,
-            s.published,
-            s.created_by,
-            s.created_at
-        ],
-    )?;
+    ))?
+    .execute(rusqlite::params![
+        s.number(),
+        s.key,
+        s.title,
+        s.url,
+        s.publisher,
+        s.kind,
+        s.grade,
+        s.status,
+        s.tier,
+        s.summary,
+        s.published,
+        s.created_by,
+        s.created_at
+    ])?;
     conn.prepare_cached("DELETE FROM source_topics WHERE source = ?1")?.execute([s.number()])?;
     let mut stmt = conn.prepare_cached("INSERT INTO source_topics (source, topic) VALUES (?1, ?2)")?;
     for t in &s.topics {
@@ -265,7 +263,7 @@ pub fn add(
     let imported = meta.is_some();
     let seq = tx.append(NewEvent {
         topic: state.topics.first().cloned(),
-        after: Some(serde_json::to_value(&state)?),
+        after: Some(serde_json::to_string(&state)?),
         meta,
         at: imported.then(|| created_at.clone()),
         actor: imported.then(|| created_by.clone()),
@@ -297,8 +295,8 @@ fn update(
     let earned_changed = claims::earned_changes(tx.conn(), &citing, &earned_before)?;
     let seq = tx.append(NewEvent {
         topic: after.topics.first().cloned(),
-        before: Some(serde_json::to_value(&before)?),
-        after: Some(serde_json::to_value(&after)?),
+        before: Some(serde_json::to_string(&before)?),
+        after: Some(serde_json::to_string(&after)?),
         reason: Some(reason),
         meta: claims::earned_meta(&earned_changed),
         ..NewEvent::new(action, EntityRef::Source(before.number()).to_string())

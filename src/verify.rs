@@ -318,10 +318,10 @@ fn check_expected_head(expected: &str, hashes: &HashIndex, problems: &mut Vec<Pr
     }
 }
 
-/// An entity state serialized the way events store it (`Value::to_string()`
+/// An entity state serialized the way events store it (`serde_json::to_string`
 /// of the same structs), fingerprinted as the walk fingerprinted `after`.
 fn state_fingerprint<T: Serialize>(state: &T) -> Result<u64> {
-    Ok(fingerprint(&Some(serde_json::to_value(state)?.to_string().as_str())))
+    Ok(fingerprint(&Some(serde_json::to_string(state)?.as_str())))
 }
 
 /// Every entity's current row against the state its latest event recorded,
