@@ -68,21 +68,12 @@ CREATE TABLE claims (
     badge           TEXT NOT NULL CHECK (badge IN ('unsourced', 'caveat', 'well-sourced', 'contested')),
     -- 1 while the badge stands above the earned one by an editor's explicit override.
     badge_override  INTEGER NOT NULL DEFAULT 0 CHECK (badge_override IN (0, 1)),
+    -- Counts text revisions; every earlier text is in the claim's events.
     revision        INTEGER NOT NULL DEFAULT 1 CHECK (revision >= 1),
     created_by      TEXT NOT NULL REFERENCES actors (handle),
     created_at      TEXT NOT NULL
 ) STRICT;
 CREATE INDEX claims_by_topic ON claims (topic, id);
-CREATE INDEX claims_by_topic_text ON claims (topic, text);
-
--- Every text a claim has had; the current one is claims.revision.
-CREATE TABLE claim_revisions (
-    claim     INTEGER NOT NULL REFERENCES claims (id),
-    revision  INTEGER NOT NULL,
-    text      TEXT NOT NULL,
-    event     INTEGER NOT NULL,
-    PRIMARY KEY (claim, revision)
-) STRICT;
 
 CREATE TABLE citations (
     claim     INTEGER NOT NULL REFERENCES claims (id),
@@ -109,7 +100,7 @@ CREATE INDEX dispatches_by_topic ON dispatches (topic, at);
 -- The audit trail. `entity` names what changed ('claim:C12', 'source:S3',
 -- 'topic:compute-economy', 'actor:remy', 'dispatch:D2'); `before`/`after` are
 -- the entity's whole state as JSON (NULL when it did not / no longer exists);
--- `hash` = SHA-256(prev_hash || canonical encoding of this row), see src/events.rs.
+-- `hash` = SHA-256(prev_hash || "\n" || canonical encoding of this row), see src/events.rs.
 CREATE TABLE events (
     seq        INTEGER PRIMARY KEY,
     at         TEXT NOT NULL,

@@ -39,11 +39,11 @@ pub fn list(conn: &Connection) -> Result<Vec<ActorState>> {
 }
 
 pub fn write(conn: &Connection, a: &ActorState) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO actors (handle, name, role) VALUES (?1, ?2, ?3)
          ON CONFLICT (handle) DO UPDATE SET name = excluded.name, role = excluded.role",
-        rusqlite::params![a.handle, a.name, a.role],
-    )?;
+    )?
+    .execute(rusqlite::params![a.handle, a.name, a.role])?;
     Ok(())
 }
 
@@ -71,7 +71,7 @@ pub fn insert(
     }
     write(tx.conn(), &state)?;
     let seq = tx.append(NewEvent {
-        after: Some(serde_json::to_value(&state)?),
+        after: Some(serde_json::to_string(&state)?),
         meta,
         ..NewEvent::new("actor.add", EntityRef::Actor(state.handle.clone()).to_string())
     })?;
@@ -101,8 +101,8 @@ pub fn set_role(tx: &mut Tx<'_>, handle: &str, role: Role, reason: &str) -> Resu
     let after = ActorState { role, ..before.clone() };
     write(tx.conn(), &after)?;
     let seq = tx.append(NewEvent {
-        before: Some(serde_json::to_value(&before)?),
-        after: Some(serde_json::to_value(&after)?),
+        before: Some(serde_json::to_string(&before)?),
+        after: Some(serde_json::to_string(&after)?),
         reason: Some(reason),
         ..NewEvent::new("actor.role", EntityRef::Actor(handle.clone()).to_string())
     })?;

@@ -1,7 +1,7 @@
 //! Views over the audit trail: the filtered log, the per-topic tend log, text
-//! diffs of claim revisions, and reverts. Everything here reads `events`
-//! (and `claim_revisions`); the only write is `revert`, which appends a new
-//! event through the one write path like any other change.
+//! revisions of claims, and reverts. Everything here reads `events`; the only
+//! write is `revert`, which appends a new event through the one write path
+//! like any other change.
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -277,23 +277,34 @@ pub struct Revision {
     pub event: String,
     pub at: String,
     pub actor: String,
+    /// Why the text changed (the creation's reason for revision 1).
+    pub reason: Option<String>,
 }
 
+/// Every text a claim has had, oldest first, read from its events: each
+/// event whose `after` carries a new revision number is one revision.
 pub fn revisions(conn: &Connection, claim: i64) -> Result<Vec<Revision>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.revision, r.text, r.event, e.at, e.actor FROM claim_revisions r JOIN events e ON e.seq = r.event
-         WHERE r.claim = ?1 ORDER BY r.revision",
-    )?;
-    let rows = stmt.query_map([claim], |r| {
-        Ok(Revision {
-            revision: r.get(0)?,
-            text: r.get(1)?,
-            event: ids::event_id(r.get(2)?),
-            at: r.get(3)?,
-            actor: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut out: Vec<Revision> = Vec::new();
+    for e in events::for_entity(conn, &EntityRef::Claim(claim).to_string())? {
+        let Some(after) = e.after_json() else { continue };
+        let (Some(revision), Some(text)) =
+            (after.get("revision").and_then(Value::as_i64), after.get("text").and_then(Value::as_str))
+        else {
+            continue;
+        };
+        if out.last().is_some_and(|r| r.revision == revision) {
+            continue;
+        }
+        out.push(Revision {
+            revision,
+            text: text.to_string(),
+            event: e.id(),
+            at: e.at.clone(),
+            actor: e.actor.clone(),
+            reason: e.reason.clone(),
+        });
+    }
+    Ok(out)
 }
 
 /// The result of `revert`.
@@ -361,21 +372,12 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
     meta["reverts"] = json!(target.id());
     let new_seq = tx.append(NewEvent {
         topic: target.topic.clone(),
-        before: Some(current.clone()),
-        after: Some(written.clone()),
+        before: Some(current.to_string()),
+        after: Some(written.to_string()),
         reason: Some(reason),
         meta: Some(meta),
         ..NewEvent::new("revert", target.entity.clone())
     })?;
-    if let EntityRef::Claim(id) = entity {
-        if written.get("text") != current.get("text") {
-            let now: ClaimState = serde_json::from_value(written)?;
-            tx.conn().execute(
-                "INSERT INTO claim_revisions (claim, revision, text, event) VALUES (?1, ?2, ?3, ?4)",
-                rusqlite::params![id, now.revision, now.text, new_seq],
-            )?;
-        }
-    }
     Ok(Reverted {
         id: target.entity.clone(),
         event: ids::event_id(new_seq),

@@ -112,8 +112,7 @@ pub fn review(conn: &Connection, topic: Option<&str>) -> Result<Vec<ReviewItem>>
     if let Some(t) = topic {
         crate::topics::require(conn, t)?;
     }
-    let mut stmt = conn.prepare("SELECT id FROM claims WHERE (?1 IS NULL OR topic = ?1) ORDER BY id")?;
-    let ids: Vec<i64> = stmt.query_map([topic], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let ids = claims::ids(conn, topic)?;
     let mut items = Vec::new();
     for id in ids {
         let Some(c) = claims::load(conn, id)? else { continue };

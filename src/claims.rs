@@ -2,7 +2,8 @@
 //! shows is set by people; the badge its evidence earns is computed by
 //! `rule::earned_badge` whenever it is needed, never stored.
 //!
-//! Invariants: `claims.revision` names the newest row of `claim_revisions`;
+//! Invariants: `claims.revision` counts the texts the claim has had (each is
+//! in the `after` of one of its events);
 //! a badge above the earned one at creation needs an editor and an explicit
 //! override; changing citations records whose earned badge moved.
 
@@ -70,37 +71,81 @@ pub struct EarnedChange {
     pub badge: Badge,
 }
 
+const COLUMNS: &str = "id, key, topic, text, revision, badge, badge_override, created_by, created_at";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimState> {
+    Ok(ClaimState {
+        id: ids::claim_id(r.get(0)?),
+        key: r.get(1)?,
+        topic: r.get(2)?,
+        text: r.get(3)?,
+        revision: r.get(4)?,
+        badge: r.get(5)?,
+        badge_override: r.get(6)?,
+        citations: Vec::new(),
+        created_by: r.get(7)?,
+        created_at: r.get(8)?,
+    })
+}
+
+fn citation_from_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<CitationState> {
+    Ok(CitationState { source: ids::source_id(r.get(first)?), stance: r.get(first + 1)?, note: r.get(first + 2)? })
+}
+
 pub fn load(conn: &Connection, id: i64) -> Result<Option<ClaimState>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT key, topic, text, revision, badge, badge_override, created_by, created_at FROM claims WHERE id = ?1",
-    )?;
-    let Some(mut c) = stmt
-        .query_row([id], |r| {
-            Ok(ClaimState {
-                id: ids::claim_id(id),
-                key: r.get(0)?,
-                topic: r.get(1)?,
-                text: r.get(2)?,
-                revision: r.get(3)?,
-                badge: r.get(4)?,
-                badge_override: r.get(5)?,
-                citations: Vec::new(),
-                created_by: r.get(6)?,
-                created_at: r.get(7)?,
-            })
-        })
-        .optional()?
-    else {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM claims WHERE id = ?1"))?;
+    let Some(mut c) = stmt.query_row([id], from_row).optional()? else {
         return Ok(None);
     };
     let mut stmt =
         conn.prepare_cached("SELECT source, stance, note FROM citations WHERE claim = ?1 ORDER BY source")?;
-    c.citations = stmt
-        .query_map([id], |r| {
-            Ok(CitationState { source: ids::source_id(r.get(0)?), stance: r.get(1)?, note: r.get(2)? })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    c.citations = stmt.query_map([id], |r| citation_from_row(r, 0))?.collect::<rusqlite::Result<_>>()?;
     Ok(Some(c))
+}
+
+/// Every claim with its citations, in id order, in two sequential scans.
+pub fn for_each(conn: &Connection, mut each: impl FnMut(ClaimState) -> Result<()>) -> Result<()> {
+    let mut claims = conn.prepare(&format!("SELECT {COLUMNS} FROM claims ORDER BY id"))?;
+    let mut citations = conn.prepare("SELECT claim, source, stance, note FROM citations ORDER BY claim, source")?;
+    let mut cits = citations.query([])?;
+    let mut pending: Option<(i64, CitationState)> = None;
+    let mut rows = claims.query([])?;
+    while let Some(row) = rows.next()? {
+        let mut c = from_row(row)?;
+        let id = c.number();
+        loop {
+            if pending.is_none() {
+                pending = match cits.next()? {
+                    Some(r) => Some((r.get(0)?, citation_from_row(r, 1)?)),
+                    None => None,
+                };
+            }
+            match pending.take() {
+                Some((claim, cit)) if claim == id => c.citations.push(cit),
+                Some((claim, cit)) if claim < id => drop(cit),
+                other => {
+                    pending = other;
+                    break;
+                }
+            }
+        }
+        each(c)?;
+    }
+    Ok(())
+}
+
+/// Claim ids in id order, of one topic or all.
+pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<i64>> {
+    // Two statements: `?1 IS NULL OR topic = ?1` would defeat the topic index.
+    let mut stmt = match topic {
+        Some(_) => conn.prepare_cached("SELECT id FROM claims WHERE topic = ?1 ORDER BY id")?,
+        None => conn.prepare_cached("SELECT id FROM claims ORDER BY id")?,
+    };
+    let rows = match topic {
+        Some(t) => stmt.query_map([t], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?,
+        None => stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?,
+    };
+    Ok(rows)
 }
 
 /// Resolves `C12`, `12` or a key to a claim id.
@@ -158,12 +203,6 @@ pub fn write(conn: &Connection, c: &ClaimState) -> Result<()> {
     Ok(())
 }
 
-fn add_revision(conn: &Connection, claim: i64, revision: i64, text: &str, event: i64) -> Result<()> {
-    conn.prepare_cached("INSERT INTO claim_revisions (claim, revision, text, event) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(rusqlite::params![claim, revision, text, event])?;
-    Ok(())
-}
-
 /// What the rule needs for each of a claim's citations, in citation order.
 pub fn evidence_for(conn: &Connection, citations: &[CitationState]) -> Result<Vec<Evidence>> {
     let mut stmt = conn.prepare_cached("SELECT title, publisher, grade, status FROM sources WHERE id = ?1")?;
@@ -177,6 +216,11 @@ pub fn evidence_for(conn: &Connection, citations: &[CitationState]) -> Result<Ve
             Ok(Evidence { source: c.source.clone(), title, publisher, grade, status, stance: c.stance })
         })
         .collect()
+}
+
+/// The badge a claim's evidence earns, without the explanation.
+pub fn earned_only(conn: &Connection, claim: &ClaimState) -> Result<Badge> {
+    Ok(rule::earned_only(&evidence_for(conn, &claim.citations)?))
 }
 
 pub fn earned(conn: &Connection, claim: &ClaimState) -> Result<Earned> {
@@ -195,7 +239,7 @@ pub fn earned_for(conn: &Connection, claims: &[i64]) -> Result<BTreeMap<i64, Bad
     let mut out = BTreeMap::new();
     for &id in claims {
         if let Some(c) = load(conn, id)? {
-            out.insert(id, earned(conn, &c)?.badge);
+            out.insert(id, earned_only(conn, &c)?);
         }
     }
     Ok(out)
@@ -206,7 +250,7 @@ pub fn earned_changes(conn: &Connection, claims: &[i64], before: &BTreeMap<i64, 
     let mut out = Vec::new();
     for &id in claims {
         let Some(c) = load(conn, id)? else { continue };
-        let now = earned(conn, &c)?.badge;
+        let now = earned_only(conn, &c)?;
         if let Some(&was) = before.get(&id) {
             if was != now {
                 out.push(EarnedChange { claim: c.id.clone(), from: was, to: now, badge: c.badge });
@@ -265,27 +309,29 @@ fn resolve_citations(conn: &Connection, cites: &[(String, Stance, Option<String>
 
 /// Decides the badge a claim is created with: the earned one, or the one
 /// asked for, which needs a reason, and an editor's override when above.
-fn creation_badge(tx: &Tx<'_>, new: &NewClaim, earned: &Earned, imported: bool) -> Result<(Badge, bool)> {
+fn creation_badge(tx: &Tx<'_>, new: &NewClaim, evidence: &[Evidence], imported: bool) -> Result<(Badge, Badge, bool)> {
+    let earned_badge = rule::earned_only(evidence);
     let Some(asked) = new.badge else {
         if new.allow_override {
             return Err(Error::bad("--override only goes with --badge"));
         }
-        return Ok((earned.badge, false));
+        return Ok((earned_badge, earned_badge, false));
     };
     if !imported && new.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(Error::bad("setting a badge needs a reason: pass --reason \"...\""));
     }
-    if !asked.is_above(earned.badge) || imported {
-        return Ok((asked, asked.is_above(earned.badge)));
+    if !asked.is_above(earned_badge) || imported {
+        return Ok((asked, earned_badge, asked.is_above(earned_badge)));
     }
-    tx.require_role(&[Role::Editor], &format!("set a badge above the earned one ({})", earned.badge))?;
+    tx.require_role(&[Role::Editor], &format!("set a badge above the earned one ({earned_badge})"))?;
     if !new.allow_override {
+        let earned = rule::earned_badge(evidence);
         return Err(Error::refused(format!(
             "the evidence earns {} ({}); {asked} is above it: pass --override with --reason to set it anyway",
             earned.badge, earned.verdict
         )));
     }
-    Ok((asked, true))
+    Ok((asked, earned_badge, true))
 }
 
 pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Result<ClaimChange> {
@@ -305,8 +351,8 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Re
         }
     }
     let citations = resolve_citations(tx.conn(), &new.cites)?;
-    let earned = rule::earned_badge(&evidence_for(tx.conn(), &citations)?);
-    let (badge, badge_override) = creation_badge(tx, &new, &earned, provenance.is_some())?;
+    let evidence = evidence_for(tx.conn(), &citations)?;
+    let (badge, earned, badge_override) = creation_badge(tx, &new, &evidence, provenance.is_some())?;
     let reason = new.reason.as_deref().filter(|r| !r.trim().is_empty()).map(model::required_reason).transpose()?;
     let next: i64 =
         tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM claims")?.query_row([], |r| r.get(0))?;
@@ -334,19 +380,18 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Re
     let imported = provenance.is_some();
     let seq = tx.append(NewEvent {
         topic: Some(state.topic.clone()),
-        after: Some(serde_json::to_value(&state)?),
+        after: Some(serde_json::to_string(&state)?),
         reason,
         meta: meta.as_object().is_some_and(|m| !m.is_empty()).then_some(meta),
         at: imported.then(|| created_at.clone()),
         actor: imported.then(|| created_by.clone()),
         ..NewEvent::new("claim.add", EntityRef::Claim(next).to_string())
     })?;
-    add_revision(tx.conn(), next, 1, &state.text, seq)?;
     Ok(ClaimChange {
         id: state.id,
         event: ids::event_id(seq),
         badge,
-        earned_badge: earned.badge,
+        earned_badge: earned,
         earned_changed: Vec::new(),
         warnings: Vec::new(),
     })
@@ -365,17 +410,14 @@ pub fn record(
     write(tx.conn(), after)?;
     let seq = tx.append(NewEvent {
         topic: Some(after.topic.clone()),
-        before: Some(serde_json::to_value(before)?),
-        after: Some(serde_json::to_value(after)?),
+        before: Some(serde_json::to_string(before)?),
+        after: Some(serde_json::to_string(after)?),
         reason,
         meta,
         at: imported.map(|(at, _)| at.to_string()),
         actor: imported.map(|(_, actor)| actor.to_string()),
         ..NewEvent::new(action, EntityRef::Claim(after.number()).to_string())
     })?;
-    if after.revision != before.revision {
-        add_revision(tx.conn(), after.number(), after.revision, &after.text, seq)?;
-    }
     Ok(seq)
 }
 
@@ -384,7 +426,7 @@ fn change_result(tx: &Tx<'_>, after: &ClaimState, seq: i64, earned_changed: Vec<
         id: after.id.clone(),
         event: ids::event_id(seq),
         badge: after.badge,
-        earned_badge: earned(tx.conn(), after)?.badge,
+        earned_badge: earned_only(tx.conn(), after)?,
         earned_changed,
         warnings: Vec::new(),
     })
@@ -419,8 +461,8 @@ fn citation_change(
     after: ClaimState,
     reason: Option<String>,
 ) -> Result<ClaimChange> {
-    let earned_before = earned(tx.conn(), &before)?.badge;
-    let earned_after = rule::earned_badge(&evidence_for(tx.conn(), &after.citations)?).badge;
+    let earned_before = earned_only(tx.conn(), &before)?;
+    let earned_after = earned_only(tx.conn(), &after)?;
     let changes = if earned_before != earned_after {
         vec![EarnedChange { claim: after.id.clone(), from: earned_before, to: earned_after, badge: after.badge }]
     } else {

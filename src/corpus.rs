@@ -28,8 +28,9 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// About fifty claims a page, like a real desk's topic pages.
     pub fn topics(&self) -> usize {
-        (self.claims / 1000).max(4)
+        (self.claims / 50).max(4)
     }
     pub fn sources(&self) -> usize {
         (self.claims / 10).max(20)

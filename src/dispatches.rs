@@ -53,6 +53,19 @@ pub fn load(conn: &Connection, id: i64) -> Result<Option<DispatchState>> {
         .optional()?)
 }
 
+/// Dispatch ids in id order, of one topic or all.
+pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<i64>> {
+    let mut stmt = match topic {
+        Some(_) => conn.prepare_cached("SELECT id FROM dispatches WHERE topic = ?1 ORDER BY id")?,
+        None => conn.prepare_cached("SELECT id FROM dispatches ORDER BY id")?,
+    };
+    let rows = match topic {
+        Some(t) => stmt.query_map([t], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?,
+        None => stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?,
+    };
+    Ok(rows)
+}
+
 /// A topic's dispatches, newest first.
 pub fn for_topic(conn: &Connection, topic: &str) -> Result<Vec<DispatchState>> {
     let mut stmt =
@@ -63,15 +76,13 @@ pub fn for_topic(conn: &Connection, topic: &str) -> Result<Vec<DispatchState>> {
 
 pub fn write(conn: &Connection, d: &DispatchState) -> Result<()> {
     let id: i64 = d.id.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0);
-    conn.execute(
-        &format!(
-            "INSERT INTO dispatches ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    conn.prepare_cached(&format!(
+        "INSERT INTO dispatches ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (id) DO UPDATE SET key = excluded.key, topic = excluded.topic, voice = excluded.voice,
                beat = excluded.beat, badge = excluded.badge, headline = excluded.headline,
                body = excluded.body, at = excluded.at"
-        ),
-        rusqlite::params![id, d.key, d.topic, d.voice, d.beat, d.badge, d.headline, d.body, d.at],
-    )?;
+    ))?
+    .execute(rusqlite::params![id, d.key, d.topic, d.voice, d.beat, d.badge, d.headline, d.body, d.at])?;
     Ok(())
 }
 
@@ -132,7 +143,7 @@ pub fn add(tx: &mut Tx<'_>, new: NewDispatch, meta: Option<serde_json::Value>) -
     let imported = meta.is_some();
     let seq = tx.append(NewEvent {
         topic: Some(state.topic.clone()),
-        after: Some(serde_json::to_value(&state)?),
+        after: Some(serde_json::to_string(&state)?),
         meta,
         at: imported.then(|| state.at.clone()),
         actor: imported.then(|| state.voice.clone()),

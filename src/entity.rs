@@ -2,7 +2,7 @@
 //! `topic:compute-economy`, `actor:remy`, `dispatch:D2`) and the uniform way
 //! to read any entity's current state as the JSON its events record.
 //!
-//! Invariant: `current_state(entity)` serializes exactly like the `after` of
+//! Invariant: `current_state(entity)` holds the same state as the `after` of
 //! the latest event about that entity, unless someone edited the tables
 //! behind ripen's back (which `verify` reports).
 

@@ -104,19 +104,31 @@ pub struct EventContent<'a> {
     pub meta: Option<&'a str>,
 }
 
-/// The canonical encoding: a JSON array of the columns in schema order, the
-/// JSON payloads embedded as the exact strings stored (never re-serialized).
-pub fn canonical_encoding(c: &EventContent<'_>) -> String {
-    // A tuple serializes as an array in field order, independent of map ordering.
-    serde_json::to_string(&(c.seq, c.at, c.actor, c.action, c.entity, c.topic, c.before, c.after, c.reason, c.meta))
-        .expect("serializing strings and integers cannot fail")
+/// The canonical encoding, fed straight into `sink`: every column in schema
+/// order as an 8-byte little-endian length and its bytes (`u64::MAX` and no
+/// bytes for NULL), the sequence number as 8 little-endian bytes. JSON
+/// payloads go in exactly as stored, never re-serialized.
+pub fn canonical_encoding(c: &EventContent<'_>, sink: &mut impl FnMut(&[u8])) {
+    sink(&c.seq.to_le_bytes());
+    for field in
+        [Some(c.at), Some(c.actor), Some(c.action), Some(c.entity), c.topic, c.before, c.after, c.reason, c.meta]
+    {
+        match field {
+            Some(text) => {
+                sink(&(text.len() as u64).to_le_bytes());
+                sink(text.as_bytes());
+            }
+            None => sink(&u64::MAX.to_le_bytes()),
+        }
+    }
 }
 
+/// `SHA-256(prev_hash || "\n" || canonical_encoding)`, as lowercase hex.
 pub fn chain_hash(prev_hash: &str, content: &EventContent<'_>) -> String {
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());
     hasher.update(b"\n");
-    hasher.update(canonical_encoding(content).as_bytes());
+    canonical_encoding(content, &mut |bytes| hasher.update(bytes));
     hex::encode(hasher.finalize())
 }
 

@@ -59,59 +59,97 @@ fn independence_key(e: &Evidence) -> String {
     }
 }
 
-pub fn earned_badge(citations: &[Evidence]) -> Earned {
-    let mut lines = Vec::with_capacity(citations.len() + 1);
-    let mut strong_contradiction: Option<&Evidence> = None;
+/// What the rule made of one citation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finding {
+    Ignored,
+    StrongContradiction,
+    WeakContradiction,
+    IndependentSupport,
+    SamePublisherSupport,
+    WeakSupport,
+    Context,
+}
+
+struct Assessment {
+    badge: Badge,
+    findings: Vec<Finding>,
+    independent: usize,
+}
+
+/// The rule itself, without any words: one pass over the citations.
+fn assess(citations: &[Evidence]) -> Assessment {
     let mut strong_support = BTreeSet::new();
-    let mut any_support = false;
-
+    let mut findings = Vec::with_capacity(citations.len());
     for e in citations {
-        let who = describe(e);
-        if e.status.is_excluded() {
-            lines.push(format!("{who} {}: ignored, the source is {}", e.stance, e.status));
-            continue;
-        }
-        match (e.stance, e.grade.is_strong()) {
-            (Stance::Contradicts, true) => {
-                lines.push(format!("{who} contradicts: an A/B source against the claim makes it contested"));
-                strong_contradiction.get_or_insert(e);
-            }
-            (Stance::Contradicts, false) => {
-                lines.push(format!("{who} contradicts: grade {} is too weak to make the claim contested", e.grade))
-            }
-            (Stance::Supports, true) => {
-                any_support = true;
-                let fresh = strong_support.insert(independence_key(e));
-                if fresh {
-                    lines.push(format!("{who} supports: counts as an independent A/B source"));
-                } else {
-                    lines.push(format!("{who} supports: same publisher as an earlier A/B source, not independent"));
-                }
-            }
-            (Stance::Supports, false) => {
-                any_support = true;
-                lines.push(format!("{who} supports: grade {} counts towards caveat only", e.grade));
-            }
-            (Stance::Context, _) => lines.push(format!("{who} gives context: does not count either way")),
-        }
-    }
-
-    let independent = strong_support.len();
-    let (badge, verdict) = if let Some(e) = strong_contradiction {
-        (Badge::Contested, format!("contested: {} (grade {}) contradicts the claim", e.source, e.grade))
-    } else if independent >= 2 {
-        (Badge::WellSourced, format!("well-sourced: {independent} independent A/B sources support the claim"))
-    } else if any_support {
-        let why = if independent == 1 {
-            "only one independent A/B source supports the claim; well-sourced needs two".to_string()
+        let finding = if e.status.is_excluded() {
+            Finding::Ignored
         } else {
-            "no A/B source supports the claim; well-sourced needs two independent ones".to_string()
+            match (e.stance, e.grade.is_strong()) {
+                (Stance::Contradicts, true) => Finding::StrongContradiction,
+                (Stance::Contradicts, false) => Finding::WeakContradiction,
+                (Stance::Supports, true) if strong_support.insert(independence_key(e)) => Finding::IndependentSupport,
+                (Stance::Supports, true) => Finding::SamePublisherSupport,
+                (Stance::Supports, false) => Finding::WeakSupport,
+                (Stance::Context, _) => Finding::Context,
+            }
         };
-        (Badge::Caveat, format!("caveat: {why}"))
-    } else if citations.is_empty() {
-        (Badge::Unsourced, "unsourced: the claim cites no source".to_string())
+        findings.push(finding);
+    }
+    let has = |f: Finding| findings.contains(&f);
+    let independent = strong_support.len();
+    let badge = if has(Finding::StrongContradiction) {
+        Badge::Contested
+    } else if independent >= 2 {
+        Badge::WellSourced
+    } else if has(Finding::IndependentSupport) || has(Finding::WeakSupport) {
+        Badge::Caveat
     } else {
-        (Badge::Unsourced, "unsourced: no counted source supports the claim".to_string())
+        Badge::Unsourced
+    };
+    Assessment { badge, findings, independent }
+}
+
+/// Just the earned badge, for hot paths (imports, re-evaluation).
+pub fn earned_only(citations: &[Evidence]) -> Badge {
+    assess(citations).badge
+}
+
+/// The earned badge with its explanation, line by line.
+pub fn earned_badge(citations: &[Evidence]) -> Earned {
+    let Assessment { badge, findings, independent } = assess(citations);
+    let mut lines = Vec::with_capacity(citations.len() + 1);
+    let mut contradiction: Option<&Evidence> = None;
+    for (e, finding) in citations.iter().zip(&findings) {
+        let who = describe(e);
+        lines.push(match finding {
+            Finding::Ignored => format!("{who} {}: ignored, the source is {}", e.stance, e.status),
+            Finding::StrongContradiction => {
+                contradiction.get_or_insert(e);
+                format!("{who} contradicts: an A/B source against the claim makes it contested")
+            }
+            Finding::WeakContradiction => {
+                format!("{who} contradicts: grade {} is too weak to make the claim contested", e.grade)
+            }
+            Finding::IndependentSupport => format!("{who} supports: counts as an independent A/B source"),
+            Finding::SamePublisherSupport => {
+                format!("{who} supports: same publisher as an earlier A/B source, not independent")
+            }
+            Finding::WeakSupport => format!("{who} supports: grade {} counts towards caveat only", e.grade),
+            Finding::Context => format!("{who} gives context: does not count either way"),
+        });
+    }
+    let verdict = match (badge, contradiction) {
+        (Badge::Contested, Some(e)) => format!("contested: {} (grade {}) contradicts the claim", e.source, e.grade),
+        (Badge::WellSourced, _) => format!("well-sourced: {independent} independent A/B sources support the claim"),
+        (Badge::Caveat, _) if independent == 1 => {
+            "caveat: only one independent A/B source supports the claim; well-sourced needs two".to_string()
+        }
+        (Badge::Caveat, _) => {
+            "caveat: no A/B source supports the claim; well-sourced needs two independent ones".to_string()
+        }
+        _ if citations.is_empty() => "unsourced: the claim cites no source".to_string(),
+        _ => "unsourced: no counted source supports the claim".to_string(),
     };
     lines.push(format!("earned: {verdict}"));
     Earned { badge, explanation: lines, verdict }
@@ -220,6 +258,20 @@ mod tests {
             ev("S2", Some("b"), Grade::C, Status::Verified, Stance::Contradicts),
         ]);
         assert_eq!(e.badge, Badge::Caveat);
+    }
+
+    #[test]
+    fn badge_alone_agrees_with_the_explained_badge() {
+        let cases = [
+            vec![],
+            vec![sup("S1", Some("a"), Grade::B)],
+            vec![sup("S1", Some("a"), Grade::B), sup("S2", Some("b"), Grade::A)],
+            vec![ev("S1", Some("a"), Grade::A, Status::Verified, Stance::Contradicts)],
+            vec![ev("S1", Some("a"), Grade::C, Status::Verified, Stance::Context)],
+        ];
+        for c in cases {
+            assert_eq!(earned_only(&c), earned_badge(&c).badge);
+        }
     }
 
     #[test]

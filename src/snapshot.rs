@@ -59,11 +59,16 @@ impl When {
     }
 
     fn entities(conn: &Connection, pattern: &str, topic: Option<&str>, at: &str) -> Result<Vec<EntityRef>> {
-        let mut stmt = conn.prepare_cached(
-            "SELECT DISTINCT entity FROM events WHERE entity LIKE ?1 AND (?2 IS NULL OR topic = ?2) AND at <= ?3",
-        )?;
-        let names: Vec<String> =
-            stmt.query_map(rusqlite::params![pattern, topic, at], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let names: Vec<String> = match topic {
+            Some(t) => conn
+                .prepare_cached("SELECT DISTINCT entity FROM events WHERE topic = ?1 AND entity LIKE ?2 AND at <= ?3")?
+                .query_map(rusqlite::params![t, pattern, at], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?,
+            None => conn
+                .prepare_cached("SELECT DISTINCT entity FROM events WHERE entity LIKE ?1 AND at <= ?2")?
+                .query_map(rusqlite::params![pattern, at], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?,
+        };
         let mut refs: Vec<EntityRef> = names.iter().filter_map(|n| n.parse().ok()).collect();
         refs.sort();
         Ok(refs)

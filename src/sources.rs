@@ -115,22 +115,30 @@ pub struct SourceFilter {
 }
 
 pub fn list(conn: &Connection, filter: &SourceFilter) -> Result<Vec<SourceState>> {
-    let mut sql = format!("SELECT {COLUMNS} FROM sources s WHERE 1 = 1");
-    let mut params: Vec<String> = Vec::new();
-    if let Some(topic) = &filter.topic {
-        params.push(topic.clone());
-        sql.push_str(" AND EXISTS (SELECT 1 FROM source_topics st WHERE st.source = s.id AND st.topic = ?1)");
-        if filter.unused {
-            sql.push_str(
-                " AND NOT EXISTS (SELECT 1 FROM citations c JOIN claims cl ON cl.id = c.claim
-                                  WHERE c.source = s.id AND cl.topic = ?1)",
+    let prefixed = COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    // With a topic, start from its mappings so the topic index does the work.
+    let (sql, params): (String, Vec<String>) = match (&filter.topic, filter.unused) {
+        (Some(t), unused) => {
+            let mut sql = format!(
+                "SELECT {prefixed} FROM source_topics st JOIN sources s ON s.id = st.source WHERE st.topic = ?1"
             );
+            if unused {
+                sql.push_str(
+                    " AND NOT EXISTS (SELECT 1 FROM citations c JOIN claims cl ON cl.id = c.claim
+                                      WHERE c.source = s.id AND cl.topic = ?1)",
+                );
+            }
+            (sql, vec![t.clone()])
         }
-    } else if filter.unused {
-        sql.push_str(" AND NOT EXISTS (SELECT 1 FROM citations c WHERE c.source = s.id)");
-    }
-    sql.push_str(" ORDER BY s.id");
-    let mut stmt = conn.prepare(&sql)?;
+        (None, true) => (
+            format!(
+                "SELECT {prefixed} FROM sources s WHERE NOT EXISTS (SELECT 1 FROM citations c WHERE c.source = s.id)"
+            ),
+            vec![],
+        ),
+        (None, false) => (format!("SELECT {prefixed} FROM sources s"), vec![]),
+    };
+    let mut stmt = conn.prepare_cached(&format!("{sql} ORDER BY s.id"))?;
     let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), from_row)?;
     let mut out: Vec<SourceState> = rows.collect::<rusqlite::Result<_>>()?;
     for s in &mut out {
@@ -141,30 +149,28 @@ pub fn list(conn: &Connection, filter: &SourceFilter) -> Result<Vec<SourceState>
 
 /// Writes a source's whole state (row and topic mappings).
 pub fn write(conn: &Connection, s: &SourceState) -> Result<()> {
-    conn.execute(
-        &format!(
-            "INSERT INTO sources ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+    conn.prepare_cached(&format!(
+        "INSERT INTO sources ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (id) DO UPDATE SET key = excluded.key, title = excluded.title, url = excluded.url,
                publisher = excluded.publisher, kind = excluded.kind, grade = excluded.grade,
                status = excluded.status, tier = excluded.tier, summary = excluded.summary,
                published = excluded.published, created_by = excluded.created_by, created_at = excluded.created_at"
-        ),
-        rusqlite::params![
-            s.number(),
-            s.key,
-            s.title,
-            s.url,
-            s.publisher,
-            s.kind,
-            s.grade,
-            s.status,
-            s.tier,
-            s.summary,
-            s.published,
-            s.created_by,
-            s.created_at
-        ],
-    )?;
+    ))?
+    .execute(rusqlite::params![
+        s.number(),
+        s.key,
+        s.title,
+        s.url,
+        s.publisher,
+        s.kind,
+        s.grade,
+        s.status,
+        s.tier,
+        s.summary,
+        s.published,
+        s.created_by,
+        s.created_at
+    ])?;
     conn.prepare_cached("DELETE FROM source_topics WHERE source = ?1")?.execute([s.number()])?;
     let mut stmt = conn.prepare_cached("INSERT INTO source_topics (source, topic) VALUES (?1, ?2)")?;
     for t in &s.topics {
@@ -257,7 +263,7 @@ pub fn add(
     let imported = meta.is_some();
     let seq = tx.append(NewEvent {
         topic: state.topics.first().cloned(),
-        after: Some(serde_json::to_value(&state)?),
+        after: Some(serde_json::to_string(&state)?),
         meta,
         at: imported.then(|| created_at.clone()),
         actor: imported.then(|| created_by.clone()),
@@ -289,8 +295,8 @@ fn update(
     let earned_changed = claims::earned_changes(tx.conn(), &citing, &earned_before)?;
     let seq = tx.append(NewEvent {
         topic: after.topics.first().cloned(),
-        before: Some(serde_json::to_value(&before)?),
-        after: Some(serde_json::to_value(&after)?),
+        before: Some(serde_json::to_string(&before)?),
+        after: Some(serde_json::to_string(&after)?),
         reason: Some(reason),
         meta: claims::earned_meta(&earned_changed),
         ..NewEvent::new(action, EntityRef::Source(before.number()).to_string())

@@ -96,11 +96,11 @@ pub fn list(conn: &Connection) -> Result<Vec<TopicSummary>> {
 
 /// Writes a topic's whole state, replacing sections and related slugs.
 pub fn write(conn: &Connection, t: &TopicState) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO topics (slug, title, summary, notes) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (slug) DO UPDATE SET title = excluded.title, summary = excluded.summary, notes = excluded.notes",
-        rusqlite::params![t.slug, t.title, t.summary, t.notes],
-    )?;
+    )?
+    .execute(rusqlite::params![t.slug, t.title, t.summary, t.notes])?;
     conn.prepare_cached("DELETE FROM topic_sections WHERE topic = ?1")?.execute([&t.slug])?;
     conn.prepare_cached("DELETE FROM topic_related WHERE topic = ?1")?.execute([&t.slug])?;
     let mut section =
@@ -149,7 +149,7 @@ pub fn add(tx: &mut Tx<'_>, state: TopicState, imported: Option<(String, String)
     write(tx.conn(), &state)?;
     let seq = tx.append(NewEvent {
         topic: Some(state.slug.clone()),
-        after: Some(serde_json::to_value(&state)?),
+        after: Some(serde_json::to_string(&state)?),
         meta: imported.as_ref().map(|_| serde_json::json!({"imported": true})),
         actor: imported.as_ref().map(|(by, _)| by.clone()),
         at: imported.map(|(_, at)| at),
@@ -218,8 +218,8 @@ pub fn edit(tx: &mut Tx<'_>, slug: &str, change: TopicEdit, reason: Option<&str>
     let reason = reason.map(model::required_reason).transpose()?;
     let seq = tx.append(NewEvent {
         topic: Some(slug.to_string()),
-        before: Some(serde_json::to_value(&before)?),
-        after: Some(serde_json::to_value(&after)?),
+        before: Some(serde_json::to_string(&before)?),
+        after: Some(serde_json::to_string(&after)?),
         reason,
         ..NewEvent::new("topic.edit", EntityRef::Topic(slug.to_string()).to_string())
     })?;

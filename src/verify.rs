@@ -3,16 +3,21 @@
 //! checks the append-only triggers exist, and compares every entity's
 //! current row with the state its latest event recorded.
 //!
-//! Reads only; never repairs. Each problem names the event or row it concerns.
+//! Reads only, inside one read transaction (one snapshot); never repairs.
+//! Large chains are hashed in parallel: each worker reads its own range of
+//! sequence numbers on its own read-only connection. Each problem names the
+//! event or row it concerns.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::entity::EntityRef;
 use crate::error::Result;
-use crate::events::{StoredEvent, COLUMNS, GENESIS};
+use crate::events::{self, EventContent, GENESIS};
 use crate::ids;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -44,14 +49,45 @@ pub const TRIGGERS: &[&str] = &["events_append_only_insert", "events_append_only
 /// Progress callback: events checked so far.
 pub type Progress<'a> = &'a mut dyn FnMut(u64);
 
+/// Chains shorter than this are walked on the calling connection alone.
+const PARALLEL_MIN_EVENTS: i64 = 20_000;
+
 pub fn verify(conn: &Connection, expect_head: Option<&str>, progress: Progress<'_>) -> Result<Report> {
+    verify_with(conn, expect_head, progress, PARALLEL_MIN_EVENTS)
+}
+
+/// `verify`, walking in parallel once the chain has `parallel_min` events.
+pub fn verify_with(
+    conn: &Connection,
+    expect_head: Option<&str>,
+    progress: Progress<'_>,
+    parallel_min: i64,
+) -> Result<Report> {
+    // One snapshot: the tables checked are exactly the state the events up
+    // to `last` describe, whatever other processes commit meanwhile.
+    conn.execute_batch("BEGIN DEFERRED")?;
+    let report = verify_snapshot(conn, expect_head, progress, parallel_min);
+    let _ = conn.execute_batch("ROLLBACK");
+    report
+}
+
+fn verify_snapshot(
+    conn: &Connection,
+    expect_head: Option<&str>,
+    progress: Progress<'_>,
+    parallel_min: i64,
+) -> Result<Report> {
     let mut problems = Vec::new();
     check_triggers(conn, &mut problems)?;
-    let (count, head, hashes) = walk_chain(conn, &mut problems, progress)?;
+    let last: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
+    let count: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+    let scans = scan_all(conn, last, parallel_min, progress)?;
+    let (head, hashes, mut latest) = check_chain(scans, &mut problems);
     if let Some(expected) = expect_head {
         check_expected_head(expected, &hashes, &mut problems);
     }
-    check_rows(conn, &mut problems)?;
+    drop(hashes);
+    check_rows(conn, &mut latest, &mut problems)?;
     Ok(Report { ok: problems.is_empty(), events: count, head, problems })
 }
 
@@ -73,70 +109,174 @@ fn check_triggers(conn: &Connection, problems: &mut Vec<Problem>) -> Result<()> 
     Ok(())
 }
 
-type HashIndex = HashMap<[u8; 32], i64>;
-
+/// A 32-byte hash from its stored hex; a mangled one still gets a distinct key.
 fn hash_key(hex_hash: &str) -> [u8; 32] {
     let mut key = [0u8; 32];
     if hex::decode_to_slice(hex_hash, &mut key).is_err() {
-        // A mangled hash still needs a distinct key; fold its bytes in.
-        for (i, b) in hex_hash.bytes().enumerate() {
-            key[i % 32] ^= b.rotate_left((i / 32) as u32);
-        }
+        let mut h = Sha256::new();
+        h.update(b"not-hex:");
+        h.update(hex_hash.as_bytes());
+        key.copy_from_slice(&h.finalize());
     }
     key
 }
 
-fn walk_chain(
-    conn: &Connection,
-    problems: &mut Vec<Problem>,
-    progress: Progress<'_>,
-) -> Result<(i64, Head, HashIndex)> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM events ORDER BY seq"))?;
-    let mut rows = stmt.query([])?;
-    let mut hashes: HashIndex = HashMap::new();
-    let mut previous: Option<StoredEvent> = None;
-    let mut count = 0i64;
-    let mut deferred_links: Vec<(i64, String)> = Vec::new();
-    while let Some(row) = rows.next()? {
-        let e = StoredEvent::from_row(row)?;
-        count += 1;
-        if count % 65_536 == 0 {
-            progress(count as u64);
+fn fingerprint<T: Hash + ?Sized>(value: &T) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// One event, reduced to what the chain checks need.
+struct Link {
+    seq: i64,
+    prev: [u8; 32],
+    hash: [u8; 32],
+    edited: bool,
+}
+
+/// What one worker learnt about a range of events.
+#[derive(Default)]
+struct Scan {
+    links: Vec<Link>,
+    /// entity key → (seq, fingerprint of `after`), latest in the range.
+    latest: HashMap<u64, (i64, u64)>,
+}
+
+/// Reads events `from..=to` in order, recomputing each hash from the
+/// stored columns without copying them.
+fn scan_range(conn: &Connection, from: i64, to: i64, tick: &mut dyn FnMut(u64)) -> Result<Scan> {
+    let mut stmt =
+        conn.prepare(&format!("SELECT {} FROM events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq", events::COLUMNS))?;
+    let mut rows = stmt.query([from, to])?;
+    let mut scan = Scan::default();
+    while let Some(r) = rows.next()? {
+        let text = |i: usize| -> rusqlite::Result<Option<&str>> {
+            match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => Ok(None),
+                v => Ok(Some(v.as_str()?)),
+            }
+        };
+        let seq: i64 = r.get(0)?;
+        let content = EventContent {
+            seq,
+            at: text(1)?.unwrap_or_default(),
+            actor: text(2)?.unwrap_or_default(),
+            action: text(3)?.unwrap_or_default(),
+            entity: text(4)?.unwrap_or_default(),
+            topic: text(5)?,
+            before: text(6)?,
+            after: text(7)?,
+            reason: text(8)?,
+            meta: text(9)?,
+        };
+        let prev_hash = text(10)?.unwrap_or_default();
+        let stored = text(11)?.unwrap_or_default();
+        let edited = events::chain_hash(prev_hash, &content) != stored;
+        scan.latest.insert(fingerprint(content.entity), (seq, fingerprint(&content.after)));
+        scan.links.push(Link { seq, prev: hash_key(prev_hash), hash: hash_key(stored), edited });
+        if scan.links.len() % 65_536 == 0 {
+            tick(65_536);
         }
-        let expected_seq = previous.as_ref().map_or(1, |p| p.seq + 1);
-        let expected_prev = previous.as_ref().map_or(GENESIS, |p| p.hash.as_str());
-        if e.seq != expected_seq {
-            let (from, to) = (expected_seq, e.seq - 1);
-            let what = if from == to { format!("E{from} is missing") } else { format!("E{from}..E{to} are missing") };
-            problems.push(Problem {
-                kind: "removed-event",
-                at: ids::event_id(from),
-                message: format!(
-                    "{what}: the chain jumps from {} to E{}",
-                    previous.as_ref().map_or("the start".to_string(), |p| p.id()),
-                    e.seq
-                ),
-            });
-        } else if e.prev_hash != expected_prev {
-            deferred_links.push((e.seq, e.prev_hash.clone()));
+    }
+    Ok(scan)
+}
+
+/// Scans the chain up to `last`, split across read-only connections when it
+/// is long and the database is a file.
+fn scan_all(conn: &Connection, last: i64, parallel_min: i64, progress: Progress<'_>) -> Result<Vec<Scan>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8) as i64;
+    let path = conn.path().filter(|p| !p.is_empty()).map(str::to_string);
+    let (Some(path), true) = (path, last >= parallel_min && workers > 1) else {
+        let mut seen = 0u64;
+        return Ok(vec![scan_range(conn, 1, last.max(0), &mut |n| {
+            seen += n;
+            progress(seen)
+        })?]);
+    };
+    let per = (last + workers - 1) / workers;
+    let ranges: Vec<(i64, i64)> =
+        (0..workers).map(|w| (w * per + 1, ((w + 1) * per).min(last))).filter(|(a, b)| a <= b).collect();
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let results: Vec<Result<Scan>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|&(from, to)| {
+                let path = path.clone();
+                let done = &done;
+                scope.spawn(move || -> Result<Scan> {
+                    let worker = Connection::open_with_flags(
+                        &path,
+                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )?;
+                    scan_range(&worker, from, to, &mut |n| {
+                        done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(crate::Error::Database("a verify worker failed".into()))))
+            .collect()
+    });
+    progress(done.load(std::sync::atomic::Ordering::Relaxed));
+    results.into_iter().collect()
+}
+
+type HashIndex = HashMap<[u8; 32], i64>;
+
+/// Checks sequence, links and hashes across all scans; returns the head,
+/// every hash (for `--expect-head`) and each entity's latest event.
+fn check_chain(scans: Vec<Scan>, problems: &mut Vec<Problem>) -> (Head, HashIndex, HashMap<u64, (i64, u64)>) {
+    let genesis = hash_key(GENESIS);
+    let mut hashes: HashIndex = HashMap::with_capacity(scans.iter().map(|s| s.links.len()).sum());
+    let mut latest: HashMap<u64, (i64, u64)> = HashMap::new();
+    let mut previous: Option<(i64, [u8; 32])> = None;
+    let mut deferred: Vec<(i64, [u8; 32])> = Vec::new();
+    for scan in scans {
+        for (entity, (seq, after)) in scan.latest {
+            match latest.get(&entity) {
+                Some(&(s, _)) if s > seq => {}
+                _ => {
+                    latest.insert(entity, (seq, after));
+                }
+            }
         }
-        if e.expected_hash() != e.hash {
-            problems.push(Problem {
-                kind: "edited-event",
-                at: e.id(),
-                message: format!(
-                    "{}'s stored hash does not match its content: the event was edited after it was written",
-                    e.id()
-                ),
-            });
+        for link in scan.links {
+            let expected_seq = previous.map_or(1, |p| p.0 + 1);
+            let expected_prev = previous.map_or(genesis, |p| p.1);
+            if link.seq != expected_seq {
+                let (from, to) = (expected_seq, link.seq - 1);
+                let what =
+                    if from == to { format!("E{from} is missing") } else { format!("E{from}..E{to} are missing") };
+                let after = previous.map_or("the start".to_string(), |p| ids::event_id(p.0));
+                problems.push(Problem {
+                    kind: "removed-event",
+                    at: ids::event_id(from),
+                    message: format!("{what}: the chain jumps from {after} to E{}", link.seq),
+                });
+            } else if link.prev != expected_prev {
+                deferred.push((link.seq, link.prev));
+            }
+            if link.edited {
+                problems.push(Problem {
+                    kind: "edited-event",
+                    at: ids::event_id(link.seq),
+                    message: format!(
+                        "E{}'s stored hash does not match its content: the event was edited after it was written",
+                        link.seq
+                    ),
+                });
+            }
+            hashes.insert(link.hash, link.seq);
+            previous = Some((link.seq, link.hash));
         }
-        hashes.insert(hash_key(&e.hash), e.seq);
-        previous = Some(e);
     }
     // A link that points at another event than the predecessor means events
     // were moved; one that points nowhere is a plain broken link.
-    for (seq, prev) in deferred_links {
-        match hashes.get(&hash_key(&prev)) {
+    for (seq, prev) in deferred {
+        match hashes.get(&prev) {
             Some(&other) if other != seq - 1 => problems.push(Problem {
                 kind: "reordered-event",
                 at: ids::event_id(seq),
@@ -149,12 +289,11 @@ fn walk_chain(
             }),
         }
     }
-    progress(count as u64);
     let head = match previous {
-        Some(p) => Head { event: p.id(), hash: p.hash },
+        Some((seq, hash)) => Head { event: ids::event_id(seq), hash: hex::encode(hash) },
         None => Head { event: "E0".to_string(), hash: GENESIS.to_string() },
     };
-    Ok((count, head, hashes))
+    (head, hashes, latest)
 }
 
 fn check_expected_head(expected: &str, hashes: &HashIndex, problems: &mut Vec<Problem>) {
@@ -179,69 +318,67 @@ fn check_expected_head(expected: &str, hashes: &HashIndex, problems: &mut Vec<Pr
     }
 }
 
-/// Every entity's latest event against its current row, and rows that no
-/// event ever recorded.
-fn check_rows(conn: &Connection, problems: &mut Vec<Problem>) -> Result<()> {
-    let mut stmt = conn.prepare(
-        "SELECT e.entity, e.seq, e.after FROM events e
-         JOIN (SELECT entity, max(seq) AS seq FROM events GROUP BY entity) last ON last.seq = e.seq
-         ORDER BY e.seq",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let (entity, seq, after): (String, i64, Option<String>) = (row.get(0)?, row.get(1)?, row.get(2)?);
-        let Ok(parsed) = entity.parse::<EntityRef>() else {
-            problems.push(Problem {
-                kind: "edited-event",
-                at: ids::event_id(seq),
-                message: format!("E{seq} names an entity ripen does not know: {entity:?}"),
-            });
-            continue;
-        };
-        // Stored states are `Value::to_string()` of the same structs, so equal
-        // states give byte-equal strings; no need to parse.
-        let current = parsed.current_state(conn)?.map(|v| v.to_string());
-        if current != after {
-            let recorded = &after;
-            let message = match (&current, &recorded) {
-                (None, Some(_)) => format!("{entity} is gone from the tables, but E{seq} recorded it"),
-                (Some(_), None) => format!("{entity} is in the tables, but E{seq} recorded it as removed"),
-                _ => format!("{entity} differs from the state E{seq} recorded: the table was edited outside ripen"),
-            };
-            problems.push(Problem { kind: "row-differs", at: entity, message });
+/// An entity state serialized the way events store it (`serde_json::to_string`
+/// of the same structs), fingerprinted as the walk fingerprinted `after`.
+fn state_fingerprint<T: Serialize>(state: &T) -> Result<u64> {
+    Ok(fingerprint(&Some(serde_json::to_string(state)?.as_str())))
+}
+
+/// Every entity's current row against the state its latest event recorded,
+/// and rows that no event ever recorded. Tables are read in sequential scans.
+fn check_rows(conn: &Connection, latest: &mut HashMap<u64, (i64, u64)>, problems: &mut Vec<Problem>) -> Result<()> {
+    let removed = fingerprint(&None::<&str>);
+    let mut compare = |entity: EntityRef, state: u64| {
+        let name = entity.to_string();
+        match latest.remove(&fingerprint(name.as_str())) {
+            Some((_, after)) if after == state => {}
+            Some((seq, after)) if after == removed => problems.push(Problem {
+                kind: "row-differs",
+                message: format!("{name} is in the tables, but E{seq} recorded it as removed"),
+                at: name,
+            }),
+            Some((seq, _)) => problems.push(Problem {
+                kind: "row-differs",
+                message: format!("{name} differs from the state E{seq} recorded: the table was edited outside ripen"),
+                at: name,
+            }),
+            None => problems.push(Problem {
+                kind: "row-without-event",
+                message: format!("{name} exists in the tables but no event ever recorded it"),
+                at: name,
+            }),
+        }
+    };
+    crate::claims::for_each(conn, |c| {
+        compare(EntityRef::Claim(c.number()), state_fingerprint(&c)?);
+        Ok(())
+    })?;
+    for s in crate::sources::list(conn, &crate::sources::SourceFilter::default())? {
+        compare(EntityRef::Source(s.number()), state_fingerprint(&s)?);
+    }
+    for a in crate::actors::list(conn)? {
+        compare(EntityRef::Actor(a.handle.clone()), state_fingerprint(&a)?);
+    }
+    for t in crate::topics::list(conn)? {
+        if let Some(state) = crate::topics::load(conn, &t.slug)? {
+            compare(EntityRef::Topic(t.slug), state_fingerprint(&state)?);
         }
     }
-    for (table, kind, make) in [
-        ("claims", "claim", ids::claim_id as fn(i64) -> String),
-        ("sources", "source", ids::source_id),
-        ("dispatches", "dispatch", ids::dispatch_id),
-    ] {
-        let prefix = format!("{kind}:{}", make(0).trim_end_matches('0'));
-        let sql =
-            format!("SELECT id FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.entity = ?1 || t.id)");
-        let mut stmt = conn.prepare(&sql)?;
-        let orphans: Vec<i64> = stmt.query_map([&prefix], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        for id in orphans {
-            problems.push(Problem {
-                kind: "row-without-event",
-                at: format!("{kind}:{}", make(id)),
-                message: format!("{kind} {} exists in the tables but no event ever recorded it", make(id)),
-            });
+    for id in crate::dispatches::ids(conn, None)? {
+        if let Some(d) = crate::dispatches::load(conn, id)? {
+            compare(EntityRef::Dispatch(id), state_fingerprint(&d)?);
         }
     }
-    for (table, column, kind) in [("topics", "slug", "topic"), ("actors", "handle", "actor")] {
-        let sql = format!(
-            "SELECT {column} FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.entity = '{kind}:' || t.{column})"
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let orphans: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        for name in orphans {
-            problems.push(Problem {
-                kind: "row-without-event",
-                at: format!("{kind}:{name}"),
-                message: format!("{kind} {name} exists in the tables but no event ever recorded it"),
-            });
-        }
+    // Entities whose latest event says they exist but whose row is gone.
+    let mut gone: Vec<i64> = latest.values().filter(|(_, after)| *after != removed).map(|(seq, _)| *seq).collect();
+    gone.sort_unstable();
+    for seq in gone {
+        let entity = events::get(conn, seq)?.map(|e| e.entity).unwrap_or_else(|| format!("the entity of E{seq}"));
+        problems.push(Problem {
+            kind: "row-differs",
+            message: format!("{entity} is gone from the tables, but E{seq} recorded it"),
+            at: entity,
+        });
     }
     Ok(())
 }

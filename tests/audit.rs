@@ -353,3 +353,21 @@ fn tend_log_groups_by_day_actor_and_kind() {
     assert_eq!(json[2]["kind"], "badge-moved");
     assert_eq!(json[2]["from"], "caveat");
 }
+
+#[test]
+fn parallel_and_single_walks_agree() {
+    let d = story();
+    drop_triggers(&d);
+    d.sql().execute("UPDATE events SET reason = 'nothing to see' WHERE seq = 8", []).unwrap();
+    d.sql().execute("DELETE FROM events WHERE seq = 3", []).unwrap();
+    restore_triggers(&d);
+    let conn = d.sql();
+    let kinds = |r: &ripen::verify::Report| r.problems.iter().map(|p| (p.kind, p.at.clone())).collect::<Vec<_>>();
+    let single = ripen::verify::verify_with(&conn, None, &mut |_| {}, i64::MAX).unwrap();
+    let parallel = ripen::verify::verify_with(&conn, None, &mut |_| {}, 1).unwrap();
+    assert!(!single.ok);
+    assert_eq!(kinds(&single), kinds(&parallel));
+    assert_eq!(single.head, parallel.head);
+    assert!(kinds(&parallel).contains(&("edited-event", "E8".to_string())));
+    assert!(kinds(&parallel).contains(&("removed-event", "E3".to_string())));
+}

@@ -488,13 +488,9 @@ fn claim_edit_keeps_the_old_text_as_a_revision() {
     assert_eq!(shown["text"], "Inference got ~10x cheaper per year.");
     assert_eq!(shown["revision"], 2);
     let conn = desk.conn();
-    let texts: Vec<(i64, String)> = conn
-        .prepare("SELECT revision, text FROM claim_revisions WHERE claim = ?1 ORDER BY revision")
-        .unwrap()
-        .query_map([num(&c)], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
+    // Every revision is kept in the claim's events.
+    let texts: Vec<(i64, String)> =
+        ripen::audit::revisions(&conn, num(&c)).unwrap().into_iter().map(|r| (r.revision, r.text)).collect();
     assert_eq!(
         texts,
         [(1, "Inference got 10x cheaper.".to_string()), (2, "Inference got ~10x cheaper per year.".to_string())]

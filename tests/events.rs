@@ -239,17 +239,35 @@ fn events_refuse_replace() {
     assert_eq!(desk.events(), before);
 }
 
-/// SHA-256 over prev_hash, "\n" and the canonical encoding: a JSON array of
-/// the stored columns in schema order (recomputed here independently).
+/// SHA-256 over prev_hash, "\n" and the canonical encoding: the stored
+/// columns in schema order, length-prefixed (recomputed here independently).
 fn recompute(e: &StoredEvent) -> String {
-    let canonical = serde_json::to_string(&(
-        e.seq, &e.at, &e.actor, &e.action, &e.entity, &e.topic, &e.before, &e.after, &e.reason, &e.meta,
-    ))
-    .unwrap();
+    // The documented encoding: seq as 8 LE bytes, then each column as an
+    // 8-byte LE length and its bytes, u64::MAX for NULL.
+    let mut canonical = e.seq.to_le_bytes().to_vec();
+    for field in [
+        Some(&e.at),
+        Some(&e.actor),
+        Some(&e.action),
+        Some(&e.entity),
+        e.topic.as_ref(),
+        e.before.as_ref(),
+        e.after.as_ref(),
+        e.reason.as_ref(),
+        e.meta.as_ref(),
+    ] {
+        match field {
+            Some(text) => {
+                canonical.extend((text.len() as u64).to_le_bytes());
+                canonical.extend(text.as_bytes());
+            }
+            None => canonical.extend(u64::MAX.to_le_bytes()),
+        }
+    }
     let mut h = Sha256::new();
     h.update(e.prev_hash.as_bytes());
     h.update(b"\n");
-    h.update(canonical.as_bytes());
+    h.update(&canonical);
     hex::encode(h.finalize())
 }
 

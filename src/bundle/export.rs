@@ -80,14 +80,12 @@ pub fn visit(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Record
     for s in &all_sources {
         keys.insert(s.id.clone(), s.key.clone().unwrap_or_else(|| s.id.clone()));
     }
-    let mut stmt = conn.prepare("SELECT id FROM claims WHERE (?1 IS NULL OR topic = ?1) ORDER BY id")?;
-    let ids: Vec<i64> = stmt.query_map([topic], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let ids = claims::ids(conn, topic)?;
     for id in ids {
         let Some(c) = claims::load(conn, id)? else { continue };
         emit(Record::Claim(claim_record(conn, c, &keys)?))?;
     }
-    let mut stmt = conn.prepare("SELECT id FROM dispatches WHERE (?1 IS NULL OR topic = ?1) ORDER BY id")?;
-    let ids: Vec<i64> = stmt.query_map([topic], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let ids = crate::dispatches::ids(conn, topic)?;
     for id in ids {
         let Some(d) = crate::dispatches::load(conn, id)? else { continue };
         emit(Record::Dispatch(BundleDispatch {
@@ -122,11 +120,12 @@ fn claim_record(
         .collect();
     let revisions = crate::audit::revisions(conn, c.number())?;
     let revisions = if revisions.len() > 1 {
-        let reasons = revision_reasons(conn, c.number())?;
         revisions
             .into_iter()
-            .map(|r| BundleRevision {
-                reason: reasons.get(&r.revision).cloned().flatten(),
+            .enumerate()
+            // The first revision's reason is the creation's, which belongs to the badge history.
+            .map(|(i, r)| BundleRevision {
+                reason: if i == 0 { None } else { r.reason },
                 at: r.at,
                 actor: r.actor,
                 text: r.text,
@@ -153,14 +152,6 @@ fn claim_record(
         history,
         revisions,
     })
-}
-
-fn revision_reasons(conn: &Connection, claim: i64) -> Result<std::collections::HashMap<i64, Option<String>>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.revision, e.reason FROM claim_revisions r JOIN events e ON e.seq = r.event WHERE r.claim = ?1",
-    )?;
-    let rows = stmt.query_map([claim], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The whole export as one document.
@@ -205,8 +196,7 @@ pub fn csv_rows(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Csv
     if let Some(t) = topic {
         crate::topics::require(conn, t)?;
     }
-    let mut stmt = conn.prepare("SELECT id FROM claims WHERE (?1 IS NULL OR topic = ?1) ORDER BY id")?;
-    let ids: Vec<i64> = stmt.query_map([topic], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let ids = claims::ids(conn, topic)?;
     for id in ids {
         let Some(c) = claims::load(conn, id)? else { continue };
         let earned = claims::earned(conn, &c)?.badge;
@@ -238,8 +228,7 @@ pub fn claim_reviews(conn: &Connection, topic: Option<&str>, site: &ReviewSite) 
     if let Some(t) = topic {
         crate::topics::require(conn, t)?;
     }
-    let mut stmt = conn.prepare("SELECT id FROM claims WHERE (?1 IS NULL OR topic = ?1) ORDER BY id")?;
-    let ids: Vec<i64> = stmt.query_map([topic], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let ids = claims::ids(conn, topic)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let Some(c) = claims::load(conn, id)? else { continue };

@@ -24,6 +24,9 @@ use crate::model::{self, Badge, Role};
 use crate::sources::NewSource;
 use crate::topics::TopicState;
 
+/// Bundles at least this large are imported with indexes rebuilt at the end.
+const BULK_BYTES: u64 = 16 << 20;
+
 /// What an import did.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ImportReport {
@@ -94,6 +97,12 @@ pub fn import<'a>(
     input: Input<'a>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport> {
+    // Large files take the bulk path (indexes rebuilt at the end).
+    let bulk = match &input {
+        Input::File(p) => std::fs::metadata(p).map(|m| m.len() >= BULK_BYTES).unwrap_or(false),
+        Input::Stdin => true,
+        Input::Text(_, text) => text.len() as u64 >= BULK_BYTES,
+    };
     let (name, reader): (String, Box<dyn Read + 'a>) = match input {
         Input::File(p) => {
             let f = std::fs::File::open(p).map_err(|e| Error::bad(format!("cannot read {}: {e}", p.display())))?;
@@ -116,7 +125,7 @@ pub fn import<'a>(
     db.conn().pragma_update(None, "cache_size", -262_144)?;
     let has_actors: bool = db.conn().prepare_cached("SELECT count(*) > 0 FROM actors")?.query_row([], |r| r.get(0))?;
     let mut report = if looks_like_json_lines(&first) {
-        import_lines(db, acting, has_actors, &name, first, reader, progress)?
+        import_lines(db, acting, has_actors, bulk, &name, first, reader, progress)?
     } else {
         let mut text = first;
         let mut rest = Vec::new();
@@ -268,16 +277,22 @@ fn check_duplicates(bundle: &Bundle) -> Result<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn import_lines<'a>(
     db: &mut Db,
     acting: Option<&str>,
     has_actors: bool,
+    bulk: bool,
     name: &str,
     first: String,
     mut reader: BufReader<Box<dyn Read + 'a>>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport> {
     let parse = |n: usize, line: &str| -> Result<Record> {
+        // The path-tracking parser is slower; use it only to explain a failure.
+        if let Ok(record) = serde_json::from_str(line) {
+            return Ok(record);
+        }
         let mut de = serde_json::Deserializer::from_str(line);
         serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
@@ -332,6 +347,7 @@ fn import_lines<'a>(
     };
     let actor = importer(db, acting, has_actors, first_editor.as_ref())?;
     db.transact(&actor, "import bundle", |tx| {
+        let indexes = if bulk { BulkIndexes::drop(tx.conn())? } else { BulkIndexes::default() };
         let mut im = Importer::new(tx)?;
         let mut done = 0u64;
         loop {
@@ -356,8 +372,40 @@ fn import_lines<'a>(
             }
         }
         progress(done, done);
-        Ok(im.finish())
+        let report = im.finish();
+        indexes.restore(tx.conn())?;
+        Ok(report)
     })
+}
+
+/// Secondary indexes dropped for a bulk import and rebuilt, sorted, at its
+/// end, inside the same transaction: all-or-nothing still holds, and
+/// building an index once is much cheaper than a million random inserts.
+#[derive(Default)]
+struct BulkIndexes {
+    sql: Vec<String>,
+}
+
+impl BulkIndexes {
+    fn drop(conn: &rusqlite::Connection) -> Result<Self> {
+        let mut stmt = conn.prepare(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+               AND tbl_name IN ('events', 'claims', 'citations', 'source_topics', 'dispatches')",
+        )?;
+        let found: Vec<(String, String)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        for (name, _) in &found {
+            conn.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+        }
+        Ok(BulkIndexes { sql: found.into_iter().map(|(_, sql)| sql).collect() })
+    }
+
+    fn restore(self, conn: &rusqlite::Connection) -> Result<()> {
+        for sql in self.sql {
+            conn.execute_batch(&sql)?;
+        }
+        Ok(())
+    }
 }
 
 struct Importer<'t, 'c> {
@@ -648,7 +696,7 @@ impl<'t, 'c> Importer<'t, 'c> {
                 claims::load(self.tx.conn(), id)?.ok_or_else(|| bad(path, "claim vanished during import"))?;
             match step {
                 Step::Badge { to, actor, reason, path } => {
-                    let earned = claims::earned(self.tx.conn(), &before)?.badge;
+                    let earned = claims::earned_only(self.tx.conn(), &before)?;
                     let is_override = to.is_above(earned);
                     let after = ClaimState { badge: to, badge_override: is_override, ..before.clone() };
                     let meta = json!({"imported": true, "override": is_override, "earned": earned});

@@ -22,8 +22,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     if ctx.out.is_json() {
         ctx.out.json(&report)?;
     } else {
-        for p in &report.problems {
+        // A badly damaged file can have a problem per event: show the first ones.
+        const SHOWN: usize = 50;
+        for p in report.problems.iter().take(SHOWN) {
             ctx.out.line(format!("{:<18} {:<16} {}", p.kind, p.at, p.message))?;
+        }
+        if report.problems.len() > SHOWN {
+            ctx.out.line(format!("... and {} more (all of them with --json)", report.problems.len() - SHOWN))?;
         }
         let status = if report.ok { "ok" } else { "FAILED" };
         ctx.out.line(format!("{status}: {} events, head {} {}", report.events, report.head.event, report.head.hash))?;

@@ -79,9 +79,14 @@ fn has_sqlite_header(path: &Path) -> Result<bool> {
 
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Imports cycle through a few dozen statements; the default 16 would
+    // re-prepare them for every record.
+    conn.set_prepared_statement_cache_capacity(128);
     conn.pragma_update(None, "foreign_keys", true)?;
     // Up to 64 MiB of page cache; SQLite only allocates what it uses.
     conn.pragma_update(None, "cache_size", -65_536)?;
+    // Statement journals in memory: big imports write many of them.
+    conn.pragma_update(None, "temp_store", "memory")?;
     Ok(())
 }
 
@@ -252,8 +257,10 @@ pub struct NewEvent {
     pub action: String,
     pub entity: String,
     pub topic: Option<String>,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
+    /// The entity's whole state as JSON (`serde_json::to_string` of its
+    /// state struct), before and after; `None` when it did not exist.
+    pub before: Option<String>,
+    pub after: Option<String>,
     pub reason: Option<String>,
     pub meta: Option<Value>,
     /// Imported history keeps its original time and actor.
@@ -313,8 +320,7 @@ impl Tx<'_> {
         let seq = self.head_seq + 1;
         let at = event.at.unwrap_or_else(|| clock::format_time(self.now));
         let actor = event.actor.unwrap_or_else(|| self.actor.handle.clone());
-        let before = event.before.map(|v| v.to_string());
-        let after = event.after.map(|v| v.to_string());
+        let (before, after) = (event.before, event.after);
         let meta = event.meta.map(|v| v.to_string());
         let content = EventContent {
             seq,
