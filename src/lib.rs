@@ -20,6 +20,7 @@ pub mod ids;
 pub mod model;
 pub mod output;
 pub mod rule;
+pub mod search;
 pub mod sources;
 pub mod topics;
 

@@ -8,7 +8,9 @@ mod claim;
 mod completions;
 mod history;
 mod init;
+mod reindex;
 mod review;
+mod search;
 mod source;
 mod topic;
 mod why;
@@ -65,6 +67,8 @@ pub enum Command {
     Why(why::Args),
     Review(review::Args),
     History(history::Args),
+    Search(search::Args),
+    Reindex(reindex::Args),
     Completions(completions::Args),
 }
 
@@ -101,6 +105,8 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         Command::Why(args) => why::run(args, ctx),
         Command::Review(args) => review::run(args, ctx),
         Command::History(args) => history::run(args, ctx),
+        Command::Search(args) => search::run(args, ctx),
+        Command::Reindex(args) => reindex::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
     }
 }
