@@ -139,14 +139,15 @@ fn filter_clauses(opened: &Opened, filters: &Filters) -> Result<Vec<Box<dyn Quer
     Ok(out)
 }
 
-/// What was found, best first, fetched from SQLite.
-pub fn search(
-    db: &Db,
-    opened: &Opened,
-    text: &str,
-    filters: &Filters,
-    limit: usize,
-) -> Result<Vec<Hit>> {
+/// A query ready to run: the tantivy query with filters, and the words to
+/// highlight.
+struct Prepared {
+    query: Box<dyn Query>,
+    compiler: Compiler,
+    terms: BTreeSet<String>,
+}
+
+fn prepare(opened: &Opened, text: &str, filters: &Filters, limit: usize) -> Result<Prepared> {
     if limit == 0 || limit > MAX_LIMIT {
         return Err(Error::bad(format!(
             "--limit must be between 1 and {MAX_LIMIT}"
@@ -164,15 +165,43 @@ pub fn search(
             .into_iter()
             .map(|q| (Occur::Must, q)),
     );
-    let full: Box<dyn Query> = if clauses.len() == 1 {
+    let query: Box<dyn Query> = if clauses.len() == 1 {
         clauses.remove(0).1
     } else {
         Box::new(Bool::new(clauses))
     };
-    let found = top_keys(opened, &*full, limit)?;
+    Ok(Prepared {
+        query,
+        compiler,
+        terms,
+    })
+}
+
+/// The best `limit` documents for a query as (score, kind, row id), from
+/// the index alone (no SQLite read).
+pub fn find(
+    opened: &Opened,
+    text: &str,
+    filters: &Filters,
+    limit: usize,
+) -> Result<Vec<(f32, DocKind, i64)>> {
+    let p = prepare(opened, text, filters, limit)?;
+    top_keys(opened, &*p.query, limit)
+}
+
+/// What was found, best first, each shown from its current row in SQLite.
+pub fn search(
+    db: &Db,
+    opened: &Opened,
+    text: &str,
+    filters: &Filters,
+    limit: usize,
+) -> Result<Vec<Hit>> {
+    let mut p = prepare(opened, text, filters, limit)?;
+    let found = top_keys(opened, &*p.query, limit)?;
     let mut hits = Vec::with_capacity(found.len());
     for (score, kind, n) in found {
-        if let Some(hit) = hit_from_db(db, &mut compiler, &terms, score, kind, n)? {
+        if let Some(hit) = hit_from_db(db, &mut p.compiler, &p.terms, score, kind, n)? {
             hits.push(hit);
         }
     }

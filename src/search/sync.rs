@@ -156,7 +156,7 @@ fn try_open(
     dir: &Path,
     conn: &Connection,
     head_seq: i64,
-) -> std::result::Result<(Index, Payload), Problem> {
+) -> std::result::Result<(Index, IndexReader, Payload), Problem> {
     if !dir.join("meta.json").exists() {
         return Err(Problem::Missing);
     }
@@ -186,9 +186,9 @@ fn try_open(
             "does not match this database's audit trail".into(),
         ));
     }
-    guarded("opening the search index", || reader_of(&index).map(|_| ()))
+    let reader = guarded("opening the search index", || reader_of(&index))
         .map_err(|e| Problem::Unusable(format!("could not be read ({e})")))?;
-    Ok((index, payload))
+    Ok((index, reader, payload))
 }
 
 /// An index opened and caught up as far as possible.
@@ -214,7 +214,7 @@ pub fn open(db: &Db, opts: &Options) -> Result<Opened> {
     let dir = index_dir(db.path());
     let (head_seq, _) = events::head(db.conn())?;
     let mut notes = Vec::new();
-    let (mut index, payload) = match try_open(&dir, db.conn(), head_seq) {
+    let (mut index, mut reader, payload) = match try_open(&dir, db.conn(), head_seq) {
         Ok(found) => found,
         Err(problem) => {
             if let Problem::Unusable(why) = problem {
@@ -226,14 +226,21 @@ pub fn open(db: &Db, opts: &Options) -> Result<Opened> {
             let index = rebuild(db, &dir, None)?;
             let payload = read_payload(&index)
                 .ok_or_else(|| Error::Search("a rebuilt index has no payload".into()))?;
-            (index, payload)
+            let reader = guarded("reading the search index", || reader_of(&index))?;
+            (index, reader, payload)
         }
     };
     let mut behind = 0;
     if payload.seq < head_seq {
         match catch_up(db, &index, opts.lock_wait) {
-            Ok(CatchUp::Done { notes: more }) => notes.extend(more),
-            Ok(CatchUp::TooMuch) => index = rebuild(db, &dir, None)?,
+            Ok(CatchUp::Done { notes: more }) => {
+                notes.extend(more);
+                guarded("reading the search index", || Ok(reader.reload()?))?;
+            }
+            Ok(CatchUp::TooMuch) => {
+                index = rebuild(db, &dir, None)?;
+                reader = guarded("reading the search index", || reader_of(&index))?;
+            }
             Ok(CatchUp::Locked) => {
                 behind = head_seq - read_payload(&index).map_or(0, |p| p.seq);
                 notes.push(format!(
@@ -246,7 +253,6 @@ pub fn open(db: &Db, opts: &Options) -> Result<Opened> {
             }
         }
     }
-    let reader = guarded("reading the search index", || reader_of(&index))?;
     let fields = fields_of(&index);
     Ok(Opened {
         index,
