@@ -20,7 +20,7 @@ use crate::search::{self, Filters, Hit};
 ///                        kind:claim  status:verified  topic:compute-economy
 ///                        actor:remy  id:C12  title:word  text:word
 ///                        publisher:arxiv  beat:"claims & evidence"
-///   *                    everything (combine with the options below)
+///   a lone *             everything (combine with the options below)
 /// AND, OR and NOT are operators only in capitals. Words match case- and
 /// accent-insensitively, whole words only. Quote multi-word queries for the
 /// shell: ripen search 'gpu OR tpu'.

@@ -18,7 +18,7 @@ pub mod snippet;
 pub mod sync;
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -40,6 +40,10 @@ pub const MAX_LIMIT: usize = 100_000;
 pub const NEAR_DUPLICATE: f32 = 0.9;
 /// How many same-topic candidates the index proposes for the similarity check.
 const DUPLICATE_CANDIDATES: usize = 20;
+/// Most distinct words of a new claim used to find candidates.
+const DUPLICATE_WORDS: usize = 128;
+/// Time for all similarity computations of one check.
+const DUPLICATE_BUDGET: Duration = Duration::from_millis(300);
 
 /// Filters on top of the query; all given ones must hold.
 #[derive(Debug, Clone, Default)]
@@ -309,10 +313,11 @@ pub struct NearDuplicate {
     pub ratio: f32,
 }
 
-/// `similar`'s character ratio, with a deadline so long texts cannot stall.
-pub fn similarity(a: &str, b: &str) -> f32 {
+/// `similar`'s character ratio. Past `deadline` the diff is approximated,
+/// so long texts cannot stall `claim add`.
+pub fn similarity(a: &str, b: &str, deadline: Instant) -> f32 {
     similar::TextDiff::configure()
-        .timeout(Duration::from_millis(100))
+        .deadline(deadline)
         .diff_chars(a, b)
         .ratio()
 }
@@ -335,7 +340,7 @@ pub fn near_duplicates(
     }
     let should: Vec<(Occur, Box<dyn Query>)> = words
         .iter()
-        .take(query::MAX_CLAUSES)
+        .take(DUPLICATE_WORDS)
         .map(|w| {
             let q: Box<dyn Query> = Box::new(TermQuery::new(
                 Term::from_field_text(f.text, w),
@@ -359,6 +364,7 @@ pub fn near_duplicates(
         ),
     ]);
     let mut out = Vec::new();
+    let deadline = Instant::now() + DUPLICATE_BUDGET;
     for (_, kind, n) in top_keys(opened, &q, DUPLICATE_CANDIDATES)? {
         if kind != DocKind::Claim {
             continue;
@@ -377,7 +383,7 @@ pub fn near_duplicates(
         if 2.0 * la.min(lb) / (la + lb) < NEAR_DUPLICATE {
             continue;
         }
-        let ratio = similarity(&other.text, text);
+        let ratio = similarity(&other.text, text, deadline);
         if ratio >= NEAR_DUPLICATE {
             out.push(NearDuplicate {
                 id: other.id,

@@ -551,15 +551,38 @@ impl Compiler {
                 }
             }
             Node::Or(items) => {
-                let clauses: Vec<(Occur, Box<dyn Query>)> = items
-                    .iter()
-                    .filter_map(|i| self.compile(i))
-                    .map(|q| (Occur::Should, q))
-                    .collect();
+                // Single words join this union directly (not as nested
+                // unions), so tantivy can prune with block-max WAND.
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                for item in items {
+                    if let Node::Text(text) = item {
+                        if let [token] = schema::tokens(&mut self.analyzer, text).as_slice() {
+                            clauses.extend(self.word_clauses(token));
+                            continue;
+                        }
+                    }
+                    if let Some(q) = self.compile(item) {
+                        clauses.push((Occur::Should, q));
+                    }
+                }
                 (!clauses.is_empty()).then(|| boxed(BooleanQuery::new(clauses)))
             }
             Node::Not(inner) => self.compile(inner).map(|q| must_not_only(vec![q])),
         }
+    }
+
+    /// One word in every default field, boosted, as union clauses.
+    fn word_clauses(&self, token: &str) -> Vec<(Occur, Box<dyn Query>)> {
+        default_fields(&self.fields)
+            .into_iter()
+            .map(|(field, boost)| {
+                let term = TermQuery::new(
+                    Term::from_field_text(field, token),
+                    IndexRecordOption::WithFreqs,
+                );
+                (Occur::Should, boxed(BoostQuery::new(boxed(term), boost)))
+            })
+            .collect()
     }
 
     /// The analyzed words a hit may show highlighted: those of every word,
