@@ -17,9 +17,10 @@
 //! - Only one process writes at a time (tantivy's writer lock). A process
 //!   that cannot get the lock within `Options::lock_wait` answers from the
 //!   last committed index and says how far behind it is.
-//! - After each commit, small segments are merged synchronously (a log merge
-//!   policy tuned for one-document commits, plus a hard cap of
-//!   `MAX_SEGMENTS`), so many small invocations do not pile up segments.
+//! - After each commit, segments are merged synchronously: every segment
+//!   under `TAIL_DOCS` documents into one, larger ones by a log merge policy,
+//!   and a hard cap of `MAX_SEGMENTS`; so many small invocations leave one
+//!   small segment beside the large ones, not hundreds.
 
 use std::collections::{BTreeSet, HashMap};
 use std::panic::AssertUnwindSafe;
@@ -45,11 +46,17 @@ use crate::rule::{self, Evidence};
 /// Catching up on more entities than this rebuilds from scratch instead.
 pub const REBUILD_ABOVE: usize = 50_000;
 /// Most segments an index keeps after a catch-up.
-pub const MAX_SEGMENTS: usize = 10;
+pub const MAX_SEGMENTS: usize = 12;
 /// A level of the log merge policy is merged once it holds this many segments.
-const MERGE_AT: usize = 6;
+const MERGE_AT: usize = 4;
+/// Segments with fewer documents form the "tail": all of them are merged
+/// into one after every commit, so one-document commits leave one small
+/// segment, not hundreds (rewriting at most this many documents).
+pub const TAIL_DOCS: u32 = 4_000;
 /// Memory of the writer that catches up (tantivy's minimum).
 const CATCH_UP_BUDGET: usize = 15_000_000;
+/// A rebuild merges its segments into one only when it made more than this.
+const REBUILD_SEGMENTS: usize = 4;
 /// Memory per indexing thread of a rebuild.
 const REBUILD_BUDGET_PER_THREAD: usize = 256_000_000;
 
@@ -390,12 +397,21 @@ fn catch_up(db: &Db, index: &Index, wait: Duration) -> Result<CatchUp> {
 fn merge_policy() -> LogMergePolicy {
     let mut p = LogMergePolicy::default();
     p.set_min_num_segments(MERGE_AT);
+    p.set_min_layer_size(TAIL_DOCS);
     p.set_del_docs_ratio_before_merge(0.3);
     p
 }
 
 /// Segments to merge next, or none when the index is in shape.
 pub fn merge_plan(metas: &[tantivy::index::SegmentMeta]) -> Vec<Vec<SegmentId>> {
+    let tail: Vec<SegmentId> = metas
+        .iter()
+        .filter(|m| m.num_docs() < TAIL_DOCS)
+        .map(|m| m.id())
+        .collect();
+    if tail.len() >= 2 {
+        return vec![tail];
+    }
     let mut plan: Vec<Vec<SegmentId>> = merge_policy()
         .compute_merge_candidates(metas)
         .into_iter()
@@ -491,7 +507,6 @@ fn swap_in(tmp: &Path, dir: &Path) -> Result<()> {
 
 struct SourceFacts {
     shown: String,
-    title: String,
     publisher: Option<String>,
     grade: Grade,
     status: Status,
@@ -555,7 +570,6 @@ fn build_into(db: &Db, tmp: &Path, progress: Option<&ProgressBar>) -> Result<Reb
                 id,
                 SourceFacts {
                     shown: s.id,
-                    title: s.title,
                     publisher: s.publisher,
                     grade: s.grade,
                     status: s.status,
@@ -595,7 +609,8 @@ fn build_into(db: &Db, tmp: &Path, progress: Option<&ProgressBar>) -> Result<Reb
                 if let Some(s) = sources.get(&source) {
                     evidence.push(Evidence {
                         source: s.shown.clone(),
-                        title: s.title.clone(),
+                        // Only the explanation uses titles; the badge does not.
+                        title: String::new(),
                         publisher: s.publisher.clone(),
                         grade: s.grade,
                         status: s.status,
@@ -656,8 +671,10 @@ fn build_into(db: &Db, tmp: &Path, progress: Option<&ProgressBar>) -> Result<Reb
     let mut prepared = writer.prepare_commit()?;
     prepared.set_payload(&payload_text(head_seq, &head_hash));
     prepared.commit()?;
+    // One segment per indexing thread is fine to search; merging a large
+    // index into one would double the rebuild time for little gain.
     let ids = index.searchable_segment_ids()?;
-    if ids.len() > 1 {
+    if ids.len() > REBUILD_SEGMENTS {
         writer.merge(&ids).wait()?;
     }
     writer.wait_merging_threads()?;
