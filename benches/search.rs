@@ -4,7 +4,7 @@
 //! cached under `target/bench-search/`). Options after `--`:
 //! `--claims N`, `--dir PATH`, `--decay-claims N` (base of the decay run),
 //! `--adds N` (single `claim add` invocations in the decay run),
-//! `--skip-decay`, `--skip-fts`.
+//! `--skip-decay`, `--skip-fts`, `--decay-only`.
 //!
 //! Phases: a deterministic (seeded) corpus written through `Db::transact`
 //! (so the audit trail exists); `reindex` time; warm top-10 query latency
@@ -112,6 +112,7 @@ struct Args {
     adds: usize,
     skip_decay: bool,
     skip_fts: bool,
+    decay_only: bool,
 }
 
 fn args() -> Args {
@@ -122,6 +123,7 @@ fn args() -> Args {
         adds: 500,
         skip_decay: false,
         skip_fts: false,
+        decay_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -137,6 +139,7 @@ fn args() -> Args {
             "--adds" => a.adds = it.next().and_then(|v| v.parse().ok()).expect("--adds N"),
             "--skip-decay" => a.skip_decay = true,
             "--skip-fts" => a.skip_fts = true,
+            "--decay-only" => a.decay_only = true,
             _ => {} // cargo bench passes --bench
         }
     }
@@ -286,6 +289,7 @@ fn queries(seed: u64, count: usize) -> Vec<String> {
 }
 
 struct Stats {
+    all: Vec<Duration>,
     p50: Duration,
     p90: Duration,
     mean: Duration,
@@ -295,6 +299,7 @@ fn stats(mut v: Vec<Duration>) -> Stats {
     v.sort();
     let mean = v.iter().sum::<Duration>() / v.len() as u32;
     Stats {
+        all: v.clone(),
         p50: v[v.len() / 2],
         p90: v[v.len() * 9 / 10],
         mean,
@@ -455,14 +460,35 @@ fn decay(dir: &Path, base: usize, adds: usize, qs: &[String]) {
         &stats(add_times),
     );
     let db = Db::open(&path).unwrap();
-    // The last add's own event is caught up by this open.
     let after_segments = segments(&db);
-    let after = time_find(&db, qs, 5);
-    let after_proc = time_process(&path, &qs[..60.min(qs.len())]);
+    // Fold the WAL into the file so a plain copy has every event.
+    db.conn().pragma_update(None, "wal_checkpoint", "TRUNCATE").unwrap();
+    drop(db);
+    // Keep the index as the adds left it beside a copy of the database, and
+    // rebuild the original's: then both are measured interleaved, so load
+    // from other processes hits both alike.
+    let aged = dir.join(format!("decay-{base}-aged.db"));
+    let _ = std::fs::remove_dir_all(search::index_dir(&aged));
+    std::fs::copy(&path, &aged).unwrap();
+    copy_dir(&search::index_dir(&path), &search::index_dir(&aged));
+    let db = Db::open(&path).unwrap();
     search::reindex(&db, None).unwrap();
     let fresh_segments = segments(&db);
-    let fresh = time_find(&db, qs, 5);
-    let fresh_proc = time_process(&path, &qs[..60.min(qs.len())]);
+    let aged_db = Db::open(&aged).unwrap();
+    assert_eq!(segments(&aged_db), after_segments);
+    let (mut after, mut fresh) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        after.extend(time_find(&aged_db, qs, 1).all);
+        fresh.extend(time_find(&db, qs, 1).all);
+    }
+    let (after, fresh) = (stats(after), stats(fresh));
+    let (mut after_proc, mut fresh_proc) = (Vec::new(), Vec::new());
+    for q in qs.iter().take(100) {
+        let q = std::slice::from_ref(q);
+        after_proc.extend(time_process(&aged, q).all);
+        fresh_proc.extend(time_process(&path, q).all);
+    }
+    let (after_proc, fresh_proc) = (stats(after_proc), stats(fresh_proc));
     show(
         &format!("after the adds ({after_segments} segments), in-process"),
         &after,
@@ -480,9 +506,23 @@ fn decay(dir: &Path, base: usize, adds: usize, qs: &[String]) {
     );
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
 fn main() {
     let a = args();
     let qs = queries(1234, 300);
+    if a.decay_only {
+        decay(&a.dir, a.decay_claims, a.adds, &qs);
+        return;
+    }
     println!(
         "== corpus: {} claims, {SOURCES} sources, {DISPATCHES} dispatches ==",
         a.claims
