@@ -462,7 +462,9 @@ fn decay(dir: &Path, base: usize, adds: usize, qs: &[String]) {
     let db = Db::open(&path).unwrap();
     let after_segments = segments(&db);
     // Fold the WAL into the file so a plain copy has every event.
-    db.conn().pragma_update(None, "wal_checkpoint", "TRUNCATE").unwrap();
+    db.conn()
+        .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
     drop(db);
     // Keep the index as the adds left it beside a copy of the database, and
     // rebuild the original's: then both are measured interleaved, so load
