@@ -24,6 +24,7 @@ pub mod model;
 pub mod output;
 pub mod page;
 pub mod rule;
+pub mod search;
 pub mod snapshot;
 pub mod sources;
 pub mod topics;

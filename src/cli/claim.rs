@@ -86,7 +86,8 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
             let cites = cites.iter().map(|c| parse_cite(c)).collect::<crate::Result<Vec<_>>>()?;
             let (mut db, actor) = ctx.open_acting()?;
             let new = NewClaim { topic, text, key, cites, badge, allow_override, reason };
-            let done = db.transact(&actor, "add claim", |tx| claims::add(tx, new, None))?;
+            let mut done = db.transact(&actor, "add claim", |tx| claims::add(tx, new, None))?;
+            done.warnings.extend(crate::search::near_duplicate_warnings(&db, &done.id));
             for w in &done.warnings {
                 eprintln!("warning: {w}");
             }

@@ -15,8 +15,10 @@ mod init;
 mod log;
 mod page;
 mod progress;
+mod reindex;
 mod revert;
 mod review;
+mod search;
 mod source;
 mod topic;
 mod verify;
@@ -82,6 +84,8 @@ pub enum Command {
     Import(import::Args),
     Export(export::Args),
     Demo(demo::Args),
+    Search(search::Args),
+    Reindex(reindex::Args),
     Completions(completions::Args),
 }
 
@@ -130,6 +134,8 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         Command::Import(args) => import::run(args, ctx),
         Command::Export(args) => export::run(args, ctx),
         Command::Demo(args) => demo::run(args, ctx),
+        Command::Search(args) => search::run(args, ctx),
+        Command::Reindex(args) => reindex::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
     }
 }

@@ -1,0 +1,567 @@
+//! Keeping the index in step with SQLite: opening, catching up, rebuilding
+//! and keeping the segment count bounded.
+//!
+//! Invariants:
+//! - SQLite is the truth; the index is derived and may always be thrown away.
+//! - Every commit's payload (`Payload`) names the last event the index
+//!   reflects, by sequence number and hash; the documents of a commit are
+//!   read in the same SQLite read transaction as that event, so they are
+//!   exactly the state as of that event.
+//! - An index that does not open, has another schema or format, or whose
+//!   payload does not match this database's audit trail is rebuilt from
+//!   scratch, in a sibling directory that then replaces it (readers of the old
+//!   one keep their open files).
+//! - Catching up happens in one commit: every entity touched by a newer event
+//!   (and every claim citing a touched source, whose earned badge may have
+//!   moved) is deleted and re-added from its current state.
+//! - Only one process writes at a time (tantivy's writer lock). A process
+//!   that cannot get the lock within `Options::lock_wait` answers from the
+//!   last committed index and says how far behind it is.
+//! - After each commit, segments are merged synchronously: every segment
+//!   under `TAIL_DOCS` documents into one, larger ones by a log merge policy,
+//!   and a hard cap of `MAX_SEGMENTS`; so many small invocations leave one
+//!   small segment beside the large ones, not hundreds.
+
+use std::collections::{BTreeSet, HashMap};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use indicatif::ProgressBar;
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use tantivy::index::SegmentId;
+use tantivy::indexer::{LogMergePolicy, MergePolicy, NoMergePolicy};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+
+use super::schema::{self, DocKind, Fields, FORMAT};
+use crate::claims;
+use crate::db::Db;
+use crate::entity::EntityRef;
+use crate::error::{Error, Result};
+use crate::events;
+use crate::model::{Badge, Grade, Stance, Status};
+use crate::rule::{self, Evidence};
+
+/// Catching up on more entities than this rebuilds from scratch instead.
+pub const REBUILD_ABOVE: usize = 50_000;
+/// Most segments an index keeps after a catch-up.
+pub const MAX_SEGMENTS: usize = 12;
+/// A level of the log merge policy is merged once it holds this many segments.
+const MERGE_AT: usize = 4;
+/// Segments with fewer documents form the "tail": all of them are merged
+/// into one after every commit, so one-document commits leave one small
+/// segment, not hundreds (rewriting at most this many documents).
+pub const TAIL_DOCS: u32 = 4_000;
+/// Memory of the writer that catches up (tantivy's minimum).
+const CATCH_UP_BUDGET: usize = 15_000_000;
+/// A rebuild merges its segments into one only when it made more than this.
+const REBUILD_SEGMENTS: usize = 4;
+/// Memory per indexing thread of a rebuild.
+const REBUILD_BUDGET_PER_THREAD: usize = 256_000_000;
+
+/// What the last commit reflects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payload {
+    pub format: u32,
+    /// The last event the index reflects (0: none).
+    pub seq: i64,
+    /// That event's hash (`events::GENESIS` for none).
+    pub hash: String,
+}
+
+/// How to open the index.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How long to wait for another process's writer before answering from
+    /// the last committed index.
+    pub lock_wait: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { lock_wait: Duration::from_millis(1500) }
+    }
+}
+
+/// `<db path>.index`: where the index of a database lives.
+pub fn index_dir(db_path: &Path) -> PathBuf {
+    let mut s = db_path.as_os_str().to_owned();
+    s.push(".index");
+    PathBuf::from(s)
+}
+
+fn sibling(dir: &Path, tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let mut s = dir.as_os_str().to_owned();
+    s.push(format!(".{tag}-{}-{nanos}", std::process::id()));
+    PathBuf::from(s)
+}
+
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
+}
+
+/// Runs `f`, turning a panic inside tantivy into an error. A last resort:
+/// inputs are validated before they get here.
+pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    match result {
+        Ok(r) => r,
+        Err(p) => Err(Error::Search(format!(
+            "{what} failed ({}): run `ripen reindex` to rebuild the index",
+            crate::output::one_line(&panic_text(&*p))
+        ))),
+    }
+}
+
+fn register(index: &Index) {
+    index.tokenizers().register(schema::ANALYZER, schema::analyzer());
+}
+
+pub fn read_payload(index: &Index) -> Option<Payload> {
+    let text = index.load_metas().ok()?.payload?;
+    serde_json::from_str(&text).ok()
+}
+
+fn payload_text(seq: i64, hash: &str) -> String {
+    serde_json::to_string(&Payload { format: FORMAT, seq, hash: hash.to_string() }).unwrap_or_default()
+}
+
+/// Why an index on disk cannot be used as it is.
+enum Problem {
+    Missing,
+    Unusable(String),
+}
+
+fn reader_of(index: &Index) -> Result<IndexReader> {
+    Ok(index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?)
+}
+
+/// Opens the index in `dir` and checks that it belongs to this database.
+fn try_open(
+    dir: &Path,
+    conn: &Connection,
+    head_seq: i64,
+) -> std::result::Result<(Index, IndexReader, Payload), Problem> {
+    if !dir.join("meta.json").exists() {
+        return Err(Problem::Missing);
+    }
+    let index = guarded("opening the search index", || Ok(Index::open_in_dir(dir)?))
+        .map_err(|e| Problem::Unusable(format!("could not be opened ({e})")))?;
+    register(&index);
+    if index.schema() != schema::build().0 {
+        return Err(Problem::Unusable("was built by another version of ripen".into()));
+    }
+    let payload =
+        read_payload(&index).ok_or_else(|| Problem::Unusable("records no position in the audit trail".into()))?;
+    if payload.format != FORMAT {
+        return Err(Problem::Unusable("was built by another version of ripen".into()));
+    }
+    let matches = payload.seq <= head_seq
+        && (payload.seq == 0 || events::get(conn, payload.seq).ok().flatten().is_some_and(|e| e.hash == payload.hash));
+    if !matches {
+        return Err(Problem::Unusable("does not match this database's audit trail".into()));
+    }
+    let reader = guarded("opening the search index", || reader_of(&index))
+        .map_err(|e| Problem::Unusable(format!("could not be read ({e})")))?;
+    Ok((index, reader, payload))
+}
+
+/// An index opened and caught up as far as possible.
+pub struct Opened {
+    pub index: Index,
+    pub fields: Fields,
+    pub reader: IndexReader,
+    /// Events the index does not reflect (another process held the writer).
+    pub behind: i64,
+    /// Things to tell the user on stderr (rebuilt, behind).
+    pub notes: Vec<String>,
+}
+
+fn fields_of(index: &Index) -> Fields {
+    let (_, fields) = schema::build();
+    debug_assert!(index.schema() == schema::build().0);
+    fields
+}
+
+/// Opens the index of `db`, rebuilding it if it is unusable and catching it
+/// up if it is behind.
+pub fn open(db: &Db, opts: &Options) -> Result<Opened> {
+    let dir = index_dir(db.path());
+    let (head_seq, _) = events::head(db.conn())?;
+    let mut notes = Vec::new();
+    let (mut index, mut reader, payload) = match try_open(&dir, db.conn(), head_seq) {
+        Ok(found) => found,
+        Err(problem) => {
+            if let Problem::Unusable(why) = problem {
+                notes.push(format!("the search index at {} {why}; rebuilt it", dir.display()));
+            }
+            let index = rebuild(db, &dir, None)?;
+            let payload = read_payload(&index).ok_or_else(|| Error::Search("a rebuilt index has no payload".into()))?;
+            let reader = guarded("reading the search index", || reader_of(&index))?;
+            (index, reader, payload)
+        }
+    };
+    let mut behind = 0;
+    if payload.seq < head_seq {
+        match catch_up(db, &index, opts.lock_wait) {
+            Ok(CatchUp::Done { notes: more }) => {
+                notes.extend(more);
+                guarded("reading the search index", || Ok(reader.reload()?))?;
+            }
+            Ok(CatchUp::TooMuch) => {
+                index = rebuild(db, &dir, None)?;
+                reader = guarded("reading the search index", || reader_of(&index))?;
+            }
+            Ok(CatchUp::Locked) => {
+                behind = head_seq - read_payload(&index).map_or(0, |p| p.seq);
+                notes.push(format!(
+                    "another ripen is updating the search index: results are {behind} change(s) behind; run the search again shortly"
+                ));
+            }
+            Err(e) => {
+                behind = head_seq - read_payload(&index).map_or(0, |p| p.seq);
+                notes.push(format!(
+                    "could not bring the search index up to date ({e}): results are {behind} change(s) behind"
+                ));
+            }
+        }
+    }
+    let fields = fields_of(&index);
+    Ok(Opened { index, fields, reader, behind, notes })
+}
+
+enum CatchUp {
+    Done { notes: Vec<String> },
+    TooMuch,
+    Locked,
+}
+
+fn acquire_writer(
+    index: &Index,
+    budget: usize,
+    threads: usize,
+    wait: Duration,
+) -> Result<Option<IndexWriter<TantivyDocument>>> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match index.writer_with_num_threads::<TantivyDocument>(threads, budget) {
+            Ok(w) => {
+                w.set_merge_policy(Box::new(NoMergePolicy));
+                return Ok(Some(w));
+            }
+            Err(TantivyError::LockFailure(..)) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(TantivyError::LockFailure(..)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Entities touched by events after `after`, up to `upto`.
+fn touched(conn: &Connection, after: i64, upto: i64) -> Result<BTreeSet<(DocKind, i64)>> {
+    let mut stmt = conn.prepare("SELECT DISTINCT entity FROM events WHERE seq > ?1 AND seq <= ?2")?;
+    let entities = stmt.query_map([after, upto], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut out = BTreeSet::new();
+    for e in entities {
+        match e.parse::<EntityRef>() {
+            Ok(EntityRef::Claim(n)) => {
+                out.insert((DocKind::Claim, n));
+            }
+            Ok(EntityRef::Dispatch(n)) => {
+                out.insert((DocKind::Dispatch, n));
+            }
+            Ok(EntityRef::Source(n)) => {
+                out.insert((DocKind::Source, n));
+                out.extend(claims::citing_source(conn, n)?.into_iter().map(|c| (DocKind::Claim, c)));
+            }
+            _ => {}
+        }
+        if out.len() > REBUILD_ABOVE {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The current document of one entity; `None` when it no longer exists.
+fn current_doc(conn: &Connection, fields: &Fields, kind: DocKind, n: i64) -> Result<Option<TantivyDocument>> {
+    Ok(match kind {
+        DocKind::Claim => match claims::load(conn, n)? {
+            Some(c) => {
+                let earned = claims::earned(conn, &c)?.badge;
+                schema::claim_doc(fields, &c, earned)
+            }
+            None => None,
+        },
+        DocKind::Source => crate::sources::load(conn, n)?.and_then(|s| schema::source_doc(fields, &s)),
+        DocKind::Dispatch => crate::dispatches::load(conn, n)?.and_then(|d| schema::dispatch_doc(fields, &d)),
+    })
+}
+
+fn catch_up(db: &Db, index: &Index, wait: Duration) -> Result<CatchUp> {
+    let Some(mut writer) = acquire_writer(index, CATCH_UP_BUDGET, 1, wait)? else {
+        return Ok(CatchUp::Locked);
+    };
+    // Another process may have caught up while we waited for the lock.
+    let Some(from) = read_payload(index) else {
+        return Ok(CatchUp::TooMuch);
+    };
+    let fields = fields_of(index);
+    let tx = db.conn().unchecked_transaction()?;
+    let (head_seq, head_hash) = events::head(&tx)?;
+    if from.seq >= head_seq {
+        return Ok(CatchUp::Done { notes: Vec::new() });
+    }
+    let todo = touched(&tx, from.seq, head_seq)?;
+    if todo.len() > REBUILD_ABOVE {
+        return Ok(CatchUp::TooMuch);
+    }
+    for &(kind, n) in &todo {
+        let Some(key) = schema::doc_key(kind, n) else {
+            continue;
+        };
+        writer.delete_term(Term::from_field_u64(fields.key, key));
+        if let Some(doc) = current_doc(&tx, &fields, kind, n)? {
+            writer.add_document(doc)?;
+        }
+    }
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&payload_text(head_seq, &head_hash));
+    prepared.commit()?;
+    drop(tx);
+    let mut notes = Vec::new();
+    if let Err(e) = bound_segments(index, &mut writer) {
+        notes
+            .push(format!("could not merge search index segments ({e}); searches may slow down until `ripen reindex`"));
+    }
+    writer.wait_merging_threads()?;
+    Ok(CatchUp::Done { notes })
+}
+
+fn merge_policy() -> LogMergePolicy {
+    let mut p = LogMergePolicy::default();
+    p.set_min_num_segments(MERGE_AT);
+    p.set_min_layer_size(TAIL_DOCS);
+    p.set_del_docs_ratio_before_merge(0.3);
+    p
+}
+
+/// Segments to merge next, or none when the index is in shape.
+pub fn merge_plan(metas: &[tantivy::index::SegmentMeta]) -> Vec<Vec<SegmentId>> {
+    let tail: Vec<SegmentId> = metas.iter().filter(|m| m.num_docs() < TAIL_DOCS).map(|m| m.id()).collect();
+    if tail.len() >= 2 {
+        return vec![tail];
+    }
+    let mut plan: Vec<Vec<SegmentId>> =
+        merge_policy().compute_merge_candidates(metas).into_iter().map(|c| c.0).filter(|ids| !ids.is_empty()).collect();
+    if plan.is_empty() && metas.len() > MAX_SEGMENTS {
+        // Hard cap: merge everything but the largest segment.
+        let mut by_size: Vec<_> = metas.iter().collect();
+        by_size.sort_by_key(|m| std::cmp::Reverse(m.num_docs()));
+        plan.push(by_size[1..].iter().map(|m| m.id()).collect());
+    }
+    plan
+}
+
+/// Merges until `merge_plan` has nothing left (at most a few rounds).
+fn bound_segments(index: &Index, writer: &mut IndexWriter<TantivyDocument>) -> Result<()> {
+    for _ in 0..4 {
+        let metas = index.searchable_segment_metas()?;
+        let plan = merge_plan(&metas);
+        if plan.is_empty() {
+            break;
+        }
+        for ids in plan {
+            writer.merge(&ids).wait()?;
+        }
+    }
+    Ok(())
+}
+
+/// Counts of what a rebuild indexed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Rebuilt {
+    pub claims: u64,
+    pub sources: u64,
+    pub dispatches: u64,
+    /// The last event the new index reflects.
+    pub event_seq: i64,
+    pub segments: usize,
+}
+
+/// Rebuilds the index of `db` from scratch and puts it in place of `dir`.
+pub fn rebuild(db: &Db, dir: &Path, progress: Option<&ProgressBar>) -> Result<Index> {
+    rebuild_counted(db, dir, progress).map(|(index, _)| index)
+}
+
+pub fn rebuild_counted(db: &Db, dir: &Path, progress: Option<&ProgressBar>) -> Result<(Index, Rebuilt)> {
+    let tmp = sibling(dir, "tmp");
+    let built = std::fs::create_dir_all(&tmp)
+        .map_err(|e| Error::Search(format!("cannot create {}: {e}; check the directory's permissions", tmp.display())))
+        .and_then(|()| build_into(db, &tmp, progress));
+    let counts = match built {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    swap_in(&tmp, dir)?;
+    let index = Index::open_in_dir(dir)?;
+    register(&index);
+    Ok((index, counts))
+}
+
+fn swap_in(tmp: &Path, dir: &Path) -> Result<()> {
+    let old = sibling(dir, "old");
+    let moved_old = dir.exists() && std::fs::rename(dir, &old).is_ok();
+    let placed = std::fs::rename(tmp, dir);
+    if moved_old {
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    if let Err(e) = placed {
+        let _ = std::fs::remove_dir_all(tmp);
+        // Another process may have put its fresh index there first.
+        if !dir.join("meta.json").exists() {
+            return Err(Error::Search(format!("cannot put the search index in place at {}: {e}", dir.display())));
+        }
+    }
+    Ok(())
+}
+
+struct SourceFacts {
+    shown: String,
+    publisher: Option<String>,
+    grade: Grade,
+    status: Status,
+}
+
+fn count(conn: &Connection, table: &str) -> Result<u64> {
+    Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get::<_, i64>(0))? as u64)
+}
+
+/// Writes every claim, source and dispatch of `db` into a new index in `tmp`,
+/// as of one read snapshot, and commits it with that snapshot's head.
+fn build_into(db: &Db, tmp: &Path, progress: Option<&ProgressBar>) -> Result<Rebuilt> {
+    let (schema, fields) = schema::build();
+    let index = Index::create_in_dir(tmp, schema)?;
+    register(&index);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let mut writer = acquire_writer(&index, REBUILD_BUDGET_PER_THREAD * threads, threads, Duration::ZERO)?
+        .ok_or_else(|| Error::Search("a fresh index is locked by another writer".into()))?;
+    let tx = db.conn().unchecked_transaction()?;
+    let (head_seq, head_hash) = events::head(&tx)?;
+    let mut counts = Rebuilt { event_seq: head_seq, ..Default::default() };
+    if let Some(p) = progress {
+        p.set_length(count(&tx, "claims")? + count(&tx, "sources")? + count(&tx, "dispatches")?);
+    }
+    let tick = |n: u64| {
+        if let Some(p) = progress {
+            p.inc(n);
+        }
+    };
+
+    let mut sources: HashMap<i64, SourceFacts> = HashMap::new();
+    {
+        let mut stmt = tx.prepare("SELECT id FROM sources ORDER BY id")?;
+        let ids = stmt.query_map([], |r| r.get::<_, i64>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        for id in ids {
+            let Some(s) = crate::sources::load(&tx, id)? else {
+                continue;
+            };
+            if let Some(doc) = schema::source_doc(&fields, &s) {
+                writer.add_document(doc)?;
+                counts.sources += 1;
+            }
+            tick(1);
+            sources.insert(id, SourceFacts { shown: s.id, publisher: s.publisher, grade: s.grade, status: s.status });
+        }
+    }
+    {
+        let mut cites = tx.prepare("SELECT claim, source, stance FROM citations ORDER BY claim, source")?;
+        let mut cites =
+            cites.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Stance>(2)?)))?.peekable();
+        let mut stmt = tx.prepare("SELECT id, topic, text, badge, created_by, created_at FROM claims ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        let mut evidence: Vec<Evidence> = Vec::new();
+        let mut batch = 0u64;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            evidence.clear();
+            while let Some(Ok((claim, _, _))) = cites.peek() {
+                if *claim > id {
+                    break;
+                }
+                let (claim, source, stance) = cites.next().expect("peeked")?;
+                if claim < id {
+                    continue;
+                }
+                if let Some(s) = sources.get(&source) {
+                    evidence.push(Evidence {
+                        source: s.shown.clone(),
+                        // Only the explanation uses titles; the badge does not.
+                        title: String::new(),
+                        publisher: s.publisher.clone(),
+                        grade: s.grade,
+                        status: s.status,
+                        stance,
+                    });
+                }
+            }
+            if let Some(Err(_)) = cites.peek() {
+                cites.next().expect("peeked")?;
+            }
+            let earned = if evidence.is_empty() { Badge::Unsourced } else { rule::earned_badge(&evidence).badge };
+            let text: String = r.get(2)?;
+            let topic: String = r.get(1)?;
+            let badge: Badge = r.get(3)?;
+            let created_by: String = r.get(4)?;
+            let created_at: String = r.get(5)?;
+            if let Some(doc) =
+                schema::claim_doc_parts(&fields, id, &topic, &text, badge, earned, &created_by, &created_at)
+            {
+                writer.add_document(doc)?;
+                counts.claims += 1;
+            }
+            batch += 1;
+            if batch == 1000 {
+                tick(batch);
+                batch = 0;
+            }
+        }
+        tick(batch);
+    }
+    {
+        let mut stmt = tx.prepare("SELECT id FROM dispatches ORDER BY id")?;
+        let ids = stmt.query_map([], |r| r.get::<_, i64>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        for id in ids {
+            if let Some(doc) = crate::dispatches::load(&tx, id)?.and_then(|d| schema::dispatch_doc(&fields, &d)) {
+                writer.add_document(doc)?;
+                counts.dispatches += 1;
+            }
+            tick(1);
+        }
+    }
+    drop(tx);
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&payload_text(head_seq, &head_hash));
+    prepared.commit()?;
+    // One segment per indexing thread is fine to search; merging a large
+    // index into one would double the rebuild time for little gain.
+    let ids = index.searchable_segment_ids()?;
+    if ids.len() > REBUILD_SEGMENTS {
+        writer.merge(&ids).wait()?;
+    }
+    writer.wait_merging_threads()?;
+    counts.segments = index.searchable_segment_ids()?.len();
+    Ok(counts)
+}
