@@ -1,8 +1,9 @@
 //! Concurrency: 8 writer processes, each making 100 mixed changes (one
 //! `ripen` invocation per change) against one database, while 2 more
-//! processes read in a loop. Every change that reported success must be in
-//! the database exactly once, with exactly one event each; nobody may see a
-//! lock error; `verify` must pass afterwards.
+//! processes search in a loop (and so keep catching the index up). Every
+//! change that reported success must be in the database exactly once, with
+//! exactly one event each; nobody may see a lock error; `verify` must pass
+//! afterwards, and the search index must agree with SQLite.
 
 #[path = "common/proc.rs"]
 mod proc;
@@ -21,7 +22,7 @@ const WRITERS: usize = 8;
 /// Rounds per writer; each round is `OPS_PER_ROUND` changes.
 const ROUNDS: usize = 10;
 const OPS_PER_ROUND: usize = 10;
-const READERS: usize = 2;
+const SEARCHERS: usize = 2;
 
 /// One change a writer makes: its arguments and the audit action it must write.
 struct Op {
@@ -99,13 +100,20 @@ fn setup(db: &Path) -> i64 {
     proc::count(db, "events")
 }
 
-/// Runs a read command in a loop until `stop`; returns every run.
-fn reader(db: PathBuf, which: usize, stop: Arc<AtomicBool>) -> Vec<(Vec<String>, Ran)> {
-    let commands: [&[&str]; 4] = [&["topic", "show", "t"], &["review"], &["source", "list", "--topic", "t"], &["log"]];
+/// Runs searches in a loop until `stop` (catching the index up as it goes);
+/// returns every run.
+fn searcher(db: PathBuf, which: usize, stop: Arc<AtomicBool>) -> Vec<(Vec<String>, Ran)> {
+    let queries: [&[&str]; 5] = [
+        &["--json", "search", "Writer", "--limit", "50"],
+        &["search", "edited AND claim", "--topic", "t"],
+        &["search", "*", "--kind", "claim", "--badge", "caveat", "--limit", "1000"],
+        &["search", "\"writer 3\" OR publisher", "--kind", "source"],
+        &["search", "grade:B -shared"],
+    ];
     let mut seen = Vec::new();
     let mut i = which;
     loop {
-        let args = commands[i % commands.len()];
+        let args = queries[i % queries.len()];
         let mut cmd = ripen(&db);
         cmd.args(args);
         seen.push((strings(args), run(cmd, None)));
@@ -114,6 +122,23 @@ fn reader(db: PathBuf, which: usize, stop: Arc<AtomicBool>) -> Vec<(Vec<String>,
             return seen;
         }
     }
+}
+
+/// The `kind:id` of every hit of `ripen --json search ARGS`, and its stderr.
+fn search_ids(db: &Path, args: &[&str]) -> (BTreeSet<String>, String) {
+    let mut cmd = ripen(db);
+    cmd.arg("--json").arg("search").args(args);
+    let ran = run(cmd, None);
+    assert!(ran.ok(), "search {args:?} failed: {}", ran.stderr);
+    let ids = ran
+        .stdout
+        .lines()
+        .map(|l| {
+            let hit: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"));
+            format!("{}:{}", hit["kind"].as_str().expect("kind"), hit["id"].as_str().expect("id"))
+        })
+        .collect();
+    (ids, ran.stderr)
 }
 
 fn writer(db: PathBuf, w: usize) -> Vec<Outcome> {
@@ -133,17 +158,17 @@ fn event_number(v: &Value) -> Option<i64> {
 }
 
 #[test]
-fn eight_writers_and_two_readers_lose_nothing() {
+fn eight_writers_and_two_searchers_lose_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("ripen.db");
     let setup_events = setup(&db);
 
     let started = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = (0..READERS)
+    let searchers: Vec<_> = (0..SEARCHERS)
         .map(|i| {
             let (db, stop) = (db.clone(), stop.clone());
-            std::thread::spawn(move || reader(db, i, stop))
+            std::thread::spawn(move || searcher(db, i, stop))
         })
         .collect();
     let writers: Vec<_> = (0..WRITERS)
@@ -154,11 +179,12 @@ fn eight_writers_and_two_readers_lose_nothing() {
         .collect();
     let outcomes: Vec<Outcome> = writers.into_iter().flat_map(|h| h.join().expect("writer thread")).collect();
     stop.store(true, Ordering::SeqCst);
-    let reads: Vec<(Vec<String>, Ran)> = readers.into_iter().flat_map(|h| h.join().expect("reader thread")).collect();
+    let reads: Vec<(Vec<String>, Ran)> =
+        searchers.into_iter().flat_map(|h| h.join().expect("searcher thread")).collect();
     let took = started.elapsed();
     let slowest = outcomes.iter().map(|o| o.ran.took).max().unwrap_or(Duration::ZERO);
     eprintln!(
-        "{} changes by {WRITERS} writers and {} reads in {took:.1?} (slowest change {slowest:.1?})",
+        "{} changes by {WRITERS} writers and {} searches in {took:.1?} (slowest change {slowest:.1?})",
         outcomes.len(),
         reads.len()
     );
@@ -178,8 +204,8 @@ fn eight_writers_and_two_readers_lose_nothing() {
         .filter(|(_, r)| !r.ok() || r.mentions_lock() || r.panicked())
         .map(|(a, r)| format!("`ripen {}` exited {:?}: {}", a.join(" "), r.code, r.stderr))
         .collect();
-    assert!(lock_errors.is_empty(), "readers failed:\n{}", lock_errors.join("\n"));
-    assert!(reads.len() >= READERS, "each reader ran at least once");
+    assert!(lock_errors.is_empty(), "searches failed:\n{}", lock_errors.join("\n"));
+    assert!(reads.len() >= SEARCHERS, "each searcher ran at least once");
 
     // Each success names its own event; the events are exactly the setup's
     // plus one per success, and each is the change it claims to be.
@@ -249,4 +275,26 @@ fn eight_writers_and_two_readers_lose_nothing() {
     assert_eq!(proc::integrity_check(&db), "ok");
     let report = proc::assert_verifies(&db);
     assert_eq!(report["events"], setup_events + outcomes.len() as i64);
+
+    // The index caught up by itself and agrees with SQLite: everything is
+    // found, and the filters see the final badges, grades and texts.
+    let ids_of = |sql: &str, prefix: &str| -> BTreeSet<String> {
+        conn.prepare(sql)
+            .unwrap()
+            .query_map([], |r| r.get::<_, i64>(0))
+            .unwrap()
+            .map(|n| format!("{prefix}{}", n.unwrap()))
+            .collect()
+    };
+    let claims = ids_of("SELECT id FROM claims", "claim:C");
+    let sources = ids_of("SELECT id FROM sources", "source:S");
+    let writer_sources = ids_of("SELECT id FROM sources WHERE key <> 'shared'", "source:S");
+    let (all, notes) = search_ids(&db, &["*", "--limit", "100000"]);
+    assert!(notes.is_empty(), "the last search still had something to say: {notes}");
+    assert_eq!(all, claims.union(&sources).cloned().collect(), "`search *` finds exactly what SQLite holds");
+    assert_eq!(search_ids(&db, &["edited", "--kind", "claim", "--limit", "1000"]).0, claims, "edited texts");
+    assert_eq!(search_ids(&db, &["*", "--badge", "caveat", "--limit", "1000"]).0, claims, "final badges");
+    assert!(search_ids(&db, &["*", "--badge", "well-sourced"]).0.is_empty(), "no claim is left well-sourced");
+    assert_eq!(search_ids(&db, &["*", "--grade", "C", "--limit", "1000"]).0, writer_sources, "regraded sources");
+    assert!(search_ids(&db, &["grade:B"]).0.is_empty(), "no source is left at grade B");
 }

@@ -1,12 +1,15 @@
-//! Crash safety: `ripen import` killed with SIGKILL at seeded random moments.
-//! Afterwards the import is wholly there or wholly absent, `PRAGMA
-//! integrity_check` says ok, `verify` passes, and re-running the import ends
-//! in exactly the data set of an uninterrupted import (same counts, same
-//! export, byte for byte).
+//! Crash safety: `ripen import` and `ripen reindex` killed with SIGKILL at
+//! seeded random moments. After a killed import the import is wholly there
+//! or wholly absent, `PRAGMA integrity_check` says ok, `verify` passes, and
+//! re-running the import ends in exactly the data set of an uninterrupted
+//! import (same counts, same export, byte for byte). After a killed reindex
+//! the database is untouched and the next search brings the index back in
+//! step with SQLite by itself.
 
 #[path = "common/proc.rs"]
 mod proc;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -22,6 +25,10 @@ const CLAIMS: usize = 2500;
 /// How many times an import is killed.
 const KILLS: usize = 12;
 const SEED: u64 = 0x5eed_c4a5;
+
+/// The tests of this file time the commands they kill: they run one at a
+/// time, so that one's load does not skew the other's timings.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The tables an import fills; each must be all there or all absent.
 const TABLES: &[&str] = &["actors", "topics", "sources", "claims", "citations", "dispatches", "events"];
@@ -59,6 +66,7 @@ enum Target {
 
 #[test]
 fn killed_imports_are_all_or_nothing_and_rerun_to_the_full_set() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().expect("temp dir");
     let bundle = dir.path().join("bundle.jsonl");
     let mut bytes = Vec::new();
@@ -69,7 +77,7 @@ fn killed_imports_are_all_or_nothing_and_rerun_to_the_full_set() {
     let reference = dir.path().join("reference.db");
     let started = Instant::now();
     let ran = import(&reference, None, &bundle);
-    let full = started.elapsed();
+    let mut full = started.elapsed();
     assert!(ran.ok(), "reference import failed: {}", ran.stderr);
     let full_counts = counts(&reference);
     assert!(full_counts.iter().all(|c| *c > 0), "the bundle fills every table: {full_counts:?}");
@@ -83,10 +91,12 @@ fn killed_imports_are_all_or_nothing_and_rerun_to_the_full_set() {
         let db: PathBuf = dir.path().join(format!("killed-{k}.db"));
         if let Target::EmptyDatabase = target {
             assert!(run(ripen_json::<&str>(&db, None, &["init"]), None).ok());
+            // An index exists (and is up to date) before the import starts.
+            assert!(search_all(&db, &[]).0.is_empty());
         }
         // A moment anywhere from the start to a little past the end of an
         // uninterrupted import: most land mid-import, a few after it.
-        let at = full.mul_f64(rng.gen_range(0.0..1.15));
+        let at = full.mul_f64(rng.gen_range(0.0..1.1));
         let mut cmd = ripen(&db);
         cmd.arg("import").arg(&bundle);
         let mut child = cmd.spawn().expect("spawn import");
@@ -104,6 +114,9 @@ fn killed_imports_are_all_or_nothing_and_rerun_to_the_full_set() {
         if db.exists() {
             assert_eq!(proc::integrity_check(&db), "ok", "kill {k} ({target:?}) at {at:.2?}");
             proc::assert_verifies(&db);
+            // The index shows what SQLite holds: no records of a rolled-back import.
+            let (found, notes) = search_all(&db, &[]);
+            assert!(found == sqlite_ids(&db), "kill {k}: the index disagrees with SQLite ({notes})");
         }
         if there {
             whole += 1;
@@ -119,10 +132,117 @@ fn killed_imports_are_all_or_nothing_and_rerun_to_the_full_set() {
         // are there) ends in exactly the full data set.
         let rerun = import(&db, there.then_some("editor1"), &bundle);
         assert!(rerun.ok(), "kill {k}: re-running the import failed: {}", rerun.stderr);
+        if !there {
+            // Another uninterrupted import: the quickest one times the next kills.
+            full = full.min(rerun.took);
+        }
         assert_eq!(counts(&db), full_counts, "kill {k}: counts after the re-run");
         assert!(export(&db) == full_export, "kill {k}: the export differs from the uninterrupted import's");
         assert_eq!(proc::integrity_check(&db), "ok");
+        assert!(
+            search_all(&db, &[]).0 == sqlite_ids(&db),
+            "kill {k}: the index disagrees with SQLite after the re-run"
+        );
     }
     eprintln!("{KILLS} kills: {absent} left nothing, {whole} left the whole import");
-    assert!(absent >= KILLS / 2, "most kills should land before the import committed (got {absent} of {KILLS})");
+    assert!(absent >= KILLS / 3, "too few kills landed before the import committed ({absent} of {KILLS})");
+}
+
+/// `kind:id` of every hit of `ripen --json search * ARGS`, and its stderr.
+fn search_all(db: &Path, args: &[&str]) -> (BTreeSet<String>, String) {
+    let mut cmd = ripen_json(db, None, &["search", "*", "--limit", "100000"]);
+    cmd.args(args);
+    let ran = run(cmd, None);
+    assert!(ran.ok(), "search failed: {}", ran.stderr);
+    let ids = ran
+        .stdout
+        .lines()
+        .map(|l| {
+            let hit: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            format!("{}:{}", hit["kind"].as_str().expect("kind"), hit["id"].as_str().expect("id"))
+        })
+        .collect();
+    (ids, ran.stderr)
+}
+
+/// What SQLite holds, as `kind:id`.
+fn sqlite_ids(db: &Path) -> BTreeSet<String> {
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open read-only");
+    let mut out = BTreeSet::new();
+    for (table, kind, prefix) in [("claims", "claim", "C"), ("sources", "source", "S"), ("dispatches", "dispatch", "D")]
+    {
+        let mut stmt = conn.prepare(&format!("SELECT id FROM {table}")).unwrap();
+        for id in stmt.query_map([], |r| r.get::<_, i64>(0)).unwrap() {
+            out.insert(format!("{kind}:{prefix}{}", id.unwrap()));
+        }
+    }
+    out
+}
+
+/// Directories beside the database other than the index itself.
+fn index_debris(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("ripen.db.index.") && n != "ripen.db.index")
+        .collect()
+}
+
+#[test]
+fn killed_reindex_leaves_the_database_alone_and_the_index_catches_up() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bundle = dir.path().join("bundle.jsonl");
+    let mut bytes = Vec::new();
+    ripen::corpus::write(ripen::corpus::Spec { claims: CLAIMS, seed: 11 }, &mut bytes).expect("corpus");
+    std::fs::write(&bundle, &bytes).expect("write bundle");
+    let db = dir.path().join("ripen.db");
+    assert!(import(&db, None, &bundle).ok());
+    let expected = sqlite_ids(&db);
+
+    let started = Instant::now();
+    let ran = run(ripen_json::<&str>(&db, None, &["reindex"]), None);
+    let full = started.elapsed();
+    assert!(ran.ok(), "reindex failed: {}", ran.stderr);
+    assert_eq!(search_all(&db, &[]).0, expected, "a fresh index finds everything");
+    eprintln!("uninterrupted reindex of {} documents: {full:.2?}", expected.len());
+
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ 0x1de7);
+    let mut expected = expected;
+    for k in 0..KILLS {
+        let before = std::fs::read(&db).expect("read database");
+        let at = full.mul_f64(rng.gen_range(0.0..1.15));
+        let mut cmd = ripen(&db);
+        cmd.arg("reindex");
+        let mut child = cmd.spawn().expect("spawn reindex");
+        // The delay is the random moment itself, not a synchronisation.
+        std::thread::sleep(at);
+        let finished_first = child.try_wait().expect("try_wait").is_some();
+        child.kill().expect("SIGKILL the reindex");
+        proc::wait_deadline(&mut child, Duration::from_secs(10)).expect("killed reindex exits");
+        eprintln!("reindex kill {k} at {at:.2?}: killed mid-run: {}", !finished_first);
+
+        // SQLite is the truth and reindex only reads it.
+        assert!(std::fs::read(&db).expect("read database") == before, "kill {k}: reindex changed the database file");
+        assert_eq!(proc::integrity_check(&db), "ok");
+        proc::assert_verifies(&db);
+
+        // Every other kill, the database moves on before anyone searches.
+        if k % 2 == 1 {
+            let topic = "topic-00001";
+            let text = format!("A claim added after reindex kill {k}.");
+            let ran = run(ripen_json(&db, Some("editor1"), &["claim", "add", "--topic", topic, &text]), None);
+            assert!(ran.ok(), "claim add after kill {k}: {}", ran.stderr);
+            expected.insert(format!("claim:{}", ran.json()["id"].as_str().expect("id")));
+        }
+        // The next search catches the index up (or rebuilds it) by itself.
+        let (found, notes) = search_all(&db, &[]);
+        assert!(found == expected, "kill {k}: the index disagrees with SQLite after a search ({notes})");
+        assert!(!notes.contains("behind"), "kill {k}: the search answered from a stale index: {notes}");
+        let (claims, _) = search_all(&db, &["--kind", "claim"]);
+        assert_eq!(claims.len(), expected.iter().filter(|i| i.starts_with("claim:")).count(), "kill {k}");
+    }
+    let debris = index_debris(dir.path());
+    assert!(debris.is_empty(), "killed reindexes left directories behind that nothing removes: {debris:?}");
 }
