@@ -818,3 +818,178 @@ fn a_source_with_an_empty_key_is_imported_once() {
     assert_eq!(desk.count("sources"), 1, "the re-import added the source again");
     assert_eq!(desk.event_count(), events, "the re-import wrote events");
 }
+
+// ------------------------------------------------------------ the query path
+
+/// Pieces of queries: words that occur in the corpus, operators, fields
+/// (real and bogus), quotes and parentheses, and junk.
+fn query() -> BoxedStrategy<String> {
+    let piece = prop_oneof![
+        6 => prop::sample::select(vec!["ba", "cost", "frontier", "claims", "evidence", "the", "*", "é", "ça"]).prop_map(String::from),
+        4 => prop::sample::select(vec!["AND", "OR", "NOT", "-", "(", ")", "\"", "and", "or", ":", "::", "*"]).prop_map(String::from),
+        4 => (
+            prop::sample::select(vec![
+                "badge", "earned", "grade", "kind", "status", "topic", "actor", "id", "title", "text", "publisher", "beat",
+                "score", "", "BADGE",
+            ]),
+            prop::sample::select(vec![
+                "caveat", "well-sourced", "B", "b", "claim", "paper", "verified", "topic-00001", "researcher1", "C1",
+                "S99999999999999999999", "D0", "\"claims & evidence\"", "", "gold", "*",
+            ]),
+        )
+            .prop_map(|(f, v)| format!("{f}:{v}")),
+        1 => "\\PC{1,8}",
+        1 => any::<String>(),
+    ];
+    (prop::collection::vec(piece, 1..12), any::<bool>())
+        .prop_map(|(pieces, tight)| pieces.join(if tight { "" } else { " " }))
+        .boxed()
+}
+
+fn filters() -> BoxedStrategy<ripen::search::Filters> {
+    use ripen::model::{Badge, Grade};
+    (
+        prop::option::of(prop::sample::select(vec!["topic-00001", "topic-00002", "nope", ""])),
+        prop::option::of(prop::sample::select(vec![
+            Badge::Unsourced,
+            Badge::Caveat,
+            Badge::WellSourced,
+            Badge::Contested,
+        ])),
+        prop::option::of(prop::sample::select(vec![Grade::A, Grade::B, Grade::C, Grade::D, Grade::F])),
+        prop::option::of(prop::sample::select(vec!["claim", "source", "dispatch", "paper", "lead", "bogus", ""])),
+        prop::option::of(prop::sample::select(vec!["researcher1", "editor1", "@remy", "ghost", ""])),
+        prop::option::of(prop::sample::select(vec!["2026-01-01", "2026-06-01T00:00:00Z", "0001-01-01", "9999-12-31"])),
+        prop::option::of(prop::sample::select(vec!["2026-03-01", "2025-01-01", "9999-12-31"])),
+    )
+        .prop_map(|(topic, badge, grade, kind, actor, since, until)| ripen::search::Filters {
+            topic: topic.map(String::from),
+            badge,
+            grade,
+            kind: kind.and_then(|k| ripen::search::query::parse_kind(k).ok()),
+            actor: actor.map(String::from),
+            since: since.and_then(|d| ripen::clock::parse_time(d).ok()),
+            until: until.and_then(|d| ripen::clock::parse_until(d).ok()),
+        })
+        .boxed()
+}
+
+proptest! {
+    #![proptest_config(config(2000))]
+
+    /// The query parser is total: any text is a query or a one-line error.
+    #[test]
+    fn query_parser_never_panics(text in prop_oneof![query(), any::<String>()]) {
+        if let Err(e) = ripen::search::query::parse(&text) {
+            let msg = e.to_string();
+            prop_assert!(!msg.trim().is_empty() && !msg.contains('\n'), "{:?}", msg);
+        }
+    }
+}
+
+/// Random queries and filters against a real index: hits or a plain error,
+/// never a panic (not even one that the search layer catches and turns into
+/// "run `ripen reindex`": that is for a broken index, not a bad query).
+#[test]
+fn searches_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Db::create(&dir.path().join("search.db")).expect("create");
+    let mut corpus = Vec::new();
+    ripen::corpus::write(ripen::corpus::Spec { claims: 300, seed: 3 }, &mut corpus).unwrap();
+    let text = String::from_utf8(corpus).unwrap();
+    import(&mut db, None, Input::Text("corpus", &text), &mut |_, _| {}).expect("import corpus");
+    let opened = ripen::search::open(&db).expect("open index");
+    let mut runner = proptest::test_runner::TestRunner::new(config(400));
+    runner
+        .run(&(query(), filters(), 1usize..50), |(q, f, limit)| {
+            match ripen::search::search(&db, &opened, &q, &f, limit) {
+                Ok(hits) => prop_assert!(hits.len() <= limit),
+                Err(e) => {
+                    let msg = e.to_string();
+                    prop_assert!(!msg.contains("reindex"), "query {:?} broke the search: {}", q, msg);
+                    prop_assert!(!msg.trim().is_empty() && !msg.contains('\n'), "{:?}", msg);
+                }
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Hostile queries through the binary: an answer (exit 0) or one line and
+/// exit 1; never a panic; the database untouched.
+#[test]
+fn hostile_queries_get_an_answer_or_one_line() {
+    let desk = Desk::with_topic();
+    desk.claim("The '; DROP TABLE claims;-- frontier <script>alert(1)</script> moved.", &[]);
+    let nested = format!("{}frontier{}", "(".repeat(500), ")".repeat(500));
+    let long = "frontier ".repeat(12_000);
+    let queries: Vec<String> = [
+        "'; DROP TABLE claims;--",
+        "<script>alert(1)</script>",
+        "\"unclosed",
+        "((frontier",
+        "frontier)",
+        "NOT",
+        "OR OR AND",
+        "-",
+        "-frontier",
+        "badge:",
+        "badge:gold",
+        ":frontier",
+        "id:C99999999999999999999",
+        "*:*",
+        "\u{202E}",
+        "frontier\u{1}",
+        "   ",
+        "",
+    ]
+    .iter()
+    .map(|q| q.to_string())
+    .chain([nested, long])
+    .collect();
+    let before = desk.file_bytes();
+    for q in &queries {
+        let out = desk.run(&["search", q]);
+        let err = stderr(&out);
+        let shown: String = q.chars().take(40).collect();
+        assert!(!err.contains("panicked"), "search {shown:?} panicked: {err}");
+        match out.status.code() {
+            Some(0) => {}
+            Some(1) => {
+                assert_one_line_error(&out, &[1], &["search", &shown]);
+                assert!(!err.contains("reindex"), "search {shown:?} broke the index: {err}");
+            }
+            other => panic!("search {shown:?} exited {other:?}: {err}"),
+        }
+    }
+    // A query hostile to SQL or HTML is just words: it finds the claim.
+    let hits = desk.jsonl(&["search", "DROP TABLE claims"]);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    // Not UTF-8.
+    let out = desk.cmd().arg("search").arg(OsString::from_vec(b"fron\xfftier".to_vec())).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("UTF-8"), "{}", stderr(&out));
+    assert_eq!(desk.file_bytes(), before, "searching changed the database files");
+}
+
+/// `--since` and `--until` at the ends of the calendar ripen accepts: every
+/// claim was added after 0001-01-01 and before 9999-12-31, so both find it;
+/// a bound no claim can meet finds nothing; none of it panics.
+#[test]
+fn search_date_filters_at_the_ends_of_the_calendar() {
+    let desk = Desk::with_topic();
+    let id = desk.claim("The frontier moved.", &[]);
+    let found = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["--json", "search", "frontier"];
+        all.extend_from_slice(args);
+        let out = desk.run(&all);
+        assert!(!stderr(&out).contains("panicked"), "search {args:?} panicked: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(0), "search {args:?}: {}", stderr(&out));
+        parse_jsonl(&out).iter().map(|h| s(h, "id").to_string()).collect()
+    };
+    assert_eq!(found(&["--since", "0001-01-01"]), [id.clone()]);
+    assert_eq!(found(&["--until", "9999-12-31"]), [id.clone()]);
+    assert_eq!(found(&["--since", "1677-09-21", "--until", "2262-04-12"]), [id]);
+    assert!(found(&["--until", "0001-01-01"]).is_empty());
+    assert!(found(&["--since", "9999-12-31"]).is_empty());
+}
