@@ -987,9 +987,9 @@ fn search_date_filters_at_the_ends_of_the_calendar() {
         assert_eq!(out.status.code(), Some(0), "search {args:?}: {}", stderr(&out));
         parse_jsonl(&out).iter().map(|h| s(h, "id").to_string()).collect()
     };
-    assert_eq!(found(&["--since", "0001-01-01"]), [id.clone()]);
-    assert_eq!(found(&["--until", "9999-12-31"]), [id.clone()]);
-    assert_eq!(found(&["--since", "1677-09-21", "--until", "2262-04-12"]), [id]);
+    assert_eq!(found(&["--since", "0001-01-01"]), [id.as_str()]);
+    assert_eq!(found(&["--until", "9999-12-31"]), [id.as_str()]);
+    assert_eq!(found(&["--since", "1677-09-21", "--until", "2262-04-12"]), [id.as_str()]);
     assert!(found(&["--until", "0001-01-01"]).is_empty());
     assert!(found(&["--since", "9999-12-31"]).is_empty());
 }
