@@ -246,3 +246,27 @@ fn killed_reindex_leaves_the_database_alone_and_the_index_catches_up() {
     let debris = index_debris(dir.path());
     assert!(debris.is_empty(), "killed reindexes left directories behind that nothing removes: {debris:?}");
 }
+
+/// After a crash, the same import command must work whichever way the
+/// crash went. With `--as` (or `RIPEN_ACTOR`) naming the bundle's own
+/// editor, that means: into an empty database (the crash left nothing) as
+/// well as into one that already holds the bundle (the crash came after the
+/// commit).
+#[test]
+fn the_same_import_command_works_before_and_after_the_commit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bundle = dir.path().join("bundle.jsonl");
+    let mut bytes = Vec::new();
+    ripen::corpus::write(ripen::corpus::Spec { claims: 20, seed: 5 }, &mut bytes).expect("corpus");
+    std::fs::write(&bundle, &bytes).expect("write bundle");
+    let db = dir.path().join("ripen.db");
+    let first = import(&db, Some("editor1"), &bundle);
+    assert!(
+        first.ok(),
+        "`ripen --as editor1 import` into a new database (editor1 is the bundle's editor): {}",
+        first.stderr
+    );
+    let again = import(&db, Some("editor1"), &bundle);
+    assert!(again.ok(), "the same command again: {}", again.stderr);
+    assert_eq!(again.json()["events"], 0, "the second run adds nothing");
+}
