@@ -1,6 +1,8 @@
 //! ripen's benchmark harness: one run measures, at each corpus size, import
-//! rate and peak memory, `verify`, whole-process `claim show`, `topic show`
-//! and `review --topic`, and database size per byte of text.
+//! rate and peak memory, `verify`, `reindex`, whole-process `search` (AND,
+//! OR, phrase), `claim show`, `topic show` and `review --topic`, and database
+//! and index size per byte of text. In-process query latency and the SQLite
+//! FTS5 comparison are in `benches/search.rs`.
 //!
 //! Run: `cargo bench --bench ripen -- 10000 100000 1000000` (the default
 //! sizes are 10000 and 100000). Corpora are generated deterministically
@@ -143,6 +145,21 @@ fn main() {
         let rate = claims as f64 / import.wall.as_secs_f64();
         let verify = measure(&["--db", &db, "verify"], None);
         assert!(verify.ok, "verify failed");
+        let reindex = measure(&["--db", &db, "reindex"], None);
+        assert!(reindex.ok, "reindex failed");
+        let words = ripen::corpus::vocabulary(SEED);
+        let search_args: Vec<Vec<String>> = (0..RUNS)
+            .map(|i| {
+                let (a, b) = (&words[20 + i % 40], &words[60 + (i * 7) % 200]);
+                let query = match i % 3 {
+                    0 => format!("{a} {b}"),
+                    1 => format!("{a} OR {b}"),
+                    _ => format!("\"{a} {b}\""),
+                };
+                vec!["--json".into(), "search".into(), query]
+            })
+            .collect();
+        let search = whole_process(&db, &search_args);
         let conn = rusqlite::Connection::open(&db_path).expect("open");
         let events: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
         let text_bytes: i64 = conn
@@ -177,11 +194,14 @@ fn main() {
         let db_bytes = file_size(&db_path) + file_size(Path::new(&format!("{db}-wal")));
         let index_bytes = dir_size(Path::new(&format!("{db}.index")));
         rows.push(format!(
-            "| {claims} | {events} | {:.0} | {:.2} | {} | {:.2} | {}/{} | {}/{} | {}/{} | {:.1} | {:.1} |",
+            "| {claims} | {events} | {:.0} | {:.2} | {} | {:.2} | {:.2} | {}/{} | {}/{} | {}/{} | {}/{} | {:.1} | {:.1} |",
             rate,
             import.wall.as_secs_f64(),
             import.max_rss_kib / 1024,
             verify.wall.as_secs_f64(),
+            reindex.wall.as_secs_f64(),
+            ms(search.0),
+            ms(search.1),
             ms(claim_show.0),
             ms(claim_show.1),
             ms(topic_show.0),
@@ -193,8 +213,10 @@ fn main() {
         ));
         eprintln!("{}", rows.last().unwrap());
     }
-    println!("| claims | events | import claims/s | import s | import peak MiB | verify s | claim show p50/p95 ms | topic show p50/p95 ms | review --topic p50/p95 ms | db bytes / text byte | index bytes / text byte |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| claims | events | import claims/s | import s | import peak MiB | verify s | reindex s | search p50/p95 ms | claim show p50/p95 ms | topic show p50/p95 ms | review --topic p50/p95 ms | db bytes / text byte | index bytes / text byte |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         println!("{r}");
     }

@@ -294,6 +294,7 @@ fn demo_runs_on_the_bundled_data() {
     assert!(run.stdout.contains("What we can say"));
     assert!(run.stdout.contains("well-sourced → caveat"));
     assert!(run.stdout.contains("Tend log — how this page grew"));
+    assert!(run.stdout.contains("$ ripen search"), "the tour shows a search");
     assert!(run.stdout.contains("Next, try:"));
     assert!(d.db.exists(), "--db was honoured");
     assert_eq!(d.json(&["verify"])["ok"], true);

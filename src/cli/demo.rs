@@ -22,16 +22,21 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     };
     let mut db = Db::create(&path)?;
     let report = super::import::run_import(&mut db, None, Input::Text("data/desk.json", DESK_BUNDLE))?;
+    const QUERY: &str = "inference cost";
+    let opened = crate::search::open(&db)?;
+    let hits = crate::search::search(&db, &opened, QUERY, &crate::search::Filters::default(), 5)?;
     let conn = db.conn();
-    let out = &mut ctx.out;
-    if out.is_json() {
+    if ctx.out.is_json() {
+        let out = &mut ctx.out;
         let page = page::build(conn, "compute-economy", &When::Now)?;
         let history = crate::claims::history(conn, crate::claims::resolve(conn, "cost-of-pass-frontier")?)?;
-        out.json(
-            &serde_json::json!({"db": path.display().to_string(), "import": report, "page": page, "history": history}),
-        )?;
+        let json = serde_json::json!({
+            "db": path.display().to_string(), "import": report, "page": page, "search": hits, "history": history,
+        });
+        out.json(&json)?;
         return Ok(());
     }
+    let out = &mut ctx.out;
     let rule = "─".repeat(72);
     out.line(out.bold(&format!("ripen demo — {}", super::import::summary(&report))))?;
     out.line(format!("database: {}", path.display()))?;
@@ -41,6 +46,10 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let text = page::render_text(&page, &bold);
     out.line(text)?;
     out.line(&rule)?;
+    out.line(out.bold(&format!("$ ripen search '{QUERY}' --limit 5   # the sourced evidence, ranked")))?;
+    super::search::print_hits(ctx, &hits, 5)?;
+    let out = &mut ctx.out;
+    out.line(&rule)?;
     let id = crate::claims::resolve(conn, "cost-of-pass-frontier")?;
     out.line(out.bold(&format!("$ ripen history C{id}   # how one claim ripened")))?;
     super::history::print_moves(out, &crate::claims::history(conn, id)?)?;
@@ -48,6 +57,7 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db_arg = path.display();
     out.line(out.bold("Next, try:"))?;
     for cmd in [
+        format!("ripen --db {db_arg} search 'gpu OR grade:B' --topic compute-economy"),
         format!("ripen --db {db_arg} why C{id}"),
         format!("ripen --db {db_arg} review --topic compute-economy"),
         format!("ripen --db {db_arg} topic log compute-economy"),

@@ -99,7 +99,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     print_hits(ctx, &hits, args.limit)
 }
 
-fn print_hits(ctx: &mut Ctx, hits: &[Hit], limit: usize) -> anyhow::Result<()> {
+pub(super) fn print_hits(ctx: &mut Ctx, hits: &[Hit], limit: usize) -> anyhow::Result<()> {
     let label = |h: &Hit| match (h.badge, h.grade) {
         (Some(b), _) => b.to_string(),
         (None, Some(g)) => format!("grade {g}"),
