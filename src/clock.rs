@@ -23,9 +23,16 @@ pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-/// `YYYY-MM-DD` (midnight UTC) or RFC 3339.
+/// `YYYY-MM-DD` (midnight UTC) or RFC 3339, years 1 to 9999.
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     let text = text.trim();
+    // Only four-digit years: they print back the way they parse.
+    let year_ok = text.len() >= 10 && text.as_bytes()[..4].iter().all(u8::is_ascii_digit) && !text.starts_with("0000");
+    if !year_ok {
+        return Err(Error::bad(format!(
+            "{text:?} is not a date: write YYYY-MM-DD or an RFC 3339 time such as 2026-06-01T08:00:00Z"
+        )));
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -72,7 +79,18 @@ mod tests {
 
     #[test]
     fn refuses_nonsense() {
-        for bad in ["", "yesterday", "2026-13-01", "2026-02-30", "9999999-01-01", "2026-05-30T25:00:00Z", "\u{0}"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-02-30",
+            "9999999-01-01",
+            "2026-05-30T25:00:00Z",
+            "\u{0}",
+            "-1-1-1",
+            "0000-01-01",
+            "+2026-01-01",
+        ] {
             assert!(parse_time(bad).is_err(), "{bad:?} accepted");
         }
     }

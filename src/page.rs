@@ -173,6 +173,13 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
     })
 }
 
+/// Only http(s) URLs become links; anything else (`javascript:`, `data:`)
+/// is shown as text.
+fn linkable(url: &str) -> Option<&str> {
+    let lower = url.trim_start().get(..8).unwrap_or("").to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://")).then_some(url.trim())
+}
+
 fn short(text: &str, max: usize) -> String {
     crate::output::truncate(text, max)
 }
@@ -288,7 +295,7 @@ pub fn render_markdown(page: &Page) -> String {
     for c in &page.claims {
         let _ = writeln!(s, "- **{}** `{}` {}", c.badge, c.id, e(&c.text));
         for src in &c.sources {
-            let title = match &src.url {
+            let title = match src.url.as_deref().and_then(linkable) {
                 Some(u) => format!("[{}](<{}>)", e(&src.title), u.replace('>', "%3E")),
                 None => e(&src.title),
             };
@@ -384,7 +391,7 @@ pub fn render_html(page: &Page) -> String {
         if !c.sources.is_empty() {
             let _ = write!(s, "<div class=\"sources\">");
             for src in &c.sources {
-                let title = match &src.url {
+                let title = match src.url.as_deref().and_then(linkable) {
                     Some(u) => format!("<a href=\"{}\">{}</a>", attr(u), t(&src.title)),
                     None => t(&src.title).to_string(),
                 };
@@ -430,7 +437,7 @@ pub fn render_html(page: &Page) -> String {
         let _ = writeln!(s, "<h3>{} {}</h3><ul>", g.sources.len(), g.kind);
         for r in &g.sources {
             let tier = r.tier.as_deref().map(|x| format!("[{}] ", t(x))).unwrap_or_default();
-            let title = match &r.url {
+            let title = match r.url.as_deref().and_then(linkable) {
                 Some(u) => format!("<a href=\"{}\">{}</a>", attr(u), t(&r.title)),
                 None => t(&r.title).to_string(),
             };

@@ -131,7 +131,9 @@ pub fn import<'a>(
         let mut rest = Vec::new();
         reader.read_to_end(&mut rest)?;
         let rest = String::from_utf8(rest).map_err(|e| {
-            let line = text.lines().count() + rest_line(&e);
+            // Line 1 was read alone; the bad byte is on the line after the
+            // newlines that precede it in the rest.
+            let line = 2 + rest_line(&e);
             Error::bad(format!("{name}: line {line} is not valid UTF-8"))
         })?;
         text.push_str(&rest);
@@ -188,7 +190,18 @@ fn check_format(path: &str, format: &str) -> Result<()> {
 /// The actor the import runs as: `--as` (an editor), or, seeding an empty
 /// database, the bundle's first editor.
 fn importer(db: &Db, acting: Option<&str>, has_actors: bool, first_editor: Option<&BundleActor>) -> Result<Actor> {
-    if has_actors || acting.is_some() {
+    if !has_actors {
+        // Seeding: `--as` may name the bundle's editor, who does not exist yet.
+        if let (Some(h), Some(e)) = (acting, first_editor) {
+            if model::normalize_handle(h).ok() != model::normalize_handle(&e.handle).ok() {
+                return Err(Error::Permission(format!(
+                    "the database has no actors yet: import as the bundle's editor @{}, or without --as",
+                    e.handle
+                )));
+            }
+        }
+    }
+    if has_actors || (acting.is_some() && first_editor.is_none()) {
         let actor = db.acting(acting)?;
         if actor.role != Role::Editor {
             return Err(Error::Permission(format!(
@@ -213,7 +226,13 @@ fn import_document(
 ) -> Result<ImportReport> {
     check_format("format", &bundle.format)?;
     check_duplicates(&bundle)?;
-    let first_editor = bundle.actors.iter().find(|a| a.role == Role::Editor);
+    let wanted = acting.and_then(|h| model::normalize_handle(h).ok());
+    let first_editor = bundle
+        .actors
+        .iter()
+        .filter(|a| a.role == Role::Editor)
+        .find(|a| wanted.is_none() || model::normalize_handle(&a.handle).ok() == wanted)
+        .or_else(|| bundle.actors.iter().find(|a| a.role == Role::Editor));
     let actor = importer(db, acting, has_actors, first_editor)?;
     let total = (bundle.actors.len()
         + bundle.topics.len()
@@ -336,7 +355,7 @@ fn import_lines<'a>(
                 return Ok(Some((*line_no, parse(*line_no, line)?)));
             }
         };
-    let first_editor = if has_actors || acting.is_some() {
+    let first_editor = if has_actors {
         None
     } else {
         pending = next_record(&mut reader, &mut line_no)?;
@@ -531,6 +550,9 @@ impl<'t, 'c> Importer<'t, 'c> {
     }
 
     fn source(&mut self, path: &str, s: &BundleSource) -> Result<()> {
+        if s.key.as_deref().is_some_and(|k| k.trim().is_empty()) {
+            return Err(bad(&format!("{path}.key"), "is empty: leave \"key\" out or give a key"));
+        }
         for (i, t) in s.topics.iter().enumerate() {
             self.known_topic(&format!("{path}.topics[{i}]"), t)?;
         }

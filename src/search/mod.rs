@@ -123,7 +123,12 @@ fn filter_clauses(opened: &Opened, filters: &Filters) -> Result<Vec<Box<dyn Quer
         out.push(query::keyword_filter(f, &Keyword::Actor(a.to_string())));
     }
     if filters.since.is_some() || filters.until.is_some() {
-        let bound = |t: Option<DateTime<Utc>>| t.map(|t| tantivy::DateTime::from_timestamp_secs(t.timestamp()));
+        // tantivy stores dates as i64 nanoseconds (years 1678 to 2262):
+        // clamp so far-off bounds mean "unbounded" instead of overflowing.
+        const LIMIT_SECS: i64 = i64::MAX / 1_000_000_000 - 1;
+        let bound = |t: Option<DateTime<Utc>>| {
+            t.map(|t| tantivy::DateTime::from_timestamp_secs(t.timestamp().clamp(-LIMIT_SECS, LIMIT_SECS)))
+        };
         let lower = bound(filters.since).map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included);
         let upper = bound(filters.until).map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included);
         out.push(filter(Box::new(RangeQuery::new_date_bounds("date".to_string(), lower, upper))));

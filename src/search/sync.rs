@@ -195,6 +195,7 @@ fn fields_of(index: &Index) -> Fields {
 /// up if it is behind.
 pub fn open(db: &Db, opts: &Options) -> Result<Opened> {
     let dir = index_dir(db.path());
+    remove_debris(&dir);
     let (head_seq, _) = events::head(db.conn())?;
     let mut notes = Vec::new();
     let (mut index, mut reader, payload) = match try_open(&dir, db.conn(), head_seq) {
@@ -403,7 +404,26 @@ pub fn rebuild(db: &Db, dir: &Path, progress: Option<&ProgressBar>) -> Result<In
     rebuild_counted(db, dir, progress).map(|(index, _)| index)
 }
 
+/// Removes `<index>.tmp-PID-*` and `<index>.old-PID-*` directories left by
+/// rebuilds whose process is gone (killed mid-rebuild).
+fn remove_debris(dir: &Path) {
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str())) else { return };
+    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|f| f.strip_prefix(name)) else { continue };
+        let Some(rest) = rest.strip_prefix(".tmp-").or_else(|| rest.strip_prefix(".old-")) else { continue };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 pub fn rebuild_counted(db: &Db, dir: &Path, progress: Option<&ProgressBar>) -> Result<(Index, Rebuilt)> {
+    remove_debris(dir);
     let tmp = sibling(dir, "tmp");
     let built = std::fs::create_dir_all(&tmp)
         .map_err(|e| Error::Search(format!("cannot create {}: {e}; check the directory's permissions", tmp.display())))
