@@ -253,13 +253,30 @@ struct Stats {
     all: Vec<Duration>,
     p50: Duration,
     p90: Duration,
+    p95: Duration,
     mean: Duration,
 }
 
 fn stats(mut v: Vec<Duration>) -> Stats {
     v.sort();
     let mean = v.iter().sum::<Duration>() / v.len() as u32;
-    Stats { all: v.clone(), p50: v[v.len() / 2], p90: v[v.len() * 9 / 10], mean }
+    Stats { all: v.clone(), p50: v[v.len() / 2], p90: v[v.len() * 9 / 10], p95: v[v.len() * 95 / 100], mean }
+}
+
+/// Queries of one shape: two-word AND, two-word OR, or a two-word phrase.
+fn queries_of(kind: &str, seed: u64, count: usize) -> Vec<String> {
+    let words = Words::new(42);
+    let mut rng = Rng(seed);
+    (0..count)
+        .map(|_| {
+            let (a, b) = (&words.words[5 + rng.below(300)], &words.words[5 + rng.below(300)]);
+            match kind {
+                "AND" => format!("{a} {b}"),
+                "OR" => format!("{a} OR {b}"),
+                _ => format!("\"{a} {b}\""),
+            }
+        })
+        .collect()
 }
 
 fn show(what: &str, s: &Stats) {
@@ -475,6 +492,23 @@ fn main() {
             f.p50.as_secs_f64() / warm.p50.as_secs_f64(),
             f.mean.as_secs_f64() / warm.mean.as_secs_f64()
         );
+        println!("\n| query | tantivy p50 ms | tantivy p95 ms | FTS5 p50 ms | FTS5 p95 ms | FTS5/tantivy p50 | mean |");
+        println!("|---|---|---|---|---|---|---|");
+        for kind in ["AND", "OR", "phrase"] {
+            let qs = queries_of(kind, 99, 200);
+            let t = time_find(&db, &qs, 5);
+            let f = time_fts(&conn, &qs, 3);
+            let ms = |d: Duration| d.as_secs_f64() * 1e3;
+            println!(
+                "| {kind} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1}x | {:.1}x |",
+                ms(t.p50),
+                ms(t.p95),
+                ms(f.p50),
+                ms(f.p95),
+                ms(f.p50) / ms(t.p50),
+                ms(f.mean) / ms(t.mean)
+            );
+        }
     }
     if !a.skip_decay {
         decay(&a.dir, a.decay_claims, a.adds, &qs);
