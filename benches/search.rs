@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use ripen::claims::{self, NewClaim};
+use ripen::corpus::Words;
 use ripen::db::{Actor, Db};
 use ripen::dispatches::{self, NewDispatch};
 use ripen::model::{Badge, Grade, Kind, Role, Stance};
@@ -29,75 +32,7 @@ const NOW: &str = "2026-05-30T09:00:00Z";
 const TOPICS: usize = 20;
 const SOURCES: usize = 2_000;
 const DISPATCHES: usize = 1_000;
-const VOCABULARY: usize = 30_000;
 const BATCH: usize = 20_000;
-
-/// splitmix64: a fixed, seeded stream.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// Pseudo-words with a Zipf distribution, like running text.
-struct Words {
-    words: Vec<String>,
-    cumulative: Vec<f64>,
-}
-
-impl Words {
-    fn new(seed: u64) -> Words {
-        const SYLLABLES: &[&str] = &[
-            "ka", "ro", "mi", "te", "sa", "lu", "ne", "po", "di", "va", "chi", "gor", "ban", "tel", "rin", "mos",
-            "pex", "qua", "zel", "fo", "bri", "un", "ar", "es", "ol", "ith", "cor", "den", "fal", "gra",
-        ];
-        let mut rng = Rng(seed);
-        let mut words = Vec::with_capacity(VOCABULARY);
-        let mut seen = std::collections::HashSet::new();
-        while words.len() < VOCABULARY {
-            let n = 1 + rng.below(3) + usize::from(words.len() > 2_000);
-            let w: String = (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect();
-            if seen.insert(w.clone()) {
-                words.push(w);
-            }
-        }
-        let mut total = 0.0;
-        let cumulative = (1..=VOCABULARY)
-            .map(|r| {
-                total += 1.0 / r as f64;
-                total
-            })
-            .collect();
-        Words { words, cumulative }
-    }
-
-    fn sample(&self, rng: &mut Rng) -> &str {
-        let x = rng.unit() * self.cumulative[VOCABULARY - 1];
-        let i = self.cumulative.partition_point(|c| *c < x).min(VOCABULARY - 1);
-        &self.words[i]
-    }
-
-    fn sentence(&self, rng: &mut Rng, min: usize, max: usize) -> String {
-        let n = min + rng.below(max - min + 1);
-        let mut s: Vec<&str> = (0..n).map(|_| self.sample(rng)).collect();
-        let first = s[0].to_string();
-        let cap = first[..1].to_uppercase() + &first[1..];
-        s[0] = &cap;
-        format!("{}.", s.join(" "))
-    }
-}
 
 struct Args {
     claims: usize,
@@ -151,7 +86,7 @@ fn generate(path: &Path, n: usize, seed: u64) -> Db {
     })
     .unwrap();
     let words = Words::new(seed);
-    let mut rng = Rng(seed ^ 0xABCD);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xABCD);
     db.transact(&ed, "topics and sources", |tx| {
         for t in 0..TOPICS {
             let state = TopicState {
@@ -168,10 +103,10 @@ fn generate(path: &Path, n: usize, seed: u64) -> Db {
             let new = NewSource {
                 title: words.sentence(&mut rng, 4, 10),
                 summary: Some(words.sentence(&mut rng, 10, 30)),
-                publisher: Some(format!("Publisher {}", rng.below(50))),
-                kind: Some(Kind::ALL[rng.below(Kind::ALL.len())]),
-                grade: Some(Grade::ALL[rng.below(Grade::ALL.len())]),
-                topics: vec![format!("topic-{}", rng.below(TOPICS))],
+                publisher: Some(format!("Publisher {}", rng.gen_range(0..50))),
+                kind: Some(Kind::ALL[rng.gen_range(0..Kind::ALL.len())]),
+                grade: Some(Grade::ALL[rng.gen_range(0..Grade::ALL.len())]),
+                topics: vec![format!("topic-{}", rng.gen_range(0..TOPICS))],
                 ..Default::default()
             };
             sources::add(tx, new, None, None)?;
@@ -179,7 +114,7 @@ fn generate(path: &Path, n: usize, seed: u64) -> Db {
         for _ in 0..DISPATCHES {
             let new = NewDispatch {
                 key: None,
-                topic: format!("topic-{}", rng.below(TOPICS)),
+                topic: format!("topic-{}", rng.gen_range(0..TOPICS)),
                 voice: "ed".into(),
                 beat: "Claims & evidence".into(),
                 badge: Badge::Caveat,
@@ -199,10 +134,10 @@ fn generate(path: &Path, n: usize, seed: u64) -> Db {
         db.transact(&ed, "claims", |tx| {
             for _ in 0..batch {
                 let picked: std::collections::BTreeSet<usize> =
-                    (0..rng.below(3)).map(|_| 1 + rng.below(SOURCES)).collect();
+                    (0..rng.gen_range(0..3)).map(|_| 1 + rng.gen_range(0..SOURCES)).collect();
                 let cites = picked.into_iter().map(|n| (format!("S{n}"), Stance::Supports, None)).collect();
                 let new = NewClaim {
-                    topic: format!("topic-{}", rng.below(TOPICS)),
+                    topic: format!("topic-{}", rng.gen_range(0..TOPICS)),
                     text: words.sentence(&mut rng, 8, 24),
                     cites,
                     ..Default::default()
@@ -239,12 +174,16 @@ fn corpus(dir: &Path, n: usize) -> PathBuf {
 /// Queries: mid-frequency single words, two-word ANDs, phrases of common pairs.
 fn queries(seed: u64, count: usize) -> Vec<String> {
     let words = Words::new(42);
-    let mut rng = Rng(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..count)
         .map(|i| match i % 3 {
-            0 => words.words[20 + rng.below(2_000)].clone(),
-            1 => format!("{} {}", words.words[5 + rng.below(300)], words.words[5 + rng.below(300)]),
-            _ => format!("{} OR {}", words.words[50 + rng.below(3_000)], words.words[50 + rng.below(3_000)]),
+            0 => words.words[20 + rng.gen_range(0..2_000)].clone(),
+            1 => format!("{} {}", words.words[5 + rng.gen_range(0..300)], words.words[5 + rng.gen_range(0..300)]),
+            _ => format!(
+                "{} OR {}",
+                words.words[50 + rng.gen_range(0..3_000)],
+                words.words[50 + rng.gen_range(0..3_000)]
+            ),
         })
         .collect()
 }
@@ -266,10 +205,10 @@ fn stats(mut v: Vec<Duration>) -> Stats {
 /// Queries of one shape: two-word AND, two-word OR, or a two-word phrase.
 fn queries_of(kind: &str, seed: u64, count: usize) -> Vec<String> {
     let words = Words::new(42);
-    let mut rng = Rng(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..count)
         .map(|_| {
-            let (a, b) = (&words.words[5 + rng.below(300)], &words.words[5 + rng.below(300)]);
+            let (a, b) = (&words.words[5 + rng.gen_range(0..300)], &words.words[5 + rng.gen_range(0..300)]);
             match kind {
                 "AND" => format!("{a} {b}"),
                 "OR" => format!("{a} OR {b}"),
@@ -387,12 +326,12 @@ fn decay(dir: &Path, base: usize, adds: usize, qs: &[String]) {
     let fresh_before = time_find(&db, qs, 5);
     show("fresh index, before the adds (in-process)", &fresh_before);
     let words = Words::new(7);
-    let mut rng = Rng(99);
+    let mut rng = ChaCha8Rng::seed_from_u64(99);
     let started = Instant::now();
     let mut add_times = Vec::new();
     for i in 0..adds {
         let text = words.sentence(&mut rng, 8, 24);
-        let topic = format!("topic-{}", rng.below(TOPICS));
+        let topic = format!("topic-{}", rng.gen_range(0..TOPICS));
         let t = Instant::now();
         let out = ripen(&path).args(["--as", "ed", "claim", "add", "--topic", &topic, &text]).output().unwrap();
         add_times.push(t.elapsed());

@@ -67,19 +67,32 @@ pub fn vocabulary(seed: u64) -> Vec<String> {
     words
 }
 
-struct Words<'a> {
-    vocabulary: &'a [String],
+/// The vocabulary with a Zipf distribution over it, like running text.
+pub struct Words {
+    /// Most frequent first.
+    pub words: Vec<String>,
     zipf: Zipf<f64>,
 }
 
-impl Words<'_> {
-    fn word(&self, rng: &mut ChaCha8Rng) -> &str {
-        let rank = self.zipf.sample(rng) as usize;
-        &self.vocabulary[(rank - 1).min(self.vocabulary.len() - 1)]
+impl Words {
+    pub fn new(seed: u64) -> Words {
+        Words { words: vocabulary(seed), zipf: Zipf::new(VOCABULARY as u64, 1.07).expect("valid Zipf parameters") }
     }
 
-    /// Words until the text is between `min` and `max` bytes.
-    fn text(&self, rng: &mut ChaCha8Rng, min: usize, max: usize) -> String {
+    pub fn word(&self, rng: &mut ChaCha8Rng) -> &str {
+        let rank = self.zipf.sample(rng) as usize;
+        &self.words[(rank - 1).min(self.words.len() - 1)]
+    }
+
+    /// A capitalised sentence of `min..=max` words.
+    pub fn sentence(&self, rng: &mut ChaCha8Rng, min: usize, max: usize) -> String {
+        let n = rng.gen_range(min..=max).max(1);
+        let words: Vec<&str> = (0..n).map(|_| self.word(rng)).collect();
+        capitalise(&words.join(" "))
+    }
+
+    /// A capitalised sentence of `min` to `max` bytes.
+    pub fn text(&self, rng: &mut ChaCha8Rng, min: usize, max: usize) -> String {
         let target = rng.gen_range(min..=max);
         let mut s = String::with_capacity(max + 16);
         while s.len() < target {
@@ -92,10 +105,14 @@ impl Words<'_> {
             }
             s.push_str(w);
         }
-        let mut chars = s.chars();
-        let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or('X');
-        format!("{first}{}.", chars.as_str())
+        capitalise(&s)
     }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or('X');
+    format!("{first}{}.", chars.as_str())
 }
 
 fn pick<T: Copy>(rng: &mut ChaCha8Rng, weighted: &[(T, u32)]) -> T {
@@ -123,9 +140,7 @@ pub fn write(spec: Spec, out: &mut dyn Write) -> Result<()> {
         out.write_all(b"\n")?;
         Ok(())
     };
-    let vocabulary = vocabulary(spec.seed);
-    let words =
-        Words { vocabulary: &vocabulary, zipf: Zipf::new(VOCABULARY as u64, 1.07).expect("valid Zipf parameters") };
+    let words = Words::new(spec.seed);
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     emit(&Record::Header { format: FORMAT.to_string() })?;
     let editors: Vec<String> = (1..=3).map(|i| format!("editor{i}")).collect();

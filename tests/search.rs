@@ -571,21 +571,6 @@ fn invalid_utf8_query_is_one_error_line() {
     assert_eq!(stderr(&out).lines().count(), 1);
 }
 
-/// A fixed pseudo-random stream (splitmix64).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 const WORDS: &[&str] = &[
     "gpu", "cost", "model", "token", "price", "fell", "rose", "frontier", "open", "weights", "chip", "power", "grid",
     "cloud", "rent", "train", "infer", "answer", "year", "month",
@@ -594,12 +579,13 @@ const WORDS: &[&str] = &[
 /// Adds `n` generated claims in one transaction and returns their texts by id.
 fn add_generated(db: &mut Db, n: usize, seed: u64) -> Vec<(String, String)> {
     let ed = db.actor("ed").unwrap();
-    let mut rng = Rng(seed);
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     db.transact(&ed, "generate", |tx| {
         let mut out = Vec::new();
         for _ in 0..n {
-            let len = 3 + rng.below(8);
-            let text: Vec<&str> = (0..len).map(|_| WORDS[rng.below(WORDS.len())]).collect();
+            let len = rng.gen_range(3..11);
+            let text: Vec<&str> = (0..len).map(|_| WORDS[rng.gen_range(0..WORDS.len())]).collect();
             let text = format!("{}.", text.join(" "));
             let new = ripen::claims::NewClaim { topic: "compute".into(), text: text.clone(), ..Default::default() };
             let done = ripen::claims::add(tx, new, None)?;

@@ -1,6 +1,5 @@
 //! `ripen reindex`: rebuild the search index from SQLite, from scratch.
 
-use std::io::IsTerminal;
 use std::time::Instant;
 
 use super::Ctx;
@@ -25,17 +24,9 @@ struct Reindexed {
 pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
     let started = Instant::now();
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("indexing {bar:40} {pos}/{len} ({eta} left)") {
-            bar.set_style(style);
-        }
-        bar
-    });
-    let counts = search::reindex(&db, bar.as_ref())?;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    let bar = super::progress::spinner("indexing");
+    let counts = search::reindex(&db, Some(&bar))?;
+    bar.finish_and_clear();
     let done = Reindexed {
         counts,
         index: search::index_dir(db.path()).display().to_string(),

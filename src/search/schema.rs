@@ -168,30 +168,15 @@ pub fn date_of(text: &str) -> Option<DateTime> {
 
 /// A claim's document; `earned` is what its evidence earns now.
 pub fn claim_doc(f: &Fields, c: &ClaimState, earned: Badge) -> Option<TantivyDocument> {
-    claim_doc_parts(f, c.number(), &c.topic, &c.text, c.badge, earned, &c.created_by, &c.created_at)
-}
-
-/// A claim's document from its columns (the bulk path of a rebuild).
-#[allow(clippy::too_many_arguments)]
-pub fn claim_doc_parts(
-    f: &Fields,
-    n: i64,
-    topic: &str,
-    text: &str,
-    badge: Badge,
-    earned: Badge,
-    created_by: &str,
-    created_at: &str,
-) -> Option<TantivyDocument> {
     let mut d = TantivyDocument::default();
-    d.add_u64(f.key, doc_key(DocKind::Claim, n)?);
+    d.add_u64(f.key, doc_key(DocKind::Claim, c.number())?);
     d.add_text(f.doctype, DocKind::Claim.as_str());
-    d.add_text(f.text, text);
-    d.add_text(f.topic, topic);
-    d.add_text(f.badge, badge.as_str());
+    d.add_text(f.text, &c.text);
+    d.add_text(f.topic, &c.topic);
+    d.add_text(f.badge, c.badge.as_str());
     d.add_text(f.earned, earned.as_str());
-    d.add_text(f.actor, created_by);
-    if let Some(t) = date_of(created_at) {
+    d.add_text(f.actor, &c.created_by);
+    if let Some(t) = date_of(&c.created_at) {
         d.add_date(f.date, t);
     }
     Some(d)

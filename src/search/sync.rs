@@ -40,7 +40,7 @@ use crate::db::Db;
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
 use crate::events;
-use crate::model::{Badge, Grade, Stance, Status};
+use crate::model::{Grade, Status};
 use crate::rule::{self, Evidence};
 
 /// Catching up on more entities than this rebuilds from scratch instead.
@@ -297,10 +297,7 @@ fn touched(conn: &Connection, after: i64, upto: i64) -> Result<BTreeSet<(DocKind
 fn current_doc(conn: &Connection, fields: &Fields, kind: DocKind, n: i64) -> Result<Option<TantivyDocument>> {
     Ok(match kind {
         DocKind::Claim => match claims::load(conn, n)? {
-            Some(c) => {
-                let earned = claims::earned(conn, &c)?.badge;
-                schema::claim_doc(fields, &c, earned)
-            }
+            Some(c) => schema::claim_doc(fields, &c, claims::earned_only(conn, &c)?),
             None => None,
         },
         DocKind::Source => crate::sources::load(conn, n)?.and_then(|s| schema::source_doc(fields, &s)),
@@ -459,7 +456,6 @@ fn swap_in(tmp: &Path, dir: &Path) -> Result<()> {
 }
 
 struct SourceFacts {
-    shown: String,
     publisher: Option<String>,
     grade: Grade,
     status: Status,
@@ -490,86 +486,52 @@ fn build_into(db: &Db, tmp: &Path, progress: Option<&ProgressBar>) -> Result<Reb
         }
     };
 
-    let mut sources: HashMap<i64, SourceFacts> = HashMap::new();
-    {
-        let mut stmt = tx.prepare("SELECT id FROM sources ORDER BY id")?;
-        let ids = stmt.query_map([], |r| r.get::<_, i64>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
-        for id in ids {
-            let Some(s) = crate::sources::load(&tx, id)? else {
-                continue;
-            };
-            if let Some(doc) = schema::source_doc(&fields, &s) {
-                writer.add_document(doc)?;
-                counts.sources += 1;
-            }
-            tick(1);
-            sources.insert(id, SourceFacts { shown: s.id, publisher: s.publisher, grade: s.grade, status: s.status });
+    // Source facts stay in memory: each claim's earned badge needs them.
+    let mut sources: HashMap<String, SourceFacts> = HashMap::new();
+    for s in crate::sources::list(&tx, &crate::sources::SourceFilter::default())? {
+        if let Some(doc) = schema::source_doc(&fields, &s) {
+            writer.add_document(doc)?;
+            counts.sources += 1;
         }
+        tick(1);
+        sources.insert(s.id.clone(), SourceFacts { publisher: s.publisher, grade: s.grade, status: s.status });
     }
-    {
-        let mut cites = tx.prepare("SELECT claim, source, stance FROM citations ORDER BY claim, source")?;
-        let mut cites =
-            cites.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Stance>(2)?)))?.peekable();
-        let mut stmt = tx.prepare("SELECT id, topic, text, badge, created_by, created_at FROM claims ORDER BY id")?;
-        let mut rows = stmt.query([])?;
-        let mut evidence: Vec<Evidence> = Vec::new();
-        let mut batch = 0u64;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            evidence.clear();
-            while let Some(Ok((claim, _, _))) = cites.peek() {
-                if *claim > id {
-                    break;
-                }
-                let (claim, source, stance) = cites.next().expect("peeked")?;
-                if claim < id {
-                    continue;
-                }
-                if let Some(s) = sources.get(&source) {
-                    evidence.push(Evidence {
-                        source: s.shown.clone(),
-                        // Only the explanation uses titles; the badge does not.
-                        title: String::new(),
-                        publisher: s.publisher.clone(),
-                        grade: s.grade,
-                        status: s.status,
-                        stance,
-                    });
-                }
-            }
-            if let Some(Err(_)) = cites.peek() {
-                cites.next().expect("peeked")?;
-            }
-            let earned = if evidence.is_empty() { Badge::Unsourced } else { rule::earned_badge(&evidence).badge };
-            let text: String = r.get(2)?;
-            let topic: String = r.get(1)?;
-            let badge: Badge = r.get(3)?;
-            let created_by: String = r.get(4)?;
-            let created_at: String = r.get(5)?;
-            if let Some(doc) =
-                schema::claim_doc_parts(&fields, id, &topic, &text, badge, earned, &created_by, &created_at)
-            {
-                writer.add_document(doc)?;
-                counts.claims += 1;
-            }
-            batch += 1;
-            if batch == 1000 {
-                tick(batch);
-                batch = 0;
-            }
+    let mut batch = 0u64;
+    crate::claims::for_each(&tx, |c| {
+        let evidence: Vec<Evidence> = c
+            .citations
+            .iter()
+            .filter_map(|cit| {
+                let s = sources.get(&cit.source)?;
+                // Only the explanation uses titles; the badge does not.
+                Some(Evidence {
+                    source: cit.source.clone(),
+                    title: String::new(),
+                    publisher: s.publisher.clone(),
+                    grade: s.grade,
+                    status: s.status,
+                    stance: cit.stance,
+                })
+            })
+            .collect();
+        if let Some(doc) = schema::claim_doc(&fields, &c, rule::earned_only(&evidence)) {
+            writer.add_document(doc)?;
+            counts.claims += 1;
         }
-        tick(batch);
-    }
-    {
-        let mut stmt = tx.prepare("SELECT id FROM dispatches ORDER BY id")?;
-        let ids = stmt.query_map([], |r| r.get::<_, i64>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
-        for id in ids {
-            if let Some(doc) = crate::dispatches::load(&tx, id)?.and_then(|d| schema::dispatch_doc(&fields, &d)) {
-                writer.add_document(doc)?;
-                counts.dispatches += 1;
-            }
-            tick(1);
+        batch += 1;
+        if batch == 1000 {
+            tick(batch);
+            batch = 0;
         }
+        Ok(())
+    })?;
+    tick(batch);
+    for id in crate::dispatches::ids(&tx, None)? {
+        if let Some(doc) = crate::dispatches::load(&tx, id)?.and_then(|d| schema::dispatch_doc(&fields, &d)) {
+            writer.add_document(doc)?;
+            counts.dispatches += 1;
+        }
+        tick(1);
     }
     drop(tx);
     let mut prepared = writer.prepare_commit()?;
