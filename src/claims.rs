@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::db::{NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
-use crate::ids::{self, IdKind, Name};
+use crate::ids::{self, IdKind};
 use crate::model::{self, Badge, Grade, Role, Stance, Status};
 use crate::rule::{self, Earned, Evidence};
 
@@ -150,19 +150,7 @@ pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<i64>> {
 
 /// Resolves `C12`, `12` or a key to a claim id.
 pub fn resolve(conn: &Connection, name: &str) -> Result<i64> {
-    let missing = || Error::not_found(format!("no claim {name:?}: see `ripen search` or `ripen topic show`"));
-    match ids::parse(IdKind::Claim, name, true)? {
-        Name::Number(n) => conn
-            .prepare_cached("SELECT id FROM claims WHERE id = ?1")?
-            .query_row([n], |r| r.get(0))
-            .optional()?
-            .ok_or_else(missing),
-        Name::Key(k) => conn
-            .prepare_cached("SELECT id FROM claims WHERE key = ?1")?
-            .query_row([k], |r| r.get(0))
-            .optional()?
-            .ok_or_else(missing),
-    }
+    ids::resolve_row(conn, IdKind::Claim, "claims", name, "see `ripen search` or `ripen topic show`")
 }
 
 pub fn require(conn: &Connection, name: &str) -> Result<ClaimState> {

@@ -108,6 +108,21 @@ pub fn parse(kind: IdKind, text: &str, allow_key: bool) -> Result<Name> {
     Err(expected())
 }
 
+/// Resolves what a person typed (`C12`, `12` or a key) to the id of an
+/// existing row of `table` (`claims` or `sources`); `missing` says what to
+/// do when there is none.
+pub fn resolve_row(conn: &rusqlite::Connection, kind: IdKind, table: &str, name: &str, missing: &str) -> Result<i64> {
+    use rusqlite::OptionalExtension;
+    let (sql, found) = match parse(kind, name, true)? {
+        Name::Number(n) => (format!("SELECT id FROM {table} WHERE id = ?1"), rusqlite::types::Value::Integer(n)),
+        Name::Key(k) => (format!("SELECT id FROM {table} WHERE key = ?1"), rusqlite::types::Value::Text(k)),
+    };
+    conn.prepare_cached(&sql)?
+        .query_row([found], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("no {} {name:?}: {missing}", kind.noun())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use crate::claims::{self, EarnedChange};
 use crate::db::{NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
-use crate::ids::{self, IdKind, Name};
+use crate::ids::{self, IdKind};
 use crate::model::{self, Grade, Kind, Role, Status};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,19 +85,7 @@ pub fn load(conn: &Connection, id: i64) -> Result<Option<SourceState>> {
 
 /// Resolves `S7`, `7` or a key to a source id.
 pub fn resolve(conn: &Connection, name: &str) -> Result<i64> {
-    let missing = || Error::not_found(format!("no source {name:?}: see `ripen source list`"));
-    match ids::parse(IdKind::Source, name, true)? {
-        Name::Number(n) => conn
-            .prepare_cached("SELECT id FROM sources WHERE id = ?1")?
-            .query_row([n], |r| r.get(0))
-            .optional()?
-            .ok_or_else(missing),
-        Name::Key(k) => conn
-            .prepare_cached("SELECT id FROM sources WHERE key = ?1")?
-            .query_row([k], |r| r.get(0))
-            .optional()?
-            .ok_or_else(missing),
-    }
+    ids::resolve_row(conn, IdKind::Source, "sources", name, "see `ripen source list`")
 }
 
 pub fn require(conn: &Connection, name: &str) -> Result<SourceState> {
