@@ -5,19 +5,27 @@
 //!
 //! Reads only, inside one read transaction (one snapshot); never repairs.
 //! Large chains are hashed in parallel: each worker reads its own range of
-//! sequence numbers on its own read-only connection. Each problem names the
-//! event or row it concerns.
+//! sequence numbers on its own read-only connection (events are append-only,
+//! so every later snapshot holds the same events up to the head), while the
+//! calling thread, which holds the snapshot, fingerprints the tables. Each
+//! problem names the event or row it concerns.
+//!
+//! Table rows are compared with events through 64-bit foldhash fingerprints
+//! keyed at random per run: nobody can craft a table edit that collides with
+//! the state an event recorded without knowing that run's key.
 
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::entity::EntityRef;
 use crate::error::Result;
-use crate::events::{self, EventContent, GENESIS};
+use crate::events::{self, GENESIS};
 use crate::ids;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -52,6 +60,9 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64);
 /// Chains shorter than this are walked on the calling connection alone.
 const PARALLEL_MIN_EVENTS: i64 = 20_000;
 
+/// How often (in rows) a worker reports progress.
+const TICK: u64 = 65_536;
+
 pub fn verify(conn: &Connection, expect_head: Option<&str>, progress: Progress<'_>) -> Result<Report> {
     verify_with(conn, expect_head, progress, PARALLEL_MIN_EVENTS)
 }
@@ -81,14 +92,54 @@ fn verify_snapshot(
     check_triggers(conn, &mut problems)?;
     let last: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
     let count: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
-    let scans = scan_all(conn, last, parallel_min, progress)?;
-    let (head, hashes, mut latest) = check_chain(scans, &mut problems);
-    if let Some(expected) = expect_head {
-        check_expected_head(expected, &hashes, &mut problems);
+    let expected_head = match expect_head.map(parse_expected_head) {
+        Some(Err(problem)) => {
+            problems.push(problem);
+            None
+        }
+        Some(Ok(hash)) => Some(hash),
+        None => None,
+    };
+    let keys = Fingerprints(foldhash::quality::RandomState::default());
+    let (scans, rows) = scan_and_fingerprint(conn, last, parallel_min, expected_head.as_deref(), &keys, progress)?;
+    let mut walk = Walk::default();
+    for scan in scans {
+        walk.join(scan);
     }
-    drop(hashes);
-    check_rows(conn, &mut latest, &mut problems)?;
+    problems.append(&mut walk.problems);
+    classify_links(conn, last, &walk.bad_links, &mut problems)?;
+    if let (Some(expected), None) = (&expected_head, walk.head_seen) {
+        problems.push(Problem {
+            kind: "head-missing",
+            at: "head".to_string(),
+            message: format!(
+                "the chain no longer contains the expected head {expected}: history was truncated or rewritten"
+            ),
+        });
+    }
+    let head = walk.last.take();
+    compare_rows(conn, rows, walk.latest(), &keys, &mut problems)?;
+    let head = match head {
+        Some((seq, hash)) => Head { event: ids::event_id(seq), hash: String::from_utf8_lossy(&hash).into_owned() },
+        None => Head { event: "E0".to_string(), hash: GENESIS.to_string() },
+    };
     Ok(Report { ok: problems.is_empty(), events: count, head, problems })
+}
+
+/// `--expect-head` as the lowercase hex it must match, or the problem with it.
+fn parse_expected_head(expected: &str) -> std::result::Result<String, Problem> {
+    let expected = expected.trim().to_ascii_lowercase();
+    if expected.len() == 64 && expected.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(expected)
+    } else {
+        Err(Problem {
+            kind: "head-missing",
+            at: "head".to_string(),
+            message: format!(
+                "--expect-head {expected:?} is not a 64-character hex hash: copy it from an earlier `ripen verify`"
+            ),
+        })
+    }
 }
 
 fn check_triggers(conn: &Connection, problems: &mut Vec<Problem>) -> Result<()> {
@@ -109,174 +160,207 @@ fn check_triggers(conn: &Connection, problems: &mut Vec<Problem>) -> Result<()> 
     Ok(())
 }
 
-/// A 32-byte hash from its stored hex; a mangled one still gets a distinct key.
-fn hash_key(hex_hash: &str) -> [u8; 32] {
-    let mut key = [0u8; 32];
-    if hex::decode_to_slice(hex_hash, &mut key).is_err() {
-        let mut h = Sha256::new();
-        h.update(b"not-hex:");
-        h.update(hex_hash.as_bytes());
-        key.copy_from_slice(&h.finalize());
+/// Randomly keyed 64-bit fingerprints of entity names and stored states.
+struct Fingerprints(foldhash::quality::RandomState);
+
+impl Fingerprints {
+    fn name(&self, name: &str) -> u64 {
+        self.0.hash_one(name.as_bytes())
     }
-    key
+
+    /// A stored JSON state (`None` once the entity no longer exists).
+    fn state(&self, json: Option<&[u8]>) -> u64 {
+        self.0.hash_one(json)
+    }
 }
 
-fn fingerprint<T: Hash + ?Sized>(value: &T) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    value.hash(&mut h);
-    h.finish()
-}
-
-/// One event, reduced to what the chain checks need.
-struct Link {
-    seq: i64,
-    prev: [u8; 32],
-    hash: [u8; 32],
-    edited: bool,
-}
-
-/// What one worker learnt about a range of events.
+/// What one worker learnt about a range of events, in sequence order.
 #[derive(Default)]
 struct Scan {
-    links: Vec<Link>,
-    /// entity key → (seq, fingerprint of `after`), latest in the range.
-    latest: HashMap<u64, (i64, u64)>,
+    /// The first row's sequence number and stored `prev_hash`.
+    first: Option<(i64, Vec<u8>)>,
+    /// The last row's sequence number and stored `hash`.
+    last: Option<(i64, Vec<u8>)>,
+    /// Gaps and edited events, in sequence order.
+    problems: Vec<Problem>,
+    /// Events whose `prev_hash` is not their predecessor's `hash`.
+    bad_links: Vec<(i64, Vec<u8>)>,
+    /// The event whose hash is the `--expect-head` one.
+    head_seen: Option<i64>,
+    /// Each entity's latest event in the range, sorted by entity.
+    latest: Vec<Latest>,
 }
 
-/// Reads events `from..=to` in order, recomputing each hash from the
-/// stored columns without copying them.
-fn scan_range(conn: &Connection, from: i64, to: i64, tick: &mut dyn FnMut(u64)) -> Result<Scan> {
+/// An entity's latest event: a plain vector sorted once beats a hash map
+/// probed once per event at a million events.
+#[derive(Clone, Copy)]
+struct Latest {
+    /// Fingerprint of the entity's name.
+    entity: u64,
+    seq: i64,
+    /// Fingerprint of the event's `after`.
+    state: u64,
+}
+
+fn missing(from: i64, to: i64, previous: Option<i64>, next: i64) -> Problem {
+    let what = if from == to { format!("E{from} is missing") } else { format!("E{from}..E{to} are missing") };
+    let after = previous.map_or("the start".to_string(), ids::event_id);
+    Problem {
+        kind: "removed-event",
+        at: ids::event_id(from),
+        message: format!("{what}: the chain jumps from {after} to E{next}"),
+    }
+}
+
+fn edited(seq: i64) -> Problem {
+    Problem {
+        kind: "edited-event",
+        at: ids::event_id(seq),
+        message: format!("E{seq}'s stored hash does not match its content: the event was edited after it was written"),
+    }
+}
+
+/// A text column's bytes, hashed exactly as stored; UTF-8 is not re-checked
+/// because the chain covers bytes, and any other type is a damaged row.
+fn text_column<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r [u8]>> {
+    match row.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(bytes) => Ok(Some(bytes)),
+        other => Err(rusqlite::Error::InvalidColumnType(i, "events column".into(), other.data_type())),
+    }
+}
+
+/// Reads events `from..=to` in order, recomputing each hash and checking
+/// each link and step within the range without copying the columns.
+fn scan_range(
+    conn: &Connection,
+    (from, to): (i64, i64),
+    expected_head: Option<&str>,
+    keys: &Fingerprints,
+    tick: &mut dyn FnMut(u64),
+) -> Result<Scan> {
     let mut stmt =
         conn.prepare(&format!("SELECT {} FROM events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq", events::COLUMNS))?;
     let mut rows = stmt.query([from, to])?;
-    let mut scan = Scan::default();
+    let mut scan = Scan { latest: Vec::with_capacity((to - from + 1).clamp(0, 1 << 24) as usize), ..Scan::default() };
+    let mut previous: Option<i64> = None;
+    let mut previous_hash: Vec<u8> = Vec::with_capacity(64);
+    let mut seen = 0u64;
     while let Some(r) = rows.next()? {
-        let text = |i: usize| -> rusqlite::Result<Option<&str>> {
-            match r.get_ref(i)? {
-                rusqlite::types::ValueRef::Null => Ok(None),
-                v => Ok(Some(v.as_str()?)),
-            }
-        };
         let seq: i64 = r.get(0)?;
-        let content = EventContent {
-            seq,
-            at: text(1)?.unwrap_or_default(),
-            actor: text(2)?.unwrap_or_default(),
-            action: text(3)?.unwrap_or_default(),
-            entity: text(4)?.unwrap_or_default(),
-            topic: text(5)?,
-            before: text(6)?,
-            after: text(7)?,
-            reason: text(8)?,
-            meta: text(9)?,
-        };
-        let prev_hash = text(10)?.unwrap_or_default();
-        let stored = text(11)?.unwrap_or_default();
-        let edited = events::chain_hash(prev_hash, &content) != stored;
-        scan.latest.insert(fingerprint(content.entity), (seq, fingerprint(&content.after)));
-        scan.links.push(Link { seq, prev: hash_key(prev_hash), hash: hash_key(stored), edited });
-        if scan.links.len() % 65_536 == 0 {
-            tick(65_536);
+        let field = |i| text_column(r, i);
+        let fields =
+            [field(1)?, field(2)?, field(3)?, field(4)?, field(5)?, field(6)?, field(7)?, field(8)?, field(9)?];
+        let prev_hash = field(10)?.unwrap_or_default();
+        let stored = field(11)?.unwrap_or_default();
+        let mut recomputed = [0u8; 64];
+        let digest = events::raw_chain_digest(prev_hash, seq, fields);
+        hex::encode_to_slice(digest, &mut recomputed).expect("64 bytes hold a 32-byte digest in hex");
+        if recomputed.as_slice() != stored {
+            scan.problems.push(edited(seq));
         }
-    }
-    Ok(scan)
-}
-
-/// Scans the chain up to `last`, split across read-only connections when it
-/// is long and the database is a file.
-fn scan_all(conn: &Connection, last: i64, parallel_min: i64, progress: Progress<'_>) -> Result<Vec<Scan>> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8) as i64;
-    let path = conn.path().filter(|p| !p.is_empty()).map(str::to_string);
-    let (Some(path), true) = (path, last >= parallel_min && workers > 1) else {
-        let mut seen = 0u64;
-        return Ok(vec![scan_range(conn, 1, last.max(0), &mut |n| {
-            seen += n;
-            progress(seen)
-        })?]);
-    };
-    let per = (last + workers - 1) / workers;
-    let ranges: Vec<(i64, i64)> =
-        (0..workers).map(|w| (w * per + 1, ((w + 1) * per).min(last))).filter(|(a, b)| a <= b).collect();
-    let done = std::sync::atomic::AtomicU64::new(0);
-    let results: Vec<Result<Scan>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ranges
-            .iter()
-            .map(|&(from, to)| {
-                let path = path.clone();
-                let done = &done;
-                scope.spawn(move || -> Result<Scan> {
-                    let worker = Connection::open_with_flags(
-                        &path,
-                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                    )?;
-                    scan_range(&worker, from, to, &mut |n| {
-                        done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-                    })
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(crate::Error::Database("a verify worker failed".into()))))
-            .collect()
-    });
-    progress(done.load(std::sync::atomic::Ordering::Relaxed));
-    results.into_iter().collect()
-}
-
-type HashIndex = HashMap<[u8; 32], i64>;
-
-/// Checks sequence, links and hashes across all scans; returns the head,
-/// every hash (for `--expect-head`) and each entity's latest event.
-fn check_chain(scans: Vec<Scan>, problems: &mut Vec<Problem>) -> (Head, HashIndex, HashMap<u64, (i64, u64)>) {
-    let genesis = hash_key(GENESIS);
-    let mut hashes: HashIndex = HashMap::with_capacity(scans.iter().map(|s| s.links.len()).sum());
-    let mut latest: HashMap<u64, (i64, u64)> = HashMap::new();
-    let mut previous: Option<(i64, [u8; 32])> = None;
-    let mut deferred: Vec<(i64, [u8; 32])> = Vec::new();
-    for scan in scans {
-        for (entity, (seq, after)) in scan.latest {
-            match latest.get(&entity) {
-                Some(&(s, _)) if s > seq => {}
-                _ => {
-                    latest.insert(entity, (seq, after));
+        match previous {
+            None => scan.first = Some((seq, prev_hash.to_vec())),
+            Some(p) => {
+                if seq != p + 1 {
+                    scan.problems.push(missing(p + 1, seq - 1, Some(p), seq));
+                } else if prev_hash != previous_hash.as_slice() {
+                    scan.bad_links.push((seq, prev_hash.to_vec()));
                 }
             }
         }
-        for link in scan.links {
-            let expected_seq = previous.map_or(1, |p| p.0 + 1);
-            let expected_prev = previous.map_or(genesis, |p| p.1);
-            if link.seq != expected_seq {
-                let (from, to) = (expected_seq, link.seq - 1);
-                let what =
-                    if from == to { format!("E{from} is missing") } else { format!("E{from}..E{to} are missing") };
-                let after = previous.map_or("the start".to_string(), |p| ids::event_id(p.0));
-                problems.push(Problem {
-                    kind: "removed-event",
-                    at: ids::event_id(from),
-                    message: format!("{what}: the chain jumps from {after} to E{}", link.seq),
-                });
-            } else if link.prev != expected_prev {
-                deferred.push((link.seq, link.prev));
-            }
-            if link.edited {
-                problems.push(Problem {
-                    kind: "edited-event",
-                    at: ids::event_id(link.seq),
-                    message: format!(
-                        "E{}'s stored hash does not match its content: the event was edited after it was written",
-                        link.seq
-                    ),
-                });
-            }
-            hashes.insert(link.hash, link.seq);
-            previous = Some((link.seq, link.hash));
+        if expected_head.is_some_and(|h| h.as_bytes().eq_ignore_ascii_case(stored)) {
+            scan.head_seen = Some(seq);
+        }
+        let entity = std::str::from_utf8(fields[3].unwrap_or_default()).unwrap_or_default();
+        scan.latest.push(Latest { entity: keys.name(entity), seq, state: keys.state(fields[6]) });
+        previous = Some(seq);
+        previous_hash.clear();
+        previous_hash.extend_from_slice(stored);
+        seen += 1;
+        if seen % TICK == 0 {
+            tick(TICK);
         }
     }
-    // A link that points at another event than the predecessor means events
-    // were moved; one that points nowhere is a plain broken link.
-    for (seq, prev) in deferred {
-        match hashes.get(&prev) {
+    if let Some(seq) = previous {
+        scan.last = Some((seq, previous_hash));
+    }
+    scan.latest.sort_unstable_by_key(|l| (l.entity, std::cmp::Reverse(l.seq)));
+    scan.latest.dedup_by_key(|l| l.entity);
+    Ok(scan)
+}
+
+/// The chain so far, as scans are joined in sequence order.
+#[derive(Default)]
+struct Walk {
+    last: Option<(i64, Vec<u8>)>,
+    problems: Vec<Problem>,
+    bad_links: Vec<(i64, Vec<u8>)>,
+    head_seen: Option<i64>,
+    /// Each range's latest events, one sorted run per range.
+    latest: Vec<Latest>,
+}
+
+impl Walk {
+    /// Appends the next range: checks the seam to the range before, then
+    /// takes the range's own findings.
+    fn join(&mut self, mut scan: Scan) {
+        if let Some((seq, prev_hash)) = scan.first.take() {
+            let before = self.last.as_ref().map(|(s, _)| *s);
+            let expected_prev = self.last.as_ref().map_or(GENESIS.as_bytes(), |(_, h)| h.as_slice());
+            let expected_seq = before.map_or(1, |s| s + 1);
+            if seq != expected_seq {
+                self.problems.push(missing(expected_seq, seq - 1, before, seq));
+            } else if prev_hash != expected_prev {
+                self.bad_links.push((seq, prev_hash));
+            }
+        }
+        self.problems.append(&mut scan.problems);
+        self.bad_links.append(&mut scan.bad_links);
+        self.head_seen = self.head_seen.or(scan.head_seen);
+        if scan.last.is_some() {
+            self.last = scan.last;
+        }
+        self.latest.append(&mut scan.latest);
+    }
+
+    /// Each entity's latest event in the whole chain, sorted by entity.
+    fn latest(mut self) -> Vec<Latest> {
+        // A stable sort merges the ranges' sorted runs in linear time and
+        // keeps an entity's entries in range order, so the last one wins.
+        self.latest.sort_by_key(|l| l.entity);
+        self.latest.dedup_by(|later, kept| {
+            let same = later.entity == kept.entity;
+            if same {
+                *kept = *later;
+            }
+            same
+        });
+        self.latest
+    }
+}
+
+/// A link that points at another event than the predecessor means events
+/// were moved; one that points nowhere is a plain broken link. Only a damaged
+/// chain pays for the extra pass that finds where links point.
+fn classify_links(conn: &Connection, last: i64, bad: &[(i64, Vec<u8>)], problems: &mut Vec<Problem>) -> Result<()> {
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let wanted: HashSet<&[u8]> = bad.iter().map(|(_, prev)| prev.as_slice()).collect();
+    let mut owners: HashMap<Vec<u8>, i64> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT seq, hash FROM events WHERE seq <= ?1 ORDER BY seq")?;
+    let mut rows = stmt.query([last])?;
+    while let Some(r) = rows.next()? {
+        if let Some(hash) = text_column(r, 1)? {
+            if wanted.contains(hash) {
+                owners.entry(hash.to_vec()).or_insert(r.get(0)?);
+            }
+        }
+    }
+    for (seq, prev) in bad {
+        let seq = *seq;
+        match owners.get(prev) {
             Some(&other) if other != seq - 1 => problems.push(Problem {
                 kind: "reordered-event",
                 at: ids::event_id(seq),
@@ -289,88 +373,168 @@ fn check_chain(scans: Vec<Scan>, problems: &mut Vec<Problem>) -> (Head, HashInde
             }),
         }
     }
-    let head = match previous {
-        Some((seq, hash)) => Head { event: ids::event_id(seq), hash: hex::encode(hash) },
-        None => Head { event: "E0".to_string(), hash: GENESIS.to_string() },
+    Ok(())
+}
+
+/// One table row, reduced to what the comparison needs.
+struct RowState {
+    entity: EntityRef,
+    /// Position in table order, to report problems in that order.
+    order: usize,
+    name: u64,
+    state: u64,
+}
+
+/// Scans the chain up to `last` and fingerprints every table row. Long
+/// chains in a file are split across read-only worker connections while
+/// this thread, which holds the snapshot, reads the tables.
+fn scan_and_fingerprint(
+    conn: &Connection,
+    last: i64,
+    parallel_min: i64,
+    expected_head: Option<&str>,
+    keys: &Fingerprints,
+    progress: Progress<'_>,
+) -> Result<(Vec<Scan>, Vec<RowState>)> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8) as i64;
+    let path = conn.path().filter(|p| !p.is_empty()).map(str::to_string);
+    let (Some(path), true) = (path, last >= parallel_min && workers > 1) else {
+        let mut seen = 0u64;
+        let scan = scan_range(conn, (1, last.max(0)), expected_head, keys, &mut |n| {
+            seen += n;
+            progress(seen)
+        })?;
+        return Ok((vec![scan], fingerprint_rows(conn, keys, &mut || {})?));
     };
-    (head, hashes, latest)
+    let per = (last + workers - 1) / workers;
+    let ranges: Vec<(i64, i64)> =
+        (0..workers).map(|w| (w * per + 1, ((w + 1) * per).min(last))).filter(|(a, b)| a <= b).collect();
+    let done = AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|&range| {
+                let (path, done) = (path.clone(), &done);
+                scope.spawn(move || -> Result<Scan> {
+                    let worker = Connection::open_with_flags(
+                        &path,
+                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )?;
+                    scan_range(&worker, range, expected_head, keys, &mut |n| {
+                        done.fetch_add(n, Ordering::Relaxed);
+                    })
+                })
+            })
+            .collect();
+        let rows = fingerprint_rows(conn, keys, &mut || progress(done.load(Ordering::Relaxed)));
+        let scans: Result<Vec<Scan>> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(crate::Error::Database("a verify worker failed".into()))))
+            .collect();
+        progress(done.load(Ordering::Relaxed));
+        Ok((scans?, rows?))
+    })
 }
 
-fn check_expected_head(expected: &str, hashes: &HashIndex, problems: &mut Vec<Problem>) {
-    let expected = expected.trim().to_ascii_lowercase();
-    let valid = expected.len() == 64 && expected.bytes().all(|b| b.is_ascii_hexdigit());
-    if !valid {
-        problems.push(Problem {
-            kind: "head-missing",
-            at: "head".to_string(),
-            message: format!(
-                "--expect-head {expected:?} is not a 64-character hex hash: copy it from an earlier `ripen verify`"
-            ),
-        });
-    } else if !hashes.contains_key(&hash_key(&expected)) {
-        problems.push(Problem {
-            kind: "head-missing",
-            at: "head".to_string(),
-            message: format!(
-                "the chain no longer contains the expected head {expected}: history was truncated or rewritten"
-            ),
-        });
-    }
-}
-
-/// An entity state serialized the way events store it (`serde_json::to_string`
-/// of the same structs), fingerprinted as the walk fingerprinted `after`.
-fn state_fingerprint<T: Serialize>(state: &T) -> Result<u64> {
-    Ok(fingerprint(&Some(serde_json::to_string(state)?.as_str())))
-}
-
-/// Every entity's current row against the state its latest event recorded,
-/// and rows that no event ever recorded. Tables are read in sequential scans.
-fn check_rows(conn: &Connection, latest: &mut HashMap<u64, (i64, u64)>, problems: &mut Vec<Problem>) -> Result<()> {
-    let removed = fingerprint(&None::<&str>);
-    let mut compare = |entity: EntityRef, state: u64| {
-        let name = entity.to_string();
-        match latest.remove(&fingerprint(name.as_str())) {
-            Some((_, after)) if after == state => {}
-            Some((seq, after)) if after == removed => problems.push(Problem {
-                kind: "row-differs",
-                message: format!("{name} is in the tables, but E{seq} recorded it as removed"),
-                at: name,
-            }),
-            Some((seq, _)) => problems.push(Problem {
-                kind: "row-differs",
-                message: format!("{name} differs from the state E{seq} recorded: the table was edited outside ripen"),
-                at: name,
-            }),
-            None => problems.push(Problem {
-                kind: "row-without-event",
-                message: format!("{name} exists in the tables but no event ever recorded it"),
-                at: name,
-            }),
-        }
-    };
-    crate::claims::for_each(conn, |c| {
-        compare(EntityRef::Claim(c.number()), state_fingerprint(&c)?);
-        Ok(())
-    })?;
+/// Every table row's entity and the fingerprint of its state serialized the
+/// way events store it (`serde_json::to_string` of the same structs).
+fn fingerprint_rows(conn: &Connection, keys: &Fingerprints, tick: &mut dyn FnMut()) -> Result<Vec<RowState>> {
+    let mut rows = RowStates { keys, rows: Vec::new(), name: String::new(), json: Vec::new(), tick };
+    crate::claims::for_each(conn, |c| rows.push(EntityRef::Claim(c.number()), &c))?;
     for s in crate::sources::list(conn, &crate::sources::SourceFilter::default())? {
-        compare(EntityRef::Source(s.number()), state_fingerprint(&s)?);
+        rows.push(EntityRef::Source(s.number()), &s)?;
     }
     for a in crate::actors::list(conn)? {
-        compare(EntityRef::Actor(a.handle.clone()), state_fingerprint(&a)?);
+        rows.push(EntityRef::Actor(a.handle.clone()), &a)?;
     }
     for t in crate::topics::list(conn)? {
         if let Some(state) = crate::topics::load(conn, &t.slug)? {
-            compare(EntityRef::Topic(t.slug), state_fingerprint(&state)?);
+            rows.push(EntityRef::Topic(t.slug), &state)?;
         }
     }
     for id in crate::dispatches::ids(conn, None)? {
         if let Some(d) = crate::dispatches::load(conn, id)? {
-            compare(EntityRef::Dispatch(id), state_fingerprint(&d)?);
+            rows.push(EntityRef::Dispatch(id), &d)?;
         }
     }
-    // Entities whose latest event says they exist but whose row is gone.
-    let mut gone: Vec<i64> = latest.values().filter(|(_, after)| *after != removed).map(|(seq, _)| *seq).collect();
+    let mut rows = rows.rows;
+    rows.sort_unstable_by_key(|r| r.name);
+    Ok(rows)
+}
+
+/// Collects `RowState`s, reusing one buffer for the name and one for the JSON.
+struct RowStates<'a> {
+    keys: &'a Fingerprints,
+    rows: Vec<RowState>,
+    name: String,
+    json: Vec<u8>,
+    tick: &'a mut dyn FnMut(),
+}
+
+impl RowStates<'_> {
+    fn push<T: Serialize>(&mut self, entity: EntityRef, state: &T) -> Result<()> {
+        self.name.clear();
+        let _ = write!(self.name, "{entity}");
+        self.json.clear();
+        serde_json::to_writer(&mut self.json, state)?;
+        let (name, state) = (self.keys.name(&self.name), self.keys.state(Some(&self.json)));
+        self.rows.push(RowState { entity, order: self.rows.len(), name, state });
+        if self.rows.len() % 16_384 == 0 {
+            (self.tick)();
+        }
+        Ok(())
+    }
+}
+
+/// Every entity's current row against the state its latest event recorded,
+/// rows that no event ever recorded, and recorded entities whose row is gone.
+/// Both sides are sorted by entity fingerprint and walked together.
+fn compare_rows(
+    conn: &Connection,
+    rows: Vec<RowState>,
+    latest: Vec<Latest>,
+    keys: &Fingerprints,
+    problems: &mut Vec<Problem>,
+) -> Result<()> {
+    let removed = keys.state(None);
+    // (table order, problem): reported in the order the tables were read.
+    let mut found: Vec<(usize, Problem)> = Vec::new();
+    let mut gone: Vec<i64> = Vec::new();
+    let mut events = latest.into_iter().peekable();
+    for row in rows {
+        while let Some(l) = events.next_if(|l| l.entity < row.name) {
+            if l.state != removed {
+                gone.push(l.seq);
+            }
+        }
+        let name = || row.entity.to_string();
+        let problem = match events.next_if(|l| l.entity == row.name) {
+            Some(l) if l.state == row.state => continue,
+            Some(l) if l.state == removed => Problem {
+                kind: "row-differs",
+                message: format!("{} is in the tables, but E{} recorded it as removed", name(), l.seq),
+                at: name(),
+            },
+            Some(l) => Problem {
+                kind: "row-differs",
+                message: format!(
+                    "{} differs from the state E{} recorded: the table was edited outside ripen",
+                    name(),
+                    l.seq
+                ),
+                at: name(),
+            },
+            None => Problem {
+                kind: "row-without-event",
+                message: format!("{} exists in the tables but no event ever recorded it", name()),
+                at: name(),
+            },
+        };
+        found.push((row.order, problem));
+    }
+    gone.extend(events.filter(|l| l.state != removed).map(|l| l.seq));
+    found.sort_by_key(|(order, _)| *order);
+    problems.extend(found.into_iter().map(|(_, p)| p));
     gone.sort_unstable();
     for seq in gone {
         let entity = events::get(conn, seq)?.map(|e| e.entity).unwrap_or_else(|| format!("the entity of E{seq}"));

@@ -371,3 +371,55 @@ fn parallel_and_single_walks_agree() {
     assert!(kinds(&parallel).contains(&("edited-event", "E8".to_string())));
     assert!(kinds(&parallel).contains(&("removed-event", "E3".to_string())));
 }
+
+#[test]
+fn verify_reports_a_deleted_row_as_gone() {
+    let d = story();
+    d.sql().execute("DELETE FROM citations WHERE claim = 1", []).unwrap();
+    d.sql().execute("DELETE FROM claims WHERE id = 1", []).unwrap();
+    let (code, report) = verify_problems(&d, &[]);
+    assert_eq!(code, 3);
+    let problems = report["problems"].as_array().unwrap();
+    let gone = problems.iter().find(|p| p["at"] == "claim:C1").expect("claim:C1 is reported");
+    assert_eq!(gone["kind"], "row-differs");
+    assert!(gone["message"].as_str().unwrap().contains("gone from the tables"), "{report}");
+}
+
+/// Every kind of damage at once, on both sides of the seam between the two
+/// parallel ranges: the parallel walk must report exactly what the single
+/// walk reports, in the same order.
+#[test]
+fn parallel_and_single_walks_agree_on_every_kind_of_damage() {
+    let d = story();
+    let last = d.events();
+    assert!(last >= 8, "the story has enough events to split");
+    let head = d.json(&["verify"])["head"]["hash"].as_str().unwrap().to_string();
+    drop_triggers(&d);
+    let conn = d.sql();
+    let seam = last / 2 + 1;
+    conn.execute("UPDATE events SET reason = 'edited' WHERE seq = 2", []).unwrap();
+    conn.execute("UPDATE events SET prev_hash = 'bogus' WHERE seq = ?1", [seam]).unwrap();
+    conn.execute("DELETE FROM events WHERE seq = ?1", [last]).unwrap();
+    conn.execute("UPDATE claims SET text = 'Quietly changed.' WHERE id = 1", []).unwrap();
+    conn.execute(
+        "INSERT INTO sources (id, title, kind, grade, status, created_by, created_at) VALUES (99, 'x', 'other', 'A', 'verified', 'ed', 'now')",
+        [],
+    )
+    .unwrap();
+    restore_triggers(&d);
+    let summary = |r: &ripen::verify::Report| r.problems.iter().map(|p| (p.kind, p.at.clone())).collect::<Vec<_>>();
+    let single = ripen::verify::verify_with(&conn, Some(&head), &mut |_| {}, i64::MAX).unwrap();
+    let parallel = ripen::verify::verify_with(&conn, Some(&head), &mut |_| {}, 1).unwrap();
+    assert_eq!(summary(&single), summary(&parallel));
+    assert_eq!(single.head, parallel.head);
+    let found = summary(&parallel);
+    for expected in [
+        ("edited-event", "E2".to_string()),
+        ("broken-link", format!("E{seam}")),
+        ("head-missing", "head".to_string()),
+        ("row-differs", "claim:C1".to_string()),
+        ("row-without-event", "source:S99".to_string()),
+    ] {
+        assert!(found.contains(&expected), "{expected:?} missing from {found:?}");
+    }
+}
