@@ -158,7 +158,7 @@ pub fn require(conn: &Connection, name: &str) -> Result<ClaimState> {
     load(conn, id)?.ok_or_else(|| Error::not_found(format!("no claim {name:?}")))
 }
 
-fn source_number(shown: &str) -> i64 {
+pub(crate) fn source_number(shown: &str) -> i64 {
     shown.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
@@ -278,21 +278,33 @@ pub fn check_claim_text(text: &str) -> Result<()> {
 }
 
 fn resolve_citations(conn: &Connection, cites: &[(String, Stance, Option<String>)]) -> Result<Vec<CitationState>> {
-    let mut out: Vec<CitationState> = Vec::with_capacity(cites.len());
+    let mut resolved = Vec::with_capacity(cites.len());
     for (name, stance, note) in cites {
-        let id = crate::sources::resolve(conn, name)?;
-        let shown = ids::source_id(id);
-        if out.iter().any(|c| c.source == shown) {
-            return Err(Error::bad(format!("source {name} is cited twice: cite each source once")));
+        resolved.push((crate::sources::resolve(conn, name)?, *stance, note.clone()));
+    }
+    citation_states(resolved, |id| ids::source_id(id))
+}
+
+/// A claim's citations from resolved source ids: each source once, notes
+/// trimmed and checked, in source order. `name` says how to call a source
+/// that is cited twice.
+pub fn citation_states(
+    cites: Vec<(i64, Stance, Option<String>)>,
+    name: impl Fn(i64) -> String,
+) -> Result<Vec<CitationState>> {
+    let mut out: Vec<(i64, CitationState)> = Vec::with_capacity(cites.len());
+    for (id, stance, note) in cites {
+        if out.iter().any(|(seen, _)| *seen == id) {
+            return Err(Error::bad(format!("source {} is cited twice: cite each source once", name(id))));
         }
         let note = note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
         if let Some(n) = &note {
             model::check_optional_text("citation note", n, model::MAX_SHORT_TEXT)?;
         }
-        out.push(CitationState { source: shown, stance: *stance, note });
+        out.push((id, CitationState { source: ids::source_id(id), stance, note }));
     }
-    out.sort_by_key(|c| source_number(&c.source));
-    Ok(out)
+    out.sort_by_key(|(id, _)| *id);
+    Ok(out.into_iter().map(|(_, c)| c).collect())
 }
 
 /// Decides the badge a claim is created with: the earned one, or the one
@@ -325,7 +337,6 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, evidence: &[Evidence], imported: 
 pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Result<ClaimChange> {
     tx.require_role(&[Role::Editor, Role::Researcher], "add claims")?;
     crate::topics::require(tx.conn(), &new.topic)?;
-    check_claim_text(&new.text)?;
     if let Some(k) = &new.key {
         model::check_key(k)?;
         if tx
@@ -340,20 +351,53 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Re
     }
     let citations = resolve_citations(tx.conn(), &new.cites)?;
     let evidence = evidence_for(tx.conn(), &citations)?;
-    let (badge, earned, badge_override) = creation_badge(tx, &new, &evidence, provenance.is_some())?;
-    let reason = new.reason.as_deref().filter(|r| !r.trim().is_empty()).map(model::required_reason).transpose()?;
     let next: i64 =
         tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM claims")?.query_row([], |r| r.get(0))?;
-    let (created_by, created_at, meta) = match &provenance {
-        Some(p) => (p.created_by.clone(), p.created_at.clone(), Some(p.meta.clone())),
-        None => (tx.actor().handle.clone(), tx.now_text(), None),
+    let Created { state, earned, event } = creation(tx, next, &new, citations, &evidence, provenance.as_ref())?;
+    insert(tx.conn(), &state)?;
+    let seq = tx.append(event)?;
+    Ok(ClaimChange {
+        id: state.id,
+        event: ids::event_id(seq),
+        badge: state.badge,
+        earned_badge: earned,
+        earned_changed: Vec::new(),
+        warnings: Vec::new(),
+    })
+}
+
+/// A new claim as decided from its evidence, not yet written.
+pub struct Created {
+    pub state: ClaimState,
+    pub earned: Badge,
+    /// Its `claim.add` event.
+    pub event: NewEvent,
+}
+
+/// Decides a new claim's first state and `claim.add` event without touching
+/// the tables: `add` writes them at once; an import replays the claim's
+/// history in memory first and writes only its last state.
+pub fn creation(
+    tx: &Tx<'_>,
+    id: i64,
+    new: &NewClaim,
+    citations: Vec<CitationState>,
+    evidence: &[Evidence],
+    provenance: Option<&Provenance>,
+) -> Result<Created> {
+    check_claim_text(&new.text)?;
+    let (badge, earned, badge_override) = creation_badge(tx, new, evidence, provenance.is_some())?;
+    let reason = new.reason.as_deref().filter(|r| !r.trim().is_empty()).map(model::required_reason).transpose()?;
+    let (created_by, created_at) = match provenance {
+        Some(p) => (p.created_by.clone(), p.created_at.clone()),
+        None => (tx.actor().handle.clone(), tx.now_text()),
     };
-    let mut meta = meta.unwrap_or_else(|| json!({}));
+    let mut meta = provenance.map_or_else(|| json!({}), |p| p.meta.clone());
     if badge_override {
         meta["override"] = json!(true);
     }
     let state = ClaimState {
-        id: ids::claim_id(next),
+        id: ids::claim_id(id),
         key: new.key.clone(),
         topic: new.topic.clone(),
         text: new.text.clone(),
@@ -361,28 +405,45 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Re
         badge,
         badge_override,
         citations,
-        created_by: created_by.clone(),
-        created_at: created_at.clone(),
+        created_by,
+        created_at,
     };
-    write(tx.conn(), &state)?;
     let imported = provenance.is_some();
-    let seq = tx.append(NewEvent {
+    let event = NewEvent {
         topic: Some(state.topic.clone()),
         after: Some(serde_json::to_string(&state)?),
         reason,
         meta: meta.as_object().is_some_and(|m| !m.is_empty()).then_some(meta),
-        at: imported.then(|| created_at.clone()),
-        actor: imported.then(|| created_by.clone()),
-        ..NewEvent::new("claim.add", EntityRef::Claim(next).to_string())
-    })?;
-    Ok(ClaimChange {
-        id: state.id,
-        event: ids::event_id(seq),
-        badge,
-        earned_badge: earned,
-        earned_changed: Vec::new(),
-        warnings: Vec::new(),
-    })
+        at: imported.then(|| state.created_at.clone()),
+        actor: imported.then(|| state.created_by.clone()),
+        ..NewEvent::new("claim.add", EntityRef::Claim(id).to_string())
+    };
+    Ok(Created { state, earned, event })
+}
+
+/// Inserts a claim that does not exist yet, with its citations.
+pub fn insert(conn: &Connection, c: &ClaimState) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO claims (id, key, topic, text, badge, badge_override, revision, created_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(rusqlite::params![
+        c.number(),
+        c.key,
+        c.topic,
+        c.text,
+        c.badge,
+        c.badge_override,
+        c.revision,
+        c.created_by,
+        c.created_at
+    ])?;
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO citations (claim, source, stance, note) VALUES (?1, ?2, ?3, ?4)")?;
+    for cit in &c.citations {
+        stmt.execute(rusqlite::params![c.number(), source_number(&cit.source), cit.stance, cit.note])?;
+    }
+    Ok(())
 }
 
 /// Records a change of one claim from `before` to `after` as one event.

@@ -15,12 +15,13 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{Bundle, BundleActor, BundleClaim, BundleDispatch, BundleSource, BundleTopic, Record, FORMAT};
-use crate::claims::{self, ClaimState, NewClaim, Provenance};
+use crate::claims::{self, CitationState, ClaimState, Created, NewClaim, Provenance};
 use crate::clock;
-use crate::db::{Actor, Db, Tx};
+use crate::db::{Actor, Db, NewEvent, Tx};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::model::{self, Badge, Role};
+use crate::rule::{self, Evidence};
 use crate::sources::NewSource;
 use crate::topics::TopicState;
 
@@ -440,6 +441,10 @@ struct Importer<'t, 'c> {
     claims_before: bool,
     /// Hashes of (topic, text) of claims imported so far.
     seen_claims: HashSet<u64>,
+    /// The id the next new claim gets.
+    next_claim: i64,
+    /// What the rule needs of each source cited so far, by source id.
+    evidence: HashMap<i64, Evidence>,
 }
 
 impl<'t, 'c> Importer<'t, 'c> {
@@ -452,6 +457,8 @@ impl<'t, 'c> Importer<'t, 'c> {
             }
         }
         let claims_before = tx.conn().prepare_cached("SELECT count(*) > 0 FROM claims")?.query_row([], |r| r.get(0))?;
+        let next_claim =
+            tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM claims")?.query_row([], |r| r.get(0))?;
         Ok(Importer {
             tx,
             actors,
@@ -461,6 +468,8 @@ impl<'t, 'c> Importer<'t, 'c> {
             meta: json!({"imported": true}),
             claims_before,
             seen_claims: HashSet::new(),
+            next_claim,
+            evidence: HashMap::new(),
         })
     }
 
@@ -601,13 +610,13 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(())
     }
 
-    fn source_ref(&self, path: &str, name: &str) -> Result<String> {
+    fn source_ref(&self, path: &str, name: &str) -> Result<i64> {
         if let Some(id) = self.sources.get(name) {
-            return Ok(ids::source_id(*id));
+            return Ok(*id);
         }
         if crate::model::check_key(name).is_ok() {
             if let Ok(id) = crate::sources::resolve(self.tx.conn(), name) {
-                return Ok(ids::source_id(id));
+                return Ok(id);
             }
         }
         Err(bad(path, format!("no source with key {name:?}: list it in \"sources\" before the claims citing it")))
@@ -636,6 +645,26 @@ impl<'t, 'c> Importer<'t, 'c> {
         })
     }
 
+    /// What the rule needs of each citation, read once per source.
+    fn evidence_for(&mut self, citations: &[CitationState]) -> Result<Vec<Evidence>> {
+        let mut out = Vec::with_capacity(citations.len());
+        for c in citations {
+            let id = claims::source_number(&c.source);
+            let known = match self.evidence.get(&id) {
+                Some(e) => e.clone(),
+                None => {
+                    let e = claims::evidence_for(self.tx.conn(), std::slice::from_ref(c))?.remove(0);
+                    self.evidence.insert(id, e.clone());
+                    e
+                }
+            };
+            out.push(Evidence { stance: c.stance, ..known });
+        }
+        Ok(out)
+    }
+
+    /// A claim and its history: replayed in memory, then written as one row
+    /// (its last state) and one event per step.
     fn claim(&mut self, path: &str, c: &BundleClaim) -> Result<()> {
         self.known_topic(&format!("{path}.topic"), &c.topic)?;
         if self.existing_claim(c)? {
@@ -649,6 +678,8 @@ impl<'t, 'c> Importer<'t, 'c> {
             let p = format!("{path}.citations[{i}].source");
             cites.push((self.source_ref(&p, &cit.source)?, cit.stance, cit.note.clone()));
         }
+        let citations = claims::citation_states(cites, ids::source_id).map_err(|e| at(path, e))?;
+        let evidence = self.evidence_for(&citations)?;
 
         // Creation badge and the later moves, checked as one chain.
         let (creation, moves) = match c.history.split_first() {
@@ -672,7 +703,11 @@ impl<'t, 'c> Importer<'t, 'c> {
             }
             let actor = self.known_actor(&format!("{p}.actor"), &m.actor)?;
             let when = time(&format!("{p}.at"), &m.at)?;
-            steps.push((when, steps.len(), Step::Badge { to: m.to, actor, reason: m.reason.clone(), path: p }));
+            if let Some(r) = &m.reason {
+                model::check_optional_text("reason", r, model::MAX_SHORT_TEXT)
+                    .map_err(|e| at(&format!("{p}.reason"), e))?;
+            }
+            steps.push((when, steps.len(), Step::Badge { to: m.to, actor, reason: m.reason.clone() }));
             badge_now = Some(m.to);
         }
         let first_text = match c.revisions.split_first() {
@@ -682,11 +717,8 @@ impl<'t, 'c> Importer<'t, 'c> {
                     let actor = self.known_actor(&format!("{p}.actor"), &r.actor)?;
                     let when = time(&format!("{p}.at"), &r.at)?;
                     claims::check_claim_text(&r.text).map_err(|e| at(&format!("{p}.text"), e))?;
-                    steps.push((
-                        when,
-                        steps.len(),
-                        Step::Edit { text: r.text.clone(), actor, reason: r.reason.clone(), path: p },
-                    ));
+                    let edit = Step::Edit { text: r.text.clone(), actor, reason: r.reason.clone(), path: p };
+                    steps.push((when, steps.len(), edit));
                 }
                 let last = c.revisions.last().map(|r| r.text.as_str()).unwrap_or_default();
                 if last != c.text {
@@ -703,48 +735,56 @@ impl<'t, 'c> Importer<'t, 'c> {
             topic: c.topic.clone(),
             text: first_text,
             key: c.key.clone(),
-            cites,
+            cites: Vec::new(),
             badge: creation.as_ref().map(|(b, _)| *b),
             allow_override: creation.is_some(),
             reason: creation.and_then(|(_, r)| r),
         };
         let provenance = Provenance { created_by, created_at, meta: self.meta.clone() };
-        let added = claims::add(self.tx, new, Some(provenance)).map_err(|e| at(path, e))?;
-        let id: i64 = added.id[1..].parse().unwrap_or(0);
+        let id = self.next_claim;
+        let Created { state, event, .. } =
+            claims::creation(self.tx, id, &new, citations, &evidence, Some(&provenance)).map_err(|e| at(path, e))?;
+        // Citations do not change during the replay: neither does the earned badge.
+        let earned = rule::earned_only(&evidence);
+        let entity = event.entity.clone();
+        let (mut current, mut current_json) = (state, event.after.clone());
+        let mut events = vec![event];
         // Replay later changes in time order (file order breaks ties).
         steps.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         for (when, _, step) in steps {
-            let before: ClaimState =
-                claims::load(self.tx.conn(), id)?.ok_or_else(|| bad(path, "claim vanished during import"))?;
-            match step {
-                Step::Badge { to, actor, reason, path } => {
-                    let earned = claims::earned_only(self.tx.conn(), &before)?;
+            let (action, after, actor, reason, meta) = match step {
+                Step::Badge { to, actor, reason } => {
                     let is_override = to.is_above(earned);
-                    let after = ClaimState { badge: to, badge_override: is_override, ..before.clone() };
+                    let after = ClaimState { badge: to, badge_override: is_override, ..current.clone() };
                     let meta = json!({"imported": true, "override": is_override, "earned": earned});
-                    if let Some(r) = &reason {
-                        model::check_optional_text("reason", r, model::MAX_SHORT_TEXT)
-                            .map_err(|e| at(&format!("{path}.reason"), e))?;
-                    }
-                    claims::record(self.tx, "claim.badge", &before, &after, reason, Some(meta), Some((&when, &actor)))?;
+                    ("claim.badge", after, actor, reason, meta)
                 }
                 Step::Edit { text, actor, reason, path } => {
-                    if text == before.text {
+                    if text == current.text {
                         return Err(bad(&format!("{path}.text"), "repeats the revision before it"));
                     }
-                    let after = ClaimState { text, revision: before.revision + 1, ..before.clone() };
-                    claims::record(
-                        self.tx,
-                        "claim.edit",
-                        &before,
-                        &after,
-                        reason,
-                        Some(self.meta.clone()),
-                        Some((&when, &actor)),
-                    )?;
+                    let after = ClaimState { text, revision: current.revision + 1, ..current.clone() };
+                    ("claim.edit", after, actor, reason, self.meta.clone())
                 }
-            }
+            };
+            let after_json = serde_json::to_string(&after)?;
+            events.push(NewEvent {
+                topic: Some(after.topic.clone()),
+                before: current_json.take(),
+                after: Some(after_json.clone()),
+                reason,
+                meta: Some(meta),
+                at: Some(when),
+                actor: Some(actor),
+                ..NewEvent::new(action, entity.clone())
+            });
+            (current, current_json) = (after, Some(after_json));
         }
+        claims::insert(self.tx.conn(), &current).map_err(|e| at(path, e))?;
+        for event in events {
+            self.tx.append(event)?;
+        }
+        self.next_claim += 1;
         self.report.added.claims += 1;
         Ok(())
     }
@@ -791,6 +831,6 @@ impl<'t, 'c> Importer<'t, 'c> {
 }
 
 enum Step {
-    Badge { to: Badge, actor: String, reason: Option<String>, path: String },
+    Badge { to: Badge, actor: String, reason: Option<String> },
     Edit { text: String, actor: String, reason: Option<String>, path: String },
 }
