@@ -674,3 +674,48 @@ fn unknown_subcommand_is_a_usage_error() {
     let out = desk.run(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+// ---------------------------------------------------------------- migrations
+
+/// A database as version 1 left it: schema.sql alone, no actors yet.
+fn version_one_database(desk: &Desk) {
+    let conn = rusqlite::Connection::open(&desk.db).unwrap();
+    conn.execute_batch(include_str!("../schema.sql")).unwrap();
+    conn.pragma_update(None, "application_id", ripen::db::APPLICATION_ID).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    conn.pragma_update(None, "journal_mode", "wal").unwrap();
+}
+
+#[test]
+fn a_version_one_database_is_upgraded_and_keeps_its_constraints() {
+    let desk = Desk::empty();
+    version_one_database(&desk);
+    let bundle = concat!(env!("CARGO_MANIFEST_DIR"), "/data/desk.json");
+    desk.ok(&["import", bundle]);
+    let conn = desk.conn();
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, ripen::db::SCHEMA_VERSION);
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    drop(conn);
+    let writer = rusqlite::Connection::open(&desk.db).unwrap();
+    for bad in [
+        "UPDATE claims SET badge = 'shiny' WHERE id = 1",
+        "UPDATE claims SET badge_override = 2 WHERE id = 1",
+        "UPDATE actors SET role = 'owner'",
+        "UPDATE citations SET stance = 'maybe'",
+    ] {
+        let err = writer.execute(bad, []).unwrap_err().to_string();
+        assert!(err.contains("CHECK constraint failed"), "{bad}: {err}");
+    }
+    let plan: Vec<String> = writer
+        .prepare("EXPLAIN INSERT INTO claims (id, topic, text, badge, created_by, created_at) VALUES (9, 't', 'x', 'caveat', 'remy', 'now')")
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(1))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(!plan.iter().any(|op| op == "OpenEphemeral"), "a CHECK still builds a temporary index: {plan:?}");
+    drop(writer);
+    assert_eq!(desk.json(&["verify"])["ok"], true);
+}

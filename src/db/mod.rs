@@ -118,7 +118,9 @@ impl Db {
         configure(&conn).map_err(|e| Error::Database(format!("cannot use {}: {e}", path.display())))?;
         let db = Db { conn, path: path.to_path_buf() };
         db.check_identity()?;
-        migrate::upgrade(&db.conn, &db.path)?;
+        if migrate::upgrade(&db.conn, &db.path)? {
+            return Db::open(path);
+        }
         Ok(db)
     }
 
@@ -140,7 +142,9 @@ impl Db {
         conn.pragma_update(None, "journal_mode", "wal")?;
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         migrate::upgrade(&conn, path)?;
-        Ok(Db { conn, path: path.to_path_buf() })
+        drop(conn);
+        // A fresh connection compiles the constraints as the migrations left them.
+        Db::open(path)
     }
 
     /// Opens the database, or creates it when the file does not exist yet.
