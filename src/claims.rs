@@ -282,7 +282,7 @@ fn resolve_citations(conn: &Connection, cites: &[(String, Stance, Option<String>
     for (name, stance, note) in cites {
         resolved.push((crate::sources::resolve(conn, name)?, *stance, note.clone()));
     }
-    citation_states(resolved, |id| ids::source_id(id))
+    citation_states(resolved, ids::source_id)
 }
 
 /// A claim's citations from resolved source ids: each source once, notes

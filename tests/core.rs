@@ -719,3 +719,20 @@ fn a_version_one_database_is_upgraded_and_keeps_its_constraints() {
     drop(writer);
     assert_eq!(desk.json(&["verify"])["ok"], true);
 }
+
+#[test]
+fn a_blank_sqlite_file_is_made_a_database_and_a_rollback_mode_file_goes_back_to_wal() {
+    let desk = Desk::empty();
+    // What a creation killed before its first commit leaves: SQLite, nothing in it.
+    let blank = rusqlite::Connection::open(&desk.db).unwrap();
+    blank.execute_batch("CREATE TABLE scratch (a); DROP TABLE scratch;").unwrap();
+    drop(blank);
+    assert!(std::fs::metadata(&desk.db).unwrap().len() > 0, "the file is not empty, only blank");
+    desk.ok(&["init", "--editor", EDITOR]);
+    let conn = desk.conn_rw();
+    conn.pragma_update(None, "journal_mode", "delete").unwrap();
+    drop(conn);
+    desk.ok(&["actor", "list"]);
+    let mode: String = desk.conn().pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+}

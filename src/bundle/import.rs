@@ -443,6 +443,10 @@ struct Importer<'t, 'c> {
     seen_claims: HashSet<u64>,
     /// The id the next new claim gets.
     next_claim: i64,
+    /// Whether dispatches existed before this import, as `claims_before`.
+    dispatches_before: bool,
+    /// Hashes of (topic, headline, time) of dispatches imported so far.
+    seen_dispatches: HashSet<u64>,
     /// What the rule needs of each source cited so far, by source id.
     evidence: HashMap<i64, Evidence>,
 }
@@ -457,6 +461,8 @@ impl<'t, 'c> Importer<'t, 'c> {
             }
         }
         let claims_before = tx.conn().prepare_cached("SELECT count(*) > 0 FROM claims")?.query_row([], |r| r.get(0))?;
+        let dispatches_before: bool =
+            tx.conn().prepare_cached("SELECT count(*) > 0 FROM dispatches")?.query_row([], |r| r.get(0))?;
         let next_claim =
             tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM claims")?.query_row([], |r| r.get(0))?;
         Ok(Importer {
@@ -469,6 +475,8 @@ impl<'t, 'c> Importer<'t, 'c> {
             claims_before,
             seen_claims: HashSet::new(),
             next_claim,
+            dispatches_before,
+            seen_dispatches: HashSet::new(),
             evidence: HashMap::new(),
         })
     }
@@ -623,10 +631,11 @@ impl<'t, 'c> Importer<'t, 'c> {
     }
 
     fn existing_claim(&mut self, c: &BundleClaim) -> Result<bool> {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (&c.topic, &c.text, &c.key).hash(&mut h);
-        let fresh = self.seen_claims.insert(h.finish());
+        let identity = match &c.key {
+            Some(k) => fingerprint(&("key", k)),
+            None => fingerprint(&(&c.topic, &c.text)),
+        };
+        let fresh = self.seen_claims.insert(identity);
         if fresh && !self.claims_before {
             return Ok(false);
         }
@@ -789,27 +798,32 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(())
     }
 
+    fn existing_dispatch(&self, d: &BundleDispatch, when: &str) -> Result<Option<()>> {
+        let conn = self.tx.conn();
+        Ok(match &d.key {
+            Some(k) => {
+                conn.prepare_cached("SELECT 1 FROM dispatches WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?
+            }
+            None => conn
+                .prepare_cached("SELECT 1 FROM dispatches WHERE topic = ?1 AND headline = ?2 AND at = ?3")?
+                .query_row(rusqlite::params![d.topic, d.headline, when], |_| Ok(()))
+                .optional()?,
+        })
+    }
+
     fn dispatch(&mut self, path: &str, d: &BundleDispatch) -> Result<()> {
         self.known_topic(&format!("{path}.topic"), &d.topic)?;
         let voice = self.known_actor(&format!("{path}.voice"), &d.voice)?;
         let when = time(&format!("{path}.at"), &d.at)?;
-        let exists = match &d.key {
-            Some(k) => self
-                .tx
-                .conn()
-                .prepare_cached("SELECT 1 FROM dispatches WHERE key = ?1")?
-                .query_row([k], |_| Ok(()))
-                .optional()?,
-            None => self
-                .tx
-                .conn()
-                .query_row(
-                    "SELECT 1 FROM dispatches WHERE topic = ?1 AND headline = ?2 AND at = ?3",
-                    rusqlite::params![d.topic, d.headline, when],
-                    |_| Ok(()),
-                )
-                .optional()?,
+        // Without a key a dispatch is known by topic, headline and time; a
+        // bulk import has dropped the index that finds those, so dispatches
+        // new to this import are recognised in memory.
+        let identity = match &d.key {
+            Some(k) => fingerprint(&("key", k)),
+            None => fingerprint(&(&d.topic, &d.headline, &when)),
         };
+        let fresh = self.seen_dispatches.insert(identity);
+        let exists = if fresh && !self.dispatches_before { None } else { self.existing_dispatch(d, &when)? };
         if exists.is_some() {
             self.report.kept.dispatches += 1;
             return Ok(());
@@ -828,6 +842,13 @@ impl<'t, 'c> Importer<'t, 'c> {
         self.report.added.dispatches += 1;
         Ok(())
     }
+}
+
+/// A record's identity within one import (64-bit, so a false match is
+/// vanishingly rare and only ever leads to a database lookup, never a skip).
+fn fingerprint(identity: &impl std::hash::Hash) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(identity)
 }
 
 enum Step {

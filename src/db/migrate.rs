@@ -15,7 +15,8 @@ enum Migration {
 }
 
 /// Each entry upgrades from version `index` to `index + 1`.
-const MIGRATIONS: &[Migration] = &[Migration::Sql(include_str!("../../schema.sql")), Migration::Code(checks_without_in_lists)];
+const MIGRATIONS: &[Migration] =
+    &[Migration::Sql(include_str!("../../schema.sql")), Migration::Code(checks_without_in_lists)];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -33,19 +34,31 @@ pub fn upgrade(conn: &Connection, path: &Path) -> Result<bool> {
     if version == SCHEMA_VERSION {
         return Ok(false);
     }
+    apply(conn, path, version, None)?;
+    Ok(true)
+}
+
+/// Turns an empty file into a ripen database in one transaction: a file
+/// killed half-way is left empty, never half made.
+pub fn create(conn: &Connection, path: &Path, application_id: i32) -> Result<()> {
+    apply(conn, path, 0, Some(application_id))
+}
+
+fn apply(conn: &Connection, path: &Path, from_version: i64, application_id: Option<i32>) -> Result<()> {
     let tx = conn.unchecked_transaction()?;
-    for (from, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+    if let Some(id) = application_id {
+        tx.pragma_update(None, "application_id", id)?;
+    }
+    for (from, migration) in MIGRATIONS.iter().enumerate().skip(from_version as usize) {
         let done = match migration {
             Migration::Sql(sql) => tx.execute_batch(sql).map_err(Error::from),
             Migration::Code(step) => step(&tx),
         };
-        done.map_err(|e| {
-            Error::Database(format!("migrating {} to schema version {}: {e}", path.display(), from + 1))
-        })?;
+        done.map_err(|e| Error::Database(format!("migrating {} to schema version {}: {e}", path.display(), from + 1)))?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
-    Ok(true)
+    Ok(())
 }
 
 /// Version 1's `col IN ('a', 'b', ...)` CHECK constraints and the same
@@ -95,7 +108,10 @@ fn checks_without_in_lists(conn: &Connection) -> Result<()> {
                 )));
             }
             let sql = sql.replacen(in_list, &as_equalities(in_list), 1);
-            conn.execute("UPDATE sqlite_schema SET sql = ?2 WHERE type = 'table' AND name = ?1", [table, &sql.as_str()])?;
+            conn.execute(
+                "UPDATE sqlite_schema SET sql = ?2 WHERE type = 'table' AND name = ?1",
+                [table, &sql.as_str()],
+            )?;
         }
         Ok(())
     })();

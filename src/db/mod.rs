@@ -90,6 +90,27 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Whether `path` is an SQLite database with nothing in it: what a creation
+/// killed before its first commit leaves once SQLite has rolled it back.
+fn is_blank(path: &Path) -> Result<bool> {
+    if !has_sqlite_header(path)? {
+        return Ok(false);
+    }
+    // Read-write, so that SQLite can roll back what a killed creation left.
+    let Ok(conn) =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+    else {
+        return Ok(false);
+    };
+    let blank = conn.query_row(
+        "SELECT (SELECT count(*) FROM sqlite_schema) = 0 AND application_id = 0 AND user_version = 0
+         FROM pragma_application_id, pragma_user_version",
+        [],
+        |r| r.get(0),
+    );
+    Ok(blank.unwrap_or(false))
+}
+
 fn map_open_error(path: &Path, e: rusqlite::Error) -> Error {
     Error::Database(format!("cannot open {} as a database: {e}", path.display()))
 }
@@ -121,13 +142,19 @@ impl Db {
         if migrate::upgrade(&db.conn, &db.path)? {
             return Db::open(path);
         }
+        // A creation killed just after its commit left the file in rollback
+        // mode; switching needs the file to itself, so a busy file stays as it is.
+        let mode: String = db.conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            let _ = db.conn.pragma_update(None, "journal_mode", "wal");
+        }
         Ok(db)
     }
 
     /// Creates a new, empty ripen database. Refuses an existing non-empty file.
     pub fn create(path: &Path) -> Result<Db> {
         check_directory(path)?;
-        if path.exists() && std::fs::metadata(path)?.len() > 0 {
+        if path.exists() && std::fs::metadata(path)?.len() > 0 && !is_blank(path)? {
             return Err(Error::Refused(format!(
                 "{} already exists: remove it or pass another --db to start afresh",
                 path.display()
@@ -139,9 +166,9 @@ impl Db {
         )
         .map_err(|e| map_open_error(path, e))?;
         configure(&conn)?;
+        migrate::create(&conn, path, APPLICATION_ID)?;
+        // After the schema commits: a file killed before then is still empty.
         conn.pragma_update(None, "journal_mode", "wal")?;
-        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
-        migrate::upgrade(&conn, path)?;
         drop(conn);
         // A fresh connection compiles the constraints as the migrations left them.
         Db::open(path)
@@ -149,7 +176,7 @@ impl Db {
 
     /// Opens the database, or creates it when the file does not exist yet.
     pub fn open_or_create(path: &Path) -> Result<Db> {
-        if path.exists() && std::fs::metadata(path)?.len() > 0 {
+        if path.exists() && std::fs::metadata(path)?.len() > 0 && !is_blank(path)? {
             Db::open(path)
         } else {
             Db::create(path)
