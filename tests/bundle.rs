@@ -301,3 +301,33 @@ fn demo_runs_on_the_bundled_data() {
     // A second demo into the same file is refused, not merged.
     d.run(&["demo"]).refused(1);
 }
+
+/// Within one JSON Lines import, a record that repeats an earlier one (the
+/// same key, or without a key the same topic and text / headline and time)
+/// is kept, not added twice, even on the bulk path that drops the indexes.
+#[test]
+fn repeated_records_within_one_json_lines_import_are_kept_once() {
+    let d = Desk::empty();
+    let lines = [
+        json!({"type": "header", "format": "ripen-bundle/1"}),
+        json!({"type": "actor", "handle": "ed", "role": "editor"}),
+        json!({"type": "topic", "slug": "t", "title": "T"}),
+        json!({"type": "claim", "topic": "t", "text": "Said once.", "created_by": "ed", "created_at": "2026-05-30T09:00:00Z"}),
+        json!({"type": "claim", "topic": "t", "text": "Said once.", "created_by": "ed", "created_at": "2026-05-31T09:00:00Z"}),
+        json!({"type": "claim", "key": "k", "topic": "t", "text": "Keyed.", "created_by": "ed", "created_at": "2026-05-30T09:00:00Z"}),
+        json!({"type": "claim", "key": "k", "topic": "t", "text": "Keyed, reworded.", "created_by": "ed", "created_at": "2026-05-30T09:00:00Z"}),
+        json!({"type": "dispatch", "topic": "t", "voice": "ed", "badge": "caveat", "headline": "H", "at": "2026-06-01T00:00:00Z"}),
+        json!({"type": "dispatch", "topic": "t", "voice": "ed", "badge": "caveat", "headline": "H", "at": "2026-06-01T00:00:00Z"}),
+        json!({"type": "dispatch", "topic": "t", "voice": "ed", "badge": "caveat", "headline": "H", "at": "2026-06-02T00:00:00Z"}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    // Through stdin: the bulk path, with the secondary indexes dropped.
+    let out = d.cmd().args(["--json", "import", "-"]).write_stdin(text).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["added"]["claims"], 2, "{report}");
+    assert_eq!(report["kept"]["claims"], 2, "{report}");
+    assert_eq!(report["added"]["dispatches"], 2, "{report}");
+    assert_eq!(report["kept"]["dispatches"], 1, "{report}");
+    assert_eq!(d.json(&["verify"])["ok"], true);
+}
