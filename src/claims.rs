@@ -162,16 +162,27 @@ pub(crate) fn source_number(shown: &str) -> i64 {
     shown.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
-/// Writes a claim's row and citations. Revisions are appended by the caller.
+const INSERT_CLAIM: &str = "INSERT INTO claims (id, key, topic, text, badge, badge_override, revision, created_by, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+/// Writes a claim's row and citations, replacing what was there. Revisions
+/// are appended by the caller.
 pub fn write(conn: &Connection, c: &ClaimState) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO claims (id, key, topic, text, badge, badge_override, revision, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (id) DO UPDATE SET key = excluded.key, topic = excluded.topic, text = excluded.text,
-           badge = excluded.badge, badge_override = excluded.badge_override, revision = excluded.revision,
-           created_by = excluded.created_by, created_at = excluded.created_at",
-    )?
-    .execute(rusqlite::params![
+    let upsert = format!(
+        "{INSERT_CLAIM} ON CONFLICT (id) DO UPDATE SET key = excluded.key, topic = excluded.topic,
+           text = excluded.text, badge = excluded.badge, badge_override = excluded.badge_override,
+           revision = excluded.revision, created_by = excluded.created_by, created_at = excluded.created_at"
+    );
+    put(conn, &upsert, c, true)
+}
+
+/// Inserts a claim that does not exist yet, with its citations.
+pub fn insert(conn: &Connection, c: &ClaimState) -> Result<()> {
+    put(conn, INSERT_CLAIM, c, false)
+}
+
+fn put(conn: &Connection, row_sql: &str, c: &ClaimState, replace_citations: bool) -> Result<()> {
+    conn.prepare_cached(row_sql)?.execute(rusqlite::params![
         c.number(),
         c.key,
         c.topic,
@@ -182,7 +193,9 @@ pub fn write(conn: &Connection, c: &ClaimState) -> Result<()> {
         c.created_by,
         c.created_at
     ])?;
-    conn.prepare_cached("DELETE FROM citations WHERE claim = ?1")?.execute([c.number()])?;
+    if replace_citations {
+        conn.prepare_cached("DELETE FROM citations WHERE claim = ?1")?.execute([c.number()])?;
+    }
     let mut stmt =
         conn.prepare_cached("INSERT INTO citations (claim, source, stance, note) VALUES (?1, ?2, ?3, ?4)")?;
     for cit in &c.citations {
@@ -419,31 +432,6 @@ pub fn creation(
         ..NewEvent::new("claim.add", EntityRef::Claim(id).to_string())
     };
     Ok(Created { state, earned, event })
-}
-
-/// Inserts a claim that does not exist yet, with its citations.
-pub fn insert(conn: &Connection, c: &ClaimState) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO claims (id, key, topic, text, badge, badge_override, revision, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(rusqlite::params![
-        c.number(),
-        c.key,
-        c.topic,
-        c.text,
-        c.badge,
-        c.badge_override,
-        c.revision,
-        c.created_by,
-        c.created_at
-    ])?;
-    let mut stmt =
-        conn.prepare_cached("INSERT INTO citations (claim, source, stance, note) VALUES (?1, ?2, ?3, ?4)")?;
-    for cit in &c.citations {
-        stmt.execute(rusqlite::params![c.number(), source_number(&cit.source), cit.stance, cit.note])?;
-    }
-    Ok(())
 }
 
 /// Records a change of one claim from `before` to `after` as one event.
