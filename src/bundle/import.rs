@@ -439,13 +439,13 @@ struct Importer<'t, 'c> {
     /// Whether claims existed before this import; if not, only claims seen
     /// earlier in this import can be duplicates.
     claims_before: bool,
-    /// Hashes of (topic, text) of claims imported so far.
+    /// Identities (key, or topic and text) of claims imported so far.
     seen_claims: HashSet<u64>,
     /// The id the next new claim gets.
     next_claim: i64,
     /// Whether dispatches existed before this import, as `claims_before`.
     dispatches_before: bool,
-    /// Hashes of (topic, headline, time) of dispatches imported so far.
+    /// Identities (key, or topic, headline and time) of dispatches imported so far.
     seen_dispatches: HashSet<u64>,
     /// What the rule needs of each source cited so far, by source id.
     evidence: HashMap<i64, Evidence>,
