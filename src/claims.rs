@@ -162,7 +162,8 @@ pub(crate) fn source_number(shown: &str) -> i64 {
     shown.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
-const INSERT_CLAIM: &str = "INSERT INTO claims (id, key, topic, text, badge, badge_override, revision, created_by, created_at)
+const INSERT_CLAIM: &str =
+    "INSERT INTO claims (id, key, topic, text, badge, badge_override, revision, created_by, created_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 /// Writes a claim's row and citations, replacing what was there. Revisions

@@ -736,3 +736,25 @@ fn a_blank_sqlite_file_is_made_a_database_and_a_rollback_mode_file_goes_back_to_
     let mode: String = desk.conn().pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }
+
+#[test]
+fn creation_leaves_no_staging_file_and_a_readable_mode() {
+    let desk = Desk::empty();
+    desk.ok(&["init", "--editor", EDITOR]);
+    let dir = desk.db.parent().unwrap();
+    let staged: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".ripen-new-"))
+        .collect();
+    assert!(staged.is_empty(), "{staged:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        // What this process's umask makes of an ordinary new file.
+        let plain = dir.join("plain");
+        std::fs::File::create(&plain).unwrap();
+        assert_eq!(mode(&desk.db), 0o644 & mode(&plain), "the mode SQLite would give it, not tempfile's 0600");
+    }
+}

@@ -160,16 +160,33 @@ impl Db {
                 path.display()
             )));
         }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| map_open_error(path, e))?;
-        configure(&conn)?;
-        migrate::create(&conn, path, APPLICATION_ID)?;
-        // After the schema commits: a file killed before then is still empty.
-        conn.pragma_update(None, "journal_mode", "wal")?;
-        drop(conn);
+        // Built beside its final name and renamed into place once complete:
+        // a creation killed half-way never leaves a file at `path`.
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let mut staging = tempfile::Builder::new();
+        staging.prefix(".ripen-new-").suffix(".db");
+        // The mode SQLite gives the files it creates (less the umask), not
+        // tempfile's private 0600.
+        #[cfg(unix)]
+        staging.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        let staging = staging
+            .tempfile_in(dir)
+            .map_err(|e| Error::Database(format!("cannot create a database in {}: {e}", dir.display())))?;
+        {
+            let conn = Connection::open_with_flags(
+                staging.path(),
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| map_open_error(path, e))?;
+            configure(&conn)?;
+            migrate::create(&conn, path, APPLICATION_ID)?;
+            conn.pragma_update(None, "journal_mode", "wal")?;
+            // Closing the only connection checkpoints and removes the WAL.
+        }
+        staging.persist(path).map_err(|e| Error::Database(format!("cannot create {}: {}", path.display(), e.error)))?;
         // A fresh connection compiles the constraints as the migrations left them.
         Db::open(path)
     }
