@@ -102,7 +102,7 @@ fn verify_snapshot(
     };
     let keys = Fingerprints(foldhash::quality::RandomState::default());
     let (scans, rows) = scan_and_fingerprint(conn, last, parallel_min, expected_head.as_deref(), &keys, progress)?;
-    let mut walk = Walk::default();
+    let mut walk = Scan::default();
     for scan in scans {
         walk.join(scan);
     }
@@ -187,7 +187,8 @@ struct Scan {
     bad_links: Vec<(i64, Vec<u8>)>,
     /// The event whose hash is the `--expect-head` one.
     head_seen: Option<i64>,
-    /// Each entity's latest event in the range, sorted by entity.
+    /// Each entity's latest event in the range, sorted by entity (joined
+    /// scans hold one sorted run per range until `latest()`).
     latest: Vec<Latest>,
 }
 
@@ -290,20 +291,9 @@ fn scan_range(
     Ok(scan)
 }
 
-/// The chain so far, as scans are joined in sequence order.
-#[derive(Default)]
-struct Walk {
-    last: Option<(i64, Vec<u8>)>,
-    problems: Vec<Problem>,
-    bad_links: Vec<(i64, Vec<u8>)>,
-    head_seen: Option<i64>,
-    /// Each range's latest events, one sorted run per range.
-    latest: Vec<Latest>,
-}
-
-impl Walk {
-    /// Appends the next range: checks the seam to the range before, then
-    /// takes the range's own findings.
+impl Scan {
+    /// Appends the next range to the chain scanned so far: checks the seam
+    /// to the range before, then takes the range's own findings.
     fn join(&mut self, mut scan: Scan) {
         if let Some((seq, prev_hash)) = scan.first.take() {
             let before = self.last.as_ref().map(|(s, _)| *s);
