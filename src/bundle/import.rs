@@ -436,17 +436,12 @@ struct Importer<'t, 'c> {
     sources: HashMap<String, i64>,
     report: ImportReport,
     meta: serde_json::Value,
-    /// Whether claims existed before this import; if not, only claims seen
-    /// earlier in this import can be duplicates.
-    claims_before: bool,
-    /// Identities (key, or topic and text) of claims imported so far.
-    seen_claims: HashSet<u64>,
+    /// Claims by identity (key, or topic and text).
+    claims: Seen,
     /// The id the next new claim gets.
     next_claim: i64,
-    /// Whether dispatches existed before this import, as `claims_before`.
-    dispatches_before: bool,
-    /// Identities (key, or topic, headline and time) of dispatches imported so far.
-    seen_dispatches: HashSet<u64>,
+    /// Dispatches by identity (key, or topic, headline and time).
+    dispatches: Seen,
     /// What the rule needs of each source cited so far, by source id.
     evidence: HashMap<i64, Evidence>,
 }
@@ -460,9 +455,8 @@ impl<'t, 'c> Importer<'t, 'c> {
                 actors.insert(h?);
             }
         }
-        let claims_before = tx.conn().prepare_cached("SELECT count(*) > 0 FROM claims")?.query_row([], |r| r.get(0))?;
-        let dispatches_before: bool =
-            tx.conn().prepare_cached("SELECT count(*) > 0 FROM dispatches")?.query_row([], |r| r.get(0))?;
+        let claims = Seen::new(tx.conn(), "claims")?;
+        let dispatches = Seen::new(tx.conn(), "dispatches")?;
         let next_claim =
             tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM claims")?.query_row([], |r| r.get(0))?;
         Ok(Importer {
@@ -472,11 +466,9 @@ impl<'t, 'c> Importer<'t, 'c> {
             sources: HashMap::new(),
             report: ImportReport::default(),
             meta: json!({"imported": true}),
-            claims_before,
-            seen_claims: HashSet::new(),
+            claims,
             next_claim,
-            dispatches_before,
-            seen_dispatches: HashSet::new(),
+            dispatches,
             evidence: HashMap::new(),
         })
     }
@@ -635,8 +627,7 @@ impl<'t, 'c> Importer<'t, 'c> {
             Some(k) => fingerprint(&("key", k)),
             None => fingerprint(&(&c.topic, &c.text)),
         };
-        let fresh = self.seen_claims.insert(identity);
-        if fresh && !self.claims_before {
+        if self.claims.surely_new(identity) {
             return Ok(false);
         }
         let conn = self.tx.conn();
@@ -815,15 +806,11 @@ impl<'t, 'c> Importer<'t, 'c> {
         self.known_topic(&format!("{path}.topic"), &d.topic)?;
         let voice = self.known_actor(&format!("{path}.voice"), &d.voice)?;
         let when = time(&format!("{path}.at"), &d.at)?;
-        // Without a key a dispatch is known by topic, headline and time; a
-        // bulk import has dropped the index that finds those, so dispatches
-        // new to this import are recognised in memory.
         let identity = match &d.key {
             Some(k) => fingerprint(&("key", k)),
             None => fingerprint(&(&d.topic, &d.headline, &when)),
         };
-        let fresh = self.seen_dispatches.insert(identity);
-        let exists = if fresh && !self.dispatches_before { None } else { self.existing_dispatch(d, &when)? };
+        let exists = if self.dispatches.surely_new(identity) { None } else { self.existing_dispatch(d, &when)? };
         if exists.is_some() {
             self.report.kept.dispatches += 1;
             return Ok(());
@@ -841,6 +828,28 @@ impl<'t, 'c> Importer<'t, 'c> {
         crate::dispatches::add(self.tx, new, Some(self.meta.clone())).map_err(|e| at(path, e))?;
         self.report.added.dispatches += 1;
         Ok(())
+    }
+}
+
+/// Records of one kind met so far in an import, to skip the database lookup
+/// for those that cannot be there yet: a bulk import has dropped the indexes
+/// those lookups would use.
+struct Seen {
+    /// Whether the table had rows before this import.
+    before: bool,
+    identities: HashSet<u64>,
+}
+
+impl Seen {
+    fn new(conn: &rusqlite::Connection, table: &str) -> Result<Seen> {
+        let before = conn.prepare_cached(&format!("SELECT count(*) > 0 FROM {table}"))?.query_row([], |r| r.get(0))?;
+        Ok(Seen { before, identities: HashSet::new() })
+    }
+
+    /// True when a record with this identity cannot exist yet: the table was
+    /// empty and the import has not met it. Otherwise the caller looks it up.
+    fn surely_new(&mut self, identity: u64) -> bool {
+        self.identities.insert(identity) && !self.before
     }
 }
 
