@@ -40,11 +40,16 @@ pub struct Actor {
     pub role: Role,
 }
 
-fn check_directory(path: &Path) -> Result<()> {
-    let dir = match path.parent() {
+/// The directory a database file lives in (`.` for a bare file name).
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
+    }
+}
+
+fn check_directory(path: &Path) -> Result<()> {
+    let dir = directory_of(path);
     if !dir.is_dir() {
         return Err(Error::Database(format!(
             "directory {} does not exist: create it or pass another --db",
@@ -162,10 +167,7 @@ impl Db {
         }
         // Built beside its final name and renamed into place once complete:
         // a creation killed half-way never leaves a file at `path`.
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
+        let dir = directory_of(path);
         let mut staging = tempfile::Builder::new();
         staging.prefix(".ripen-new-").suffix(".db");
         // The mode SQLite gives the files it creates (less the umask), not
@@ -193,8 +195,12 @@ impl Db {
 
     /// Opens the database, or creates it when the file does not exist yet.
     pub fn open_or_create(path: &Path) -> Result<Db> {
-        if path.exists() && std::fs::metadata(path)?.len() > 0 && !is_blank(path)? {
-            Db::open(path)
+        if path.exists() && std::fs::metadata(path)?.len() > 0 {
+            // Only a file that will not open is checked for being blank.
+            match Db::open(path) {
+                Err(_) if is_blank(path)? => Db::create(path),
+                opened => opened,
+            }
         } else {
             Db::create(path)
         }
