@@ -149,8 +149,9 @@ impl Db {
         }
         // A creation killed just after its commit left the file in rollback
         // mode; switching needs the file to itself, so a busy file stays as it is.
-        let mode: String = db.conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
+        // Best effort: opening never fails over it.
+        let mode = db.conn.pragma_query_value(None, "journal_mode", |r| r.get::<_, String>(0));
+        if mode.is_ok_and(|m| !m.eq_ignore_ascii_case("wal")) {
             let _ = db.conn.pragma_update(None, "journal_mode", "wal");
         }
         Ok(db)
