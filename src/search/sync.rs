@@ -30,9 +30,11 @@ use std::time::{Duration, Instant};
 use indicatif::ProgressBar;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
+use tantivy::directory::error::LockError;
+use tantivy::directory::{DirectoryLock, INDEX_WRITER_LOCK};
 use tantivy::index::SegmentId;
 use tantivy::indexer::{LogMergePolicy, MergePolicy, NoMergePolicy};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+use tantivy::{Directory, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
 use super::schema::{self, DocKind, Fields, FORMAT};
 use crate::claims;
@@ -193,7 +195,18 @@ fn fields_of(index: &Index) -> Fields {
 
 /// Opens the index of `db`, rebuilding it if it is unusable and catching it
 /// up if it is behind.
+///
+/// Another process may swap in a rebuilt index or collect old segments
+/// while this one reads: a read that fails is tried once more from the
+/// directory's current state before it counts as an error.
 pub fn open(db: &Db, opts: &Options) -> Result<Opened> {
+    open_once(db, opts).or_else(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        open_once(db, opts)
+    })
+}
+
+fn open_once(db: &Db, opts: &Options) -> Result<Opened> {
     let dir = index_dir(db.path());
     remove_debris(&dir);
     let (head_seq, _) = events::head(db.conn())?;
@@ -432,13 +445,69 @@ pub fn rebuild_counted(db: &Db, dir: &Path, progress: Option<&ProgressBar>) -> R
             return Err(e);
         }
     };
-    swap_in(&tmp, dir)?;
-    let index = Index::open_in_dir(dir)?;
-    register(&index);
-    Ok((index, counts))
+    swap_in(&tmp, dir, db.conn(), counts.event_seq)?;
+    Ok((open_placed(dir)?, counts))
 }
 
-fn swap_in(tmp: &Path, dir: &Path) -> Result<()> {
+/// How long to wait for another process's rebuild to finish moving in.
+const PLACING_WAIT: Duration = Duration::from_secs(2);
+
+/// Opens the index just put in place at `dir`. Another process swapping in
+/// its own rebuild leaves no index at `dir` between its two renames; that
+/// moment is waited out, not reported (a concurrent search once failed
+/// with "No such file or directory" here).
+fn open_placed(dir: &Path) -> Result<Index> {
+    let deadline = Instant::now() + PLACING_WAIT;
+    loop {
+        match Index::open_in_dir(dir) {
+            Ok(index) => {
+                register(&index);
+                return Ok(index);
+            }
+            Err(_) if !dir.join("meta.json").exists() && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Puts the index built in `tmp` (as of event `built_seq`) at `dir`.
+///
+/// A usable index that another process placed there meanwhile and that is
+/// at least as fresh is kept and `tmp` thrown away. Any other index there is
+/// replaced only while holding its writer lock: a process catching it up
+/// would otherwise have the directory pulled from under its writer (a
+/// concurrent search once failed that way).
+fn swap_in(tmp: &Path, dir: &Path, conn: &Connection, built_seq: i64) -> Result<()> {
+    let (head_seq, _) = events::head(conn)?;
+    let mut _writer_lock = None;
+    if dir.join("meta.json").exists() {
+        let stale = match try_open(dir, conn, head_seq) {
+            Ok((_, _, payload)) if payload.seq >= built_seq => None,
+            Ok((index, _, _)) => Some(Ok(index)),
+            Err(_) => Some(Index::open_in_dir(dir)),
+        };
+        let kept = match stale {
+            None => true,
+            Some(Ok(index)) => match lock_writer(&index) {
+                WriterLock::Held(lock) => {
+                    _writer_lock = Some(lock);
+                    false
+                }
+                // Someone is catching it up, so it is usable: theirs stands.
+                WriterLock::Busy => true,
+                // Nobody can be writing to it either.
+                WriterLock::Unavailable => false,
+            },
+            // What does not open has no writer.
+            Some(Err(_)) => false,
+        };
+        if kept {
+            let _ = std::fs::remove_dir_all(tmp);
+            return Ok(());
+        }
+    }
     let old = sibling(dir, "old");
     let moved_old = dir.exists() && std::fs::rename(dir, &old).is_ok();
     let placed = std::fs::rename(tmp, dir);
@@ -453,6 +522,27 @@ fn swap_in(tmp: &Path, dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+enum WriterLock {
+    Held(DirectoryLock),
+    /// Another process kept holding it.
+    Busy,
+    /// The lock file cannot be made (an unwritable or damaged index).
+    Unavailable,
+}
+
+/// The writer lock of `index`, waiting as a catch-up would.
+fn lock_writer(index: &Index) -> WriterLock {
+    let deadline = Instant::now() + Options::default().lock_wait;
+    loop {
+        match index.directory().acquire_lock(&INDEX_WRITER_LOCK) {
+            Ok(lock) => return WriterLock::Held(lock),
+            Err(LockError::LockBusy) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(LockError::LockBusy) => return WriterLock::Busy,
+            Err(LockError::IoError(_)) => return WriterLock::Unavailable,
+        }
+    }
 }
 
 struct SourceFacts {
