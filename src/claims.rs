@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::db::{NewEvent, Tx};
+use crate::db::{Children, NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
 use crate::ids::{self, IdKind};
@@ -107,28 +107,11 @@ pub fn load(conn: &Connection, id: i64) -> Result<Option<ClaimState>> {
 pub fn for_each(conn: &Connection, mut each: impl FnMut(ClaimState) -> Result<()>) -> Result<()> {
     let mut claims = conn.prepare(&format!("SELECT {COLUMNS} FROM claims ORDER BY id"))?;
     let mut citations = conn.prepare("SELECT claim, source, stance, note FROM citations ORDER BY claim, source")?;
-    let mut cits = citations.query([])?;
-    let mut pending: Option<(i64, CitationState)> = None;
+    let mut citations = Children::new(citations.query([])?, |r| Ok((r.get(0)?, citation_from_row(r, 1)?)));
     let mut rows = claims.query([])?;
     while let Some(row) = rows.next()? {
         let mut c = from_row(row)?;
-        let id = c.number();
-        loop {
-            if pending.is_none() {
-                pending = match cits.next()? {
-                    Some(r) => Some((r.get(0)?, citation_from_row(r, 1)?)),
-                    None => None,
-                };
-            }
-            match pending.take() {
-                Some((claim, cit)) if claim == id => c.citations.push(cit),
-                Some((claim, cit)) if claim < id => drop(cit),
-                other => {
-                    pending = other;
-                    break;
-                }
-            }
-        }
+        c.citations = citations.of(&c.number())?;
         each(c)?;
     }
     Ok(())

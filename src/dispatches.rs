@@ -24,6 +24,12 @@ pub struct DispatchState {
     pub at: String,
 }
 
+impl DispatchState {
+    pub fn number(&self) -> i64 {
+        self.id.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0)
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct DispatchChange {
     pub id: String,
@@ -53,6 +59,16 @@ pub fn load(conn: &Connection, id: i64) -> Result<Option<DispatchState>> {
         .optional()?)
 }
 
+/// Every dispatch, in id order.
+pub fn for_each(conn: &Connection, mut each: impl FnMut(DispatchState) -> Result<()>) -> Result<()> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM dispatches ORDER BY id"))?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        each(from_row(row)?)?;
+    }
+    Ok(())
+}
+
 /// Dispatch ids in id order, of one topic or all.
 pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<i64>> {
     let mut stmt = match topic {
@@ -75,7 +91,7 @@ pub fn for_topic(conn: &Connection, topic: &str) -> Result<Vec<DispatchState>> {
 }
 
 pub fn write(conn: &Connection, d: &DispatchState) -> Result<()> {
-    let id: i64 = d.id.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let id = d.number();
     conn.prepare_cached(&format!(
         "INSERT INTO dispatches ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (id) DO UPDATE SET key = excluded.key, topic = excluded.topic, voice = excluded.voice,

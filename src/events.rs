@@ -2,9 +2,13 @@
 //!
 //! Invariants: events are only ever appended (schema triggers refuse UPDATE
 //! and DELETE); `seq` grows by one; each row's `prev_hash` is its
-//! predecessor's `hash` (the first one's is `GENESIS`); `hash` is SHA-256 over
-//! `prev_hash` and `canonical_encoding` of the row's stored columns, so any
-//! edit, removal or reordering of stored rows breaks the chain.
+//! predecessor's `hash` (the first one's is `GENESIS`); `hash` is a 256-bit
+//! digest over `prev_hash` and the canonical encoding of the row's stored
+//! columns, so any edit, removal or reordering of stored rows breaks the chain.
+//!
+//! The digest is BLAKE3 for events written since schema version 3 and
+//! SHA-256 for earlier ones; `chain_algorithms` records from which event on
+//! each applies, and it can only name events not yet written.
 
 use ring::digest::SHA256;
 use rusqlite::{Connection, OptionalExtension, Row};
@@ -53,8 +57,9 @@ impl StoredEvent {
         })
     }
 
-    pub fn expected_hash(&self) -> String {
-        chain_hash(&self.prev_hash, &self.content())
+    /// The hash this event's content and link should have.
+    pub fn expected_hash(&self, hashing: &Hashing) -> String {
+        chain_hash(hashing.for_seq(self.seq), &self.prev_hash, &self.content())
     }
 
     fn content(&self) -> EventContent<'_> {
@@ -121,23 +126,88 @@ impl EventContent<'_> {
     }
 }
 
-/// `SHA-256(prev_hash || "\n" || canonical encoding)`, as lowercase hex.
+/// A digest the chain has been hashed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// Schema versions 1 and 2.
+    Sha256,
+    /// Since schema version 3: about three times faster than SHA-256 on CPUs
+    /// without SHA extensions, and hashing dominates `verify` and imports.
+    Blake3,
+}
+
+impl Algorithm {
+    fn parse(name: &str) -> Option<Algorithm> {
+        match name {
+            "sha256" => Some(Algorithm::Sha256),
+            "blake3" => Some(Algorithm::Blake3),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Sha256 => "sha256",
+            Algorithm::Blake3 => "blake3",
+        }
+    }
+}
+
+/// Which algorithm hashed which events, as `chain_algorithms` records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hashing {
+    /// `(first_seq, algorithm)`, ascending: the algorithm of every event from
+    /// `first_seq` up to the next switch. Events before the first switch are
+    /// SHA-256, the only algorithm versions 1 and 2 knew.
+    switches: Vec<(i64, Algorithm)>,
+}
+
+impl Hashing {
+    /// Reads the switches; a file without the table (a damaged one) is read
+    /// as all SHA-256, so `verify` reports every later event it cannot match.
+    pub fn load(conn: &Connection) -> Result<Hashing> {
+        let exists: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'chain_algorithms'",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut switches = Vec::new();
+        if exists {
+            let mut stmt =
+                conn.prepare_cached("SELECT first_seq, algorithm FROM chain_algorithms ORDER BY first_seq")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let (first, name): (i64, String) = (r.get(0)?, r.get(1)?);
+                let algorithm = Algorithm::parse(&name).ok_or_else(|| {
+                    crate::Error::Database(format!(
+                        "chain_algorithms names an unknown hash algorithm {name:?}: upgrade ripen"
+                    ))
+                })?;
+                switches.push((first, algorithm));
+            }
+        }
+        Ok(Hashing { switches })
+    }
+
+    pub fn for_seq(&self, seq: i64) -> Algorithm {
+        self.switches.iter().rev().find(|(first, _)| *first <= seq).map_or(Algorithm::Sha256, |(_, a)| *a)
+    }
+}
+
+/// `digest(prev_hash || "\n" || canonical encoding)`, as lowercase hex.
 ///
 /// The canonical encoding: the sequence number as 8 little-endian bytes,
 /// then every other hashed column in schema order as an 8-byte little-endian
 /// length and its bytes (`u64::MAX` and no bytes for NULL). JSON payloads go
 /// in exactly as stored, never re-serialized.
-pub fn chain_hash(prev_hash: &str, content: &EventContent<'_>) -> String {
-    hex::encode(raw_chain_digest(prev_hash.as_bytes(), content.seq, content.fields()))
+pub fn chain_hash(algorithm: Algorithm, prev_hash: &str, content: &EventContent<'_>) -> String {
+    hex::encode(raw_chain_digest(algorithm, prev_hash.as_bytes(), content.seq, content.fields()))
 }
 
 /// `chain_hash` over columns exactly as stored, as raw digest bytes.
-///
-/// ring rather than sha2: on CPUs without SHA extensions its assembly is
-/// about twice as fast, and hashing dominates `verify` and bulk imports.
-pub fn raw_chain_digest(prev_hash: &[u8], seq: i64, fields: [Option<&[u8]>; 9]) -> [u8; 32] {
-    // One contiguous buffer hashed in one call: ring then runs its block
-    // function once per event instead of once per small piece.
+pub fn raw_chain_digest(algorithm: Algorithm, prev_hash: &[u8], seq: i64, fields: [Option<&[u8]>; 9]) -> [u8; 32] {
+    // One contiguous buffer hashed in one call: the block function then runs
+    // once per event instead of once per small piece.
     thread_local! {
         static ENCODED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
@@ -155,9 +225,16 @@ pub fn raw_chain_digest(prev_hash: &[u8], seq: i64, fields: [Option<&[u8]>; 9]) 
                 None => buf.extend_from_slice(&u64::MAX.to_le_bytes()),
             }
         }
-        let mut out = [0u8; 32];
-        out.copy_from_slice(ring::digest::digest(&SHA256, buf).as_ref());
-        out
+        match algorithm {
+            // ring rather than sha2: without SHA extensions its assembly is
+            // about twice as fast.
+            Algorithm::Sha256 => {
+                let mut out = [0u8; 32];
+                out.copy_from_slice(ring::digest::digest(&SHA256, buf).as_ref());
+                out
+            }
+            Algorithm::Blake3 => *blake3::hash(buf).as_bytes(),
+        }
     })
 }
 
@@ -203,15 +280,42 @@ mod tests {
 
     #[test]
     fn hash_depends_on_every_part() {
-        let a = chain_hash(GENESIS, &content(None));
-        assert_eq!(a, chain_hash(GENESIS, &content(None)));
-        assert_ne!(a, chain_hash(GENESIS, &content(Some("why"))));
-        assert_ne!(a, chain_hash(&a, &content(None)));
-        assert_eq!(a.len(), 64);
+        for algorithm in [Algorithm::Sha256, Algorithm::Blake3] {
+            let a = chain_hash(algorithm, GENESIS, &content(None));
+            assert_eq!(a, chain_hash(algorithm, GENESIS, &content(None)));
+            assert_ne!(a, chain_hash(algorithm, GENESIS, &content(Some("why"))));
+            assert_ne!(a, chain_hash(algorithm, &a, &content(None)));
+            assert_eq!(a.len(), 64);
+        }
     }
 
     #[test]
     fn none_and_empty_differ() {
-        assert_ne!(chain_hash(GENESIS, &content(None)), chain_hash(GENESIS, &content(Some(""))));
+        for algorithm in [Algorithm::Sha256, Algorithm::Blake3] {
+            assert_ne!(
+                chain_hash(algorithm, GENESIS, &content(None)),
+                chain_hash(algorithm, GENESIS, &content(Some("")))
+            );
+        }
+    }
+
+    #[test]
+    fn the_algorithms_differ() {
+        assert_ne!(
+            chain_hash(Algorithm::Sha256, GENESIS, &content(None)),
+            chain_hash(Algorithm::Blake3, GENESIS, &content(None))
+        );
+    }
+
+    #[test]
+    fn events_before_the_first_switch_are_sha256() {
+        let legacy = Hashing { switches: vec![] };
+        assert_eq!(legacy.for_seq(1), Algorithm::Sha256);
+        let upgraded = Hashing { switches: vec![(101, Algorithm::Blake3)] };
+        assert_eq!(upgraded.for_seq(100), Algorithm::Sha256);
+        assert_eq!(upgraded.for_seq(101), Algorithm::Blake3);
+        assert_eq!(upgraded.for_seq(5000), Algorithm::Blake3);
+        let fresh = Hashing { switches: vec![(1, Algorithm::Blake3)] };
+        assert_eq!(fresh.for_seq(1), Algorithm::Blake3);
     }
 }

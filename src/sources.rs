@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::claims::{self, EarnedChange};
-use crate::db::{NewEvent, Tx};
+use crate::db::{Children, NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
 use crate::ids::{self, IdKind};
@@ -133,6 +133,20 @@ pub fn list(conn: &Connection, filter: &SourceFilter) -> Result<Vec<SourceState>
         s.topics = topics_of(conn, s.number())?;
     }
     Ok(out)
+}
+
+/// Every source with its topics, in id order, in two sequential scans.
+pub fn for_each(conn: &Connection, mut each: impl FnMut(SourceState) -> Result<()>) -> Result<()> {
+    let mut sources = conn.prepare(&format!("SELECT {COLUMNS} FROM sources ORDER BY id"))?;
+    let mut topics = conn.prepare("SELECT source, topic FROM source_topics ORDER BY source, topic")?;
+    let mut topics = Children::new(topics.query([])?, |r| Ok((r.get(0)?, r.get(1)?)));
+    let mut rows = sources.query([])?;
+    while let Some(row) = rows.next()? {
+        let mut s = from_row(row)?;
+        s.topics = topics.of(&s.number())?;
+        each(s)?;
+    }
+    Ok(())
 }
 
 /// Writes a source's whole state (row and topic mappings).

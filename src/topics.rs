@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::db::{NewEvent, Tx};
+use crate::db::{Children, NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
 use crate::model::{self, Role};
@@ -73,6 +73,23 @@ pub fn load(conn: &Connection, slug: &str) -> Result<Option<TopicState>> {
     let mut stmt = conn.prepare_cached("SELECT related FROM topic_related WHERE topic = ?1 ORDER BY position")?;
     let related = stmt.query_map([slug], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(Some(TopicState { slug: slug.to_string(), title, summary, notes, sections, related }))
+}
+
+/// Every topic's whole state, in slug order, in one scan of each table.
+pub fn for_each(conn: &Connection, mut each: impl FnMut(TopicState) -> Result<()>) -> Result<()> {
+    let mut topics = conn.prepare("SELECT slug, title, summary, notes FROM topics ORDER BY slug")?;
+    let mut sections = conn.prepare("SELECT topic, heading, body FROM topic_sections ORDER BY topic, position")?;
+    let mut sections =
+        Children::new(sections.query([])?, |r| Ok((r.get(0)?, Section { heading: r.get(1)?, body: r.get(2)? })));
+    let mut related = conn.prepare("SELECT topic, related FROM topic_related ORDER BY topic, position")?;
+    let mut related = Children::new(related.query([])?, |r| Ok((r.get(0)?, r.get(1)?)));
+    let mut rows = topics.query([])?;
+    while let Some(row) = rows.next()? {
+        let slug: String = row.get(0)?;
+        let (sections, related) = (sections.of(&slug)?, related.of(&slug)?);
+        each(TopicState { title: row.get(1)?, summary: row.get(2)?, notes: row.get(3)?, sections, related, slug })?;
+    }
+    Ok(())
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<TopicSummary>> {

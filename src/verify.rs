@@ -4,11 +4,12 @@
 //! current row with the state its latest event recorded.
 //!
 //! Reads only, inside one read transaction (one snapshot); never repairs.
-//! Large chains are hashed in parallel: each worker reads its own range of
-//! sequence numbers on its own read-only connection (events are append-only,
-//! so every later snapshot holds the same events up to the head), while the
-//! calling thread, which holds the snapshot, fingerprints the tables. Each
-//! problem names the event or row it concerns.
+//! Large chains are hashed in parallel: the chain is cut into ranges of
+//! sequence numbers that worker threads take in turn, each on its own
+//! read-only connection (events are append-only, so every later snapshot
+//! holds the same events up to the head), while the calling thread, which
+//! holds the snapshot, fingerprints the tables and then takes ranges too.
+//! Each problem names the event or row it concerns.
 //!
 //! Table rows are compared with events through 64-bit foldhash fingerprints
 //! keyed at random per run: nobody can craft a table edit that collides with
@@ -17,7 +18,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
@@ -52,7 +53,15 @@ pub struct Report {
     pub problems: Vec<Problem>,
 }
 
-pub const TRIGGERS: &[&str] = &["events_append_only_insert", "events_append_only_update", "events_append_only_delete"];
+/// The triggers that keep the chain append-only, with the table each guards.
+pub const TRIGGERS: &[(&str, &str)] = &[
+    ("events", "events_append_only_insert"),
+    ("events", "events_append_only_update"),
+    ("events", "events_append_only_delete"),
+    ("chain_algorithms", "chain_algorithms_future_only"),
+    ("chain_algorithms", "chain_algorithms_append_only_update"),
+    ("chain_algorithms", "chain_algorithms_append_only_delete"),
+];
 
 /// Progress callback: events checked so far.
 pub type Progress<'a> = &'a mut dyn FnMut(u64);
@@ -101,7 +110,9 @@ fn verify_snapshot(
         None => None,
     };
     let keys = Fingerprints(foldhash::quality::RandomState::default());
-    let (scans, rows) = scan_and_fingerprint(conn, last, parallel_min, expected_head.as_deref(), &keys, progress)?;
+    let hashing = events::Hashing::load(conn)?;
+    let chain = Chain { hashing: &hashing, expected_head: expected_head.as_deref(), keys: &keys };
+    let (scans, rows) = scan_and_fingerprint(conn, last, parallel_min, &chain, progress)?;
     let mut walk = Scan::default();
     for scan in scans {
         walk.join(scan);
@@ -143,21 +154,28 @@ fn parse_expected_head(expected: &str) -> std::result::Result<String, Problem> {
 }
 
 fn check_triggers(conn: &Connection, problems: &mut Vec<Problem>) -> Result<()> {
-    for name in TRIGGERS {
+    for (table, name) in TRIGGERS {
         let present: bool = conn.query_row(
-            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'trigger' AND name = ?1 AND tbl_name = 'events'",
-            [name],
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'trigger' AND name = ?1 AND tbl_name = ?2",
+            [name, table],
             |r| r.get(0),
         )?;
         if !present {
             problems.push(Problem {
                 kind: "missing-trigger",
                 at: format!("trigger:{name}"),
-                message: format!("the append-only trigger {name} is missing: events can be changed without a trace"),
+                message: format!("the append-only trigger {name} is missing: {table} can be changed without a trace"),
             });
         }
     }
     Ok(())
+}
+
+/// What every range scan checks against.
+struct Chain<'a> {
+    hashing: &'a events::Hashing,
+    expected_head: Option<&'a str>,
+    keys: &'a Fingerprints,
 }
 
 /// Randomly keyed 64-bit fingerprints of entity names and stored states.
@@ -233,13 +251,7 @@ fn text_column<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Opt
 
 /// Reads events `from..=to` in order, recomputing each hash and checking
 /// each link and step within the range without copying the columns.
-fn scan_range(
-    conn: &Connection,
-    (from, to): (i64, i64),
-    expected_head: Option<&str>,
-    keys: &Fingerprints,
-    tick: &mut dyn FnMut(u64),
-) -> Result<Scan> {
+fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick: &mut dyn FnMut(u64)) -> Result<Scan> {
     let mut stmt =
         conn.prepare(&format!("SELECT {} FROM events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq", events::COLUMNS))?;
     let mut rows = stmt.query([from, to])?;
@@ -255,7 +267,7 @@ fn scan_range(
         let prev_hash = field(10)?.unwrap_or_default();
         let stored = field(11)?.unwrap_or_default();
         let mut recomputed = [0u8; 64];
-        let digest = events::raw_chain_digest(prev_hash, seq, fields);
+        let digest = events::raw_chain_digest(chain.hashing.for_seq(seq), prev_hash, seq, fields);
         hex::encode_to_slice(digest, &mut recomputed).expect("64 bytes hold a 32-byte digest in hex");
         if recomputed.as_slice() != stored {
             scan.problems.push(edited(seq));
@@ -270,11 +282,11 @@ fn scan_range(
                 }
             }
         }
-        if expected_head.is_some_and(|h| h.as_bytes().eq_ignore_ascii_case(stored)) {
+        if chain.expected_head.is_some_and(|h| h.as_bytes().eq_ignore_ascii_case(stored)) {
             scan.head_seen = Some(seq);
         }
         let entity = std::str::from_utf8(fields[3].unwrap_or_default()).unwrap_or_default();
-        scan.latest.push(Latest { entity: keys.name(entity), seq, state: keys.state(fields[6]) });
+        scan.latest.push(Latest { entity: chain.keys.name(entity), seq, state: chain.keys.state(fields[6]) });
         previous = Some(seq);
         previous_hash.clear();
         previous_hash.extend_from_slice(stored);
@@ -375,78 +387,90 @@ struct RowState {
     state: u64,
 }
 
-/// Scans the chain up to `last` and fingerprints every table row. Long
-/// chains in a file are split across read-only worker connections while
-/// this thread, which holds the snapshot, reads the tables.
+/// Ranges a long chain is cut into, so that whichever thread is free takes
+/// the next one and all finish together.
+const RANGES: i64 = 48;
+
+/// Scans the chain up to `last` and fingerprints every table row.
+///
+/// A long chain in a file is cut into ranges that read-only worker
+/// connections take in turn, while this thread, which holds the snapshot,
+/// reads the tables and then takes ranges too. One worker fewer than there
+/// are cores: more threads than cores cost more in switching than they gain.
 fn scan_and_fingerprint(
     conn: &Connection,
     last: i64,
     parallel_min: i64,
-    expected_head: Option<&str>,
-    keys: &Fingerprints,
+    chain: &Chain<'_>,
     progress: Progress<'_>,
 ) -> Result<(Vec<Scan>, Vec<RowState>)> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8) as i64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let path = conn.path().filter(|p| !p.is_empty()).map(str::to_string);
-    let (Some(path), true) = (path, last >= parallel_min && workers > 1) else {
+    let (Some(path), true) = (path, last >= parallel_min && cores > 1) else {
         let mut seen = 0u64;
-        let scan = scan_range(conn, (1, last.max(0)), expected_head, keys, &mut |n| {
+        let scan = scan_range(conn, (1, last.max(0)), chain, &mut |n| {
             seen += n;
             progress(seen)
         })?;
-        return Ok((vec![scan], fingerprint_rows(conn, keys, &mut || {})?));
+        return Ok((vec![scan], fingerprint_rows(conn, chain.keys, &mut || {})?));
     };
-    let per = (last + workers - 1) / workers;
+    let per = (last + RANGES - 1) / RANGES;
     let ranges: Vec<(i64, i64)> =
-        (0..workers).map(|w| (w * per + 1, ((w + 1) * per).min(last))).filter(|(a, b)| a <= b).collect();
-    let done = AtomicU64::new(0);
+        (0..RANGES).map(|r| (r * per + 1, ((r + 1) * per).min(last))).filter(|(a, b)| a <= b).collect();
+    let (next, done) = (AtomicUsize::new(0), AtomicU64::new(0));
+    // Takes ranges until none is left: (range index, its scan).
+    let take = |conn: &Connection, tick: &mut dyn FnMut(u64)| -> Result<Vec<(usize, Scan)>> {
+        let mut scans = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&range) = ranges.get(i) else { return Ok(scans) };
+            scans.push((i, scan_range(conn, range, chain, tick)?));
+        }
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = ranges
-            .iter()
-            .map(|&range| {
-                let (path, done) = (path.clone(), &done);
-                scope.spawn(move || -> Result<Scan> {
+        let workers: Vec<_> = (1..cores)
+            .map(|_| {
+                let (path, take, done) = (path.clone(), &take, &done);
+                scope.spawn(move || -> Result<Vec<(usize, Scan)>> {
                     let worker = Connection::open_with_flags(
                         &path,
                         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                     )?;
-                    scan_range(&worker, range, expected_head, keys, &mut |n| {
+                    take(&worker, &mut |n| {
                         done.fetch_add(n, Ordering::Relaxed);
                     })
                 })
             })
             .collect();
-        let rows = fingerprint_rows(conn, keys, &mut || progress(done.load(Ordering::Relaxed)));
-        let scans: Result<Vec<Scan>> = handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(crate::Error::Database("a verify worker failed".into()))))
-            .collect();
+        let rows = fingerprint_rows(conn, chain.keys, &mut || progress(done.load(Ordering::Relaxed)));
+        let mut scans = take(conn, &mut |n| progress(done.fetch_add(n, Ordering::Relaxed) + n))?;
+        for worker in workers {
+            let taken = worker.join().unwrap_or_else(|_| Err(crate::Error::Database("a verify worker failed".into())));
+            scans.extend(taken?);
+        }
         progress(done.load(Ordering::Relaxed));
-        Ok((scans?, rows?))
+        scans.sort_unstable_by_key(|(i, _)| *i);
+        Ok((scans.into_iter().map(|(_, scan)| scan).collect(), rows?))
     })
 }
 
 /// Every table row's entity and the fingerprint of its state serialized the
 /// way events store it (`serde_json::to_string` of the same structs).
 fn fingerprint_rows(conn: &Connection, keys: &Fingerprints, tick: &mut dyn FnMut()) -> Result<Vec<RowState>> {
-    let mut rows = RowStates { keys, rows: Vec::new(), name: String::new(), json: Vec::new(), tick };
-    crate::claims::for_each(conn, |c| rows.push(EntityRef::Claim(c.number()), &c))?;
-    for s in crate::sources::list(conn, &crate::sources::SourceFilter::default())? {
-        rows.push(EntityRef::Source(s.number()), &s)?;
-    }
+    let mut rows = RowStates::new(keys);
+    crate::claims::for_each(conn, |c| {
+        rows.push(EntityRef::Claim(c.number()), &c)?;
+        if rows.rows.len() % 16_384 == 0 {
+            tick();
+        }
+        Ok(())
+    })?;
+    crate::sources::for_each(conn, |s| rows.push(EntityRef::Source(s.number()), &s))?;
     for a in crate::actors::list(conn)? {
         rows.push(EntityRef::Actor(a.handle.clone()), &a)?;
     }
-    for t in crate::topics::list(conn)? {
-        if let Some(state) = crate::topics::load(conn, &t.slug)? {
-            rows.push(EntityRef::Topic(t.slug), &state)?;
-        }
-    }
-    for id in crate::dispatches::ids(conn, None)? {
-        if let Some(d) = crate::dispatches::load(conn, id)? {
-            rows.push(EntityRef::Dispatch(id), &d)?;
-        }
-    }
+    crate::topics::for_each(conn, |t| rows.push(EntityRef::Topic(t.slug.clone()), &t))?;
+    crate::dispatches::for_each(conn, |d| rows.push(EntityRef::Dispatch(d.number()), &d))?;
     let mut rows = rows.rows;
     rows.sort_unstable_by_key(|r| r.name);
     Ok(rows)
@@ -458,10 +482,13 @@ struct RowStates<'a> {
     rows: Vec<RowState>,
     name: String,
     json: Vec<u8>,
-    tick: &'a mut dyn FnMut(),
 }
 
-impl RowStates<'_> {
+impl<'a> RowStates<'a> {
+    fn new(keys: &'a Fingerprints) -> Self {
+        RowStates { keys, rows: Vec::new(), name: String::new(), json: Vec::new() }
+    }
+
     fn push<T: Serialize>(&mut self, entity: EntityRef, state: &T) -> Result<()> {
         self.name.clear();
         let _ = write!(self.name, "{entity}");
@@ -469,9 +496,6 @@ impl RowStates<'_> {
         serde_json::to_writer(&mut self.json, state)?;
         let (name, state) = (self.keys.name(&self.name), self.keys.state(Some(&self.json)));
         self.rows.push(RowState { entity, order: self.rows.len(), name, state });
-        if self.rows.len() % 16_384 == 0 {
-            (self.tick)();
-        }
         Ok(())
     }
 }

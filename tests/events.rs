@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use ripen::events::{Algorithm, Hashing};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -158,7 +159,7 @@ fn the_same_changes_in_one_database_write_one_event_each() {
     // Sequence numbers have no gaps.
     let seqs: Vec<i64> = desk.events().iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
-    assert_chain(&desk.events());
+    assert_chain(&desk);
 }
 
 #[test]
@@ -239,9 +240,9 @@ fn events_refuse_replace() {
     assert_eq!(desk.events(), before);
 }
 
-/// SHA-256 over prev_hash, "\n" and the canonical encoding: the stored
+/// The digest over prev_hash, "\n" and the canonical encoding: the stored
 /// columns in schema order, length-prefixed (recomputed here independently).
-fn recompute(e: &StoredEvent) -> String {
+fn recompute(e: &StoredEvent, algorithm: Algorithm) -> String {
     // The documented encoding: seq as 8 LE bytes, then each column as an
     // 8-byte LE length and its bytes, u64::MAX for NULL.
     let mut canonical = e.seq.to_le_bytes().to_vec();
@@ -264,14 +265,32 @@ fn recompute(e: &StoredEvent) -> String {
             None => canonical.extend(u64::MAX.to_le_bytes()),
         }
     }
-    let mut h = Sha256::new();
-    h.update(e.prev_hash.as_bytes());
-    h.update(b"\n");
-    h.update(&canonical);
-    hex::encode(h.finalize())
+    match algorithm {
+        Algorithm::Sha256 => {
+            let mut h = Sha256::new();
+            h.update(e.prev_hash.as_bytes());
+            h.update(b"\n");
+            h.update(&canonical);
+            hex::encode(h.finalize())
+        }
+        Algorithm::Blake3 => {
+            let mut h = blake3::Hasher::new();
+            h.update(e.prev_hash.as_bytes());
+            h.update(b"\n");
+            h.update(&canonical);
+            h.finalize().to_hex().to_string()
+        }
+    }
 }
 
-fn assert_chain(events: &[StoredEvent]) {
+/// Every event of a database created by this version is hashed with BLAKE3.
+fn assert_chain(desk: &Desk) {
+    assert_chain_from(&desk.events(), &desk.hashing(), 0);
+}
+
+/// The chain links up and every hash is the algorithm's digest: events up to
+/// `sha256_through` SHA-256, later ones BLAKE3.
+fn assert_chain_from(events: &[StoredEvent], hashing: &Hashing, sha256_through: i64) {
     assert!(!events.is_empty());
     let mut prev = "0".repeat(64);
     for (i, e) in events.iter().enumerate() {
@@ -279,8 +298,9 @@ fn assert_chain(events: &[StoredEvent]) {
         assert_eq!(e.prev_hash, prev, "E{}'s prev_hash is not E{}'s hash", e.seq, e.seq - 1);
         assert_eq!(e.hash.len(), 64);
         assert!(e.hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{}", e.hash);
-        assert_eq!(e.hash, recompute(e), "E{}'s hash is not SHA-256(prev_hash, \\n, canonical encoding)", e.seq);
-        assert_eq!(e.hash, e.expected_hash(), "E{}: the library agrees", e.seq);
+        let algorithm = if e.seq <= sha256_through { Algorithm::Sha256 } else { Algorithm::Blake3 };
+        assert_eq!(e.hash, recompute(e, algorithm), "E{}'s hash is not {algorithm:?}(prev_hash, \\n, encoding)", e.seq);
+        assert_eq!(e.hash, e.expected_hash(hashing), "E{}: the library agrees", e.seq);
         prev = e.hash.clone();
     }
 }
@@ -293,7 +313,7 @@ fn hash_chain_links_every_event_to_its_predecessor() {
     let events = desk.events();
     assert!(events.len() >= 10);
     assert_eq!(events[0].prev_hash, "0".repeat(64));
-    assert_chain(&events);
+    assert_chain(&desk);
     // The stored JSON payloads are valid JSON.
     for e in &events {
         for payload in [&e.before, &e.after, &e.meta].into_iter().flatten() {
@@ -323,8 +343,8 @@ fn the_hash_covers_every_column() {
     t.seq += 1;
     changed.push(t);
     for t in changed {
-        assert_ne!(recompute(&t), e.hash);
-        assert_ne!(t.expected_hash(), e.hash);
+        assert_ne!(recompute(&t, Algorithm::Blake3), e.hash);
+        assert_ne!(t.expected_hash(&desk.hashing()), e.hash);
     }
 }
 
@@ -398,5 +418,83 @@ fn concurrent_writers_keep_one_chain() {
     }
     assert_eq!(desk.event_count(), before + 6);
     assert_eq!(desk.count("sources"), 8);
-    assert_chain(&desk.events());
+    assert_chain(&desk);
+}
+
+// ------------------------------------------------- the switch to BLAKE3
+
+/// Turns the desk's file into what version 2 wrote: the same events hashed
+/// with SHA-256 (here by the sha2 crate) and no `chain_algorithms`. Returns
+/// the SHA-256 head.
+fn as_version_two(desk: &Desk) -> String {
+    let conn = desk.conn_rw();
+    let trigger: String = conn
+        .query_row("SELECT sql FROM sqlite_schema WHERE name = 'events_append_only_update'", [], |r| r.get(0))
+        .unwrap();
+    conn.execute_batch("DROP TRIGGER events_append_only_update; DROP TABLE chain_algorithms;").unwrap();
+    let mut prev = ripen::events::GENESIS.to_string();
+    for mut e in desk.events() {
+        e.prev_hash = prev;
+        e.hash = recompute(&e, Algorithm::Sha256);
+        conn.execute(
+            "UPDATE events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
+            rusqlite::params![e.prev_hash, e.hash, e.seq],
+        )
+        .unwrap();
+        prev = e.hash;
+    }
+    conn.execute_batch(&trigger).unwrap();
+    conn.pragma_update(None, "user_version", 2).unwrap();
+    prev
+}
+
+#[test]
+fn a_sha256_chain_from_version_two_is_kept_and_continued_with_blake3() {
+    let desk = stocked();
+    let sha256_head = as_version_two(&desk);
+    let written = desk.event_count();
+
+    // The first command upgrades the file; the old chain and its head stand.
+    let report = desk.json(&["verify", "--expect-head", &sha256_head]);
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["head"]["hash"], sha256_head.as_str());
+    let version: i64 = desk.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, ripen::db::SCHEMA_VERSION);
+
+    // New events are BLAKE3 and link onto the SHA-256 head.
+    desk.ok_as(EDITOR, &["promote", "C1", "--reason", "after the upgrade", "--override"]);
+    let events = desk.events();
+    assert!(events.len() as i64 > written);
+    assert_chain_from(&events, &desk.hashing(), written);
+    assert_eq!(events[written as usize].prev_hash, sha256_head);
+    let report = desk.json(&["verify", "--expect-head", &sha256_head]);
+    assert_eq!(report["ok"], true, "{report}");
+
+    // The switch is recorded once and cannot be moved, removed or backdated.
+    let conn = desk.conn_rw();
+    let switches: Vec<(i64, String)> = conn
+        .prepare("SELECT first_seq, algorithm FROM chain_algorithms")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(switches, [(written + 1, "blake3".to_string())]);
+    for bad in [
+        "UPDATE chain_algorithms SET first_seq = 1",
+        "DELETE FROM chain_algorithms",
+        "INSERT INTO chain_algorithms (first_seq, algorithm) VALUES (2, 'sha256')",
+    ] {
+        assert!(conn.execute(bad, []).is_err(), "{bad} was allowed");
+    }
+
+    // An edited SHA-256 event is still caught, and named.
+    conn.execute_batch("DROP TRIGGER events_append_only_update; UPDATE events SET reason = 'quiet' WHERE seq = 2;")
+        .unwrap();
+    drop(conn);
+    let run = desk.run(&["--json", "verify"]);
+    assert_eq!(run.status.code(), Some(3));
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let problems = report["problems"].as_array().unwrap();
+    assert!(problems.iter().any(|p| p["kind"] == "edited-event" && p["at"] == "E2"), "{report}");
 }

@@ -6,6 +6,7 @@
 //! IMMEDIATE`, runs the change, appends its event(s) to the hash chain and
 //! commits, or rolls everything back on any error.
 
+mod children;
 mod migrate;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, EventContent};
 use crate::model::{self, Role};
 
+pub use children::Children;
 pub use migrate::SCHEMA_VERSION;
 
 /// `PRAGMA application_id` of a ripen database ("Ripe").
@@ -282,7 +284,9 @@ impl Db {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| describe_write_error(&self.path, what, e))?;
         let (head_seq, head_hash) = events::head(&tx)?;
-        let mut writer = Tx { inner: tx, actor: actor.clone(), now, head_seq, head_hash, appended: Vec::new() };
+        let hashing = events::Hashing::load(&tx)?;
+        let mut writer =
+            Tx { inner: tx, actor: actor.clone(), now, head_seq, head_hash, hashing, appended: Vec::new() };
         let value = change(&mut writer)?;
         writer.inner.commit().map_err(|e| describe_write_error(&self.path, what, e))?;
         Ok(value)
@@ -336,6 +340,7 @@ pub struct Tx<'c> {
     now: DateTime<Utc>,
     head_seq: i64,
     head_hash: String,
+    hashing: events::Hashing,
     appended: Vec<i64>,
 }
 
@@ -389,7 +394,7 @@ impl Tx<'_> {
             reason: event.reason.as_deref(),
             meta: meta.as_deref(),
         };
-        let hash = events::chain_hash(&self.head_hash, &content);
+        let hash = events::chain_hash(self.hashing.for_seq(seq), &self.head_hash, &content);
         self.inner
             .prepare_cached(
                 "INSERT INTO events (seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash)

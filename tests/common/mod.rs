@@ -195,6 +195,11 @@ impl Desk {
         rows.collect::<rusqlite::Result<_>>().expect("read events")
     }
 
+    /// Which algorithm hashed which events.
+    pub fn hashing(&self) -> ripen::events::Hashing {
+        ripen::events::Hashing::load(&self.conn()).expect("read chain_algorithms")
+    }
+
     pub fn last_event(&self) -> StoredEvent {
         self.events().pop().expect("at least one event")
     }
