@@ -103,6 +103,14 @@ pub struct SourceFilter {
 }
 
 pub fn list(conn: &Connection, filter: &SourceFilter) -> Result<Vec<SourceState>> {
+    if filter.topic.is_none() && !filter.unused {
+        let mut all = Vec::new();
+        for_each(conn, |s| {
+            all.push(s);
+            Ok(())
+        })?;
+        return Ok(all);
+    }
     let prefixed = COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
     // With a topic, start from its mappings so the topic index does the work.
     let (sql, params): (String, Vec<String>) = match (&filter.topic, filter.unused) {
