@@ -204,6 +204,23 @@ fn verify_catches_rows_without_events_and_a_missing_trigger() {
 }
 
 #[test]
+fn verify_catches_a_tampered_hash_algorithm_record() {
+    let d = story();
+    d.sql()
+        .execute_batch(
+            "DROP TRIGGER chain_algorithms_append_only_delete;
+             DELETE FROM chain_algorithms;",
+        )
+        .unwrap();
+    let (code, report) = verify_problems(&d, &[]);
+    assert_eq!(code, 3);
+    let k = kinds(&report);
+    assert!(k.contains(&("missing-trigger".into(), "trigger:chain_algorithms_append_only_delete".into())), "{report}");
+    // Without the record every event is read as SHA-256, and none matches.
+    assert!(k.contains(&("edited-event".into(), "E1".into())), "{report}");
+}
+
+#[test]
 fn log_filters_and_json_shape() {
     let d = story();
     let all = d.json_lines(&["log"]);
