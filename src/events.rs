@@ -144,13 +144,6 @@ impl Algorithm {
             _ => None,
         }
     }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::Sha256 => "sha256",
-            Algorithm::Blake3 => "blake3",
-        }
-    }
 }
 
 /// Which algorithm hashed which events, as `chain_algorithms` records it.
