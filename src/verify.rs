@@ -295,6 +295,9 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
             tick(TICK);
         }
     }
+    if seen % TICK != 0 {
+        tick(seen % TICK);
+    }
     if let Some(seq) = previous {
         scan.last = Some((seq, previous_hash));
     }

@@ -391,6 +391,18 @@ fn parallel_and_single_walks_agree() {
 }
 
 #[test]
+fn parallel_verify_reports_progress_up_to_every_event() {
+    let d = story();
+    let conn = d.sql();
+    let mut seen = Vec::new();
+    let report = ripen::verify::verify_with(&conn, None, &mut |n| seen.push(n), 1).unwrap();
+    assert!(report.ok);
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress never goes back: {seen:?}");
+    assert_eq!(seen.last().copied(), Some(report.events as u64), "{seen:?}");
+    assert!(seen.len() > 1, "progress is reported along the way: {seen:?}");
+}
+
+#[test]
 fn verify_reports_a_deleted_row_as_gone() {
     let d = story();
     d.sql().execute("DELETE FROM citations WHERE claim = 1", []).unwrap();
