@@ -265,21 +265,10 @@ fn recompute(e: &StoredEvent, algorithm: Algorithm) -> String {
             None => canonical.extend(u64::MAX.to_le_bytes()),
         }
     }
+    let input = [e.prev_hash.as_bytes(), b"\n", &canonical].concat();
     match algorithm {
-        Algorithm::Sha256 => {
-            let mut h = Sha256::new();
-            h.update(e.prev_hash.as_bytes());
-            h.update(b"\n");
-            h.update(&canonical);
-            hex::encode(h.finalize())
-        }
-        Algorithm::Blake3 => {
-            let mut h = blake3::Hasher::new();
-            h.update(e.prev_hash.as_bytes());
-            h.update(b"\n");
-            h.update(&canonical);
-            h.finalize().to_hex().to_string()
-        }
+        Algorithm::Sha256 => hex::encode(Sha256::digest(&input)),
+        Algorithm::Blake3 => blake3::hash(&input).to_hex().to_string(),
     }
 }
 

@@ -264,18 +264,32 @@ fn acquire_writer(
     threads: usize,
     wait: Duration,
 ) -> Result<Option<IndexWriter<TantivyDocument>>> {
+    patiently(wait, || match index.writer_with_num_threads::<TantivyDocument>(threads, budget) {
+        Ok(w) => {
+            w.set_merge_policy(Box::new(NoMergePolicy));
+            Attempt::Done(Ok(Some(w)))
+        }
+        Err(TantivyError::LockFailure(..)) => Attempt::Busy(Ok(None)),
+        Err(e) => Attempt::Done(Err(e.into())),
+    })
+}
+
+/// One try at something another process may be holding up.
+enum Attempt<T> {
+    Done(T),
+    /// Held up: try again shortly, or give this answer once time is up.
+    Busy(T),
+}
+
+/// Tries `attempt` every 20 ms until it is done or `wait` has passed: the
+/// one way this module waits for another process (its writer lock, its
+/// rebuild moving in).
+fn patiently<T>(wait: Duration, mut attempt: impl FnMut() -> Attempt<T>) -> T {
     let deadline = Instant::now() + wait;
     loop {
-        match index.writer_with_num_threads::<TantivyDocument>(threads, budget) {
-            Ok(w) => {
-                w.set_merge_policy(Box::new(NoMergePolicy));
-                return Ok(Some(w));
-            }
-            Err(TantivyError::LockFailure(..)) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(20))
-            }
-            Err(TantivyError::LockFailure(..)) => return Ok(None),
-            Err(e) => return Err(e.into()),
+        match attempt() {
+            Attempt::Busy(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Attempt::Busy(answer) | Attempt::Done(answer) => return answer,
         }
     }
 }
@@ -457,19 +471,13 @@ const PLACING_WAIT: Duration = Duration::from_secs(2);
 /// moment is waited out, not reported (a concurrent search once failed
 /// with "No such file or directory" here).
 fn open_placed(dir: &Path) -> Result<Index> {
-    let deadline = Instant::now() + PLACING_WAIT;
-    loop {
-        match Index::open_in_dir(dir) {
-            Ok(index) => {
-                register(&index);
-                return Ok(index);
-            }
-            Err(_) if !dir.join("meta.json").exists() && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10))
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let index = patiently(PLACING_WAIT, || match Index::open_in_dir(dir) {
+        Ok(index) => Attempt::Done(Ok(index)),
+        Err(e) if !dir.join("meta.json").exists() => Attempt::Busy(Err(e)),
+        Err(e) => Attempt::Done(Err(e)),
+    })?;
+    register(&index);
+    Ok(index)
 }
 
 /// Puts the index built in `tmp` (as of event `built_seq`) at `dir`.
@@ -481,31 +489,26 @@ fn open_placed(dir: &Path) -> Result<Index> {
 /// concurrent search once failed that way).
 fn swap_in(tmp: &Path, dir: &Path, conn: &Connection, built_seq: i64) -> Result<()> {
     let (head_seq, _) = events::head(conn)?;
+    let keep_theirs = || {
+        let _ = std::fs::remove_dir_all(tmp);
+        Ok(())
+    };
     let mut _writer_lock = None;
     if dir.join("meta.json").exists() {
-        let stale = match try_open(dir, conn, head_seq) {
-            Ok((_, _, payload)) if payload.seq >= built_seq => None,
-            Ok((index, _, _)) => Some(Ok(index)),
-            Err(_) => Some(Index::open_in_dir(dir)),
-        };
-        let kept = match stale {
-            None => true,
-            Some(Ok(index)) => match lock_writer(&index) {
-                WriterLock::Held(lock) => {
-                    _writer_lock = Some(lock);
-                    false
-                }
-                // Someone is catching it up, so it is usable: theirs stands.
-                WriterLock::Busy => true,
-                // Nobody can be writing to it either.
-                WriterLock::Unavailable => false,
-            },
+        let replaced = match try_open(dir, conn, head_seq) {
+            Ok((_, _, payload)) if payload.seq >= built_seq => return keep_theirs(),
+            Ok((index, _, _)) => Some(index),
             // What does not open has no writer.
-            Some(Err(_)) => false,
+            Err(_) => Index::open_in_dir(dir).ok(),
         };
-        if kept {
-            let _ = std::fs::remove_dir_all(tmp);
-            return Ok(());
+        if let Some(index) = replaced {
+            match lock_writer(&index) {
+                WriterLock::Held(lock) => _writer_lock = Some(lock),
+                // Someone is catching it up, so it is usable: theirs stands.
+                WriterLock::Busy => return keep_theirs(),
+                // Nobody can be writing to it either.
+                WriterLock::Unavailable => {}
+            }
         }
     }
     let old = sibling(dir, "old");
@@ -534,15 +537,11 @@ enum WriterLock {
 
 /// The writer lock of `index`, waiting as a catch-up would.
 fn lock_writer(index: &Index) -> WriterLock {
-    let deadline = Instant::now() + Options::default().lock_wait;
-    loop {
-        match index.directory().acquire_lock(&INDEX_WRITER_LOCK) {
-            Ok(lock) => return WriterLock::Held(lock),
-            Err(LockError::LockBusy) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Err(LockError::LockBusy) => return WriterLock::Busy,
-            Err(LockError::IoError(_)) => return WriterLock::Unavailable,
-        }
-    }
+    patiently(Options::default().lock_wait, || match index.directory().acquire_lock(&INDEX_WRITER_LOCK) {
+        Ok(lock) => Attempt::Done(WriterLock::Held(lock)),
+        Err(LockError::LockBusy) => Attempt::Busy(WriterLock::Busy),
+        Err(LockError::IoError(_)) => Attempt::Done(WriterLock::Unavailable),
+    })
 }
 
 struct SourceFacts {
