@@ -291,11 +291,11 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
         previous_hash.clear();
         previous_hash.extend_from_slice(stored);
         seen += 1;
-        if seen % TICK == 0 {
+        if seen.is_multiple_of(TICK) {
             tick(TICK);
         }
     }
-    if seen % TICK != 0 {
+    if !seen.is_multiple_of(TICK) {
         tick(seen % TICK);
     }
     if let Some(seq) = previous {
@@ -463,7 +463,7 @@ fn fingerprint_rows(conn: &Connection, keys: &Fingerprints, tick: &mut dyn FnMut
     let mut rows = RowStates::new(keys);
     crate::claims::for_each(conn, |c| {
         rows.push(EntityRef::Claim(c.number()), &c)?;
-        if rows.rows.len() % 16_384 == 0 {
+        if rows.rows.len().is_multiple_of(16_384) {
             tick();
         }
         Ok(())

@@ -85,7 +85,7 @@ fn killed_imports_are_all_or_nothing_and_rerun_to_the_full_set() {
     eprintln!("uninterrupted import of {CLAIMS} claims: {full:.2?}, counts {full_counts:?}");
 
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    let (mut absent, mut whole) = (0, 0);
+    let (mut absent, mut whole, mut left_debris) = (0, 0, 0);
     for k in 0..KILLS {
         let target = if k % 2 == 0 { Target::NewFile } else { Target::EmptyDatabase };
         let db: PathBuf = dir.path().join(format!("killed-{k}.db"));
@@ -107,6 +107,9 @@ fn killed_imports_are_all_or_nothing_and_rerun_to_the_full_set() {
         let status = proc::wait_deadline(&mut child, Duration::from_secs(10)).expect("killed import exits");
         let killed = !finished_first && status.code().is_none();
 
+        if !build_debris(dir.path()).is_empty() {
+            left_debris += 1;
+        }
         let after = if db.exists() { counts(&db) } else { vec![0; TABLES.len()] };
         let there = after == full_counts;
         let gone = after.iter().all(|c| *c == 0);
@@ -137,6 +140,8 @@ fn killed_imports_are_all_or_nothing_and_rerun_to_the_full_set() {
             full = full.min(rerun.took);
         }
         assert_eq!(counts(&db), full_counts, "kill {k}: counts after the re-run");
+        let debris = build_debris(dir.path());
+        assert!(debris.is_empty(), "kill {k}: the re-run left a killed build's files behind: {debris:?}");
         assert!(export(&db) == full_export, "kill {k}: the export differs from the uninterrupted import's");
         assert_eq!(proc::integrity_check(&db), "ok");
         assert!(
@@ -144,7 +149,9 @@ fn killed_imports_are_all_or_nothing_and_rerun_to_the_full_set() {
             "kill {k}: the index disagrees with SQLite after the re-run"
         );
     }
-    eprintln!("{KILLS} kills: {absent} left nothing, {whole} left the whole import");
+    eprintln!(
+        "{KILLS} kills: {absent} left nothing, {whole} left the whole import; {left_debris} left a half-built file that the re-run removed"
+    );
     assert!(absent >= KILLS / 3, "too few kills landed before the import committed ({absent} of {KILLS})");
 }
 
@@ -180,6 +187,35 @@ fn sqlite_ids(db: &Path) -> BTreeSet<String> {
 }
 
 /// Directories beside the database other than the index itself.
+#[test]
+fn a_new_database_clears_what_killed_builds_left_and_spares_a_live_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let abandoned = dir.path().join(".ripen-new-abandoned.db");
+    for suffix in ["", "-wal", "-shm"] {
+        std::fs::write(format!("{}{suffix}", abandoned.display()), b"half-built").expect("write debris");
+    }
+    // A build still running holds its file locked.
+    let live = dir.path().join(".ripen-new-live.db");
+    let held = std::fs::File::create(&live).expect("create live build");
+    held.lock().expect("lock live build");
+
+    let ran = run(ripen_json(&dir.path().join("fresh.db"), None, &["init", "--editor", "ed"]), None);
+    assert!(ran.ok(), "init failed: {}", ran.stderr);
+    assert_eq!(build_debris(dir.path()), vec![".ripen-new-live.db".to_string()]);
+    drop(held);
+}
+
+/// Files of databases built beside their final names (a new database is
+/// filled there before it is renamed into place).
+fn build_debris(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".ripen-new-"))
+        .collect()
+}
+
 fn index_debris(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()

@@ -248,7 +248,7 @@ fn import_document(
         let mut done = 0u64;
         let mut tick = |done: &mut u64| {
             *done += 1;
-            if *done % 1024 == 0 {
+            if (*done).is_multiple_of(1024) {
                 progress(*done, total);
             }
         };
@@ -387,7 +387,7 @@ fn import_lines<'a>(
             };
             done_record.map_err(|e| line_path(e, &path))?;
             done += 1;
-            if done % 1024 == 0 {
+            if done.is_multiple_of(1024) {
                 progress(done, 0);
             }
         }

@@ -20,8 +20,8 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         Some(p) => p.clone(),
         None => tempfile::Builder::new().prefix("ripen-demo-").tempdir()?.keep().join("ripen.db"),
     };
-    let mut db = Db::create(&path)?;
-    let report = super::import::run_import(&mut db, None, Input::Text("data/desk.json", DESK_BUNDLE))?;
+    let (db, report) =
+        Db::create_with(&path, |db| super::import::run_import(db, None, Input::Text("data/desk.json", DESK_BUNDLE)))?;
     const QUERY: &str = "inference cost";
     let opened = crate::search::open(&db)?;
     let hits = crate::search::search(&db, &opened, QUERY, &crate::search::Filters::default(), 5)?;

@@ -27,17 +27,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         }
     }
     let path = ctx.db_path();
-    let created = !path.exists();
-    let mut db = Db::open_or_create(&path)?;
-    let report = run_import(&mut db, ctx.actor.as_deref(), input);
-    if report.is_err() && created {
-        // Nothing was imported: do not leave an empty database behind.
-        drop(db);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
-    }
-    let report = report?;
+    let report = if path.exists() && std::fs::metadata(&path)?.len() > 0 {
+        run_import(&mut Db::open_or_create(&path)?, ctx.actor.as_deref(), input)?
+    } else {
+        // A new database is built whole beside its name and appears only
+        // once the import has succeeded.
+        Db::create_with(&path, |db| run_import(db, ctx.actor.as_deref(), input))?.1
+    };
     let text = summary(&report);
     ctx.out.changed(&report, text)?;
     Ok(())

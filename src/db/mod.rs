@@ -97,6 +97,67 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// How the file of a database being built beside its final name starts.
+const STAGING_PREFIX: &str = ".ripen-new-";
+
+/// A new staging file in `dir`, locked (`flock`) for as long as it lives so
+/// that `sweep_abandoned_builds` in another process leaves it alone.
+fn staging_file(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    let cannot = |e: std::io::Error| Error::Database(format!("cannot create a database in {}: {e}", dir.display()));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(STAGING_PREFIX).suffix(".db");
+    // The mode SQLite gives the files it creates (less the umask), not
+    // tempfile's private 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    loop {
+        let staging = builder.tempfile_in(dir).map_err(cannot)?;
+        staging.as_file().lock().map_err(cannot)?;
+        // A sweep may have taken the file between its creation and the
+        // lock; then the name no longer leads to it, and another is made.
+        if still_named(&staging) {
+            return Ok(staging);
+        }
+    }
+}
+
+fn still_named(staging: &tempfile::NamedTempFile) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(staging.path()), staging.as_file().metadata()) {
+            (Ok(named), Ok(held)) => named.dev() == held.dev() && named.ino() == held.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        staging.path().exists()
+    }
+}
+
+/// Removes the staging files (and SQLite's companions) that creations killed
+/// before they finished left in `dir`: those no process holds locked. Best
+/// effort; what cannot be opened or removed stays.
+fn sweep_abandoned_builds(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.starts_with(STAGING_PREFIX) || !name.ends_with(".db") {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = std::fs::File::open(&path) else { continue };
+        if file.try_lock().is_err() {
+            continue;
+        }
+        for suffix in ["-journal", "-wal", "-shm", ""] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+}
+
 /// Whether `path` is an SQLite database with nothing in it: what a creation
 /// killed before its first commit leaves once SQLite has rolled it back.
 fn is_blank(path: &Path) -> Result<bool> {
@@ -161,8 +222,23 @@ impl Db {
 
     /// Creates a new, empty ripen database. Refuses an existing non-empty file.
     pub fn create(path: &Path) -> Result<Db> {
+        Ok(Db::create_with(path, |_| Ok(()))?.0)
+    }
+
+    /// Creates a new ripen database and runs `fill` on it before it appears
+    /// at `path`; nothing is left at `path` when `fill` fails.
+    ///
+    /// The file is built beside its final name, where no other process can
+    /// see it, so it needs no write-ahead log while `fill` runs: its rollback
+    /// journal is kept in memory, and a new file's pages are never journaled
+    /// (rolling back truncates them). That spares a big import writing every
+    /// page twice (to the WAL, then back into the file). The file is then
+    /// switched to WAL and renamed into place. Inside `fill`, `db.path()` is
+    /// already the final path.
+    pub fn create_with<T>(path: &Path, fill: impl FnOnce(&mut Db) -> Result<T>) -> Result<(Db, T)> {
         check_directory(path)?;
-        if path.exists() && std::fs::metadata(path)?.len() > 0 && !is_blank(path)? {
+        let replaces_blank = path.exists();
+        if replaces_blank && std::fs::metadata(path)?.len() > 0 && !is_blank(path)? {
             return Err(Error::Refused(format!(
                 "{} already exists: remove it or pass another --db to start afresh",
                 path.display()
@@ -171,16 +247,9 @@ impl Db {
         // Built beside its final name and renamed into place once complete:
         // a creation killed half-way never leaves a file at `path`.
         let dir = directory_of(path);
-        let mut staging = tempfile::Builder::new();
-        staging.prefix(".ripen-new-").suffix(".db");
-        // The mode SQLite gives the files it creates (less the umask), not
-        // tempfile's private 0600.
-        #[cfg(unix)]
-        staging.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-        let staging = staging
-            .tempfile_in(dir)
-            .map_err(|e| Error::Database(format!("cannot create a database in {}: {e}", dir.display())))?;
-        {
+        sweep_abandoned_builds(dir);
+        let staging = staging_file(dir)?;
+        let filled = {
             let conn = Connection::open_with_flags(
                 staging.path(),
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -188,12 +257,26 @@ impl Db {
             .map_err(|e| map_open_error(path, e))?;
             configure(&conn)?;
             migrate::create(&conn, path, APPLICATION_ID)?;
-            conn.pragma_update(None, "journal_mode", "wal")?;
+            conn.pragma_update(None, "journal_mode", "memory")?;
+            let mut db = Db { conn, path: path.to_path_buf() };
+            let filled = fill(&mut db)?;
+            db.conn.pragma_update(None, "journal_mode", "wal")?;
+            filled
             // Closing the only connection checkpoints and removes the WAL.
-        }
-        staging.persist(path).map_err(|e| Error::Database(format!("cannot create {}: {}", path.display(), e.error)))?;
+        };
+        let placed = if replaces_blank { staging.persist(path) } else { staging.persist_noclobber(path) };
+        placed.map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Refused(format!(
+                    "{} was created by another process meanwhile; nothing was written: run the command again to use it",
+                    path.display()
+                ))
+            } else {
+                Error::Database(format!("cannot create {}: {}", path.display(), e.error))
+            }
+        })?;
         // A fresh connection compiles the constraints as the migrations left them.
-        Db::open(path)
+        Ok((Db::open(path)?, filled))
     }
 
     /// Opens the database, or creates it when the file does not exist yet.

@@ -1,0 +1,274 @@
+//! The SQLite floor under `ripen import`: how long SQLite alone takes to write
+//! the rows a bulk import writes when every row is already built (no JSON to
+//! parse, no state to build, no hash to compute), next to the real import of
+//! the same corpus. It answers "how much of the import is ripen's own work,
+//! and how fast could any import into this schema be on this machine".
+//!
+//! Run after `cargo bench --bench ripen -- N` has built `target/bench/ripen-N.db`
+//! and its corpus: `cargo bench --bench floor -- 1000000` (default 100000).
+//! Each round runs, in turn:
+//! - `ripen import` of the corpus into a new database (a real process);
+//! - **schema**: a new ripen database (`Db::create`, the current schema with
+//!   its CHECKs, foreign keys, UNIQUE keys and append-only triggers) filled by
+//!   `INSERT ... SELECT` from the bench database with the import's own set-up:
+//!   one transaction, a 256 MiB cache, secondary indexes dropped first and
+//!   rebuilt (with sorter threads) before the commit, WAL; then the same
+//!   with one guarantee given up at a time, to price each;
+//! - **bare**: the same columns in tables with no constraint, key, index or
+//!   trigger at all, rollback journal off and no syncs: the cost of the bytes
+//!   alone.
+//!
+//! Both floors also read every row back out of the bench database, so they
+//! overstate SQLite's share a little. Rounds alternate so that a slow phase of
+//! a shared machine hits every variant; the table reports the best and the
+//! median round, wall and CPU (user + system) time.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 3;
+
+/// Tables in the order their foreign keys need.
+const TABLES: [&str; 10] = [
+    "actors",
+    "topics",
+    "topic_sections",
+    "topic_related",
+    "sources",
+    "source_topics",
+    "claims",
+    "citations",
+    "dispatches",
+    "events",
+];
+
+const BARE: &str = "
+CREATE TABLE actors (handle, name, role);
+CREATE TABLE topics (slug, title, summary, notes);
+CREATE TABLE topic_sections (topic, position, heading, body);
+CREATE TABLE topic_related (topic, position, related);
+CREATE TABLE sources (id INTEGER PRIMARY KEY, key, title, url, publisher, kind, grade, status, tier, summary,
+                      published, created_by, created_at);
+CREATE TABLE source_topics (source, topic);
+CREATE TABLE claims (id INTEGER PRIMARY KEY, key, topic, text, badge, badge_override, revision, created_by, created_at);
+CREATE TABLE citations (claim, source, stance, note);
+CREATE TABLE dispatches (id INTEGER PRIMARY KEY, key, topic, voice, beat, badge, headline, body, at);
+CREATE TABLE events (seq INTEGER PRIMARY KEY, at, actor, action, entity, topic, before, after, reason, meta,
+                     prev_hash, hash);
+";
+
+#[derive(Clone, Copy, Default, Debug)]
+struct Cost {
+    wall: Duration,
+    cpu: Duration,
+}
+
+fn cpu_of(usage: &libc::rusage) -> Duration {
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+fn own_cpu() -> Duration {
+    // SAFETY: zeroed rusage is a valid value; getrusage fills it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    cpu_of(&usage)
+}
+
+fn remove_db(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let _ = std::fs::remove_dir_all(format!("{}.index", path.display()));
+}
+
+/// A real `ripen import` process, timed from outside.
+// wait4 reaps the child, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn ripen_import(db: &Path, corpus: &Path) -> Cost {
+    remove_db(db);
+    let start = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_ripen"))
+        .args(["--db", &db.display().to_string(), "import", &corpus.display().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ripen");
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid value; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert_eq!(waited, child.id() as libc::pid_t, "wait4 failed");
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "ripen import failed");
+    Cost { wall, cpu: cpu_of(&usage) }
+}
+
+/// Runs `steps` in order, timing each; returns the whole cost and the steps'.
+fn timed(conn: &rusqlite::Connection, steps: &[(String, String)]) -> (Cost, Vec<(String, Duration)>) {
+    let (start, cpu) = (Instant::now(), own_cpu());
+    let mut phases = Vec::new();
+    for (label, sql) in steps {
+        let t = Instant::now();
+        conn.execute_batch(sql).unwrap_or_else(|e| panic!("{label}: {e}"));
+        phases.push((label.clone(), t.elapsed()));
+    }
+    (Cost { wall: start.elapsed(), cpu: own_cpu() - cpu }, phases)
+}
+
+fn copy_steps(source: &Path) -> Vec<(String, String)> {
+    let mut steps = vec![("attach".to_string(), format!("ATTACH '{}' AS src; BEGIN IMMEDIATE;", source.display()))];
+    for table in TABLES {
+        // The WHERE keeps SQLite from copying records verbatim (its transfer
+        // optimisation), so every row is encoded and checked as an insert is.
+        steps.push((table.to_string(), format!("INSERT INTO main.{table} SELECT * FROM src.{table} WHERE 1")));
+    }
+    steps
+}
+
+/// What a variant of the schema floor gives up, to price each guarantee.
+#[derive(Clone, Copy, Default)]
+struct Relax {
+    /// No write-ahead log: the rollback journal in memory, as `ripen
+    /// import` builds a new database beside its name.
+    journal: bool,
+    /// No foreign-key enforcement.
+    foreign_keys: bool,
+    /// The three secondary indexes on `events` (by entity, topic and actor)
+    /// not built.
+    event_indexes: bool,
+}
+
+/// The current schema, filled the way a bulk import fills it, less what
+/// `relax` gives up.
+fn schema_floor(db: &Path, source: &Path, relax: Relax) -> (Cost, Vec<(String, Duration)>) {
+    remove_db(db);
+    drop(ripen::db::Db::create(db).expect("create database"));
+    let conn = rusqlite::Connection::open(db).expect("open");
+    conn.execute_batch("PRAGMA cache_size = -262144; PRAGMA temp_store = memory;").expect("pragmas");
+    conn.pragma_update(None, "foreign_keys", !relax.foreign_keys).expect("foreign_keys");
+    if relax.journal {
+        conn.pragma_update(None, "journal_mode", "memory").expect("journal");
+    }
+    let indexes: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+               AND tbl_name IN ('events', 'claims', 'citations', 'source_topics', 'dispatches')",
+        )
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .expect("list indexes");
+    // `chain_algorithms` is seeded by `Db::create`, as it is for the import.
+    let mut prelude = String::new();
+    for (name, _) in &indexes {
+        prelude.push_str(&format!("DROP INDEX \"{name}\";"));
+    }
+    conn.execute_batch(&prelude).expect("drop indexes");
+    let rebuilt: String = indexes
+        .iter()
+        .filter(|(name, _)| !(relax.event_indexes && name.starts_with("events_")))
+        .map(|(_, sql)| format!("{sql};"))
+        .collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let mut steps = copy_steps(source);
+    steps.push(("indexes".into(), format!("PRAGMA threads = {cores}; {rebuilt}")));
+    steps.push(("commit".into(), "COMMIT".into()));
+    timed(&conn, &steps)
+}
+
+/// Bare tables: the bytes alone.
+fn bare_floor(db: &Path, source: &Path) -> (Cost, Vec<(String, Duration)>) {
+    remove_db(db);
+    let conn = rusqlite::Connection::open(db).expect("open");
+    conn.execute_batch(BARE).expect("bare tables");
+    conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;")
+        .expect("pragmas");
+    let mut steps = copy_steps(source);
+    steps.push(("commit".into(), "COMMIT".into()));
+    timed(&conn, &steps)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64())
+}
+
+enum Variant {
+    Import,
+    Schema(Relax),
+    Bare,
+}
+
+impl Variant {
+    fn run(&self, scratch: &Path, source: &Path, corpus: &Path) -> (Cost, Vec<(String, Duration)>) {
+        match self {
+            Variant::Import => (ripen_import(scratch, corpus), Vec::new()),
+            Variant::Schema(relax) => schema_floor(scratch, source, *relax),
+            Variant::Bare => bare_floor(scratch, source),
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let claims: usize = args.iter().find_map(|a| a.replace('_', "").parse().ok()).unwrap_or(100_000);
+    let rounds = if args.iter().any(|a| a == "--quick") { 1 } else { ROUNDS };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("bench");
+    let source = root.join(format!("ripen-{claims}.db"));
+    let corpus = root.join(format!("corpus-{claims}-seed42.jsonl"));
+    assert!(
+        source.exists() && corpus.exists(),
+        "{} or {} is missing: run `cargo bench --bench ripen -- {claims}` first",
+        source.display(),
+        corpus.display()
+    );
+    let scratch: PathBuf = root.join(format!("floor-{claims}.db"));
+    let all = Relax { journal: true, foreign_keys: true, event_indexes: true };
+    let variants = [
+        ("`ripen import`", Variant::Import),
+        ("schema floor", Variant::Schema(Relax::default())),
+        ("… without the WAL", Variant::Schema(Relax { journal: true, ..Relax::default() })),
+        ("… without foreign-key checks", Variant::Schema(Relax { foreign_keys: true, ..Relax::default() })),
+        ("… without the three events indexes", Variant::Schema(Relax { event_indexes: true, ..Relax::default() })),
+        ("… without all three", Variant::Schema(all)),
+        ("bare floor", Variant::Bare),
+    ];
+    let mut costs: Vec<Vec<Cost>> = vec![Vec::new(); variants.len()];
+    let mut phases = vec![Vec::new(); variants.len()];
+    for round in 1..=rounds {
+        for (i, (name, variant)) in variants.iter().enumerate() {
+            let (cost, steps) = variant.run(&scratch, &source, &corpus);
+            eprintln!("round {round}: {name} {} s", secs(cost.wall));
+            costs[i].push(cost);
+            phases[i] = steps;
+        }
+    }
+    remove_db(&scratch);
+    println!("| {claims} claims | best wall s | median wall s | best CPU s | median CPU s | claims/s at best |");
+    println!("|---|---|---|---|---|---|");
+    for ((name, _), runs) in variants.iter().zip(&costs) {
+        let mut wall: Vec<Duration> = runs.iter().map(|c| c.wall).collect();
+        let mut cpu: Vec<Duration> = runs.iter().map(|c| c.cpu).collect();
+        wall.sort();
+        cpu.sort();
+        println!(
+            "| {name} | {} | {} | {} | {} | {:.0} |",
+            secs(wall[0]),
+            secs(wall[wall.len() / 2]),
+            secs(cpu[0]),
+            secs(cpu[cpu.len() / 2]),
+            claims as f64 / wall[0].as_secs_f64()
+        );
+    }
+    println!();
+    for ((name, _), steps) in variants.iter().zip(phases) {
+        if steps.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> = steps
+            .iter()
+            .filter(|(_, d)| *d >= Duration::from_millis(50))
+            .map(|(label, d)| format!("{label} {}", secs(*d)))
+            .collect();
+        println!("- last round, {name}, wall s by step: {}", shown.join(", "));
+    }
+}
