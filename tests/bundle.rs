@@ -119,6 +119,38 @@ fn refused_import(content: &[u8], name: &str, needle: &str) {
     assert_eq!(d.bytes(), before, "the database changed");
 }
 
+/// Names in the desk's directory other than the bundles written there.
+fn files_beside(d: &Desk) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(d.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".json") && !n.ends_with(".jsonl"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn an_import_into_a_new_database_appears_whole_or_not_at_all() {
+    // Refused: no database, and nothing half-built beside where it would be.
+    let d = Desk::empty();
+    let mut bundle = desk_bundle();
+    bundle["claims"][0]["citations"][0]["source"] = json!("no-such-source");
+    let file = d.write_file("bad.json", bundle.to_string().as_bytes());
+    let run = d.run(&["import", &file]).refused(1);
+    assert!(run.stderr.contains("claims[0].citations[0].source"), "{}", run.stderr);
+    assert_eq!(files_beside(&d), Vec::<String>::new(), "a refused import left files behind");
+
+    // Accepted: the database, in WAL mode like every other, and nothing else.
+    let run = d.run(&["import", &repo_file("data/desk.json")]).ok();
+    assert!(run.stdout.contains("imported"), "{}", run.stdout);
+    assert_eq!(files_beside(&d), vec!["ripen.db".to_string()]);
+    let mode: String = d.sql().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let verified: Value = d.json(&["verify"]);
+    assert_eq!(verified["ok"], json!(true), "{verified}");
+}
+
 fn with(mutate: impl FnOnce(&mut Value)) -> Vec<u8> {
     let mut b = desk_bundle();
     // Fresh keys so nothing is skipped as already present.
