@@ -5,8 +5,8 @@
 //! and how fast could any import into this schema be on this machine".
 //!
 //! Run after `cargo bench --bench ripen -- N` has built `target/bench/ripen-N.db`
-//! and its corpus: `cargo bench --bench floor -- 1000000` (default 100000).
-//! Each round runs, in turn:
+//! and its corpus: `cargo bench --bench floor -- 1000000` (default 100000;
+//! `--quick` runs one round instead of three). Each round runs, in turn:
 //! - `ripen import` of the corpus into a new database (a real process);
 //! - **schema**: a new ripen database (`Db::create`, the current schema with
 //!   its CHECKs, foreign keys, UNIQUE keys and append-only triggers) filled by
