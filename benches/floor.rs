@@ -23,9 +23,12 @@
 //! a shared machine hits every variant; the table reports the best and the
 //! median round, wall and CPU (user + system) time.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use support::{cpu_of, measure};
 
 const ROUNDS: usize = 3;
 
@@ -64,11 +67,6 @@ struct Cost {
     cpu: Duration,
 }
 
-fn cpu_of(usage: &libc::rusage) -> Duration {
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
-
 fn own_cpu() -> Duration {
     // SAFETY: zeroed rusage is a valid value; getrusage fills it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -84,25 +82,11 @@ fn remove_db(path: &Path) {
 }
 
 /// A real `ripen import` process, timed from outside.
-// wait4 reaps the child, which clippy cannot see.
-#[allow(clippy::zombie_processes)]
 fn ripen_import(db: &Path, corpus: &Path) -> Cost {
     remove_db(db);
-    let start = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_ripen"))
-        .args(["--db", &db.display().to_string(), "import", &corpus.display().to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ripen");
-    let mut status = 0;
-    // SAFETY: zeroed rusage is a valid value; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    let wall = start.elapsed();
-    assert_eq!(waited, child.id() as libc::pid_t, "wait4 failed");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "ripen import failed");
-    Cost { wall, cpu: cpu_of(&usage) }
+    let run = measure(&["--db", &db.display().to_string(), "import", &corpus.display().to_string()], None);
+    assert!(run.ok, "ripen import failed");
+    Cost { wall: run.wall, cpu: run.cpu }
 }
 
 /// Runs `steps` in order, timing each; returns the whole cost and the steps'.

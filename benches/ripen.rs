@@ -9,52 +9,15 @@
 //! (`ripen::corpus`, seed 42) under `target/bench/` and reused; every figure
 //! is printed as a Markdown table (see BENCHMARKS.md).
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use support::measure;
 
 const SEED: u64 = 42;
 const RUNS: usize = 25;
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_ripen")
-}
-
-struct Measured {
-    wall: Duration,
-    max_rss_kib: i64,
-    ok: bool,
-}
-
-/// Runs a process to completion and reads its peak memory from wait4.
-// wait4 reaps the child, which clippy cannot see.
-#[allow(clippy::zombie_processes)]
-fn measure(args: &[&str], stdin: Option<&Path>) -> Measured {
-    let mut cmd = Command::new(bin());
-    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
-    if let Some(p) = stdin {
-        cmd.stdin(std::fs::File::open(p).expect("stdin file"));
-    }
-    let start = Instant::now();
-    let child = cmd.spawn().expect("spawn ripen");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: zeroed rusage is a valid value; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed();
-    assert_eq!(waited, pid, "wait4 failed");
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    if !ok {
-        let mut err = String::new();
-        if let Some(mut e) = child.stderr {
-            use std::io::Read;
-            let _ = e.read_to_string(&mut err);
-        }
-        eprintln!("ripen {args:?} failed: {err}");
-    }
-    Measured { wall, max_rss_kib: usage.ru_maxrss, ok }
-}
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();

@@ -27,13 +27,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         }
     }
     let path = ctx.db_path();
-    let report = if path.exists() && std::fs::metadata(&path)?.len() > 0 {
-        run_import(&mut Db::open_or_create(&path)?, ctx.actor.as_deref(), input)?
-    } else {
-        // A new database is built whole beside its name and appears only
-        // once the import has succeeded.
-        Db::create_with(&path, |db| run_import(db, ctx.actor.as_deref(), input))?.1
-    };
+    // A new database is built whole beside its name and appears only once
+    // the import has succeeded.
+    let (_, report) = Db::open_or_create_with(&path, |db| run_import(db, ctx.actor.as_deref(), input))?;
     let text = summary(&report);
     ctx.out.changed(&report, text)?;
     Ok(())

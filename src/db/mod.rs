@@ -158,6 +158,11 @@ fn sweep_abandoned_builds(dir: &Path) {
     }
 }
 
+/// Whether a file with at least one byte is at `path`.
+fn has_content(path: &Path) -> Result<bool> {
+    Ok(path.exists() && std::fs::metadata(path)?.len() > 0)
+}
+
 /// Whether `path` is an SQLite database with nothing in it: what a creation
 /// killed before its first commit leaves once SQLite has rolled it back.
 fn is_blank(path: &Path) -> Result<bool> {
@@ -238,7 +243,7 @@ impl Db {
     pub fn create_with<T>(path: &Path, fill: impl FnOnce(&mut Db) -> Result<T>) -> Result<(Db, T)> {
         check_directory(path)?;
         let replaces_blank = path.exists();
-        if replaces_blank && std::fs::metadata(path)?.len() > 0 && !is_blank(path)? {
+        if has_content(path)? && !is_blank(path)? {
             return Err(Error::Refused(format!(
                 "{} already exists: remove it or pass another --db to start afresh",
                 path.display()
@@ -279,17 +284,21 @@ impl Db {
         Ok((Db::open(path)?, filled))
     }
 
-    /// Opens the database, or creates it when the file does not exist yet.
-    pub fn open_or_create(path: &Path) -> Result<Db> {
-        if path.exists() && std::fs::metadata(path)?.len() > 0 {
+    /// Opens the database and runs `fill` on it, or, when there is no
+    /// database yet, creates one filled by `fill` (see `create_with`).
+    pub fn open_or_create_with<T>(path: &Path, fill: impl FnOnce(&mut Db) -> Result<T>) -> Result<(Db, T)> {
+        if has_content(path)? {
             // Only a file that will not open is checked for being blank.
             match Db::open(path) {
-                Err(_) if is_blank(path)? => Db::create(path),
-                opened => opened,
+                Ok(mut db) => {
+                    let filled = fill(&mut db)?;
+                    return Ok((db, filled));
+                }
+                Err(_) if is_blank(path)? => {}
+                Err(e) => return Err(e),
             }
-        } else {
-            Db::create(path)
         }
+        Db::create_with(path, fill)
     }
 
     fn check_identity(&self) -> Result<()> {
