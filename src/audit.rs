@@ -54,7 +54,7 @@ pub fn entity_name(conn: &Connection, text: &str) -> Result<String> {
         return Ok(EntityRef::Source(id).to_string());
     }
     Err(Error::bad(format!(
-        "{text:?} names no entity: write C12, S3, D2, a claim or source key, topic:SLUG or actor:HANDLE"
+        "{text:?} names no entity: write C12, S3, D2, a claim or source key, topic:SLUG, actor:HANDLE or path:SLUG"
     )))
 }
 
@@ -443,6 +443,7 @@ fn restore(
             crate::actors::write(tx.conn(), &old)?;
             Ok((serde_json::to_value(&old)?, None))
         }
+        EntityRef::Path(_) => Ok((serde_json::to_value(crate::paths::restore(tx, wanted)?)?, None)),
         EntityRef::Dispatch(_) => {
             tx.require_role(&[Role::Editor, Role::Researcher], "revert dispatch changes")?;
             let old: crate::dispatches::DispatchState = serde_json::from_value(wanted)?;

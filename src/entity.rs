@@ -1,5 +1,5 @@
 //! Names of the things events are about (`claim:C12`, `source:S3`,
-//! `topic:compute-economy`, `actor:remy`, `dispatch:D2`) and the uniform way
+//! `topic:compute-economy`, `actor:remy`, `dispatch:D2`, `path:inference-economics`) and the uniform way
 //! to read any entity's current state as the JSON its events record.
 //!
 //! Invariant: `current_state(entity)` holds the same state as the `after` of
@@ -22,6 +22,7 @@ pub enum EntityRef {
     Source(i64),
     Claim(i64),
     Dispatch(i64),
+    Path(String),
 }
 
 impl fmt::Display for EntityRef {
@@ -32,6 +33,7 @@ impl fmt::Display for EntityRef {
             EntityRef::Source(n) => write!(f, "source:{}", ids::source_id(*n)),
             EntityRef::Claim(n) => write!(f, "claim:{}", ids::claim_id(*n)),
             EntityRef::Dispatch(n) => write!(f, "dispatch:{}", ids::dispatch_id(*n)),
+            EntityRef::Path(s) => write!(f, "path:{s}"),
         }
     }
 }
@@ -42,7 +44,7 @@ impl FromStr for EntityRef {
     fn from_str(s: &str) -> Result<Self> {
         let bad = || {
             Error::bad(format!(
-                "{s:?} is not an entity: write claim:C12, source:S3, topic:SLUG, actor:HANDLE or dispatch:D2"
+                "{s:?} is not an entity: write claim:C12, source:S3, topic:SLUG, actor:HANDLE, dispatch:D2 or path:SLUG"
             ))
         };
         let (kind, name) = s.split_once(':').ok_or_else(bad)?;
@@ -56,6 +58,7 @@ impl FromStr for EntityRef {
             "source" => EntityRef::Source(number(IdKind::Source)?),
             "claim" => EntityRef::Claim(number(IdKind::Claim)?),
             "dispatch" => EntityRef::Dispatch(number(IdKind::Dispatch)?),
+            "path" => EntityRef::Path(name.to_string()),
             _ => return Err(bad()),
         })
     }
@@ -76,6 +79,7 @@ impl EntityRef {
             EntityRef::Source(n) => json(crate::sources::load(conn, *n)?),
             EntityRef::Claim(n) => json(crate::claims::load(conn, *n)?),
             EntityRef::Dispatch(n) => json(crate::dispatches::load(conn, *n)?),
+            EntityRef::Path(s) => json(crate::paths::load(conn, s)?),
         }
     }
 }

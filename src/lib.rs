@@ -3,7 +3,7 @@
 //! SQLite (`db`) is the one source of truth; every change goes through
 //! `Db::transact` and appends one hash-chained event (`events`). Domain rules
 //! are pure (`rule`); each entity kind owns its reads and writes (`actors`,
-//! `topics`, `sources`, `claims`, `dispatches`, `badges`). The command line
+//! `topics`, `sources`, `claims`, `dispatches`, `badges`, `paths`). The command line
 //! (`cli`) is a thin front end over this library. See ARCHITECTURE.md.
 
 pub mod actors;
@@ -23,6 +23,8 @@ pub mod ids;
 pub mod model;
 pub mod output;
 pub mod page;
+pub mod path_page;
+pub mod paths;
 pub mod rule;
 pub mod search;
 pub mod snapshot;

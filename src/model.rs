@@ -193,6 +193,11 @@ pub fn check_slug(slug: &str) -> Result<()> {
     check_name("topic slug", slug, false)
 }
 
+/// Reading path slugs: `inference-economics`.
+pub fn check_path_slug(slug: &str) -> Result<()> {
+    check_name("path slug", slug, false)
+}
+
 /// Actor handles: `remy` (shown `@remy`; a leading `@` is accepted and dropped).
 pub fn normalize_handle(handle: &str) -> Result<String> {
     let handle = handle.strip_prefix('@').unwrap_or(handle);

@@ -87,6 +87,8 @@ pub struct Page {
     pub as_of: Option<String>,
     pub sections: Vec<Section>,
     pub related: Vec<String>,
+    /// The reading paths this topic is a step of.
+    pub paths: Vec<crate::path_page::PathPlace>,
     pub claims: Vec<PageClaim>,
     pub dispatches: Vec<DispatchState>,
     pub raw_material: RawMaterial,
@@ -166,6 +168,7 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
         as_of: when.label().map(str::to_string),
         sections: topic.sections,
         related: topic.related,
+        paths: crate::path_page::places(conn, slug, when)?,
         claims,
         dispatches: when.dispatches_of_topic(conn, slug)?,
         raw_material: RawMaterial { mapped: mapped_count, waiting, groups },
@@ -191,6 +194,18 @@ fn move_text(m: &BadgeMove) -> String {
     }
 }
 
+/// ` · previous: X · next: Y`, each neighbour shown by `show`.
+fn neighbors(p: &crate::path_page::PathPlace, show: &dyn Fn(&crate::path_page::Neighbor) -> String) -> String {
+    let mut s = String::new();
+    if let Some(n) = &p.previous {
+        let _ = write!(s, " · previous: {}", show(n));
+    }
+    if let Some(n) = &p.next {
+        let _ = write!(s, " · next: {}", show(n));
+    }
+    s
+}
+
 fn source_line(s: &PageSource) -> String {
     let publisher = s.publisher.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
     format!("{} {} ({}{publisher}, {}) {}", s.id, s.title, s.grade, s.status, s.stance)
@@ -213,6 +228,9 @@ pub fn render_text(page: &Page, bold: &dyn Fn(&str) -> String) -> String {
     }
     if !page.related.is_empty() {
         let _ = writeln!(s, "\nRelated: {}", page.related.join(", "));
+    }
+    for p in &page.paths {
+        let _ = writeln!(s, "\nOn a path: {}{}", p.line(), neighbors(p, &|n| n.title.clone()));
     }
     let _ = writeln!(s, "\n{}", bold("What we can say — each claim ripens in public"));
     for c in &page.claims {
@@ -290,6 +308,9 @@ pub fn render_markdown(page: &Page) -> String {
     }
     if !page.related.is_empty() {
         let _ = writeln!(s, "Related: {}\n", page.related.iter().map(|r| e(r)).collect::<Vec<_>>().join(", "));
+    }
+    for p in &page.paths {
+        let _ = writeln!(s, "*On a path: {}{}*\n", e(&p.line()), neighbors(p, &|n| e(&n.title)));
     }
     let _ = writeln!(s, "## What we can say — each claim ripens in public\n");
     for c in &page.claims {
@@ -380,6 +401,13 @@ pub fn render_html(page: &Page) -> String {
     if !page.related.is_empty() {
         let related: Vec<String> = page.related.iter().map(|r| t(r).to_string()).collect();
         let _ = writeln!(s, "<p class=\"meta\">Related: {}</p>", related.join(", "));
+    }
+    for p in &page.paths {
+        let link =
+            |n: &crate::path_page::Neighbor| format!("<a href=\"/topics/{}\">{}</a>", attr(&n.topic), t(&n.title));
+        let on = format!("<a href=\"/paths/{}\">{}</a>", attr(&p.path), t(&p.title));
+        let _ =
+            writeln!(s, "<p class=\"meta\">On a path: step {} of {} in {on}{}</p>", p.step, p.of, neighbors(p, &link));
     }
     let _ = writeln!(s, "<h2>What we can say — each claim ripens in public</h2>");
     for c in &page.claims {

@@ -3,7 +3,7 @@
 //! `When::Now` reads the tables; `When::AsOf(t)` rebuilds each entity from
 //! the `after` state of its latest event recorded at or before `t`, so a
 //! claim, its sources' grades and statuses, and a whole topic page can be
-//! shown as they stood on a given day.
+//! shown as they stood on a given day. Reading paths (`path:SLUG`) too.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
@@ -14,6 +14,7 @@ use crate::clock;
 use crate::dispatches::{self, DispatchState};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
+use crate::paths::{self, PathState};
 use crate::rule::Evidence;
 use crate::sources::{self, SourceState};
 use crate::topics::{self, TopicState};
@@ -79,6 +80,33 @@ impl When {
             When::Now => topics::load(conn, slug),
             When::AsOf(at) => Self::state(conn, &EntityRef::Topic(slug.to_string()), at),
         }
+    }
+
+    pub fn path(&self, conn: &Connection, slug: &str) -> Result<Option<PathState>> {
+        match self {
+            When::Now => paths::load(conn, slug),
+            When::AsOf(at) => Self::state(conn, &EntityRef::Path(slug.to_string()), at),
+        }
+    }
+
+    /// The paths `topic` is a step of, in slug order.
+    pub fn paths_with_topic(&self, conn: &Connection, topic: &str) -> Result<Vec<PathState>> {
+        let slugs: Vec<String> = match self {
+            When::Now => paths::with_topic(conn, topic)?,
+            When::AsOf(at) => Self::entities(conn, "path:%", None, at)?
+                .into_iter()
+                .filter_map(|e| if let EntityRef::Path(s) = e { Some(s) } else { None })
+                .collect(),
+        };
+        let mut out = Vec::new();
+        for slug in slugs {
+            if let Some(p) = self.path(conn, &slug)? {
+                if p.position(topic).is_some() {
+                    out.push(p);
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub fn claim(&self, conn: &Connection, id: i64) -> Result<Option<ClaimState>> {

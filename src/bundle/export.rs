@@ -7,8 +7,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{
-    Bundle, BundleActor, BundleCitation, BundleClaim, BundleDispatch, BundleMove, BundleRevision, BundleSource,
-    BundleTopic, Record, FORMAT,
+    Bundle, BundleActor, BundleCitation, BundleClaim, BundleDispatch, BundleMove, BundlePath, BundleRevision,
+    BundleSource, BundleTopic, Record, FORMAT,
 };
 use crate::claims::{self, ClaimState};
 use crate::entity::EntityRef;
@@ -99,6 +99,33 @@ pub fn visit(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Record
             at: d.at,
         }))?;
     }
+    // A path walks through other topics: a one-topic export leaves paths out.
+    if topic.is_none() {
+        visit_paths(conn, emit)?;
+    }
+    Ok(())
+}
+
+fn visit_paths(conn: &Connection, emit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+    let mut paths = Vec::new();
+    crate::paths::for_each(conn, |p| {
+        paths.push(p);
+        Ok(())
+    })?;
+    for p in paths {
+        let created = events::for_entity(conn, &EntityRef::Path(p.slug.clone()).to_string())?.into_iter().next();
+        emit(Record::Path(BundlePath {
+            slug: p.slug,
+            title: p.title,
+            summary: p.summary,
+            audience: p.audience,
+            level: p.level,
+            minutes: p.minutes,
+            steps: p.steps,
+            created_by: created.as_ref().map(|e| e.actor.clone()),
+            created_at: created.map(|e| e.at),
+        }))?;
+    }
     Ok(())
 }
 
@@ -163,6 +190,7 @@ pub fn bundle(conn: &Connection, topic: Option<&str>) -> Result<Bundle> {
         sources: vec![],
         claims: vec![],
         dispatches: vec![],
+        paths: vec![],
     };
     visit(conn, topic, &mut |r| {
         match r {
@@ -172,6 +200,7 @@ pub fn bundle(conn: &Connection, topic: Option<&str>) -> Result<Bundle> {
             Record::Source(s) => b.sources.push(s),
             Record::Claim(c) => b.claims.push(c),
             Record::Dispatch(d) => b.dispatches.push(d),
+            Record::Path(p) => b.paths.push(p),
         }
         Ok(())
     })?;

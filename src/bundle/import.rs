@@ -14,7 +14,7 @@ use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Bundle, BundleActor, BundleClaim, BundleDispatch, BundleSource, BundleTopic, Record, FORMAT};
+use super::{Bundle, BundleActor, BundleClaim, BundleDispatch, BundlePath, BundleSource, BundleTopic, Record, FORMAT};
 use crate::claims::{self, CitationState, ClaimState, Created, NewClaim, Provenance};
 use crate::clock;
 use crate::db::{Actor, Db, NewEvent, Tx};
@@ -47,11 +47,12 @@ pub struct Counts {
     pub sources: u64,
     pub claims: u64,
     pub dispatches: u64,
+    pub paths: u64,
 }
 
 impl Counts {
     pub fn total(&self) -> u64 {
-        self.actors + self.topics + self.sources + self.claims + self.dispatches
+        self.actors + self.topics + self.sources + self.claims + self.dispatches + self.paths
     }
 }
 
@@ -239,7 +240,8 @@ fn import_document(
         + bundle.topics.len()
         + bundle.sources.len()
         + bundle.claims.len()
-        + bundle.dispatches.len()) as u64;
+        + bundle.dispatches.len()
+        + bundle.paths.len()) as u64;
     db.transact(&actor, "import bundle", |tx| {
         let mut im = Importer::new(tx)?;
         // The importing editor's own record goes first: every event names an actor.
@@ -272,6 +274,10 @@ fn import_document(
             im.dispatch(&format!("dispatches[{i}]"), d)?;
             tick(&mut done);
         }
+        for (i, p) in bundle.paths.iter().enumerate() {
+            im.path(&format!("paths[{i}]"), p)?;
+            tick(&mut done);
+        }
         progress(total, total);
         Ok(im.finish())
     })
@@ -294,6 +300,7 @@ fn check_duplicates(bundle: &Bundle) -> Result<()> {
     dup("sources", bundle.sources.iter().enumerate().map(|(i, s)| (i, s.id.as_deref())))?;
     dup("claims", bundle.claims.iter().enumerate().map(|(i, c)| (i, c.key.as_deref())))?;
     dup("dispatches", bundle.dispatches.iter().enumerate().map(|(i, d)| (i, d.key.as_deref())))?;
+    dup("paths", bundle.paths.iter().enumerate().map(|(i, p)| (i, Some(p.slug.as_str()))))?;
     Ok(())
 }
 
@@ -384,6 +391,7 @@ fn import_lines<'a>(
                 Record::Source(s) => im.source(&path, s),
                 Record::Claim(c) => im.claim(&path, c),
                 Record::Dispatch(d) => im.dispatch(&path, d),
+                Record::Path(p) => im.path(&path, p),
             };
             done_record.map_err(|e| line_path(e, &path))?;
             done += 1;
@@ -544,6 +552,39 @@ impl<'t, 'c> Importer<'t, 'c> {
         crate::topics::add(self.tx, state, Some((by, when))).map_err(|e| at(path, e))?;
         self.topics.insert(t.slug.clone());
         self.report.added.topics += 1;
+        Ok(())
+    }
+
+    /// A reading path: kept when its slug exists, else added whole with
+    /// its steps, each of whose topics must already be known.
+    fn path(&mut self, path: &str, p: &BundlePath) -> Result<()> {
+        model::check_path_slug(&p.slug).map_err(|e| at(&format!("{path}.slug"), e))?;
+        if crate::paths::exists(self.tx.conn(), &p.slug)? {
+            self.report.kept.paths += 1;
+            return Ok(());
+        }
+        for (i, s) in p.steps.iter().enumerate() {
+            self.known_topic(&format!("{path}.steps[{i}].topic"), &s.topic)?;
+        }
+        let by = match &p.created_by {
+            Some(h) => self.known_actor(&format!("{path}.created_by"), h)?,
+            None => self.tx.actor().handle.clone(),
+        };
+        let when = match &p.created_at {
+            Some(w) => time(&format!("{path}.created_at"), w)?,
+            None => self.tx.now_text(),
+        };
+        let state = crate::paths::PathState {
+            slug: p.slug.clone(),
+            title: p.title.clone(),
+            summary: p.summary.clone(),
+            audience: p.audience.clone(),
+            level: p.level.clone(),
+            minutes: p.minutes,
+            steps: p.steps.clone(),
+        };
+        crate::paths::add(self.tx, state, Some((by, when))).map_err(|e| at(path, e))?;
+        self.report.added.paths += 1;
         Ok(())
     }
 

@@ -35,6 +35,8 @@ pub struct Bundle {
     pub claims: Vec<BundleClaim>,
     #[serde(default)]
     pub dispatches: Vec<BundleDispatch>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<BundlePath>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,6 +177,28 @@ pub struct BundleDispatch {
     pub at: String,
 }
 
+/// A reading path; every step's topic must be in the bundle or the database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundlePath {
+    pub slug: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub audience: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub level: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<u32>,
+    #[serde(default)]
+    pub steps: Vec<crate::paths::Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
 /// One line of a JSON Lines bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -185,4 +209,5 @@ pub enum Record {
     Source(BundleSource),
     Claim(BundleClaim),
     Dispatch(BundleDispatch),
+    Path(BundlePath),
 }

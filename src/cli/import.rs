@@ -52,8 +52,15 @@ pub fn run_import(db: &mut Db, actor: Option<&str>, input: Input<'_>) -> crate::
 pub fn summary(r: &ImportReport) -> String {
     let a = &r.added;
     let mut text = format!(
-        "imported {}: {} actors, {} topics, {} sources, {} claims, {} dispatches ({} events",
-        r.id, a.actors, a.topics, a.sources, a.claims, a.dispatches, r.events
+        "imported {}: {} actors, {} topics, {} sources, {} claims, {} dispatches{} ({} events",
+        r.id,
+        a.actors,
+        a.topics,
+        a.sources,
+        a.claims,
+        a.dispatches,
+        if a.paths > 0 { format!(", {} paths", a.paths) } else { String::new() },
+        r.events
     );
     if let (Some(f), Some(l)) = (&r.first_event, &r.last_event) {
         text.push_str(&format!(", {f}..{l}"));

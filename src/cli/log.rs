@@ -16,7 +16,7 @@ pub struct Args {
     /// An action such as claim.badge, or a family such as claim.
     #[arg(long)]
     action: Option<String>,
-    /// C12, S3, a key, topic:SLUG, actor:HANDLE or dispatch:D2.
+    /// C12, S3, a key, topic:SLUG, actor:HANDLE, dispatch:D2 or path:SLUG.
     #[arg(long)]
     entity: Option<String>,
     /// From this date (YYYY-MM-DD or RFC 3339).

@@ -14,6 +14,7 @@ mod import;
 mod init;
 mod log;
 mod page;
+mod path;
 mod progress;
 mod reindex;
 mod revert;
@@ -68,6 +69,8 @@ pub enum Command {
     #[command(subcommand)]
     Topic(topic::Command),
     #[command(subcommand)]
+    Path(path::Command),
+    #[command(subcommand)]
     Source(source::Command),
     #[command(subcommand)]
     Claim(claim::Command),
@@ -119,6 +122,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         Command::Init(args) => init::run(args, ctx),
         Command::Actor(cmd) => actor::run(cmd, ctx),
         Command::Topic(cmd) => topic::run(cmd, ctx),
+        Command::Path(cmd) => path::run(cmd, ctx),
         Command::Source(cmd) => source::run(cmd, ctx),
         Command::Claim(cmd) => claim::run(cmd, ctx),
         Command::Promote(args) => badge::promote(args, ctx),

@@ -19,6 +19,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(include_str!("../../schema.sql")),
     Migration::Code(checks_without_in_lists),
     Migration::Sql(BLAKE3_CHAIN),
+    Migration::Sql(READING_PATHS),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -108,6 +109,30 @@ BEGIN
 END;
 INSERT INTO chain_algorithms (first_seq, algorithm)
 VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events), 'blake3');
+";
+
+/// Reading paths (`paths`): an ordered walk through topics. A step names
+/// an existing topic (topics are never deleted, so the foreign key holds)
+/// and a topic is on a path at most once; positions are 0-based and dense,
+/// rewritten whole with every change, like a topic's sections.
+const READING_PATHS: &str = "
+CREATE TABLE paths (
+    slug      TEXT PRIMARY KEY,
+    title     TEXT NOT NULL,
+    summary   TEXT NOT NULL DEFAULT '',
+    audience  TEXT NOT NULL DEFAULT '',
+    level     TEXT NOT NULL DEFAULT '',
+    minutes   INTEGER CHECK (minutes IS NULL OR minutes >= 0)
+) STRICT;
+CREATE TABLE path_steps (
+    path      TEXT NOT NULL REFERENCES paths (slug),
+    position  INTEGER NOT NULL,
+    topic     TEXT NOT NULL REFERENCES topics (slug),
+    why       TEXT NOT NULL,
+    PRIMARY KEY (path, position),
+    UNIQUE (path, topic)
+) STRICT;
+CREATE INDEX path_steps_by_topic ON path_steps (topic, path);
 ";
 
 /// `col IN (a, b)` as `col = a OR col = b`.
