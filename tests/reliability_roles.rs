@@ -127,6 +127,13 @@ const MATRIX: &[Row] = &[
     row(&["revert", "{badge_move}", "--reason", "r"], Ok, Denied, Denied),
     row(&["revert", "{topic_edit}", "--reason", "r"], Ok, Denied, Denied),
     row(&["revert", "{actor_role}", "--reason", "r"], Ok, Denied, Denied),
+    // reading paths: editors and researchers
+    row(&["path", "add", "serving-101", "--title", "Serving 101"], Ok, Ok, Denied),
+    row(&["path", "edit", "reading", "--level", "Mixed"], Ok, Ok, Denied),
+    row(&["path", "step", "add", "reading", "serving", "--why", "w", "--at", "1"], Ok, Ok, Denied),
+    row(&["path", "step", "move", "reading", "open-weights", "--to", "1"], Ok, Ok, Denied),
+    row(&["path", "step", "remove", "reading", "open-weights", "--reason", "r"], Ok, Ok, Denied),
+    row(&["revert", "{path_edit}", "--reason", "r"], Ok, Ok, Denied),
     // bundles
     Row { args: &["import", "bundle.json"], events: 2, editor: Ok, researcher: Denied, reviewer: Denied },
 ];
@@ -151,10 +158,18 @@ const STATE_CHANGING: &[&str] = &[
     "badge",
     "revert",
     "import",
+    "path add",
+    "path edit",
+    "path step add",
+    "path step move",
+    "path step remove",
 ];
 
 /// Leaf commands that only read.
 const READ_ONLY: &[&str] = &[
+    "path list",
+    "path show",
+    "path log",
     "actor list",
     "topic list",
     "topic show",
@@ -207,6 +222,11 @@ fn template() -> Template {
         event(desk.json_as(EDITOR, &["topic", "edit", "open-weights", "--summary", "Weights", "--reason", "r"]));
     desk.ok_as(EDITOR, &["actor", "add", "temp", "--role", "researcher"]);
     let actor_role = event(desk.json_as(EDITOR, &["actor", "role", "temp", "reviewer", "--reason", "r"]));
+    desk.ok_as(EDITOR, &["topic", "add", "serving", "--title", "Serving"]);
+    desk.ok_as(EDITOR, &["path", "add", "reading", "--title", "Reading"]);
+    desk.ok_as(EDITOR, &["path", "step", "add", "reading", "compute-economy", "--why", "w"]);
+    desk.ok_as(EDITOR, &["path", "step", "add", "reading", "open-weights", "--why", "w"]);
+    let path_edit = event(desk.json_as(EDITOR, &["path", "edit", "reading", "--summary", "S", "--reason", "r"]));
     std::fs::write(desk.dir.path().join("bundle.json"), BUNDLE).expect("write bundle");
     Template {
         desk,
@@ -216,6 +236,7 @@ fn template() -> Template {
             ("{source_grade}", source_grade),
             ("{topic_edit}", topic_edit),
             ("{actor_role}", actor_role),
+            ("{path_edit}", path_edit),
         ],
     }
 }
@@ -402,6 +423,9 @@ fn every_role_may_run_every_read_only_command() {
         &["export"],
         &["search", "frontier"],
         &["reindex"],
+        &["path", "list"],
+        &["path", "show", "reading"],
+        &["path", "log", "reading"],
     ];
     for command in READ_ONLY.iter().chain(&["reindex"]) {
         let words: Vec<&str> = command.split(' ').collect();

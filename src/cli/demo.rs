@@ -8,7 +8,8 @@ use crate::snapshot::When;
 pub const DESK_BUNDLE: &str = include_str!("../../data/desk.json");
 
 /// Load the desk's bundle into a fresh database and tour it: the Compute
-/// Economy page, a search, one claim's ripened history, and what to try next.
+/// Economy page, a search, one claim's ripened history, the reading paths
+/// through the desk's topics, and what to try next.
 ///
 /// Uses a new temporary directory unless --db (or RIPEN_DB) names a database
 /// file, which must not exist yet.
@@ -32,6 +33,7 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         let history = crate::claims::history(conn, crate::claims::resolve(conn, "cost-of-pass-frontier")?)?;
         let json = serde_json::json!({
             "db": path.display().to_string(), "import": report, "page": page, "search": hits, "history": history,
+            "paths": crate::paths::list(conn)?,
         });
         out.json(&json)?;
         return Ok(());
@@ -54,6 +56,9 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     out.line(out.bold(&format!("$ ripen history C{id}   # how one claim ripened")))?;
     super::history::print_moves(out, &crate::claims::history(conn, id)?)?;
     out.line(&rule)?;
+    out.line(out.bold("$ ripen path list   # reading paths: ordered walks through the desk's topics"))?;
+    out.rows(&crate::paths::list(conn)?)?;
+    out.line(&rule)?;
     let db_arg = path.display();
     out.line(out.bold("Next, try:"))?;
     for cmd in [
@@ -61,6 +66,8 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         format!("ripen --db {db_arg} why C{id}"),
         format!("ripen --db {db_arg} review --topic compute-economy"),
         format!("ripen --db {db_arg} topic log compute-economy"),
+        format!("ripen --db {db_arg} path show inference-economics"),
+        format!("ripen --db {db_arg} topic show benchmark-vs-production-cost   # step 4 of 21 in Model Costs"),
         format!("ripen --db {db_arg} topic show compute-economy --format html > page.html"),
         format!("ripen --db {db_arg} topic show compute-economy --as-of 2026-05-30"),
         format!("ripen --db {db_arg} log --topic compute-economy -p"),
