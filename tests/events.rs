@@ -421,6 +421,8 @@ fn as_version_two(desk: &Desk) -> String {
         .query_row("SELECT sql FROM sqlite_schema WHERE name = 'events_append_only_update'", [], |r| r.get(0))
         .unwrap();
     conn.execute_batch("DROP TRIGGER events_append_only_update; DROP TABLE chain_algorithms;").unwrap();
+    // Tables later versions add (the stocked desk has no rows in them).
+    conn.execute_batch("DROP TABLE path_steps; DROP TABLE paths;").unwrap();
     let mut prev = ripen::events::GENESIS.to_string();
     for mut e in desk.events() {
         e.prev_hash = prev;
