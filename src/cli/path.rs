@@ -67,24 +67,32 @@ pub enum Command {
 pub enum StepCommand {
     /// Add a topic as a step (at the end, or at --at N, counting from 1).
     Add {
+        /// The path's slug.
         path: String,
+        /// The slug of the topic the step reads.
         topic: String,
         /// Why this step comes at this point.
         #[arg(long)]
         why: String,
+        /// Insert as step N; later steps move down one.
         #[arg(long, value_name = "N")]
         at: Option<usize>,
     },
     /// Move a topic's step to position N (counting from 1).
     Move {
+        /// The path's slug.
         path: String,
+        /// The topic whose step moves.
         topic: String,
+        /// Its new position; the steps between shift by one.
         #[arg(long, value_name = "N")]
         to: usize,
     },
     /// Take a topic's step off the path.
     Remove {
+        /// The path's slug.
         path: String,
+        /// The topic whose step goes.
         topic: String,
         /// Why (required, recorded in the audit trail).
         #[arg(long)]
