@@ -17,7 +17,7 @@ use crate::db::{Children, NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
 use crate::ids::{self, IdKind};
-use crate::model::{self, Badge, Grade, Role, Stance, Status};
+use crate::model::{self, Badge, ClaimantKind, Grade, Role, Stance, Status};
 use crate::rule::{self, Earned, Evidence};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +26,67 @@ pub struct CitationState {
     pub source: String,
     pub stance: Stance,
     pub note: Option<String>,
+}
+
+/// Who made a claim (a person or an organisation), for fact-check markup.
+/// A claim without one is the desk's own statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claimant {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(rename = "type", default = "person")]
+    pub kind: ClaimantKind,
+}
+
+fn person() -> ClaimantKind {
+    ClaimantKind::Person
+}
+
+/// Who made a claim, when, and where it appeared (the first appearance
+/// first). Empty for the desk's own statements.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attribution {
+    pub claimant: Option<Claimant>,
+    pub claim_date: Option<String>,
+    pub appearances: Vec<String>,
+}
+
+/// Most appearances one claim may list.
+pub const MAX_APPEARANCES: usize = 64;
+
+impl Attribution {
+    /// Checks every field and brings the date to `YYYY-MM-DD`. A date or
+    /// appearances without a claimant are refused: they would describe
+    /// nobody's statement.
+    pub fn checked(mut self) -> Result<Attribution> {
+        if let Some(c) = &mut self.claimant {
+            c.name = c.name.trim().to_string();
+            model::check_text("claimant name", &c.name, model::MAX_SHORT_TEXT)?;
+            if let Some(u) = &c.url {
+                model::check_web_url("claimant url", u)?;
+            }
+        } else if self.claim_date.is_some() || !self.appearances.is_empty() {
+            return Err(Error::bad("a claim date or appearance needs a claimant: say who made the claim"));
+        }
+        if let Some(d) = &self.claim_date {
+            self.claim_date = Some(crate::clock::parse_date(d)?);
+        }
+        if self.appearances.len() > MAX_APPEARANCES {
+            return Err(Error::bad(format!(
+                "{} appearances listed, over the limit of {MAX_APPEARANCES}: keep the first and the most telling",
+                self.appearances.len()
+            )));
+        }
+        for (i, u) in self.appearances.iter().enumerate() {
+            model::check_web_url("appearance", u)?;
+            if self.appearances[..i].contains(u) {
+                return Err(Error::bad(format!("appearance {u:?} is listed twice: list each URL once")));
+            }
+        }
+        Ok(self)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,11 +102,33 @@ pub struct ClaimState {
     pub citations: Vec<CitationState>,
     pub created_by: String,
     pub created_at: String,
+    // Last, and left out when empty, so states from before claimants existed
+    // read and serialize exactly as their events recorded them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimant: Option<Claimant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub appearances: Vec<String>,
 }
 
 impl ClaimState {
     pub fn number(&self) -> i64 {
         self.id[1..].parse().unwrap_or(0)
+    }
+
+    pub fn attribution(&self) -> Attribution {
+        Attribution {
+            claimant: self.claimant.clone(),
+            claim_date: self.claim_date.clone(),
+            appearances: self.appearances.clone(),
+        }
+    }
+
+    fn set_attribution(&mut self, a: Attribution) {
+        self.claimant = a.claimant;
+        self.claim_date = a.claim_date;
+        self.appearances = a.appearances;
     }
 }
 
@@ -71,10 +154,25 @@ pub struct EarnedChange {
     pub badge: Badge,
 }
 
-const COLUMNS: &str = "id, key, topic, text, revision, badge, badge_override, created_by, created_at";
+const COLUMNS: &str = "id, key, topic, text, revision, badge, badge_override, created_by, created_at, \
+                       claimant_name, claimant_url, claimant_type, claim_date, appearances";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimState> {
+    let claimant = match r.get::<_, Option<String>>(9)? {
+        Some(name) => {
+            Some(Claimant { name, url: r.get(10)?, kind: r.get::<_, Option<_>>(11)?.unwrap_or(ClaimantKind::Person) })
+        }
+        None => None,
+    };
+    let appearances = match r.get::<_, Option<String>>(13)? {
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(13, rusqlite::types::Type::Text, Box::new(e)))?,
+        None => Vec::new(),
+    };
     Ok(ClaimState {
+        claimant,
+        claim_date: r.get(12)?,
+        appearances,
         id: ids::claim_id(r.get(0)?),
         key: r.get(1)?,
         topic: r.get(2)?,
@@ -145,9 +243,9 @@ pub(crate) fn source_number(shown: &str) -> i64 {
     shown.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
-const INSERT_CLAIM: &str =
-    "INSERT INTO claims (id, key, topic, text, badge, badge_override, revision, created_by, created_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+const INSERT_CLAIM: &str = "INSERT INTO claims (id, key, topic, text, badge, badge_override, revision, created_by,
+       created_at, claimant_name, claimant_url, claimant_type, claim_date, appearances)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
 /// Writes a claim's row and citations, replacing what was there. Revisions
 /// are appended by the caller.
@@ -155,7 +253,10 @@ pub fn write(conn: &Connection, c: &ClaimState) -> Result<()> {
     let upsert = format!(
         "{INSERT_CLAIM} ON CONFLICT (id) DO UPDATE SET key = excluded.key, topic = excluded.topic,
            text = excluded.text, badge = excluded.badge, badge_override = excluded.badge_override,
-           revision = excluded.revision, created_by = excluded.created_by, created_at = excluded.created_at"
+           revision = excluded.revision, created_by = excluded.created_by, created_at = excluded.created_at,
+           claimant_name = excluded.claimant_name, claimant_url = excluded.claimant_url,
+           claimant_type = excluded.claimant_type, claim_date = excluded.claim_date,
+           appearances = excluded.appearances"
     );
     put(conn, &upsert, c, true)
 }
@@ -166,6 +267,7 @@ pub fn insert(conn: &Connection, c: &ClaimState) -> Result<()> {
 }
 
 fn put(conn: &Connection, row_sql: &str, c: &ClaimState, replace_citations: bool) -> Result<()> {
+    let appearances = (!c.appearances.is_empty()).then(|| serde_json::to_string(&c.appearances)).transpose()?;
     conn.prepare_cached(row_sql)?.execute(rusqlite::params![
         c.number(),
         c.key,
@@ -175,7 +277,12 @@ fn put(conn: &Connection, row_sql: &str, c: &ClaimState, replace_citations: bool
         c.badge_override,
         c.revision,
         c.created_by,
-        c.created_at
+        c.created_at,
+        c.claimant.as_ref().map(|x| &x.name),
+        c.claimant.as_ref().and_then(|x| x.url.as_ref()),
+        c.claimant.as_ref().map(|x| x.kind),
+        c.claim_date,
+        appearances,
     ])?;
     if replace_citations {
         conn.prepare_cached("DELETE FROM citations WHERE claim = ?1")?.execute([c.number()])?;
@@ -260,6 +367,7 @@ pub struct NewClaim {
     pub badge: Option<Badge>,
     pub allow_override: bool,
     pub reason: Option<String>,
+    pub attribution: Attribution,
 }
 
 /// History of an imported claim: who created it when.
@@ -383,6 +491,7 @@ pub fn creation(
     provenance: Option<&Provenance>,
 ) -> Result<Created> {
     check_claim_text(&new.text)?;
+    let attribution = new.attribution.clone().checked()?;
     let (badge, earned, badge_override) = creation_badge(tx, new, evidence, provenance.is_some())?;
     let reason = new.reason.as_deref().filter(|r| !r.trim().is_empty()).map(model::required_reason).transpose()?;
     let (created_by, created_at) = match provenance {
@@ -393,7 +502,7 @@ pub fn creation(
     if badge_override {
         meta["override"] = json!(true);
     }
-    let state = ClaimState {
+    let mut state = ClaimState {
         id: ids::claim_id(id),
         key: new.key.clone(),
         topic: new.topic.clone(),
@@ -404,7 +513,11 @@ pub fn creation(
         citations,
         created_by,
         created_at,
+        claimant: None,
+        claim_date: None,
+        appearances: Vec::new(),
     };
+    state.set_attribution(attribution);
     let imported = provenance.is_some();
     let event = NewEvent {
         topic: Some(state.topic.clone()),
@@ -461,14 +574,59 @@ pub fn edit(
     reason: &str,
     imported: Option<(&str, &str)>,
 ) -> Result<ClaimChange> {
+    let change = ClaimEdit { text: Some(text.to_string()), ..ClaimEdit::default() };
+    change_fields(tx, name, change, reason, imported)
+}
+
+/// What one `claim edit` changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimEdit {
+    pub text: Option<String>,
+    /// `Some(None)` removes the claimant (and with it the date and appearances).
+    pub claimant: Option<Option<Claimant>>,
+    pub claim_date: Option<String>,
+    /// Replaces the whole list.
+    pub appearances: Option<Vec<String>>,
+}
+
+/// Changes a claim's text and who made it, as one `claim.edit` event; a new
+/// text is a new revision, the old one kept.
+pub fn change_fields(
+    tx: &mut Tx<'_>,
+    name: &str,
+    change: ClaimEdit,
+    reason: &str,
+    imported: Option<(&str, &str)>,
+) -> Result<ClaimChange> {
     tx.require_role(&[Role::Editor, Role::Researcher], "edit claims")?;
     let reason = model::required_reason(reason)?;
-    check_claim_text(text)?;
+    if let Some(text) = &change.text {
+        check_claim_text(text)?;
+    }
     let before = require(tx.conn(), name)?;
-    if before.text == text {
+    let mut after = before.clone();
+    if let Some(text) = change.text {
+        if text != before.text {
+            after.text = text;
+            after.revision += 1;
+        }
+    }
+    let mut attribution = before.attribution();
+    match change.claimant {
+        Some(None) => attribution = Attribution::default(),
+        Some(Some(c)) => attribution.claimant = Some(c),
+        None => {}
+    }
+    if let Some(d) = change.claim_date {
+        attribution.claim_date = Some(d);
+    }
+    if let Some(a) = change.appearances {
+        attribution.appearances = a;
+    }
+    after.set_attribution(attribution.checked()?);
+    if after == before {
         return Err(Error::refused(format!("{} already says exactly that: nothing to change", before.id)));
     }
-    let after = ClaimState { text: text.to_string(), revision: before.revision + 1, ..before.clone() };
     let meta = imported.map(|_| json!({"imported": true}));
     let seq = record(tx, "claim.edit", &before, &after, Some(reason), meta, imported)?;
     change_result(tx, &after, seq, Vec::new())
@@ -602,6 +760,12 @@ pub struct ClaimView {
     pub citations: Vec<CitationView>,
     pub history: Vec<BadgeMove>,
     pub explanation: Vec<String>,
+    /// Who made the claim; `null` when it is the desk's own statement.
+    pub claimant: Option<Claimant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim_date: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub appearances: Vec<String>,
 }
 
 pub fn view(conn: &Connection, claim: &ClaimState, when: &crate::snapshot::When) -> Result<ClaimView> {
@@ -636,5 +800,8 @@ pub fn view(conn: &Connection, claim: &ClaimState, when: &crate::snapshot::When)
         citations,
         history: when.history(conn, claim.number())?,
         explanation: earned.explanation,
+        claimant: claim.claimant.clone(),
+        claim_date: claim.claim_date.clone(),
+        appearances: claim.appearances.clone(),
     })
 }

@@ -257,6 +257,9 @@ pub fn write(spec: Spec, out: &mut dyn Write) -> Result<()> {
             citations,
             history,
             revisions: Vec::new(),
+            claimant: None,
+            claim_date: None,
+            appearances: Vec::new(),
         }))?;
     }
     for _ in 0..spec.dispatches() {

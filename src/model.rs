@@ -116,6 +116,11 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// Who made a claim: schema.org's `Person` or `Organization`.
+    ClaimantKind, "claimant type" { Person = "person", Organization = "organization" }
+);
+
+vocabulary!(
     /// What sort of thing a source is.
     Kind, "kind" {
         Paper = "paper", Report = "report", Article = "article", Thread = "thread", Lead = "lead",
@@ -150,6 +155,17 @@ impl Badge {
     }
 
     /// One step up the ladder; `None` at the top.
+    /// The badge as a reader's words, for fact-check markup and feeds: a
+    /// statement about the evidence, never a verdict on truth.
+    pub fn in_words(self) -> &'static str {
+        match self {
+            Badge::WellSourced => "Well-sourced",
+            Badge::Caveat => "Caveat: thin evidence",
+            Badge::Unsourced => "Unsourced",
+            Badge::Contested => "Contested",
+        }
+    }
+
     pub fn promoted(self) -> Option<Badge> {
         match self {
             Badge::Unsourced | Badge::Contested => Some(Badge::Caveat),
@@ -236,6 +252,18 @@ pub fn check_optional_text(what: &str, text: &str, max: usize) -> Result<()> {
     }
     if text.contains('\0') {
         return Err(Error::BadInput(format!("{what} contains a NUL character: remove it")));
+    }
+    Ok(())
+}
+
+/// A URL a reader may follow: absolute `http` or `https` with a host, within
+/// `MAX_SHORT_TEXT`. Anything else (`javascript:`, relative paths) is refused
+/// where a URL is entered for display as a link.
+pub fn check_web_url(what: &str, text: &str) -> Result<()> {
+    check_text(what, text, MAX_SHORT_TEXT)?;
+    let parsed = url::Url::parse(text).map_err(|e| Error::BadInput(format!("{what} {text:?} is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(Error::BadInput(format!("{what} {text:?} is not an http(s) URL: give one starting with https://")));
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::audit::{self, TendEntry};
-use crate::claims::BadgeMove;
+use crate::claims::{BadgeMove, Claimant};
 use crate::dispatches::DispatchState;
 use crate::error::{Error, Result};
 use crate::model::{Badge, Grade, Kind, Stance, Status};
@@ -41,6 +41,22 @@ pub struct PageClaim {
     pub earned_badge: Badge,
     pub sources: Vec<PageSource>,
     pub history: Vec<BadgeMove>,
+    /// Who made the claim; `None` for the desk's own statements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimant: Option<Claimant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim_date: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub appearances: Vec<String>,
+}
+
+impl PageClaim {
+    /// "said by NAME on DATE" for a claim someone else made.
+    pub fn said_by(&self) -> Option<String> {
+        let c = self.claimant.as_ref()?;
+        let on = self.claim_date.as_deref().map(|d| format!(" on {d}")).unwrap_or_default();
+        Some(format!("said by {} ({}){on}", c.name, c.kind))
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -131,6 +147,9 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
             earned_badge: earned,
             sources,
             history,
+            claimant: c.claimant,
+            claim_date: c.claim_date,
+            appearances: c.appearances,
         });
     }
     let mapped = when.sources_of_topic(conn, slug)?;
@@ -237,6 +256,12 @@ pub fn render_text(page: &Page, bold: &dyn Fn(&str) -> String) -> String {
         let earned =
             if c.earned_badge != c.badge { format!(" (evidence earns {})", c.earned_badge) } else { String::new() };
         let _ = writeln!(s, "\n[{}] {} {}{earned}", c.badge, c.id, c.text);
+        if let Some(said) = c.said_by() {
+            let _ = writeln!(s, "    {said}");
+        }
+        if let Some(first) = c.appearances.first() {
+            let _ = writeln!(s, "    first seen: {first}");
+        }
         for src in &c.sources {
             let _ = writeln!(s, "    source: {}", source_line(src));
         }
@@ -315,6 +340,13 @@ pub fn render_markdown(page: &Page) -> String {
     let _ = writeln!(s, "## What we can say — each claim ripens in public\n");
     for c in &page.claims {
         let _ = writeln!(s, "- **{}** `{}` {}", c.badge, c.id, e(&c.text));
+        if let Some(said) = c.said_by() {
+            let first = match c.appearances.first().and_then(|u| linkable(u)) {
+                Some(u) => format!(" ([first seen](<{}>))", u.replace('>', "%3E")),
+                None => String::new(),
+            };
+            let _ = writeln!(s, "  - {}{first}", e(&said));
+        }
         for src in &c.sources {
             let title = match src.url.as_deref().and_then(linkable) {
                 Some(u) => format!("[{}](<{}>)", e(&src.title), u.replace('>', "%3E")),
@@ -415,6 +447,13 @@ pub fn render_html(page: &Page) -> String {
             write!(s, "<div class=\"claim\">{}<span class=\"id\">{}</span> {}", badge(c.badge), t(&c.id), t(&c.text));
         if c.earned_badge != c.badge {
             let _ = write!(s, " <span class=\"meta\">(evidence earns {})</span>", c.earned_badge);
+        }
+        if let Some(said) = c.said_by() {
+            let first = match c.appearances.first().and_then(|u| linkable(u)) {
+                Some(u) => format!(" (<a href=\"{}\">first seen</a>)", attr(u)),
+                None => String::new(),
+            };
+            let _ = write!(s, "<div class=\"said-by\">{}{first}</div>", t(&said));
         }
         if !c.sources.is_empty() {
             let _ = write!(s, "<div class=\"sources\">");

@@ -254,26 +254,183 @@ fn csv_has_one_row_per_claim() {
 #[test]
 fn claimreview_objects() {
     let d = Desk::with_desk_bundle();
-    let reviews = d.json(&[
-        "export",
-        "--format",
-        "claimreview",
-        "--topic",
-        "compute-economy",
-        "--base-url",
-        "https://desk.example/topics",
-    ]);
+    let export = ["export", "--format", "claimreview", "--topic", "compute-economy"];
+    // Each object's url is its claim's published page, so a base URL is required.
+    let run = d.run(&export).refused(1);
+    assert!(run.stderr.contains("--base-url"), "{}", run.stderr);
+    let bad = [&export[..], &["--base-url", "javascript:alert(1)"]].concat();
+    d.run(&bad).refused(1);
+
+    let args =
+        [&export[..], &["--base-url", "https://desk.example/", "--desk-url", "https://desk.example/about"]].concat();
+    let run = d.run(&args).ok();
+    let reviews = run.json();
     let reviews = reviews.as_array().unwrap();
-    assert!(!reviews.is_empty());
+    let claims = d.json(&["topic", "show", "compute-economy"])["claims"].as_array().unwrap().len();
+    assert_eq!(reviews.len(), claims);
     let first = reviews.iter().find(|r| r["claimReviewed"].as_str().unwrap().contains("cost-of-pass")).unwrap();
+    assert_eq!(first["@context"], "https://schema.org");
     assert_eq!(first["@type"], "ClaimReview");
-    assert_eq!(first["reviewRating"]["alternateName"], "caveat");
+    let id = d.json(&["claim", "show", "cost-of-pass-frontier"])["id"].as_str().unwrap().to_string();
+    assert_eq!(first["url"], format!("https://desk.example/claims/{id}"));
+    // The badge in words, and no number on a true/false scale.
+    assert_eq!(first["reviewRating"]["alternateName"], "Caveat: thin evidence");
+    assert!(first["reviewRating"].get("ratingValue").is_none());
+    // The desk's own statement: authored by the desk, never by a cited source.
     assert_eq!(first["itemReviewed"]["@type"], "Claim");
-    assert_eq!(first["itemReviewed"]["author"]["name"], "arXiv");
-    assert!(first["itemReviewed"]["appearance"]["headline"].as_str().unwrap().starts_with("Cost-of-Pass"));
-    assert!(first["url"].as_str().unwrap().starts_with("https://desk.example/topics/compute-economy#C"));
-    assert_eq!(first["author"]["name"], "ripen research desk");
+    assert_eq!(first["itemReviewed"]["author"]["name"], "ripen research desk");
+    assert!(first["itemReviewed"].get("appearance").is_none());
+    assert_eq!(first["author"]["url"], "https://desk.example/about");
     assert_eq!(first["datePublished"], "2026-05-30");
+    let urls: std::collections::BTreeSet<&str> = reviews.iter().map(|r| r["url"].as_str().unwrap()).collect();
+    assert_eq!(urls.len(), reviews.len(), "every url is unique");
+    for r in reviews {
+        assert!(r["claimReviewed"].as_str().unwrap().chars().count() <= 75, "{}", r["claimReviewed"]);
+    }
+    // Which recommended fields are missing is counted, and --strict refuses.
+    assert!(
+        run.stderr.contains(&format!(
+            "{claims} of {claims} ClaimReview objects lack the recommended itemReviewed.appearance"
+        )),
+        "{}",
+        run.stderr
+    );
+    let strict = [&args[..], &["--strict"]].concat();
+    d.run(&strict).refused(1);
+}
+
+#[test]
+fn claimants_are_audited_shown_exported_and_round_trip() {
+    let d = Desk::new();
+    let add = [
+        "claim",
+        "add",
+        "--topic",
+        "t",
+        "Inference prices fell tenfold in a year, said the vendor at its launch event.",
+        "--claimant",
+        "Ada Vendor",
+        "--claimant-type",
+        "organization",
+        "--claimant-url",
+        "https://vendor.example",
+        "--claim-date",
+        "2026-05-01",
+        "--appearance",
+        "https://vendor.example/launch",
+    ];
+    let added = d.json_as("remy", &add);
+    let id = added["id"].as_str().unwrap().to_string();
+    let shown = d.json(&["claim", "show", &id]);
+    assert_eq!(
+        shown["claimant"],
+        json!({"name": "Ada Vendor", "url": "https://vendor.example", "type": "organization"})
+    );
+    assert_eq!(shown["claim_date"], "2026-05-01");
+    assert_eq!(shown["appearances"], json!(["https://vendor.example/launch"]));
+    let text = d.run(&["claim", "show", &id]).ok().stdout;
+    assert!(
+        text.contains("said by Ada Vendor (organization)")
+            && text.contains("first seen: https://vendor.example/launch"),
+        "{text}"
+    );
+
+    // An edit of who said it is one audited claim.edit; the text's revision stays.
+    let mut d = d;
+    d.set_now("2026-06-02T10:00:00Z");
+    let edit = [
+        "claim",
+        "edit",
+        &id,
+        "--appearance",
+        "https://news.example/a",
+        "--appearance",
+        "https://vendor.example/launch",
+        "--reason",
+        "earlier report found",
+    ];
+    let before = d.events();
+    d.as_("remy", &edit).ok();
+    assert_eq!(d.events(), before + 1);
+    let log = d.json_lines(&["log", "--entity", &format!("claim:{id}")]);
+    let last = log.iter().find(|e| e["action"] == "claim.edit").unwrap();
+    assert_eq!(last["after"]["appearances"][0], "https://news.example/a");
+    assert_eq!(d.json(&["claim", "show", &id])["revision"], 1);
+    // As of before the edit, the old appearances; the page says who said it.
+    let old = d.json(&["claim", "show", &id, "--as-of", "2026-06-01"]);
+    assert_eq!(old["appearances"], json!(["https://vendor.example/launch"]));
+    let page = d.run(&["topic", "show", "t"]).ok().stdout;
+    assert!(page.contains("said by Ada Vendor (organization) on 2026-05-01"), "{page}");
+    assert!(page.contains("first seen: https://news.example/a"), "{page}");
+    d.run(&["verify"]).ok();
+
+    // ClaimReview describes the claimant and where the claim appeared.
+    let reviews = d.json(&["export", "--format", "claimreview", "--base-url", "https://desk.example", "--strict"]);
+    let item = &reviews[0]["itemReviewed"];
+    assert_eq!(item["author"], json!({"@type": "Organization", "name": "Ada Vendor", "url": "https://vendor.example"}));
+    assert_eq!(item["datePublished"], "2026-05-01");
+    assert_eq!(item["firstAppearance"]["url"], "https://news.example/a");
+    assert_eq!(item["appearance"].as_array().unwrap().len(), 2);
+    assert_eq!(reviews[0]["claimReviewed"], "Inference prices fell tenfold in a year, said the vendor at its launch…");
+
+    // The bundle carries it, and a fresh database gets the same claim back.
+    let bundle = d.run(&["export"]).ok().stdout;
+    let exported: Value = serde_json::from_str(&bundle).unwrap();
+    assert_eq!(exported["claims"][0]["claimant"]["name"], "Ada Vendor");
+    let e = Desk::empty();
+    e.run(&["init", "--editor", "ed"]).ok();
+    let file = e.write_file("b.json", bundle.as_bytes());
+    e.as_("ed", &["import", &file]).ok();
+    assert_eq!(e.run(&["export"]).ok().stdout, bundle);
+
+    // Removing the claimant makes it the desk's own statement again.
+    d.as_("remy", &["claim", "edit", &id, "--no-claimant", "--reason", "the desk says it"]).ok();
+    let shown = d.json(&["claim", "show", &id]);
+    assert!(shown["claimant"].is_null() && shown.get("appearances").is_none());
+    assert!(d.run(&["claim", "show", &id]).ok().stdout.contains("said by the desk"));
+}
+
+#[test]
+fn bad_claimants_are_refused_and_change_nothing() {
+    let d = Desk::new();
+    let id = d.json_as("remy", &["claim", "add", "--topic", "t", "A claim."])["id"].as_str().unwrap().to_string();
+    let bytes = d.bytes();
+    for args in [
+        vec!["claim", "add", "--topic", "t", "X.", "--claimant", "A", "--claimant-url", "javascript:alert(1)"],
+        vec!["claim", "add", "--topic", "t", "X.", "--appearance", "https://a.example"],
+        vec!["claim", "add", "--topic", "t", "X.", "--claimant", "A", "--appearance", "file:///etc/passwd"],
+        vec!["claim", "add", "--topic", "t", "X.", "--claimant", "A", "--claim-date", "30/05/2026"],
+        vec!["claim", "add", "--topic", "t", "X.", "--claimant", "   "],
+        vec!["claim", "edit", &id, "--claim-date", "2026-05-01", "--reason", "r"],
+    ] {
+        d.as_("remy", &args).refused(1);
+    }
+    // Nothing to change is a usage error.
+    d.as_("remy", &["claim", "edit", &id, "--reason", "r"]).refused(2);
+    d.as_("remy", &["claim", "edit", &id, "--no-claimant", "--claimant", "A", "--reason", "r"]).refused(2);
+    assert_eq!(d.bytes(), bytes);
+
+    let bundle = json!({
+        "format": "ripen-bundle/1",
+        "claims": [{"topic": "t", "text": "Y.", "created_by": "remy", "created_at": "2026-05-30T09:00:00Z",
+                    "claimant": {"name": "B", "url": "javascript:alert(1)"}}]
+    });
+    let file = d.write_file("bad.json", bundle.to_string().as_bytes());
+    let run = d.as_("ed", &["import", &file]).refused(1);
+    assert!(run.stderr.contains("claims[0]") && run.stderr.contains("http(s)"), "{}", run.stderr);
+    assert_eq!(d.bytes(), bytes);
+}
+
+#[test]
+fn hostile_claimants_are_escaped_on_pages_and_in_markup() {
+    let d = Desk::new();
+    let nasty = "</script><script>alert(1)</script>";
+    d.as_("remy", &["claim", "add", "--topic", "t", "Z.", "--claimant", nasty]).ok();
+    let html = d.run(&["topic", "show", "t", "--format", "html"]).ok().stdout;
+    assert!(!html.contains("<script>alert(1)"), "{html}");
+    assert!(html.contains("&lt;/script&gt;"), "{html}");
+    let reviews = d.json(&["export", "--format", "claimreview", "--base-url", "https://desk.example"]);
+    assert_eq!(reviews[0]["itemReviewed"]["author"]["name"], nasty);
 }
 
 #[test]

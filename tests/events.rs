@@ -421,8 +421,11 @@ fn as_version_two(desk: &Desk) -> String {
         .query_row("SELECT sql FROM sqlite_schema WHERE name = 'events_append_only_update'", [], |r| r.get(0))
         .unwrap();
     conn.execute_batch("DROP TRIGGER events_append_only_update; DROP TABLE chain_algorithms;").unwrap();
-    // Tables later versions add (the stocked desk has no rows in them).
+    // Tables and columns later versions add (the stocked desk has nothing in them).
     conn.execute_batch("DROP TABLE path_steps; DROP TABLE paths;").unwrap();
+    for column in ["claimant_name", "claimant_url", "claimant_type", "claim_date", "appearances"] {
+        conn.execute_batch(&format!("ALTER TABLE claims DROP COLUMN {column}")).unwrap();
+    }
     let mut prev = ripen::events::GENESIS.to_string();
     for mut e in desk.events() {
         e.prev_hash = prev;

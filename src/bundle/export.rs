@@ -14,7 +14,7 @@ use crate::claims::{self, ClaimState};
 use crate::entity::EntityRef;
 use crate::error::Result;
 use crate::events;
-use crate::model::Stance;
+use crate::model;
 use crate::sources::{self, SourceFilter, SourceState};
 
 /// Hands every record of the export to `emit`, in bundle order.
@@ -162,6 +162,9 @@ fn claim_record(
         Vec::new()
     };
     Ok(BundleClaim {
+        claimant: c.claimant,
+        claim_date: c.claim_date,
+        appearances: c.appearances,
         key: c.key,
         topic: c.topic,
         text: c.text,
@@ -246,13 +249,55 @@ pub fn csv_rows(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Csv
 }
 
 /// Where ClaimReview objects point and who signs them.
+#[derive(Debug, Clone)]
 pub struct ReviewSite {
-    /// Claims get `{base_url}/{topic}#{id}`; without one, `urn:ripen:{topic}:{id}`.
-    pub base_url: Option<String>,
+    /// The published desk: claim pages are `{base_url}/claims/{id}`.
+    base_url: String,
     pub desk: String,
+    pub desk_url: Option<String>,
 }
 
-/// schema.org ClaimReview objects, one per claim.
+impl ReviewSite {
+    /// A site whose pages live under `base_url` (http or https).
+    pub fn new(base_url: &str, desk: &str, desk_url: Option<&str>) -> Result<ReviewSite> {
+        model::check_web_url("base URL", base_url)?;
+        if let Some(u) = desk_url {
+            model::check_web_url("desk URL", u)?;
+        }
+        model::check_text("desk name", desk, model::MAX_SHORT_TEXT)?;
+        Ok(ReviewSite {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            desk: desk.to_string(),
+            desk_url: desk_url.map(str::to_string),
+        })
+    }
+
+    /// The published page of a claim: the fact check itself.
+    pub fn claim_url(&self, claim_id: &str) -> String {
+        format!("{}/claims/{claim_id}", self.base_url)
+    }
+}
+
+/// Longest `claimReviewed` Google shows in full.
+pub const SHORT_CLAIM: usize = 75;
+
+/// The claim's text for `claimReviewed`: whole when short enough, else cut
+/// at the last word that fits, with `…`. Only this field is cut; pages keep
+/// the whole text.
+pub fn short_claim(text: &str) -> String {
+    let text = crate::output::one_line(text);
+    if text.chars().count() <= SHORT_CLAIM {
+        return text;
+    }
+    let room: String = text.chars().take(SHORT_CLAIM - 1).collect();
+    let cut = match room.rfind(char::is_whitespace) {
+        Some(i) if i > 0 => &room[..i],
+        _ => room.as_str(),
+    };
+    format!("{}…", cut.trim_end_matches(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == ':'))
+}
+
+/// schema.org ClaimReview objects, one per claim, in id order.
 pub fn claim_reviews(conn: &Connection, topic: Option<&str>, site: &ReviewSite) -> Result<Vec<Value>> {
     if let Some(t) = topic {
         crate::topics::require(conn, t)?;
@@ -261,46 +306,140 @@ pub fn claim_reviews(conn: &Connection, topic: Option<&str>, site: &ReviewSite) 
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let Some(c) = claims::load(conn, id)? else { continue };
-        let url = match &site.base_url {
-            Some(b) => format!("{}/{}#{}", b.trim_end_matches('/'), c.topic, c.id),
-            None => format!("urn:ripen:{}:{}", c.topic, c.id),
-        };
-        let reviewed = claims::history(conn, id)?.last().map(|m| m.at.clone()).unwrap_or_else(|| c.created_at.clone());
-        let first_support = c
-            .citations
-            .iter()
-            .find(|x| x.stance == Stance::Supports)
-            .and_then(|x| sources::load(conn, x.source[1..].parse().unwrap_or(0)).ok().flatten());
-        let mut item = json!({"@type": "Claim"});
-        if let Some(s) = &first_support {
-            if let Some(p) = &s.publisher {
-                item["author"] = json!({"@type": "Organization", "name": p});
-            }
-            if let Some(d) = &s.published {
-                item["datePublished"] = json!(d);
-            }
-            let mut appearance = json!({"@type": "CreativeWork", "headline": s.title});
-            if let Some(u) = &s.url {
-                appearance["url"] = json!(u);
-            }
-            item["appearance"] = appearance;
-        }
-        out.push(json!({
-            "@context": "https://schema.org",
-            "@type": "ClaimReview",
-            "url": url,
-            "claimReviewed": c.text,
-            "datePublished": crate::clock::day_of(&reviewed),
-            "author": {"@type": "Organization", "name": site.desk},
-            "reviewRating": {
-                "@type": "Rating",
-                "ratingValue": c.badge.rank(),
-                "worstRating": 0,
-                "bestRating": 3,
-                "alternateName": c.badge.as_str(),
-            },
-            "itemReviewed": item,
-        }));
+        out.push(claim_review(&c, site));
     }
     Ok(out)
+}
+
+/// One claim's ClaimReview, as exports and published pages embed it.
+///
+/// The badge is a statement about the evidence, not a verdict on truth, so
+/// the rating carries the badge in words (`alternateName`, `name`) and no
+/// `ratingValue`: a number on a true/false scale would read `contested` or
+/// `unsourced` as "false". `itemReviewed` describes who made the claim and
+/// where (its claimant and appearances), never the desk's own sources; a
+/// claim without a claimant is the desk's own statement, authored by the desk.
+pub fn claim_review(c: &ClaimState, site: &ReviewSite) -> Value {
+    let mut desk = json!({"@type": "Organization", "name": site.desk});
+    if let Some(u) = &site.desk_url {
+        desk["url"] = json!(u);
+    }
+    let mut item = json!({"@type": "Claim"});
+    match &c.claimant {
+        Some(who) => {
+            let kind = match who.kind {
+                model::ClaimantKind::Person => "Person",
+                model::ClaimantKind::Organization => "Organization",
+            };
+            let mut author = json!({"@type": kind, "name": who.name});
+            if let Some(u) = &who.url {
+                author["url"] = json!(u);
+            }
+            item["author"] = author;
+        }
+        None => item["author"] = desk.clone(),
+    }
+    if let Some(d) = &c.claim_date {
+        item["datePublished"] = json!(d);
+    }
+    if let Some((first, _)) = c.appearances.split_first() {
+        item["firstAppearance"] = json!({"@type": "CreativeWork", "url": first});
+        item["appearance"] =
+            Value::Array(c.appearances.iter().map(|u| json!({"@type": "CreativeWork", "url": u})).collect());
+    }
+    json!({
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": site.claim_url(&c.id),
+        "claimReviewed": short_claim(&c.text),
+        "datePublished": crate::clock::day_of(&c.created_at),
+        "author": desk,
+        "reviewRating": {
+            "@type": "Rating",
+            "alternateName": c.badge.in_words(),
+            "name": c.badge.in_words(),
+        },
+        "itemReviewed": item,
+    })
+}
+
+/// What a ClaimReview object lacks of Google's fact-check fields.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewGaps {
+    /// Without these, Google refuses the object.
+    pub required: Vec<&'static str>,
+    /// Without these, Google accepts it but shows less.
+    pub recommended: Vec<&'static str>,
+}
+
+/// Checks one object against Google's required and recommended ClaimReview
+/// fields. The rating's numeric fields (`ratingValue`, `bestRating`,
+/// `worstRating`) are left out on purpose (see `claim_review`) and not
+/// counted as gaps.
+pub fn review_gaps(review: &Value) -> ReviewGaps {
+    let present = |pointer: &str| match review.pointer(pointer) {
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(Value::Null) | None => false,
+        Some(_) => true,
+    };
+    let mut gaps = ReviewGaps::default();
+    let web_url = review["url"].as_str().is_some_and(|u| model::check_web_url("url", u).is_ok());
+    for (field, ok) in [
+        ("url", web_url),
+        ("claimReviewed", present("/claimReviewed")),
+        ("reviewRating", review["reviewRating"]["@type"] == "Rating"),
+        ("reviewRating.alternateName", present("/reviewRating/alternateName")),
+    ] {
+        if !ok {
+            gaps.required.push(field);
+        }
+    }
+    for (field, ok) in [
+        ("author", present("/author/name")),
+        ("datePublished", present("/datePublished")),
+        ("itemReviewed", review["itemReviewed"]["@type"] == "Claim"),
+        ("itemReviewed.author", present("/itemReviewed/author/name")),
+        ("itemReviewed.datePublished", present("/itemReviewed/datePublished")),
+        ("itemReviewed.appearance", present("/itemReviewed/appearance") || present("/itemReviewed/firstAppearance")),
+    ] {
+        if !ok {
+            gaps.recommended.push(field);
+        }
+    }
+    gaps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_claims_are_cut_at_a_word() {
+        assert_eq!(short_claim("Short and whole."), "Short and whole.");
+        let long = "The cost-of-pass frontier moved meaningfully in a year, driven by cheaper open-weights inference";
+        let short = short_claim(long);
+        assert_eq!(short, "The cost-of-pass frontier moved meaningfully in a year, driven by cheaper…");
+        assert!(short.chars().count() <= SHORT_CLAIM);
+        let one_word = "x".repeat(200);
+        assert_eq!(short_claim(&one_word).chars().count(), SHORT_CLAIM);
+        assert_eq!(short_claim("line\nbreak"), "line break");
+    }
+
+    #[test]
+    fn gaps_name_required_and_recommended_fields() {
+        let site = ReviewSite::new("https://d.example", "Desk", None).unwrap();
+        assert!(ReviewSite::new("ftp://d.example", "Desk", None).is_err());
+        let claim: ClaimState = serde_json::from_value(json!({
+            "id": "C1", "key": null, "topic": "t", "text": "T.", "revision": 1, "badge": "contested",
+            "badge_override": false, "citations": [], "created_by": "ed", "created_at": "2026-05-30T09:00:00Z"
+        }))
+        .unwrap();
+        let review = claim_review(&claim, &site);
+        assert_eq!(review["reviewRating"]["alternateName"], "Contested");
+        let gaps = review_gaps(&review);
+        assert!(gaps.required.is_empty());
+        assert_eq!(gaps.recommended, ["itemReviewed.datePublished", "itemReviewed.appearance"]);
+        let gaps = review_gaps(&json!({"url": "urn:x", "reviewRating": {"@type": "Rating"}}));
+        assert_eq!(gaps.required, ["url", "claimReviewed", "reviewRating.alternateName"]);
+    }
 }

@@ -785,6 +785,11 @@ impl<'t, 'c> Importer<'t, 'c> {
             badge: creation.as_ref().map(|(b, _)| *b),
             allow_override: creation.is_some(),
             reason: creation.and_then(|(_, r)| r),
+            attribution: claims::Attribution {
+                claimant: c.claimant.clone(),
+                claim_date: c.claim_date.clone(),
+                appearances: c.appearances.clone(),
+            },
         };
         let provenance = Provenance { created_by, created_at, meta: self.meta.clone() };
         let id = self.next_claim;

@@ -159,6 +159,15 @@ pub struct BundleClaim {
     /// Every text the claim has had, oldest first; the last equals `text`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revisions: Vec<BundleRevision>,
+    /// Who made the claim; absent for the desk's own statements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimant: Option<crate::claims::Claimant>,
+    /// When the claimant made it (`YYYY-MM-DD` or RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_date: Option<String>,
+    /// URLs where the claim was made, the first appearance first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub appearances: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

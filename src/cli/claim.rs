@@ -1,6 +1,6 @@
 use super::Ctx;
-use crate::claims::{self, ClaimView, NewClaim};
-use crate::model::{Badge, Stance};
+use crate::claims::{self, Attribution, ClaimEdit, ClaimView, Claimant, NewClaim};
+use crate::model::{Badge, ClaimantKind, Stance};
 use crate::output::one_line;
 use crate::snapshot::When;
 
@@ -30,15 +30,24 @@ pub enum Command {
         allow_override: bool,
         #[arg(long)]
         reason: Option<String>,
+        #[command(flatten)]
+        who: ClaimantArgs,
     },
-    /// Replace a claim's text; the old text is kept as a revision.
+    /// Change a claim's text (the old text is kept as a revision) or who made it.
+    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true)
+        .args(["text", "claimant", "claim_date", "appearances", "no_claimant"])))]
     Edit {
         /// C12, 12 or the claim's key.
         claim: String,
         #[arg(long)]
-        text: String,
+        text: Option<String>,
         #[arg(long)]
         reason: String,
+        #[command(flatten)]
+        who: ClaimantArgs,
+        /// The claim is the desk's own statement: remove its claimant, date and appearances.
+        #[arg(long, conflicts_with_all = ["claimant", "claimant_url", "claimant_type", "claim_date", "appearances"])]
+        no_claimant: bool,
     },
     /// Cite a source for a claim, or change an existing citation's stance or note.
     Cite {
@@ -73,6 +82,51 @@ pub struct ShowArgs {
     pub as_of: Option<String>,
 }
 
+/// Who made a claim and where, for fact-check markup (ClaimReview).
+#[derive(Debug, clap::Args)]
+pub struct ClaimantArgs {
+    /// Who made the claim (a person or an organisation). Without one, the
+    /// claim is the desk's own statement.
+    #[arg(long, value_name = "NAME")]
+    claimant: Option<String>,
+    /// A page about the claimant (http or https).
+    #[arg(long, value_name = "URL", requires = "claimant")]
+    claimant_url: Option<String>,
+    /// person (default) or organization.
+    #[arg(long, value_name = "TYPE", requires = "claimant")]
+    claimant_type: Option<ClaimantKind>,
+    /// When the claimant made the claim (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    claim_date: Option<String>,
+    /// A URL where the claim was made; repeatable, the first is its first
+    /// appearance. On edit, the list given replaces the old one.
+    #[arg(long = "appearance", value_name = "URL")]
+    appearances: Vec<String>,
+}
+
+impl ClaimantArgs {
+    fn claimant(&self) -> Option<Claimant> {
+        self.claimant.as_ref().map(|name| Claimant {
+            name: name.clone(),
+            url: self.claimant_url.clone(),
+            kind: self.claimant_type.unwrap_or(ClaimantKind::Person),
+        })
+    }
+
+    fn attribution(self) -> Attribution {
+        Attribution { claimant: self.claimant(), claim_date: self.claim_date, appearances: self.appearances }
+    }
+
+    fn edit(self, text: Option<String>, no_claimant: bool) -> ClaimEdit {
+        ClaimEdit {
+            text,
+            claimant: if no_claimant { Some(None) } else { self.claimant().map(Some) },
+            claim_date: self.claim_date,
+            appearances: (!self.appearances.is_empty()).then_some(self.appearances),
+        }
+    }
+}
+
 fn parse_cite(spec: &str) -> crate::Result<(String, Stance, Option<String>)> {
     match spec.split_once(':') {
         Some((source, stance)) => Ok((source.to_string(), stance.parse()?, None)),
@@ -82,10 +136,11 @@ fn parse_cite(spec: &str) -> crate::Result<(String, Stance, Option<String>)> {
 
 pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
     match cmd {
-        Command::Add { topic, text, cites, key, badge, allow_override, reason } => {
+        Command::Add { topic, text, cites, key, badge, allow_override, reason, who } => {
             let cites = cites.iter().map(|c| parse_cite(c)).collect::<crate::Result<Vec<_>>>()?;
             let (mut db, actor) = ctx.open_acting()?;
-            let new = NewClaim { topic, text, key, cites, badge, allow_override, reason };
+            let attribution = who.attribution();
+            let new = NewClaim { topic, text, key, cites, badge, allow_override, reason, attribution };
             let mut done = db.transact(&actor, "add claim", |tx| claims::add(tx, new, None))?;
             done.warnings.extend(crate::search::near_duplicate_warnings(&db, &done.id));
             for w in &done.warnings {
@@ -94,9 +149,11 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
             let text = format!("added {} [{}] ({})", done.id, done.badge, done.event);
             ctx.out.changed(&done, text)?;
         }
-        Command::Edit { claim, text, reason } => {
+        Command::Edit { claim, text, reason, who, no_claimant } => {
+            let change = who.edit(text, no_claimant);
             let (mut db, actor) = ctx.open_acting()?;
-            let done = db.transact(&actor, "edit claim", |tx| claims::edit(tx, &claim, &text, &reason, None))?;
+            let done =
+                db.transact(&actor, "edit claim", |tx| claims::change_fields(tx, &claim, change, &reason, None))?;
             let text = format!("edited {} ({})", done.id, done.event);
             ctx.out.changed(&done, text)?;
         }
@@ -173,6 +230,17 @@ fn print_view(ctx: &mut Ctx, v: &ClaimView) -> anyhow::Result<()> {
     };
     out.line(earned)?;
     out.line(format!("added {} by @{} · revision {}", v.created_at, v.created_by, v.revision))?;
+    match &v.claimant {
+        Some(c) => {
+            let url = c.url.as_deref().map(|u| format!(" <{u}>")).unwrap_or_default();
+            let on = v.claim_date.as_deref().map(|d| format!(" on {d}")).unwrap_or_default();
+            out.line(format!("said by {} ({}){url}{on}", one_line(&c.name), c.kind))?;
+            for (i, a) in v.appearances.iter().enumerate() {
+                out.line(format!("  {} {a}", if i == 0 { "first seen:" } else { "also seen: " }))?;
+            }
+        }
+        None => out.line("said by the desk: its own statement, no outside claimant")?,
+    }
     out.line("")?;
     out.line(out.bold("Sources"))?;
     if v.citations.is_empty() {

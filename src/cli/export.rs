@@ -23,12 +23,20 @@ pub struct Args {
     topic: Option<String>,
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
-    /// For claimreview: claims get URL/{topic}#{id}.
+    /// For claimreview (required there): where the desk is published; each
+    /// object's `url` is its claim's page, URL/claims/{id}.
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
     /// For claimreview: the reviewing organisation's name.
     #[arg(long, default_value = "ripen research desk")]
     desk: String,
+    /// For claimreview: the reviewing organisation's home page.
+    #[arg(long, value_name = "URL")]
+    desk_url: Option<String>,
+    /// For claimreview: refuse when any object lacks a field Google recommends
+    /// (who made the claim, when and where), not only a required one.
+    #[arg(long)]
+    strict: bool,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
@@ -50,10 +58,49 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
             writer.flush()?;
         }
         Format::Claimreview => {
-            let site = ReviewSite { base_url: args.base_url, desk: args.desk };
+            let base_url = args.base_url.ok_or_else(|| {
+                crate::Error::bad(
+                    "ClaimReview points at each claim's published page: pass --base-url https://your-desk.example",
+                )
+            })?;
+            let site = ReviewSite::new(&base_url, &args.desk, args.desk_url.as_deref())?;
             let reviews = export::claim_reviews(conn, topic, &site)?;
+            check_reviews(&reviews, args.strict)?;
             ctx.out.json(&reviews)?;
         }
+    }
+    Ok(())
+}
+
+/// Counts the objects that lack each of Google's fields and says so on
+/// stderr; a missing required field (or, with `strict`, a recommended one)
+/// refuses the export.
+fn check_reviews(reviews: &[serde_json::Value], strict: bool) -> crate::Result<()> {
+    let mut required = std::collections::BTreeMap::<&str, usize>::new();
+    let mut recommended = std::collections::BTreeMap::<&str, usize>::new();
+    for r in reviews {
+        let gaps = export::review_gaps(r);
+        for f in gaps.required {
+            *required.entry(f).or_default() += 1;
+        }
+        for f in gaps.recommended {
+            *recommended.entry(f).or_default() += 1;
+        }
+    }
+    let total = reviews.len();
+    if let Some((field, n)) = required.iter().next() {
+        return Err(crate::Error::bad(format!("{n} of {total} ClaimReview objects lack the required {field}")));
+    }
+    if strict {
+        if let Some((field, n)) = recommended.iter().next() {
+            return Err(crate::Error::refused(format!(
+                "{n} of {total} ClaimReview objects lack the recommended {field}: give those claims a claimant, \
+                 claim date and appearance (`ripen claim edit`), or drop --strict"
+            )));
+        }
+    }
+    for (field, n) in &recommended {
+        eprintln!("note: {n} of {total} ClaimReview objects lack the recommended {field}");
     }
     Ok(())
 }

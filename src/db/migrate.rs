@@ -20,6 +20,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Code(checks_without_in_lists),
     Migration::Sql(BLAKE3_CHAIN),
     Migration::Sql(READING_PATHS),
+    Migration::Sql(CLAIMANTS),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -133,6 +134,20 @@ CREATE TABLE path_steps (
     UNIQUE (path, topic)
 ) STRICT;
 CREATE INDEX path_steps_by_topic ON path_steps (topic, path);
+";
+
+/// Claimants: who made a claim and where it appeared, for fact-check markup
+/// (ClaimReview's `itemReviewed`). All optional: a claim without a claimant
+/// is the desk's own statement. `appearances` is the claim's ordered list of
+/// URLs as a JSON array (the first is the first appearance), always read and
+/// written whole.
+const CLAIMANTS: &str = "
+ALTER TABLE claims ADD COLUMN claimant_name TEXT;
+ALTER TABLE claims ADD COLUMN claimant_url TEXT;
+ALTER TABLE claims ADD COLUMN claimant_type TEXT
+    CHECK (claimant_type IS NULL OR claimant_type = 'person' OR claimant_type = 'organization');
+ALTER TABLE claims ADD COLUMN claim_date TEXT;
+ALTER TABLE claims ADD COLUMN appearances TEXT CHECK (appearances IS NULL OR json_valid(appearances));
 ";
 
 /// `col IN (a, b)` as `col = a OR col = b`.
