@@ -16,6 +16,7 @@ pub mod clock;
 pub mod corpus;
 pub mod db;
 pub mod dispatches;
+pub mod doi;
 pub mod entity;
 pub mod error;
 pub mod events;

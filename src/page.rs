@@ -30,6 +30,9 @@ pub struct PageSource {
     pub grade: Grade,
     pub status: Status,
     pub stance: Stance,
+    /// Normalised; rendered as a https://doi.org/ link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doi: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,6 +115,7 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
             sources.push(PageSource {
                 id: e.source,
                 key: s.as_ref().and_then(|s| s.key.clone()),
+                doi: s.as_ref().and_then(|s| s.doi.clone()),
                 title: e.title,
                 publisher: e.publisher,
                 url: s.and_then(|s| s.url),
@@ -180,6 +184,12 @@ fn linkable(url: &str) -> Option<&str> {
     (lower.starts_with("http://") || lower.starts_with("https://")).then_some(url.trim())
 }
 
+/// A DOI as a resolver link, escaped.
+fn doi_html(doi: &str) -> String {
+    use html_escape::{encode_double_quoted_attribute as attr, encode_text as t};
+    format!(" <a class=\"doi\" href=\"{}\">doi:{}</a>", attr(&crate::doi::link(doi)), t(doi))
+}
+
 fn short(text: &str, max: usize) -> String {
     crate::output::truncate(text, max)
 }
@@ -193,7 +203,8 @@ fn move_text(m: &BadgeMove) -> String {
 
 fn source_line(s: &PageSource) -> String {
     let publisher = s.publisher.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
-    format!("{} {} ({}{publisher}, {}) {}", s.id, s.title, s.grade, s.status, s.stance)
+    let doi = s.doi.as_deref().map(|d| format!(" {}", crate::doi::link(d))).unwrap_or_default();
+    format!("{} {} ({}{publisher}, {}) {}{doi}", s.id, s.title, s.grade, s.status, s.stance)
 }
 
 fn raw_heading(raw: &RawMaterial) -> String {
@@ -299,7 +310,9 @@ pub fn render_markdown(page: &Page) -> String {
                 Some(u) => format!("[{}](<{}>)", e(&src.title), u.replace('>', "%3E")),
                 None => e(&src.title),
             };
-            let _ = writeln!(s, "  - {} {title} ({}, {}) {}", src.id, src.grade, src.status, src.stance);
+            let doi =
+                src.doi.as_deref().map(|d| format!(" [doi:{}](<{}>)", e(d), crate::doi::link(d))).unwrap_or_default();
+            let _ = writeln!(s, "  - {} {title} ({}, {}) {}{doi}", src.id, src.grade, src.status, src.stance);
         }
         if c.history.len() > 1 {
             let _ = writeln!(s, "  - ripened: {}", c.history.last().map(move_text).unwrap_or_default());
@@ -395,7 +408,9 @@ pub fn render_html(page: &Page) -> String {
                     Some(u) => format!("<a href=\"{}\">{}</a>", attr(u), t(&src.title)),
                     None => t(&src.title).to_string(),
                 };
-                let _ = write!(s, "<div>{} {title} ({}, {}) {}</div>", t(&src.id), src.grade, src.status, src.stance);
+                let doi = src.doi.as_deref().map(doi_html).unwrap_or_default();
+                let _ =
+                    write!(s, "<div>{} {title} ({}, {}) {}{doi}</div>", t(&src.id), src.grade, src.status, src.stance);
             }
             let _ = write!(s, "</div>");
         }

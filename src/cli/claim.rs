@@ -73,7 +73,15 @@ pub struct ShowArgs {
     pub as_of: Option<String>,
 }
 
+/// `SRC[:STANCE]`; a DOI may hold colons of its own (`doi:10.1/x`), so
+/// only a last part that is a stance is taken as one.
 fn parse_cite(spec: &str) -> crate::Result<(String, Stance, Option<String>)> {
+    if crate::doi::looks_like(spec) {
+        return Ok(match spec.rsplit_once(':').and_then(|(s, st)| Some((s, st.parse::<Stance>().ok()?))) {
+            Some((source, stance)) => (source.to_string(), stance, None),
+            None => (spec.to_string(), Stance::Supports, None),
+        });
+    }
     match spec.split_once(':') {
         Some((source, stance)) => Ok((source.to_string(), stance.parse()?, None)),
         None => Ok((spec.to_string(), Stance::Supports, None)),

@@ -10,7 +10,7 @@ pub enum Command {
     Add(AddArgs),
     /// Change a source's grade; claims citing it are re-evaluated and show up in `ripen review`.
     Grade {
-        /// S7, 7 or the source's key.
+        /// S7, 7, the source's key or its DOI.
         source: String,
         grade: Grade,
         #[arg(long)]
@@ -59,6 +59,9 @@ pub struct AddArgs {
     /// A stable key to name the source by instead of its id.
     #[arg(long)]
     key: Option<String>,
+    /// The source's DOI (10.NNNN/..., doi:..., or a https://doi.org/ link); the source may then be named by it.
+    #[arg(long)]
+    doi: Option<String>,
     #[arg(long, default_value = "unchecked")]
     status: Status,
     /// A lead's tier label, e.g. T1 or T3 (free text).
@@ -113,6 +116,8 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
                 summary: a.summary,
                 published: a.published,
                 topics: a.topics,
+                doi: a.doi,
+                archive_url: None,
             };
             let done = db.transact(&actor, "add source", |tx| sources::add(tx, new, None, None))?;
             let text = format!("added {} ({})", done.id, done.event);
@@ -187,7 +192,9 @@ fn show_text(ctx: &mut Ctx, v: &SourceView) -> anyhow::Result<()> {
     field("tier", s.tier.as_deref().unwrap_or(""))?;
     field("publisher", s.publisher.as_deref().unwrap_or(""))?;
     field("published", s.published.as_deref().unwrap_or(""))?;
+    field("doi", &s.doi.as_deref().map(crate::doi::link).unwrap_or_default())?;
     field("url", s.url.as_deref().unwrap_or(""))?;
+    field("archived", s.archive_url.as_deref().unwrap_or(""))?;
     field("topics", &s.topics.join(", "))?;
     field("added", &format!("{} by @{}", s.created_at, s.created_by))?;
     field("cited by", &v.cited_by.join(", "))?;

@@ -19,6 +19,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(include_str!("../../schema.sql")),
     Migration::Code(checks_without_in_lists),
     Migration::Sql(BLAKE3_CHAIN),
+    Migration::Sql(REFERENCE_SOURCES),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -108,6 +109,27 @@ BEGIN
 END;
 INSERT INTO chain_algorithms (first_seq, algorithm)
 VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events), 'blake3');
+";
+
+/// Sources from the reference world: a source's DOI (stored normalised by
+/// `doi::normalize`, unique where present), the archived copy of a dead
+/// link, and every link check `ripen source check` made. A check row is
+/// written with the `source.check` event that records it (`event`), and
+/// `verify` compares the two.
+const REFERENCE_SOURCES: &str = "
+ALTER TABLE sources ADD COLUMN doi TEXT;
+ALTER TABLE sources ADD COLUMN archive_url TEXT;
+CREATE UNIQUE INDEX sources_by_doi ON sources (doi);
+CREATE TABLE source_checks (
+    event        INTEGER PRIMARY KEY REFERENCES events (seq),
+    source       INTEGER NOT NULL REFERENCES sources (id),
+    at           TEXT NOT NULL,
+    ok           INTEGER NOT NULL CHECK (ok = 0 OR ok = 1),
+    http_status  INTEGER,
+    error        TEXT,
+    final_url    TEXT
+) STRICT;
+CREATE INDEX source_checks_by_source ON source_checks (source, event);
 ";
 
 /// `col IN (a, b)` as `col = a OR col = b`.
