@@ -85,3 +85,95 @@ fn doi_shows_as_a_link_on_pages_and_round_trips_through_bundles() {
     let err = other.refused(Some(EDITOR), &["import", bad_path.to_str().expect("utf-8 path")], 1);
     assert!(err.contains("sources[0].doi"), "{err}");
 }
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Five sources, two of which the fixture's notices name, and claims resting on them.
+fn retraction_desk() -> (Desk, String, String) {
+    let desk = Desk::with_topic();
+    let retracted = doi_source(&desk, "A retracted study", "B", "Pub One", "10.1000/retract.1");
+    let concern = doi_source(&desk, "A questioned study", "B", "Pub Two", "10.1000/concern.2");
+    let clean = doi_source(&desk, "A clean study", "B", "Pub Three", "10.1000/clean.3");
+    desk.source("No DOI", "C", None);
+    doi_source(&desk, "A reinstated paper", "A", "Pub Four", "10.1000/other.5");
+    let claim = desk.claim("Two independent studies agree.", &[&retracted, &clean]);
+    desk.claim("One study says so.", &[&concern]);
+    assert_eq!(s(&desk.json(&["claim", "show", &claim]), "badge"), "well-sourced");
+    (desk, retracted, concern)
+}
+
+#[test]
+fn retractions_mark_sources_and_send_their_claims_to_review() {
+    let (desk, retracted, concern) = retraction_desk();
+    let csv = fixture("retraction_watch.csv");
+
+    // A dry run lists the two changes and leaves every byte alone.
+    let before = desk.file_bytes();
+    let events = desk.event_count();
+    let plan = desk.json(&["source", "retractions", &csv, "--dry-run"]);
+    assert_eq!(plan["records"], 5);
+    assert_eq!(plan["matched"], 3, "{plan}");
+    let changes = plan["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 2, "{plan}");
+    assert_eq!((s(&changes[0], "source"), s(&changes[0], "to")), (retracted.as_str(), "retracted"));
+    assert_eq!((s(&changes[1], "source"), s(&changes[1], "to")), (concern.as_str(), "suspicious"));
+    assert!(changes[0].get("event").is_none());
+    assert_eq!(desk.file_bytes(), before);
+    assert_eq!(desk.event_count(), events);
+
+    let done = desk.json_as(EDITOR, &["source", "retractions", &csv]);
+    let changes = done["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 2);
+    assert_eq!(desk.event_count(), events + 2);
+    let shown = desk.json(&["source", "show", &retracted]);
+    assert_eq!(s(&shown, "status"), "retracted");
+    assert_eq!(s(&desk.json(&["source", "show", &concern]), "status"), "suspicious");
+    let reason = desk.last_event_reason_for(&retracted);
+    for part in ["Retraction Watch record 1001", "Retraction", "2024-03-09", "Falsification/Fabrication of Data"] {
+        assert!(reason.contains(part), "{part:?} not in {reason:?}");
+    }
+    let reason = desk.last_event_reason_for(&concern);
+    assert!(reason.contains("record 1002: Expression of concern on 2024-01-15"), "{reason}");
+
+    // The claim resting on the retracted source now earns only caveat and
+    // is listed above its evidence, with the retraction named.
+    let review = desk.jsonl(&["review"]);
+    assert_eq!(review.len(), 1, "{review:?}");
+    assert_eq!(s(&review[0], "badge"), "well-sourced");
+    assert_eq!(s(&review[0], "earned_badge"), "caveat");
+    assert_eq!(s(&review[0], "kind"), "above-earned");
+    assert!(s(&review[0], "reason").contains(&format!("{retracted} is retracted: Retraction Watch record 1001")));
+
+    // Idempotent: a second run changes nothing.
+    let again = desk.json_as(EDITOR, &["source", "retractions", &csv]);
+    assert_eq!(again["changes"].as_array().map(Vec::len), Some(0));
+    assert_eq!(desk.event_count(), events + 2);
+    verify_clean(&desk);
+}
+
+#[test]
+fn retractions_refuse_a_file_that_is_not_the_database() {
+    let (desk, _, _) = retraction_desk();
+    let bad = desk.dir.path().join("bad.csv");
+    std::fs::write(&bad, "id,doi\n1,10.1000/retract.1\n").expect("write");
+    let err = desk.refused(Some(EDITOR), &["source", "retractions", bad.to_str().expect("utf-8")], 1);
+    assert!(err.contains("no \"Record ID\" column"), "{err}");
+    let err = desk.refused(Some(EDITOR), &["source", "retractions", "missing.csv"], 1);
+    assert!(err.contains("cannot read missing.csv"), "{err}");
+    let err = desk.refused(Some(REVIEWER), &["source", "retractions", &fixture("retraction_watch.csv")], 4);
+    assert!(err.contains("reviewer"), "{err}");
+}
+
+trait Reasons {
+    fn last_event_reason_for(&self, source: &str) -> String;
+}
+
+impl Reasons for Desk {
+    fn last_event_reason_for(&self, source: &str) -> String {
+        let entity = format!("source:{source}");
+        let e = self.events().into_iter().rev().find(|e| e.entity == entity).expect("an event");
+        e.reason.unwrap_or_default()
+    }
+}

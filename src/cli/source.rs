@@ -33,6 +33,15 @@ pub enum Command {
     },
     /// Show one source and the claims citing it.
     Show { source: String },
+    /// Match the Retraction Watch CSV (as Crossref publishes it) against sources' DOIs: retractions mark
+    /// sources retracted, expressions of concern and corrections suspicious; claims resting on them show in review.
+    Retractions {
+        /// The Retraction Watch database file (retraction_watch.csv).
+        file: std::path::PathBuf,
+        /// List what would change and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// List sources, optionally of one topic; --unused lists the topic's raw material (mapped, cited by no claim).
     List {
         #[arg(long)]
@@ -154,6 +163,7 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
                 show_text(ctx, &view)?;
             }
         }
+        Command::Retractions { file, dry_run } => retractions(ctx, &file, dry_run)?,
         Command::List { topic, unused } => {
             let db = ctx.open()?;
             if let Some(t) = &topic {
@@ -202,5 +212,47 @@ fn show_text(ctx: &mut Ctx, v: &SourceView) -> anyhow::Result<()> {
         out.line("")?;
         out.line(&s.summary)?;
     }
+    Ok(())
+}
+
+/// Opens a file named on the command line, with a one-line error.
+pub(super) fn open_file(path: &std::path::Path) -> crate::Result<std::io::BufReader<std::fs::File>> {
+    let file =
+        std::fs::File::open(path).map_err(|e| crate::Error::bad(format!("cannot read {}: {e}", path.display())))?;
+    Ok(std::io::BufReader::with_capacity(1 << 20, file))
+}
+
+fn retractions(ctx: &mut Ctx, file: &std::path::Path, dry_run: bool) -> anyhow::Result<()> {
+    let label = file.display().to_string();
+    let report = if dry_run {
+        let db = ctx.open()?;
+        crate::retractions::plan(db.conn(), open_file(file)?, &label)?
+    } else {
+        let (mut db, actor) = ctx.open_acting()?;
+        let reader = open_file(file)?;
+        db.transact(&actor, "match retractions", |tx| crate::retractions::apply(tx, reader, &label))?
+    };
+    if ctx.out.is_json() {
+        ctx.out.json(&report)?;
+        return Ok(());
+    }
+    for c in &report.changes {
+        let event = c.event.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        ctx.out.line(format!(
+            "{} {} → {}{event}: {}{}",
+            c.source,
+            c.from,
+            c.to,
+            c.reason,
+            earned_note(&c.earned_changed)
+        ))?;
+    }
+    let verb = if dry_run { "would change" } else { "changed" };
+    ctx.out.line(format!(
+        "{} records read, {} name a source here; {verb} {} source(s)",
+        report.records,
+        report.matched,
+        report.changes.len()
+    ))?;
     Ok(())
 }
