@@ -177,3 +177,130 @@ impl Reasons for Desk {
         e.reason.unwrap_or_default()
     }
 }
+
+fn by_title<'a>(sources: &'a [Value], title: &str) -> &'a Value {
+    sources.iter().find(|s| s["title"] == title).unwrap_or_else(|| panic!("no source {title:?}"))
+}
+
+#[test]
+fn source_import_reads_zotero_bibtex_and_ris() {
+    let desk = Desk::with_topic();
+    let zotero = desk.json_as(EDITOR, &["source", "import", &fixture("zotero.json"), "--topic", "compute-economy"]);
+    assert_eq!(zotero["added"].as_array().map(Vec::len), Some(5), "{zotero}");
+    let bib = desk.json_as(RESEARCHER, &["source", "import", &fixture("library.bib")]);
+    assert_eq!(bib["added"].as_array().map(Vec::len), Some(4), "{bib}");
+    let ris = desk.json_as(EDITOR, &["source", "import", &fixture("refs.ris"), "--grade", "C"]);
+    assert_eq!(ris["added"].as_array().map(Vec::len), Some(3), "{ris}");
+    let all = desk.jsonl(&["source", "list"]);
+    assert_eq!(all.len(), 12);
+
+    let cost = by_title(&all, "Cost-of-Pass: An Economic Framework for Evaluating Language Models");
+    assert_eq!(cost["doi"], "10.48550/arxiv.2504.13359");
+    assert_eq!(cost["kind"], "paper");
+    assert_eq!(cost["grade"], "F", "imported sources cannot be judged yet");
+    assert_eq!(cost["publisher"], "Journal of AI Economics");
+    assert_eq!(cost["published"], "2025-04-16");
+    assert_eq!(cost["topics"][0], "compute-economy");
+    assert_eq!(by_title(&all, "Inference prices fall again")["kind"], "article");
+    assert_eq!(by_title(&all, "Compute Outlook 2026")["kind"], "report");
+    assert_eq!(by_title(&all, "GPU price series")["doi"], "10.5281/zenodo.123456");
+    assert_eq!(by_title(&all, "GPU price series")["kind"], "dataset");
+    assert_eq!(by_title(&all, "A Book About Chips")["kind"], "other");
+
+    // BibTeX: @string abbreviations, braces and accents resolved.
+    let mueller = by_title(&all, "Scaling Laws for GPU Prices: A Study");
+    assert_eq!(mueller["publisher"], "Nature");
+    assert_eq!(mueller["doi"], "10.1038/s41586-024-00001-x");
+    assert_eq!(mueller["published"], "2024-05-17");
+    assert!(s(mueller, "summary").contains("Müller, Jörg; García, Ana; O'Brien, Pat"), "{mueller}");
+    assert_eq!(by_title(&all, "Efficient Inference at Scale")["publisher"], "Proceedings of the Conference on Systems");
+    assert_eq!(by_title(&all, "Electricity for Data Centres")["kind"], "report");
+    assert_eq!(by_title(&all, "Why H100 rentals got cheaper")["published"], "2026-02-03");
+
+    // RIS: several authors, a wrapped title, a prefixed DOI, the given grade.
+    let smith = by_title(&all, "Frontier model costs over time");
+    assert!(s(smith, "summary").starts_with("Authors: Smith, Alice; Jones, Bob; Nakamura, Chie."), "{smith}");
+    assert_eq!(smith["doi"], "10.1000/jcomp.2022.7");
+    assert_eq!(smith["grade"], "C");
+    assert_eq!(smith["published"], "2022-06-01");
+    assert_eq!(by_title(&all, "Chip exports tighten")["kind"], "article");
+    verify_clean(&desk);
+}
+
+#[test]
+fn source_import_recognises_duplicates_by_doi_then_url() {
+    let desk = Desk::with_topic();
+    desk.json_as(EDITOR, &["source", "import", &fixture("zotero.json")]);
+    // Everything again: present by DOI, by URL (www. and trailing slash
+    // differ), and by title for the entries with neither.
+    let events = desk.event_count();
+    let again = desk.json_as(EDITOR, &["source", "import", &fixture("zotero.json")]);
+    assert_eq!(again["added"].as_array().map(Vec::len), Some(0), "{again}");
+    assert_eq!(again["present"].as_array().map(Vec::len), Some(5), "{again}");
+    assert_eq!(desk.event_count(), events);
+
+    // The same URL under another DOI is a conflict, listed and skipped;
+    // a known DOI under a new URL is present.
+    let path = desk.dir.path().join("more.json");
+    std::fs::write(
+        &path,
+        r#"[{"id": "a", "type": "webpage", "title": "Prices", "URL": "http://example.org/news/prices#top", "DOI": "10.7777/other"},
+            {"id": "b", "type": "article-journal", "title": "Same paper", "DOI": "https://doi.org/10.48550/arxiv.2504.13359", "URL": "https://mirror.example.net/p"},
+            {"id": "c", "type": "article-journal", "title": "New", "URL": "https://example.org/new"}]"#,
+    )
+    .expect("write");
+    desk.ok_as(
+        EDITOR,
+        &[
+            "source",
+            "add",
+            "--title",
+            "Has DOI",
+            "--grade",
+            "B",
+            "--url",
+            "https://example.org/doi-url",
+            "--doi",
+            "10.1/has",
+        ],
+    );
+    std::fs::write(
+        desk.dir.path().join("conflict.json"),
+        r#"[{"id": "x", "type": "webpage", "title": "Clash", "URL": "https://example.org/doi-url/", "DOI": "10.1/different"}]"#,
+    )
+    .expect("write");
+    let report = desk.json_as(EDITOR, &["source", "import", path.to_str().expect("utf-8")]);
+    assert_eq!(report["added"].as_array().map(Vec::len), Some(1), "{report}");
+    assert_eq!(s(&report["present"][0], "note"), "same URL as S2", "{report}");
+    assert_eq!(s(&report["present"][1], "note"), "same DOI as S1", "{report}");
+    let clash =
+        desk.json_as(EDITOR, &["source", "import", desk.dir.path().join("conflict.json").to_str().expect("utf-8")]);
+    assert_eq!(clash["conflicting"].as_array().map(Vec::len), Some(1), "{clash}");
+    assert!(s(&clash["conflicting"][0], "note").contains("whose DOI is 10.1/has, not 10.1/different"), "{clash}");
+    let text = desk.text_as(EDITOR, &["source", "import", &fixture("zotero.json")]);
+    assert!(text.contains("0 added, 5 already present, 0 conflicting"), "{text}");
+    verify_clean(&desk);
+}
+
+#[test]
+fn source_import_refuses_malformed_files_whole() {
+    let desk = Desk::with_topic();
+    for (file, expected) in [
+        ("unbalanced.bib", "entry broken2020"),
+        ("no_er.ris", "RIS entry #1 (line 1): ER: missing"),
+        ("wrong_shape.json", "CSL-JSON: invalid type: map, expected a sequence"),
+        ("bad_doi.json", "entry \"bad-doi-item\" (#2): doi: DOI \"11.1000/oops\" is not valid"),
+    ] {
+        let err = desk.refused(Some(EDITOR), &["source", "import", &fixture(file)], 1);
+        assert!(err.contains(expected), "{file}: {err}");
+    }
+    assert_eq!(desk.count("sources"), 0, "nothing of a refused file is kept");
+    let err = desk.refused(Some(EDITOR), &["source", "import", &fixture("retraction_watch.csv")], 1);
+    assert!(err.contains("--format csl-json|bibtex|ris"), "{err}");
+    let err = desk.refused(Some(EDITOR), &["source", "import", &fixture("zotero.json"), "--topic", "nope"], 1);
+    assert!(err.contains("nope"), "{err}");
+    desk.refused(Some(REVIEWER), &["source", "import", &fixture("zotero.json")], 4);
+    // --format overrides the extension.
+    let err = desk.refused(Some(EDITOR), &["source", "import", &fixture("refs.ris"), "--format", "csl-json"], 1);
+    assert!(err.contains("CSL-JSON"), "{err}");
+}

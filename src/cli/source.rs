@@ -33,6 +33,20 @@ pub enum Command {
     },
     /// Show one source and the claims citing it.
     Show { source: String },
+    /// Add sources from a reference manager's export (Zotero CSL-JSON, BibTeX, RIS), all or none;
+    /// entries whose DOI or URL a source already has are listed, not added.
+    Import {
+        file: std::path::PathBuf,
+        /// Default: from the extension (.json, .bib, .ris).
+        #[arg(long)]
+        format: Option<crate::references::Format>,
+        /// A topic the new sources are mapped to (repeatable).
+        #[arg(long = "topic", value_name = "SLUG")]
+        topics: Vec<String>,
+        /// Default F (cannot be judged yet): nothing imported looks more reliable than it is.
+        #[arg(long)]
+        grade: Option<Grade>,
+    },
     /// Match the Retraction Watch CSV (as Crossref publishes it) against sources' DOIs: retractions mark
     /// sources retracted, expressions of concern and corrections suspicious; claims resting on them show in review.
     Retractions {
@@ -163,6 +177,7 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
                 show_text(ctx, &view)?;
             }
         }
+        Command::Import { file, format, topics, grade } => import(ctx, &file, format, &topics, grade)?,
         Command::Retractions { file, dry_run } => retractions(ctx, &file, dry_run)?,
         Command::List { topic, unused } => {
             let db = ctx.open()?;
@@ -253,6 +268,44 @@ fn retractions(ctx: &mut Ctx, file: &std::path::Path, dry_run: bool) -> anyhow::
         report.records,
         report.matched,
         report.changes.len()
+    ))?;
+    Ok(())
+}
+
+fn import(
+    ctx: &mut Ctx,
+    file: &std::path::Path,
+    format: Option<crate::references::Format>,
+    topics: &[String],
+    grade: Option<Grade>,
+) -> anyhow::Result<()> {
+    use crate::references::{self, Format};
+    let format = match format {
+        Some(f) => f,
+        None => Format::of_path(file)?,
+    };
+    let (mut db, actor) = ctx.open_acting()?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut open_file(file)?, &mut text)
+        .map_err(|e| crate::Error::bad(format!("cannot read {}: {e}", file.display())))?;
+    let refs = references::parse(format, &text).map_err(|e| crate::Error::bad(format!("{}: {e}", file.display())))?;
+    let report = db.transact(&actor, "import sources", |tx| references::import(tx, refs, topics, grade))?;
+    if ctx.out.is_json() {
+        ctx.out.json(&report)?;
+        return Ok(());
+    }
+    for (what, list) in [("added", &report.added), ("present", &report.present), ("conflict", &report.conflicting)] {
+        for e in list {
+            let id = e.source.as_deref().unwrap_or("-");
+            let note = e.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+            ctx.out.line(format!("{what:<8} {id:<6} {} {}{note}", e.entry, truncate(&e.title, 60)))?;
+        }
+    }
+    ctx.out.line(format!(
+        "{} added, {} already present, {} conflicting",
+        report.added.len(),
+        report.present.len(),
+        report.conflicting.len()
     ))?;
     Ok(())
 }
