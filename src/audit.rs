@@ -155,6 +155,8 @@ pub enum TendKind {
     Grew,
     Tended,
     BadgeMoved,
+    /// Claims whose evidence someone re-checked (`claim check`).
+    Checked,
 }
 
 impl TendKind {
@@ -163,6 +165,7 @@ impl TendKind {
             TendKind::Grew => "grew",
             TendKind::Tended => "tended",
             TendKind::BadgeMoved => "badge-moved",
+            TendKind::Checked => "checked",
         }
     }
 }
@@ -225,7 +228,9 @@ pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> 
         let claim = e.entity.trim_start_matches("claim:").to_string();
         let day = clock::day_of(&e.at).to_string();
         let (from, to) = (badge_in(&before), badge_in(&after));
-        let kind = if before.is_none() {
+        let kind = if e.action == "claim.check" {
+            TendKind::Checked
+        } else if before.is_none() {
             TendKind::Grew
         } else if from != to && from.is_some() {
             TendKind::BadgeMoved

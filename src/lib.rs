@@ -24,6 +24,7 @@ pub mod ids;
 pub mod model;
 pub mod output;
 pub mod page;
+pub mod rechecks;
 pub mod references;
 pub mod retractions;
 pub mod rule;

@@ -44,6 +44,8 @@ pub struct PageClaim {
     pub earned_badge: Badge,
     pub sources: Vec<PageSource>,
     pub history: Vec<BadgeMove>,
+    /// When the claim or its evidence was last checked or changed (see `rechecks`).
+    pub last_checked: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -125,6 +127,11 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
             });
         }
         let history = when.history(conn, c.number())?;
+        let until = match when {
+            When::Now => None,
+            When::AsOf(at) => Some(crate::clock::format_time(crate::clock::parse_time(at)?)),
+        };
+        let last_checked = crate::rechecks::last_checked(conn, &c, until.as_deref())?;
         claims.push(PageClaim {
             id: c.id,
             key: c.key,
@@ -133,6 +140,7 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
             earned_badge: earned,
             sources,
             history,
+            last_checked,
         });
     }
     let mapped = when.sources_of_topic(conn, slug)?;
@@ -184,6 +192,11 @@ fn linkable(url: &str) -> Option<&str> {
     (lower.starts_with("http://") || lower.starts_with("https://")).then_some(url.trim())
 }
 
+/// The day a claim was last checked, or "never".
+fn checked_day(c: &PageClaim) -> &str {
+    c.last_checked.as_deref().map_or("never", crate::clock::day_of)
+}
+
 /// A DOI as a resolver link, escaped.
 fn doi_html(doi: &str) -> String {
     use html_escape::{encode_double_quoted_attribute as attr, encode_text as t};
@@ -233,6 +246,7 @@ pub fn render_text(page: &Page, bold: &dyn Fn(&str) -> String) -> String {
         for src in &c.sources {
             let _ = writeln!(s, "    source: {}", source_line(src));
         }
+        let _ = writeln!(s, "    last checked: {}", checked_day(c));
         if c.history.len() > 1 {
             let last = c.history.last().map(move_text).unwrap_or_default();
             let _ = writeln!(s, "    ripened: {last}");
@@ -314,6 +328,7 @@ pub fn render_markdown(page: &Page) -> String {
                 src.doi.as_deref().map(|d| format!(" [doi:{}](<{}>)", e(d), crate::doi::link(d))).unwrap_or_default();
             let _ = writeln!(s, "  - {} {title} ({}, {}) {}{doi}", src.id, src.grade, src.status, src.stance);
         }
+        let _ = writeln!(s, "  - last checked: {}", checked_day(c));
         if c.history.len() > 1 {
             let _ = writeln!(s, "  - ripened: {}", c.history.last().map(move_text).unwrap_or_default());
             for m in &c.history {
@@ -414,6 +429,7 @@ pub fn render_html(page: &Page) -> String {
             }
             let _ = write!(s, "</div>");
         }
+        let _ = write!(s, "<div class=\"meta checked\">last checked {}</div>", checked_day(c));
         if c.history.len() > 1 {
             let _ = write!(
                 s,

@@ -304,3 +304,58 @@ fn source_import_refuses_malformed_files_whole() {
     let err = desk.refused(Some(EDITOR), &["source", "import", &fixture("refs.ris"), "--format", "csl-json"], 1);
     assert!(err.contains("CSL-JSON"), "{err}");
 }
+
+#[test]
+fn claim_checks_are_events_and_feed_review_stale_and_the_page() {
+    let mut desk = Desk::with_topic();
+    let a = desk.source("Study A", "B", Some("Pub A"));
+    let old = desk.claim("An old claim.", &[&a]);
+    desk.set_now("2026-07-01T09:00:00Z");
+    let b = desk.source("Study B", "B", Some("Pub B"));
+    let newer = desk.claim("A newer claim.", &[&b]);
+
+    desk.set_now("2026-09-01T09:00:00Z");
+    let stale = desk.jsonl(&["review", "--stale", "30d"]);
+    let ids: Vec<&str> = stale.iter().map(|v| s(v, "id")).collect();
+    assert_eq!(ids, [old.as_str(), newer.as_str()], "oldest first");
+    assert_eq!(s(&stale[0], "last_checked"), "2026-05-30T09:00:00Z");
+    assert_eq!(stale[0]["days"], 94);
+    let only_old = desk.jsonl(&["review", "--stale", "70d"]);
+    assert_eq!(only_old.len(), 1);
+
+    // A check is an event that changes no state, and refreshes the claim.
+    let events = desk.event_count();
+    let done = desk.json_as(RESEARCHER, &["claim", "check", &old, "--reason", "re-read Study A: still holds"]);
+    assert_eq!(s(&done, "id"), old);
+    assert_eq!(desk.event_count(), events + 1);
+    let e = desk.last_event();
+    assert_eq!((e.action.as_str(), e.actor.as_str()), ("claim.check", RESEARCHER));
+    assert_eq!(e.before, e.after);
+    let stale = desk.jsonl(&["review", "--stale", "30d"]);
+    assert_eq!(stale.iter().map(|v| s(v, "id")).collect::<Vec<_>>(), [newer.as_str()]);
+
+    // Regrading a cited source counts as a change to the claim's evidence.
+    desk.set_now("2026-09-02T09:00:00Z");
+    desk.ok_as(EDITOR, &["source", "grade", &b, "A", "--reason", "replicated"]);
+    assert!(desk.jsonl(&["review", "--stale", "2d"]).is_empty());
+    let text = desk.text(&["review", "--stale", "2d"]);
+    assert!(text.contains("nothing stale"), "{text}");
+
+    let log = desk.text(&["topic", "log", "compute-economy"]);
+    assert!(log.contains("2026-09-01 checked by @marlo — 1 claim(s)"), "{log}");
+    let page = desk.json(&["topic", "show", "compute-economy", "--format", "json"]);
+    assert_eq!(page["claims"][0]["last_checked"], "2026-09-01T09:00:00Z");
+    let text = desk.text(&["topic", "show", "compute-economy"]);
+    assert!(text.contains("last checked: 2026-09-01"), "{text}");
+    let html = desk.text(&["topic", "show", "compute-economy", "--format", "html"]);
+    assert!(html.contains("last checked 2026-09-01"), "{html}");
+    let then = desk.json(&["topic", "show", "compute-economy", "--format", "json", "--as-of", "2026-08-01"]);
+    assert_eq!(then["claims"][0]["last_checked"], "2026-05-30T09:00:00Z");
+
+    desk.refused(Some(REVIEWER), &["claim", "check", &old, "--reason", "x"], 4);
+    desk.refused(Some(EDITOR), &["claim", "check", &old, "--reason", " "], 1);
+    desk.refused(Some(EDITOR), &["claim", "check", "C99", "--reason", "x"], 1);
+    let err = desk.refused(None, &["review", "--stale", "soon"], 1);
+    assert!(err.contains("not a duration"), "{err}");
+    verify_clean(&desk);
+}

@@ -61,6 +61,13 @@ pub enum Command {
     },
     /// Show a claim: text, badge and earned badge, citations, badge history.
     Show(ShowArgs),
+    /// Record that you re-checked a claim's evidence (the tend log says "checked"); see `review --stale`.
+    Check {
+        claim: String,
+        /// What you checked and found.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +107,13 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
                 eprintln!("warning: {w}");
             }
             let text = format!("added {} [{}] ({})", done.id, done.badge, done.event);
+            ctx.out.changed(&done, text)?;
+        }
+        Command::Check { claim, reason } => {
+            let (mut db, actor) = ctx.open_acting()?;
+            let done =
+                db.transact(&actor, "record a re-check", |tx| crate::rechecks::check_claim(tx, &claim, &reason))?;
+            let text = format!("checked {} ({}); earns {}", done.id, done.event, done.earned_badge);
             ctx.out.changed(&done, text)?;
         }
         Command::Edit { claim, text, reason } => {
