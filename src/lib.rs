@@ -21,6 +21,7 @@ pub mod entity;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod linkcheck;
 pub mod model;
 pub mod output;
 pub mod page;

@@ -359,3 +359,238 @@ fn claim_checks_are_events_and_feed_review_stale_and_the_page() {
     assert!(err.contains("not a duration"), "{err}");
     verify_clean(&desk);
 }
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 for link checks: one thread per
+/// connection, `Connection: close`, routes fixed below. `/toggle` answers
+/// 404 until `up` is set.
+mod loopback {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    pub struct Server {
+        pub base: String,
+        pub up: Arc<AtomicBool>,
+        pub archive_asks: Arc<AtomicUsize>,
+    }
+
+    pub fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let up = Arc::new(AtomicBool::new(false));
+        let archive_asks = Arc::new(AtomicUsize::new(0));
+        let (u, a, b) = (up.clone(), archive_asks.clone(), base.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (u, a, b) = (u.clone(), a.clone(), b.clone());
+                std::thread::spawn(move || {
+                    let _ = serve(stream, &u, &a, &b);
+                });
+            }
+        });
+        Server { base, up, archive_asks }
+    }
+
+    fn serve(mut stream: TcpStream, up: &AtomicBool, asks: &AtomicUsize, base: &str) -> std::io::Result<()> {
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let mut reader = BufReader::new(stream.try_clone()?);
+        let mut first = String::new();
+        reader.read_line(&mut first)?;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+                break;
+            }
+        }
+        let mut parts = first.split_whitespace();
+        let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+        let path = target.split('?').next().unwrap_or("");
+        let (status, location, body): (u16, Option<String>, String) = match path {
+            "/ok" => (200, None, "fine".into()),
+            "/moved" => (301, Some("/ok".into()), String::new()),
+            "/gone404" => (404, None, String::new()),
+            "/gone410" => (410, None, String::new()),
+            "/error" => (500, None, String::new()),
+            "/loop-a" => (302, Some(format!("{base}/loop-b")), String::new()),
+            "/loop-b" => (302, Some("/loop-a".into()), String::new()),
+            "/no-head" if method == "HEAD" => (405, None, String::new()),
+            "/no-head" => (200, None, "got".into()),
+            "/slow" => {
+                std::thread::sleep(Duration::from_millis(2500));
+                (200, None, String::new())
+            }
+            "/toggle" if up.load(Ordering::SeqCst) => (200, None, String::new()),
+            "/toggle" => (404, None, String::new()),
+            "/wayback/available" => {
+                asks.fetch_add(1, Ordering::SeqCst);
+                let url = target.split("url=").nth(1).unwrap_or("");
+                let json = format!(
+                    r#"{{"url": "{url}", "archived_snapshots": {{"closest": {{"status": "200", "available": true, "url": "http://web.archive.org/web/20250101000000/{url}", "timestamp": "20250101000000"}}}}}}"#
+                );
+                (200, None, json)
+            }
+            _ => (404, None, String::new()),
+        };
+        let mut head = format!("HTTP/1.1 {status} X\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+        if let Some(l) = location {
+            head.push_str(&format!("Location: {l}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes())?;
+        if method != "HEAD" {
+            stream.write_all(body.as_bytes())?;
+        }
+        stream.flush()
+    }
+
+    /// A loopback port nothing listens on.
+    pub fn refused_url() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("addr");
+        drop(listener);
+        format!("http://{addr}/nothing")
+    }
+}
+
+fn url_source(desk: &Desk, title: &str, url: &str) -> String {
+    let v = desk
+        .json_as(EDITOR, &["source", "add", "--title", title, "--grade", "B", "--url", url, "--status", "verified"]);
+    s(&v, "id").to_string()
+}
+
+#[test]
+fn source_check_records_every_kind_of_answer() {
+    let server = loopback::start();
+    let desk = Desk::with_topic();
+    let mut ids = std::collections::BTreeMap::new();
+    for path in ["ok", "moved", "gone404", "gone410", "error", "loop-a", "no-head", "slow"] {
+        ids.insert(path.to_string(), url_source(&desk, path, &format!("{}/{path}", server.base)));
+    }
+    ids.insert("refused".into(), url_source(&desk, "refused", &loopback::refused_url()));
+    desk.source("No URL", "C", None);
+    let endpoint = format!("{}/wayback/available", server.base);
+    let lines = desk
+        .cmd()
+        .args([
+            "--as",
+            EDITOR,
+            "--json",
+            "source",
+            "check",
+            "--timeout",
+            "1s",
+            "--concurrency",
+            "4",
+            "--archive-endpoint",
+            &endpoint,
+        ])
+        .output()
+        .expect("run");
+    assert_success(&lines, &["source", "check"]);
+    let lines = parse_jsonl(&lines);
+    assert_eq!(lines.len(), 9, "{lines:?}");
+    let of = |path: &str| lines.iter().find(|l| l["source"] == ids[path].as_str()).cloned().expect(path);
+    assert_eq!((of("ok")["ok"].clone(), of("ok")["http_status"].clone()), (Value::Bool(true), Value::from(200)));
+    assert_eq!(of("moved")["final_url"], format!("{}/ok", server.base));
+    assert_eq!(of("moved")["ok"], true);
+    assert_eq!(of("no-head")["http_status"], 200, "GET after a refused HEAD");
+    for (path, status) in [("gone404", 404), ("gone410", 410), ("error", 500)] {
+        let l = of(path);
+        assert_eq!((l["ok"].clone(), l["http_status"].clone()), (Value::Bool(false), Value::from(status)), "{l}");
+        assert!(s(&l, "error").starts_with(&format!("HTTP {status}")), "{l}");
+        assert!(s(&l, "archive_url").starts_with("http://web.archive.org/web/20250101000000/"), "{l}");
+    }
+    assert!(s(&of("loop-a"), "error").contains("redirect loop"), "{}", of("loop-a"));
+    assert_eq!(s(&of("slow"), "error"), "timed out");
+    assert!(s(&of("refused"), "error").contains("refused") || s(&of("refused"), "error").contains("connection"));
+    // One failure leaves every status alone.
+    for l in &lines {
+        assert_eq!(l["status"], "verified", "{l}");
+    }
+    let shown = desk.json(&["source", "show", &ids["gone404"]]);
+    assert_eq!(shown["checks"].as_array().map(Vec::len), Some(1));
+    assert_eq!(shown["checks"][0]["http_status"], 404);
+    assert!(s(&shown, "archive_url").contains("web.archive.org"));
+    let text = desk.text(&["source", "show", &ids["gone404"]]);
+    assert!(text.contains("HTTP 404") && text.contains("archived"), "{text}");
+    assert_eq!(desk.count("source_checks"), 9);
+    // The archive is asked once per source: a second run asks nobody new.
+    let asked = server.archive_asks.load(std::sync::atomic::Ordering::SeqCst);
+    let out = desk.text_as(
+        EDITOR,
+        &["source", "check", "--timeout", "1s", "--archive-endpoint", &endpoint, "--topic", "compute-economy"],
+    );
+    assert!(out.contains("checked 0 link(s)"), "{out}");
+    desk.ok_as(EDITOR, &["source", "check", "--timeout", "1s", "--archive-endpoint", &endpoint]);
+    assert_eq!(server.archive_asks.load(std::sync::atomic::Ordering::SeqCst), asked);
+    assert_eq!(desk.count("source_checks"), 18);
+    let out = desk.text_as(EDITOR, &["source", "check", "--older-than", "1d", "--no-archive"]);
+    assert!(out.contains("checked 0 link(s)") && out.contains("9 checked recently"), "{out}");
+    verify_clean(&desk);
+
+    // A check row edited behind ripen's back is caught.
+    desk.conn_rw().execute("UPDATE source_checks SET http_status = 200 WHERE http_status = 404", []).expect("tamper");
+    let out = desk.run(&["--json", "verify"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stdout(&out).contains("check:E"), "{}", stdout(&out));
+}
+
+#[test]
+fn dead_link_after_three_failures_over_a_day_and_back_on_recovery() {
+    let server = loopback::start();
+    let mut desk = Desk::with_topic();
+    let id = url_source(&desk, "Flaky", &format!("{}/toggle", server.base));
+    let other = desk.source("Other", "A", Some("Elsewhere"));
+    let claim = desk.claim("Two sources agree.", &[&id, &other]);
+    let check = |desk: &Desk| {
+        let out = desk
+            .cmd()
+            .args(["--as", EDITOR, "--json", "source", "check", "--no-archive", "--timeout", "2s"])
+            .output()
+            .expect("run");
+        assert_success(&out, &["source", "check"]);
+        parse_jsonl(&out).into_iter().find(|l| l["source"] == id.as_str()).expect("line")
+    };
+    // Three failures within a day: not yet dead.
+    for at in ["2026-06-01T00:00:00Z", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z"] {
+        desk.set_now(at);
+        assert_eq!(check(&desk)["status"], "verified");
+    }
+    // The fourth, 24 h after the first of the run: dead.
+    desk.set_now("2026-06-02T00:00:00Z");
+    let l = check(&desk);
+    assert_eq!(l["status"], "dead-link", "{l}");
+    let reason = s(&l["status_changed"], "reason");
+    assert!(reason.contains("4 failed checks in a row over 24h") && reason.contains("HTTP 404"), "{reason}");
+    assert_eq!(desk.json(&["claim", "show", &claim])["earned_badge"], "caveat");
+    // Still failing: stays dead, no new status event.
+    desk.set_now("2026-06-03T00:00:00Z");
+    assert!(check(&desk).get("status_changed").is_none());
+    // Answers again: back to verified.
+    server.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    desk.set_now("2026-06-04T00:00:00Z");
+    let l = check(&desk);
+    assert_eq!(l["status"], "verified", "{l}");
+    assert!(s(&l["status_changed"], "reason").contains("answered again (HTTP 200"), "{l}");
+    assert_eq!(desk.json(&["claim", "show", &claim])["earned_badge"], "well-sourced");
+    // One success resets the count: two failures later do nothing.
+    server.up.store(false, std::sync::atomic::Ordering::SeqCst);
+    for at in ["2026-06-05T00:00:00Z", "2026-06-07T00:00:00Z"] {
+        desk.set_now(at);
+        assert_eq!(check(&desk)["status"], "verified");
+    }
+    // Configurable: --failures 2 --span 1h makes those two enough.
+    desk.set_now("2026-06-08T00:00:00Z");
+    let out = desk
+        .cmd()
+        .args(["--as", EDITOR, "--json", "source", "check", "--no-archive", "--failures", "2", "--span", "1h"])
+        .output()
+        .expect("run");
+    let l = parse_jsonl(&out).into_iter().find(|l| l["source"] == id.as_str()).expect("line");
+    assert_eq!(l["status"], "dead-link", "{l}");
+    verify_clean(&desk);
+    desk.refused(Some(REVIEWER), &["source", "check"], 4);
+    desk.refused(Some(EDITOR), &["source", "check", "--timeout", "soon"], 1);
+}

@@ -47,6 +47,9 @@ pub enum Command {
         #[arg(long)]
         grade: Option<Grade>,
     },
+    /// Fetch sources' URLs and record each check; a link failing 3 checks in a row over 24 h becomes
+    /// dead-link (an archived copy is looked up), and one that answers again gets its status back.
+    Check(super::check::Args),
     /// Match the Retraction Watch CSV (as Crossref publishes it) against sources' DOIs: retractions mark
     /// sources retracted, expressions of concern and corrections suspicious; claims resting on them show in review.
     Retractions {
@@ -121,6 +124,8 @@ struct SourceView {
     #[serde(flatten)]
     source: SourceState,
     cited_by: Vec<String>,
+    /// Link checks, newest first.
+    checks: Vec<crate::linkcheck::CheckRecord>,
 }
 
 pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
@@ -170,7 +175,8 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
             let s = sources::require(db.conn(), &source)?;
             let cited_by =
                 crate::claims::citing_source(db.conn(), s.number())?.into_iter().map(crate::ids::claim_id).collect();
-            let view = SourceView { source: s, cited_by };
+            let checks = crate::linkcheck::checks_of(db.conn(), s.number(), 20)?;
+            let view = SourceView { source: s, cited_by, checks };
             if ctx.out.is_json() {
                 ctx.out.json(&view)?;
             } else {
@@ -178,6 +184,7 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
             }
         }
         Command::Import { file, format, topics, grade } => import(ctx, &file, format, &topics, grade)?,
+        Command::Check(args) => super::check::run(args, ctx)?,
         Command::Retractions { file, dry_run } => retractions(ctx, &file, dry_run)?,
         Command::List { topic, unused } => {
             let db = ctx.open()?;
@@ -223,6 +230,15 @@ fn show_text(ctx: &mut Ctx, v: &SourceView) -> anyhow::Result<()> {
     field("topics", &s.topics.join(", "))?;
     field("added", &format!("{} by @{}", s.created_at, s.created_by))?;
     field("cited by", &v.cited_by.join(", "))?;
+    for c in &v.checks {
+        let result = match (&c.outcome.error, c.outcome.http_status) {
+            (Some(e), _) => e.clone(),
+            (None, Some(status)) => format!("HTTP {status}"),
+            (None, None) => "ok".to_string(),
+        };
+        let to = c.outcome.final_url.as_deref().map(|u| format!(" → {u}")).unwrap_or_default();
+        out.line(format!("  {:<10} {} {result}{to} ({})", "checked", c.at, c.event))?;
+    }
     if !s.summary.is_empty() {
         out.line("")?;
         out.line(&s.summary)?;
