@@ -341,8 +341,13 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
             target.entity
         )));
     };
-    let later: Vec<String> =
-        events::for_entity(tx.conn(), &target.entity)?.into_iter().filter(|e| e.seq > seq).map(|e| e.id()).collect();
+    // Checks that changed nothing (`claim check`, a link check) are not
+    // later changes: they do not stand in the way of a revert.
+    let later: Vec<String> = events::for_entity(tx.conn(), &target.entity)?
+        .into_iter()
+        .filter(|e| e.seq > seq && !(e.action.ends_with(".check") && e.before == e.after))
+        .map(|e| e.id())
+        .collect();
     if !later.is_empty() && !force {
         return Err(Error::refused(format!(
             "{} changed again after E{seq} ({}): pass --force to restore what E{seq} changed anyway",

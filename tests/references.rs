@@ -594,3 +594,21 @@ fn dead_link_after_three_failures_over_a_day_and_back_on_recovery() {
     desk.refused(Some(REVIEWER), &["source", "check"], 4);
     desk.refused(Some(EDITOR), &["source", "check", "--timeout", "soon"], 1);
 }
+
+#[test]
+fn checks_that_change_nothing_do_not_block_a_revert() {
+    let server = loopback::start();
+    let desk = Desk::with_topic();
+    let a = url_source(&desk, "Study A", &format!("{}/ok", server.base));
+    let claim = desk.claim("A claim.", &[&a]);
+    let edit = desk.json_as(EDITOR, &["claim", "edit", &claim, "--text", "An edited claim.", "--reason", "typo"]);
+    let regrade = desk.json_as(EDITOR, &["source", "grade", &a, "C", "--reason", "weaker"]);
+    desk.ok_as(EDITOR, &["claim", "check", &claim, "--reason", "looked again"]);
+    desk.ok_as(EDITOR, &["source", "check", "--no-archive"]);
+    assert_eq!(desk.last_event().action, "source.check");
+    desk.ok_as(EDITOR, &["revert", s(&edit, "event"), "--reason", "undo"]);
+    assert_eq!(s(&desk.json(&["claim", "show", &claim]), "text"), "A claim.");
+    desk.ok_as(EDITOR, &["revert", s(&regrade, "event"), "--reason", "undo"]);
+    assert_eq!(s(&desk.json(&["source", "show", &a]), "grade"), "B");
+    verify_clean(&desk);
+}
