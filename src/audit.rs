@@ -228,6 +228,10 @@ pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> 
         let claim = e.entity.trim_start_matches("claim:").to_string();
         let day = clock::day_of(&e.at).to_string();
         let (from, to) = (badge_in(&before), badge_in(&after));
+        if e.action == "claim.due" {
+            // A review-by date is planning, not tending.
+            continue;
+        }
         let kind = if e.action == "claim.check" {
             TendKind::Checked
         } else if before.is_none() {
@@ -341,11 +345,14 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
             target.entity
         )));
     };
-    // Checks that changed nothing (`claim check`, a link check) are not
-    // later changes: they do not stand in the way of a revert.
+    // Checks and review-by dates that changed no state (`claim check`,
+    // `claim due`, a link check) do not stand in the way of a revert.
     let later: Vec<String> = events::for_entity(tx.conn(), &target.entity)?
         .into_iter()
-        .filter(|e| e.seq > seq && !(e.action.ends_with(".check") && e.before == e.after))
+        .filter(|e| {
+            e.seq > seq
+                && !(matches!(e.action.as_str(), "claim.check" | "claim.due" | "source.check") && e.before == e.after)
+        })
         .map(|e| e.id())
         .collect();
     if !later.is_empty() && !force {

@@ -1,6 +1,11 @@
 //! Re-check cycles: a person re-checking a claim's evidence (`claim.check`,
-//! an event that changes no state), when a claim was last checked, and the
-//! claims not checked for a while (`review --stale`).
+//! an event that changes no state), when a claim was last checked, the
+//! claims not checked for a while (`review --stale`), and review-by dates
+//! (`claim due`, an event whose `meta.due` is the date; `review --due`).
+//!
+//! A review-by date lives in its events only: the latest `claim.due` event
+//! of a claim holds it (`null` clears it), so it needs no table and is the
+//! same in every snapshot.
 //!
 //! Invariant: "last checked" is read from the events alone: the latest of
 //! the claim's own events (its creation, edits, citations, badge moves and
@@ -116,6 +121,82 @@ pub fn stale(
         });
     }
     items.sort_by(|a, b| a.last_checked.cmp(&b.last_checked).then_with(|| a.id.cmp(&b.id)));
+    Ok(items)
+}
+
+/// Sets (or with `None` clears) the date by which a claim's evidence
+/// should be re-checked.
+pub fn set_due(tx: &mut Tx<'_>, name: &str, due: Option<&str>, reason: Option<&str>) -> Result<ClaimChange> {
+    tx.require_role(&[Role::Editor, Role::Researcher], "set review-by dates")?;
+    let due = due.map(crate::clock::parse_date).transpose()?;
+    let reason = reason.map(model::required_reason).transpose()?;
+    let state = claims::require(tx.conn(), name)?;
+    if due_of(tx.conn(), state.number())? == due {
+        return Err(Error::refused(format!("{} already has that review-by date: nothing to change", state.id)));
+    }
+    let earned = claims::earned_only(tx.conn(), &state)?;
+    let meta = serde_json::json!({ "due": due });
+    let seq = claims::record(tx, "claim.due", &state, &state, reason, Some(meta), None)?;
+    Ok(ClaimChange {
+        id: state.id,
+        event: ids::event_id(seq),
+        badge: state.badge,
+        earned_badge: earned,
+        earned_changed: Vec::new(),
+        warnings: Vec::new(),
+    })
+}
+
+/// A claim's review-by date (`YYYY-MM-DD`), if one is set.
+pub fn due_of(conn: &Connection, claim: i64) -> Result<Option<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT json_extract(meta, '$.due') FROM events WHERE entity = ?1 AND action = 'claim.due'
+         ORDER BY seq DESC LIMIT 1",
+    )?;
+    Ok(stmt.query_row([EntityRef::Claim(claim).to_string()], |r| r.get(0)).optional()?.flatten())
+}
+
+/// A claim past its review-by date.
+#[derive(Debug, Clone, Serialize)]
+pub struct DueItem {
+    pub id: String,
+    pub topic: String,
+    pub badge: Badge,
+    pub due: String,
+    pub last_checked: Option<String>,
+    pub text: String,
+}
+
+/// Claims whose review-by date is today or past and whose evidence nobody
+/// checked or changed since that date, earliest date first.
+pub fn due(conn: &Connection, topic: Option<&str>, now: DateTime<Utc>) -> Result<Vec<DueItem>> {
+    if let Some(t) = topic {
+        crate::topics::require(conn, t)?;
+    }
+    let today = now.format("%Y-%m-%d").to_string();
+    let mut items = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT entity FROM events WHERE action = 'claim.due' AND (?1 IS NULL OR topic = ?1) ORDER BY entity",
+    )?;
+    let entities: Vec<String> = stmt.query_map([topic], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    for entity in entities {
+        let Ok(EntityRef::Claim(n)) = entity.parse::<EntityRef>() else { continue };
+        let (Some(date), Some(c)) = (due_of(conn, n)?, claims::load(conn, n)?) else { continue };
+        let checked = last_checked(conn, &c, None)?;
+        let checked_since = checked.as_deref().is_some_and(|at| crate::clock::day_of(at) >= date.as_str());
+        if date > today || checked_since {
+            continue;
+        }
+        items.push(DueItem {
+            id: c.id,
+            topic: c.topic,
+            badge: c.badge,
+            due: date,
+            last_checked: checked,
+            text: c.text,
+        });
+    }
+    items.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.id.cmp(&b.id)));
     Ok(items)
 }
 

@@ -612,3 +612,36 @@ fn checks_that_change_nothing_do_not_block_a_revert() {
     assert_eq!(s(&desk.json(&["source", "show", &a]), "grade"), "B");
     verify_clean(&desk);
 }
+
+#[test]
+fn review_due_lists_claims_past_their_review_by_date() {
+    let mut desk = Desk::with_topic();
+    let a = desk.source("Study A", "B", Some("Pub A"));
+    let first = desk.claim("First claim.", &[&a]);
+    let second = desk.claim("Second claim.", &[&a]);
+    let third = desk.claim("Third claim.", &[]);
+    desk.ok_as(EDITOR, &["claim", "due", &first, "2026-07-01", "--reason", "quarterly"]);
+    desk.ok_as(RESEARCHER, &["claim", "due", &second, "2026-06-15"]);
+    desk.ok_as(EDITOR, &["claim", "due", &third, "2026-06-01"]);
+    desk.ok_as(EDITOR, &["claim", "due", &third, "none"]);
+    let err = desk.refused(Some(EDITOR), &["claim", "due", &first, "2026-07-01"], 1);
+    assert!(err.contains("already has that review-by date"), "{err}");
+    desk.refused(Some(EDITOR), &["claim", "due", &first, "someday"], 1);
+    desk.refused(Some(REVIEWER), &["claim", "due", &first, "2026-08-01"], 4);
+    assert!(desk.jsonl(&["review", "--due"]).is_empty(), "nothing is due on 2026-05-30");
+
+    desk.set_now("2026-07-02T09:00:00Z");
+    let due = desk.jsonl(&["review", "--due"]);
+    let ids: Vec<&str> = due.iter().map(|v| s(v, "id")).collect();
+    assert_eq!(ids, [second.as_str(), first.as_str()], "earliest date first");
+    assert_eq!(s(&due[0], "due"), "2026-06-15");
+    // A check on or after the date takes the claim off the list.
+    desk.ok_as(EDITOR, &["claim", "check", &second, "--reason", "re-read"]);
+    let due = desk.jsonl(&["review", "--due"]);
+    assert_eq!(due.iter().map(|v| s(v, "id")).collect::<Vec<_>>(), [first.as_str()]);
+    let text = desk.text(&["review", "--due"]);
+    assert!(text.contains("2026-07-01"), "{text}");
+    let log = desk.text(&["topic", "log", "compute-economy"]);
+    assert!(!log.contains("tended"), "a review-by date is not tending: {log}");
+    verify_clean(&desk);
+}

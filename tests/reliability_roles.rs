@@ -137,6 +137,7 @@ const MATRIX: &[Row] = &[
     row(&["claim", "cite", "C1", "S1", "--stance", "context", "--note", "n"], Ok, Ok, Denied),
     row(&["claim", "uncite", "C1", "S1", "--reason", "r"], Ok, Ok, Denied),
     row(&["claim", "check", "C1", "--reason", "r"], Ok, Ok, Denied),
+    row(&["claim", "due", "C1", "2026-12-01"], Ok, Ok, Denied),
     // badges
     row(&["promote", "C1", "--reason", "r", "--override"], Ok, Denied, Denied),
     row(&["promote", "C4", "--reason", "r"], Ok, Denied, Denied),
@@ -173,6 +174,7 @@ const STATE_CHANGING: &[&str] = &[
     "claim cite",
     "claim uncite",
     "claim check",
+    "claim due",
     "promote",
     "demote",
     "badge",

@@ -61,6 +61,14 @@ pub enum Command {
     },
     /// Show a claim: text, badge and earned badge, citations, badge history.
     Show(ShowArgs),
+    /// Set the date by which a claim's evidence should be re-checked (`none` clears it); see `review --due`.
+    Due {
+        claim: String,
+        /// YYYY-MM-DD, or `none`.
+        date: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Record that you re-checked a claim's evidence (the tend log says "checked"); see `review --stale`.
     Check {
         claim: String,
@@ -107,6 +115,16 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
                 eprintln!("warning: {w}");
             }
             let text = format!("added {} [{}] ({})", done.id, done.badge, done.event);
+            ctx.out.changed(&done, text)?;
+        }
+        Command::Due { claim, date, reason } => {
+            let (mut db, actor) = ctx.open_acting()?;
+            let date = Some(date).filter(|d| !d.eq_ignore_ascii_case("none"));
+            let done = db.transact(&actor, "set a review-by date", |tx| {
+                crate::rechecks::set_due(tx, &claim, date.as_deref(), reason.as_deref())
+            })?;
+            let when = date.map_or("no review-by date".to_string(), |d| format!("due for review by {d}"));
+            let text = format!("{} is {when} ({})", done.id, done.event);
             ctx.out.changed(&done, text)?;
         }
         Command::Check { claim, reason } => {

@@ -9,8 +9,26 @@ pub struct Args {
     #[arg(long)]
     topic: Option<String>,
     /// Instead: claims whose evidence nobody checked or changed for DUR (e.g. 90d, 2w), oldest first.
-    #[arg(long, value_name = "DUR")]
+    #[arg(long, value_name = "DUR", conflicts_with = "due")]
     stale: Option<String>,
+    /// Instead: claims past their review-by date (`claim due`) not checked since, earliest first.
+    #[arg(long)]
+    due: bool,
+}
+
+impl Row for crate::rechecks::DueItem {
+    fn header() -> &'static [&'static str] {
+        &["ID", "BADGE", "DUE", "LAST CHECKED", "CLAIM"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.badge.to_string(),
+            self.due.clone(),
+            self.last_checked.as_deref().map_or("never", crate::clock::day_of).to_string(),
+            truncate(&self.text, 50),
+        ]
+    }
 }
 
 impl Row for crate::rechecks::StaleItem {
@@ -45,6 +63,15 @@ impl Row for ReviewItem {
 
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
+    if args.due {
+        let items = crate::rechecks::due(db.conn(), args.topic.as_deref(), crate::clock::now()?)?;
+        if items.is_empty() && !ctx.out.is_json() {
+            ctx.out.line("nothing due: no claim is past its review-by date")?;
+            return Ok(());
+        }
+        ctx.out.rows(&items)?;
+        return Ok(());
+    }
     if let Some(stale) = &args.stale {
         let older_than = crate::rechecks::parse_duration(stale)?;
         let items = crate::rechecks::stale(db.conn(), args.topic.as_deref(), older_than, crate::clock::now()?)?;
