@@ -421,6 +421,12 @@ fn as_version_two(desk: &Desk) -> String {
         .query_row("SELECT sql FROM sqlite_schema WHERE name = 'events_append_only_update'", [], |r| r.get(0))
         .unwrap();
     conn.execute_batch("DROP TRIGGER events_append_only_update; DROP TABLE chain_algorithms;").unwrap();
+    // What later versions added (reference sources: DOIs, archived copies, link checks).
+    conn.execute_batch(
+        "DROP INDEX sources_by_doi; DROP TABLE source_checks;
+         ALTER TABLE sources DROP COLUMN doi; ALTER TABLE sources DROP COLUMN archive_url;",
+    )
+    .unwrap();
     let mut prev = ripen::events::GENESIS.to_string();
     for mut e in desk.events() {
         e.prev_hash = prev;

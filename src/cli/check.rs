@@ -24,7 +24,7 @@ pub struct Args {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
-    /// Time allowed per request (redirects included).
+    /// Time allowed per request (each redirect is a request of its own).
     #[arg(long, default_value = "10s", value_name = "DUR")]
     timeout: String,
     /// The Wayback availability API asked for an archived copy of a failing link.
@@ -135,7 +135,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
                 }
                 if let Some(change) = &c.status_changed {
                     summary.status_changes += 1;
-                    bar.suspend(|| eprintln!("{}: {} → {}: {}", c.source, change.from, change.to, change.reason));
+                    if !ctx.out.is_json() {
+                        let line = format!("{}: {} → {}: {}", c.source, change.from, change.to, change.reason);
+                        bar.suspend(|| ctx.out.line(line))?;
+                    }
                 }
                 if ctx.out.is_json() {
                     ctx.out.json_line(&c)?;
