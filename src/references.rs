@@ -307,7 +307,9 @@ fn parse_bibtex(text: &str) -> Result<Vec<Reference>> {
     use biblatex::ChunksExt;
     let bib = biblatex::Bibliography::parse(text).map_err(|e| {
         let line = line_of(text, e.span.start);
-        let entry = text[..e.span.start.min(text.len())]
+        let entry = text
+            .get(..e.span.start)
+            .unwrap_or("")
             .rfind('@')
             .and_then(|at| text[at..].split_once('{'))
             .and_then(|(_, rest)| rest.split([',', '\n']).next())

@@ -645,3 +645,62 @@ fn review_due_lists_claims_past_their_review_by_date() {
     assert!(!log.contains("tended"), "a review-by date is not tending: {log}");
     verify_clean(&desk);
 }
+
+mod parsers_are_total {
+    //! Whatever bytes a reference file or a Retraction Watch file holds,
+    //! the parsers answer with references or an error, never a panic.
+    use proptest::prelude::*;
+    use ripen::references::{self, Format};
+
+    /// Starts that steer random tails into each parser's deeper paths.
+    const PREFIXES: &[&str] = &[
+        "",
+        "@article{k,\n  title = {",
+        "@string{a = \"x\"}\n@misc{k, title = a # {",
+        "TY  - JOUR\nTI  - ",
+        "TY  - JOUR\nAU  - A\nDA  - ",
+        "[{\"type\": \"article-journal\", \"title\": \"t\", \"issued\": {\"date-parts\": [[",
+        "[{\"type\": \"webpage\", \"title\": \"t\", \"DOI\": \"",
+    ];
+
+    /// A fixed seed unless `PROPTEST_RNG_SEED` asks to explore others.
+    fn config(cases: u32) -> ProptestConfig {
+        let default = ProptestConfig::default();
+        let rng_seed = if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
+            default.rng_seed
+        } else {
+            proptest::test_runner::RngSeed::Fixed(0x7265_6673)
+        };
+        ProptestConfig { cases, failure_persistence: None, rng_seed, ..default }
+    }
+
+    proptest! {
+        #![proptest_config(config(1024))]
+
+        #[test]
+        fn reference_parsers_never_panic(prefix in prop::sample::select(PREFIXES), tail in any::<String>()) {
+            let text = format!("{prefix}{tail}");
+            for format in [Format::CslJson, Format::Bibtex, Format::Ris] {
+                let _ = references::parse(format, &text);
+            }
+        }
+
+        #[test]
+        fn doi_and_url_normalisers_never_panic(text in any::<String>()) {
+            if let Ok(doi) = ripen::doi::normalize(&text) {
+                prop_assert_eq!(ripen::doi::normalize(&doi).ok(), Some(doi.clone()), "normalising is idempotent");
+                prop_assert!(doi.starts_with("10.") && doi.contains('/'));
+            }
+            let _ = references::normalize_url(&text);
+        }
+
+        #[test]
+        fn retraction_files_never_panic(tail in any::<String>()) {
+            let conn = rusqlite::Connection::open_in_memory().expect("memory db");
+            conn.execute_batch("CREATE TABLE sources (id INTEGER PRIMARY KEY, doi TEXT, status TEXT)").expect("table");
+            conn.execute("INSERT INTO sources VALUES (1, '10.1/x', 'unchecked')", []).expect("row");
+            let text = format!("Record ID,OriginalPaperDOI,RetractionNature,RetractionDate,Reason\n1,10.1/x,{tail}");
+            let _ = ripen::retractions::plan(&conn, text.as_bytes(), "random.csv");
+        }
+    }
+}
