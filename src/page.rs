@@ -33,6 +33,9 @@ pub struct PageSource {
     /// Normalised; rendered as a https://doi.org/ link.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub doi: Option<String>,
+    /// An archived copy, found when the link failed a check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive_url: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -118,6 +121,7 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
                 id: e.source,
                 key: s.as_ref().and_then(|s| s.key.clone()),
                 doi: s.as_ref().and_then(|s| s.doi.clone()),
+                archive_url: s.as_ref().and_then(|s| s.archive_url.clone()),
                 title: e.title,
                 publisher: e.publisher,
                 url: s.and_then(|s| s.url),
@@ -197,10 +201,29 @@ fn checked_day(c: &PageClaim) -> &str {
     c.last_checked.as_deref().map_or("never", crate::clock::day_of)
 }
 
-/// A DOI as a resolver link, escaped.
-fn doi_html(doi: &str) -> String {
+/// A source's DOI as a resolver link and its archived copy, escaped.
+fn reference_html(s: &PageSource) -> String {
     use html_escape::{encode_double_quoted_attribute as attr, encode_text as t};
-    format!(" <a class=\"doi\" href=\"{}\">doi:{}</a>", attr(&crate::doi::link(doi)), t(doi))
+    let mut out = String::new();
+    if let Some(doi) = &s.doi {
+        out.push_str(&format!(" <a class=\"doi\" href=\"{}\">doi:{}</a>", attr(&crate::doi::link(doi)), t(doi)));
+    }
+    if let Some(u) = s.archive_url.as_deref().and_then(linkable) {
+        out.push_str(&format!(" <a class=\"archived\" href=\"{}\">archived copy</a>", attr(u)));
+    }
+    out
+}
+
+/// The same as Markdown.
+fn reference_markdown(s: &PageSource) -> String {
+    let mut out = String::new();
+    if let Some(doi) = &s.doi {
+        out.push_str(&format!(" [doi:{}](<{}>)", md_escape(doi), crate::doi::link(doi)));
+    }
+    if let Some(u) = s.archive_url.as_deref().and_then(linkable) {
+        out.push_str(&format!(" ([archived copy](<{}>))", u.replace('>', "%3E")));
+    }
+    out
 }
 
 fn short(text: &str, max: usize) -> String {
@@ -216,7 +239,10 @@ fn move_text(m: &BadgeMove) -> String {
 
 fn source_line(s: &PageSource) -> String {
     let publisher = s.publisher.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
-    let doi = s.doi.as_deref().map(|d| format!(" {}", crate::doi::link(d))).unwrap_or_default();
+    let mut doi = s.doi.as_deref().map(|d| format!(" {}", crate::doi::link(d))).unwrap_or_default();
+    if let Some(archive) = &s.archive_url {
+        doi.push_str(&format!(" (archived: {archive})"));
+    }
     format!("{} {} ({}{publisher}, {}) {}{doi}", s.id, s.title, s.grade, s.status, s.stance)
 }
 
@@ -324,8 +350,7 @@ pub fn render_markdown(page: &Page) -> String {
                 Some(u) => format!("[{}](<{}>)", e(&src.title), u.replace('>', "%3E")),
                 None => e(&src.title),
             };
-            let doi =
-                src.doi.as_deref().map(|d| format!(" [doi:{}](<{}>)", e(d), crate::doi::link(d))).unwrap_or_default();
+            let doi = reference_markdown(src);
             let _ = writeln!(s, "  - {} {title} ({}, {}) {}{doi}", src.id, src.grade, src.status, src.stance);
         }
         let _ = writeln!(s, "  - last checked: {}", checked_day(c));
@@ -423,7 +448,7 @@ pub fn render_html(page: &Page) -> String {
                     Some(u) => format!("<a href=\"{}\">{}</a>", attr(u), t(&src.title)),
                     None => t(&src.title).to_string(),
                 };
-                let doi = src.doi.as_deref().map(doi_html).unwrap_or_default();
+                let doi = reference_html(src);
                 let _ =
                     write!(s, "<div>{} {title} ({}, {}) {}{doi}</div>", t(&src.id), src.grade, src.status, src.stance);
             }

@@ -509,6 +509,10 @@ fn source_check_records_every_kind_of_answer() {
     for l in &lines {
         assert_eq!(l["status"], "verified", "{l}");
     }
+    desk.ok_as(EDITOR, &["source", "map", &ids["gone404"], "--topic", "compute-economy", "--reason", "r"]);
+    desk.claim("Resting on a dead page.", &[&ids["gone404"]]);
+    let html = desk.text(&["topic", "show", "compute-economy", "--format", "html"]);
+    assert!(html.contains("class=\"archived\" href=\"http://web.archive.org/web/20250101000000/"), "{html}");
     let shown = desk.json(&["source", "show", &ids["gone404"]]);
     assert_eq!(shown["checks"].as_array().map(Vec::len), Some(1));
     assert_eq!(shown["checks"][0]["http_status"], 404);
@@ -522,10 +526,10 @@ fn source_check_records_every_kind_of_answer() {
         EDITOR,
         &["source", "check", "--timeout", "1s", "--archive-endpoint", &endpoint, "--topic", "compute-economy"],
     );
-    assert!(out.contains("checked 0 link(s)"), "{out}");
+    assert!(out.contains("checked 1 link(s): 0 ok, 1 failed"), "only the topic's source: {out}");
     desk.ok_as(EDITOR, &["source", "check", "--timeout", "1s", "--archive-endpoint", &endpoint]);
     assert_eq!(server.archive_asks.load(std::sync::atomic::Ordering::SeqCst), asked);
-    assert_eq!(desk.count("source_checks"), 18);
+    assert_eq!(desk.count("source_checks"), 19);
     let out = desk.text_as(EDITOR, &["source", "check", "--older-than", "1d", "--no-archive"]);
     assert!(out.contains("checked 0 link(s)") && out.contains("9 checked recently"), "{out}");
     verify_clean(&desk);
