@@ -548,7 +548,7 @@ pub fn import(tx: &mut Tx<'_>, refs: Vec<Reference>, topics: &[String], grade: O
         };
         let done =
             crate::sources::add(tx, new, None, None).map_err(|e| Error::bad(format!("entry {}: {e}", r.entry)))?;
-        let id = claims_number(&done.id);
+        let id = crate::claims::source_number(&done.id);
         if let Some(d) = &r.doi {
             dois.insert(d.clone(), id);
         }
@@ -562,10 +562,6 @@ pub fn import(tx: &mut Tx<'_>, refs: Vec<Reference>, topics: &[String], grade: O
         report.added.push(shown);
     }
     Ok(report)
-}
-
-fn claims_number(shown: &str) -> i64 {
-    shown.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 #[cfg(test)]
