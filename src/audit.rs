@@ -155,6 +155,8 @@ pub enum TendKind {
     Grew,
     Tended,
     BadgeMoved,
+    /// Claims whose evidence someone re-checked (`claim check`).
+    Checked,
 }
 
 impl TendKind {
@@ -163,6 +165,7 @@ impl TendKind {
             TendKind::Grew => "grew",
             TendKind::Tended => "tended",
             TendKind::BadgeMoved => "badge-moved",
+            TendKind::Checked => "checked",
         }
     }
 }
@@ -225,7 +228,13 @@ pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> 
         let claim = e.entity.trim_start_matches("claim:").to_string();
         let day = clock::day_of(&e.at).to_string();
         let (from, to) = (badge_in(&before), badge_in(&after));
-        let kind = if before.is_none() {
+        if e.action == "claim.due" {
+            // A review-by date is planning, not tending.
+            continue;
+        }
+        let kind = if e.action == "claim.check" {
+            TendKind::Checked
+        } else if before.is_none() {
             TendKind::Grew
         } else if from != to && from.is_some() {
             TendKind::BadgeMoved
@@ -336,8 +345,16 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
             target.entity
         )));
     };
-    let later: Vec<String> =
-        events::for_entity(tx.conn(), &target.entity)?.into_iter().filter(|e| e.seq > seq).map(|e| e.id()).collect();
+    // Checks and review-by dates that changed no state (`claim check`,
+    // `claim due`, a link check) do not stand in the way of a revert.
+    let later: Vec<String> = events::for_entity(tx.conn(), &target.entity)?
+        .into_iter()
+        .filter(|e| {
+            e.seq > seq
+                && !(matches!(e.action.as_str(), "claim.check" | "claim.due" | "source.check") && e.before == e.after)
+        })
+        .map(|e| e.id())
+        .collect();
     if !later.is_empty() && !force {
         return Err(Error::refused(format!(
             "{} changed again after E{seq} ({}): pass --force to restore what E{seq} changed anyway",

@@ -142,6 +142,11 @@ pub fn review(conn: &Connection, topic: Option<&str>) -> Result<Vec<ReviewItem>>
                 None,
             )
         };
+        let mut reason = reason;
+        for note in discounted(conn, &c)? {
+            reason.push_str("; ");
+            reason.push_str(&note);
+        }
         items.push(ReviewItem {
             id: c.id,
             topic: c.topic,
@@ -155,4 +160,23 @@ pub fn review(conn: &Connection, topic: Option<&str>) -> Result<Vec<ReviewItem>>
     }
     items.sort_by_key(|i| i.kind);
     Ok(items)
+}
+
+/// For each cited source whose status discounts or questions it, what
+/// changed it: `S3 is retracted: Retraction Watch record 123: ...`.
+fn discounted(conn: &Connection, claim: &claims::ClaimState) -> Result<Vec<String>> {
+    let mut notes = Vec::new();
+    for cit in &claim.citations {
+        let number = claims::source_number(&cit.source);
+        let Some(source) = crate::sources::load(conn, number)? else { continue };
+        if !(source.status.is_excluded() || source.status == crate::model::Status::Suspicious) {
+            continue;
+        }
+        let why = crate::sources::status_reason(conn, number)?;
+        notes.push(match why {
+            Some(why) => format!("{} is {}: {why}", source.id, source.status),
+            None => format!("{} is {}", source.id, source.status),
+        });
+    }
+    Ok(notes)
 }

@@ -206,6 +206,8 @@ pub fn write(spec: Spec, out: &mut dyn Write) -> Result<()> {
             summary: words.text(&mut rng, 100, 250),
             published: Some(day(&mut rng)[..10].to_string()),
             topics: vec![topic.clone()],
+            doi: None,
+            archive_url: None,
             added_by: Some(researchers[rng.gen_range(0..researchers.len())].clone()),
             added_at: Some("2026-01-02T08:00:00Z".into()),
         }))?;

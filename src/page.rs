@@ -30,6 +30,12 @@ pub struct PageSource {
     pub grade: Grade,
     pub status: Status,
     pub stance: Stance,
+    /// Normalised; rendered as a https://doi.org/ link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doi: Option<String>,
+    /// An archived copy, found when the link failed a check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive_url: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -41,6 +47,8 @@ pub struct PageClaim {
     pub earned_badge: Badge,
     pub sources: Vec<PageSource>,
     pub history: Vec<BadgeMove>,
+    /// When the claim or its evidence was last checked or changed (see `rechecks`).
+    pub last_checked: Option<String>,
     /// Who made the claim; `None` for the desk's own statements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claimant: Option<Claimant>,
@@ -130,6 +138,8 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
             sources.push(PageSource {
                 id: e.source,
                 key: s.as_ref().and_then(|s| s.key.clone()),
+                doi: s.as_ref().and_then(|s| s.doi.clone()),
+                archive_url: s.as_ref().and_then(|s| s.archive_url.clone()),
                 title: e.title,
                 publisher: e.publisher,
                 url: s.and_then(|s| s.url),
@@ -139,6 +149,11 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
             });
         }
         let history = when.history(conn, c.number())?;
+        let until = match when {
+            When::Now => None,
+            When::AsOf(at) => Some(crate::clock::format_time(crate::clock::parse_time(at)?)),
+        };
+        let last_checked = crate::rechecks::last_checked(conn, &c, until.as_deref())?;
         claims.push(PageClaim {
             id: c.id,
             key: c.key,
@@ -150,6 +165,7 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
             claimant: c.claimant,
             claim_date: c.claim_date,
             appearances: c.appearances,
+            last_checked,
         });
     }
     let mapped = when.sources_of_topic(conn, slug)?;
@@ -202,6 +218,36 @@ fn linkable(url: &str) -> Option<&str> {
     (lower.starts_with("http://") || lower.starts_with("https://")).then_some(url.trim())
 }
 
+/// The day a claim was last checked, or "never".
+fn checked_day(c: &PageClaim) -> &str {
+    c.last_checked.as_deref().map_or("never", crate::clock::day_of)
+}
+
+/// A source's DOI as a resolver link and its archived copy, escaped.
+fn reference_html(s: &PageSource) -> String {
+    use html_escape::{encode_double_quoted_attribute as attr, encode_text as t};
+    let mut out = String::new();
+    if let Some(doi) = &s.doi {
+        out.push_str(&format!(" <a class=\"doi\" href=\"{}\">doi:{}</a>", attr(&crate::doi::link(doi)), t(doi)));
+    }
+    if let Some(u) = s.archive_url.as_deref().and_then(linkable) {
+        out.push_str(&format!(" <a class=\"archived\" href=\"{}\">archived copy</a>", attr(u)));
+    }
+    out
+}
+
+/// The same as Markdown.
+fn reference_markdown(s: &PageSource) -> String {
+    let mut out = String::new();
+    if let Some(doi) = &s.doi {
+        out.push_str(&format!(" [doi:{}](<{}>)", md_escape(doi), crate::doi::link(doi)));
+    }
+    if let Some(u) = s.archive_url.as_deref().and_then(linkable) {
+        out.push_str(&format!(" ([archived copy](<{}>))", u.replace('>', "%3E")));
+    }
+    out
+}
+
 fn short(text: &str, max: usize) -> String {
     crate::output::truncate(text, max)
 }
@@ -227,7 +273,11 @@ fn neighbors(p: &crate::path_page::PathPlace, show: &dyn Fn(&crate::path_page::N
 
 fn source_line(s: &PageSource) -> String {
     let publisher = s.publisher.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
-    format!("{} {} ({}{publisher}, {}) {}", s.id, s.title, s.grade, s.status, s.stance)
+    let mut doi = s.doi.as_deref().map(|d| format!(" {}", crate::doi::link(d))).unwrap_or_default();
+    if let Some(archive) = &s.archive_url {
+        doi.push_str(&format!(" (archived: {archive})"));
+    }
+    format!("{} {} ({}{publisher}, {}) {}{doi}", s.id, s.title, s.grade, s.status, s.stance)
 }
 
 fn raw_heading(raw: &RawMaterial) -> String {
@@ -265,6 +315,7 @@ pub fn render_text(page: &Page, bold: &dyn Fn(&str) -> String) -> String {
         for src in &c.sources {
             let _ = writeln!(s, "    source: {}", source_line(src));
         }
+        let _ = writeln!(s, "    last checked: {}", checked_day(c));
         if c.history.len() > 1 {
             let last = c.history.last().map(move_text).unwrap_or_default();
             let _ = writeln!(s, "    ripened: {last}");
@@ -352,8 +403,10 @@ pub fn render_markdown(page: &Page) -> String {
                 Some(u) => format!("[{}](<{}>)", e(&src.title), u.replace('>', "%3E")),
                 None => e(&src.title),
             };
-            let _ = writeln!(s, "  - {} {title} ({}, {}) {}", src.id, src.grade, src.status, src.stance);
+            let doi = reference_markdown(src);
+            let _ = writeln!(s, "  - {} {title} ({}, {}) {}{doi}", src.id, src.grade, src.status, src.stance);
         }
+        let _ = writeln!(s, "  - last checked: {}", checked_day(c));
         if c.history.len() > 1 {
             let _ = writeln!(s, "  - ripened: {}", c.history.last().map(move_text).unwrap_or_default());
             for m in &c.history {
@@ -462,10 +515,13 @@ pub fn render_html(page: &Page) -> String {
                     Some(u) => format!("<a href=\"{}\">{}</a>", attr(u), t(&src.title)),
                     None => t(&src.title).to_string(),
                 };
-                let _ = write!(s, "<div>{} {title} ({}, {}) {}</div>", t(&src.id), src.grade, src.status, src.stance);
+                let doi = reference_html(src);
+                let _ =
+                    write!(s, "<div>{} {title} ({}, {}) {}{doi}</div>", t(&src.id), src.grade, src.status, src.stance);
             }
             let _ = write!(s, "</div>");
         }
+        let _ = write!(s, "<div class=\"meta checked\">last checked {}</div>", checked_day(c));
         if c.history.len() > 1 {
             let _ = write!(
                 s,

@@ -29,6 +29,13 @@ pub struct SourceState {
     pub topics: Vec<String>,
     pub created_by: String,
     pub created_at: String,
+    /// Normalised (see `doi::normalize`). Left out of the JSON when absent,
+    /// so states recorded before DOIs existed still match their rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doi: Option<String>,
+    /// An archived copy of the page, found when its link failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_url: Option<String>,
 }
 
 impl SourceState {
@@ -46,8 +53,8 @@ pub struct SourceChange {
     pub earned_changed: Vec<EarnedChange>,
 }
 
-const COLUMNS: &str =
-    "id, key, title, url, publisher, kind, grade, status, tier, summary, published, created_by, created_at";
+const COLUMNS: &str = "id, key, title, url, publisher, kind, grade, status, tier, summary, published, created_by, \
+                       created_at, doi, archive_url";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<SourceState> {
     Ok(SourceState {
@@ -65,6 +72,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<SourceState> {
         topics: Vec::new(),
         created_by: r.get(11)?,
         created_at: r.get(12)?,
+        doi: r.get(13)?,
+        archive_url: r.get(14)?,
     })
 }
 
@@ -83,9 +92,30 @@ pub fn load(conn: &Connection, id: i64) -> Result<Option<SourceState>> {
     Ok(Some(s))
 }
 
-/// Resolves `S7`, `7` or a key to a source id.
+/// Resolves `S7`, `7`, a key or a DOI (in any of its written forms) to a
+/// source id.
 pub fn resolve(conn: &Connection, name: &str) -> Result<i64> {
+    if crate::doi::looks_like(name) {
+        let doi = crate::doi::normalize(name)?;
+        return by_doi(conn, &doi)?
+            .ok_or_else(|| Error::not_found(format!("no source with DOI {doi}: see `ripen source list`")));
+    }
     ids::resolve_row(conn, IdKind::Source, "sources", name, "see `ripen source list`")
+}
+
+/// The source with this normalised DOI.
+pub fn by_doi(conn: &Connection, doi: &str) -> Result<Option<i64>> {
+    Ok(conn.prepare_cached("SELECT id FROM sources WHERE doi = ?1")?.query_row([doi], |r| r.get(0)).optional()?)
+}
+
+/// The reason given with the latest change of a source's status (a
+/// retraction notice, a link check's evidence), to name it in `review`.
+pub fn status_reason(conn: &Connection, id: i64) -> Result<Option<String>> {
+    let entity = EntityRef::Source(id).to_string();
+    let mut stmt = conn.prepare_cached(
+        "SELECT reason FROM events WHERE entity = ?1 AND action = 'source.mark' ORDER BY seq DESC LIMIT 1",
+    )?;
+    Ok(stmt.query_row([entity], |r| r.get(0)).optional()?.flatten())
 }
 
 pub fn require(conn: &Connection, name: &str) -> Result<SourceState> {
@@ -160,11 +190,12 @@ pub fn for_each(conn: &Connection, mut each: impl FnMut(SourceState) -> Result<(
 /// Writes a source's whole state (row and topic mappings).
 pub fn write(conn: &Connection, s: &SourceState) -> Result<()> {
     conn.prepare_cached(&format!(
-        "INSERT INTO sources ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+        "INSERT INTO sources ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              ON CONFLICT (id) DO UPDATE SET key = excluded.key, title = excluded.title, url = excluded.url,
                publisher = excluded.publisher, kind = excluded.kind, grade = excluded.grade,
                status = excluded.status, tier = excluded.tier, summary = excluded.summary,
-               published = excluded.published, created_by = excluded.created_by, created_at = excluded.created_at"
+               published = excluded.published, created_by = excluded.created_by, created_at = excluded.created_at,
+               doi = excluded.doi, archive_url = excluded.archive_url"
     ))?
     .execute(rusqlite::params![
         s.number(),
@@ -179,7 +210,9 @@ pub fn write(conn: &Connection, s: &SourceState) -> Result<()> {
         s.summary,
         s.published,
         s.created_by,
-        s.created_at
+        s.created_at,
+        s.doi,
+        s.archive_url
     ])?;
     conn.prepare_cached("DELETE FROM source_topics WHERE source = ?1")?.execute([s.number()])?;
     let mut stmt = conn.prepare_cached("INSERT INTO source_topics (source, topic) VALUES (?1, ?2)")?;
@@ -203,6 +236,9 @@ pub struct NewSource {
     pub summary: Option<String>,
     pub published: Option<String>,
     pub topics: Vec<String>,
+    /// In any written form; stored normalised.
+    pub doi: Option<String>,
+    pub archive_url: Option<String>,
 }
 
 fn clean(v: Option<String>) -> Option<String> {
@@ -223,7 +259,18 @@ pub fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
     let url = clean(new.url);
     let publisher = clean(new.publisher);
     let tier = clean(new.tier);
-    for (what, v) in [("url", &url), ("publisher", &publisher), ("tier", &tier)] {
+    let archive_url = clean(new.archive_url);
+    let doi = clean(new.doi).map(|d| crate::doi::normalize(&d)).transpose()?;
+    if let Some(d) = &doi {
+        if let Some(other) = by_doi(conn, d)? {
+            return Err(Error::refused(format!(
+                "{} already has DOI {d}: a DOI names one source; use {} instead",
+                ids::source_id(other),
+                ids::source_id(other)
+            )));
+        }
+    }
+    for (what, v) in [("url", &url), ("publisher", &publisher), ("tier", &tier), ("archive url", &archive_url)] {
         if let Some(v) = v {
             model::check_optional_text(what, v, model::MAX_SHORT_TEXT)?;
         }
@@ -237,7 +284,7 @@ pub fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
     for t in &topics {
         crate::topics::require(conn, t)?;
     }
-    Ok(NewSource { key, url, publisher, tier, summary: Some(summary), published, topics, ..new })
+    Ok(NewSource { key, url, publisher, tier, summary: Some(summary), published, topics, doi, archive_url, ..new })
 }
 
 /// Adds a source. Editors and researchers.
@@ -268,6 +315,8 @@ pub fn add(
         topics: new.topics,
         created_by: created_by.clone(),
         created_at: created_at.clone(),
+        doi: new.doi,
+        archive_url: new.archive_url,
     };
     write(tx.conn(), &state)?;
     let imported = meta.is_some();

@@ -130,6 +130,7 @@ fn verify_snapshot(
     }
     let head = walk.last.take();
     compare_rows(conn, rows, walk.latest(), &keys, &mut problems)?;
+    compare_link_checks(conn, last, &mut problems)?;
     let head = match head {
         Some((seq, hash)) => Head { event: ids::event_id(seq), hash: String::from_utf8_lossy(&hash).into_owned() },
         None => Head { event: "E0".to_string(), hash: GENESIS.to_string() },
@@ -502,6 +503,53 @@ impl<'a> RowStates<'a> {
         self.rows.push(RowState { entity, order: self.rows.len(), name, state });
         Ok(())
     }
+}
+
+/// Every `source_checks` row against the `source.check` event that wrote it
+/// (same source, time and findings), and every such event against its row.
+fn compare_link_checks(conn: &Connection, last: i64, problems: &mut Vec<Problem>) -> Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT c.event, c.source, c.at, c.ok, c.http_status, c.error, c.final_url, e.action, e.entity, e.at, e.meta
+         FROM source_checks c LEFT JOIN events e ON e.seq = c.event WHERE c.event <= ?1 ORDER BY c.event",
+    )?;
+    let mut rows = stmt.query([last])?;
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let outcome =
+            crate::linkcheck::Outcome { ok: r.get(3)?, http_status: r.get(4)?, error: r.get(5)?, final_url: r.get(6)? };
+        let entity = EntityRef::Source(r.get(1)?).to_string();
+        let row_at: String = r.get(2)?;
+        let (action, event_entity, event_at, meta): (Option<String>, Option<String>, Option<String>, Option<String>) =
+            (r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?);
+        let same = action.as_deref() == Some("source.check")
+            && event_entity.as_deref() == Some(entity.as_str())
+            && event_at.as_deref() == Some(row_at.as_str())
+            && meta == Some(serde_json::to_value(&outcome)?.to_string());
+        if !same {
+            problems.push(Problem {
+                kind: "row-differs",
+                at: format!("check:{}", ids::event_id(seq)),
+                message: format!(
+                    "the link check of {entity} recorded by {} differs from that event: the table was edited outside ripen",
+                    ids::event_id(seq)
+                ),
+            });
+        }
+    }
+    let mut stmt = conn.prepare(
+        "SELECT e.seq, e.entity FROM events e WHERE e.action = 'source.check' AND e.seq <= ?1
+           AND NOT EXISTS (SELECT 1 FROM source_checks c WHERE c.event = e.seq) ORDER BY e.seq",
+    )?;
+    let mut rows = stmt.query([last])?;
+    while let Some(r) = rows.next()? {
+        let (seq, entity): (i64, String) = (r.get(0)?, r.get(1)?);
+        problems.push(Problem {
+            kind: "row-differs",
+            at: format!("check:{}", ids::event_id(seq)),
+            message: format!("the link check of {entity} that {} recorded is gone from the tables", ids::event_id(seq)),
+        });
+    }
+    Ok(())
 }
 
 /// Every entity's current row against the state its latest event recorded,

@@ -426,6 +426,12 @@ fn as_version_two(desk: &Desk) -> String {
     for column in ["claimant_name", "claimant_url", "claimant_type", "claim_date", "appearances"] {
         conn.execute_batch(&format!("ALTER TABLE claims DROP COLUMN {column}")).unwrap();
     }
+    // What later versions added (reference sources: DOIs, archived copies, link checks).
+    conn.execute_batch(
+        "DROP INDEX sources_by_doi; DROP TABLE source_checks;
+         ALTER TABLE sources DROP COLUMN doi; ALTER TABLE sources DROP COLUMN archive_url;",
+    )
+    .unwrap();
     let mut prev = ripen::events::GENESIS.to_string();
     for mut e in desk.events() {
         e.prev_hash = prev;

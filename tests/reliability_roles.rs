@@ -48,6 +48,18 @@ const BUNDLE: &str = r#"{"format": "ripen-bundle/1",
   "claims": [{"topic": "imported", "text": "An imported claim.", "created_by": "editor",
               "created_at": "2026-05-29T09:00:00Z"}]}"#;
 
+/// A reference-manager export of one entry (one event), and a Retraction
+/// Watch file naming no source here (no event).
+const RIS: &str = "TY  - JOUR\nTI  - An imported reference\nDO  - 10.1000/roles\nER  - \n";
+const RETRACTIONS: &str = "Record ID,Title,OriginalPaperDOI,RetractionNature,RetractionDate,Reason\n1,T,10.1/x,Retraction,1/1/2024 0:00,+Error;\n";
+
+/// Writes the files the matrix's imports read into a desk's directory.
+fn write_inputs(desk: &Desk) {
+    std::fs::write(desk.dir.path().join("bundle.json"), BUNDLE).expect("write bundle");
+    std::fs::write(desk.dir.path().join("refs.ris"), RIS).expect("write ris");
+    std::fs::write(desk.dir.path().join("retractions.csv"), RETRACTIONS).expect("write csv");
+}
+
 const MATRIX: &[Row] = &[
     // actors
     row(&["actor", "add", "newbie", "--role", "researcher"], Ok, Denied, Denied),
@@ -63,6 +75,16 @@ const MATRIX: &[Row] = &[
     row(&["source", "grade", "S1", "A", "--reason", "r"], Ok, Ok, Denied),
     row(&["source", "mark", "S1", "hallucinated", "--reason", "r"], Ok, Ok, Denied),
     row(&["source", "map", "S2", "--topic", "open-weights", "--reason", "r"], Ok, Ok, Denied),
+    row(&["source", "import", "refs.ris"], Ok, Ok, Denied),
+    Row {
+        args: &["source", "retractions", "retractions.csv"],
+        events: 0,
+        editor: Ok,
+        researcher: Ok,
+        reviewer: Denied,
+    },
+    // No source of the set-up has a URL: nothing is fetched.
+    Row { args: &["source", "check"], events: 0, editor: Ok, researcher: Ok, reviewer: Denied },
     // claims and citations
     row(&["claim", "add", "--topic", "compute-economy", "New claim."], Ok, Ok, Denied),
     row(
@@ -114,6 +136,8 @@ const MATRIX: &[Row] = &[
     row(&["claim", "cite", "C1", "S2"], Ok, Ok, Denied),
     row(&["claim", "cite", "C1", "S1", "--stance", "context", "--note", "n"], Ok, Ok, Denied),
     row(&["claim", "uncite", "C1", "S1", "--reason", "r"], Ok, Ok, Denied),
+    row(&["claim", "check", "C1", "--reason", "r"], Ok, Ok, Denied),
+    row(&["claim", "due", "C1", "2026-12-01"], Ok, Ok, Denied),
     // badges
     row(&["promote", "C1", "--reason", "r", "--override"], Ok, Denied, Denied),
     row(&["promote", "C4", "--reason", "r"], Ok, Denied, Denied),
@@ -149,10 +173,15 @@ const STATE_CHANGING: &[&str] = &[
     "source grade",
     "source mark",
     "source map",
+    "source import",
+    "source retractions",
+    "source check",
     "claim add",
     "claim edit",
     "claim cite",
     "claim uncite",
+    "claim check",
+    "claim due",
     "promote",
     "demote",
     "badge",
@@ -227,7 +256,7 @@ fn template() -> Template {
     desk.ok_as(EDITOR, &["path", "step", "add", "reading", "compute-economy", "--why", "w"]);
     desk.ok_as(EDITOR, &["path", "step", "add", "reading", "open-weights", "--why", "w"]);
     let path_edit = event(desk.json_as(EDITOR, &["path", "edit", "reading", "--summary", "S", "--reason", "r"]));
-    std::fs::write(desk.dir.path().join("bundle.json"), BUNDLE).expect("write bundle");
+    write_inputs(&desk);
     Template {
         desk,
         placeholders: vec![
@@ -246,7 +275,7 @@ impl Template {
     fn copy(&self) -> Desk {
         let desk = Desk::empty();
         copy_files(&self.desk.db, &desk.db);
-        std::fs::write(desk.dir.path().join("bundle.json"), BUNDLE).expect("write bundle");
+        write_inputs(&desk);
         desk
     }
 

@@ -72,6 +72,8 @@ pub fn visit(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Record
             summary: s.summary.clone(),
             published: s.published.clone(),
             topics,
+            doi: s.doi.clone(),
+            archive_url: s.archive_url.clone(),
             added_by: Some(s.created_by.clone()),
             added_at: Some(s.created_at.clone()),
         }))?;

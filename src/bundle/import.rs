@@ -588,8 +588,11 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(())
     }
 
-    fn existing_source(&self, s: &BundleSource) -> Result<Option<i64>> {
+    fn existing_source(&self, path: &str, s: &BundleSource) -> Result<Option<i64>> {
         let conn = self.tx.conn();
+        if let (None, Some(doi)) = (&s.key, &s.doi) {
+            return existing_by_doi(conn, &format!("{path}.doi"), doi);
+        }
         Ok(match &s.key {
             Some(k) => {
                 conn.prepare_cached("SELECT id FROM sources WHERE key = ?1")?.query_row([k], |r| r.get(0)).optional()?
@@ -611,7 +614,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         for (i, t) in s.topics.iter().enumerate() {
             self.known_topic(&format!("{path}.topics[{i}]"), t)?;
         }
-        let id = match self.existing_source(s)? {
+        let id = match self.existing_source(path, s)? {
             Some(id) => {
                 self.report.kept.sources += 1;
                 id
@@ -640,6 +643,8 @@ impl<'t, 'c> Importer<'t, 'c> {
                     summary: Some(s.summary.clone()),
                     published: s.published.clone(),
                     topics: s.topics.clone(),
+                    doi: s.doi.clone(),
+                    archive_url: s.archive_url.clone(),
                 };
                 let done = crate::sources::add(self.tx, new, Some((by, when)), Some(self.meta.clone()))
                     .map_err(|e| at(path, e))?;
@@ -914,4 +919,11 @@ fn fingerprint(identity: &impl std::hash::Hash) -> u64 {
 enum Step {
     Badge { to: Badge, actor: String, reason: Option<String> },
     Edit { text: String, actor: String, reason: Option<String>, path: String },
+}
+
+/// A key-less bundle source is the same as the database's source with its
+/// DOI (DOIs name one thing each).
+fn existing_by_doi(conn: &rusqlite::Connection, path: &str, doi: &str) -> Result<Option<i64>> {
+    let doi = crate::doi::normalize(doi).map_err(|e| at(path, e))?;
+    crate::sources::by_doi(conn, &doi)
 }

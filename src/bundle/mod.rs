@@ -94,6 +94,11 @@ pub struct BundleSource {
     pub published: Option<String>,
     #[serde(default)]
     pub topics: Vec<String>,
+    /// Any written form on import; exported normalised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doi: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -70,6 +70,21 @@ pub enum Command {
     },
     /// Show a claim: text, badge and earned badge, citations, badge history.
     Show(ShowArgs),
+    /// Set the date by which a claim's evidence should be re-checked (`none` clears it); see `review --due`.
+    Due {
+        claim: String,
+        /// YYYY-MM-DD, or `none`.
+        date: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Record that you re-checked a claim's evidence (the tend log says "checked"); see `review --stale`.
+    Check {
+        claim: String,
+        /// What you checked and found.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -127,7 +142,15 @@ impl ClaimantArgs {
     }
 }
 
+/// `SRC[:STANCE]`; a DOI may hold colons of its own (`doi:10.1/x`), so
+/// only a last part that is a stance is taken as one.
 fn parse_cite(spec: &str) -> crate::Result<(String, Stance, Option<String>)> {
+    if crate::doi::looks_like(spec) {
+        return Ok(match spec.rsplit_once(':').and_then(|(s, st)| Some((s, st.parse::<Stance>().ok()?))) {
+            Some((source, stance)) => (source.to_string(), stance, None),
+            None => (spec.to_string(), Stance::Supports, None),
+        });
+    }
     match spec.split_once(':') {
         Some((source, stance)) => Ok((source.to_string(), stance.parse()?, None)),
         None => Ok((spec.to_string(), Stance::Supports, None)),
@@ -147,6 +170,23 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
                 eprintln!("warning: {w}");
             }
             let text = format!("added {} [{}] ({})", done.id, done.badge, done.event);
+            ctx.out.changed(&done, text)?;
+        }
+        Command::Due { claim, date, reason } => {
+            let (mut db, actor) = ctx.open_acting()?;
+            let date = Some(date).filter(|d| !d.eq_ignore_ascii_case("none"));
+            let done = db.transact(&actor, "set a review-by date", |tx| {
+                crate::rechecks::set_due(tx, &claim, date.as_deref(), reason.as_deref())
+            })?;
+            let when = date.map_or("no review-by date".to_string(), |d| format!("due for review by {d}"));
+            let text = format!("{} is {when} ({})", done.id, done.event);
+            ctx.out.changed(&done, text)?;
+        }
+        Command::Check { claim, reason } => {
+            let (mut db, actor) = ctx.open_acting()?;
+            let done =
+                db.transact(&actor, "record a re-check", |tx| crate::rechecks::check_claim(tx, &claim, &reason))?;
+            let text = format!("checked {} ({}); earns {}", done.id, done.event, done.earned_badge);
             ctx.out.changed(&done, text)?;
         }
         Command::Edit { claim, text, reason, who, no_claimant } => {

@@ -4,6 +4,7 @@
 
 mod actor;
 mod badge;
+mod check;
 mod claim;
 mod completions;
 mod demo;

@@ -15,3 +15,17 @@ pub fn spinner(message: &str) -> ProgressBar {
     bar.set_message(message.to_string());
     bar
 }
+
+/// A bar towards `len` with a message; hidden when stderr is not a terminal.
+pub fn bar(len: u64, message: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(message.to_string());
+    bar
+}

@@ -8,6 +8,42 @@ use crate::output::{truncate, Row};
 pub struct Args {
     #[arg(long)]
     topic: Option<String>,
+    /// Instead: claims whose evidence nobody checked or changed for DUR (e.g. 90d, 2w), oldest first.
+    #[arg(long, value_name = "DUR", conflicts_with = "due")]
+    stale: Option<String>,
+    /// Instead: claims past their review-by date (`claim due`) not checked since, earliest first.
+    #[arg(long)]
+    due: bool,
+}
+
+impl Row for crate::rechecks::DueItem {
+    fn header() -> &'static [&'static str] {
+        &["ID", "BADGE", "DUE", "LAST CHECKED", "CLAIM"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.badge.to_string(),
+            self.due.clone(),
+            self.last_checked.as_deref().map_or("never", crate::clock::day_of).to_string(),
+            truncate(&self.text, 50),
+        ]
+    }
+}
+
+impl Row for crate::rechecks::StaleItem {
+    fn header() -> &'static [&'static str] {
+        &["ID", "BADGE", "LAST CHECKED", "DAYS", "CLAIM"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.badge.to_string(),
+            crate::clock::day_of(&self.last_checked).to_string(),
+            self.days.to_string(),
+            truncate(&self.text, 50),
+        ]
+    }
 }
 
 impl Row for ReviewItem {
@@ -27,6 +63,25 @@ impl Row for ReviewItem {
 
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
+    if args.due {
+        let items = crate::rechecks::due(db.conn(), args.topic.as_deref(), crate::clock::now()?)?;
+        if items.is_empty() && !ctx.out.is_json() {
+            ctx.out.line("nothing due: no claim is past its review-by date")?;
+            return Ok(());
+        }
+        ctx.out.rows(&items)?;
+        return Ok(());
+    }
+    if let Some(stale) = &args.stale {
+        let older_than = crate::rechecks::parse_duration(stale)?;
+        let items = crate::rechecks::stale(db.conn(), args.topic.as_deref(), older_than, crate::clock::now()?)?;
+        if items.is_empty() && !ctx.out.is_json() {
+            ctx.out.line(format!("nothing stale: every claim was checked or changed within {stale}"))?;
+            return Ok(());
+        }
+        ctx.out.rows(&items)?;
+        return Ok(());
+    }
     let items = badges::review(db.conn(), args.topic.as_deref())?;
     if items.is_empty() && !ctx.out.is_json() {
         ctx.out.line("nothing to review: every badge agrees with its evidence")?;

@@ -10,7 +10,7 @@ pub enum Command {
     Add(AddArgs),
     /// Change a source's grade; claims citing it are re-evaluated and show up in `ripen review`.
     Grade {
-        /// S7, 7 or the source's key.
+        /// S7, 7, the source's key or its DOI.
         source: String,
         grade: Grade,
         #[arg(long)]
@@ -33,6 +33,32 @@ pub enum Command {
     },
     /// Show one source and the claims citing it.
     Show { source: String },
+    /// Add sources from a reference manager's export (Zotero CSL-JSON, BibTeX, RIS), all or none;
+    /// entries whose DOI or URL a source already has are listed, not added.
+    Import {
+        file: std::path::PathBuf,
+        /// Default: from the extension (.json, .bib, .ris).
+        #[arg(long)]
+        format: Option<crate::references::Format>,
+        /// A topic the new sources are mapped to (repeatable).
+        #[arg(long = "topic", value_name = "SLUG")]
+        topics: Vec<String>,
+        /// Default F (cannot be judged yet): nothing imported looks more reliable than it is.
+        #[arg(long)]
+        grade: Option<Grade>,
+    },
+    /// Fetch sources' URLs and record each check; a link failing 3 checks in a row over 24 h becomes
+    /// dead-link (an archived copy is looked up), and one that answers again gets its status back.
+    Check(super::check::Args),
+    /// Match the Retraction Watch CSV (as Crossref publishes it) against sources' DOIs: retractions mark
+    /// sources retracted, expressions of concern and corrections suspicious; claims resting on them show in review.
+    Retractions {
+        /// The Retraction Watch database file (retraction_watch.csv).
+        file: std::path::PathBuf,
+        /// List what would change and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// List sources, optionally of one topic; --unused lists the topic's raw material (mapped, cited by no claim).
     List {
         #[arg(long)]
@@ -59,6 +85,9 @@ pub struct AddArgs {
     /// A stable key to name the source by instead of its id.
     #[arg(long)]
     key: Option<String>,
+    /// The source's DOI (10.NNNN/..., doi:..., or a https://doi.org/ link); the source may then be named by it.
+    #[arg(long)]
+    doi: Option<String>,
     #[arg(long, default_value = "unchecked")]
     status: Status,
     /// A lead's tier label, e.g. T1 or T3 (free text).
@@ -95,6 +124,8 @@ struct SourceView {
     #[serde(flatten)]
     source: SourceState,
     cited_by: Vec<String>,
+    /// Link checks, newest first.
+    checks: Vec<crate::linkcheck::CheckRecord>,
 }
 
 pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
@@ -113,6 +144,8 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
                 summary: a.summary,
                 published: a.published,
                 topics: a.topics,
+                doi: a.doi,
+                archive_url: None,
             };
             let done = db.transact(&actor, "add source", |tx| sources::add(tx, new, None, None))?;
             let text = format!("added {} ({})", done.id, done.event);
@@ -142,13 +175,17 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
             let s = sources::require(db.conn(), &source)?;
             let cited_by =
                 crate::claims::citing_source(db.conn(), s.number())?.into_iter().map(crate::ids::claim_id).collect();
-            let view = SourceView { source: s, cited_by };
+            let checks = crate::linkcheck::checks_of(db.conn(), s.number(), 20)?;
+            let view = SourceView { source: s, cited_by, checks };
             if ctx.out.is_json() {
                 ctx.out.json(&view)?;
             } else {
                 show_text(ctx, &view)?;
             }
         }
+        Command::Import { file, format, topics, grade } => import(ctx, &file, format, &topics, grade)?,
+        Command::Check(args) => super::check::run(args, ctx)?,
+        Command::Retractions { file, dry_run } => retractions(ctx, &file, dry_run)?,
         Command::List { topic, unused } => {
             let db = ctx.open()?;
             if let Some(t) = &topic {
@@ -187,13 +224,104 @@ fn show_text(ctx: &mut Ctx, v: &SourceView) -> anyhow::Result<()> {
     field("tier", s.tier.as_deref().unwrap_or(""))?;
     field("publisher", s.publisher.as_deref().unwrap_or(""))?;
     field("published", s.published.as_deref().unwrap_or(""))?;
+    field("doi", &s.doi.as_deref().map(crate::doi::link).unwrap_or_default())?;
     field("url", s.url.as_deref().unwrap_or(""))?;
+    field("archived", s.archive_url.as_deref().unwrap_or(""))?;
     field("topics", &s.topics.join(", "))?;
     field("added", &format!("{} by @{}", s.created_at, s.created_by))?;
     field("cited by", &v.cited_by.join(", "))?;
+    for c in &v.checks {
+        let result = match (&c.outcome.error, c.outcome.http_status) {
+            (Some(e), _) => e.clone(),
+            (None, Some(status)) => format!("HTTP {status}"),
+            (None, None) => "ok".to_string(),
+        };
+        let to = c.outcome.final_url.as_deref().map(|u| format!(" → {u}")).unwrap_or_default();
+        out.line(format!("  {:<10} {} {result}{to} ({})", "checked", c.at, c.event))?;
+    }
     if !s.summary.is_empty() {
         out.line("")?;
         out.line(&s.summary)?;
     }
+    Ok(())
+}
+
+/// Opens a file named on the command line, with a one-line error.
+pub(super) fn open_file(path: &std::path::Path) -> crate::Result<std::io::BufReader<std::fs::File>> {
+    let file =
+        std::fs::File::open(path).map_err(|e| crate::Error::bad(format!("cannot read {}: {e}", path.display())))?;
+    Ok(std::io::BufReader::with_capacity(1 << 20, file))
+}
+
+fn retractions(ctx: &mut Ctx, file: &std::path::Path, dry_run: bool) -> anyhow::Result<()> {
+    let label = file.display().to_string();
+    let report = if dry_run {
+        let db = ctx.open()?;
+        crate::retractions::plan(db.conn(), open_file(file)?, &label)?
+    } else {
+        let (mut db, actor) = ctx.open_acting()?;
+        let reader = open_file(file)?;
+        db.transact(&actor, "match retractions", |tx| crate::retractions::apply(tx, reader, &label))?
+    };
+    if ctx.out.is_json() {
+        ctx.out.json(&report)?;
+        return Ok(());
+    }
+    for c in &report.changes {
+        let event = c.event.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        ctx.out.line(format!(
+            "{} {} → {}{event}: {}{}",
+            c.source,
+            c.from,
+            c.to,
+            c.reason,
+            earned_note(&c.earned_changed)
+        ))?;
+    }
+    let verb = if dry_run { "would change" } else { "changed" };
+    ctx.out.line(format!(
+        "{} records read, {} name a source here; {verb} {} source(s)",
+        report.records,
+        report.matched,
+        report.changes.len()
+    ))?;
+    Ok(())
+}
+
+fn import(
+    ctx: &mut Ctx,
+    file: &std::path::Path,
+    format: Option<crate::references::Format>,
+    topics: &[String],
+    grade: Option<Grade>,
+) -> anyhow::Result<()> {
+    use crate::references::{self, Format};
+    let format = match format {
+        Some(f) => f,
+        None => Format::of_path(file)?,
+    };
+    let (mut db, actor) = ctx.open_acting()?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut open_file(file)?, &mut text)
+        .map_err(|e| crate::Error::bad(format!("cannot read {}: {e}", file.display())))?;
+    let refs = references::parse(format, &text).map_err(|e| crate::Error::bad(format!("{}: {e}", file.display())))?;
+    let report = db.transact(&actor, "import sources", |tx| references::import(tx, refs, topics, grade))?;
+    if ctx.out.is_json() {
+        ctx.out.json(&report)?;
+        return Ok(());
+    }
+    for (what, list) in [("added", &report.added), ("present", &report.present), ("conflict", &report.conflicting)] {
+        for e in list {
+            let id = e.source.as_deref().unwrap_or("-");
+            let note = e.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+            ctx.out.line(format!("{what:<8} {id:<6} {} {}{note}", e.entry, truncate(&e.title, 60)))?;
+        }
+    }
+    ctx.out.line(format!(
+        "{} added, {} already present, {} conflicting",
+        report.added.len(),
+        report.present.len(),
+        report.conflicting.len()
+    ))?;
     Ok(())
 }

@@ -21,6 +21,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(BLAKE3_CHAIN),
     Migration::Sql(READING_PATHS),
     Migration::Sql(CLAIMANTS),
+    Migration::Sql(REFERENCE_SOURCES),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -148,6 +149,27 @@ ALTER TABLE claims ADD COLUMN claimant_type TEXT
     CHECK (claimant_type IS NULL OR claimant_type = 'person' OR claimant_type = 'organization');
 ALTER TABLE claims ADD COLUMN claim_date TEXT;
 ALTER TABLE claims ADD COLUMN appearances TEXT CHECK (appearances IS NULL OR json_valid(appearances));
+";
+
+/// Sources from the reference world: a source's DOI (stored normalised by
+/// `doi::normalize`, unique where present), the archived copy of a dead
+/// link, and every link check `ripen source check` made. A check row is
+/// written with the `source.check` event that records it (`event`), and
+/// `verify` compares the two.
+const REFERENCE_SOURCES: &str = "
+ALTER TABLE sources ADD COLUMN doi TEXT;
+ALTER TABLE sources ADD COLUMN archive_url TEXT;
+CREATE UNIQUE INDEX sources_by_doi ON sources (doi);
+CREATE TABLE source_checks (
+    event        INTEGER PRIMARY KEY REFERENCES events (seq),
+    source       INTEGER NOT NULL REFERENCES sources (id),
+    at           TEXT NOT NULL,
+    ok           INTEGER NOT NULL CHECK (ok = 0 OR ok = 1),
+    http_status  INTEGER,
+    error        TEXT,
+    final_url    TEXT
+) STRICT;
+CREATE INDEX source_checks_by_source ON source_checks (source, event);
 ";
 
 /// `col IN (a, b)` as `col = a OR col = b`.
