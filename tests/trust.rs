@@ -79,3 +79,51 @@ fn a_negative_schema_version_is_refused_untouched() {
     let version: i64 = desk.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!(version, -1, "the version was rewritten");
 }
+
+/// A bundle whose five long fields hold the given texts.
+fn long_fields_bundle(summary: &str, notes: &str, section: &str, source_summary: &str, body: &str) -> String {
+    json!({
+        "format": "ripen-bundle/1",
+        "topics": [{"slug": "t", "title": "T", "summary": summary, "notes": notes,
+                    "sections": [{"heading": "H", "body": section}]}],
+        "sources": [{"key": "src", "title": "S", "grade": "B", "summary": source_summary, "topics": ["t"]}],
+        "dispatches": [{"topic": "t", "voice": EDITOR, "badge": "caveat", "headline": "H", "body": body,
+                        "at": NOW}]
+    })
+    .to_string()
+}
+
+/// Item 11: the 2 MiB limit on summaries, notes and bodies holds exactly:
+/// 2 MiB (counted in bytes, not characters) is stored whole, one byte more
+/// is refused with the record's path and the limit, nothing written.
+#[test]
+fn long_texts_are_accepted_at_two_mib_and_refused_one_byte_over() {
+    const LIMIT: usize = 2 * 1024 * 1024;
+    // Two bytes per character: a limit counted in characters would let twice as much in.
+    let at_limit = "é".repeat(LIMIT / 2);
+    let over = format!("{at_limit}x");
+    assert_eq!((at_limit.len(), over.len()), (LIMIT, LIMIT + 1));
+
+    let fields = ["topics[0]", "topics[0]", "topics[0]", "sources[0]", "dispatches[0]"];
+    let names = ["summary", "notes", "section body", "summary", "body"];
+    for (i, (path, name)) in fields.iter().zip(names).enumerate() {
+        let desk = Desk::new();
+        let mut texts = ["short"; 5].map(str::to_string);
+        texts[i] = over.clone();
+        let file = desk.dir.path().join("over.json");
+        std::fs::write(&file, long_fields_bundle(&texts[0], &texts[1], &texts[2], &texts[3], &texts[4])).unwrap();
+        let err = desk.refused(Some(EDITOR), &["import", file.to_str().unwrap()], ERROR);
+        assert!(err.contains(path) && err.contains(name), "field {i}: {err}");
+        assert!(err.contains(&format!("{} bytes", LIMIT + 1)) && err.contains(&LIMIT.to_string()), "{err}");
+    }
+
+    let desk = Desk::new();
+    let file = desk.dir.path().join("at.json");
+    std::fs::write(&file, long_fields_bundle(&at_limit, &at_limit, &at_limit, &at_limit, &at_limit)).unwrap();
+    desk.ok_as(EDITOR, &["import", file.to_str().unwrap()]);
+    let page = desk.json(&["topic", "show", "t", "--format", "json"]);
+    for field in [&page["summary"], &page["notes"], &page["sections"][0]["body"], &page["dispatches"][0]["body"]] {
+        assert_eq!(field.as_str().map(str::len), Some(LIMIT));
+    }
+    assert_eq!(desk.json(&["source", "show", "src"])["summary"].as_str().map(str::len), Some(LIMIT));
+}
