@@ -127,3 +127,33 @@ fn long_texts_are_accepted_at_two_mib_and_refused_one_byte_over() {
     }
     assert_eq!(desk.json(&["source", "show", "src"])["summary"].as_str().map(str::len), Some(LIMIT));
 }
+
+/// Item 8: `why` says what would move the badge, in text and as `next`.
+#[test]
+fn why_says_what_would_move_the_badge() {
+    let desk = Desk::with_topic();
+    desk.source("Cost-of-Pass", "B", Some("arXiv"));
+    desk.source("Counter-study", "A", Some("Nature"));
+    desk.claim("Claim.", &["S1"]);
+    let v = desk.json(&["why", "C1"]);
+    let next: Vec<&str> = v["next"].as_array().expect("next is a list").iter().map(|l| l.as_str().unwrap()).collect();
+    assert_eq!(
+        next[0],
+        "one more A/B source from a publisher other than arXiv that supports it would earn well-sourced"
+    );
+    let text = desk.text(&["why", "C1"]);
+    assert!(text.contains("What would move it:"), "{text}");
+    for line in &next {
+        assert!(text.contains(&format!("  - {line}\n")), "text output lacks {line:?}:\n{text}");
+    }
+
+    desk.ok_as(EDITOR, &["claim", "cite", "C1", "S2", "--stance", "contradicts"]);
+    let v = desk.json(&["why", "C1"]);
+    assert_eq!(v["earned_badge"], "contested");
+    assert_eq!(
+        v["next"],
+        json!([
+            "S2 (A, contradicts) makes it contested; if S2 were regraded below B or marked retracted, the claim would earn caveat"
+        ])
+    );
+}
