@@ -189,16 +189,20 @@ pub struct TendEntry {
 impl TendEntry {
     /// `2026-05-30 badge-moved by @editor — well-sourced → caveat: <reason>`
     pub fn line(&self) -> String {
+        self.line_by(&format!("@{}", self.actor))
+    }
+
+    /// The line with the actor shown as `who` (a page shows display names).
+    pub fn line_by(&self, who: &str) -> String {
         match self.kind {
             TendKind::BadgeMoved => format!(
-                "{} badge-moved by @{} — {} → {}: {}",
+                "{} badge-moved by {who} — {} → {}: {}",
                 self.day,
-                self.actor,
                 self.from.map(Badge::as_str).unwrap_or("?"),
                 self.to.map(Badge::as_str).unwrap_or("?"),
                 self.reason.as_deref().unwrap_or("")
             ),
-            kind => format!("{} {} by @{} — {} claim(s)", self.day, kind.as_str(), self.actor, self.claims.len()),
+            kind => format!("{} {} by {who} — {} claim(s)", self.day, kind.as_str(), self.claims.len()),
         }
     }
 }

@@ -157,3 +157,31 @@ fn why_says_what_would_move_the_badge() {
         ])
     );
 }
+
+/// Item 7: pages sign dispatches and badge moves with display names
+/// ("Roz"), the terminal with the handle beside it ("Roz (@roz)").
+#[test]
+fn pages_show_voices_by_name() {
+    let desk = Desk::with_topic();
+    desk.source("Cost-of-Pass", "B", Some("arXiv"));
+    desk.claim("Claim.", &["S1"]);
+    desk.ok_as(common::EDITOR2, &["badge", "C1", "well-sourced", "--override", "--reason", "I have read it"]);
+    let bundle = json!({"format": "ripen-bundle/1", "dispatches": [{"topic": "compute-economy", "voice": "roz",
+        "beat": "b", "badge": "caveat", "headline": "H", "body": "x", "at": NOW}]});
+    let file = desk.dir.path().join("d.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    desk.ok_as(EDITOR, &["import", file.to_str().unwrap()]);
+    let md = desk.text(&["topic", "show", "compute-economy", "--format", "markdown"]);
+    let html = desk.text(&["topic", "show", "compute-economy", "--format", "html"]);
+    let text = desk.text(&["topic", "show", "compute-economy"]);
+    for page in [&md, &html] {
+        assert!(page.contains("Remy: I have read it"), "the mover by name:\n{page}");
+        assert!(!page.contains("@remy"), "a handle on a reader's page:\n{page}");
+    }
+    assert!(md.contains("*Roz · b · caveat"), "{md}");
+    assert!(html.contains("<div class=\"meta\">Roz · b"), "{html}");
+    assert!(text.contains("Roz (@roz) · b") && text.contains("Remy (@remy): I have read it"), "{text}");
+    let json = desk.json(&["topic", "show", "compute-economy", "--format", "json"]);
+    assert_eq!(json["names"]["roz"], "Roz");
+    assert_eq!(json["names"]["remy"], "Remy");
+}
