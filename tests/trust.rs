@@ -185,3 +185,44 @@ fn pages_show_voices_by_name() {
     assert_eq!(json["names"]["roz"], "Roz");
     assert_eq!(json["names"]["remy"], "Remy");
 }
+
+/// Item 3: a claim (topic, source) that names no creator or time is credited
+/// to the importing actor at the import's time, and the summary counts them.
+#[test]
+fn missing_provenance_defaults_to_the_importer_and_is_counted() {
+    let mut desk = Desk::team();
+    desk.set_now("2026-06-03T12:00:00Z");
+    let bundle = json!({
+        "format": "ripen-bundle/1",
+        "topics": [{"slug": "t", "title": "T"}],
+        "sources": [{"key": "src", "title": "S", "grade": "B", "added_by": "marlo"}],
+        "claims": [
+            {"topic": "t", "text": "From a CSV of claims.", "citations": [{"source": "src"}]},
+            {"topic": "t", "text": "Half known.", "created_by": "marlo"},
+            {"topic": "t", "text": "Fully known.", "created_by": "marlo", "created_at": "2026-05-01"}
+        ]
+    });
+    let file = desk.dir.path().join("csv.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let report = desk.json_as(common::EDITOR2, &["import", file.to_str().unwrap()]);
+    assert_eq!(report["added"]["claims"], 3);
+    assert_eq!(report["defaulted"], json!({"actors": 0, "topics": 1, "sources": 1, "claims": 2, "dispatches": 0}));
+    let c1 = desk.json(&["claim", "show", "C1"]);
+    assert_eq!((c1["created_by"].as_str(), c1["created_at"].as_str()), (Some("remy"), Some("2026-06-03T12:00:00Z")));
+    let c2 = desk.json(&["claim", "show", "C2"]);
+    assert_eq!((c2["created_by"].as_str(), c2["created_at"].as_str()), (Some("marlo"), Some("2026-06-03T12:00:00Z")));
+    let c3 = desk.json(&["claim", "show", "C3"]);
+    assert_eq!(c3["created_at"], "2026-05-01T00:00:00Z");
+    let src = desk.json(&["source", "show", "src"]);
+    assert_eq!((src["created_by"].as_str(), src["created_at"].as_str()), (Some("marlo"), Some("2026-06-03T12:00:00Z")));
+    desk.ok(&["verify"]);
+
+    // The text summary says so; a re-import defaults nothing.
+    let text = desk.text_as(common::EDITOR2, &["import", file.to_str().unwrap()]);
+    assert!(!text.contains("credited"), "{text}");
+    let other = Desk::team();
+    let file = other.dir.path().join("csv.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let text = other.text_as(EDITOR, &["import", file.to_str().unwrap()]);
+    assert!(text.contains("4 records named no creator or time and were credited to the importer"), "{text}");
+}

@@ -35,6 +35,10 @@ pub struct ImportReport {
     pub added: Counts,
     /// Records already present (by key, or natural identity), left as they are.
     pub kept: Counts,
+    /// Added records that named no creator or no time (`created_by`,
+    /// `created_at`; sources' `added_by`, `added_at`): credited to the
+    /// importing actor at the import's time.
+    pub defaulted: Counts,
     pub events: usize,
     pub first_event: Option<String>,
     pub last_event: Option<String>,
@@ -495,6 +499,26 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(h)
     }
 
+    /// Who made a record and when, from its two optional fields (named
+    /// for messages); each absent one is the importing actor, or the
+    /// import's time.
+    fn provenance(
+        &self,
+        path: &str,
+        (by_field, by): (&str, &Option<String>),
+        (at_field, at): (&str, &Option<String>),
+    ) -> Result<(String, String)> {
+        let by = match by {
+            Some(h) => self.known_actor(&format!("{path}.{by_field}"), h)?,
+            None => self.tx.actor().handle.clone(),
+        };
+        let at = match at {
+            Some(w) => time(&format!("{path}.{at_field}"), w)?,
+            None => self.tx.now_text(),
+        };
+        Ok((by, at))
+    }
+
     fn known_topic(&mut self, path: &str, slug: &str) -> Result<()> {
         if self.topics.contains(slug) {
             return Ok(());
@@ -525,14 +549,10 @@ impl<'t, 'c> Importer<'t, 'c> {
             self.report.kept.topics += 1;
             return Ok(());
         }
-        let by = match &t.created_by {
-            Some(h) => self.known_actor(&format!("{path}.created_by"), h)?,
-            None => self.tx.actor().handle.clone(),
-        };
-        let when = match &t.created_at {
-            Some(w) => time(&format!("{path}.created_at"), w)?,
-            None => self.tx.now_text(),
-        };
+        let (by, when) = self.provenance(path, ("created_by", &t.created_by), ("created_at", &t.created_at))?;
+        if t.created_by.is_none() || t.created_at.is_none() {
+            self.report.defaulted.topics += 1;
+        }
         let state = TopicState {
             slug: t.slug.clone(),
             title: t.title.clone(),
@@ -576,14 +596,10 @@ impl<'t, 'c> Importer<'t, 'c> {
                 id
             }
             None => {
-                let by = match &s.added_by {
-                    Some(h) => self.known_actor(&format!("{path}.added_by"), h)?,
-                    None => self.tx.actor().handle.clone(),
-                };
-                let when = match &s.added_at {
-                    Some(w) => time(&format!("{path}.added_at"), w)?,
-                    None => self.tx.now_text(),
-                };
+                let (by, when) = self.provenance(path, ("added_by", &s.added_by), ("added_at", &s.added_at))?;
+                if s.added_by.is_none() || s.added_at.is_none() {
+                    self.report.defaulted.sources += 1;
+                }
                 if let Some(p) = &s.published {
                     clock::parse_date(p).map_err(|e| at(&format!("{path}.published"), e))?;
                 }
@@ -676,8 +692,11 @@ impl<'t, 'c> Importer<'t, 'c> {
             self.report.kept.claims += 1;
             return Ok(());
         }
-        let created_by = self.known_actor(&format!("{path}.created_by"), &c.created_by)?;
-        let created_at = time(&format!("{path}.created_at"), &c.created_at)?;
+        let (created_by, created_at) =
+            self.provenance(path, ("created_by", &c.created_by), ("created_at", &c.created_at))?;
+        if c.created_by.is_none() || c.created_at.is_none() {
+            self.report.defaulted.claims += 1;
+        }
         let mut cites = Vec::with_capacity(c.citations.len());
         for (i, cit) in c.citations.iter().enumerate() {
             let p = format!("{path}.citations[{i}].source");

@@ -59,6 +59,12 @@ pub fn summary(r: &ImportReport) -> String {
         text.push_str(&format!(", {f}..{l}"));
     }
     text.push(')');
+    if r.defaulted.total() > 0 {
+        text.push_str(&format!(
+            "; {} records named no creator or time and were credited to the importer at the import's time",
+            r.defaulted.total()
+        ));
+    }
     if r.kept.total() > 0 {
         text.push_str(&format!("; {} records were already present and kept", r.kept.total()));
     }
