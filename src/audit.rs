@@ -411,14 +411,25 @@ fn restore(
             let mut meta = None;
             let earned = claims::earned(tx.conn(), &restored)?;
             if restored.badge != now.badge {
-                tx.require_role(&[Role::Editor], "revert a badge move")?;
-                let above = restored.badge.is_above(earned.badge);
-                if above && !allow_override {
-                    return Err(Error::refused(format!(
-                        "restoring {} would put it above what the evidence earns ({}): pass --override to revert anyway",
-                        restored.badge, earned.verdict
-                    )));
-                }
+                let judged = crate::badges::judge(
+                    tx.actor().role,
+                    Some(now.badge),
+                    restored.badge,
+                    earned.badge,
+                    allow_override,
+                );
+                let above = match judged {
+                    crate::badges::Judgement::Allowed { is_override } => is_override,
+                    crate::badges::Judgement::EditorsOnly => {
+                        return Err(crate::badges::editors_only(tx, "revert a badge move"))
+                    }
+                    crate::badges::Judgement::NeedsOverride => {
+                        return Err(Error::refused(format!(
+                            "restoring {} would put it above what the evidence earns ({}): pass --override to revert anyway",
+                            restored.badge, earned.verdict
+                        )))
+                    }
+                };
                 meta = Some(json!({"override": above, "earned": earned.badge}));
             }
             restored.badge_override =

@@ -327,7 +327,8 @@ fn the_hash_covers_every_column() {
         ("entity", |t| t.entity = "C999".into()),
         ("prev_hash", |t| t.prev_hash = "0".repeat(64)),
     ];
-    let optional: &[(&'static str, fn(&mut StoredEvent) -> &mut Option<String>)] = &[
+    type Field = fn(&mut StoredEvent) -> &mut Option<String>;
+    let optional: &[(&'static str, Field)] = &[
         ("topic", |t| &mut t.topic),
         ("before", |t| &mut t.before),
         ("after", |t| &mut t.after),

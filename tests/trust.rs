@@ -226,3 +226,93 @@ fn missing_provenance_defaults_to_the_importer_and_is_counted() {
     let text = other.text_as(EDITOR, &["import", file.to_str().unwrap()]);
     assert!(text.contains("4 records named no creator or time and were credited to the importer"), "{text}");
 }
+
+/// A one-claim bundle (one B source, so the claim earns caveat) with the
+/// given history; actors: editor, remy (editor), marlo (researcher).
+fn history_bundle(created_by: &str, history: serde_json::Value) -> String {
+    json!({
+        "format": "ripen-bundle/1",
+        "actors": [{"handle": "editor", "role": "editor"}, {"handle": "remy", "role": "editor"},
+                   {"handle": "marlo", "role": "researcher"}],
+        "topics": [{"slug": "t", "title": "T"}],
+        "sources": [{"key": "paper", "title": "P", "grade": "B", "publisher": "arXiv"}],
+        "claims": [{"key": "k", "topic": "t", "text": "A claim.", "created_by": created_by, "created_at": NOW,
+                    "citations": [{"source": "paper"}], "history": history}]
+    })
+    .to_string()
+}
+
+/// Item 2: imported history obeys the rules a live move obeys, judged by
+/// the same function; a violation is refused at its JSON path.
+#[test]
+fn imported_history_obeys_the_live_badge_rules() {
+    let t1 = "2026-05-30T10:00:00Z";
+    let refused = [
+        // A researcher creates it above the evidence, even saying override.
+        (
+            "marlo",
+            json!([{"at": NOW, "actor": "marlo", "to": "well-sourced", "reason": "r", "override": true}]),
+            "claims[0].history[0].actor: @marlo is a researcher; only editors may set a badge above",
+        ),
+        // An editor above the evidence without the override.
+        (
+            "remy",
+            json!([{"at": NOW, "actor": "remy", "to": "well-sourced", "reason": "r"}]),
+            "claims[0].history[0]: well-sourced is above what the evidence earns (caveat)",
+        ),
+        // An override with no reason.
+        ("remy", json!([{"at": NOW, "actor": "remy", "to": "well-sourced", "override": true}]), "history[0].reason"),
+        // A researcher moving the badge after creation.
+        (
+            "marlo",
+            json!([{"at": NOW, "actor": "marlo", "to": "caveat"},
+                   {"at": t1, "actor": "marlo", "from": "caveat", "to": "unsourced", "reason": "r"}]),
+            "claims[0].history[1].actor: @marlo is a researcher; only editors may move a badge",
+        ),
+        // An editor raising it above the evidence later without the override.
+        (
+            "marlo",
+            json!([{"at": NOW, "actor": "marlo", "to": "caveat"},
+                   {"at": t1, "actor": "editor", "from": "caveat", "to": "well-sourced", "reason": "r"}]),
+            "claims[0].history[1]: well-sourced is above",
+        ),
+    ];
+    for (creator, history, needle) in refused {
+        let desk = Desk::empty();
+        let file = desk.dir.path().join("h.json");
+        std::fs::write(&file, history_bundle(creator, history.clone())).unwrap();
+        let err = desk.refused(None, &["import", file.to_str().unwrap()], ERROR);
+        assert!(err.contains(needle), "{history}: {err}");
+        assert!(!desk.db.exists(), "a refused import created a database");
+    }
+
+    // Lawful: an editor's override with its reason, then moves down (which
+    // never need one, even while still above the evidence).
+    let desk = Desk::empty();
+    let file = desk.dir.path().join("h.json");
+    let history = json!([
+        {"at": NOW, "actor": "remy", "to": "well-sourced", "reason": "rigorous", "override": true},
+        {"at": t1, "actor": "editor", "from": "well-sourced", "to": "caveat", "reason": "one source"}
+    ]);
+    std::fs::write(&file, history_bundle("remy", history)).unwrap();
+    desk.ok(&["import", file.to_str().unwrap()]);
+    let moves = desk.jsonl(&["history", "k"]);
+    assert_eq!((moves[0]["override"].as_bool(), moves[1]["override"].as_bool()), (Some(true), Some(false)));
+    desk.ok(&["verify"]);
+}
+
+/// Item 2: the desk's own bundle is lawful: @remy is an editor and his
+/// well-sourced an override with its reason.
+#[test]
+fn the_desk_bundle_history_is_lawful() {
+    let desk = Desk::empty();
+    let bundle = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/desk.json");
+    desk.ok(&["import", bundle.to_str().unwrap()]);
+    let moves = desk.jsonl(&["history", "cost-of-pass-frontier"]);
+    assert_eq!(moves[0]["actor"], "remy");
+    assert_eq!(moves[0]["override"], true);
+    assert!(moves[0]["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    let actors = desk.jsonl(&["actor", "list"]);
+    let remy = actors.iter().find(|a| a["handle"] == "remy").expect("remy");
+    assert_eq!(remy["role"], "editor");
+}

@@ -439,7 +439,8 @@ impl BulkIndexes {
 
 struct Importer<'t, 'c> {
     tx: &'t mut Tx<'c>,
-    actors: HashSet<String>,
+    /// Every actor's role, by handle: imported history is judged by it.
+    actors: HashMap<String, Role>,
     topics: HashSet<String>,
     /// Bundle references (keys and id labels) to database source ids.
     sources: HashMap<String, i64>,
@@ -457,11 +458,12 @@ struct Importer<'t, 'c> {
 
 impl<'t, 'c> Importer<'t, 'c> {
     fn new(tx: &'t mut Tx<'c>) -> Result<Self> {
-        let mut actors = HashSet::new();
+        let mut actors = HashMap::new();
         {
-            let mut stmt = tx.conn().prepare("SELECT handle FROM actors")?;
-            for h in stmt.query_map([], |r| r.get::<_, String>(0))? {
-                actors.insert(h?);
+            let mut stmt = tx.conn().prepare("SELECT handle, role FROM actors")?;
+            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Role>(1)?)))? {
+                let (handle, role) = row?;
+                actors.insert(handle, role);
             }
         }
         let claims = Seen::new(tx.conn(), "claims")?;
@@ -493,7 +495,7 @@ impl<'t, 'c> Importer<'t, 'c> {
 
     fn known_actor(&self, path: &str, handle: &str) -> Result<String> {
         let h = model::normalize_handle(handle).map_err(|e| at(path, e))?;
-        if !self.actors.contains(&h) {
+        if !self.actors.contains_key(&h) {
             return Err(bad(path, format!("no actor {h:?}: list it in \"actors\" before it is used")));
         }
         Ok(h)
@@ -532,11 +534,11 @@ impl<'t, 'c> Importer<'t, 'c> {
 
     fn actor(&mut self, path: &str, a: &BundleActor) -> Result<()> {
         let state = crate::actors::new_state(&a.handle, a.name.as_deref(), a.role).map_err(|e| at(path, e))?;
-        if self.actors.contains(&state.handle) {
+        if self.actors.contains_key(&state.handle) {
             self.report.kept.actors += 1;
             return Ok(());
         }
-        self.actors.insert(state.handle.clone());
+        self.actors.insert(state.handle.clone(), state.role);
         crate::actors::insert(self.tx, state, false, Some(self.meta.clone())).map_err(|e| at(path, e))?;
         self.report.added.actors += 1;
         Ok(())
@@ -684,6 +686,43 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(out)
     }
 
+    /// Judges one step of imported badge history by the rules a live move
+    /// obeys (`badges::judge`, the one place they live), with the role of
+    /// the actor who made it and the badge the claim's evidence earns.
+    #[allow(clippy::too_many_arguments)]
+    fn judge_badge(
+        &self,
+        path: &str,
+        actor: &str,
+        from: Option<Badge>,
+        to: Badge,
+        earned: Badge,
+        with_override: bool,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let role = self.actors.get(actor).copied().unwrap_or(Role::Reviewer);
+        match crate::badges::judge(role, from, to, earned, with_override) {
+            crate::badges::Judgement::Allowed { is_override } => {
+                if is_override && reason.is_none_or(|r| r.trim().is_empty()) {
+                    return Err(Error::Refused(format!(
+                        "{path}.reason: {to} is above what the evidence earns ({earned}): an override needs a reason"
+                    )));
+                }
+                Ok(())
+            }
+            crate::badges::Judgement::EditorsOnly => {
+                let may = match from {
+                    None => format!("set a badge above what the evidence earns ({earned})"),
+                    Some(_) => "move a badge after the claim's creation".to_string(),
+                };
+                Err(Error::Refused(format!("{path}.actor: @{actor} is a {role}; only editors may {may}")))
+            }
+            crate::badges::Judgement::NeedsOverride => Err(Error::Refused(format!(
+                "{path}: {to} is above what the evidence earns ({earned}): give it \"override\": true and a \"reason\""
+            ))),
+        }
+    }
+
     /// A claim and its history: replayed in memory, then written as one row
     /// (its last state) and one event per step.
     fn claim(&mut self, path: &str, c: &BundleClaim) -> Result<()> {
@@ -711,6 +750,13 @@ impl<'t, 'c> Importer<'t, 'c> {
             Some((h0, _)) => (h0.from.map(|b| (b, None)), &c.history[..]),
             None => (None, &c.history[..]),
         };
+        // Citations do not change during the replay: neither does the earned badge.
+        let earned = rule::earned_only(&evidence);
+        if let (Some((to, reason)), Some(h0)) = (&creation, c.history.first().filter(|h| h.from.is_none())) {
+            // The creator sets the first badge (the creation event is theirs).
+            let p = format!("{path}.history[0]");
+            self.judge_badge(&p, &created_by, None, *to, earned, h0.is_override, reason.as_deref())?;
+        }
         let offset = c.history.len() - moves.len();
         let mut badge_now = creation.as_ref().map(|(b, _)| *b);
         let mut steps: Vec<(String, usize, Step)> = Vec::new();
@@ -731,6 +777,14 @@ impl<'t, 'c> Importer<'t, 'c> {
                 model::check_optional_text("reason", r, model::MAX_SHORT_TEXT)
                     .map_err(|e| at(&format!("{p}.reason"), e))?;
             }
+            let from = m.from.or(badge_now);
+            if from == Some(m.to) {
+                return Err(bad(
+                    &format!("{p}.to"),
+                    format!("the claim is already {}: a move changes the badge", m.to),
+                ));
+            }
+            self.judge_badge(&p, &actor, from, m.to, earned, m.is_override, m.reason.as_deref())?;
             steps.push((when, steps.len(), Step::Badge { to: m.to, actor, reason: m.reason.clone() }));
             badge_now = Some(m.to);
         }
@@ -768,8 +822,6 @@ impl<'t, 'c> Importer<'t, 'c> {
         let id = self.next_claim;
         let Created { state, event, .. } =
             claims::creation(self.tx, id, &new, citations, &evidence, Some(&provenance)).map_err(|e| at(path, e))?;
-        // Citations do not change during the replay: neither does the earned badge.
-        let earned = rule::earned_only(&evidence);
         let entity = event.entity.clone();
         let (mut current, mut current_json) = (state, event.after.clone());
         let mut events = vec![event];
