@@ -316,3 +316,67 @@ fn the_desk_bundle_history_is_lawful() {
     let remy = actors.iter().find(|a| a["handle"] == "remy").expect("remy");
     assert_eq!(remy["role"], "editor");
 }
+
+fn desk_bundle() -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/desk.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Item 1: a changed record is never silently kept. Every record is checked
+/// in full though it exists; one that exists with other content is a
+/// conflict listed by JSON path, unless --keep-existing; the same bundle
+/// again is a no-op.
+#[test]
+fn a_changed_record_is_a_conflict_not_silently_kept() {
+    let desk = Desk::empty();
+    let original = desk_bundle();
+    let file = desk.dir.path().join("desk.json");
+    std::fs::write(&file, original.to_string()).unwrap();
+    let file = file.to_str().unwrap();
+    desk.ok(&["import", file]);
+    let again = desk.json_as(EDITOR, &["import", file]);
+    assert_eq!((again["events"].as_u64(), again["added"]["claims"].as_u64()), (Some(0), Some(0)), "{again}");
+    assert!(again.get("differing").is_none(), "{again}");
+
+    let changed = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut b = original.clone();
+        edit(&mut b);
+        let path = desk.dir.path().join("changed.json");
+        std::fs::write(&path, b.to_string()).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    // Errors in an existing record are errors still.
+    let typo =
+        changed(&|b| b["claims"][0]["citations"].as_array_mut().unwrap().push(json!({"source": "no-such-source"})));
+    let err = desk.refused(Some(EDITOR), &["import", &typo], ERROR);
+    assert!(err.contains("claims[0].citations[") && err.contains("no-such-source"), "{err}");
+    let date = changed(&|b| b["claims"][0]["created_at"] = json!("30/05/2026"));
+    let err = desk.refused(Some(EDITOR), &["import", &date], ERROR);
+    assert!(err.contains("claims[0].created_at") && err.contains("30/05/2026"), "{err}");
+    let grade = changed(&|b| b["sources"][0]["grade"] = json!("Z"));
+    desk.refused(Some(EDITOR), &["import", &grade], ERROR);
+
+    // Other content: a conflict per field, by path, with both values.
+    let other = changed(&|b| {
+        b["claims"][1]["text"] = json!("A different text.");
+        b["claims"][1]["revisions"] = json!([]);
+        b["sources"][0]["grade"] = json!("F");
+        b["actors"][1]["role"] = json!("reviewer");
+    });
+    let err = desk.refused(Some(EDITOR), &["import", &other], ERROR);
+    assert!(err.contains("claims[1].text: the bundle has \"A different text.\""), "{err}");
+    assert!(err.contains("sources[0].grade: the bundle has \"F\""), "{err}");
+    assert!(err.contains("actors[1].role: the bundle has \"reviewer\", the database \"editor\""), "{err}");
+    assert!(err.contains("--keep-existing"), "{err}");
+
+    // --keep-existing keeps the database's and says which records differed.
+    let events = desk.event_count();
+    let kept = desk.json_as(EDITOR, &["import", "--keep-existing", &other]);
+    assert_eq!(kept["differing"], json!(["actors[1]", "sources[0]", "claims[1]"]), "{kept}");
+    assert_eq!(desk.event_count(), events);
+    let text = desk.text_as(EDITOR, &["import", "--keep-existing", &other]);
+    assert!(
+        text.contains("3 of them differ from the bundle and were kept as they are: actors[1], sources[0], claims[1]"),
+        "{text}"
+    );
+}

@@ -14,6 +14,7 @@ use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
+use super::conflicts::{self, Differences, OnConflict, StatedClaim};
 use super::{Bundle, BundleActor, BundleClaim, BundleDispatch, BundleSource, BundleTopic, Record, FORMAT};
 use crate::claims::{self, CitationState, ClaimState, Created, NewClaim, Provenance};
 use crate::clock;
@@ -39,6 +40,10 @@ pub struct ImportReport {
     /// `created_at`; sources' `added_by`, `added_at`): credited to the
     /// importing actor at the import's time.
     pub defaulted: Counts,
+    /// With `--keep-existing`: the records kept although the bundle says
+    /// something else (by JSON path or line).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub differing: Vec<String>,
     pub events: usize,
     pub first_event: Option<String>,
     pub last_event: Option<String>,
@@ -96,10 +101,22 @@ fn looks_like_json_lines(first_line: &str) -> bool {
 
 /// Imports a bundle into `db` as `acting` (an editor). A database with no
 /// actors yet may be seeded without one: the bundle's first editor acts.
+/// A record that exists with other content refuses the import.
 pub fn import<'a>(
     db: &mut Db,
     acting: Option<&str>,
     input: Input<'a>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportReport> {
+    import_with(db, acting, input, OnConflict::Refuse, progress)
+}
+
+/// `import`, saying what to do with records that exist with other content.
+pub fn import_with<'a>(
+    db: &mut Db,
+    acting: Option<&str>,
+    input: Input<'a>,
+    on_conflict: OnConflict,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport> {
     // Large files take the bulk path (indexes rebuilt at the end).
@@ -130,7 +147,7 @@ pub fn import<'a>(
     db.conn().pragma_update(None, "cache_size", -262_144)?;
     let has_actors: bool = db.conn().prepare_cached("SELECT count(*) > 0 FROM actors")?.query_row([], |r| r.get(0))?;
     let mut report = if looks_like_json_lines(&first) {
-        import_lines(db, acting, has_actors, bulk, &name, first, reader, progress)?
+        import_lines(db, (acting, on_conflict), has_actors, bulk, &name, first, reader, progress)?
     } else {
         let mut text = first;
         let mut rest = Vec::new();
@@ -153,7 +170,7 @@ pub fn import<'a>(
             }
         })?;
         de.end().map_err(|e| Error::bad(format!("{name}: trailing data after the bundle: {e}")))?;
-        import_document(db, acting, has_actors, bundle, progress).map_err(|e| line_path(e, &name))?
+        import_document(db, (acting, on_conflict), has_actors, bundle, progress).map_err(|e| line_path(e, &name))?
     };
     report.id = name;
     Ok(report)
@@ -224,7 +241,7 @@ fn importer(db: &Db, acting: Option<&str>, has_actors: bool, first_editor: Optio
 
 fn import_document(
     db: &mut Db,
-    acting: Option<&str>,
+    (acting, on_conflict): (Option<&str>, OnConflict),
     has_actors: bool,
     bundle: Bundle,
     progress: &mut dyn FnMut(u64, u64),
@@ -245,7 +262,7 @@ fn import_document(
         + bundle.claims.len()
         + bundle.dispatches.len()) as u64;
     db.transact(&actor, "import bundle", |tx| {
-        let mut im = Importer::new(tx)?;
+        let mut im = Importer::new(tx, on_conflict)?;
         // The importing editor's own record goes first: every event names an actor.
         let mut actors: Vec<(usize, &BundleActor)> = bundle.actors.iter().enumerate().collect();
         actors.sort_by_key(|(_, a)| model::normalize_handle(&a.handle).ok() != Some(im.tx.actor().handle.clone()));
@@ -277,7 +294,7 @@ fn import_document(
             tick(&mut done);
         }
         progress(total, total);
-        Ok(im.finish())
+        im.finish()
     })
 }
 
@@ -304,7 +321,7 @@ fn check_duplicates(bundle: &Bundle) -> Result<()> {
 #[allow(clippy::too_many_arguments)]
 fn import_lines<'a>(
     db: &mut Db,
-    acting: Option<&str>,
+    (acting, on_conflict): (Option<&str>, OnConflict),
     has_actors: bool,
     bulk: bool,
     name: &str,
@@ -372,7 +389,7 @@ fn import_lines<'a>(
     let actor = importer(db, acting, has_actors, first_editor.as_ref())?;
     db.transact(&actor, "import bundle", |tx| {
         let indexes = if bulk { BulkIndexes::drop(tx.conn())? } else { BulkIndexes::default() };
-        let mut im = Importer::new(tx)?;
+        let mut im = Importer::new(tx, on_conflict)?;
         let mut done = 0u64;
         loop {
             let next = match pending.take() {
@@ -396,7 +413,7 @@ fn import_lines<'a>(
             }
         }
         progress(done, done);
-        let report = im.finish();
+        let report = im.finish()?;
         indexes.restore(tx.conn())?;
         Ok(report)
     })
@@ -454,10 +471,13 @@ struct Importer<'t, 'c> {
     dispatches: Seen,
     /// What the rule needs of each source cited so far, by source id.
     evidence: HashMap<i64, Evidence>,
+    on_conflict: OnConflict,
+    /// Differences from existing records, when they refuse the import.
+    conflicts: Vec<String>,
 }
 
 impl<'t, 'c> Importer<'t, 'c> {
-    fn new(tx: &'t mut Tx<'c>) -> Result<Self> {
+    fn new(tx: &'t mut Tx<'c>, on_conflict: OnConflict) -> Result<Self> {
         let mut actors = HashMap::new();
         {
             let mut stmt = tx.conn().prepare("SELECT handle, role FROM actors")?;
@@ -481,16 +501,50 @@ impl<'t, 'c> Importer<'t, 'c> {
             next_claim,
             dispatches,
             evidence: HashMap::new(),
+            on_conflict,
+            conflicts: Vec::new(),
         })
     }
 
-    fn finish(self) -> ImportReport {
+    fn finish(self) -> Result<ImportReport> {
+        if !self.conflicts.is_empty() {
+            // All of them at once, so one round of fixes is enough.
+            return Err(Error::Refused(format!(
+                "{} field(s) differ from records the database already has: {}; pass --keep-existing to keep \
+                 the database's, or fix the bundle",
+                self.conflicts.len(),
+                self.conflicts.join("; ")
+            )));
+        }
         let mut r = self.report;
         let appended = self.tx.appended();
         r.events = appended.len();
         r.first_event = appended.first().map(|s| ids::event_id(*s));
         r.last_event = appended.last().map(|s| ids::event_id(*s));
-        r
+        Ok(r)
+    }
+
+    /// An existing record: kept as it is; its differences from the bundle
+    /// refuse the import, or, with `--keep-existing`, are reported.
+    fn existing(&mut self, path: &str, differences: Differences) {
+        if differences.is_empty() {
+            return;
+        }
+        match self.on_conflict {
+            OnConflict::Refuse => {
+                // In JSON Lines the record's path is its line: `b.jsonl: line 7: text`.
+                let (dotted, shown) = (format!("{path}."), format!("{path}: "));
+                let by_line = path.contains(": line ");
+                self.conflicts.extend(differences.lines.into_iter().map(|l| {
+                    if by_line {
+                        l.replacen(&dotted, &shown, 1)
+                    } else {
+                        l
+                    }
+                }))
+            }
+            OnConflict::KeepExisting => self.report.differing.push(path.to_string()),
+        }
     }
 
     fn known_actor(&self, path: &str, handle: &str) -> Result<String> {
@@ -536,6 +590,9 @@ impl<'t, 'c> Importer<'t, 'c> {
         let state = crate::actors::new_state(&a.handle, a.name.as_deref(), a.role).map_err(|e| at(path, e))?;
         if self.actors.contains_key(&state.handle) {
             self.report.kept.actors += 1;
+            if let Some(existing) = crate::actors::load(self.tx.conn(), &state.handle)? {
+                self.existing(path, conflicts::actor(path, a, &existing));
+            }
             return Ok(());
         }
         self.actors.insert(state.handle.clone(), state.role);
@@ -546,15 +603,8 @@ impl<'t, 'c> Importer<'t, 'c> {
 
     fn topic(&mut self, path: &str, t: &BundleTopic) -> Result<()> {
         model::check_slug(&t.slug).map_err(|e| at(&format!("{path}.slug"), e))?;
-        if crate::topics::exists(self.tx.conn(), &t.slug)? {
-            self.topics.insert(t.slug.clone());
-            self.report.kept.topics += 1;
-            return Ok(());
-        }
+        // Checked in full whether or not the topic exists: a typo never vanishes.
         let (by, when) = self.provenance(path, ("created_by", &t.created_by), ("created_at", &t.created_at))?;
-        if t.created_by.is_none() || t.created_at.is_none() {
-            self.report.defaulted.topics += 1;
-        }
         let state = TopicState {
             slug: t.slug.clone(),
             title: t.title.clone(),
@@ -563,6 +613,22 @@ impl<'t, 'c> Importer<'t, 'c> {
             sections: t.sections.clone(),
             related: t.related.clone(),
         };
+        crate::topics::validate(&state).map_err(|e| at(path, e))?;
+        if let Some(existing) = crate::topics::load(self.tx.conn(), &t.slug)? {
+            self.topics.insert(t.slug.clone());
+            self.report.kept.topics += 1;
+            let entity = crate::entity::EntityRef::Topic(t.slug.clone()).to_string();
+            let first = crate::events::for_entity(self.tx.conn(), &entity)?.into_iter().next();
+            let stated = [
+                (t.created_by.as_ref().map(|_| by), first.as_ref().map(|e| e.actor.clone())),
+                (t.created_at.as_ref().map(|_| when), first.map(|e| e.at)),
+            ];
+            self.existing(path, conflicts::topic(path, t, &existing, stated));
+            return Ok(());
+        }
+        if t.created_by.is_none() || t.created_at.is_none() {
+            self.report.defaulted.topics += 1;
+        }
         crate::topics::add(self.tx, state, Some((by, when))).map_err(|e| at(path, e))?;
         self.topics.insert(t.slug.clone());
         self.report.added.topics += 1;
@@ -592,18 +658,28 @@ impl<'t, 'c> Importer<'t, 'c> {
         for (i, t) in s.topics.iter().enumerate() {
             self.known_topic(&format!("{path}.topics[{i}]"), t)?;
         }
+        // Checked in full whether or not the source exists.
+        let (by, when) = self.provenance(path, ("added_by", &s.added_by), ("added_at", &s.added_at))?;
+        let published = s
+            .published
+            .as_deref()
+            .map(clock::parse_date)
+            .transpose()
+            .map_err(|e| at(&format!("{path}.published"), e))?;
+        model::check_text("source title", &s.title, model::MAX_SHORT_TEXT).map_err(|e| at(path, e))?;
+        model::check_optional_text("summary", &s.summary, model::MAX_LONG_TEXT).map_err(|e| at(path, e))?;
         let id = match self.existing_source(s)? {
             Some(id) => {
                 self.report.kept.sources += 1;
+                if let Some(existing) = crate::sources::load(self.tx.conn(), id)? {
+                    let stated = (s.added_by.as_ref().map(|_| by), s.added_at.as_ref().map(|_| when));
+                    self.existing(path, conflicts::source(path, s, published, stated, &existing));
+                }
                 id
             }
             None => {
-                let (by, when) = self.provenance(path, ("added_by", &s.added_by), ("added_at", &s.added_at))?;
                 if s.added_by.is_none() || s.added_at.is_none() {
                     self.report.defaulted.sources += 1;
-                }
-                if let Some(p) = &s.published {
-                    clock::parse_date(p).map_err(|e| at(&format!("{path}.published"), e))?;
                 }
                 let new = NewSource {
                     key: s.key.clone(),
@@ -645,26 +721,24 @@ impl<'t, 'c> Importer<'t, 'c> {
         Err(bad(path, format!("no source with key {name:?}: list it in \"sources\" before the claims citing it")))
     }
 
-    fn existing_claim(&mut self, c: &BundleClaim) -> Result<bool> {
+    /// The id of the claim this record names, if the database has it.
+    fn existing_claim(&mut self, c: &BundleClaim) -> Result<Option<i64>> {
         let identity = match &c.key {
             Some(k) => fingerprint(&("key", k)),
             None => fingerprint(&(&c.topic, &c.text)),
         };
         if self.claims.surely_new(identity) {
-            return Ok(false);
+            return Ok(None);
         }
         let conn = self.tx.conn();
         Ok(match &c.key {
-            Some(k) => conn
-                .prepare_cached("SELECT 1 FROM claims WHERE key = ?1")?
-                .query_row([k], |_| Ok(()))
-                .optional()?
-                .is_some(),
+            Some(k) => {
+                conn.prepare_cached("SELECT id FROM claims WHERE key = ?1")?.query_row([k], |r| r.get(0)).optional()?
+            }
             None => conn
-                .prepare_cached("SELECT 1 FROM claims WHERE topic = ?1 AND text = ?2")?
-                .query_row(rusqlite::params![c.topic, c.text], |_| Ok(()))
-                .optional()?
-                .is_some(),
+                .prepare_cached("SELECT id FROM claims WHERE topic = ?1 AND text = ?2")?
+                .query_row(rusqlite::params![c.topic, c.text], |r| r.get(0))
+                .optional()?,
         })
     }
 
@@ -727,15 +801,11 @@ impl<'t, 'c> Importer<'t, 'c> {
     /// (its last state) and one event per step.
     fn claim(&mut self, path: &str, c: &BundleClaim) -> Result<()> {
         self.known_topic(&format!("{path}.topic"), &c.topic)?;
-        if self.existing_claim(c)? {
-            self.report.kept.claims += 1;
-            return Ok(());
-        }
+        // A claim the database has is still checked in full, then compared.
+        let existing = self.existing_claim(c)?;
         let (created_by, created_at) =
             self.provenance(path, ("created_by", &c.created_by), ("created_at", &c.created_at))?;
-        if c.created_by.is_none() || c.created_at.is_none() {
-            self.report.defaulted.claims += 1;
-        }
+        let mut stated_history = Vec::with_capacity(c.history.len());
         let mut cites = Vec::with_capacity(c.citations.len());
         for (i, cit) in c.citations.iter().enumerate() {
             let p = format!("{path}.citations[{i}].source");
@@ -756,6 +826,16 @@ impl<'t, 'c> Importer<'t, 'c> {
             // The creator sets the first badge (the creation event is theirs).
             let p = format!("{path}.history[0]");
             self.judge_badge(&p, &created_by, None, *to, earned, h0.is_override, reason.as_deref())?;
+            self.known_actor(&format!("{p}.actor"), &h0.actor)?;
+            // The creation event, and so its move, is the creator's, at the creation's time.
+            // Stored as `claims::creation` stores the creation's reason: trimmed.
+            let stored = reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+            time(&format!("{p}.at"), &h0.at)?;
+            stated_history.push((created_at.clone(), created_by.clone(), None, *to, stored));
+        }
+        if let (Some((implied, _)), true) = (&creation, c.history.first().is_some_and(|h| h.from.is_some())) {
+            // History that starts with a move implies the badge the claim was created with.
+            stated_history.push((created_at.clone(), created_by.clone(), None, *implied, None));
         }
         let offset = c.history.len() - moves.len();
         let mut badge_now = creation.as_ref().map(|(b, _)| *b);
@@ -785,9 +865,11 @@ impl<'t, 'c> Importer<'t, 'c> {
                 ));
             }
             self.judge_badge(&p, &actor, from, m.to, earned, m.is_override, m.reason.as_deref())?;
+            stated_history.push((when.clone(), actor.clone(), from, m.to, m.reason.clone()));
             steps.push((when, steps.len(), Step::Badge { to: m.to, actor, reason: m.reason.clone() }));
             badge_now = Some(m.to);
         }
+        let mut stated_revisions = Vec::new();
         let first_text = match c.revisions.split_first() {
             Some((r0, rest)) => {
                 for (j, r) in rest.iter().enumerate() {
@@ -795,6 +877,7 @@ impl<'t, 'c> Importer<'t, 'c> {
                     let actor = self.known_actor(&format!("{p}.actor"), &r.actor)?;
                     let when = time(&format!("{p}.at"), &r.at)?;
                     claims::check_claim_text(&r.text).map_err(|e| at(&format!("{p}.text"), e))?;
+                    stated_revisions.push((when.clone(), actor.clone(), r.text.clone(), r.reason.clone()));
                     let edit = Step::Edit { text: r.text.clone(), actor, reason: r.reason.clone(), path: p };
                     steps.push((when, steps.len(), edit));
                 }
@@ -817,6 +900,15 @@ impl<'t, 'c> Importer<'t, 'c> {
             badge: creation.as_ref().map(|(b, _)| *b),
             allow_override: creation.is_some(),
             reason: creation.and_then(|(_, r)| r),
+        };
+        let stated = StatedClaim {
+            topic: c.topic.clone(),
+            text: c.text.clone(),
+            created_by: c.created_by.as_ref().map(|_| created_by.clone()),
+            created_at: c.created_at.as_ref().map(|_| created_at.clone()),
+            citations: citations.clone(),
+            history: stated_history,
+            revisions: (!c.revisions.is_empty()).then(|| (new.text.clone(), stated_revisions)),
         };
         let provenance = Provenance { created_by, created_at, meta: self.meta.clone() };
         let id = self.next_claim;
@@ -856,6 +948,15 @@ impl<'t, 'c> Importer<'t, 'c> {
             });
             (current, current_json) = (after, Some(after_json));
         }
+        if let Some(id) = existing {
+            self.report.kept.claims += 1;
+            let differences = conflicts::claim(self.tx.conn(), path, &stated, id)?;
+            self.existing(path, differences);
+            return Ok(());
+        }
+        if c.created_by.is_none() || c.created_at.is_none() {
+            self.report.defaulted.claims += 1;
+        }
         claims::insert(self.tx.conn(), &current).map_err(|e| at(path, e))?;
         for event in events {
             self.tx.append(event)?;
@@ -865,15 +966,16 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(())
     }
 
-    fn existing_dispatch(&self, d: &BundleDispatch, when: &str) -> Result<Option<()>> {
+    fn existing_dispatch(&self, d: &BundleDispatch, when: &str) -> Result<Option<i64>> {
         let conn = self.tx.conn();
         Ok(match &d.key {
-            Some(k) => {
-                conn.prepare_cached("SELECT 1 FROM dispatches WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?
-            }
+            Some(k) => conn
+                .prepare_cached("SELECT id FROM dispatches WHERE key = ?1")?
+                .query_row([k], |r| r.get(0))
+                .optional()?,
             None => conn
-                .prepare_cached("SELECT 1 FROM dispatches WHERE topic = ?1 AND headline = ?2 AND at = ?3")?
-                .query_row(rusqlite::params![d.topic, d.headline, when], |_| Ok(()))
+                .prepare_cached("SELECT id FROM dispatches WHERE topic = ?1 AND headline = ?2 AND at = ?3")?
+                .query_row(rusqlite::params![d.topic, d.headline, when], |r| r.get(0))
                 .optional()?,
         })
     }
@@ -887,8 +989,13 @@ impl<'t, 'c> Importer<'t, 'c> {
             None => fingerprint(&(&d.topic, &d.headline, &when)),
         };
         let exists = if self.dispatches.surely_new(identity) { None } else { self.existing_dispatch(d, &when)? };
-        if exists.is_some() {
+        if let Some(id) = exists {
             self.report.kept.dispatches += 1;
+            model::check_text("headline", &d.headline, model::MAX_SHORT_TEXT).map_err(|e| at(path, e))?;
+            model::check_optional_text("body", &d.body, model::MAX_LONG_TEXT).map_err(|e| at(path, e))?;
+            if let Some(existing) = crate::dispatches::load(self.tx.conn(), id)? {
+                self.existing(path, conflicts::dispatch(path, d, &voice, &when, &existing));
+            }
             return Ok(());
         }
         let new = crate::dispatches::NewDispatch {

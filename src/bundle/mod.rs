@@ -7,6 +7,7 @@
 //! alone); exporting then importing into an empty database gives the same
 //! export again.
 
+pub mod conflicts;
 pub mod export;
 pub mod import;
 
