@@ -380,3 +380,47 @@ fn a_changed_record_is_a_conflict_not_silently_kept() {
         "{text}"
     );
 }
+
+/// `PRAGMA schema_version`: SQLite counts every schema change, and dropping
+/// and rebuilding indexes is one.
+fn schema_cookie(desk: &Desk) -> i64 {
+    desk.conn().pragma_query_value(None, "schema_version", |r| r.get(0)).unwrap()
+}
+
+/// Item 4: the bulk path (indexes dropped and rebuilt) is for new databases
+/// only; a streamed import into a populated one keeps its indexes.
+#[test]
+fn a_streamed_import_into_a_populated_database_keeps_its_indexes() {
+    let desk = Desk::with_topic();
+    desk.source("Existing", "B", Some("arXiv"));
+    desk.claim("Existing claim.", &["S1"]);
+    let before = schema_cookie(&desk);
+    let lines = [
+        json!({"type": "header", "format": "ripen-bundle/1"}),
+        json!({"type": "claim", "topic": "compute-economy", "text": "Streamed in.", "created_by": EDITOR, "created_at": NOW}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let out = desk.cmd().args(["--as", EDITOR, "--json", "import", "-"]).write_stdin(text.clone()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(schema_cookie(&desk), before, "the import dropped and rebuilt the indexes of a populated database");
+    assert_eq!(desk.count("claims"), 2);
+    desk.ok(&["verify"]);
+
+    // A new database still takes the bulk path: its indexes are rebuilt.
+    let fresh = Desk::empty();
+    let lines = [
+        json!({"type": "header", "format": "ripen-bundle/1"}),
+        json!({"type": "actor", "handle": "ed", "role": "editor"}),
+        json!({"type": "topic", "slug": "t", "title": "T"}),
+        json!({"type": "claim", "topic": "t", "text": "Streamed in.", "created_by": "ed", "created_at": NOW}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let out = fresh.cmd().args(["--json", "import", "-"]).write_stdin(text).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let indexes: i64 = fresh
+        .conn()
+        .query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
+    assert!(indexes > 0, "the rebuilt indexes are there");
+    fresh.ok(&["verify"]);
+}

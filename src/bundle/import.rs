@@ -26,7 +26,8 @@ use crate::rule::{self, Evidence};
 use crate::sources::NewSource;
 use crate::topics::TopicState;
 
-/// Bundles at least this large are imported with indexes rebuilt at the end.
+/// Bundles at least this large are imported into a new database with
+/// indexes rebuilt at the end.
 const BULK_BYTES: u64 = 16 << 20;
 
 /// What an import did.
@@ -119,12 +120,7 @@ pub fn import_with<'a>(
     on_conflict: OnConflict,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport> {
-    // Large files take the bulk path (indexes rebuilt at the end).
-    let bulk = match &input {
-        Input::File(p) => std::fs::metadata(p).map(|m| m.len() >= BULK_BYTES).unwrap_or(false),
-        Input::Stdin => true,
-        Input::Text(_, text) => text.len() as u64 >= BULK_BYTES,
-    };
+    let bulk = takes_bulk_path(db, &input)?;
     let (name, reader): (String, Box<dyn Read + 'a>) = match input {
         Input::File(p) => {
             let f = std::fs::File::open(p).map_err(|e| Error::bad(format!("cannot read {}: {e}", p.display())))?;
@@ -174,6 +170,29 @@ pub fn import_with<'a>(
     };
     report.id = name;
     Ok(report)
+}
+
+/// Whether to drop the secondary indexes and rebuild them at the end: only
+/// for a large (or streamed) bundle into a database with no content yet.
+/// Rebuilding the indexes of a populated database would hold the write lock
+/// for as long as re-sorting everything it already has takes, and leave
+/// the lookups of existing records to table scans meanwhile.
+fn takes_bulk_path(db: &Db, input: &Input<'_>) -> Result<bool> {
+    let large = match input {
+        Input::File(p) => std::fs::metadata(p).map(|m| m.len() >= BULK_BYTES).unwrap_or(false),
+        Input::Stdin => true,
+        Input::Text(_, text) => text.len() as u64 >= BULK_BYTES,
+    };
+    if !large {
+        return Ok(false);
+    }
+    let empty: bool = db.conn().query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM claims) AND NOT EXISTS (SELECT 1 FROM sources)
+            AND NOT EXISTS (SELECT 1 FROM dispatches) AND NOT EXISTS (SELECT 1 FROM topics)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(empty)
 }
 
 fn rest_line(e: &std::string::FromUtf8Error) -> usize {
