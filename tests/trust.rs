@@ -424,3 +424,36 @@ fn a_streamed_import_into_a_populated_database_keeps_its_indexes() {
     assert!(indexes > 0, "the rebuilt indexes are there");
     fresh.ok(&["verify"]);
 }
+
+/// Item 5: a time that is outside years 1-9999 once in UTC is refused at its
+/// path, so everything accepted exports and imports again.
+#[test]
+fn times_at_the_calendar_edges_are_refused_once_in_utc() {
+    for (field, value) in [
+        ("created_at", "0001-01-01T00:30:00+01:00"),
+        ("created_at", "9999-12-31T23:30:00-01:00"),
+        ("published", "0001-01-01T00:30:00+01:00"),
+    ] {
+        let desk = Desk::new();
+        let mut bundle = json!({
+            "format": "ripen-bundle/1",
+            "topics": [{"slug": "t", "title": "T"}],
+            "sources": [{"key": "src", "title": "S", "grade": "B"}],
+            "claims": [{"topic": "t", "text": "A claim.", "created_by": EDITOR, "created_at": NOW}]
+        });
+        match field {
+            "published" => bundle["sources"][0]["published"] = json!(value),
+            _ => bundle["claims"][0]["created_at"] = json!(value),
+        }
+        let file = desk.dir.path().join("edge.json");
+        std::fs::write(&file, bundle.to_string()).unwrap();
+        let err = desk.refused(Some(EDITOR), &["import", file.to_str().unwrap()], ERROR);
+        assert!(err.contains(field) && err.contains("outside years 1 to 9999"), "{value}: {err}");
+    }
+    // The edge itself, in UTC, is fine and comes back out as it went in.
+    let mut d = Desk::new();
+    d.set_now("0001-01-01T00:30:00+00:30");
+    d.ok_as(EDITOR, &["topic", "add", "t", "--title", "T"]);
+    let out = d.text(&["export"]);
+    assert!(out.contains("\"0001-01-01T00:00:00Z\""), "{out}");
+}
