@@ -457,3 +457,50 @@ fn times_at_the_calendar_edges_are_refused_once_in_utc() {
     let out = d.text(&["export"]);
     assert!(out.contains("\"0001-01-01T00:00:00Z\""), "{out}");
 }
+
+/// Item 1: `--update` applies the differences as ordinary changes, one
+/// event each, marked imported; what no command can change still refuses.
+#[test]
+fn update_applies_differences_as_ordinary_changes() {
+    let desk = Desk::empty();
+    let original = desk_bundle();
+    let file = desk.dir.path().join("desk.json");
+    std::fs::write(&file, original.to_string()).unwrap();
+    desk.ok(&["import", file.to_str().unwrap()]);
+    let key = original["claims"][1]["key"].as_str().unwrap().to_string();
+    let source = original["sources"][0]["key"].as_str().unwrap().to_string();
+
+    let mut changed = original.clone();
+    changed["claims"][1]["text"] = json!("A different text.");
+    changed["claims"][1]["revisions"] = json!([]);
+    changed["sources"][0]["grade"] = json!("F");
+    changed["actors"][7]["role"] = json!("researcher");
+    let path = desk.dir.path().join("changed.json");
+    std::fs::write(&path, changed.to_string()).unwrap();
+    let path = path.to_str().unwrap();
+    let events = desk.event_count();
+    let report = desk.json_as(EDITOR, &["import", "--update", path]);
+    assert_eq!(report["updated"], json!(["actors[7]", "sources[0]", "claims[1]"]), "{report}");
+    let made = desk.event_count() - events;
+    assert_eq!(made, 3, "one event per change: {report}");
+    for e in desk.events().iter().rev().take(3) {
+        let meta = e.meta_json().unwrap();
+        assert_eq!(meta["imported"], true, "{} is not marked imported", e.action);
+        assert_eq!(e.actor, EDITOR);
+    }
+    assert_eq!(desk.json(&["claim", "show", &key])["text"], "A different text.");
+    assert_eq!(desk.json(&["source", "show", &source])["grade"], "F");
+    desk.ok(&["verify"]);
+    // Applied: the same bundle again changes nothing.
+    let again = desk.json_as(EDITOR, &["import", "--update", path]);
+    assert_eq!(again["events"], 0, "{again}");
+
+    // A difference no command can make (a source's title) still refuses.
+    changed["sources"][0]["title"] = json!("Retitled");
+    let path = desk.dir.path().join("retitled.json");
+    std::fs::write(&path, changed.to_string()).unwrap();
+    let err = desk.refused(Some(EDITOR), &["import", "--update", path.to_str().unwrap()], ERROR);
+    assert!(err.contains("sources[0].title") && err.contains("no ripen command changes them"), "{err}");
+    // And --update goes through the same role checks: only editors import.
+    desk.refused(Some("ines"), &["import", "--update", path.to_str().unwrap()], 4);
+}

@@ -26,6 +26,10 @@ pub enum OnConflict {
     Refuse,
     /// Keep what the database has, and say which records differed.
     KeepExisting,
+    /// Apply the differences as ordinary changes (the same functions, rules
+    /// and role checks as the command line, one event each, marked as
+    /// imported); a difference no command can make still refuses.
+    Update,
 }
 
 /// The differences found in one record.
@@ -53,6 +57,20 @@ impl Differences {
 
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
+    }
+
+    /// The differences in fields other than `fields` (of the record at `path`).
+    pub fn outside(&self, path: &str, fields: &[&str]) -> Vec<String> {
+        let field_of = |line: &str| {
+            let rest = line.strip_prefix(path).and_then(|r| r.strip_prefix('.')).unwrap_or("");
+            rest.split(['.', '[', ':']).next().unwrap_or("").to_string()
+        };
+        self.lines.iter().filter(|l| !fields.contains(&field_of(l).as_str())).cloned().collect()
+    }
+
+    /// Whether `field` differs.
+    pub fn has(&self, path: &str, field: &str) -> bool {
+        self.outside(path, &[field]).len() < self.lines.len()
     }
 }
 

@@ -26,6 +26,9 @@ use crate::rule::{self, Evidence};
 use crate::sources::NewSource;
 use crate::topics::TopicState;
 
+/// The reason on the events `--update` makes.
+const UPDATE_REASON: &str = "updated to what an imported bundle says (import --update)";
+
 /// Bundles at least this large are imported into a new database with
 /// indexes rebuilt at the end.
 const BULK_BYTES: u64 = 16 << 20;
@@ -45,6 +48,9 @@ pub struct ImportReport {
     /// something else (by JSON path or line).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub differing: Vec<String>,
+    /// With `--update`: the records changed to what the bundle says.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub updated: Vec<String>,
     pub events: usize,
     pub first_event: Option<String>,
     pub last_event: Option<String>,
@@ -528,9 +534,18 @@ impl<'t, 'c> Importer<'t, 'c> {
     fn finish(self) -> Result<ImportReport> {
         if !self.conflicts.is_empty() {
             // All of them at once, so one round of fixes is enough.
+            let (what, fix) = match self.on_conflict {
+                OnConflict::Update => (
+                    "differ from records the database already has, and no ripen command changes them",
+                    "pass --keep-existing to keep the database's, or fix the bundle",
+                ),
+                _ => (
+                    "differ from records the database already has",
+                    "pass --update to apply them as changes, --keep-existing to keep the database's, or fix the bundle",
+                ),
+            };
             return Err(Error::Refused(format!(
-                "{} field(s) differ from records the database already has: {}; pass --keep-existing to keep \
-                 the database's, or fix the bundle",
+                "{} field(s) {what}: {}; {fix}",
                 self.conflicts.len(),
                 self.conflicts.join("; ")
             )));
@@ -544,13 +559,40 @@ impl<'t, 'c> Importer<'t, 'c> {
     }
 
     /// An existing record: kept as it is; its differences from the bundle
-    /// refuse the import, or, with `--keep-existing`, are reported.
+    /// refuse the import, or, with `--keep-existing`, are reported. With
+    /// `--update`, `apply` makes the changes it can (given the differences,
+    /// returning those it cannot make), and only those left refuse.
+    fn existing_with(
+        &mut self,
+        path: &str,
+        differences: Differences,
+        apply: impl FnOnce(&mut Self, &Differences) -> Result<Vec<String>>,
+    ) -> Result<()> {
+        if differences.is_empty() {
+            return Ok(());
+        }
+        if self.on_conflict != OnConflict::Update {
+            self.existing(path, differences);
+            return Ok(());
+        }
+        self.tx.mark_imported(true);
+        let left = apply(self, &differences).map_err(|e| at(path, e));
+        self.tx.mark_imported(false);
+        let left = left?;
+        if !left.is_empty() {
+            self.existing(path, Differences { lines: left });
+        } else {
+            self.report.updated.push(path.to_string());
+        }
+        Ok(())
+    }
+
     fn existing(&mut self, path: &str, differences: Differences) {
         if differences.is_empty() {
             return;
         }
         match self.on_conflict {
-            OnConflict::Refuse => {
+            OnConflict::Refuse | OnConflict::Update => {
                 // In JSON Lines the record's path is its line: `b.jsonl: line 7: text`.
                 let (dotted, shown) = (format!("{path}."), format!("{path}: "));
                 let by_line = path.contains(": line ");
@@ -610,7 +652,12 @@ impl<'t, 'c> Importer<'t, 'c> {
         if self.actors.contains_key(&state.handle) {
             self.report.kept.actors += 1;
             if let Some(existing) = crate::actors::load(self.tx.conn(), &state.handle)? {
-                self.existing(path, conflicts::actor(path, a, &existing));
+                self.existing_with(path, conflicts::actor(path, a, &existing), |im, d| {
+                    if d.has(path, "role") {
+                        crate::actors::set_role(im.tx, &existing.handle, a.role, UPDATE_REASON)?;
+                    }
+                    Ok(d.outside(path, &["role"]))
+                })?;
             }
             return Ok(());
         }
@@ -642,7 +689,19 @@ impl<'t, 'c> Importer<'t, 'c> {
                 (t.created_by.as_ref().map(|_| by), first.as_ref().map(|e| e.actor.clone())),
                 (t.created_at.as_ref().map(|_| when), first.map(|e| e.at)),
             ];
-            self.existing(path, conflicts::topic(path, t, &existing, stated));
+            self.existing_with(path, conflicts::topic(path, t, &existing, stated), |im, d| {
+                let changed = |field: &str, value: &str| d.has(path, field).then(|| value.to_string());
+                let edit = crate::topics::TopicEdit {
+                    title: changed("title", &t.title),
+                    summary: changed("summary", &t.summary),
+                    notes: changed("notes", &t.notes),
+                    ..Default::default()
+                };
+                if edit.title.is_some() || edit.summary.is_some() || edit.notes.is_some() {
+                    crate::topics::edit(im.tx, &t.slug, edit, Some(UPDATE_REASON))?;
+                }
+                Ok(d.outside(path, &["title", "summary", "notes"]))
+            })?;
             return Ok(());
         }
         if t.created_by.is_none() || t.created_at.is_none() {
@@ -692,7 +751,19 @@ impl<'t, 'c> Importer<'t, 'c> {
                 self.report.kept.sources += 1;
                 if let Some(existing) = crate::sources::load(self.tx.conn(), id)? {
                     let stated = (s.added_by.as_ref().map(|_| by), s.added_at.as_ref().map(|_| when));
-                    self.existing(path, conflicts::source(path, s, published, stated, &existing));
+                    let differences = conflicts::source(path, s, published, stated, &existing);
+                    self.existing_with(path, differences, |im, d| {
+                        if d.has(path, "grade") {
+                            crate::sources::grade(im.tx, &existing.id, s.grade, UPDATE_REASON)?;
+                        }
+                        if let (true, Some(status)) = (d.has(path, "status"), s.status) {
+                            crate::sources::mark(im.tx, &existing.id, status, UPDATE_REASON)?;
+                        }
+                        for t in s.topics.iter().filter(|t| !existing.topics.contains(t)) {
+                            crate::sources::map_topic(im.tx, &existing.id, t, UPDATE_REASON)?;
+                        }
+                        Ok(d.outside(path, &["grade", "status", "topics"]))
+                    })?;
                 }
                 id
             }
@@ -970,7 +1041,8 @@ impl<'t, 'c> Importer<'t, 'c> {
         if let Some(id) = existing {
             self.report.kept.claims += 1;
             let differences = conflicts::claim(self.tx.conn(), path, &stated, id)?;
-            self.existing(path, differences);
+            let last_move = c.history.last();
+            self.existing_with(path, differences, |im, d| im.update_claim(path, id, &stated, last_move, d))?;
             return Ok(());
         }
         if c.created_by.is_none() || c.created_at.is_none() {
@@ -983,6 +1055,48 @@ impl<'t, 'c> Importer<'t, 'c> {
         self.next_claim += 1;
         self.report.added.claims += 1;
         Ok(())
+    }
+
+    /// `--update` of a claim: its text, citations and badge become what the
+    /// bundle says, through the functions the command line uses (one event
+    /// each). Its past history is not rewritten: a differing history is
+    /// applied as one move to the bundle's last badge.
+    fn update_claim(
+        &mut self,
+        path: &str,
+        id: i64,
+        stated: &StatedClaim,
+        last_move: Option<&super::BundleMove>,
+        d: &Differences,
+    ) -> Result<Vec<String>> {
+        let name = ids::claim_id(id);
+        let mut applied = vec!["citations"];
+        if d.has(path, "text") {
+            claims::edit(self.tx, &name, &stated.text, UPDATE_REASON, None)?;
+            // The new text is one more revision, now, by the importer.
+            applied.extend(["text", "revisions"]);
+        }
+        if d.has(path, "citations") {
+            let existing = claims::load(self.tx.conn(), id)?.map(|c| c.citations).unwrap_or_default();
+            for c in &stated.citations {
+                if !existing.contains(c) {
+                    claims::cite(self.tx, &name, &c.source, c.stance, c.note.as_deref(), Some(UPDATE_REASON))?;
+                }
+            }
+            for c in existing.iter().filter(|e| !stated.citations.iter().any(|s| s.source == e.source)) {
+                claims::uncite(self.tx, &name, &c.source, UPDATE_REASON)?;
+            }
+        }
+        if let (true, Some(last)) = (d.has(path, "history"), last_move) {
+            let now = claims::load(self.tx.conn(), id)?.map(|c| c.badge);
+            if now != Some(last.to) {
+                let reason = last.reason.as_deref().filter(|r| !r.trim().is_empty()).unwrap_or(UPDATE_REASON);
+                let set = crate::badges::Move::Set(last.to);
+                crate::badges::move_badge(self.tx, &name, set, reason, last.is_override)?;
+                applied.push("history");
+            }
+        }
+        Ok(d.outside(path, &applied))
     }
 
     fn existing_dispatch(&self, d: &BundleDispatch, when: &str) -> Result<Option<i64>> {
@@ -1013,7 +1127,9 @@ impl<'t, 'c> Importer<'t, 'c> {
             model::check_text("headline", &d.headline, model::MAX_SHORT_TEXT).map_err(|e| at(path, e))?;
             model::check_optional_text("body", &d.body, model::MAX_LONG_TEXT).map_err(|e| at(path, e))?;
             if let Some(existing) = crate::dispatches::load(self.tx.conn(), id)? {
-                self.existing(path, conflicts::dispatch(path, d, &voice, &when, &existing));
+                let differences = conflicts::dispatch(path, d, &voice, &when, &existing);
+                // No command changes a dispatch: `--update` cannot either.
+                self.existing_with(path, differences, |_, d| Ok(d.lines.clone()))?;
             }
             return Ok(());
         }

@@ -11,7 +11,8 @@ use crate::db::Db;
 /// All-or-nothing: any error leaves the database as it was and names the JSON
 /// path or line. Idempotent: records already present (by key, else by topic
 /// and text) are kept as they are; one present with other content refuses
-/// the import, listing each difference by JSON path, unless --keep-existing. Imported history keeps its original
+/// the import, listing each difference by JSON path, unless --update or
+/// --keep-existing. Imported history keeps its original
 /// actors and times. Into a database with no actors, the bundle's first
 /// editor acts; otherwise --as must name an editor. The database is created
 /// if it does not exist.
@@ -21,8 +22,15 @@ pub struct Args {
     file: PathBuf,
     /// Keep records the database already has even where the bundle says
     /// otherwise (the summary names them), instead of refusing the import.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "update")]
     keep_existing: bool,
+    /// Apply where the bundle differs from records the database has as
+    /// ordinary changes (same rules and roles as the commands, one event
+    /// each, marked imported): claims' text, citations and badge; sources'
+    /// grade, status and topics; topics' title, summary and notes; actors'
+    /// roles. Any other difference still refuses the import.
+    #[arg(long)]
+    update: bool,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
@@ -35,7 +43,11 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let path = ctx.db_path();
     // A new database is built whole beside its name and appears only once
     // the import has succeeded.
-    let on_conflict = if args.keep_existing { OnConflict::KeepExisting } else { OnConflict::Refuse };
+    let on_conflict = match (args.keep_existing, args.update) {
+        (true, _) => OnConflict::KeepExisting,
+        (_, true) => OnConflict::Update,
+        _ => OnConflict::Refuse,
+    };
     let (_, report) =
         Db::open_or_create_with(&path, |db| run_import_with(db, ctx.actor.as_deref(), input, on_conflict))?;
     let text = summary(&report);
@@ -84,6 +96,9 @@ pub fn summary(r: &ImportReport) -> String {
     }
     if r.kept.total() > 0 {
         text.push_str(&format!("; {} records were already present and kept", r.kept.total()));
+    }
+    if !r.updated.is_empty() {
+        text.push_str(&format!("; updated to what the bundle says: {}", r.updated.join(", ")));
     }
     if !r.differing.is_empty() {
         text.push_str(&format!(
