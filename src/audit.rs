@@ -192,16 +192,20 @@ pub struct TendEntry {
 impl TendEntry {
     /// `2026-05-30 badge-moved by @editor — well-sourced → caveat: <reason>`
     pub fn line(&self) -> String {
+        self.line_by(&format!("@{}", self.actor))
+    }
+
+    /// The line with the actor shown as `who` (a page shows display names).
+    pub fn line_by(&self, who: &str) -> String {
         match self.kind {
             TendKind::BadgeMoved => format!(
-                "{} badge-moved by @{} — {} → {}: {}",
+                "{} badge-moved by {who} — {} → {}: {}",
                 self.day,
-                self.actor,
                 self.from.map(Badge::as_str).unwrap_or("?"),
                 self.to.map(Badge::as_str).unwrap_or("?"),
                 self.reason.as_deref().unwrap_or("")
             ),
-            kind => format!("{} {} by @{} — {} claim(s)", self.day, kind.as_str(), self.actor, self.claims.len()),
+            kind => format!("{} {} by {who} — {} claim(s)", self.day, kind.as_str(), self.claims.len()),
         }
     }
 }
@@ -424,14 +428,25 @@ fn restore(
             let mut meta = None;
             let earned = claims::earned(tx.conn(), &restored)?;
             if restored.badge != now.badge {
-                tx.require_role(&[Role::Editor], "revert a badge move")?;
-                let above = restored.badge.is_above(earned.badge);
-                if above && !allow_override {
-                    return Err(Error::refused(format!(
-                        "restoring {} would put it above what the evidence earns ({}): pass --override to revert anyway",
-                        restored.badge, earned.verdict
-                    )));
-                }
+                let judged = crate::badges::judge(
+                    tx.actor().role,
+                    Some(now.badge),
+                    restored.badge,
+                    earned.badge,
+                    allow_override,
+                );
+                let above = match judged {
+                    crate::badges::Judgement::Allowed { is_override } => is_override,
+                    crate::badges::Judgement::EditorsOnly => {
+                        return Err(crate::badges::editors_only(tx, "revert a badge move"))
+                    }
+                    crate::badges::Judgement::NeedsOverride => {
+                        return Err(Error::refused(format!(
+                            "restoring {} would put it above what the evidence earns ({}): pass --override to revert anyway",
+                            restored.badge, earned.verdict
+                        )))
+                    }
+                };
                 meta = Some(json!({"override": above, "earned": earned.badge}));
             }
             restored.badge_override =

@@ -19,6 +19,43 @@ pub enum Move {
     Set(Badge),
 }
 
+/// What the rules make of one badge transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judgement {
+    /// Allowed; `is_override` when the new badge is above what the evidence earns.
+    Allowed { is_override: bool },
+    /// Only editors may do this: any move after creation, or a badge above
+    /// the evidence at creation.
+    EditorsOnly,
+    /// Raising a badge above the evidence needs an explicit override.
+    NeedsOverride,
+}
+
+/// The one decision on a badge transition, for every path that sets a badge
+/// (a live move, a claim created with a badge, a revert, imported history):
+/// `from` is `None` at creation; `earned` is what the evidence earns at that
+/// moment; `with_override` whether an override was asked for. Moving down
+/// towards the evidence never needs an override, even when the new badge is
+/// still above what the evidence earns. Reasons are checked by the callers
+/// (each says how to give one).
+pub fn judge(role: Role, from: Option<Badge>, to: Badge, earned: Badge, with_override: bool) -> Judgement {
+    let is_override = to.is_above(earned);
+    if (from.is_some() || is_override) && role != Role::Editor {
+        return Judgement::EditorsOnly;
+    }
+    let raises = from.is_none_or(|f| to.rank() >= f.rank());
+    if is_override && raises && !with_override {
+        return Judgement::NeedsOverride;
+    }
+    Judgement::Allowed { is_override }
+}
+
+/// The refusal of `Judgement::EditorsOnly` for the acting actor.
+pub fn editors_only(tx: &Tx<'_>, doing: &str) -> Error {
+    let actor = tx.actor();
+    Error::Permission(format!("@{} is a {}; only editors may {doing}", actor.handle, actor.role))
+}
+
 /// Moves a claim's badge. Editors only; one event with from, to, reason and
 /// whether it was an override.
 pub fn move_badge(
@@ -55,16 +92,16 @@ pub fn move_badge(
         return Err(Error::refused(format!("{} is already {target}: nothing to change", before.id)));
     }
     let earned = claims::earned(tx.conn(), &before)?;
-    let is_override = target.is_above(earned.badge);
-    // Moving down towards the evidence never needs an override, even when
-    // the new badge is still above what the evidence earns.
-    let raises = target.rank() >= before.badge.rank();
-    if is_override && raises && !allow_override {
-        return Err(Error::refused(format!(
-            "{} earns only {} ({}); {target} is above it: pass --override with your --reason to do it anyway",
-            before.id, earned.badge, earned.verdict
-        )));
-    }
+    let is_override = match judge(tx.actor().role, Some(before.badge), target, earned.badge, allow_override) {
+        Judgement::Allowed { is_override } => is_override,
+        Judgement::EditorsOnly => return Err(editors_only(tx, doing)),
+        Judgement::NeedsOverride => {
+            return Err(Error::refused(format!(
+                "{} earns only {} ({}); {target} is above it: pass --override with your --reason to do it anyway",
+                before.id, earned.badge, earned.verdict
+            )))
+        }
+    };
     let after = claims::ClaimState { badge: target, badge_override: is_override, ..before.clone() };
     let meta = json!({ "override": is_override, "earned": earned.badge });
     let seq = claims::record(tx, "claim.badge", &before, &after, Some(reason), Some(meta), None)?;
@@ -179,4 +216,29 @@ fn discounted(conn: &Connection, claim: &claims::ClaimState) -> Result<Vec<Strin
         });
     }
     Ok(notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Badge::*;
+
+    #[test]
+    fn judge_is_the_rule_of_every_badge_transition() {
+        let allowed = |is_override| Judgement::Allowed { is_override };
+        // Creation: anyone at or below the evidence; above it, editors with an override.
+        assert_eq!(judge(Role::Researcher, None, Caveat, WellSourced, false), allowed(false));
+        assert_eq!(judge(Role::Researcher, None, WellSourced, Caveat, true), Judgement::EditorsOnly);
+        assert_eq!(judge(Role::Editor, None, WellSourced, Caveat, false), Judgement::NeedsOverride);
+        assert_eq!(judge(Role::Editor, None, WellSourced, Caveat, true), allowed(true));
+        // After creation: editors only, whatever the direction.
+        for role in [Role::Researcher, Role::Reviewer] {
+            assert_eq!(judge(role, Some(Caveat), Unsourced, Caveat, false), Judgement::EditorsOnly);
+        }
+        assert_eq!(judge(Role::Editor, Some(Caveat), WellSourced, Caveat, false), Judgement::NeedsOverride);
+        assert_eq!(judge(Role::Editor, Some(Caveat), WellSourced, Caveat, true), allowed(true));
+        // Down towards the evidence, still above it: no override needed, but it is one.
+        assert_eq!(judge(Role::Editor, Some(WellSourced), Caveat, Unsourced, false), allowed(true));
+        assert_eq!(judge(Role::Editor, Some(WellSourced), Unsourced, Unsourced, false), allowed(false));
+    }
 }

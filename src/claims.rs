@@ -425,18 +425,23 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, evidence: &[Evidence], imported: 
     if !imported && new.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(Error::bad("setting a badge needs a reason: pass --reason \"...\""));
     }
-    if !asked.is_above(earned_badge) || imported {
+    if imported {
+        // The importer judges imported history with the creator's role.
         return Ok((asked, earned_badge, asked.is_above(earned_badge)));
     }
-    tx.require_role(&[Role::Editor], &format!("set a badge above the earned one ({earned_badge})"))?;
-    if !new.allow_override {
-        let earned = rule::earned_badge(evidence);
-        return Err(Error::refused(format!(
-            "the evidence earns {} ({}); {asked} is above it: pass --override with --reason to set it anyway",
-            earned.badge, earned.verdict
-        )));
+    match crate::badges::judge(tx.actor().role, None, asked, earned_badge, new.allow_override) {
+        crate::badges::Judgement::Allowed { is_override } => Ok((asked, earned_badge, is_override)),
+        crate::badges::Judgement::EditorsOnly => {
+            Err(crate::badges::editors_only(tx, &format!("set a badge above the earned one ({earned_badge})")))
+        }
+        crate::badges::Judgement::NeedsOverride => {
+            let earned = rule::earned_badge(evidence);
+            Err(Error::refused(format!(
+                "the evidence earns {} ({}); {asked} is above it: pass --override with --reason to set it anyway",
+                earned.badge, earned.verdict
+            )))
+        }
     }
-    Ok((asked, earned_badge, true))
 }
 
 pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Result<ClaimChange> {

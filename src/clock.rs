@@ -2,7 +2,7 @@
 //! parsing of the dates people type (`YYYY-MM-DD` or RFC 3339). All stored
 //! times are UTC, formatted by `format_time`.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 
 use crate::error::{Error, Result};
 
@@ -34,7 +34,16 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
         )));
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
+        // The stored value is UTC: an offset can carry a time in year 1 or
+        // 9999 across the edge of what is written back and read again.
+        let utc = t.with_timezone(&Utc);
+        if !(1..=9999).contains(&utc.year()) {
+            return Err(Error::bad(format!(
+                "{text:?} is {} in UTC, outside years 1 to 9999: give a time within them",
+                utc.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+            )));
+        }
+        return Ok(utc);
     }
     if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         if let Some(t) = d.and_hms_opt(0, 0, 0) {
@@ -92,6 +101,43 @@ mod tests {
             "+2026-01-01",
         ] {
             assert!(parse_time(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn the_issue_s_edge_times_are_refused() {
+        for bad in ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"] {
+            let err = parse_time(bad).unwrap_err().to_string();
+            assert!(err.contains("outside years 1 to 9999"), "{bad}: {err}");
+            assert!(parse_date(bad).is_err(), "{bad} accepted as a date");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Whatever is accepted at either edge of the calendar, with any
+        /// offset, prints as a time (and a date) that is accepted again
+        /// unchanged.
+        #[test]
+        fn accepted_edge_times_round_trip(
+            last_year in proptest::bool::ANY,
+            day_second in 0u32..86_400,
+            offset_minutes in -(23 * 60 + 59)..=(23 * 60 + 59i32),
+        ) {
+            let day = if last_year { "9999-12-31" } else { "0001-01-01" };
+            let (h, m, sec) = (day_second / 3600, day_second / 60 % 60, day_second % 60);
+            let sign = if offset_minutes < 0 { '-' } else { '+' };
+            let off = offset_minutes.unsigned_abs();
+            let text = format!("{day}T{h:02}:{m:02}:{sec:02}{sign}{:02}:{:02}", off / 60, off % 60);
+            if let Ok(t) = parse_time(&text) {
+                let stored = format_time(t);
+                let again = parse_time(&stored);
+                proptest::prop_assert!(again.is_ok(), "{text} was stored as {stored}, which is refused");
+                proptest::prop_assert_eq!(again.unwrap(), t);
+                let date = parse_date(&text).unwrap();
+                proptest::prop_assert_eq!(parse_date(&date).unwrap(), date);
+            }
         }
     }
 }

@@ -230,13 +230,15 @@ pub fn write(spec: Spec, out: &mut dyn Write) -> Result<()> {
             let first = pick(&mut rng, &[(Badge::Caveat, 5), (Badge::WellSourced, 3), (Badge::Unsourced, 2)]);
             let second = if first == Badge::WellSourced { Badge::Caveat } else { Badge::WellSourced };
             vec![
+                // Lawful whatever the citations earn: editors, with an
+                // override (and a reason) for a badge above the evidence.
                 BundleMove {
                     at: created_at.clone(),
-                    actor: researchers[0].clone(),
+                    actor: editors[0].clone(),
                     from: None,
                     to: first,
                     reason: Some(words.text(&mut rng, 30, 80)),
-                    is_override: false,
+                    is_override: true,
                 },
                 BundleMove {
                     at: created_at.replacen(":00Z", ":30Z", 1),
@@ -244,7 +246,7 @@ pub fn write(spec: Spec, out: &mut dyn Write) -> Result<()> {
                     from: Some(first),
                     to: second,
                     reason: Some(words.text(&mut rng, 30, 120)),
-                    is_override: false,
+                    is_override: true,
                 },
             ]
         } else {
@@ -254,8 +256,16 @@ pub fn write(spec: Spec, out: &mut dyn Write) -> Result<()> {
             key: None,
             topic: topics[t].clone(),
             text: format!("{} {}", words.text(&mut rng, 90, 290), i),
-            created_by: researchers[rng.gen_range(0..researchers.len())].clone(),
-            created_at,
+            created_by: Some({
+                let researcher = researchers[rng.gen_range(0..researchers.len())].clone();
+                // The creator sets the first badge: the editor who may override.
+                if history.is_empty() {
+                    researcher
+                } else {
+                    editors[0].clone()
+                }
+            }),
+            created_at: Some(created_at),
             citations,
             history,
             revisions: Vec::new(),

@@ -73,6 +73,35 @@ impl From<tantivy::TantivyError> for Error {
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
-        Error::BadInput(format!("JSON: {e}"))
+        // serde_json wraps the writer's own failures (a closed pipe, a full
+        // disk): those are I/O errors, not bad input, and `main` treats a
+        // broken pipe as success only when it can see the `io::Error`.
+        if e.is_io() {
+            Error::Io(e.into())
+        } else {
+            Error::BadInput(format!("JSON: {e}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_write_into_a_closed_pipe_stays_an_io_error() {
+        struct Closed;
+        impl std::io::Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let e: Error = serde_json::to_writer(Closed, &["x"]).unwrap_err().into();
+        assert!(matches!(&e, Error::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe), "{e:?}");
+        let e: Error = serde_json::from_str::<u8>("x").unwrap_err().into();
+        assert!(matches!(e, Error::BadInput(_)), "{e:?}");
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod actors;
 pub mod audit;
+pub mod backup;
 pub mod badges;
 pub mod bundle;
 pub mod claims;

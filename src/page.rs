@@ -6,6 +6,7 @@
 //!
 //! Invariant: the HTML rendering escapes every stored string.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use rusqlite::Connection;
@@ -117,6 +118,26 @@ pub struct Page {
     pub dispatches: Vec<DispatchState>,
     pub raw_material: RawMaterial,
     pub tend_log: Vec<TendLine>,
+    /// Display names of the voices and badge movers the page shows, by
+    /// handle: readers see "Roz", not "@roz".
+    pub names: BTreeMap<String, String>,
+}
+
+impl Page {
+    /// How a reader sees an actor: the display name, or the handle when the
+    /// actor has none (or is gone).
+    pub fn name_of<'a>(&'a self, handle: &'a str) -> &'a str {
+        self.names.get(handle).map_or(handle, String::as_str)
+    }
+
+    /// The display name with the handle, for the terminal, where the handle
+    /// is what the next command needs: "Roz (@roz)".
+    pub fn name_and_handle(&self, handle: &str) -> String {
+        match self.names.get(handle) {
+            Some(name) if name != handle => format!("{name} (@{handle})"),
+            _ => format!("@{handle}"),
+        }
+    }
 }
 
 /// Gathers a topic page, now or as of a past moment.
@@ -193,8 +214,28 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
         When::Now => None,
         When::AsOf(at) => Some(crate::clock::parse_time(at)?),
     };
-    let tend_log =
-        audit::tend_log(conn, slug, until)?.into_iter().map(|entry| TendLine { line: entry.line(), entry }).collect();
+    let tend_entries = audit::tend_log(conn, slug, until)?;
+    let dispatches = when.dispatches_of_topic(conn, slug)?;
+    let mut names = BTreeMap::new();
+    let handles = dispatches
+        .iter()
+        .map(|d| &d.voice)
+        .chain(claims.iter().flat_map(|c| c.history.iter().map(|m| &m.actor)))
+        .chain(tend_entries.iter().map(|t| &t.actor));
+    for handle in handles {
+        if !names.contains_key(handle) {
+            if let Some(actor) = crate::actors::load(conn, handle)? {
+                names.insert(actor.handle, actor.name);
+            }
+        }
+    }
+    let tend_log = tend_entries
+        .into_iter()
+        .map(|entry| {
+            let who = names.get(&entry.actor).cloned().unwrap_or_else(|| format!("@{}", entry.actor));
+            TendLine { line: entry.line_by(&who), entry }
+        })
+        .collect();
     Ok(Page {
         slug: topic.slug,
         title: topic.title,
@@ -205,9 +246,10 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
         related: topic.related,
         paths: crate::path_page::places(conn, slug, when)?,
         claims,
-        dispatches: when.dispatches_of_topic(conn, slug)?,
+        dispatches,
         raw_material: RawMaterial { mapped: mapped_count, waiting, groups },
         tend_log,
+        names,
     })
 }
 
@@ -322,10 +364,10 @@ pub fn render_text(page: &Page, bold: &dyn Fn(&str) -> String) -> String {
             for m in &c.history {
                 let _ = writeln!(
                     s,
-                    "    - {} {} @{}: {}",
+                    "    - {} {} {}: {}",
                     crate::clock::day_of(&m.at),
                     move_text(m),
-                    m.actor,
+                    page.name_and_handle(&m.actor),
                     m.reason.as_deref().unwrap_or("")
                 );
             }
@@ -335,8 +377,8 @@ pub fn render_text(page: &Page, bold: &dyn Fn(&str) -> String) -> String {
     for d in &page.dispatches {
         let _ = writeln!(
             s,
-            "\n@{} · {} · [{}] · {}\n{}\n{}",
-            d.voice,
+            "\n{} · {} · [{}] · {}\n{}\n{}",
+            page.name_and_handle(&d.voice),
             d.beat,
             d.badge,
             crate::clock::day_of(&d.at),
@@ -412,10 +454,10 @@ pub fn render_markdown(page: &Page) -> String {
             for m in &c.history {
                 let _ = writeln!(
                     s,
-                    "    - {} {} @{}: {}",
+                    "    - {} {} {}: {}",
                     crate::clock::day_of(&m.at),
                     move_text(m),
-                    m.actor,
+                    e(page.name_of(&m.actor)),
                     e(m.reason.as_deref().unwrap_or(""))
                 );
             }
@@ -425,9 +467,9 @@ pub fn render_markdown(page: &Page) -> String {
     for d in &page.dispatches {
         let _ = writeln!(
             s,
-            "### {}\n\n*@{} · {} · {} · {}*\n\n{}\n",
+            "### {}\n\n*{} · {} · {} · {}*\n\n{}\n",
             e(&d.headline),
-            d.voice,
+            e(page.name_of(&d.voice)),
             e(&d.beat),
             d.badge,
             crate::clock::day_of(&d.at),
@@ -531,10 +573,10 @@ pub fn render_html(page: &Page) -> String {
             for m in &c.history {
                 let _ = write!(
                     s,
-                    "<li>{} {} @{}: {}</li>",
+                    "<li>{} {} {}: {}</li>",
                     t(crate::clock::day_of(&m.at)),
                     t(&move_text(m)),
-                    t(&m.actor),
+                    t(page.name_of(&m.actor)),
                     t(m.reason.as_deref().unwrap_or(""))
                 );
             }
@@ -546,8 +588,8 @@ pub fn render_html(page: &Page) -> String {
     for d in &page.dispatches {
         let _ = writeln!(
             s,
-            "<div class=\"dispatch\"><div class=\"meta\">@{} · {} · {} · {}</div><h3>{}</h3><p class=\"body\">{}</p></div>",
-            t(&d.voice),
+            "<div class=\"dispatch\"><div class=\"meta\">{} · {} · {} · {}</div><h3>{}</h3><p class=\"body\">{}</p></div>",
+            t(page.name_of(&d.voice)),
             t(&d.beat),
             badge(d.badge),
             t(crate::clock::day_of(&d.at)),

@@ -155,6 +155,98 @@ pub fn earned_badge(citations: &[Evidence]) -> Earned {
     Earned { badge, explanation: lines, verdict }
 }
 
+/// What would move the earned badge, in words: the evidence that would
+/// raise it, then, citation by citation, the regrading or status change that
+/// would move it (found by re-running the rule on the changed evidence, so
+/// the sentences cannot disagree with the rule). Pure, like the rule.
+pub fn next_moves(citations: &[Evidence]) -> Vec<String> {
+    let Assessment { badge, findings, independent } = assess(citations);
+    let mut out = Vec::new();
+    let strong_publishers: Vec<&Evidence> =
+        citations.iter().zip(&findings).filter(|(_, f)| **f == Finding::IndependentSupport).map(|(e, _)| e).collect();
+    match badge {
+        Badge::Unsourced => {
+            out.push("any source that supports it would earn caveat".to_string());
+            out.push("two A/B sources from different publishers that support it would earn well-sourced".to_string());
+        }
+        Badge::Caveat if independent == 1 => {
+            let e = strong_publishers[0];
+            let other = match e.publisher.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                Some(p) => format!(" from a publisher other than {p}"),
+                None => String::new(),
+            };
+            out.push(format!("one more A/B source{other} that supports it would earn well-sourced"));
+        }
+        Badge::Caveat => {
+            out.push("two A/B sources from different publishers that support it would earn well-sourced".to_string());
+        }
+        Badge::WellSourced | Badge::Contested => {}
+    }
+    if badge != Badge::Contested {
+        out.push("an A/B source that contradicts it would make it contested".to_string());
+    }
+    for (i, (e, finding)) in citations.iter().zip(&findings).enumerate() {
+        let mut changes: Vec<(String, Badge)> = Vec::new();
+        let mut try_change = |what: String, change: &dyn Fn(&mut Evidence)| {
+            let mut changed = citations.to_vec();
+            change(&mut changed[i]);
+            let moved = assess(&changed).badge;
+            if moved != badge {
+                changes.push((what, moved));
+            }
+        };
+        if *finding == Finding::Ignored {
+            try_change(format!("were no longer {}", e.status), &|c| c.status = Status::Verified);
+        } else if e.stance != Stance::Context {
+            if e.grade.is_strong() {
+                try_change("were regraded below B".to_string(), &|c| c.grade = Grade::C);
+            } else {
+                try_change("were regraded A or B".to_string(), &|c| c.grade = Grade::B);
+            }
+            try_change("were marked retracted".to_string(), &|c| c.status = Status::Retracted);
+        }
+        if changes.is_empty() {
+            continue;
+        }
+        let role = match finding {
+            Finding::StrongContradiction => "makes it contested",
+            Finding::IndependentSupport | Finding::WeakSupport if badge != Badge::Contested => "counts towards it",
+            Finding::Ignored => "is ignored",
+            _ => "does not move it now",
+        };
+        // "regraded below B or marked retracted" when both lead to the same badge.
+        let mut clauses: Vec<(Vec<String>, Badge)> = Vec::new();
+        for (what, to) in changes {
+            match clauses.iter_mut().find(|(_, b)| *b == to) {
+                Some((whats, _)) => whats.push(what),
+                None => clauses.push((vec![what], to)),
+            }
+        }
+        let clauses: Vec<String> = clauses
+            .into_iter()
+            .map(|(whats, to)| {
+                let whats: Vec<String> = whats
+                    .iter()
+                    .enumerate()
+                    .map(|(j, w)| if j == 0 { w.clone() } else { w.replacen("were ", "", 1) })
+                    .collect();
+                format!("if {} {}, the claim would earn {to}", e.source, whats.join(" or "))
+            })
+            .collect();
+        out.push(format!("{} ({}, {}) {role}; {}", e.source, e.grade, e.stance, clauses.join("; ")));
+    }
+    if badge == Badge::Contested && !out.iter().any(|l| l.contains("makes it contested")) {
+        let against: Vec<&str> = citations
+            .iter()
+            .zip(&findings)
+            .filter(|(_, f)| **f == Finding::StrongContradiction)
+            .map(|(e, _)| e.source.as_str())
+            .collect();
+        out.push(format!("{} each make it contested: it stays contested while any of them counts", against.join(", ")));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +373,130 @@ mod tests {
             assert_eq!(e.badge, Badge::Caveat, "{grade}");
             assert!(e.explanation.last().unwrap().contains("no A/B source"));
         }
+    }
+
+    #[test]
+    fn next_for_unsourced_names_what_would_earn_each_badge() {
+        let next = next_moves(&[]);
+        assert_eq!(
+            next,
+            [
+                "any source that supports it would earn caveat",
+                "two A/B sources from different publishers that support it would earn well-sourced",
+                "an A/B source that contradicts it would make it contested",
+            ]
+        );
+        // An ignored source that would count again is named.
+        let next = next_moves(&[ev("S4", Some("a"), Grade::A, Status::Retracted, Stance::Supports)]);
+        assert!(
+            next.contains(
+                &"S4 (A, supports) is ignored; if S4 were no longer retracted, the claim would earn caveat".to_string()
+            ),
+            "{next:?}"
+        );
+    }
+
+    #[test]
+    fn next_for_caveat_with_one_strong_source_asks_for_another_publisher() {
+        let next = next_moves(&[sup("S3", Some("arXiv"), Grade::B)]);
+        assert_eq!(
+            next[0],
+            "one more A/B source from a publisher other than arXiv that supports it would earn well-sourced"
+        );
+        assert_eq!(next[1], "an A/B source that contradicts it would make it contested");
+        assert_eq!(
+            next[2],
+            "S3 (B, supports) counts towards it; if S3 were marked retracted, the claim would earn unsourced"
+        );
+        assert_eq!(next.len(), 3, "{next:?}");
+        // Without a publisher any other source is independent.
+        let next = next_moves(&[sup("S3", None, Grade::A)]);
+        assert_eq!(next[0], "one more A/B source that supports it would earn well-sourced");
+    }
+
+    #[test]
+    fn next_for_caveat_without_strong_support_names_the_regrade() {
+        let next = next_moves(&[sup("S1", Some("a"), Grade::C), sup("S2", Some("b"), Grade::A)]);
+        // S2 alone is one independent A/B source; regrading S1 would make two.
+        assert!(
+            next.contains(
+                &"S1 (C, supports) counts towards it; if S1 were regraded A or B, the claim would earn well-sourced"
+                    .to_string()
+            ),
+            "{next:?}"
+        );
+        let next = next_moves(&[sup("S1", Some("a"), Grade::D)]);
+        assert_eq!(next[0], "two A/B sources from different publishers that support it would earn well-sourced");
+        assert!(
+            next.contains(
+                &"S1 (D, supports) counts towards it; if S1 were marked retracted, the claim would earn unsourced"
+                    .to_string()
+            ),
+            "{next:?}"
+        );
+    }
+
+    #[test]
+    fn next_for_well_sourced_names_what_would_drop_it() {
+        let next = next_moves(&[
+            sup("S1", Some("arXiv"), Grade::B),
+            sup("S2", Some("Nature"), Grade::A),
+            ev("S3", Some("c"), Grade::C, Status::Verified, Stance::Contradicts),
+        ]);
+        assert_eq!(next[0], "an A/B source that contradicts it would make it contested");
+        assert!(next.contains(&"S1 (B, supports) counts towards it; if S1 were regraded below B or marked retracted, the claim would earn caveat".to_string()), "{next:?}");
+        assert!(next.iter().any(|l| l.starts_with("S2 (A, supports)")), "{next:?}");
+        assert!(
+            next.contains(
+                &"S3 (C, contradicts) does not move it now; if S3 were regraded A or B, the claim would earn contested"
+                    .to_string()
+            ),
+            "{next:?}"
+        );
+        // A third independent source: no single one drops it.
+        let next = next_moves(&[
+            sup("S1", Some("a"), Grade::B),
+            sup("S2", Some("b"), Grade::A),
+            sup("S4", Some("d"), Grade::A),
+        ]);
+        assert_eq!(next, ["an A/B source that contradicts it would make it contested"]);
+    }
+
+    #[test]
+    fn next_for_contested_names_the_contradiction_that_would_stop_counting() {
+        let next = next_moves(&[
+            sup("S1", Some("a"), Grade::B),
+            ev("S3", Some("c"), Grade::A, Status::Verified, Stance::Contradicts),
+        ]);
+        assert_eq!(
+            next,
+            ["S3 (A, contradicts) makes it contested; if S3 were regraded below B or marked retracted, the claim would earn caveat"]
+        );
+        let next = next_moves(&[
+            ev("S3", Some("c"), Grade::A, Status::Verified, Stance::Contradicts),
+            ev("S5", Some("e"), Grade::B, Status::Verified, Stance::Contradicts),
+        ]);
+        assert_eq!(next, ["S3, S5 each make it contested: it stays contested while any of them counts"]);
+    }
+
+    #[test]
+    fn next_agrees_with_the_rule_for_every_earned_badge() {
+        let cases = [
+            vec![],
+            vec![sup("S1", Some("a"), Grade::B)],
+            vec![sup("S1", Some("a"), Grade::B), sup("S2", Some("b"), Grade::A)],
+            vec![ev("S1", Some("a"), Grade::A, Status::Verified, Stance::Contradicts)],
+        ];
+        let mut seen = BTreeSet::new();
+        for c in cases {
+            let earned = earned_only(&c);
+            seen.insert(earned.rank());
+            let next = next_moves(&c);
+            assert!(!next.is_empty(), "{earned}: nothing said");
+            for line in &next {
+                assert!(!line.contains(&format!("would earn {earned}")), "{earned}: {line}");
+            }
+        }
+        assert_eq!(seen.len(), 4, "every earned badge is covered");
     }
 }

@@ -493,7 +493,9 @@ fn demo_runs_on_the_bundled_data() {
 
 /// Within one JSON Lines import, a record that repeats an earlier one (the
 /// same key, or without a key the same topic and text / headline and time)
-/// is kept, not added twice, even on the bulk path that drops the indexes.
+/// is kept, not added twice, even on the bulk path that drops the indexes;
+/// a repeat that says something else is a conflict, refused by line unless
+/// `--keep-existing`.
 #[test]
 fn repeated_records_within_one_json_lines_import_are_kept_once() {
     let d = Desk::empty();
@@ -511,12 +513,55 @@ fn repeated_records_within_one_json_lines_import_are_kept_once() {
     ];
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     // Through stdin: the bulk path, with the secondary indexes dropped.
-    let out = d.cmd().args(["--json", "import", "-"]).write_stdin(text).output().unwrap();
+    let out = d.cmd().args(["--json", "import", "-"]).write_stdin(text.clone()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 field(s) differ"), "{err}");
+    assert!(err.contains("line 5: created_at: the bundle has \"2026-05-31T09:00:00Z\""), "{err}");
+    assert!(err.contains("line 7: text: the bundle has \"Keyed, reworded.\", the database \"Keyed.\""), "{err}");
+    assert!(!d.db.exists());
+    let out = d.cmd().args(["--json", "import", "--keep-existing", "-"]).write_stdin(text).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["added"]["claims"], 2, "{report}");
     assert_eq!(report["kept"]["claims"], 2, "{report}");
     assert_eq!(report["added"]["dispatches"], 2, "{report}");
     assert_eq!(report["kept"]["dispatches"], 1, "{report}");
+    assert_eq!(report["differing"], json!(["-: line 5", "-: line 7"]), "{report}");
     assert_eq!(d.json(&["verify"])["ok"], true);
+}
+
+#[test]
+fn changed_claimants_and_paths_are_conflicts_on_reimport() {
+    let d = Desk::new();
+    let bundle = json!({
+        "format": "ripen-bundle/1",
+        "claims": [{"key": "k", "topic": "t", "text": "Said.", "created_by": "remy", "created_at": "2026-05-30T09:00:00Z",
+                    "claimant": {"name": "Ada", "type": "person"}, "appearances": ["https://a.example/1"]}],
+        "paths": [{"slug": "walk", "title": "Walk", "steps": [{"topic": "t", "why": "first"}]}]
+    });
+    let file = d.write_file("b.json", bundle.to_string().as_bytes());
+    d.as_("ed", &["import", &file]).ok();
+    // The same bundle again changes nothing.
+    let bytes = d.bytes();
+    d.as_("ed", &["import", &file]).ok();
+    assert_eq!(d.bytes(), bytes);
+
+    let mut changed = bundle.clone();
+    changed["claims"][0]["claimant"]["name"] = json!("Bea");
+    changed["paths"][0]["steps"][0]["why"] = json!("changed");
+    let file = d.write_file("c.json", changed.to_string().as_bytes());
+    let run = d.as_("ed", &["import", &file]).refused(1);
+    assert!(run.stderr.contains("claims[0].claimant") && run.stderr.contains("paths[0].steps"), "{}", run.stderr);
+    assert_eq!(d.bytes(), bytes);
+    // --update applies the claimant through the claim edit, and refuses the path change it cannot make.
+    let run = d.as_("ed", &["import", &file, "--update"]).refused(1);
+    assert!(run.stderr.contains("paths[0].steps") && !run.stderr.contains("claimant"), "{}", run.stderr);
+    assert_eq!(d.bytes(), bytes);
+    d.as_("ed", &["import", &file, "--keep-existing"]).ok();
+    changed["paths"] = json!([]);
+    let file = d.write_file("d.json", changed.to_string().as_bytes());
+    d.as_("ed", &["import", &file, "--update"]).ok();
+    assert_eq!(d.json(&["claim", "show", "k"])["claimant"]["name"], "Bea");
+    d.run(&["verify"]).ok();
 }

@@ -315,25 +315,51 @@ fn hash_chain_links_every_event_to_its_predecessor() {
 fn the_hash_covers_every_column() {
     let desk = stocked();
     let e = desk.last_event();
-    let mut changed = Vec::new();
-    let mut t = e.clone();
-    t.reason = Some("tampered".into());
-    changed.push(t);
-    let mut t = e.clone();
-    t.at = "2026-05-31T09:00:00Z".into();
-    changed.push(t);
-    let mut t = e.clone();
-    t.actor = "marlo".into();
-    changed.push(t);
-    let mut t = e.clone();
-    t.after = Some("{}".into());
-    changed.push(t);
-    let mut t = e.clone();
-    t.seq += 1;
-    changed.push(t);
-    for t in changed {
-        assert_ne!(recompute(&t, Algorithm::Blake3), e.hash);
-        assert_ne!(t.expected_hash(&desk.hashing()), e.hash);
+    // Every hashed column, changed one at a time: the four required texts,
+    // the five optional ones (changed, emptied to "", and set to or from
+    // NULL, which hashes apart from ""), the sequence number and the link.
+    type Edit = (&'static str, fn(&mut StoredEvent));
+    let edits: &[Edit] = &[
+        ("seq", |t| t.seq += 1),
+        ("at", |t| t.at = "2026-05-31T09:00:00Z".into()),
+        ("actor", |t| t.actor = "marlo".into()),
+        ("action", |t| t.action = "claim.tampered".into()),
+        ("entity", |t| t.entity = "C999".into()),
+        ("prev_hash", |t| t.prev_hash = "0".repeat(64)),
+    ];
+    type Field = fn(&mut StoredEvent) -> &mut Option<String>;
+    let optional: &[(&'static str, Field)] = &[
+        ("topic", |t| &mut t.topic),
+        ("before", |t| &mut t.before),
+        ("after", |t| &mut t.after),
+        ("reason", |t| &mut t.reason),
+        ("meta", |t| &mut t.meta),
+    ];
+    let mut changed: Vec<(String, StoredEvent)> = Vec::new();
+    for (name, edit) in edits {
+        let mut t = e.clone();
+        edit(&mut t);
+        changed.push((name.to_string(), t));
+    }
+    for (name, field) in optional {
+        let original = field(&mut e.clone()).clone();
+        let mut values = vec![Some(String::new()), Some("{\"tampered\": true}".to_string())];
+        values.push(if original.is_some() { None } else { Some("x".to_string()) });
+        for value in values {
+            if value == original {
+                continue;
+            }
+            let mut t = e.clone();
+            *field(&mut t) = value.clone();
+            changed.push((format!("{name} = {value:?}"), t));
+        }
+    }
+    let covered: std::collections::BTreeSet<&str> =
+        changed.iter().map(|(name, _)| name.split(' ').next().unwrap()).collect();
+    assert_eq!(covered.len(), 11, "every hashed column is changed: {covered:?}");
+    for (name, t) in changed {
+        assert_ne!(recompute(&t, Algorithm::Blake3), e.hash, "changing {name} keeps the hash");
+        assert_ne!(t.expected_hash(&desk.hashing()), e.hash, "changing {name} keeps the hash");
     }
 }
 

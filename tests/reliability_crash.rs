@@ -306,3 +306,69 @@ fn the_same_import_command_works_before_and_after_the_commit() {
     assert!(again.ok(), "the same command again: {}", again.stderr);
     assert_eq!(again.json()["events"], 0, "the second run adds nothing");
 }
+
+/// The secondary indexes a database has, by name.
+fn indexes(db: &Path) -> BTreeSet<String> {
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open read-only");
+    let mut stmt = conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL").unwrap();
+    let names = stmt.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap();
+    names
+}
+
+/// The bulk path (a streamed import into a database with no content drops
+/// the secondary indexes and rebuilds them at the end) killed at seeded
+/// moments: all or nothing, and never a database left without its indexes.
+#[test]
+fn killed_bulk_imports_keep_all_or_nothing_and_every_index() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut bytes = Vec::new();
+    ripen::corpus::write(ripen::corpus::Spec { claims: CLAIMS, seed: 13 }, &mut bytes).expect("corpus");
+    let stream = |db: &Path| {
+        let mut cmd = ripen(db);
+        cmd.args(["import", "-"]).stdin(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn import");
+        let mut pipe = child.stdin.take().expect("stdin");
+        let bytes = bytes.clone();
+        let feeder = std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = pipe.write_all(&bytes);
+        });
+        (child, feeder)
+    };
+
+    let reference = dir.path().join("reference.db");
+    let started = Instant::now();
+    let (mut child, feeder) = stream(&reference);
+    let status = proc::wait_deadline(&mut child, proc::RUN_DEADLINE).expect("reference import ends");
+    feeder.join().unwrap();
+    let full = started.elapsed();
+    assert!(status.success(), "the reference bulk import failed");
+    let (full_counts, full_indexes) = (counts(&reference), indexes(&reference));
+    assert!(full_indexes.len() > 3, "{full_indexes:?}");
+
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ 0xb01c);
+    let mut absent = 0;
+    for k in 0..KILLS / 2 {
+        let db = dir.path().join(format!("bulk-{k}.db"));
+        if k % 2 == 1 {
+            assert!(run(ripen_json::<&str>(&db, None, &["init"]), None).ok());
+        }
+        let at = full.mul_f64(rng.gen_range(0.0..1.1));
+        let (mut child, feeder) = stream(&db);
+        std::thread::sleep(at);
+        child.kill().expect("SIGKILL the import");
+        proc::wait_deadline(&mut child, Duration::from_secs(10)).expect("killed import exits");
+        feeder.join().unwrap();
+        let after = if db.exists() { counts(&db) } else { vec![0; TABLES.len()] };
+        let (there, gone) = (after == full_counts, after.iter().all(|c| *c == 0));
+        assert!(there || gone, "bulk kill {k} at {at:.2?}: partly imported: {after:?}");
+        if db.exists() {
+            assert_eq!(proc::integrity_check(&db), "ok", "bulk kill {k}");
+            assert_eq!(indexes(&db), full_indexes, "bulk kill {k} at {at:.2?}: indexes lost");
+            proc::assert_verifies(&db);
+        }
+        absent += usize::from(gone);
+    }
+    assert!(absent >= 1, "no kill landed before the bulk import committed");
+}

@@ -219,8 +219,9 @@ const READ_ONLY: &[&str] = &[
 /// Leaf commands with no acting role by design: `init` creates a database
 /// (and names its first editor), `demo` works in its own temporary
 /// directory, `completions` prints a script, `reindex` rebuilds the search
-/// index (derived data beside the database; it writes no event).
-const NOT_ROLE_GATED: &[&str] = &["init", "demo", "completions", "reindex"];
+/// index (derived data beside the database; it writes no event), `backup`
+/// copies the database to another file (it writes no event either).
+const NOT_ROLE_GATED: &[&str] = &["init", "demo", "completions", "reindex", "backup"];
 
 /// Event ids of the set-up's revertible changes, by placeholder name.
 struct Template {

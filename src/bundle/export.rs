@@ -170,8 +170,8 @@ fn claim_record(
         key: c.key,
         topic: c.topic,
         text: c.text,
-        created_by: c.created_by,
-        created_at: c.created_at,
+        created_by: Some(c.created_by),
+        created_at: Some(c.created_at),
         citations: c
             .citations
             .into_iter()

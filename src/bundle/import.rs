@@ -14,6 +14,7 @@ use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
+use super::conflicts::{self, Differences, OnConflict, StatedClaim};
 use super::{Bundle, BundleActor, BundleClaim, BundleDispatch, BundlePath, BundleSource, BundleTopic, Record, FORMAT};
 use crate::claims::{self, CitationState, ClaimState, Created, NewClaim, Provenance};
 use crate::clock;
@@ -25,7 +26,11 @@ use crate::rule::{self, Evidence};
 use crate::sources::NewSource;
 use crate::topics::TopicState;
 
-/// Bundles at least this large are imported with indexes rebuilt at the end.
+/// The reason on the events `--update` makes.
+const UPDATE_REASON: &str = "updated to what an imported bundle says (import --update)";
+
+/// Bundles at least this large are imported into a new database with
+/// indexes rebuilt at the end.
 const BULK_BYTES: u64 = 16 << 20;
 
 /// What an import did.
@@ -35,6 +40,17 @@ pub struct ImportReport {
     pub added: Counts,
     /// Records already present (by key, or natural identity), left as they are.
     pub kept: Counts,
+    /// Added records that named no creator or no time (`created_by`,
+    /// `created_at`; sources' `added_by`, `added_at`): credited to the
+    /// importing actor at the import's time.
+    pub defaulted: Counts,
+    /// With `--keep-existing`: the records kept although the bundle says
+    /// something else (by JSON path or line).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub differing: Vec<String>,
+    /// With `--update`: the records changed to what the bundle says.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub updated: Vec<String>,
     pub events: usize,
     pub first_event: Option<String>,
     pub last_event: Option<String>,
@@ -93,18 +109,25 @@ fn looks_like_json_lines(first_line: &str) -> bool {
 
 /// Imports a bundle into `db` as `acting` (an editor). A database with no
 /// actors yet may be seeded without one: the bundle's first editor acts.
+/// A record that exists with other content refuses the import.
 pub fn import<'a>(
     db: &mut Db,
     acting: Option<&str>,
     input: Input<'a>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport> {
-    // Large files take the bulk path (indexes rebuilt at the end).
-    let bulk = match &input {
-        Input::File(p) => std::fs::metadata(p).map(|m| m.len() >= BULK_BYTES).unwrap_or(false),
-        Input::Stdin => true,
-        Input::Text(_, text) => text.len() as u64 >= BULK_BYTES,
-    };
+    import_with(db, acting, input, OnConflict::Refuse, progress)
+}
+
+/// `import`, saying what to do with records that exist with other content.
+pub fn import_with<'a>(
+    db: &mut Db,
+    acting: Option<&str>,
+    input: Input<'a>,
+    on_conflict: OnConflict,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportReport> {
+    let bulk = takes_bulk_path(db, &input)?;
     let (name, reader): (String, Box<dyn Read + 'a>) = match input {
         Input::File(p) => {
             let f = std::fs::File::open(p).map_err(|e| Error::bad(format!("cannot read {}: {e}", p.display())))?;
@@ -127,7 +150,7 @@ pub fn import<'a>(
     db.conn().pragma_update(None, "cache_size", -262_144)?;
     let has_actors: bool = db.conn().prepare_cached("SELECT count(*) > 0 FROM actors")?.query_row([], |r| r.get(0))?;
     let mut report = if looks_like_json_lines(&first) {
-        import_lines(db, acting, has_actors, bulk, &name, first, reader, progress)?
+        import_lines(db, (acting, on_conflict), has_actors, bulk, &name, first, reader, progress)?
     } else {
         let mut text = first;
         let mut rest = Vec::new();
@@ -150,10 +173,33 @@ pub fn import<'a>(
             }
         })?;
         de.end().map_err(|e| Error::bad(format!("{name}: trailing data after the bundle: {e}")))?;
-        import_document(db, acting, has_actors, bundle, progress).map_err(|e| line_path(e, &name))?
+        import_document(db, (acting, on_conflict), has_actors, bundle, progress).map_err(|e| line_path(e, &name))?
     };
     report.id = name;
     Ok(report)
+}
+
+/// Whether to drop the secondary indexes and rebuild them at the end: only
+/// for a large (or streamed) bundle into a database with no content yet.
+/// Rebuilding the indexes of a populated database would hold the write lock
+/// for as long as re-sorting everything it already has takes, and leave
+/// the lookups of existing records to table scans meanwhile.
+fn takes_bulk_path(db: &Db, input: &Input<'_>) -> Result<bool> {
+    let large = match input {
+        Input::File(p) => std::fs::metadata(p).map(|m| m.len() >= BULK_BYTES).unwrap_or(false),
+        Input::Stdin => true,
+        Input::Text(_, text) => text.len() as u64 >= BULK_BYTES,
+    };
+    if !large {
+        return Ok(false);
+    }
+    let empty: bool = db.conn().query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM claims) AND NOT EXISTS (SELECT 1 FROM sources)
+            AND NOT EXISTS (SELECT 1 FROM dispatches) AND NOT EXISTS (SELECT 1 FROM topics)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(empty)
 }
 
 fn rest_line(e: &std::string::FromUtf8Error) -> usize {
@@ -221,7 +267,7 @@ fn importer(db: &Db, acting: Option<&str>, has_actors: bool, first_editor: Optio
 
 fn import_document(
     db: &mut Db,
-    acting: Option<&str>,
+    (acting, on_conflict): (Option<&str>, OnConflict),
     has_actors: bool,
     bundle: Bundle,
     progress: &mut dyn FnMut(u64, u64),
@@ -243,7 +289,7 @@ fn import_document(
         + bundle.dispatches.len()
         + bundle.paths.len()) as u64;
     db.transact(&actor, "import bundle", |tx| {
-        let mut im = Importer::new(tx)?;
+        let mut im = Importer::new(tx, on_conflict)?;
         // The importing editor's own record goes first: every event names an actor.
         let mut actors: Vec<(usize, &BundleActor)> = bundle.actors.iter().enumerate().collect();
         actors.sort_by_key(|(_, a)| model::normalize_handle(&a.handle).ok() != Some(im.tx.actor().handle.clone()));
@@ -279,7 +325,7 @@ fn import_document(
             tick(&mut done);
         }
         progress(total, total);
-        Ok(im.finish())
+        im.finish()
     })
 }
 
@@ -307,7 +353,7 @@ fn check_duplicates(bundle: &Bundle) -> Result<()> {
 #[allow(clippy::too_many_arguments)]
 fn import_lines<'a>(
     db: &mut Db,
-    acting: Option<&str>,
+    (acting, on_conflict): (Option<&str>, OnConflict),
     has_actors: bool,
     bulk: bool,
     name: &str,
@@ -375,7 +421,7 @@ fn import_lines<'a>(
     let actor = importer(db, acting, has_actors, first_editor.as_ref())?;
     db.transact(&actor, "import bundle", |tx| {
         let indexes = if bulk { BulkIndexes::drop(tx.conn())? } else { BulkIndexes::default() };
-        let mut im = Importer::new(tx)?;
+        let mut im = Importer::new(tx, on_conflict)?;
         let mut done = 0u64;
         loop {
             let next = match pending.take() {
@@ -400,7 +446,7 @@ fn import_lines<'a>(
             }
         }
         progress(done, done);
-        let report = im.finish();
+        let report = im.finish()?;
         indexes.restore(tx.conn())?;
         Ok(report)
     })
@@ -443,7 +489,8 @@ impl BulkIndexes {
 
 struct Importer<'t, 'c> {
     tx: &'t mut Tx<'c>,
-    actors: HashSet<String>,
+    /// Every actor's role, by handle: imported history is judged by it.
+    actors: HashMap<String, Role>,
     topics: HashSet<String>,
     /// Bundle references (keys and id labels) to database source ids.
     sources: HashMap<String, i64>,
@@ -457,15 +504,19 @@ struct Importer<'t, 'c> {
     dispatches: Seen,
     /// What the rule needs of each source cited so far, by source id.
     evidence: HashMap<i64, Evidence>,
+    on_conflict: OnConflict,
+    /// Differences from existing records, when they refuse the import.
+    conflicts: Vec<String>,
 }
 
 impl<'t, 'c> Importer<'t, 'c> {
-    fn new(tx: &'t mut Tx<'c>) -> Result<Self> {
-        let mut actors = HashSet::new();
+    fn new(tx: &'t mut Tx<'c>, on_conflict: OnConflict) -> Result<Self> {
+        let mut actors = HashMap::new();
         {
-            let mut stmt = tx.conn().prepare("SELECT handle FROM actors")?;
-            for h in stmt.query_map([], |r| r.get::<_, String>(0))? {
-                actors.insert(h?);
+            let mut stmt = tx.conn().prepare("SELECT handle, role FROM actors")?;
+            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Role>(1)?)))? {
+                let (handle, role) = row?;
+                actors.insert(handle, role);
             }
         }
         let claims = Seen::new(tx.conn(), "claims")?;
@@ -483,24 +534,114 @@ impl<'t, 'c> Importer<'t, 'c> {
             next_claim,
             dispatches,
             evidence: HashMap::new(),
+            on_conflict,
+            conflicts: Vec::new(),
         })
     }
 
-    fn finish(self) -> ImportReport {
+    fn finish(self) -> Result<ImportReport> {
+        if !self.conflicts.is_empty() {
+            // All of them at once, so one round of fixes is enough.
+            let (what, fix) = match self.on_conflict {
+                OnConflict::Update => (
+                    "differ from records the database already has, and no ripen command changes them",
+                    "pass --keep-existing to keep the database's, or fix the bundle",
+                ),
+                _ => (
+                    "differ from records the database already has",
+                    "pass --update to apply them as changes, --keep-existing to keep the database's, or fix the bundle",
+                ),
+            };
+            return Err(Error::Refused(format!(
+                "{} field(s) {what}: {}; {fix}",
+                self.conflicts.len(),
+                self.conflicts.join("; ")
+            )));
+        }
         let mut r = self.report;
         let appended = self.tx.appended();
         r.events = appended.len();
         r.first_event = appended.first().map(|s| ids::event_id(*s));
         r.last_event = appended.last().map(|s| ids::event_id(*s));
-        r
+        Ok(r)
+    }
+
+    /// An existing record: kept as it is; its differences from the bundle
+    /// refuse the import, or, with `--keep-existing`, are reported. With
+    /// `--update`, `apply` makes the changes it can (given the differences,
+    /// returning those it cannot make), and only those left refuse.
+    fn existing_with(
+        &mut self,
+        path: &str,
+        differences: Differences,
+        apply: impl FnOnce(&mut Self, &Differences) -> Result<Vec<String>>,
+    ) -> Result<()> {
+        if differences.is_empty() {
+            return Ok(());
+        }
+        if self.on_conflict != OnConflict::Update {
+            self.existing(path, differences);
+            return Ok(());
+        }
+        self.tx.mark_imported(true);
+        let left = apply(self, &differences).map_err(|e| at(path, e));
+        self.tx.mark_imported(false);
+        let left = left?;
+        if !left.is_empty() {
+            self.existing(path, Differences { lines: left });
+        } else {
+            self.report.updated.push(path.to_string());
+        }
+        Ok(())
+    }
+
+    fn existing(&mut self, path: &str, differences: Differences) {
+        if differences.is_empty() {
+            return;
+        }
+        match self.on_conflict {
+            OnConflict::Refuse | OnConflict::Update => {
+                // In JSON Lines the record's path is its line: `b.jsonl: line 7: text`.
+                let (dotted, shown) = (format!("{path}."), format!("{path}: "));
+                let by_line = path.contains(": line ");
+                self.conflicts.extend(differences.lines.into_iter().map(|l| {
+                    if by_line {
+                        l.replacen(&dotted, &shown, 1)
+                    } else {
+                        l
+                    }
+                }))
+            }
+            OnConflict::KeepExisting => self.report.differing.push(path.to_string()),
+        }
     }
 
     fn known_actor(&self, path: &str, handle: &str) -> Result<String> {
         let h = model::normalize_handle(handle).map_err(|e| at(path, e))?;
-        if !self.actors.contains(&h) {
+        if !self.actors.contains_key(&h) {
             return Err(bad(path, format!("no actor {h:?}: list it in \"actors\" before it is used")));
         }
         Ok(h)
+    }
+
+    /// Who made a record and when, from its two optional fields (named
+    /// for messages); each absent one is the importing actor, or the
+    /// import's time.
+    fn provenance(
+        &self,
+        path: &str,
+        (by_field, by): (&str, &Option<String>),
+        (at_field, at): (&str, &Option<String>),
+    ) -> Result<(String, String)> {
+        let by = match by {
+            Some(h) => self.known_actor(&format!("{path}.{by_field}"), h)?,
+            None => self.tx.actor().handle.clone(),
+        };
+        let at = match at {
+            Some(w) => time(&format!("{path}.{at_field}"), w)?,
+            None => self.tx.now_text(),
+        };
+        Ok((by, at))
     }
 
     fn known_topic(&mut self, path: &str, slug: &str) -> Result<()> {
@@ -516,11 +657,19 @@ impl<'t, 'c> Importer<'t, 'c> {
 
     fn actor(&mut self, path: &str, a: &BundleActor) -> Result<()> {
         let state = crate::actors::new_state(&a.handle, a.name.as_deref(), a.role).map_err(|e| at(path, e))?;
-        if self.actors.contains(&state.handle) {
+        if self.actors.contains_key(&state.handle) {
             self.report.kept.actors += 1;
+            if let Some(existing) = crate::actors::load(self.tx.conn(), &state.handle)? {
+                self.existing_with(path, conflicts::actor(path, a, &existing), |im, d| {
+                    if d.has(path, "role") {
+                        crate::actors::set_role(im.tx, &existing.handle, a.role, UPDATE_REASON)?;
+                    }
+                    Ok(d.outside(path, &["role"]))
+                })?;
+            }
             return Ok(());
         }
-        self.actors.insert(state.handle.clone());
+        self.actors.insert(state.handle.clone(), state.role);
         crate::actors::insert(self.tx, state, false, Some(self.meta.clone())).map_err(|e| at(path, e))?;
         self.report.added.actors += 1;
         Ok(())
@@ -528,19 +677,8 @@ impl<'t, 'c> Importer<'t, 'c> {
 
     fn topic(&mut self, path: &str, t: &BundleTopic) -> Result<()> {
         model::check_slug(&t.slug).map_err(|e| at(&format!("{path}.slug"), e))?;
-        if crate::topics::exists(self.tx.conn(), &t.slug)? {
-            self.topics.insert(t.slug.clone());
-            self.report.kept.topics += 1;
-            return Ok(());
-        }
-        let by = match &t.created_by {
-            Some(h) => self.known_actor(&format!("{path}.created_by"), h)?,
-            None => self.tx.actor().handle.clone(),
-        };
-        let when = match &t.created_at {
-            Some(w) => time(&format!("{path}.created_at"), w)?,
-            None => self.tx.now_text(),
-        };
+        // Checked in full whether or not the topic exists: a typo never vanishes.
+        let (by, when) = self.provenance(path, ("created_by", &t.created_by), ("created_at", &t.created_at))?;
         let state = TopicState {
             slug: t.slug.clone(),
             title: t.title.clone(),
@@ -549,6 +687,34 @@ impl<'t, 'c> Importer<'t, 'c> {
             sections: t.sections.clone(),
             related: t.related.clone(),
         };
+        crate::topics::validate(&state).map_err(|e| at(path, e))?;
+        if let Some(existing) = crate::topics::load(self.tx.conn(), &t.slug)? {
+            self.topics.insert(t.slug.clone());
+            self.report.kept.topics += 1;
+            let entity = crate::entity::EntityRef::Topic(t.slug.clone()).to_string();
+            let first = crate::events::for_entity(self.tx.conn(), &entity)?.into_iter().next();
+            let stated = [
+                (t.created_by.as_ref().map(|_| by), first.as_ref().map(|e| e.actor.clone())),
+                (t.created_at.as_ref().map(|_| when), first.map(|e| e.at)),
+            ];
+            self.existing_with(path, conflicts::topic(path, t, &existing, stated), |im, d| {
+                let changed = |field: &str, value: &str| d.has(path, field).then(|| value.to_string());
+                let edit = crate::topics::TopicEdit {
+                    title: changed("title", &t.title),
+                    summary: changed("summary", &t.summary),
+                    notes: changed("notes", &t.notes),
+                    ..Default::default()
+                };
+                if edit.title.is_some() || edit.summary.is_some() || edit.notes.is_some() {
+                    crate::topics::edit(im.tx, &t.slug, edit, Some(UPDATE_REASON))?;
+                }
+                Ok(d.outside(path, &["title", "summary", "notes"]))
+            })?;
+            return Ok(());
+        }
+        if t.created_by.is_none() || t.created_at.is_none() {
+            self.report.defaulted.topics += 1;
+        }
         crate::topics::add(self.tx, state, Some((by, when))).map_err(|e| at(path, e))?;
         self.topics.insert(t.slug.clone());
         self.report.added.topics += 1;
@@ -559,12 +725,18 @@ impl<'t, 'c> Importer<'t, 'c> {
     /// its steps, each of whose topics must already be known.
     fn path(&mut self, path: &str, p: &BundlePath) -> Result<()> {
         model::check_path_slug(&p.slug).map_err(|e| at(&format!("{path}.slug"), e))?;
-        if crate::paths::exists(self.tx.conn(), &p.slug)? {
-            self.report.kept.paths += 1;
-            return Ok(());
-        }
+        // Checked in full whether or not the path exists.
         for (i, s) in p.steps.iter().enumerate() {
             self.known_topic(&format!("{path}.steps[{i}].topic"), &s.topic)?;
+        }
+        if let Some(existing) = crate::paths::load(self.tx.conn(), &p.slug)? {
+            self.report.kept.paths += 1;
+            // A path's differences are not applied by --update yet: they refuse, or are kept.
+            self.existing_with(path, conflicts::path(path, p, &existing), |_, d| Ok(d.lines.clone()))?;
+            return Ok(());
+        }
+        if p.created_by.is_none() || p.created_at.is_none() {
+            self.report.defaulted.paths += 1;
         }
         let by = match &p.created_by {
             Some(h) => self.known_actor(&format!("{path}.created_by"), h)?,
@@ -614,22 +786,40 @@ impl<'t, 'c> Importer<'t, 'c> {
         for (i, t) in s.topics.iter().enumerate() {
             self.known_topic(&format!("{path}.topics[{i}]"), t)?;
         }
+        // Checked in full whether or not the source exists.
+        let (by, when) = self.provenance(path, ("added_by", &s.added_by), ("added_at", &s.added_at))?;
+        let published = s
+            .published
+            .as_deref()
+            .map(clock::parse_date)
+            .transpose()
+            .map_err(|e| at(&format!("{path}.published"), e))?;
+        model::check_text("source title", &s.title, model::MAX_SHORT_TEXT).map_err(|e| at(path, e))?;
+        model::check_optional_text("summary", &s.summary, model::MAX_LONG_TEXT).map_err(|e| at(path, e))?;
         let id = match self.existing_source(path, s)? {
             Some(id) => {
                 self.report.kept.sources += 1;
+                if let Some(existing) = crate::sources::load(self.tx.conn(), id)? {
+                    let stated = (s.added_by.as_ref().map(|_| by), s.added_at.as_ref().map(|_| when));
+                    let differences = conflicts::source(path, s, published, stated, &existing);
+                    self.existing_with(path, differences, |im, d| {
+                        if d.has(path, "grade") {
+                            crate::sources::grade(im.tx, &existing.id, s.grade, UPDATE_REASON)?;
+                        }
+                        if let (true, Some(status)) = (d.has(path, "status"), s.status) {
+                            crate::sources::mark(im.tx, &existing.id, status, UPDATE_REASON)?;
+                        }
+                        for t in s.topics.iter().filter(|t| !existing.topics.contains(t)) {
+                            crate::sources::map_topic(im.tx, &existing.id, t, UPDATE_REASON)?;
+                        }
+                        Ok(d.outside(path, &["grade", "status", "topics"]))
+                    })?;
+                }
                 id
             }
             None => {
-                let by = match &s.added_by {
-                    Some(h) => self.known_actor(&format!("{path}.added_by"), h)?,
-                    None => self.tx.actor().handle.clone(),
-                };
-                let when = match &s.added_at {
-                    Some(w) => time(&format!("{path}.added_at"), w)?,
-                    None => self.tx.now_text(),
-                };
-                if let Some(p) = &s.published {
-                    clock::parse_date(p).map_err(|e| at(&format!("{path}.published"), e))?;
+                if s.added_by.is_none() || s.added_at.is_none() {
+                    self.report.defaulted.sources += 1;
                 }
                 let new = NewSource {
                     key: s.key.clone(),
@@ -673,26 +863,24 @@ impl<'t, 'c> Importer<'t, 'c> {
         Err(bad(path, format!("no source with key {name:?}: list it in \"sources\" before the claims citing it")))
     }
 
-    fn existing_claim(&mut self, c: &BundleClaim) -> Result<bool> {
+    /// The id of the claim this record names, if the database has it.
+    fn existing_claim(&mut self, c: &BundleClaim) -> Result<Option<i64>> {
         let identity = match &c.key {
             Some(k) => fingerprint(&("key", k)),
             None => fingerprint(&(&c.topic, &c.text)),
         };
         if self.claims.surely_new(identity) {
-            return Ok(false);
+            return Ok(None);
         }
         let conn = self.tx.conn();
         Ok(match &c.key {
-            Some(k) => conn
-                .prepare_cached("SELECT 1 FROM claims WHERE key = ?1")?
-                .query_row([k], |_| Ok(()))
-                .optional()?
-                .is_some(),
+            Some(k) => {
+                conn.prepare_cached("SELECT id FROM claims WHERE key = ?1")?.query_row([k], |r| r.get(0)).optional()?
+            }
             None => conn
-                .prepare_cached("SELECT 1 FROM claims WHERE topic = ?1 AND text = ?2")?
-                .query_row(rusqlite::params![c.topic, c.text], |_| Ok(()))
-                .optional()?
-                .is_some(),
+                .prepare_cached("SELECT id FROM claims WHERE topic = ?1 AND text = ?2")?
+                .query_row(rusqlite::params![c.topic, c.text], |r| r.get(0))
+                .optional()?,
         })
     }
 
@@ -714,16 +902,52 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(out)
     }
 
+    /// Judges one step of imported badge history by the rules a live move
+    /// obeys (`badges::judge`, the one place they live), with the role of
+    /// the actor who made it and the badge the claim's evidence earns.
+    #[allow(clippy::too_many_arguments)]
+    fn judge_badge(
+        &self,
+        path: &str,
+        actor: &str,
+        from: Option<Badge>,
+        to: Badge,
+        earned: Badge,
+        with_override: bool,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let role = self.actors.get(actor).copied().unwrap_or(Role::Reviewer);
+        match crate::badges::judge(role, from, to, earned, with_override) {
+            crate::badges::Judgement::Allowed { is_override } => {
+                if is_override && reason.is_none_or(|r| r.trim().is_empty()) {
+                    return Err(Error::Refused(format!(
+                        "{path}.reason: {to} is above what the evidence earns ({earned}): an override needs a reason"
+                    )));
+                }
+                Ok(())
+            }
+            crate::badges::Judgement::EditorsOnly => {
+                let may = match from {
+                    None => format!("set a badge above what the evidence earns ({earned})"),
+                    Some(_) => "move a badge after the claim's creation".to_string(),
+                };
+                Err(Error::Refused(format!("{path}.actor: @{actor} is a {role}; only editors may {may}")))
+            }
+            crate::badges::Judgement::NeedsOverride => Err(Error::Refused(format!(
+                "{path}: {to} is above what the evidence earns ({earned}): give it \"override\": true and a \"reason\""
+            ))),
+        }
+    }
+
     /// A claim and its history: replayed in memory, then written as one row
     /// (its last state) and one event per step.
     fn claim(&mut self, path: &str, c: &BundleClaim) -> Result<()> {
         self.known_topic(&format!("{path}.topic"), &c.topic)?;
-        if self.existing_claim(c)? {
-            self.report.kept.claims += 1;
-            return Ok(());
-        }
-        let created_by = self.known_actor(&format!("{path}.created_by"), &c.created_by)?;
-        let created_at = time(&format!("{path}.created_at"), &c.created_at)?;
+        // A claim the database has is still checked in full, then compared.
+        let existing = self.existing_claim(c)?;
+        let (created_by, created_at) =
+            self.provenance(path, ("created_by", &c.created_by), ("created_at", &c.created_at))?;
+        let mut stated_history = Vec::with_capacity(c.history.len());
         let mut cites = Vec::with_capacity(c.citations.len());
         for (i, cit) in c.citations.iter().enumerate() {
             let p = format!("{path}.citations[{i}].source");
@@ -738,6 +962,23 @@ impl<'t, 'c> Importer<'t, 'c> {
             Some((h0, _)) => (h0.from.map(|b| (b, None)), &c.history[..]),
             None => (None, &c.history[..]),
         };
+        // Citations do not change during the replay: neither does the earned badge.
+        let earned = rule::earned_only(&evidence);
+        if let (Some((to, reason)), Some(h0)) = (&creation, c.history.first().filter(|h| h.from.is_none())) {
+            // The creator sets the first badge (the creation event is theirs).
+            let p = format!("{path}.history[0]");
+            self.judge_badge(&p, &created_by, None, *to, earned, h0.is_override, reason.as_deref())?;
+            self.known_actor(&format!("{p}.actor"), &h0.actor)?;
+            // The creation event, and so its move, is the creator's, at the creation's time.
+            // Stored as `claims::creation` stores the creation's reason: trimmed.
+            let stored = reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+            time(&format!("{p}.at"), &h0.at)?;
+            stated_history.push((created_at.clone(), created_by.clone(), None, *to, stored));
+        }
+        if let (Some((implied, _)), true) = (&creation, c.history.first().is_some_and(|h| h.from.is_some())) {
+            // History that starts with a move implies the badge the claim was created with.
+            stated_history.push((created_at.clone(), created_by.clone(), None, *implied, None));
+        }
         let offset = c.history.len() - moves.len();
         let mut badge_now = creation.as_ref().map(|(b, _)| *b);
         let mut steps: Vec<(String, usize, Step)> = Vec::new();
@@ -758,9 +999,19 @@ impl<'t, 'c> Importer<'t, 'c> {
                 model::check_optional_text("reason", r, model::MAX_SHORT_TEXT)
                     .map_err(|e| at(&format!("{p}.reason"), e))?;
             }
+            let from = m.from.or(badge_now);
+            if from == Some(m.to) {
+                return Err(bad(
+                    &format!("{p}.to"),
+                    format!("the claim is already {}: a move changes the badge", m.to),
+                ));
+            }
+            self.judge_badge(&p, &actor, from, m.to, earned, m.is_override, m.reason.as_deref())?;
+            stated_history.push((when.clone(), actor.clone(), from, m.to, m.reason.clone()));
             steps.push((when, steps.len(), Step::Badge { to: m.to, actor, reason: m.reason.clone() }));
             badge_now = Some(m.to);
         }
+        let mut stated_revisions = Vec::new();
         let first_text = match c.revisions.split_first() {
             Some((r0, rest)) => {
                 for (j, r) in rest.iter().enumerate() {
@@ -768,6 +1019,7 @@ impl<'t, 'c> Importer<'t, 'c> {
                     let actor = self.known_actor(&format!("{p}.actor"), &r.actor)?;
                     let when = time(&format!("{p}.at"), &r.at)?;
                     claims::check_claim_text(&r.text).map_err(|e| at(&format!("{p}.text"), e))?;
+                    stated_revisions.push((when.clone(), actor.clone(), r.text.clone(), r.reason.clone()));
                     let edit = Step::Edit { text: r.text.clone(), actor, reason: r.reason.clone(), path: p };
                     steps.push((when, steps.len(), edit));
                 }
@@ -782,6 +1034,13 @@ impl<'t, 'c> Importer<'t, 'c> {
             }
             None => c.text.clone(),
         };
+        let attribution = claims::Attribution {
+            claimant: c.claimant.clone(),
+            claim_date: c.claim_date.clone(),
+            appearances: c.appearances.clone(),
+        }
+        .checked()
+        .map_err(|e| at(path, e))?;
         let new = NewClaim {
             topic: c.topic.clone(),
             text: first_text,
@@ -790,18 +1049,22 @@ impl<'t, 'c> Importer<'t, 'c> {
             badge: creation.as_ref().map(|(b, _)| *b),
             allow_override: creation.is_some(),
             reason: creation.and_then(|(_, r)| r),
-            attribution: claims::Attribution {
-                claimant: c.claimant.clone(),
-                claim_date: c.claim_date.clone(),
-                appearances: c.appearances.clone(),
-            },
+            attribution: attribution.clone(),
+        };
+        let stated = StatedClaim {
+            topic: c.topic.clone(),
+            text: c.text.clone(),
+            created_by: c.created_by.as_ref().map(|_| created_by.clone()),
+            created_at: c.created_at.as_ref().map(|_| created_at.clone()),
+            citations: citations.clone(),
+            history: stated_history,
+            revisions: (!c.revisions.is_empty()).then(|| (new.text.clone(), stated_revisions)),
+            attribution,
         };
         let provenance = Provenance { created_by, created_at, meta: self.meta.clone() };
         let id = self.next_claim;
         let Created { state, event, .. } =
             claims::creation(self.tx, id, &new, citations, &evidence, Some(&provenance)).map_err(|e| at(path, e))?;
-        // Citations do not change during the replay: neither does the earned badge.
-        let earned = rule::earned_only(&evidence);
         let entity = event.entity.clone();
         let (mut current, mut current_json) = (state, event.after.clone());
         let mut events = vec![event];
@@ -836,6 +1099,16 @@ impl<'t, 'c> Importer<'t, 'c> {
             });
             (current, current_json) = (after, Some(after_json));
         }
+        if let Some(id) = existing {
+            self.report.kept.claims += 1;
+            let differences = conflicts::claim(self.tx.conn(), path, &stated, id)?;
+            let last_move = c.history.last();
+            self.existing_with(path, differences, |im, d| im.update_claim(path, id, &stated, last_move, d))?;
+            return Ok(());
+        }
+        if c.created_by.is_none() || c.created_at.is_none() {
+            self.report.defaulted.claims += 1;
+        }
         claims::insert(self.tx.conn(), &current).map_err(|e| at(path, e))?;
         for event in events {
             self.tx.append(event)?;
@@ -845,15 +1118,71 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(())
     }
 
-    fn existing_dispatch(&self, d: &BundleDispatch, when: &str) -> Result<Option<()>> {
+    /// `--update` of a claim: its text, citations and badge become what the
+    /// bundle says, through the functions the command line uses (one event
+    /// each). Its past history is not rewritten: a differing history is
+    /// applied as one move to the bundle's last badge.
+    fn update_claim(
+        &mut self,
+        path: &str,
+        id: i64,
+        stated: &StatedClaim,
+        last_move: Option<&super::BundleMove>,
+        d: &Differences,
+    ) -> Result<Vec<String>> {
+        let name = ids::claim_id(id);
+        let mut applied = vec!["citations"];
+        let who = &stated.attribution;
+        let (claimant, date, appearances) =
+            (d.has(path, "claimant"), d.has(path, "claim_date"), d.has(path, "appearances"));
+        if claimant || date || appearances {
+            let change = claims::ClaimEdit {
+                text: None,
+                claimant: claimant.then(|| who.claimant.clone()),
+                claim_date: if date { who.claim_date.clone() } else { None },
+                appearances: appearances.then(|| who.appearances.clone()),
+            };
+            claims::change_fields(self.tx, &name, change, UPDATE_REASON, None)?;
+            applied.extend(["claimant", "claim_date", "appearances"]);
+        }
+        if d.has(path, "text") {
+            claims::edit(self.tx, &name, &stated.text, UPDATE_REASON, None)?;
+            // The new text is one more revision, now, by the importer.
+            applied.extend(["text", "revisions"]);
+        }
+        if d.has(path, "citations") {
+            let existing = claims::load(self.tx.conn(), id)?.map(|c| c.citations).unwrap_or_default();
+            for c in &stated.citations {
+                if !existing.contains(c) {
+                    claims::cite(self.tx, &name, &c.source, c.stance, c.note.as_deref(), Some(UPDATE_REASON))?;
+                }
+            }
+            for c in existing.iter().filter(|e| !stated.citations.iter().any(|s| s.source == e.source)) {
+                claims::uncite(self.tx, &name, &c.source, UPDATE_REASON)?;
+            }
+        }
+        if let (true, Some(last)) = (d.has(path, "history"), last_move) {
+            let now = claims::load(self.tx.conn(), id)?.map(|c| c.badge);
+            if now != Some(last.to) {
+                let reason = last.reason.as_deref().filter(|r| !r.trim().is_empty()).unwrap_or(UPDATE_REASON);
+                let set = crate::badges::Move::Set(last.to);
+                crate::badges::move_badge(self.tx, &name, set, reason, last.is_override)?;
+                applied.push("history");
+            }
+        }
+        Ok(d.outside(path, &applied))
+    }
+
+    fn existing_dispatch(&self, d: &BundleDispatch, when: &str) -> Result<Option<i64>> {
         let conn = self.tx.conn();
         Ok(match &d.key {
-            Some(k) => {
-                conn.prepare_cached("SELECT 1 FROM dispatches WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?
-            }
+            Some(k) => conn
+                .prepare_cached("SELECT id FROM dispatches WHERE key = ?1")?
+                .query_row([k], |r| r.get(0))
+                .optional()?,
             None => conn
-                .prepare_cached("SELECT 1 FROM dispatches WHERE topic = ?1 AND headline = ?2 AND at = ?3")?
-                .query_row(rusqlite::params![d.topic, d.headline, when], |_| Ok(()))
+                .prepare_cached("SELECT id FROM dispatches WHERE topic = ?1 AND headline = ?2 AND at = ?3")?
+                .query_row(rusqlite::params![d.topic, d.headline, when], |r| r.get(0))
                 .optional()?,
         })
     }
@@ -867,8 +1196,15 @@ impl<'t, 'c> Importer<'t, 'c> {
             None => fingerprint(&(&d.topic, &d.headline, &when)),
         };
         let exists = if self.dispatches.surely_new(identity) { None } else { self.existing_dispatch(d, &when)? };
-        if exists.is_some() {
+        if let Some(id) = exists {
             self.report.kept.dispatches += 1;
+            model::check_text("headline", &d.headline, model::MAX_SHORT_TEXT).map_err(|e| at(path, e))?;
+            model::check_optional_text("body", &d.body, model::MAX_LONG_TEXT).map_err(|e| at(path, e))?;
+            if let Some(existing) = crate::dispatches::load(self.tx.conn(), id)? {
+                let differences = conflicts::dispatch(path, d, &voice, &when, &existing);
+                // No command changes a dispatch: `--update` cannot either.
+                self.existing_with(path, differences, |_, d| Ok(d.lines.clone()))?;
+            }
             return Ok(());
         }
         let new = crate::dispatches::NewDispatch {

@@ -7,6 +7,7 @@
 //! alone); exporting then importing into an empty database gives the same
 //! export again.
 
+pub mod conflicts;
 pub mod export;
 pub mod import;
 
@@ -153,8 +154,12 @@ pub struct BundleClaim {
     pub topic: String,
     /// The current text.
     pub text: String,
-    pub created_by: String,
-    pub created_at: String,
+    /// Absent: the importing actor and the import's time (a bundle made from
+    /// someone else's data has no one to name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
     #[serde(default)]
     pub citations: Vec<BundleCitation>,
     /// Badge moves, oldest first; the first without `from` is the badge the

@@ -3,6 +3,7 @@
 //! parses and dispatches.
 
 mod actor;
+mod backup;
 mod badge;
 mod check;
 mod claim;
@@ -85,6 +86,7 @@ pub enum Command {
     Diff(diff::Args),
     Revert(revert::Args),
     Verify(verify::Args),
+    Backup(backup::Args),
     Import(import::Args),
     Export(export::Args),
     Demo(demo::Args),
@@ -136,6 +138,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         Command::Diff(args) => diff::run(args, ctx),
         Command::Revert(args) => revert::run(args, ctx),
         Command::Verify(args) => verify::run(args, ctx),
+        Command::Backup(args) => backup::run(args, ctx),
         Command::Import(args) => import::run(args, ctx),
         Command::Export(args) => export::run(args, ctx),
         Command::Demo(args) => demo::run(args, ctx),

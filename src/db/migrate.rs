@@ -31,6 +31,15 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// connection keeps the constraints it compiled before.
 pub fn upgrade(conn: &Connection, path: &Path) -> Result<bool> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version < 0 {
+        // No ripen writes a negative version: the file was edited by hand,
+        // and migrating from "version -1" would skip every step.
+        return Err(Error::Database(format!(
+            "{} has schema version {version}, which no ripen writes (was PRAGMA user_version edited?): \
+             restore the file from a backup",
+            path.display()
+        )));
+    }
     if version > SCHEMA_VERSION {
         return Err(Error::Database(format!(
             "{} was written by a newer ripen (schema version {version}; this binary knows up to {SCHEMA_VERSION}): upgrade ripen",

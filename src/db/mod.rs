@@ -377,8 +377,16 @@ impl Db {
             .map_err(|e| describe_write_error(&self.path, what, e))?;
         let (head_seq, head_hash) = events::head(&tx)?;
         let hashing = events::Hashing::load(&tx)?;
-        let mut writer =
-            Tx { inner: tx, actor: actor.clone(), now, head_seq, head_hash, hashing, appended: Vec::new() };
+        let mut writer = Tx {
+            inner: tx,
+            actor: actor.clone(),
+            now,
+            head_seq,
+            head_hash,
+            hashing,
+            appended: Vec::new(),
+            importing: false,
+        };
         let value = change(&mut writer)?;
         writer.inner.commit().map_err(|e| describe_write_error(&self.path, what, e))?;
         Ok(value)
@@ -434,6 +442,8 @@ pub struct Tx<'c> {
     head_hash: String,
     hashing: events::Hashing,
     appended: Vec<i64>,
+    /// While set, every event appended is marked `"imported": true`.
+    importing: bool,
 }
 
 impl Tx<'_> {
@@ -451,6 +461,13 @@ impl Tx<'_> {
 
     pub fn now_text(&self) -> String {
         clock::format_time(self.now)
+    }
+
+    /// Marks the events appended from now on as made by an import (an
+    /// import's `--update` makes ordinary changes through the ordinary
+    /// functions, and says so on each of their events).
+    pub fn mark_imported(&mut self, on: bool) {
+        self.importing = on;
     }
 
     /// Events appended so far in this transaction.
@@ -473,7 +490,14 @@ impl Tx<'_> {
         let at = event.at.unwrap_or_else(|| clock::format_time(self.now));
         let actor = event.actor.unwrap_or_else(|| self.actor.handle.clone());
         let (before, after) = (event.before, event.after);
-        let meta = event.meta.map(|v| v.to_string());
+        let meta = match (event.meta, self.importing) {
+            (Some(Value::Object(mut m)), true) => {
+                m.insert("imported".to_string(), Value::Bool(true));
+                Some(Value::Object(m).to_string())
+            }
+            (None, true) => Some(serde_json::json!({"imported": true}).to_string()),
+            (meta, _) => meta.map(|v| v.to_string()),
+        };
         let content = EventContent {
             seq,
             at: &at,

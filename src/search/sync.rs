@@ -107,13 +107,42 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "panic".to_string())
 }
 
+thread_local! {
+    /// How many `guarded` calls this thread is inside.
+    static GUARDED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Installs, once per process, a panic hook that stays silent for panics
+/// `guarded` catches on its own thread and hands every other panic to the
+/// hook that was there before. Swapping the hook around each call instead
+/// would silence a panic on any other thread (a server's) meanwhile.
+fn quiet_inside_guarded() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if GUARDED.with(|g| g.get()) == 0 {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs `f`, turning a panic inside tantivy into an error. A last resort:
 /// inputs are validated before they get here.
 pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    quiet_inside_guarded();
+    /// Leaves the guarded region however `f` ends.
+    struct Inside;
+    impl Drop for Inside {
+        fn drop(&mut self) {
+            GUARDED.with(|g| g.set(g.get() - 1));
+        }
+    }
+    GUARDED.with(|g| g.set(g.get() + 1));
+    let inside = Inside;
     let result = std::panic::catch_unwind(AssertUnwindSafe(f));
-    std::panic::set_hook(previous);
+    drop(inside);
     match result {
         Ok(r) => r,
         Err(p) => Err(Error::Search(format!(
