@@ -638,3 +638,18 @@ pub fn view(conn: &Connection, claim: &ClaimState, when: &crate::snapshot::When)
         explanation: earned.explanation,
     })
 }
+
+/// What `why` prints: the shown badge, the earned one and the rule's reasons.
+#[derive(Debug, Serialize)]
+pub struct Why {
+    pub id: String,
+    pub badge: Badge,
+    pub earned_badge: Badge,
+    pub explanation: Vec<String>,
+}
+
+pub fn why(conn: &Connection, name: &str) -> Result<Why> {
+    let claim = require(conn, name)?;
+    let earned = earned(conn, &claim)?;
+    Ok(Why { id: claim.id, badge: claim.badge, earned_badge: earned.badge, explanation: earned.explanation })
+}

@@ -232,46 +232,53 @@ pub fn claim_reviews(conn: &Connection, topic: Option<&str>, site: &ReviewSite) 
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let Some(c) = claims::load(conn, id)? else { continue };
-        let url = match &site.base_url {
-            Some(b) => format!("{}/{}#{}", b.trim_end_matches('/'), c.topic, c.id),
-            None => format!("urn:ripen:{}:{}", c.topic, c.id),
-        };
-        let reviewed = claims::history(conn, id)?.last().map(|m| m.at.clone()).unwrap_or_else(|| c.created_at.clone());
-        let first_support = c
-            .citations
-            .iter()
-            .find(|x| x.stance == Stance::Supports)
-            .and_then(|x| sources::load(conn, x.source[1..].parse().unwrap_or(0)).ok().flatten());
-        let mut item = json!({"@type": "Claim"});
-        if let Some(s) = &first_support {
-            if let Some(p) = &s.publisher {
-                item["author"] = json!({"@type": "Organization", "name": p});
-            }
-            if let Some(d) = &s.published {
-                item["datePublished"] = json!(d);
-            }
-            let mut appearance = json!({"@type": "CreativeWork", "headline": s.title});
-            if let Some(u) = &s.url {
-                appearance["url"] = json!(u);
-            }
-            item["appearance"] = appearance;
-        }
-        out.push(json!({
-            "@context": "https://schema.org",
-            "@type": "ClaimReview",
-            "url": url,
-            "claimReviewed": c.text,
-            "datePublished": crate::clock::day_of(&reviewed),
-            "author": {"@type": "Organization", "name": site.desk},
-            "reviewRating": {
-                "@type": "Rating",
-                "ratingValue": c.badge.rank(),
-                "worstRating": 0,
-                "bestRating": 3,
-                "alternateName": c.badge.as_str(),
-            },
-            "itemReviewed": item,
-        }));
+        out.push(claim_review(conn, &c, site)?);
     }
     Ok(out)
+}
+
+/// One claim's schema.org ClaimReview: what `export --format claimreview`
+/// writes and what a claim's web page embeds as JSON-LD.
+pub fn claim_review(conn: &Connection, c: &claims::ClaimState, site: &ReviewSite) -> Result<Value> {
+    let url = match &site.base_url {
+        Some(b) => format!("{}/{}#{}", b.trim_end_matches('/'), c.topic, c.id),
+        None => format!("urn:ripen:{}:{}", c.topic, c.id),
+    };
+    let reviewed =
+        claims::history(conn, c.number())?.last().map(|m| m.at.clone()).unwrap_or_else(|| c.created_at.clone());
+    let first_support = c
+        .citations
+        .iter()
+        .find(|x| x.stance == Stance::Supports)
+        .and_then(|x| sources::load(conn, x.source[1..].parse().unwrap_or(0)).ok().flatten());
+    let mut item = json!({"@type": "Claim"});
+    if let Some(s) = &first_support {
+        if let Some(p) = &s.publisher {
+            item["author"] = json!({"@type": "Organization", "name": p});
+        }
+        if let Some(d) = &s.published {
+            item["datePublished"] = json!(d);
+        }
+        let mut appearance = json!({"@type": "CreativeWork", "headline": s.title});
+        if let Some(u) = &s.url {
+            appearance["url"] = json!(u);
+        }
+        item["appearance"] = appearance;
+    }
+    Ok(json!({
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": url,
+        "claimReviewed": c.text,
+        "datePublished": crate::clock::day_of(&reviewed),
+        "author": {"@type": "Organization", "name": site.desk},
+        "reviewRating": {
+            "@type": "Rating",
+            "ratingValue": c.badge.rank(),
+            "worstRating": 0,
+            "bestRating": 3,
+            "alternateName": c.badge.as_str(),
+        },
+        "itemReviewed": item,
+    }))
 }

@@ -90,13 +90,6 @@ impl Row for SourceState {
     }
 }
 
-#[derive(serde::Serialize)]
-struct SourceView {
-    #[serde(flatten)]
-    source: SourceState,
-    cited_by: Vec<String>,
-}
-
 pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
     match cmd {
         Command::Add(a) => {
@@ -139,10 +132,7 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         }
         Command::Show { source } => {
             let db = ctx.open()?;
-            let s = sources::require(db.conn(), &source)?;
-            let cited_by =
-                crate::claims::citing_source(db.conn(), s.number())?.into_iter().map(crate::ids::claim_id).collect();
-            let view = SourceView { source: s, cited_by };
+            let view = sources::view(db.conn(), &source)?;
             if ctx.out.is_json() {
                 ctx.out.json(&view)?;
             } else {
@@ -169,7 +159,7 @@ fn earned_note(changes: &[crate::claims::EarnedChange]) -> String {
     format!("; re-evaluated: {} — see `ripen review`", list.join(", "))
 }
 
-fn show_text(ctx: &mut Ctx, v: &SourceView) -> anyhow::Result<()> {
+fn show_text(ctx: &mut Ctx, v: &sources::SourceView) -> anyhow::Result<()> {
     let s = &v.source;
     let out = &mut ctx.out;
     let head = format!("{} {}", s.id, s.title);

@@ -1,6 +1,5 @@
 use super::Ctx;
 use crate::claims;
-use crate::model::Badge;
 
 /// Explain the badge a claim's evidence earns, citation by citation.
 #[derive(Debug, clap::Args)]
@@ -9,19 +8,9 @@ pub struct Args {
     claim: String,
 }
 
-#[derive(serde::Serialize)]
-struct Why {
-    id: String,
-    badge: Badge,
-    earned_badge: Badge,
-    explanation: Vec<String>,
-}
-
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
-    let claim = claims::require(db.conn(), &args.claim)?;
-    let earned = claims::earned(db.conn(), &claim)?;
-    let why = Why { id: claim.id, badge: claim.badge, earned_badge: earned.badge, explanation: earned.explanation };
+    let why = claims::why(db.conn(), &args.claim)?;
     if ctx.out.is_json() {
         ctx.out.json(&why)?;
         return Ok(());

@@ -1,0 +1,127 @@
+//! What the server shares between requests: a small pool of read-only
+//! SQLite connections, the search index (opened once, caught up when the
+//! chain head moves), the last verification, and the configuration.
+//!
+//! Invariants:
+//! - SQLite and tantivy are only touched on blocking threads
+//!   (`spawn_blocking`), never on the async runtime; at most `POOL_SIZE`
+//!   run at once (a semaphore), the rest wait their turn.
+//! - A page is read inside one read transaction (`snapshot`), so the chain
+//!   head in its footer and ETag is exactly the state it shows, whatever the
+//!   CLI commits meanwhile.
+//! - The search index is reopened (caught up from the audit trail) whenever
+//!   the head it reflects differs from the database's head; the catch-up
+//!   runs outside any read transaction, one at a time.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::Semaphore;
+
+use super::error::WebError;
+use super::views::Chain;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::search::{self, Opened};
+use crate::verify::Report;
+
+/// Read connections kept open (and blocking reads running at once).
+pub const POOL_SIZE: usize = 8;
+
+/// The index as last opened and the event it reflects.
+struct Index {
+    reflects: i64,
+    opened: Arc<Opened>,
+}
+
+pub struct App {
+    pub path: PathBuf,
+    pub base_url: Option<String>,
+    pool: Mutex<Vec<Db>>,
+    permits: Semaphore,
+    index: Mutex<Option<Index>>,
+    /// When the last verification ran (for the rate limit), what it said and
+    /// the time it ran as text.
+    pub verified: Mutex<Option<(Instant, String, Report)>>,
+}
+
+impl App {
+    /// Opens the first read connection now, so a file that cannot be read
+    /// fails the start, not the first request.
+    pub fn new(path: PathBuf, base_url: Option<String>) -> Result<App> {
+        let first = Db::open_read_only(&path)?;
+        Ok(App {
+            path,
+            base_url,
+            pool: Mutex::new(vec![first]),
+            permits: Semaphore::new(POOL_SIZE),
+            index: Mutex::new(None),
+            verified: Mutex::new(None),
+        })
+    }
+
+    fn take(&self) -> Result<Db> {
+        let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match pooled {
+            Some(db) => Ok(db),
+            None => Db::open_read_only(&self.path),
+        }
+    }
+
+    fn give_back(&self, db: Db) {
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < POOL_SIZE {
+            pool.push(db);
+        }
+    }
+
+    /// Runs `f` with a pooled read connection on a blocking thread.
+    pub async fn with_db<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&App, &Db) -> Result<T, WebError> + Send + 'static,
+    {
+        let _permit = self.permits.acquire().await.map_err(|_| WebError::internal("the server is shutting down"))?;
+        let app = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let db = app.take()?;
+            let out = f(&app, &db);
+            app.give_back(db);
+            out
+        })
+        .await
+        .map_err(|e| {
+            eprintln!("ripen serve: a request failed: {e}");
+            WebError::internal("internal error")
+        })?
+    }
+
+    /// The search index, caught up with the database's head when it moved.
+    /// Must be called outside a read transaction (catching up opens one).
+    pub fn index(&self, db: &Db) -> Result<Arc<Opened>> {
+        let head = crate::events::head(db.conn())?.0;
+        let mut slot = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(ix) = slot.as_ref() {
+            if ix.reflects == head {
+                return Ok(Arc::clone(&ix.opened));
+            }
+        }
+        let opened = search::open(db)?;
+        for note in &opened.notes {
+            eprintln!("ripen serve: {note}");
+        }
+        let reflects = head - opened.behind;
+        let opened = Arc::new(opened);
+        *slot = Some(Index { reflects, opened: Arc::clone(&opened) });
+        Ok(opened)
+    }
+}
+
+/// Runs `f` inside one read transaction with the chain head it sees.
+pub fn snapshot<T>(db: &Db, f: impl FnOnce(&Chain) -> Result<T, WebError>) -> Result<T, WebError> {
+    db.conn().execute_batch("BEGIN DEFERRED").map_err(Error::from)?;
+    let out = Chain::read(db.conn()).map_err(WebError::from).and_then(|chain| f(&chain));
+    let _ = db.conn().execute_batch("ROLLBACK");
+    out
+}
