@@ -9,23 +9,7 @@ mod common;
 mod server;
 
 use common::{Desk, EDITOR};
-use server::Server;
-
-/// A desk with a topic, two sources, three claims, a badge move and a text
-/// revision.
-fn desk() -> Desk {
-    let desk = Desk::with_topic();
-    desk.ok_as(EDITOR, &["topic", "edit", "compute-economy", "--summary", "What compute costs.", "--reason", "r"]);
-    let s1 = desk.source("Cost of pass", "A", Some("arXiv"));
-    let s2 = desk.source("Another study", "B", Some("Lab"));
-    desk.ok_as(EDITOR, &["source", "map", &s1, "--topic", "compute-economy", "--reason", "r"]);
-    desk.claim("Inference prices fell tenfold.", &[&s1]);
-    desk.claim("Training runs grow fast.", &[&s1, &s2]);
-    desk.claim("Nobody knows the GPU count.", &[]);
-    desk.ok_as(EDITOR, &["claim", "edit", "C1", "--text", "Inference prices fell twentyfold.", "--reason", "new data"]);
-    desk.ok_as(EDITOR, &["demote", "C2", "--reason", "two independent sources disagree"]);
-    desk
-}
+use server::{sample_desk as desk, Server};
 
 fn assert_html(r: &server::Reply, path: &str) {
     assert_eq!(r.status, 200, "{path}: {}", r.body);

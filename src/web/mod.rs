@@ -54,18 +54,24 @@ pub struct Config {
 pub fn app(db: PathBuf, base_url: Option<String>) -> Result<axum::Router> {
     let app = Arc::new(state::App::new(db, base_url)?);
     let csp = HeaderValue::from_str(&headers::csp()).map_err(|e| Error::bad(e.to_string()))?;
-    // Innermost first: each `layer` wraps everything added before it.
-    Ok(routes::router(app)
+    Ok(layered(routes::router(app), csp))
+}
+
+/// Every layer around the routes. Innermost first: each `layer` wraps
+/// everything added before it, so a panic anywhere becomes a 500 that still
+/// carries the security headers.
+fn layered(router: axum::Router, csp: HeaderValue) -> axum::Router {
+    router
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(ConcurrencyLimitLayer::new(MAX_CONCURRENT))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            error::WebError::internal("internal error").into_response()
+        }))
         .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
             headers::guard(csp.clone(), req, next)
         }))
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-            error::WebError::internal("internal error").into_response()
-        })))
 }
 
 /// Serves until SIGINT or SIGTERM. Prints `listening on http://ADDR/` as
@@ -80,6 +86,14 @@ pub fn run(config: Config) -> Result<()> {
 
 async fn serve(config: Config) -> Result<()> {
     let router = app(config.db.clone(), config.base_url.clone())?;
+    // Catch the search index up in the background, so start-up stays fast
+    // and the first search does not pay for it.
+    let db = config.db.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = crate::db::Db::open_read_only(&db).and_then(|d| crate::search::open(&d)) {
+            eprintln!("ripen serve: the search index will be opened on the first search: {e}");
+        }
+    });
     let addr: SocketAddr = config
         .bind
         .parse()
@@ -110,5 +124,30 @@ async fn shutdown() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_without_detail_and_the_server_goes_on() {
+        let router = axum::Router::new()
+            .route("/boom", axum::routing::get(|| async { panic!("secret detail at src/web/x.rs:1") as &str }))
+            .route("/fine", axum::routing::get(|| async { "fine" }));
+        let app = layered(router, HeaderValue::from_static("default-src 'none'"));
+        let resp = app.clone().oneshot(Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("internal error") && !text.contains("secret") && !text.contains(".rs"), "{text}");
+        let resp = app.oneshot(Request::get("/fine").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
     }
 }

@@ -45,6 +45,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(desk))
         .route("/healthz", get(healthz))
+        .route("/favicon.ico", get(favicon))
         .route("/topics/{slug}", get(topic))
         .route("/topics/{slug}/log", get(tend_log))
         .route("/claims/{id}", get(claim))
@@ -193,6 +194,11 @@ where
 
 fn links(app: &App, depth: usize) -> Links {
     Links::new(app.base_url.as_deref(), depth)
+}
+
+/// No icon: an empty answer, so browsers do not log a failed load.
+async fn favicon() -> Response {
+    ([(header::CACHE_CONTROL, "max-age=86400")], StatusCode::NO_CONTENT).into_response()
 }
 
 async fn healthz() -> Response {

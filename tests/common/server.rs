@@ -10,6 +10,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::common::{Desk, EDITOR};
+
 pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`
@@ -135,4 +137,20 @@ impl Drop for Server {
             self.terminate();
         }
     }
+}
+
+/// A desk with a topic, two sources, three claims, a badge move and a text
+/// revision.
+pub fn sample_desk() -> Desk {
+    let desk = Desk::with_topic();
+    desk.ok_as(EDITOR, &["topic", "edit", "compute-economy", "--summary", "What compute costs.", "--reason", "r"]);
+    let s1 = desk.source("Cost of pass", "A", Some("arXiv"));
+    let s2 = desk.source("Another study", "B", Some("Lab"));
+    desk.ok_as(EDITOR, &["source", "map", &s1, "--topic", "compute-economy", "--reason", "r"]);
+    desk.claim("Inference prices fell tenfold.", &[&s1]);
+    desk.claim("Training runs grow fast.", &[&s1, &s2]);
+    desk.claim("Nobody knows the GPU count.", &[]);
+    desk.ok_as(EDITOR, &["claim", "edit", "C1", "--text", "Inference prices fell twentyfold.", "--reason", "new data"]);
+    desk.ok_as(EDITOR, &["demote", "C2", "--reason", "two independent sources disagree"]);
+    desk
 }
