@@ -407,3 +407,29 @@ fn pages_stay_whole_and_consistent_while_four_cli_writers_run() {
     let topic = srv.get("/api/topics/compute-economy").json();
     assert_eq!(topic, desk.json(&["topic", "show", "compute-economy", "--format", "json"]));
 }
+
+#[test]
+fn the_cli_html_page_is_the_served_page_and_base_url_makes_links_absolute() {
+    let desk = desk();
+    let srv = Server::start(&desk.db);
+    let served = srv.get("/topics/compute-economy").body;
+    let cli = desk.text(&["topic", "show", "compute-economy", "--format", "html"]);
+    assert_eq!(cli.trim_end(), served.trim_end(), "one renderer: the CLI's page is the served page");
+    let past = srv.get("/topics/compute-economy?as_of=2026-05-30").body;
+    let cli_past = desk.text(&["topic", "show", "compute-economy", "--format", "html", "--as-of", "2026-05-30"]);
+    assert_eq!(cli_past.trim_end(), past.trim_end());
+    drop(srv);
+
+    let base = "https://desk.example.org/ripen";
+    let srv = Server::start_with(&desk.db, &["--base-url", base]);
+    let page = srv.get("/topics/compute-economy").body;
+    assert!(page.contains(&format!("href=\"{base}/claims/C1\"")), "{page}");
+    assert!(!page.contains("href=\"../"), "no relative link is left");
+    let cli = desk.text(&["topic", "show", "compute-economy", "--format", "html", "--base-url", base]);
+    assert_eq!(cli.trim_end(), page.trim_end());
+    let claim = srv.get("/claims/C1").body;
+    assert!(claim.contains(&format!("href=\"{base}/topics/compute-economy\"")));
+    assert!(claim.contains(&format!("\"url\":\"{base}/compute-economy#C1\"")), "ClaimReview url from --base-url");
+    let bad = desk.run(&["serve", "--base-url", "javascript:alert(1)"]);
+    assert_eq!(bad.status.code(), Some(1));
+}
