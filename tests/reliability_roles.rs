@@ -175,8 +175,9 @@ const READ_ONLY: &[&str] = &[
 /// Leaf commands with no acting role by design: `init` creates a database
 /// (and names its first editor), `demo` works in its own temporary
 /// directory, `completions` prints a script, `reindex` rebuilds the search
-/// index (derived data beside the database; it writes no event).
-const NOT_ROLE_GATED: &[&str] = &["init", "demo", "completions", "reindex"];
+/// index (derived data beside the database; it writes no event), `serve`
+/// only reads, on read-only connections, for anyone (tests/web.rs).
+const NOT_ROLE_GATED: &[&str] = &["init", "demo", "completions", "reindex", "serve"];
 
 /// Event ids of the set-up's revertible changes, by placeholder name.
 struct Template {
