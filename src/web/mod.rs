@@ -52,9 +52,13 @@ pub struct Config {
 
 /// The router with every layer; public so tests can drive it in process.
 pub fn app(db: PathBuf, base_url: Option<String>) -> Result<axum::Router> {
+    Ok(build(db, base_url)?.0)
+}
+
+fn build(db: PathBuf, base_url: Option<String>) -> Result<(axum::Router, Arc<state::App>)> {
     let app = Arc::new(state::App::new(db, base_url)?);
     let csp = HeaderValue::from_str(&headers::csp()).map_err(|e| Error::bad(e.to_string()))?;
-    Ok(layered(routes::router(app), csp))
+    Ok((layered(routes::router(Arc::clone(&app)), csp), app))
 }
 
 /// Every layer around the routes. Innermost first: each `layer` wraps
@@ -85,12 +89,12 @@ pub fn run(config: Config) -> Result<()> {
 }
 
 async fn serve(config: Config) -> Result<()> {
-    let router = app(config.db.clone(), config.base_url.clone())?;
-    // Catch the search index up in the background, so start-up stays fast
-    // and the first search does not pay for it.
-    let db = config.db.clone();
+    let (router, app) = build(config.db.clone(), config.base_url.clone())?;
+    // Catch the search index up in the background (through the same slot
+    // searches use), so start-up stays fast and the first search is not
+    // the one that pays for it.
     tokio::task::spawn_blocking(move || {
-        if let Err(e) = crate::db::Db::open_read_only(&db).and_then(|d| crate::search::open(&d)) {
+        if let Err(e) = app.warm_index() {
             eprintln!("ripen serve: the search index will be opened on the first search: {e}");
         }
     });

@@ -625,3 +625,35 @@ pub fn error(status: u16, message: &str, links: &Links) -> String {
     };
     document(title, links, None, None, body).into_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_ld_cannot_close_its_script_element() {
+        let v = serde_json::json!({"t": "</script><script>alert(1)</script><!-- & -->"});
+        let text = json_for_script(&v);
+        assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v, "the escaped JSON means the same");
+    }
+
+    #[test]
+    fn links_are_relative_by_depth_or_absolute_from_a_base() {
+        assert_eq!(Links::new(None, 0).claim("C1"), "./claims/C1");
+        assert_eq!(Links::new(None, 2).topic("a b/c"), "../../topics/a%20b%2Fc");
+        assert_eq!(Links::new(Some("https://x.org/desk/"), 1).source("S1"), "https://x.org/desk/sources/S1");
+        assert_eq!(Links::new(None, 1).entity("claim:C3"), Some("../claims/C3".to_string()));
+        assert_eq!(Links::new(None, 1).entity("actor:ed"), None);
+    }
+
+    #[test]
+    fn only_http_urls_become_links() {
+        assert!(url_or_text(Some("javascript:alert(1)"), "t").into_string() == "t");
+        assert!(url_or_text(Some(" JAVASCRIPT:x"), "t").into_string() == "t");
+        assert!(url_or_text(Some("data:text/html,x"), "t").into_string() == "t");
+        let link = url_or_text(Some("https://e.org/?a=\"<b>"), "t<").into_string();
+        assert_eq!(link, "<a href=\"https://e.org/?a=&quot;&lt;b&gt;\" rel=\"nofollow noopener\">t&lt;</a>");
+    }
+}

@@ -97,6 +97,14 @@ impl App {
         })?
     }
 
+    /// Opens and catches up the search index ahead of the first search.
+    pub fn warm_index(&self) -> Result<()> {
+        let db = self.take()?;
+        let out = self.index(&db).map(drop);
+        self.give_back(db);
+        out
+    }
+
     /// The search index, caught up with the database's head when it moved.
     /// Must be called outside a read transaction (catching up opens one).
     pub fn index(&self, db: &Db) -> Result<Arc<Opened>> {
