@@ -1,6 +1,7 @@
 //! HTTP headers every answer carries: security (CSP, nosniff, referrer,
 //! framing), caching (a weak ETag from the chain head and the route), and
-//! the request-size guard that runs before any handler.
+//! the request-size guard (target and declared body) that runs before any
+//! handler.
 //!
 //! Invariant: the CSP allows no script to run (the JSON-LD block is data,
 //! not script) and exactly one inline style, named by its SHA-256.
@@ -32,19 +33,31 @@ pub fn csp() -> String {
 /// request target before routing.
 pub async fn guard(csp: HeaderValue, req: Request, next: Next) -> Response {
     let too_long = req.uri().path_and_query().is_some_and(|pq| pq.as_str().len() > MAX_URI);
-    let mut resp = if too_long {
-        let e = WebError::new(
+    let body = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let refused = if too_long {
+        Some(WebError::new(
             StatusCode::URI_TOO_LONG,
             "uri_too_long",
             format!("the request target is longer than {MAX_URI} bytes"),
-        );
-        if req.uri().path().starts_with("/api/") {
-            e.api().into_response()
-        } else {
-            e.into_response()
-        }
+        ))
+    } else if body > super::MAX_BODY {
+        Some(WebError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than {} bytes", super::MAX_BODY),
+        ))
     } else {
-        next.run(req).await
+        None
+    };
+    let mut resp = match refused {
+        Some(e) if req.uri().path().starts_with("/api/") => e.api().into_response(),
+        Some(e) => e.into_response(),
+        None => next.run(req).await,
     };
     let h = resp.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, csp);
