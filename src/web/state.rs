@@ -11,7 +11,9 @@
 //!   CLI commits meanwhile.
 //! - The search index is reopened (caught up from the audit trail) whenever
 //!   the head it reflects differs from the database's head; the catch-up
-//!   runs outside any read transaction, one at a time.
+//!   runs outside any read transaction, one at a time, while other searches
+//!   use the index as last opened. The server writes no database row; the
+//!   index is derived data it may bring up to date.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -41,6 +43,8 @@ pub struct App {
     pool: Mutex<Vec<Db>>,
     permits: Semaphore,
     index: Mutex<Option<Index>>,
+    /// Held by the one thread catching the index up.
+    opening: Mutex<()>,
     /// When the last verification ran (for the rate limit), what it said and
     /// the time it ran as text.
     pub verified: Mutex<Option<(Instant, String, Report)>>,
@@ -57,6 +61,7 @@ impl App {
             pool: Mutex::new(vec![first]),
             permits: Semaphore::new(POOL_SIZE),
             index: Mutex::new(None),
+            opening: Mutex::new(()),
             verified: Mutex::new(None),
         })
     }
@@ -107,12 +112,37 @@ impl App {
 
     /// The search index, caught up with the database's head when it moved.
     /// Must be called outside a read transaction (catching up opens one).
+    ///
+    /// One thread catches up at a time; while it does, other searches answer
+    /// from the index as last opened (hits are shown from SQLite anyway), so
+    /// a long catch-up never holds every reader.
     pub fn index(&self, db: &Db) -> Result<Arc<Opened>> {
         let head = crate::events::head(db.conn())?.0;
-        let mut slot = self.index.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(ix) = slot.as_ref() {
-            if ix.reflects == head {
-                return Ok(Arc::clone(&ix.opened));
+        let current = || {
+            self.index
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+                .map(|ix| (ix.reflects, Arc::clone(&ix.opened)))
+        };
+        let last = current();
+        if let Some((reflects, opened)) = &last {
+            if *reflects == head {
+                return Ok(Arc::clone(opened));
+            }
+        }
+        let _turn = match self.opening.try_lock() {
+            Ok(turn) => turn,
+            Err(std::sync::TryLockError::WouldBlock) => match last {
+                Some((_, opened)) => return Ok(opened),
+                None => self.opening.lock().unwrap_or_else(|p| p.into_inner()),
+            },
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+        };
+        // Another thread may have caught up while this one waited.
+        if let Some((reflects, opened)) = current() {
+            if reflects == head {
+                return Ok(opened);
             }
         }
         let opened = search::open(db)?;
@@ -121,7 +151,7 @@ impl App {
         }
         let reflects = head - opened.behind;
         let opened = Arc::new(opened);
-        *slot = Some(Index { reflects, opened: Arc::clone(&opened) });
+        *self.index.lock().unwrap_or_else(|p| p.into_inner()) = Some(Index { reflects, opened: Arc::clone(&opened) });
         Ok(opened)
     }
 }
