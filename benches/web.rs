@@ -64,7 +64,7 @@ fn database(a: &Args) -> PathBuf {
     let status = Command::new(env!("CARGO_BIN_EXE_ripen"))
         .arg("--db")
         .arg(&db)
-        .args(["--as", "editor", "import"])
+        .arg("import")
         .arg(&bundle)
         .env("RIPEN_NOW", "2026-11-01T00:00:00Z")
         .stdout(Stdio::null())

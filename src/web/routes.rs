@@ -22,7 +22,7 @@ use serde::Serialize;
 use super::error::WebError;
 use super::headers;
 use super::render::{self, Links, SearchView};
-use super::state::{snapshot, App};
+use super::state::{snapshot, App, Out};
 use super::views::{self, Chain};
 use crate::audit::LogFilter;
 use crate::db::Db;
@@ -136,14 +136,14 @@ fn segment(p: Result<Path<String>, PathRejection>) -> Result<String, WebError> {
     p.map(|Path(s)| s).map_err(|_| WebError::bad("the path is not valid UTF-8 or not a valid name"))
 }
 
-/// What a builder answers: a page or a JSON document.
-enum Out {
-    Html(String),
-    Json(Vec<u8>),
+fn html(page: String) -> Out {
+    Out::Html(page.into())
 }
 
 fn json_out<T: Serialize + ?Sized>(value: &T) -> Result<Out, WebError> {
-    serde_json::to_vec(value).map(Out::Json).map_err(|e| WebError::internal(format!("cannot encode JSON: {e}")))
+    serde_json::to_vec(value)
+        .map(|v| Out::Json(v.into()))
+        .map_err(|e| WebError::internal(format!("cannot encode JSON: {e}")))
 }
 
 /// What a builder may use: the app, a read connection in a snapshot, the
@@ -169,8 +169,13 @@ where
                 if headers::fresh(&inm, &tag) {
                     return Ok((None, tag));
                 }
+                if let Some(out) = app.cached(&tag) {
+                    return Ok((Some(out), tag));
+                }
                 let ctx = Ctx { app, db, chain, index };
-                build(&ctx).map(|o| (Some(o), tag))
+                let out = build(&ctx)?;
+                app.remember(chain.seq, &tag, &out);
+                Ok((Some(out), tag))
             })
         })
         .await;
@@ -181,8 +186,8 @@ where
     };
     let mut resp = match out {
         None => StatusCode::NOT_MODIFIED.into_response(),
-        Some(Out::Html(page)) => Html(page).into_response(),
-        Some(Out::Json(body)) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Some(Out::Html(page)) => Html(page.to_string()).into_response(),
+        Some(Out::Json(body)) => ([(header::CONTENT_TYPE, "application/json")], body.to_vec()).into_response(),
     };
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&tag) {
@@ -208,7 +213,7 @@ async fn healthz() -> Response {
 async fn desk(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     respond(&app, &headers, &uri, false, |c| {
         let d = views::desk(c.db.conn())?;
-        Ok(Out::Html(render::desk(&d, &links(c.app, 0), c.chain)))
+        Ok(html(render::desk(&d, &links(c.app, 0), c.chain)))
     })
     .await
 }
@@ -263,7 +268,7 @@ async fn topic_any(
         if api {
             json_out(&page)
         } else {
-            Ok(Out::Html(render::topic_document(&page, &links(c.app, 1), Some(c.chain))))
+            Ok(html(render::topic_document(&page, &links(c.app, 1), Some(c.chain))))
         }
     })
     .await
@@ -279,7 +284,7 @@ async fn tend_log(
     respond(&app, &headers, &uri, false, move |c| {
         crate::topics::require(c.db.conn(), &slug)?;
         let entries = crate::audit::tend_log(c.db.conn(), &slug, None)?;
-        Ok(Out::Html(render::tend_log(&slug, &entries, &links(c.app, 2), c.chain)))
+        Ok(html(render::tend_log(&slug, &entries, &links(c.app, 2), c.chain)))
     })
     .await
 }
@@ -320,7 +325,7 @@ async fn claim_any(
         if api {
             json_out(&page)
         } else {
-            Ok(Out::Html(render::claim(&page, &links(c.app, 1), c.chain)))
+            Ok(html(render::claim(&page, &links(c.app, 1), c.chain)))
         }
     })
     .await
@@ -345,7 +350,7 @@ async fn source(
     let id = parsed!(false, segment(id));
     respond(&app, &headers, &uri, false, move |c| {
         let page = views::source_page(c.db.conn(), &id)?;
-        Ok(Out::Html(render::source(&page, &links(c.app, 1), c.chain)))
+        Ok(html(render::source(&page, &links(c.app, 1), c.chain)))
     })
     .await
 }
@@ -443,7 +448,7 @@ async fn search_page(State(app): State<Arc<App>>, RawQuery(q): RawQuery, headers
             facets,
             window: WINDOW,
         };
-        Ok(Out::Html(render::search(&view, &links(c.app, 0), c.chain)))
+        Ok(html(render::search(&view, &links(c.app, 0), c.chain)))
     })
     .await
 }
@@ -493,7 +498,7 @@ async fn review_any(app: Arc<App>, q: Option<String>, headers: HeaderMap, uri: U
         if api {
             json_out(&items)
         } else {
-            Ok(Out::Html(render::review(&items, topic.as_deref(), &links(c.app, 0), c.chain)))
+            Ok(html(render::review(&items, topic.as_deref(), &links(c.app, 0), c.chain)))
         }
     })
     .await
@@ -531,7 +536,7 @@ async fn log_any(app: Arc<App>, q: Option<String>, headers: HeaderMap, uri: Uri,
             json_out(&page)
         } else {
             let pairs = params.pairs(LOG_FILTERS);
-            Ok(Out::Html(render::log(&page, &pairs, &links(c.app, 0), c.chain, "The log")))
+            Ok(html(render::log(&page, &pairs, &links(c.app, 0), c.chain, "The log")))
         }
     })
     .await
@@ -568,7 +573,7 @@ async fn event_any(
         if api {
             json_out(&page)
         } else {
-            Ok(Out::Html(render::event(&page, &links(c.app, 1), c.chain)))
+            Ok(html(render::event(&page, &links(c.app, 1), c.chain)))
         }
     })
     .await

@@ -30,6 +30,35 @@ use crate::verify::Report;
 
 /// Read connections kept open (and blocking reads running at once).
 pub const POOL_SIZE: usize = 8;
+/// Bytes of answers kept for the current chain head.
+pub const CACHE_BYTES: usize = 64 << 20;
+
+/// An answer's body: a page or a JSON document.
+#[derive(Clone)]
+pub enum Out {
+    Html(Arc<str>),
+    Json(Arc<[u8]>),
+}
+
+impl Out {
+    fn len(&self) -> usize {
+        match self {
+            Out::Html(s) => s.len(),
+            Out::Json(b) => b.len(),
+        }
+    }
+}
+
+/// Answers already built at the current chain head, by ETag. An ETag names
+/// the head, the route and the base URL, which fix the answer, so a hit is
+/// exactly what building again would give; the cache is emptied when the
+/// head moves or it outgrows `CACHE_BYTES`.
+#[derive(Default)]
+struct Cache {
+    head: i64,
+    bytes: usize,
+    answers: std::collections::HashMap<String, Out>,
+}
 
 /// The index as last opened and the event it reflects.
 struct Index {
@@ -45,6 +74,7 @@ pub struct App {
     index: Mutex<Option<Index>>,
     /// Held by the one thread catching the index up.
     opening: Mutex<()>,
+    cache: Mutex<Cache>,
     /// When the last verification ran (for the rate limit), what it said and
     /// the time it ran as text.
     pub verified: Mutex<Option<(Instant, String, Report)>>,
@@ -62,6 +92,7 @@ impl App {
             permits: Semaphore::new(POOL_SIZE),
             index: Mutex::new(None),
             opening: Mutex::new(()),
+            cache: Mutex::new(Cache::default()),
             verified: Mutex::new(None),
         })
     }
@@ -100,6 +131,23 @@ impl App {
             eprintln!("ripen serve: a request failed: {e}");
             WebError::internal("internal error")
         })?
+    }
+
+    /// The answer built before for `tag`, if any.
+    pub fn cached(&self, tag: &str) -> Option<Out> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).answers.get(tag).cloned()
+    }
+
+    /// Keeps `out`, built at chain head `head`, under `tag`.
+    pub fn remember(&self, head: i64, tag: &str, out: &Out) {
+        let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if c.head != head || c.bytes + out.len() > CACHE_BYTES {
+            *c = Cache { head, ..Cache::default() };
+        }
+        if out.len() <= CACHE_BYTES / 8 {
+            c.bytes += out.len();
+            c.answers.insert(tag.to_string(), out.clone());
+        }
     }
 
     /// Opens and catches up the search index ahead of the first search.
