@@ -5,9 +5,11 @@
 //! page and `/api/search` with OR queries, plus the server's start-up time
 //! (spawn to the first successful `/healthz`) and peak RSS.
 //!
-//! Run: `cargo bench --bench web -- --claims 10000` (defaults: 10,000
-//! claims, 32 connections, 5 s a route; database cached under
-//! `target/bench-web/`). The database is a deterministic corpus
+//! Run: `cargo bench --bench web -- --claims 10000 [--uncached]` (defaults:
+//! 10,000 claims, 32 connections, 5 s a route; database cached under
+//! `target/bench-web/`). The server keeps answers built at the current
+//! chain head by ETag; `--uncached` makes every request target unique so
+//! each answer is built afresh. The database is a deterministic corpus
 //! (`ripen::corpus`) imported with the real binary.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -24,6 +26,9 @@ struct Args {
     connections: usize,
     seconds: u64,
     dir: PathBuf,
+    /// Make every request's target unique (an ignored `r=` parameter), so
+    /// no answer comes from the server's cache.
+    uncached: bool,
 }
 
 fn args() -> Args {
@@ -32,6 +37,7 @@ fn args() -> Args {
         connections: 32,
         seconds: 5,
         dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-web"),
+        uncached: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -41,6 +47,7 @@ fn args() -> Args {
             "--connections" => a.connections = num() as usize,
             "--seconds" => a.seconds = num(),
             "--dir" => a.dir = PathBuf::from(it.next().expect("--dir PATH")),
+            "--uncached" => a.uncached = true,
             "--bench" => {}
             other => panic!("unknown option {other}"),
         }
@@ -123,9 +130,13 @@ fn load(a: &Args, addr: &str, name: &str, paths: &[String]) {
                     let mut conn = Conn::open(addr);
                     let mut lat = Vec::new();
                     while Instant::now() < deadline {
-                        let path = &paths[rng.gen_range(0..paths.len())];
+                        let mut path = paths[rng.gen_range(0..paths.len())].clone();
+                        if a.uncached {
+                            let sep = if path.contains('?') { '&' } else { '?' };
+                            path = format!("{path}{sep}r={}", rng.gen::<u64>());
+                        }
                         let t = Instant::now();
-                        let status = conn.get(path);
+                        let status = conn.get(&path);
                         lat.push(t.elapsed());
                         assert_eq!(status, 200, "{path}");
                     }
