@@ -86,7 +86,18 @@ fn console_errors(driver: &Driver, session: &str) -> Vec<String> {
 /// Checks the page the browser shows: its one h1, no console error, and a
 /// screenshot named `name`.
 async fn check_page(c: &Client, driver: &Driver, session: &str, name: &str, h1: &str) {
-    let heading = c.find(Locator::Css("h1")).await.expect("an h1").text().await.unwrap();
+    // A click returns before the next page has loaded: wait for its heading.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut heading = String::new();
+    while Instant::now() < deadline {
+        if let Ok(el) = c.find(Locator::Css("h1")).await {
+            heading = el.text().await.unwrap_or_default();
+            if heading.contains(h1) {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(heading.contains(h1), "{name}: h1 is {heading:?}, wanted {h1:?}");
     let footer = c.find(Locator::Css("footer")).await.expect("a footer").text().await.unwrap();
     assert!(footer.starts_with("Chain head E"), "{name}: footer {footer:?}");
@@ -146,15 +157,20 @@ fn a_reader_walks_the_desk_in_chromium() {
 
         // A search, then a facet.
         c.find(Locator::Css("nav a[href$='search']")).await.unwrap().click().await.unwrap();
-        let q = c.find(Locator::Css("input#q")).await.expect("labelled search box");
+        let q = c.wait().for_element(Locator::Css("input#q")).await.expect("labelled search box");
         q.send_keys("prices").await.unwrap();
         c.find(Locator::Css("form[role=search] button")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("li.hit")).await.expect("a hit");
         check_page(&c, &driver, &session, "search", "Search").await;
         let hits = c.find_all(Locator::Css("li.hit")).await.unwrap();
         assert_eq!(hits.len(), 1, "one hit for prices");
         c.find(Locator::XPath("//a[contains(., 'claim (1)')]")).await.expect("kind facet").click().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !c.current_url().await.unwrap().query().unwrap_or("").contains("kind=claim") {
+            assert!(Instant::now() < deadline, "the facet did not lead to the filtered search");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         check_page(&c, &driver, &session, "search-facet", "Search").await;
-        assert!(c.current_url().await.unwrap().query().unwrap_or("").contains("kind=claim"));
         let main = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
         assert!(main.contains("Filtered by: kind=claim") && main.contains("C1"), "{main}");
 
