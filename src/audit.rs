@@ -28,6 +28,8 @@ pub struct LogFilter {
     pub entity: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Only events older than this sequence number (a page's cursor).
+    pub before_seq: Option<i64>,
     pub limit: Option<usize>,
 }
 
@@ -89,6 +91,9 @@ pub fn scan(conn: &Connection, filter: &LogFilter, mut each: impl FnMut(StoredEv
     }
     if let Some(u) = filter.until {
         bind(&mut sql, " AND at <= ?", clock::format_time(u));
+    }
+    if let Some(b) = filter.before_seq {
+        bind(&mut sql, " AND seq < ?", b.to_string());
     }
     sql.push_str(" ORDER BY seq DESC");
     if let Some(l) = filter.limit {

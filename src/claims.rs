@@ -810,3 +810,27 @@ pub fn view(conn: &Connection, claim: &ClaimState, when: &crate::snapshot::When)
         appearances: claim.appearances.clone(),
     })
 }
+
+/// What `why` prints: the shown badge, the earned one and the rule's reasons.
+#[derive(Debug, Serialize)]
+pub struct Why {
+    pub id: String,
+    pub badge: Badge,
+    pub earned_badge: Badge,
+    pub explanation: Vec<String>,
+    /// What would move the earned badge (`rule::next_moves`).
+    pub next: Vec<String>,
+}
+
+pub fn why(conn: &Connection, name: &str) -> Result<Why> {
+    let claim = require(conn, name)?;
+    let evidence = evidence_for(conn, &claim.citations)?;
+    let earned = rule::earned_badge(&evidence);
+    Ok(Why {
+        id: claim.id,
+        badge: claim.badge,
+        earned_badge: earned.badge,
+        explanation: earned.explanation,
+        next: rule::next_moves(&evidence),
+    })
+}

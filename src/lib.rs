@@ -37,6 +37,7 @@ pub mod snapshot;
 pub mod sources;
 pub mod topics;
 pub mod verify;
+pub mod web;
 
 pub use db::Db;
 pub use error::{Error, Result};

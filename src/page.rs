@@ -255,7 +255,7 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
 
 /// Only http(s) URLs become links; anything else (`javascript:`, `data:`)
 /// is shown as text.
-fn linkable(url: &str) -> Option<&str> {
+pub fn linkable(url: &str) -> Option<&str> {
     let lower = url.trim_start().get(..8).unwrap_or("").to_ascii_lowercase();
     (lower.starts_with("http://") || lower.starts_with("https://")).then_some(url.trim())
 }
@@ -265,20 +265,7 @@ fn checked_day(c: &PageClaim) -> &str {
     c.last_checked.as_deref().map_or("never", crate::clock::day_of)
 }
 
-/// A source's DOI as a resolver link and its archived copy, escaped.
-fn reference_html(s: &PageSource) -> String {
-    use html_escape::{encode_double_quoted_attribute as attr, encode_text as t};
-    let mut out = String::new();
-    if let Some(doi) = &s.doi {
-        out.push_str(&format!(" <a class=\"doi\" href=\"{}\">doi:{}</a>", attr(&crate::doi::link(doi)), t(doi)));
-    }
-    if let Some(u) = s.archive_url.as_deref().and_then(linkable) {
-        out.push_str(&format!(" <a class=\"archived\" href=\"{}\">archived copy</a>", attr(u)));
-    }
-    out
-}
-
-/// The same as Markdown.
+/// A source's DOI as a resolver link and its archived copy, as Markdown.
 fn reference_markdown(s: &PageSource) -> String {
     let mut out = String::new();
     if let Some(doi) = &s.doi {
@@ -500,127 +487,9 @@ pub fn render_markdown(page: &Page) -> String {
     s
 }
 
-const STYLE: &str = "body{font:16px/1.55 Georgia,serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}\
-h1{font-size:2rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd}\
-.summary{color:#555;font-style:italic}.badge{display:inline-block;font:12px/1.6 sans-serif;padding:0 .5em;border-radius:.8em;margin-right:.4em}\
-.well-sourced{background:#d8f0d8}.caveat{background:#fbecc4}.unsourced{background:#eee}.contested{background:#f6d0d0}\
-.claim{margin:1rem 0}.meta,.sources,.ripened{font:13px/1.5 sans-serif;color:#555}.id{font:12px monospace;color:#888}\
-.dispatch{margin:1.2rem 0;padding-left:.8rem;border-left:3px solid #ccd}.body{white-space:pre-wrap}";
-
+/// One self-contained HTML page, from the same templates `serve` uses;
+/// its links are relative to where the server would serve it
+/// (`/topics/{slug}`).
 pub fn render_html(page: &Page) -> String {
-    use html_escape::{encode_double_quoted_attribute as attr, encode_text as t};
-    let badge = |b: Badge| format!("<span class=\"badge {b}\">{b}</span>");
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
-        t(&page.title),
-        t(&page.title)
-    );
-    if let Some(at) = &page.as_of {
-        let _ = writeln!(s, "<p class=\"meta\">As of {}</p>", t(at));
-    }
-    let _ = writeln!(s, "<p class=\"summary\">{}</p>", t(&page.summary));
-    for sec in &page.sections {
-        let _ = writeln!(s, "<h2>{}</h2>\n<p class=\"body\">{}</p>", t(&sec.heading), t(&sec.body));
-    }
-    if !page.related.is_empty() {
-        let related: Vec<String> = page.related.iter().map(|r| t(r).to_string()).collect();
-        let _ = writeln!(s, "<p class=\"meta\">Related: {}</p>", related.join(", "));
-    }
-    for p in &page.paths {
-        let link =
-            |n: &crate::path_page::Neighbor| format!("<a href=\"/topics/{}\">{}</a>", attr(&n.topic), t(&n.title));
-        let on = format!("<a href=\"/paths/{}\">{}</a>", attr(&p.path), t(&p.title));
-        let _ =
-            writeln!(s, "<p class=\"meta\">On a path: step {} of {} in {on}{}</p>", p.step, p.of, neighbors(p, &link));
-    }
-    let _ = writeln!(s, "<h2>What we can say — each claim ripens in public</h2>");
-    for c in &page.claims {
-        let _ =
-            write!(s, "<div class=\"claim\">{}<span class=\"id\">{}</span> {}", badge(c.badge), t(&c.id), t(&c.text));
-        if c.earned_badge != c.badge {
-            let _ = write!(s, " <span class=\"meta\">(evidence earns {})</span>", c.earned_badge);
-        }
-        if let Some(said) = c.said_by() {
-            let first = match c.appearances.first().and_then(|u| linkable(u)) {
-                Some(u) => format!(" (<a href=\"{}\">first seen</a>)", attr(u)),
-                None => String::new(),
-            };
-            let _ = write!(s, "<div class=\"said-by\">{}{first}</div>", t(&said));
-        }
-        if !c.sources.is_empty() {
-            let _ = write!(s, "<div class=\"sources\">");
-            for src in &c.sources {
-                let title = match src.url.as_deref().and_then(linkable) {
-                    Some(u) => format!("<a href=\"{}\">{}</a>", attr(u), t(&src.title)),
-                    None => t(&src.title).to_string(),
-                };
-                let doi = reference_html(src);
-                let _ =
-                    write!(s, "<div>{} {title} ({}, {}) {}{doi}</div>", t(&src.id), src.grade, src.status, src.stance);
-            }
-            let _ = write!(s, "</div>");
-        }
-        let _ = write!(s, "<div class=\"meta checked\">last checked {}</div>", checked_day(c));
-        if c.history.len() > 1 {
-            let _ = write!(
-                s,
-                "<div class=\"ripened\">ripened: {}<ul>",
-                t(&c.history.last().map(move_text).unwrap_or_default())
-            );
-            for m in &c.history {
-                let _ = write!(
-                    s,
-                    "<li>{} {} {}: {}</li>",
-                    t(crate::clock::day_of(&m.at)),
-                    t(&move_text(m)),
-                    t(page.name_of(&m.actor)),
-                    t(m.reason.as_deref().unwrap_or(""))
-                );
-            }
-            let _ = write!(s, "</ul></div>");
-        }
-        let _ = writeln!(s, "</div>");
-    }
-    let _ = writeln!(s, "<h2>On the river — recent dispatches, by voice, on this subject</h2>");
-    for d in &page.dispatches {
-        let _ = writeln!(
-            s,
-            "<div class=\"dispatch\"><div class=\"meta\">{} · {} · {} · {}</div><h3>{}</h3><p class=\"body\">{}</p></div>",
-            t(page.name_of(&d.voice)),
-            t(&d.beat),
-            badge(d.badge),
-            t(crate::clock::day_of(&d.at)),
-            t(&d.headline),
-            t(&d.body)
-        );
-    }
-    let _ = writeln!(s, "<h2>{}</h2>", t(&raw_heading(&page.raw_material)));
-    for g in &page.raw_material.groups {
-        let _ = writeln!(s, "<h3>{} {}</h3><ul>", g.sources.len(), g.kind);
-        for r in &g.sources {
-            let tier = r.tier.as_deref().map(|x| format!("[{}] ", t(x))).unwrap_or_default();
-            let title = match r.url.as_deref().and_then(linkable) {
-                Some(u) => format!("<a href=\"{}\">{}</a>", attr(u), t(&r.title)),
-                None => t(&r.title).to_string(),
-            };
-            let _ = writeln!(
-                s,
-                "<li><span class=\"id\">{}</span> {tier}{title} ({}, {}) <span class=\"meta\">{}</span></li>",
-                t(&r.id),
-                r.grade,
-                r.status,
-                t(&short(&r.summary, 200))
-            );
-        }
-        let _ = writeln!(s, "</ul>");
-    }
-    let _ = writeln!(s, "<h2>Tend log — how this page grew</h2><ul class=\"meta\">");
-    for l in &page.tend_log {
-        let _ = writeln!(s, "<li>{}</li>", t(&l.line));
-    }
-    let _ = writeln!(s, "</ul></body></html>");
-    s
+    crate::web::render::topic_document(page, &crate::web::render::Links::new(None, 1), None)
 }

@@ -388,3 +388,17 @@ pub fn map_topic(tx: &mut Tx<'_>, name: &str, topic: &str, reason: &str) -> Resu
         Ok(())
     })
 }
+
+/// What `source show` prints: the source and the claims citing it.
+#[derive(Debug, Serialize)]
+pub struct SourceView {
+    #[serde(flatten)]
+    pub source: SourceState,
+    pub cited_by: Vec<String>,
+}
+
+pub fn view(conn: &Connection, name: &str) -> Result<SourceView> {
+    let source = require(conn, name)?;
+    let cited_by = crate::claims::citing_source(conn, source.number())?.into_iter().map(crate::ids::claim_id).collect();
+    Ok(SourceView { source, cited_by })
+}

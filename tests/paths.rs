@@ -188,8 +188,9 @@ fn topic_pages_show_their_place_on_each_path_with_neighbours() {
     let md = desk.text(&["topic", "show", "open-weights", "--format", "markdown"]);
     assert!(md.contains("*On a path: step 2 of 3 in Inference Economics · previous: The Compute Economy · next: Serving \\<models\\>*"), "{md}");
     let html = desk.text(&["topic", "show", "open-weights", "--format", "html"]);
-    assert!(html.contains("step 2 of 3 in <a href=\"/paths/inference\">Inference Economics</a>"), "{html}");
-    assert!(html.contains("next: <a href=\"/topics/serving\">Serving &lt;models&gt;</a>"), "{html}");
+    // The served page's renderer: links relative to the topic page.
+    assert!(html.contains("step 2 of 3 in <a href=\"../paths/inference\">Inference Economics</a>"), "{html}");
+    assert!(html.contains("next: <a rel=\"next\" href=\"../topics/serving\">Serving &lt;models&gt;</a>"), "{html}");
     // A topic on no path says nothing about paths.
     desk.ok_as(EDITOR, &["topic", "add", "alone", "--title", "Alone"]);
     assert_eq!(desk.json(&["topic", "show", "alone"])["paths"], serde_json::json!([]));

@@ -220,8 +220,9 @@ const READ_ONLY: &[&str] = &[
 /// (and names its first editor), `demo` works in its own temporary
 /// directory, `completions` prints a script, `reindex` rebuilds the search
 /// index (derived data beside the database; it writes no event), `backup`
-/// copies the database to another file (it writes no event either).
-const NOT_ROLE_GATED: &[&str] = &["init", "demo", "completions", "reindex", "backup"];
+/// copies the database to another file (it writes no event either), `serve`
+/// only reads, on read-only connections, for anyone (tests/web.rs).
+const NOT_ROLE_GATED: &[&str] = &["init", "demo", "completions", "reindex", "backup", "serve"];
 
 /// Event ids of the set-up's revertible changes, by placeholder name.
 struct Template {

@@ -42,6 +42,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         since: args.since.as_deref().map(clock::parse_time).transpose()?,
         until: args.until.as_deref().map(clock::parse_until).transpose()?,
         limit: args.limit,
+        before_seq: None,
     };
     let db = ctx.open()?;
     let out = &mut ctx.out;

@@ -22,6 +22,7 @@ mod reindex;
 mod revert;
 mod review;
 mod search;
+mod serve;
 mod source;
 mod topic;
 mod verify;
@@ -91,6 +92,7 @@ pub enum Command {
     Export(export::Args),
     Demo(demo::Args),
     Search(search::Args),
+    Serve(serve::Args),
     Reindex(reindex::Args),
     Completions(completions::Args),
 }
@@ -143,6 +145,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         Command::Export(args) => export::run(args, ctx),
         Command::Demo(args) => demo::run(args, ctx),
         Command::Search(args) => search::run(args, ctx),
+        Command::Serve(args) => serve::run(args, ctx),
         Command::Reindex(args) => reindex::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
     }

@@ -21,17 +21,26 @@ pub struct ShowArgs {
     /// The page as it stood then (YYYY-MM-DD means the end of that day).
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
+    /// html: make links absolute from this URL (as `serve --base-url` does)
+    /// instead of relative to /topics/SLUG.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
 }
 
 pub fn run(args: ShowArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
     let when = When::parse(args.as_of.as_deref())?;
     let db = ctx.open()?;
     let page = page::build(db.conn(), &args.slug, &when)?;
+    let chain = crate::web::views::Chain::read(db.conn())?;
     let format = args.format.unwrap_or(if ctx.out.is_json() { Format::Json } else { Format::Text });
     match format {
         Format::Json => ctx.out.json(&page)?,
         Format::Markdown => ctx.out.line(page::render_markdown(&page))?,
-        Format::Html => ctx.out.line(page::render_html(&page))?,
+        // The page `serve` answers at /topics/SLUG, footer and all.
+        Format::Html => {
+            let links = crate::web::render::Links::new(args.base_url.as_deref(), 1);
+            ctx.out.line(crate::web::render::topic_document(&page, &links, Some(&chain)))?
+        }
         Format::Text => {
             let out = &ctx.out;
             let text = page::render_text(&page, &|s| out.bold(s));

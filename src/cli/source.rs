@@ -119,15 +119,6 @@ impl Row for SourceState {
     }
 }
 
-#[derive(serde::Serialize)]
-struct SourceView {
-    #[serde(flatten)]
-    source: SourceState,
-    cited_by: Vec<String>,
-    /// Link checks, newest first.
-    checks: Vec<crate::linkcheck::CheckRecord>,
-}
-
 pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
     match cmd {
         Command::Add(a) => {
@@ -172,11 +163,9 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         }
         Command::Show { source } => {
             let db = ctx.open()?;
-            let s = sources::require(db.conn(), &source)?;
-            let cited_by =
-                crate::claims::citing_source(db.conn(), s.number())?.into_iter().map(crate::ids::claim_id).collect();
-            let checks = crate::linkcheck::checks_of(db.conn(), s.number(), 20)?;
-            let view = SourceView { source: s, cited_by, checks };
+            let view = sources::view(db.conn(), &source)?;
+            let checks = crate::linkcheck::checks_of(db.conn(), view.source.number(), 20)?;
+            let view = ShowSource { view, checks };
             if ctx.out.is_json() {
                 ctx.out.json(&view)?;
             } else {
@@ -206,8 +195,17 @@ fn earned_note(changes: &[crate::claims::EarnedChange]) -> String {
     format!("; re-evaluated: {} — see `ripen review`", list.join(", "))
 }
 
-fn show_text(ctx: &mut Ctx, v: &SourceView) -> anyhow::Result<()> {
-    let s = &v.source;
+/// `source show`: the source, who cites it, and its latest link checks.
+#[derive(serde::Serialize)]
+struct ShowSource {
+    #[serde(flatten)]
+    view: sources::SourceView,
+    /// Link checks, newest first.
+    checks: Vec<crate::linkcheck::CheckRecord>,
+}
+
+fn show_text(ctx: &mut Ctx, v: &ShowSource) -> anyhow::Result<()> {
+    let (s, cited_by) = (&v.view.source, &v.view.cited_by);
     let out = &mut ctx.out;
     let head = format!("{} {}", s.id, s.title);
     out.line(out.bold(&head))?;
@@ -229,7 +227,7 @@ fn show_text(ctx: &mut Ctx, v: &SourceView) -> anyhow::Result<()> {
     field("archived", s.archive_url.as_deref().unwrap_or(""))?;
     field("topics", &s.topics.join(", "))?;
     field("added", &format!("{} by @{}", s.created_at, s.created_by))?;
-    field("cited by", &v.cited_by.join(", "))?;
+    field("cited by", &cited_by.join(", "))?;
     for c in &v.checks {
         let result = match (&c.outcome.error, c.outcome.http_status) {
             (Some(e), _) => e.clone(),

@@ -1,7 +1,5 @@
 use super::Ctx;
 use crate::claims;
-use crate::model::Badge;
-use crate::rule;
 
 /// Explain the badge a claim's evidence earns, citation by citation.
 #[derive(Debug, clap::Args)]
@@ -10,28 +8,9 @@ pub struct Args {
     claim: String,
 }
 
-#[derive(serde::Serialize)]
-struct Why {
-    id: String,
-    badge: Badge,
-    earned_badge: Badge,
-    explanation: Vec<String>,
-    /// What would move the earned badge (`rule::next_moves`).
-    next: Vec<String>,
-}
-
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
-    let claim = claims::require(db.conn(), &args.claim)?;
-    let evidence = claims::evidence_for(db.conn(), &claim.citations)?;
-    let earned = rule::earned_badge(&evidence);
-    let why = Why {
-        id: claim.id,
-        badge: claim.badge,
-        earned_badge: earned.badge,
-        explanation: earned.explanation,
-        next: rule::next_moves(&evidence),
-    };
+    let why = claims::why(db.conn(), &args.claim)?;
     if ctx.out.is_json() {
         ctx.out.json(&why)?;
         return Ok(());

@@ -225,6 +225,19 @@ impl Db {
         Ok(db)
     }
 
+    /// Opens a database `open` has already accepted (and migrated) for reading
+    /// only: the web server's pooled readers, which must never write a byte.
+    pub fn open_read_only(path: &Path) -> Result<Db> {
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| map_open_error(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.set_prepared_statement_cache_capacity(128);
+        let db = Db { conn, path: path.to_path_buf() };
+        db.check_identity()?;
+        Ok(db)
+    }
+
     /// Creates a new, empty ripen database. Refuses an existing non-empty file.
     pub fn create(path: &Path) -> Result<Db> {
         Ok(Db::create_with(path, |_| Ok(()))?.0)

@@ -1,0 +1,231 @@
+//! Web benchmark (figures only, no assertions on time): `ripen serve` on
+//! loopback under a bounded load client — `--connections` keep-alive
+//! connections, each a thread sending GETs back to back for `--seconds` —
+//! reporting requests/s and p50/p99 latency for the claim page, the topic
+//! page and `/api/search` with OR queries, plus the server's start-up time
+//! (spawn to the first successful `/healthz`) and peak RSS.
+//!
+//! Run: `cargo bench --bench web -- --claims 10000 [--uncached]` (defaults:
+//! 10,000 claims, 32 connections, 5 s a route; database cached under
+//! `target/bench-web/`). The server keeps answers built at the current
+//! chain head by ETag; `--uncached` makes every request target unique so
+//! each answer is built afresh. The database is a deterministic corpus
+//! (`ripen::corpus`) imported with the real binary.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+struct Args {
+    claims: usize,
+    connections: usize,
+    seconds: u64,
+    dir: PathBuf,
+    /// Make every request's target unique (an ignored `r=` parameter), so
+    /// no answer comes from the server's cache.
+    uncached: bool,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        claims: 10_000,
+        connections: 32,
+        seconds: 5,
+        dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-web"),
+        uncached: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut num = || it.next().and_then(|v| v.parse::<u64>().ok()).unwrap_or_else(|| panic!("{arg} N"));
+        match arg.as_str() {
+            "--claims" => a.claims = num() as usize,
+            "--connections" => a.connections = num() as usize,
+            "--seconds" => a.seconds = num(),
+            "--dir" => a.dir = PathBuf::from(it.next().expect("--dir PATH")),
+            "--uncached" => a.uncached = true,
+            "--bench" => {}
+            other => panic!("unknown option {other}"),
+        }
+    }
+    a
+}
+
+/// The corpus database, imported once per size and reused.
+fn database(a: &Args) -> PathBuf {
+    std::fs::create_dir_all(&a.dir).unwrap();
+    let db = a.dir.join(format!("web-{}.db", a.claims));
+    if db.exists() {
+        return db;
+    }
+    let bundle = a.dir.join(format!("web-{}.jsonl", a.claims));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&bundle).unwrap());
+    ripen::corpus::write(ripen::corpus::Spec { claims: a.claims, seed: 7 }, &mut out).unwrap();
+    out.flush().unwrap();
+    drop(out);
+    let started = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_ripen"))
+        .arg("--db")
+        .arg(&db)
+        .arg("import")
+        .arg(&bundle)
+        .env("RIPEN_NOW", "2026-11-01T00:00:00Z")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "import failed");
+    println!("imported {} claims in {:.1} s", a.claims, started.elapsed().as_secs_f64());
+    db
+}
+
+/// One keep-alive connection sending GETs and reading whole answers.
+struct Conn {
+    stream: BufReader<TcpStream>,
+}
+
+impl Conn {
+    fn open(addr: &str) -> Conn {
+        let s = TcpStream::connect(addr).unwrap();
+        s.set_nodelay(true).unwrap();
+        Conn { stream: BufReader::new(s) }
+    }
+
+    fn get(&mut self, path: &str) -> u16 {
+        let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
+        self.stream.get_mut().write_all(req.as_bytes()).unwrap();
+        let mut line = String::new();
+        self.stream.read_line(&mut line).unwrap();
+        let status = line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).unwrap();
+        status
+    }
+}
+
+/// Runs `paths` (chosen per request) for `a.seconds` on `a.connections`
+/// connections; prints requests/s and latency percentiles.
+fn load(a: &Args, addr: &str, name: &str, paths: &[String]) {
+    let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..a.connections)
+            .map(|i| {
+                scope.spawn(move || {
+                    let mut rng = ChaCha8Rng::seed_from_u64(i as u64);
+                    let mut conn = Conn::open(addr);
+                    let mut lat = Vec::new();
+                    while Instant::now() < deadline {
+                        let mut path = paths[rng.gen_range(0..paths.len())].clone();
+                        if a.uncached {
+                            let sep = if path.contains('?') { '&' } else { '?' };
+                            path = format!("{path}{sep}r={}", rng.gen::<u64>());
+                        }
+                        let t = Instant::now();
+                        let status = conn.get(&path);
+                        lat.push(t.elapsed());
+                        assert_eq!(status, 200, "{path}");
+                    }
+                    lat
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "{name:<12} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} connections, {:.0} s)",
+        latencies.len() as f64 / elapsed,
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        latencies.len(),
+        a.connections,
+        elapsed
+    );
+}
+
+fn rss_peak_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+fn main() {
+    let a = args();
+    let db = database(&a);
+    // The index is caught up before timing start-up (a first search would).
+    let warm = Command::new(env!("CARGO_BIN_EXE_ripen"))
+        .arg("--db")
+        .arg(&db)
+        .args(["search", "x"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(warm.success());
+
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ripen"))
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
+    while Conn::open(&addr).get("/healthz") != 200 {}
+    println!("start-up: {:.0} ms to the first answer ({} claims)", started.elapsed().as_secs_f64() * 1e3, a.claims);
+
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let claims: Vec<String> = (0..1000).map(|_| format!("/claims/C{}", rng.gen_range(1..=a.claims))).collect();
+    let topics: Vec<String> = topic_slugs(&addr).iter().map(|s| format!("/topics/{s}")).collect();
+    let words = ripen::corpus::vocabulary(7);
+    let searches: Vec<String> = (0..1000)
+        .map(|_| {
+            let (x, y) = (&words[rng.gen_range(0..300)], &words[rng.gen_range(0..3000)]);
+            format!("/api/search?q={x}+OR+{y}")
+        })
+        .collect();
+
+    load(&a, &addr, "claim page", &claims);
+    load(&a, &addr, "topic page", &topics);
+    load(&a, &addr, "api/search", &searches);
+    println!("server peak RSS: {:.0} MB", rss_peak_mb(child.id()));
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    println!("server stopped: {status}");
+}
+
+/// The topic slugs, read from `/api/topics` with the raw client.
+fn topic_slugs(addr: &str) -> Vec<String> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET /api/topics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("[]");
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    v.as_array().into_iter().flatten().filter_map(|t| t["slug"].as_str().map(str::to_string)).collect()
+}

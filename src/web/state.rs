@@ -1,0 +1,241 @@
+//! What the server shares between requests: a small pool of read-only
+//! SQLite connections, the search index (opened once, caught up when the
+//! chain head moves), the last verification, and the configuration.
+//!
+//! Invariants:
+//! - SQLite and tantivy are only touched on blocking threads
+//!   (`spawn_blocking`), never on the async runtime; at most `POOL_SIZE`
+//!   run at once (a semaphore), the rest wait their turn.
+//! - A page is read inside one read transaction (`snapshot`), so the chain
+//!   head in its footer and ETag is exactly the state it shows, whatever the
+//!   CLI commits meanwhile.
+//! - The search index is reopened (caught up from the audit trail) whenever
+//!   the head it reflects differs from the database's head; the catch-up
+//!   runs outside any read transaction, one at a time, while other searches
+//!   use the index as last opened. The server writes no database row; the
+//!   index is derived data it may bring up to date.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::Semaphore;
+
+use super::error::WebError;
+use super::views::Chain;
+use crate::bundle::export::ReviewSite;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::search::{self, Opened};
+use crate::verify::Report;
+
+/// Read connections kept open (and blocking reads running at once).
+pub const POOL_SIZE: usize = 8;
+/// Bytes of answers kept for the current chain head.
+pub const CACHE_BYTES: usize = 64 << 20;
+
+/// An answer's body: a page or a JSON document.
+#[derive(Clone)]
+pub enum Out {
+    Html(Arc<str>),
+    Json(Arc<[u8]>),
+}
+
+impl Out {
+    fn len(&self) -> usize {
+        match self {
+            Out::Html(s) => s.len(),
+            Out::Json(b) => b.len(),
+        }
+    }
+}
+
+/// Answers already built at the current chain head, by ETag. An ETag names
+/// the head, the route and the base URL, which fix the answer, so a hit is
+/// exactly what building again would give; the cache is emptied when the
+/// head moves or it outgrows `CACHE_BYTES`.
+#[derive(Default)]
+struct Cache {
+    head: i64,
+    bytes: usize,
+    answers: std::collections::HashMap<String, Out>,
+}
+
+/// The index as last opened and the event it reflects.
+struct Index {
+    reflects: i64,
+    opened: Arc<Opened>,
+}
+
+/// The reviewing organisation ClaimReview markup names.
+const DESK: &str = "ripen research desk";
+
+pub struct App {
+    pub path: PathBuf,
+    pub base_url: Option<String>,
+    /// Where ClaimReview markup points: `--base-url`, else the address the
+    /// server listens on (set once bound).
+    site: std::sync::OnceLock<ReviewSite>,
+    pool: Mutex<Vec<Db>>,
+    permits: Semaphore,
+    index: Mutex<Option<Index>>,
+    /// Held by the one thread catching the index up.
+    opening: Mutex<()>,
+    cache: Mutex<Cache>,
+    /// When the last verification ran (for the rate limit), what it said and
+    /// the time it ran as text.
+    pub verified: Mutex<Option<(Instant, String, Report)>>,
+}
+
+impl App {
+    /// Opens the first read connection now, so a file that cannot be read
+    /// fails the start, not the first request.
+    pub fn new(path: PathBuf, base_url: Option<String>) -> Result<App> {
+        let first = Db::open_read_only(&path)?;
+        let site = std::sync::OnceLock::new();
+        if let Some(b) = &base_url {
+            let _ = site.set(ReviewSite::new(b, DESK, None)?);
+        }
+        Ok(App {
+            path,
+            base_url,
+            site,
+            pool: Mutex::new(vec![first]),
+            permits: Semaphore::new(POOL_SIZE),
+            index: Mutex::new(None),
+            opening: Mutex::new(()),
+            cache: Mutex::new(Cache::default()),
+            verified: Mutex::new(None),
+        })
+    }
+
+    /// Points ClaimReview markup at the server's own address, unless
+    /// `--base-url` already named where the desk is published.
+    pub fn listening_on(&self, addr: std::net::SocketAddr) -> Result<()> {
+        if self.site.get().is_none() {
+            let _ = self.site.set(ReviewSite::new(&format!("http://{addr}"), DESK, None)?);
+        }
+        Ok(())
+    }
+
+    /// The site claim pages' ClaimReview markup names.
+    pub fn review_site(&self) -> &ReviewSite {
+        self.site.get_or_init(|| {
+            ReviewSite::new("http://localhost", DESK, None).expect("a constant http URL is a valid base URL")
+        })
+    }
+
+    fn take(&self) -> Result<Db> {
+        let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match pooled {
+            Some(db) => Ok(db),
+            None => Db::open_read_only(&self.path),
+        }
+    }
+
+    fn give_back(&self, db: Db) {
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < POOL_SIZE {
+            pool.push(db);
+        }
+    }
+
+    /// Runs `f` with a pooled read connection on a blocking thread.
+    pub async fn with_db<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&App, &Db) -> Result<T, WebError> + Send + 'static,
+    {
+        let _permit = self.permits.acquire().await.map_err(|_| WebError::internal("the server is shutting down"))?;
+        let app = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let db = app.take()?;
+            let out = f(&app, &db);
+            app.give_back(db);
+            out
+        })
+        .await
+        .map_err(|e| {
+            eprintln!("ripen serve: a request failed: {e}");
+            WebError::internal("internal error")
+        })?
+    }
+
+    /// The answer built before for `tag`, if any.
+    pub fn cached(&self, tag: &str) -> Option<Out> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).answers.get(tag).cloned()
+    }
+
+    /// Keeps `out`, built at chain head `head`, under `tag`.
+    pub fn remember(&self, head: i64, tag: &str, out: &Out) {
+        let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if c.head != head || c.bytes + out.len() > CACHE_BYTES {
+            *c = Cache { head, ..Cache::default() };
+        }
+        if out.len() <= CACHE_BYTES / 8 {
+            c.bytes += out.len();
+            c.answers.insert(tag.to_string(), out.clone());
+        }
+    }
+
+    /// Opens and catches up the search index ahead of the first search.
+    pub fn warm_index(&self) -> Result<()> {
+        let db = self.take()?;
+        let out = self.index(&db).map(drop);
+        self.give_back(db);
+        out
+    }
+
+    /// The search index, caught up with the database's head when it moved.
+    /// Must be called outside a read transaction (catching up opens one).
+    ///
+    /// One thread catches up at a time; while it does, other searches answer
+    /// from the index as last opened (hits are shown from SQLite anyway), so
+    /// a long catch-up never holds every reader.
+    pub fn index(&self, db: &Db) -> Result<Arc<Opened>> {
+        let head = crate::events::head(db.conn())?.0;
+        let current = || {
+            self.index
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+                .map(|ix| (ix.reflects, Arc::clone(&ix.opened)))
+        };
+        let last = current();
+        if let Some((reflects, opened)) = &last {
+            if *reflects == head {
+                return Ok(Arc::clone(opened));
+            }
+        }
+        let _turn = match self.opening.try_lock() {
+            Ok(turn) => turn,
+            Err(std::sync::TryLockError::WouldBlock) => match last {
+                Some((_, opened)) => return Ok(opened),
+                None => self.opening.lock().unwrap_or_else(|p| p.into_inner()),
+            },
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+        };
+        // Another thread may have caught up while this one waited.
+        if let Some((reflects, opened)) = current() {
+            if reflects == head {
+                return Ok(opened);
+            }
+        }
+        let opened = search::open(db)?;
+        for note in &opened.notes {
+            eprintln!("ripen serve: {note}");
+        }
+        let reflects = head - opened.behind;
+        let opened = Arc::new(opened);
+        *self.index.lock().unwrap_or_else(|p| p.into_inner()) = Some(Index { reflects, opened: Arc::clone(&opened) });
+        Ok(opened)
+    }
+}
+
+/// Runs `f` inside one read transaction with the chain head it sees.
+pub fn snapshot<T>(db: &Db, f: impl FnOnce(&Chain) -> Result<T, WebError>) -> Result<T, WebError> {
+    db.conn().execute_batch("BEGIN DEFERRED").map_err(Error::from)?;
+    let out = Chain::read(db.conn()).map_err(WebError::from).and_then(|chain| f(&chain));
+    let _ = db.conn().execute_batch("ROLLBACK");
+    out
+}

@@ -1,0 +1,190 @@
+//! The desk in a real browser: headless Chromium driven over WebDriver
+//! (chromedriver, fantoccini) against `ripen serve` on 127.0.0.1. Opens the
+//! desk, follows a topic link, opens a claim and sees its history and diff,
+//! searches and clicks a facet, loads `?as_of=`; asserts what a person sees,
+//! that the browser logged no error (CSP violations, failed loads), and
+//! saves a screenshot of each page under target/tmp/browser/.
+//!
+//! Never skipped: without Chromium and its driver the test fails with a
+//! one-line install hint.
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use server::{sample_desk, Server};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const HINT: &str =
+    "browser tests need Chromium and its driver: run `apt-get install -y chromium chromium-driver` (or scripts/test)";
+
+/// chromedriver on a free local port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        assert!(Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists(), "{HINT}");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{HINT} ({e})"));
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while ureq2::get(&format!("{url}/status")).call().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start; {HINT}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver { child, url }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn shots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The browser's console entries since the last call (chromedriver's log).
+fn console_errors(driver: &Driver, session: &str) -> Vec<String> {
+    let reply: Value = ureq2::post(&format!("{}/session/{session}/se/log", driver.url))
+        .set("Content-Type", "application/json")
+        .send_string(r#"{"type": "browser"}"#)
+        .expect("browser log")
+        .into_string()
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .expect("log JSON");
+    reply["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| e["message"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// Checks the page the browser shows: its one h1, no console error, and a
+/// screenshot named `name`.
+async fn check_page(c: &Client, driver: &Driver, session: &str, name: &str, h1: &str) {
+    // A click returns before the next page has loaded: wait for its heading.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut heading = String::new();
+    while Instant::now() < deadline {
+        if let Ok(el) = c.find(Locator::Css("h1")).await {
+            heading = el.text().await.unwrap_or_default();
+            if heading.contains(h1) {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(heading.contains(h1), "{name}: h1 is {heading:?}, wanted {h1:?}");
+    let footer = c.find(Locator::Css("footer")).await.expect("a footer").text().await.unwrap();
+    assert!(footer.starts_with("Chain head E"), "{name}: footer {footer:?}");
+    let errors = console_errors(driver, session);
+    assert!(errors.is_empty(), "{name}: console errors {errors:?}");
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
+}
+
+#[test]
+fn a_reader_walks_the_desk_in_chromium() {
+    let driver = Driver::start();
+    let desk = sample_desk();
+    let srv = Server::start(&desk.db);
+    let profile = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:loggingPrefs": {"browser": "ALL"},
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--window-size=420,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            },
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let c = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot start Chromium ({e}); {HINT}"));
+        let session = c.session_id().await.unwrap().expect("a session");
+
+        // The desk, then a topic by its link.
+        c.goto(&srv.url("/")).await.unwrap();
+        check_page(&c, &driver, &session, "desk", "The desk").await;
+        c.find(Locator::LinkText("The Compute Economy")).await.expect("topic link").click().await.unwrap();
+        check_page(&c, &driver, &session, "topic", "The Compute Economy").await;
+        assert!(c.current_url().await.unwrap().path().ends_with("/topics/compute-economy"));
+        let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+        assert!(body.contains("What we can say") && body.contains("Inference prices fell twentyfold."), "{body}");
+
+        // A claim: its history and the word diff of its revision.
+        c.find(Locator::Css("a[href$='claims/C1']")).await.expect("claim link").click().await.unwrap();
+        check_page(&c, &driver, &session, "claim", "Claim C1").await;
+        let del = c.find(Locator::Css("p.diff del")).await.expect("removed words").text().await.unwrap();
+        let ins = c.find(Locator::Css("p.diff ins")).await.expect("added words").text().await.unwrap();
+        assert_eq!((del.as_str(), ins.as_str()), ("tenfold.", "twentyfold."));
+        let main = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+        assert!(main.contains("Ripened history") && main.contains("Revision 2"), "{main}");
+
+        // A search, then a facet.
+        c.find(Locator::Css("nav a[href$='search']")).await.unwrap().click().await.unwrap();
+        let q = c.wait().for_element(Locator::Css("input#q")).await.expect("labelled search box");
+        q.send_keys("prices").await.unwrap();
+        c.find(Locator::Css("form[role=search] button")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("li.hit")).await.expect("a hit");
+        check_page(&c, &driver, &session, "search", "Search").await;
+        let hits = c.find_all(Locator::Css("li.hit")).await.unwrap();
+        assert_eq!(hits.len(), 1, "one hit for prices");
+        c.find(Locator::XPath("//a[contains(., 'claim (1)')]")).await.expect("kind facet").click().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !c.current_url().await.unwrap().query().unwrap_or("").contains("kind=claim") {
+            assert!(Instant::now() < deadline, "the facet did not lead to the filtered search");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        check_page(&c, &driver, &session, "search-facet", "Search").await;
+        let main = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+        assert!(main.contains("Filtered by: kind=claim") && main.contains("C1"), "{main}");
+
+        // The page as it was.
+        c.goto(&srv.url("/topics/compute-economy?as_of=2026-05-30")).await.unwrap();
+        check_page(&c, &driver, &session, "topic-as-of", "The Compute Economy").await;
+        let note = c.find(Locator::Css(".asof")).await.expect("as-of note").text().await.unwrap();
+        assert!(note.starts_with("As of 2026-05-30"), "{note}");
+
+        // The console check sees errors: an unknown page logs its 404.
+        c.goto(&srv.url("/nowhere")).await.unwrap();
+        let errors = console_errors(&driver, &session);
+        assert!(errors.iter().any(|e| e.contains("404")), "a failed load is reported: {errors:?}");
+
+        c.close().await.unwrap();
+    });
+}
