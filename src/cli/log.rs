@@ -43,7 +43,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         until: args.until.as_deref().map(clock::parse_until).transpose()?,
         limit: args.limit,
     };
-    let db = ctx.open()?;
+    let db = ctx.open_read()?;
     let out = &mut ctx.out;
     out.start_pager();
     audit::scan(db.conn(), &filter, |e| {

@@ -225,6 +225,33 @@ impl Db {
         Ok(db)
     }
 
+    /// Opens an existing ripen database for a command that only reads.
+    ///
+    /// Refuses what `open` refuses. A database this binary can read as it is
+    /// gets no migration and no journal-mode repair (those wait for the next
+    /// command that writes), and its connection is `query_only`: a statement
+    /// that would change the file fails instead. One that needs migrating
+    /// is opened as `open` does, since reading it needs the new schema.
+    pub fn open_read(path: &Path) -> Result<Db> {
+        check_directory(path)?;
+        if !path.exists() || !has_sqlite_header(path)? {
+            return Db::open(path);
+        }
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| map_open_error(path, e))?;
+        configure(&conn).map_err(|e| Error::Database(format!("cannot use {}: {e}", path.display())))?;
+        let db = Db { conn, path: path.to_path_buf() };
+        db.check_identity()?;
+        let version: i64 = db.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version != SCHEMA_VERSION {
+            drop(db);
+            return Db::open(path);
+        }
+        db.conn.pragma_update(None, "query_only", true)?;
+        Ok(db)
+    }
+
     /// Creates a new, empty ripen database. Refuses an existing non-empty file.
     pub fn create(path: &Path) -> Result<Db> {
         Ok(Db::create_with(path, |_| Ok(()))?.0)

@@ -13,6 +13,7 @@
 //! call into tantivy with a compiled query runs under `sync::guarded`.
 
 pub mod query;
+mod readonly;
 pub mod schema;
 pub mod snippet;
 pub mod sync;
