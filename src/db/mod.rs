@@ -264,9 +264,11 @@ impl Db {
     /// see it, so it needs no write-ahead log while `fill` runs: its rollback
     /// journal is kept in memory, and a new file's pages are never journaled
     /// (rolling back truncates them). That spares a big import writing every
-    /// page twice (to the WAL, then back into the file). The file is then
-    /// switched to WAL and renamed into place. Inside `fill`, `db.path()` is
-    /// already the final path.
+    /// page twice (to the WAL, then back into the file). Foreign keys are
+    /// not enforced row by row while `fill` runs: `fill` must insert only
+    /// rows whose references it has resolved. The file is then switched to
+    /// WAL and renamed into place. Inside `fill`, `db.path()` is already the
+    /// final path.
     pub fn create_with<T>(path: &Path, fill: impl FnOnce(&mut Db) -> Result<T>) -> Result<(Db, T)> {
         check_directory(path)?;
         let replaces_blank = path.exists();
@@ -290,6 +292,12 @@ impl Db {
             configure(&conn)?;
             migrate::create(&conn, path, APPLICATION_ID)?;
             conn.pragma_update(None, "journal_mode", "memory")?;
+            // No other process can see this file, and what fills it (an
+            // import) resolves every reference itself, to name the bundle
+            // path of a bad one: per-row foreign-key checks would only
+            // repeat that work. `tests/import_fk.rs` imports random valid
+            // and invalid bundles and runs `foreign_key_check` to hold this.
+            conn.pragma_update(None, "foreign_keys", false)?;
             let mut db = Db { conn, path: path.to_path_buf() };
             let filled = fill(&mut db)?;
             db.conn.pragma_update(None, "journal_mode", "wal")?;
