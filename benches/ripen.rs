@@ -95,6 +95,7 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("bench");
     std::fs::create_dir_all(&root).expect("bench dir");
     let mut rows = Vec::new();
+    let mut storage = Vec::new();
     for &claims in &sizes {
         let data = corpus(&root, claims);
         let db_path = root.join(format!("ripen-{claims}.db"));
@@ -134,6 +135,7 @@ fn main() {
             )
             .unwrap();
         let topics: i64 = conn.query_row("SELECT count(*) FROM topics", [], |r| r.get(0)).unwrap();
+        storage.push((claims, text_bytes, per_table(&conn)));
         drop(conn);
         let claim_args: Vec<Vec<String>> =
             (0..RUNS).map(|i| vec!["claim".into(), "show".into(), format!("C{}", 1 + (i * 7919) % claims)]).collect();
@@ -183,4 +185,25 @@ fn main() {
     for r in rows {
         println!("{r}");
     }
+    for (claims, text_bytes, tables) in storage {
+        println!();
+        println!("Storage at {claims} claims ({text_bytes} bytes of text), by table with its indexes:");
+        println!();
+        println!("| table | bytes | bytes / text byte |");
+        println!("|---|---|---|");
+        for (table, bytes) in tables {
+            println!("| {table} | {bytes} | {:.2} |", bytes as f64 / text_bytes as f64);
+        }
+    }
+}
+
+/// Bytes of each table with its indexes (SQLite's `dbstat`), largest first.
+fn per_table(conn: &rusqlite::Connection) -> Vec<(String, i64)> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d
+             LEFT JOIN sqlite_schema m ON m.name = d.name GROUP BY 1 ORDER BY 2 DESC",
+        )
+        .expect("dbstat");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("dbstat").map(Result::unwrap).collect()
 }

@@ -240,6 +240,25 @@ pub fn checks_of(conn: &Connection, id: i64, limit: usize) -> Result<Vec<CheckRe
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// `source show` and `/api/sources/{id}`: the source, who cites it, and its
+/// latest link checks.
+#[derive(Debug, Serialize)]
+pub struct SourceShow {
+    #[serde(flatten)]
+    pub view: crate::sources::SourceView,
+    /// The latest link checks, newest first.
+    pub checks: Vec<CheckRecord>,
+}
+
+/// The most link checks `source show` lists.
+pub const CHECKS_SHOWN: usize = 20;
+
+pub fn show(conn: &Connection, name: &str) -> Result<SourceShow> {
+    let view = crate::sources::view(conn, name)?;
+    let checks = checks_of(conn, view.source.number(), CHECKS_SHOWN)?;
+    Ok(SourceShow { view, checks })
+}
+
 /// When the source was last checked.
 pub fn last_check_at(conn: &Connection, id: i64) -> Result<Option<String>> {
     let mut stmt = conn.prepare_cached("SELECT at FROM source_checks WHERE source = ?1 ORDER BY event DESC LIMIT 1")?;

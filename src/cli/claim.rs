@@ -238,7 +238,7 @@ fn review_hint(done: &claims::ClaimChange) -> String {
 
 pub fn show(args: ShowArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
     let when = When::parse(args.as_of.as_deref())?;
-    let db = ctx.open()?;
+    let db = ctx.open_read()?;
     let id = claims::resolve(db.conn(), &args.claim)?;
     let claim = when.claim(db.conn(), id)?.ok_or_else(|| {
         crate::Error::not_found(format!("{} did not exist yet at {}", args.claim, when.label().unwrap_or("that time")))

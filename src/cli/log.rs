@@ -44,7 +44,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         limit: args.limit,
         before_seq: None,
     };
-    let db = ctx.open()?;
+    let db = ctx.open_read()?;
     let out = &mut ctx.out;
     out.start_pager();
     audit::scan(db.conn(), &filter, |e| {

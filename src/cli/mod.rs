@@ -114,6 +114,11 @@ impl Ctx {
         Db::open(&self.db_path())
     }
 
+    /// Opens the database for a command that only reads (see `Db::open_read`).
+    pub fn open_read(&self) -> crate::Result<Db> {
+        Db::open_read(&self.db_path())
+    }
+
     /// Opens the database and resolves the acting actor.
     pub fn open_acting(&self) -> crate::Result<(Db, Actor)> {
         let db = self.open()?;

@@ -29,7 +29,7 @@ pub struct ShowArgs {
 
 pub fn run(args: ShowArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
     let when = When::parse(args.as_of.as_deref())?;
-    let db = ctx.open()?;
+    let db = ctx.open_read()?;
     let page = page::build(db.conn(), &args.slug, &when)?;
     let chain = crate::web::views::Chain::read(db.conn())?;
     let format = args.format.unwrap_or(if ctx.out.is_json() { Format::Json } else { Format::Text });

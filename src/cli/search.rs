@@ -80,7 +80,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     if args.limit == 0 || args.limit > search::MAX_LIMIT {
         return Err(Error::bad(format!("--limit must be between 1 and {}", search::MAX_LIMIT)).into());
     }
-    let db = ctx.open()?;
+    let db = ctx.open_read()?;
     let opened = search::open(&db)?;
     for note in &opened.notes {
         eprintln!("ripen: {note}");

@@ -163,9 +163,7 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         }
         Command::Show { source } => {
             let db = ctx.open()?;
-            let view = sources::view(db.conn(), &source)?;
-            let checks = crate::linkcheck::checks_of(db.conn(), view.source.number(), 20)?;
-            let view = ShowSource { view, checks };
+            let view = crate::linkcheck::show(db.conn(), &source)?;
             if ctx.out.is_json() {
                 ctx.out.json(&view)?;
             } else {
@@ -195,16 +193,7 @@ fn earned_note(changes: &[crate::claims::EarnedChange]) -> String {
     format!("; re-evaluated: {} — see `ripen review`", list.join(", "))
 }
 
-/// `source show`: the source, who cites it, and its latest link checks.
-#[derive(serde::Serialize)]
-struct ShowSource {
-    #[serde(flatten)]
-    view: sources::SourceView,
-    /// Link checks, newest first.
-    checks: Vec<crate::linkcheck::CheckRecord>,
-}
-
-fn show_text(ctx: &mut Ctx, v: &ShowSource) -> anyhow::Result<()> {
+fn show_text(ctx: &mut Ctx, v: &crate::linkcheck::SourceShow) -> anyhow::Result<()> {
     let (s, cited_by) = (&v.view.source, &v.view.cited_by);
     let out = &mut ctx.out;
     let head = format!("{} {}", s.id, s.title);

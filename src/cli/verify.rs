@@ -14,7 +14,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
-    let db = ctx.open()?;
+    let db = ctx.open_read()?;
     let bar = super::progress::spinner("verifying events");
     let mut tick = |n: u64| bar.set_position(n);
     let report = verify::verify(db.conn(), args.expect_head.as_deref(), &mut tick)?;

@@ -13,6 +13,7 @@
 //! call into tantivy with a compiled query runs under `sync::guarded`.
 
 pub mod query;
+mod readonly;
 pub mod schema;
 pub mod snippet;
 pub mod sync;
@@ -129,9 +130,10 @@ fn filter_clauses(opened: &Opened, filters: &Filters) -> Result<Vec<Box<dyn Quer
         let bound = |t: Option<DateTime<Utc>>| {
             t.map(|t| tantivy::DateTime::from_timestamp_secs(t.timestamp().clamp(-LIMIT_SECS, LIMIT_SECS)))
         };
-        let lower = bound(filters.since).map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included);
-        let upper = bound(filters.until).map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included);
-        out.push(filter(Box::new(RangeQuery::new_date_bounds("date".to_string(), lower, upper))));
+        let term = |t| Term::from_field_date(f.date, t);
+        let lower = bound(filters.since).map_or(std::ops::Bound::Unbounded, |t| std::ops::Bound::Included(term(t)));
+        let upper = bound(filters.until).map_or(std::ops::Bound::Unbounded, |t| std::ops::Bound::Included(term(t)));
+        out.push(filter(Box::new(RangeQuery::new(lower, upper))));
     }
     Ok(out)
 }
@@ -184,7 +186,7 @@ pub fn search(db: &Db, opened: &Opened, text: &str, filters: &Filters, limit: us
 fn top_keys(opened: &Opened, q: &dyn Query, limit: usize) -> Result<Vec<(f32, DocKind, i64)>> {
     sync::guarded("searching", || {
         let searcher = opened.reader.searcher();
-        let top: Vec<(f32, DocAddress)> = searcher.search(q, &TopDocs::with_limit(limit))?;
+        let top: Vec<(f32, DocAddress)> = searcher.search(q, &TopDocs::with_limit(limit).order_by_score())?;
         let mut columns = HashMap::new();
         let mut out = Vec::with_capacity(top.len());
         for (score, addr) in top {

@@ -36,6 +36,7 @@ use tantivy::index::SegmentId;
 use tantivy::indexer::{LogMergePolicy, MergePolicy, NoMergePolicy};
 use tantivy::{Directory, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
+use super::readonly::ReadOnlyDirectory;
 use super::schema::{self, DocKind, Fields, FORMAT};
 use crate::claims;
 use crate::db::Db;
@@ -175,16 +176,33 @@ fn reader_of(index: &Index) -> Result<IndexReader> {
     Ok(index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?)
 }
 
+/// How `try_open` opens an index directory.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Through `ReadOnlyDirectory`: nothing is created or written.
+    Read,
+    /// Through tantivy's own directory, which a writer needs.
+    Write,
+}
+
+fn open_dir(dir: &Path, access: Access) -> Result<Index> {
+    Ok(match access {
+        Access::Read => Index::open(ReadOnlyDirectory::open(dir)?)?,
+        Access::Write => Index::open_in_dir(dir)?,
+    })
+}
+
 /// Opens the index in `dir` and checks that it belongs to this database.
 fn try_open(
     dir: &Path,
     conn: &Connection,
     head_seq: i64,
+    access: Access,
 ) -> std::result::Result<(Index, IndexReader, Payload), Problem> {
     if !dir.join("meta.json").exists() {
         return Err(Problem::Missing);
     }
-    let index = guarded("opening the search index", || Ok(Index::open_in_dir(dir)?))
+    let index = guarded("opening the search index", || open_dir(dir, access))
         .map_err(|e| Problem::Unusable(format!("could not be opened ({e})")))?;
     register(&index);
     if index.schema() != schema::build().0 {
@@ -240,7 +258,9 @@ fn open_once(db: &Db, opts: &Options) -> Result<Opened> {
     remove_debris(&dir);
     let (head_seq, _) = events::head(db.conn())?;
     let mut notes = Vec::new();
-    let (mut index, mut reader, payload) = match try_open(&dir, db.conn(), head_seq) {
+    // Read-only first: an index that is up to date is only read, and the
+    // search writes nothing at all.
+    let (mut index, mut reader, payload) = match try_open(&dir, db.conn(), head_seq, Access::Read) {
         Ok(found) => found,
         Err(problem) => {
             if let Problem::Unusable(why) = problem {
@@ -254,6 +274,10 @@ fn open_once(db: &Db, opts: &Options) -> Result<Opened> {
     };
     let mut behind = 0;
     if payload.seq < head_seq {
+        // Catching up needs a writer, which the read-only view refuses.
+        index = guarded("opening the search index", || open_dir(&dir, Access::Write))?;
+        register(&index);
+        reader = guarded("reading the search index", || reader_of(&index))?;
         match catch_up(db, &index, opts.lock_wait) {
             Ok(CatchUp::Done { notes: more }) => {
                 notes.extend(more);
@@ -524,7 +548,7 @@ fn swap_in(tmp: &Path, dir: &Path, conn: &Connection, built_seq: i64) -> Result<
     };
     let mut _writer_lock = None;
     if dir.join("meta.json").exists() {
-        let replaced = match try_open(dir, conn, head_seq) {
+        let replaced = match try_open(dir, conn, head_seq, Access::Write) {
             Ok((_, _, payload)) if payload.seq >= built_seq => return keep_theirs(),
             Ok((index, _, _)) => Some(index),
             // What does not open has no writer.

@@ -362,7 +362,7 @@ async fn api_source(
     uri: Uri,
 ) -> Response {
     let id = parsed!(true, segment(id));
-    respond(&app, &headers, &uri, false, move |c| json_out(&crate::sources::view(c.db.conn(), &id)?)).await
+    respond(&app, &headers, &uri, false, move |c| json_out(&crate::linkcheck::show(c.db.conn(), &id)?)).await
 }
 
 async fn api_topics(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
