@@ -1,10 +1,11 @@
 //! Topic pages: everything a reader sees about one topic, built once into a
-//! `Page` and rendered as text, Markdown, HTML or JSON. Structured like the
-//! desk's rendered page: title and summary; sections; "What we can say" with
-//! each claim's badge, sources and ripened history; "On the river"; "Raw
-//! material"; "Tend log".
+//! `Page` and rendered here as text, Markdown or JSON; its HTML comes from
+//! the one renderer in `web::render`, which `topic show --format html`,
+//! `serve` and `publish` share. Structured like the desk's rendered page:
+//! title and summary; sections; "What we can say" with each claim's badge,
+//! sources and ripened history; "On the river"; "Raw material"; "Tend log".
 //!
-//! Invariant: the HTML rendering escapes every stored string.
+//! Invariant: the Markdown rendering escapes every stored string.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -485,11 +486,4 @@ pub fn render_markdown(page: &Page) -> String {
         let _ = writeln!(s, "- {}", e(&t.line));
     }
     s
-}
-
-/// One self-contained HTML page, from the same templates `serve` uses;
-/// its links are relative to where the server would serve it
-/// (`/topics/{slug}`).
-pub fn render_html(page: &Page) -> String {
-    crate::web::render::topic_document(page, &crate::web::render::Links::new(None, 1), None)
 }
