@@ -73,6 +73,7 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         format!("ripen --db {db_arg} log --topic compute-economy -p"),
         format!("ripen --db {db_arg} --as editor demote C10 --reason \"rests on two unverified trade-press leads\""),
         format!("ripen --db {db_arg} verify"),
+        format!("ripen --db {db_arg} serve   # the desk on the web: http://127.0.0.1:8080/"),
     ] {
         out.line(format!("  {cmd}"))?;
     }
