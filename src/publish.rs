@@ -49,6 +49,8 @@ pub struct Options {
     /// inside them); all when empty.
     pub topics: Vec<String>,
     pub with_review: bool,
+    /// The desk as it stood then (the review queue is only published now).
+    pub when: When,
 }
 
 /// What a publish did.
@@ -248,35 +250,68 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
 
     // What the site holds, gathered first so every name is checked before
     // anything is written.
-    let mut desk = views::desk(conn)?;
+    let when = &opts.when;
+    let until = when.label();
+    let then = |at: &str| until.is_none_or(|u| at <= u);
+    let mut desk = match when {
+        When::Now => views::desk(conn)?,
+        When::AsOf(_) => desk_at(conn, when)?,
+    };
     desk.topics.retain(|t| chosen(&t.slug));
     desk.recently_ripened.retain(|r| r.topic.as_deref().is_some_and(chosen));
     let topics: Vec<String> = desk.topics.iter().map(|t| t.slug.clone()).collect();
     let mut claims: Vec<String> = Vec::new();
     let mut cited: BTreeSet<String> = BTreeSet::new();
-    crate::claims::for_each(conn, |c| {
+    let mut keep_claim = |c: crate::claims::ClaimState| {
         if chosen(&c.topic) {
             cited.extend(c.citations.iter().map(|x| x.source.clone()));
             claims.push(c.id);
         }
-        Ok(())
-    })?;
-    let mut sources: Vec<String> = Vec::new();
+    };
+    match when {
+        When::Now => crate::claims::for_each(conn, |c| {
+            keep_claim(c);
+            Ok(())
+        })?,
+        When::AsOf(_) => {
+            for t in &topics {
+                when.claims_of_topic(conn, t)?.into_iter().for_each(&mut keep_claim);
+            }
+            claims.sort_by_key(|c| c.get(1..).and_then(|n| n.parse::<i64>().ok()));
+        }
+    }
+    let mut sources: Vec<crate::sources::SourceState> = Vec::new();
     crate::sources::for_each(conn, |s| {
-        if opts.topics.is_empty() || cited.contains(&s.id) || s.topics.iter().any(|t| chosen(t)) {
-            sources.push(s.id);
+        let s = match when {
+            When::Now => Some(s),
+            When::AsOf(_) => when.source(conn, s.number())?,
+        };
+        if let Some(s) =
+            s.filter(|s| opts.topics.is_empty() || cited.contains(&s.id) || s.topics.iter().any(|t| chosen(t)))
+        {
+            sources.push(s);
         }
         Ok(())
     })?;
     let paths: Vec<crate::paths::PathSummary> = {
-        let mut keep = BTreeSet::new();
+        let mut keep = Vec::new();
         crate::paths::for_each(conn, |p| {
-            if p.steps.iter().all(|s| chosen(&s.topic)) {
-                keep.insert(p.slug);
+            let p = match when {
+                When::Now => Some(p),
+                When::AsOf(_) => when.path(conn, &p.slug)?,
+            };
+            if let Some(p) = p.filter(|p| p.steps.iter().all(|s| chosen(&s.topic))) {
+                keep.push(crate::paths::PathSummary {
+                    steps: p.steps.len() as i64,
+                    slug: p.slug,
+                    title: p.title,
+                    level: p.level,
+                    minutes: p.minutes,
+                });
             }
             Ok(())
         })?;
-        crate::paths::list(conn)?.into_iter().filter(|p| keep.contains(&p.slug)).collect()
+        keep
     };
     for t in &topics {
         safe_name("topic", t)?;
@@ -284,7 +319,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     for p in &paths {
         safe_name("path", &p.slug)?;
     }
-    for c in claims.iter().chain(&sources) {
+    for c in claims.iter().chain(sources.iter().map(|s| &s.id)) {
         safe_name("id", c)?;
     }
     prepare_out(&opts.out)?;
@@ -305,9 +340,9 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     w.put("index.html", render::desk(&desk, &Links::published(0, opts.with_review), &chain).as_bytes())?;
     step(&mut done);
 
-    let when = When::Now;
+    let until_time = until.map(crate::clock::parse_time).transpose()?;
     for slug in &topics {
-        let mut page = crate::page::build(conn, slug, &when)?;
+        let mut page = crate::page::build(conn, slug, when)?;
         // Only links to pages the site holds: a related slug may name no
         // topic, or one left out by --topic.
         page.related.retain(|r| topics.contains(r));
@@ -316,20 +351,24 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         w.put(&format!("topics/{slug}/index.html"), html.as_bytes())?;
         urls.push(abs.topic(slug));
         step(&mut done);
-        let entries = crate::audit::tend_log(conn, slug, None)?;
+        let entries = crate::audit::tend_log(conn, slug, until_time)?;
         let html = render::tend_log(slug, &entries, &Links::published(3, opts.with_review), &chain);
         w.put(&format!("topics/{slug}/log/index.html"), html.as_bytes())?;
         step(&mut done);
     }
     for id in &claims {
-        let page = views::claim_page(conn, id, &when, &opts.site)?;
+        let page = views::claim_page(conn, id, when, &opts.site)?;
         let html = render::claim(&page, &Links::published(2, opts.with_review), &chain);
         w.put(&format!("claims/{id}/index.html"), html.as_bytes())?;
         urls.push(abs.claim(id));
         step(&mut done);
     }
-    for id in &sources {
-        let page = views::source_page(conn, id)?;
+    for src in &sources {
+        let id = &src.id;
+        let page = match when {
+            When::Now => views::source_page(conn, id)?,
+            When::AsOf(_) => source_page_at(conn, src, &claims, when)?,
+        };
         let html = render::source(&page, &Links::published(2, opts.with_review), &chain);
         w.put(&format!("sources/{id}/index.html"), html.as_bytes())?;
         urls.push(abs.source(id));
@@ -338,7 +377,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     w.put("paths/index.html", render::paths_list(&paths, &Links::published(1, opts.with_review), None).as_bytes())?;
     urls.push(abs.paths());
     for p in &paths {
-        let page = crate::path_page::build(conn, &p.slug, &when)?;
+        let page = crate::path_page::build(conn, &p.slug, when)?;
         let html = render::path_document(&page, &Links::published(2, opts.with_review), None);
         w.put(&format!("paths/{}/index.html", p.slug), html.as_bytes())?;
         urls.push(abs.reading_path(&p.slug));
@@ -355,7 +394,8 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     // Feeds: every badge move of the published claims.
     let published: BTreeSet<&str> = claims.iter().map(String::as_str).collect();
     let moves = views::badge_moves(conn, None)?;
-    let moves: Vec<&Ripened> = moves.iter().filter(|m| published.contains(m.claim.as_str())).collect();
+    let moves: Vec<&Ripened> =
+        moves.iter().filter(|m| published.contains(m.claim.as_str()) && then(&m.moved.at)).collect();
     // A feed without entries dates from the desk's first event.
     let fallback: String = conn
         .query_row("SELECT at FROM events ORDER BY seq LIMIT 1", [], |r| r.get(0))
@@ -405,6 +445,62 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         removed,
         bytes: w.bytes,
     })
+}
+
+/// The desk as it stood at `when`: the topics that existed then, their
+/// claims by badge then, the badge moves up to then.
+fn desk_at(conn: &rusqlite::Connection, when: &When) -> Result<views::Desk> {
+    let until = when.label().unwrap_or("");
+    let mut topics = Vec::new();
+    for t in crate::topics::list(conn)? {
+        let Some(state) = when.topic(conn, &t.slug)? else { continue };
+        let claims = when.claims_of_topic(conn, &t.slug)?;
+        let mut badges = BTreeMap::new();
+        for c in &claims {
+            *badges.entry(c.badge).or_insert(0) += 1;
+        }
+        topics.push(views::DeskTopic {
+            sources: when.sources_of_topic(conn, &t.slug)?.len() as i64,
+            claims: claims.len() as i64,
+            slug: t.slug,
+            title: state.title,
+            summary: state.summary,
+            badges,
+        });
+    }
+    let mut recently_ripened = views::badge_moves(conn, None)?;
+    recently_ripened.retain(|m| m.moved.at.as_str() <= until);
+    recently_ripened.truncate(views::RECENT_MOVES);
+    Ok(views::Desk { topics, recently_ripened })
+}
+
+/// A source page as it stood at `when`: its state then, the published
+/// claims that cited it then, its events up to then.
+fn source_page_at(
+    conn: &rusqlite::Connection,
+    src: &crate::sources::SourceState,
+    claims: &[String],
+    when: &When,
+) -> Result<views::SourcePage> {
+    let until = when.label().unwrap_or("");
+    let mut citing = Vec::new();
+    for n in crate::claims::citing_source(conn, src.number())? {
+        let id = crate::ids::claim_id(n);
+        if !claims.contains(&id) {
+            continue;
+        }
+        if let Some(c) = when.claim(conn, n)?.filter(|c| c.citations.iter().any(|x| x.source == src.id)) {
+            citing.push(views::CitingClaim { id: c.id, topic: c.topic, badge: c.badge, text: c.text });
+        }
+    }
+    let events = crate::events::for_entity(conn, &crate::entity::EntityRef::Source(src.number()).to_string())?
+        .iter()
+        .filter(|e| e.at.as_str() <= until)
+        .rev()
+        .map(crate::audit::LogEntry::from)
+        .collect();
+    let cited_by = citing.iter().map(|c| c.id.clone()).collect();
+    Ok(views::SourcePage { view: crate::sources::SourceView { source: src.clone(), cited_by }, citing, events })
 }
 
 /// A manifest path that stays inside OUT.

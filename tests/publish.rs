@@ -298,3 +298,45 @@ fn bad_input_is_refused_with_nothing_written() {
         std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 }
+
+#[test]
+fn as_of_publishes_the_desk_as_it_stood_then() {
+    let mut desk = Desk::with_topic();
+    let s1 = desk.source("Cost of pass", "A", Some("arXiv"));
+    desk.claim("Inference prices fell tenfold.", &[&s1]);
+    desk.set_now("2031-01-01T00:00:00Z");
+    desk.ok_as(EDITOR, &["badge", "C1", "contested", "--reason", "a later doubt"]);
+    desk.claim("A later claim.", &[&s1]);
+    desk.ok_as(EDITOR, &["topic", "add", "later", "--title", "A later topic"]);
+    let (_dir, out) = out_dir();
+    publish(&desk, &out, &["--as-of", "2030-01-01"]);
+    let site = files(&out);
+    assert!(site.contains_key("claims/C1/index.html") && !site.contains_key("claims/C2/index.html"));
+    assert!(!site.contains_key("topics/later/index.html"));
+    let claim = text(&site, "claims/C1/index.html");
+    assert!(claim.contains("As of 2030-01-01") && !claim.contains("a later doubt"), "{claim}");
+    assert!(text(&site, "topics/compute-economy/index.html").contains("As of 2030-01-01"));
+    let source = text(&site, "sources/S1/index.html");
+    assert!(source.contains("C1") && !source.contains("C2"), "{source}");
+    let feed: atom_syndication::Feed = text(&site, "feed.xml").parse().unwrap();
+    assert!(feed.entries.is_empty(), "the move came later");
+    assert!(!text(&site, "index.html").contains("A later topic"));
+
+    // Now: the later things are there.
+    let (_d2, now) = out_dir();
+    publish(&desk, &now, &[]);
+    let site = files(&now);
+    assert!(site.contains_key("claims/C2/index.html") && site.contains_key("topics/later/index.html"));
+    assert!(text(&site, "claims/C1/index.html").contains("a later doubt"));
+    let feed: atom_syndication::Feed = text(&site, "feed.xml").parse().unwrap();
+    assert_eq!(feed.entries.len(), 1);
+
+    let err = desk.refused(None, &["publish", now.to_str().unwrap(), "--base-url", BASE, "--as-of", "soon"], 1);
+    assert!(!err.contains('\n'));
+    let err = desk.refused(
+        None,
+        &["publish", now.to_str().unwrap(), "--base-url", BASE, "--as-of", "2030-01-01", "--with-review"],
+        1,
+    );
+    assert!(err.contains("--with-review"), "{err}");
+}

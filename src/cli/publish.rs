@@ -34,9 +34,18 @@ pub struct Args {
     /// Also publish the review queue (review/index.html).
     #[arg(long)]
     with_review: bool,
+    /// Publish the desk as it stood then (YYYY-MM-DD means the end of that day).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let when = crate::snapshot::When::parse(args.as_of.as_deref())?;
+    if args.with_review && args.as_of.is_some() {
+        return Err(
+            crate::Error::bad("--with-review publishes the review queue as it is now: drop it or --as-of").into()
+        );
+    }
     let base_url = args.base_url.ok_or_else(|| {
         crate::Error::bad("publish needs the site's address: pass --base-url https://your-desk.example")
     })?;
@@ -45,8 +54,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     }
     let base_url = base_url.trim_end_matches('/').to_string();
     let site = ReviewSite::new(&base_url, &args.desk, args.desk_url.as_deref())?;
-    let opts =
-        crate::publish::Options { out: args.out, site, base_url, topics: args.topics, with_review: args.with_review };
+    let opts = crate::publish::Options {
+        out: args.out,
+        site,
+        base_url,
+        topics: args.topics,
+        with_review: args.with_review,
+        when,
+    };
     let db = ctx.open_read()?;
     let bar = super::progress::bar(0, "publishing");
     let report = crate::publish::publish(&db, &opts, &mut |done, total| {

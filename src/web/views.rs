@@ -65,7 +65,7 @@ pub struct Desk {
     pub recently_ripened: Vec<Ripened>,
 }
 
-const RECENT_MOVES: usize = 10;
+pub const RECENT_MOVES: usize = 10;
 
 pub fn desk(conn: &Connection) -> Result<Desk> {
     let mut counts: BTreeMap<String, BTreeMap<Badge, i64>> = BTreeMap::new();
