@@ -239,7 +239,20 @@ fn publishing_is_deterministic_and_incremental() {
 fn hostile_text_is_escaped_in_html_json_ld_and_xml() {
     let desk = Desk::with_topic();
     let evil = "Prices </script><script>alert(1)</script> ]]> <!-- & \"q\"";
-    desk.ok_as(EDITOR, &["claim", "add", "--topic", "compute-economy", evil]);
+    desk.ok_as(
+        EDITOR,
+        &[
+            "claim",
+            "add",
+            "--topic",
+            "compute-economy",
+            evil,
+            "--claimant",
+            "</script><i>Who ]]>",
+            "--claim-date",
+            "2026-01-02",
+        ],
+    );
     desk.ok_as(EDITOR, &["badge", "C1", "contested", "--reason", "]]></summary><x>&"]);
     let (_dir, out) = out_dir();
     publish(&desk, &out, &[]);
@@ -251,6 +264,8 @@ fn hostile_text_is_escaped_in_html_json_ld_and_xml() {
     let reviewed = ld["claimReviewed"].as_str().unwrap();
     let kept = reviewed.trim_end_matches('…');
     assert!(evil.starts_with(kept) && !kept.is_empty(), "the JSON-LD means the text: {reviewed}");
+    assert_eq!(ld["itemReviewed"]["author"]["name"], "</script><i>Who ]]>", "the claimant, escaped and intact");
+    assert!(page.contains("&lt;/script&gt;&lt;i&gt;Who ]]&gt;") && !page.contains("<i>"), "{page}");
     for f in ["feed.xml", "topics/compute-economy/feed.xml", "sitemap.xml"] {
         let xml = text(&site, f);
         assert!(!xml.contains("<script") && !xml.contains("<x>"), "{f}: {xml}");
