@@ -363,12 +363,16 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         urls.push(abs.claim(id));
         step(&mut done);
     }
+    let claim_set: BTreeSet<&str> = claims.iter().map(String::as_str).collect();
     for src in &sources {
         let id = &src.id;
-        let page = match when {
+        let mut page = match when {
             When::Now => views::source_page(conn, id)?,
             When::AsOf(_) => source_page_at(conn, src, &claims, when)?,
         };
+        // Only links to pages the site holds (--topic leaves some out).
+        page.view.source.topics.retain(|t| topics.contains(t));
+        page.citing.retain(|c| claim_set.contains(c.id.as_str()));
         let html = render::source(&page, &Links::published(2, opts.with_review), &chain);
         w.put(&format!("sources/{id}/index.html"), html.as_bytes())?;
         urls.push(abs.source(id));
@@ -392,10 +396,9 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     }
 
     // Feeds: every badge move of the published claims.
-    let published: BTreeSet<&str> = claims.iter().map(String::as_str).collect();
     let moves = views::badge_moves(conn, None)?;
     let moves: Vec<&Ripened> =
-        moves.iter().filter(|m| published.contains(m.claim.as_str()) && then(&m.moved.at)).collect();
+        moves.iter().filter(|m| claim_set.contains(m.claim.as_str()) && then(&m.moved.at)).collect();
     // A feed without entries dates from the desk's first event.
     let fallback: String = conn
         .query_row("SELECT at FROM events ORDER BY seq LIMIT 1", [], |r| r.get(0))

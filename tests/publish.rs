@@ -97,23 +97,7 @@ fn the_demo_desk_publishes_a_site_whose_links_all_resolve() {
     }
 
     // Crawl: every relative link of every page is a file of the site.
-    let mut checked = 0;
-    for (rel, bytes) in site.iter().filter(|(r, _)| r.ends_with(".html")) {
-        let html = std::str::from_utf8(bytes).unwrap();
-        assert!(html.starts_with("<!doctype html>"), "{rel}");
-        assert!(!html.contains("<style>"), "{rel}: the style is a file, as the CSP wants");
-        assert!(!html.contains("Chain head"), "{rel}: the head lives in the manifest, not on every page");
-        let here = Path::new(rel).parent().unwrap();
-        for href in hrefs(html) {
-            if href.starts_with("http://") || href.starts_with("https://") {
-                continue;
-            }
-            assert!(!href.contains("events/") && !href.contains("search"), "{rel}: {href} is not published");
-            let target = normalize(&here.join(&href));
-            assert!(site.contains_key(&target), "{rel}: link {href} → {target} is not a file of the site");
-            checked += 1;
-        }
-    }
+    let checked = assert_links_resolve(&site);
     assert!(checked > 100, "the crawl followed {checked} links");
 
     // ClaimReview: parses, required fields, its url is its own page, unique.
@@ -163,6 +147,28 @@ fn the_demo_desk_publishes_a_site_whose_links_all_resolve() {
     assert_eq!(manifest["files"].as_object().unwrap().len(), site.len() - 1);
 }
 
+/// Follows every relative link of every page; returns how many.
+fn assert_links_resolve(site: &BTreeMap<String, Vec<u8>>) -> usize {
+    let mut checked = 0;
+    for (rel, bytes) in site.iter().filter(|(r, _)| r.ends_with(".html")) {
+        let html = std::str::from_utf8(bytes).unwrap();
+        assert!(html.starts_with("<!doctype html>"), "{rel}");
+        assert!(!html.contains("<style>"), "{rel}: the style is a file, as the CSP wants");
+        assert!(!html.contains("Chain head"), "{rel}: the head lives in the manifest, not on every page");
+        let here = Path::new(rel).parent().unwrap();
+        for href in hrefs(html) {
+            if href.starts_with("http://") || href.starts_with("https://") {
+                continue;
+            }
+            assert!(!href.contains("events/") && !href.contains("search"), "{rel}: {href} is not published");
+            let target = normalize(&here.join(&href));
+            assert!(site.contains_key(&target), "{rel}: link {href} → {target} is not a file of the site");
+            checked += 1;
+        }
+    }
+    checked
+}
+
 /// `a/b/../c` → `a/c`, as a browser resolves a relative link.
 fn normalize(p: &Path) -> String {
     let mut parts: Vec<&str> = Vec::new();
@@ -184,7 +190,7 @@ fn publishing_is_deterministic_and_incremental() {
     let s1 = desk.source("Cost of pass", "A", Some("arXiv"));
     desk.claim("Inference prices fell tenfold.", &[&s1]);
     desk.ok_as(EDITOR, &["topic", "add", "other", "--title", "Another topic"]);
-    desk.ok_as(EDITOR, &["claim", "add", "--topic", "other", "Unrelated."]);
+    desk.ok_as(EDITOR, &["claim", "add", "--topic", "other", "Unrelated.", "--cite", &s1]);
     let (_dir, out) = out_dir();
     publish(&desk, &out, &[]);
     let first = files(&out);
@@ -228,6 +234,8 @@ fn publishing_is_deterministic_and_incremental() {
     assert!(!site.contains_key("claims/C1/index.html") && !out.join("claims/C1").exists());
     assert!(site.contains_key("claims/C2/index.html") && site.contains_key("topics/other/index.html"));
     assert!(!site.contains_key("topics/compute-economy/index.html"));
+    assert!(site.contains_key("sources/S1/index.html"), "S1 stays: C2 cites it (so does C1, left out)");
+    assert_links_resolve(&site);
 
     // A file the manifest never listed is left alone.
     std::fs::write(out.join("CNAME"), "desk.example.org").unwrap();
