@@ -28,6 +28,7 @@ pub mod output;
 pub mod page;
 pub mod path_page;
 pub mod paths;
+pub mod publish;
 pub mod rechecks;
 pub mod references;
 pub mod retractions;

@@ -3,7 +3,7 @@
 //! road is) and rendered as text, Markdown, HTML or JSON; and the places a
 //! topic holds on paths (`PathPlace`), which the topic page lists.
 //!
-//! Invariant: the HTML rendering escapes every stored string; both views
+//! Invariant: the HTML is `web::render::path_document` (escaped); both views
 //! read through `When`, so `--as-of` shows a path and its topics as they
 //! stood then.
 
@@ -187,7 +187,7 @@ pub fn places(conn: &Connection, topic: &str, when: &When) -> Result<Vec<PathPla
 }
 
 /// `Mixed level · 9 steps · ~52 min`
-fn facts(page: &PathPage) -> String {
+pub fn facts(page: &PathPage) -> String {
     let mut parts = Vec::new();
     if !page.level.is_empty() {
         parts.push(format!("{} level", page.level));
@@ -259,41 +259,8 @@ pub fn render_markdown(page: &PathPage) -> String {
     s
 }
 
-const STYLE: &str = "body{font:16px/1.55 Georgia,serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}\
-h1{font-size:2rem;margin-bottom:.2rem}.summary{color:#555;font-style:italic}.meta{font:13px/1.5 sans-serif;color:#555}\
-ol.steps li{margin:1rem 0}.why{margin:.2rem 0}.unworked{color:#999;font-style:italic}";
-
+/// The page `serve` answers at /paths/SLUG, without its footer; the one
+/// renderer lives in `web::render`.
 pub fn render_html(page: &PathPage) -> String {
-    use html_escape::{encode_double_quoted_attribute as attr, encode_text as t};
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
-        t(&page.title),
-        t(&page.title)
-    );
-    if let Some(at) = &page.as_of {
-        let _ = writeln!(s, "<p class=\"meta\">As of {}</p>", t(at));
-    }
-    if !page.summary.is_empty() {
-        let _ = writeln!(s, "<p class=\"summary\">{}</p>", t(&page.summary));
-    }
-    if !page.audience.is_empty() {
-        let _ = writeln!(s, "<p>Who this is for: {}</p>", t(&page.audience));
-    }
-    let _ = writeln!(s, "<p class=\"meta\">{}</p>\n<ol class=\"steps\">", t(&facts(page)));
-    for st in &page.steps {
-        let class = if st.worked { "meta" } else { "meta unworked" };
-        let _ = writeln!(
-            s,
-            "<li><a href=\"/topics/{}\">{}</a> <span class=\"{class}\">{}</span><p class=\"why\">{}</p></li>",
-            attr(&st.topic),
-            t(&st.title),
-            t(&st.badges.describe()),
-            t(&st.why)
-        );
-    }
-    let _ = writeln!(s, "</ol></body></html>");
-    s
+    crate::web::render::path_document(page, &crate::web::render::Links::new(None, 1), None)
 }

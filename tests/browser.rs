@@ -3,7 +3,8 @@
 //! desk, follows a topic link, opens a claim and sees its history and diff,
 //! searches and clicks a facet, loads `?as_of=`; asserts what a person sees,
 //! that the browser logged no error (CSP violations, failed loads), and
-//! saves a screenshot of each page under target/tmp/browser/.
+//! saves a screenshot of each page under target/tmp/browser/. Also a
+//! `ripen publish` site opened from file://: styled, its links followed.
 //!
 //! Never skipped: without Chromium and its driver the test fails with a
 //! one-line install hint.
@@ -185,6 +186,75 @@ fn a_reader_walks_the_desk_in_chromium() {
         let errors = console_errors(&driver, &session);
         assert!(errors.iter().any(|e| e.contains("404")), "a failed load is reported: {errors:?}");
 
+        c.close().await.unwrap();
+    });
+}
+
+/// Waits for the page's h1 to contain `h1`, then checks the console.
+async fn check_published(c: &Client, driver: &Driver, session: &str, name: &str, h1: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut heading = String::new();
+    while Instant::now() < deadline {
+        if let Ok(el) = c.find(Locator::Css("h1")).await {
+            heading = el.text().await.unwrap_or_default();
+            if heading.contains(h1) {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(heading.contains(h1), "{name}: h1 is {heading:?}, wanted {h1:?}");
+    // style.css loaded from the file next to the site: the body's serif font.
+    let font = c.execute("return getComputedStyle(document.body).fontFamily", vec![]).await.unwrap();
+    assert!(font.as_str().unwrap_or("").contains("Georgia"), "{name}: unstyled ({font})");
+    let errors = console_errors(driver, session);
+    assert!(errors.is_empty(), "{name}: console errors {errors:?}");
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
+}
+
+#[test]
+fn a_published_site_reads_from_file_urls_in_chromium() {
+    let driver = Driver::start();
+    let desk = sample_desk();
+    let site = tempfile::tempdir().unwrap();
+    desk.ok(&["publish", site.path().to_str().unwrap(), "--base-url", "https://desk.example.org"]);
+    let profile = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:loggingPrefs": {"browser": "ALL"},
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--window-size=420,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            },
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let c = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot start Chromium ({e}); {HINT}"));
+        let session = c.session_id().await.unwrap().expect("a session");
+
+        c.goto(&format!("file://{}/index.html", site.path().display())).await.unwrap();
+        check_published(&c, &driver, &session, "published-desk", "The desk").await;
+        c.find(Locator::LinkText("The Compute Economy")).await.expect("topic link").click().await.unwrap();
+        check_published(&c, &driver, &session, "published-topic", "The Compute Economy").await;
+        assert!(c.current_url().await.unwrap().path().ends_with("/topics/compute-economy/index.html"));
+        c.find(Locator::Css("a[href$='claims/C1/index.html']")).await.expect("claim link").click().await.unwrap();
+        check_published(&c, &driver, &session, "published-claim", "Claim C1").await;
+        let main = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+        assert!(main.contains("Ripened history") && main.contains("Revision 2"), "{main}");
+        c.find(Locator::Css("nav a[href$='paths/index.html']")).await.expect("paths link").click().await.unwrap();
+        check_published(&c, &driver, &session, "published-paths", "Reading paths").await;
         c.close().await.unwrap();
     });
 }

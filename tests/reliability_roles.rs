@@ -221,8 +221,10 @@ const READ_ONLY: &[&str] = &[
 /// directory, `completions` prints a script, `reindex` rebuilds the search
 /// index (derived data beside the database; it writes no event), `backup`
 /// copies the database to another file (it writes no event either), `serve`
-/// only reads, on read-only connections, for anyone (tests/web.rs).
-const NOT_ROLE_GATED: &[&str] = &["init", "demo", "completions", "reindex", "backup", "serve"];
+/// only reads, on read-only connections, for anyone (tests/web.rs);
+/// `publish` only reads the database and writes files in its own directory
+/// (tests/publish.rs).
+const NOT_ROLE_GATED: &[&str] = &["init", "demo", "completions", "reindex", "backup", "serve", "publish"];
 
 /// Event ids of the set-up's revertible changes, by placeholder name.
 struct Template {

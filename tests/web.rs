@@ -439,3 +439,59 @@ fn the_cli_html_page_is_the_served_page_and_base_url_makes_links_absolute() {
     let bad = desk.run(&["serve", "--base-url", "javascript:alert(1)"]);
     assert_eq!(bad.status.code(), Some(1));
 }
+
+#[test]
+fn reading_paths_are_served_as_pages_and_json_like_path_show() {
+    let mut desk = desk();
+    desk.ok_as(EDITOR, &["topic", "add", "open-weights", "--title", "Open <weights>"]);
+    desk.ok_as(EDITOR, &["path", "add", "inference", "--title", "Inference Economics", "--summary", "Who serves AI."]);
+    desk.ok_as(EDITOR, &["path", "step", "add", "inference", "compute-economy", "--why", "Start with the money."]);
+    let mid = "2099-01-01".to_string();
+    desk.set_now("2099-06-01T10:00:00Z");
+    desk.ok_as(EDITOR, &["path", "step", "add", "inference", "open-weights", "--why", "Then who undercuts it."]);
+    let srv = Server::start(&desk.db);
+
+    let list = srv.get("/paths");
+    assert_html(&list, "/paths");
+    assert!(list.body.contains("href=\"./paths/inference\""), "{}", list.body);
+    assert!(list.body.contains("Inference Economics") && list.body.contains("2 steps"), "{}", list.body);
+
+    let page = srv.get("/paths/inference");
+    assert_html(&page, "/paths/inference");
+    for w in [
+        "Inference Economics",
+        "href=\"../topics/compute-economy\"",
+        "href=\"../topics/open-weights\"",
+        "Open &lt;weights&gt;",
+        "not yet worked",
+        "Start with the money.",
+        "href=\"../paths\">Paths</a>",
+    ] {
+        assert!(page.body.contains(w), "/paths/inference lacks {w:?}:\n{}", page.body);
+    }
+    let cli = desk.text(&["path", "show", "inference", "--format", "html"]);
+    assert_eq!(cli.trim_end(), page.body.trim_end(), "one renderer: the CLI's path page is the served page");
+    assert!(srv.get("/").body.contains(">Paths</a>"), "the nav links the paths");
+
+    // As of a moment before the second step: the page and the JSON agree with the CLI.
+    let q = format!("/paths/inference?as_of={mid}");
+    let past = srv.get(&q);
+    assert_eq!(past.status, 200, "{}", past.body);
+    assert!(past.body.contains("As of ") && !past.body.contains("open-weights"), "{}", past.body);
+    let cli_past = desk.text(&["path", "show", "inference", "--format", "html", "--as-of", &mid]);
+    assert_eq!(cli_past.trim_end(), past.body.trim_end());
+
+    assert_eq!(srv.get("/api/paths/inference").json(), desk.json(&["path", "show", "inference", "--format", "json"]));
+    let api_past = srv.get(&format!("/api{q}")).json();
+    assert_eq!(api_past, desk.json(&["path", "show", "inference", "--format", "json", "--as-of", &mid]));
+    assert_eq!(api_past["steps"].as_array().unwrap().len(), 1);
+    let all = srv.get("/api/paths").json();
+    assert_eq!(serde_json::Value::Array(desk.jsonl(&["path", "list"])), all);
+
+    let missing = srv.get("/paths/nope");
+    assert_eq!(missing.status, 404);
+    assert_eq!(srv.get("/api/paths/nope").status, 404);
+    assert_eq!(srv.get("/paths/inference?as_of=yesterday-ish").status, 400);
+    let before = srv.get("/api/paths/inference?as_of=2000-01-01");
+    assert_eq!(before.status, 404, "{}", before.body);
+}

@@ -18,6 +18,7 @@ mod log;
 mod page;
 mod path;
 mod progress;
+mod publish;
 mod reindex;
 mod revert;
 mod review;
@@ -93,6 +94,7 @@ pub enum Command {
     Demo(demo::Args),
     Search(search::Args),
     Serve(serve::Args),
+    Publish(publish::Args),
     Reindex(reindex::Args),
     Completions(completions::Args),
 }
@@ -151,6 +153,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args, ctx),
         Command::Search(args) => search::run(args, ctx),
         Command::Serve(args) => serve::run(args, ctx),
+        Command::Publish(args) => publish::run(args, ctx),
         Command::Reindex(args) => reindex::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
     }

@@ -58,6 +58,10 @@ pub enum Command {
         /// The path as it stood then (YYYY-MM-DD means the end of that day).
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
+        /// html: make links absolute from this URL (as `serve --base-url` does)
+        /// instead of relative to /paths/SLUG.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
     },
     /// The path's tend log: who added, moved or removed steps, by day.
     Log { slug: String },
@@ -158,14 +162,19 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
             let db = ctx.open()?;
             ctx.out.rows(&paths::list(db.conn())?)?;
         }
-        Command::Show { slug, format, as_of } => {
+        Command::Show { slug, format, as_of, base_url } => {
             let when = When::parse(as_of.as_deref())?;
             let db = ctx.open()?;
             let page = path_page::build(db.conn(), &slug, &when)?;
+            let chain = crate::web::views::Chain::read(db.conn())?;
             match format.unwrap_or(if ctx.out.is_json() { Format::Json } else { Format::Text }) {
                 Format::Json => ctx.out.json(&page)?,
                 Format::Markdown => ctx.out.line(path_page::render_markdown(&page))?,
-                Format::Html => ctx.out.line(path_page::render_html(&page))?,
+                // The page `serve` answers at /paths/SLUG, footer and all.
+                Format::Html => {
+                    let links = crate::web::render::Links::new(base_url.as_deref(), 1);
+                    ctx.out.line(crate::web::render::path_document(&page, &links, Some(&chain)))?
+                }
                 Format::Text => {
                     let out = &ctx.out;
                     let text = path_page::render_text(&page, &|s| out.bold(s));

@@ -24,6 +24,9 @@ use super::views::{self, Chain, ClaimPage, DiffPart, EventPage, LogPage, SourceP
 
 /// The page's only style, inline so a saved page stands alone; the server's
 /// Content-Security-Policy allows exactly this text by its hash.
+/// The style's file name in a published site.
+pub const STYLE_FILE: &str = "style.css";
+
 pub const STYLE: &str = "body{font:16px/1.55 Georgia,serif;max-width:46rem;margin:0 auto;padding:0 1rem;color:#222}\
 nav{font:14px sans-serif;padding:.6rem 0;border-bottom:1px solid #ddd}nav a{margin-right:1rem}\
 footer{font:12px sans-serif;color:#666;border-top:1px solid #ddd;margin-top:3rem;padding:.6rem 0}\
@@ -37,7 +40,8 @@ h1{font-size:2rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px sol
 ins{background:#d8f0d8;text-decoration:none}del{background:#f6d0d0}mark{background:#fff0a0}\
 table{border-collapse:collapse;font:13px sans-serif}td,th{padding:.2rem .5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}\
 pre{white-space:pre-wrap;word-break:break-all;font-size:12px;background:#f7f7f7;padding:.5rem}\
-form label{margin-right:.5rem}input,select{font:14px sans-serif;max-width:100%}";
+form label{margin-right:.5rem}input,select{font:14px sans-serif;max-width:100%}\
+ol.steps li{margin:1rem 0}.why{margin:.2rem 0}.unworked{color:#999;font-style:italic}";
 
 /// Characters escaped in a path segment: everything but unreserved ones.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -51,6 +55,18 @@ fn seg(text: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Links {
     root: String,
+    /// Ends every page link: "" when served; `/index.html` in a published
+    /// site, whose pages are directories' index files (file:// has no
+    /// directory index).
+    suffix: &'static str,
+    /// A published site holds no event, search, log or verify pages, and
+    /// the review queue only when asked for; its style is a file.
+    published: Option<Published>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Published {
+    review: bool,
 }
 
 impl Links {
@@ -59,32 +75,59 @@ impl Links {
     pub fn new(base_url: Option<&str>, depth: usize) -> Links {
         let root = match base_url {
             Some(b) => format!("{}/", b.trim_end_matches('/')),
-            None if depth == 0 => "./".to_string(),
-            None => "../".repeat(depth),
+            None => Self::climb(depth),
         };
-        Links { root }
+        Links { root, suffix: "", published: None }
+    }
+
+    /// Relative links inside a published static site from a file `depth`
+    /// directories below its root (`claims/C1/index.html` has depth 2).
+    pub fn published(depth: usize, review: bool) -> Links {
+        Links { root: Self::climb(depth), suffix: "/index.html", published: Some(Published { review }) }
+    }
+
+    fn climb(depth: usize) -> String {
+        if depth == 0 {
+            "./".to_string()
+        } else {
+            "../".repeat(depth)
+        }
+    }
+
+    /// True inside a published static site.
+    pub fn is_published(&self) -> bool {
+        self.published.is_some()
     }
 
     pub fn home(&self) -> String {
-        self.root.clone()
+        match self.published {
+            Some(_) => format!("{}index.html", self.root),
+            None => self.root.clone(),
+        }
     }
     pub fn path(&self, path: &str) -> String {
         format!("{}{path}", self.root)
     }
     pub fn topic(&self, slug: &str) -> String {
-        format!("{}topics/{}", self.root, seg(slug))
+        format!("{}topics/{}{}", self.root, seg(slug), self.suffix)
+    }
+    pub fn tend_log(&self, slug: &str) -> String {
+        format!("{}topics/{}/log{}", self.root, seg(slug), self.suffix)
     }
     pub fn claim(&self, id: &str) -> String {
-        format!("{}claims/{}", self.root, seg(id))
+        format!("{}claims/{}{}", self.root, seg(id), self.suffix)
     }
     pub fn source(&self, id: &str) -> String {
-        format!("{}sources/{}", self.root, seg(id))
+        format!("{}sources/{}{}", self.root, seg(id), self.suffix)
     }
     pub fn reading_path(&self, slug: &str) -> String {
-        format!("{}paths/{}", self.root, seg(slug))
+        format!("{}paths/{}{}", self.root, seg(slug), self.suffix)
     }
     pub fn paths(&self) -> String {
-        format!("{}paths", self.root)
+        format!("{}paths{}", self.root, self.suffix)
+    }
+    pub fn review(&self) -> String {
+        format!("{}review{}", self.root, self.suffix)
     }
     pub fn event(&self, id: &str) -> String {
         format!("{}events/{}", self.root, seg(id))
@@ -106,6 +149,15 @@ impl Links {
 pub fn json_for_script(value: &serde_json::Value) -> String {
     let text = serde_json::to_string(value).unwrap_or_else(|_| "null".to_string());
     text.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+}
+
+/// An event's id, linked to its page where there is one.
+fn event_ref(links: &Links, id: &str, class_id: bool) -> Markup {
+    match (links.is_published(), class_id) {
+        (true, _) => html! { span.id { (id) } },
+        (false, true) => html! { a.id href=(links.event(id)) { (id) } },
+        (false, false) => html! { a href=(links.event(id)) { (id) } },
+    }
 }
 
 fn badge(b: Badge) -> Markup {
@@ -140,19 +192,28 @@ pub fn document(title: &str, links: &Links, chain: Option<&Chain>, head: Option<
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width,initial-scale=1";
                 title { (title) }
-                style { (PreEscaped(STYLE)) }
+                @if links.is_published() { link rel="stylesheet" href=(links.path(STYLE_FILE)); }
+                @else { style { (PreEscaped(STYLE)) } }
                 @if let Some(h) = head { (h) }
             }
             body {
                 nav aria-label="site" {
                     a href=(links.home()) { "Desk" }
-                    a href=(links.path("search")) { "Search" }
-                    a href=(links.path("review")) { "Review" }
-                    a href=(links.path("log")) { "Log" }
-                    a href=(links.path("verify")) { "Verify" }
+                    a href=(links.paths()) { "Paths" }
+                    @match links.published {
+                        Some(p) => { @if p.review { a href=(links.review()) { "Review" } } },
+                        None => {
+                            a href=(links.path("search")) { "Search" }
+                            a href=(links.review()) { "Review" }
+                            a href=(links.path("log")) { "Log" }
+                            a href=(links.path("verify")) { "Verify" }
+                        }
+                    }
                 }
                 main { (body) }
-                @if let Some(c) = chain {
+                // A published page leaves the head to the site's manifest, so a
+                // change elsewhere does not rewrite every page.
+                @if let Some(c) = chain.filter(|_| !links.is_published()) {
                     footer { "Chain head " a href=(links.event(&crate::ids::event_id(c.seq))) { code { (c.label()) } } }
                 }
             }
@@ -181,7 +242,7 @@ fn history_list(moves: &[BadgeMove], links: &Links, who: &dyn Fn(&str) -> String
                     (day(&m.at)) " " (move_text(m)) " " (who(&m.actor))
                     @if m.is_override { " (override)" }
                     ": " (m.reason.as_deref().unwrap_or(""))
-                    " " a.id href=(links.event(&m.event)) { (m.event) }
+                    " " (event_ref(links, &m.event, true))
                 }
             }
         }
@@ -261,7 +322,7 @@ pub fn topic_body(page: &Page, links: &Links) -> Markup {
         }
         h2 { "Tend log — how this page grew" }
         ul.meta { @for l in &page.tend_log { li { (l.line) } } }
-        p.meta { a href=(format!("{}/log", links.topic(&page.slug))) { "Full tend log" } }
+        p.meta { a href=(links.tend_log(&page.slug)) { "Full tend log" } }
     }
 }
 
@@ -270,10 +331,54 @@ pub fn topic_document(page: &Page, links: &Links, chain: Option<&Chain>) -> Stri
     document(&page.title, links, chain, None, topic_body(page, links)).into_string()
 }
 
+/// The reading path page: `path show --format html` and `/paths/{slug}`.
+pub fn path_document(page: &crate::path_page::PathPage, links: &Links, chain: Option<&Chain>) -> String {
+    let body = html! {
+        h1 { (page.title) }
+        @if let Some(at) = &page.as_of {
+            p.asof role="note" { "As of " (at) " — this is the path as it stood then. " a href=(links.reading_path(&page.slug)) { "See it now" } }
+        }
+        @if !page.summary.is_empty() { p.summary { (page.summary) } }
+        @if !page.audience.is_empty() { p { "Who this is for: " (page.audience) } }
+        p.meta { (crate::path_page::facts(page)) }
+        ol.steps {
+            @for st in &page.steps {
+                li {
+                    a href=(links.topic(&st.topic)) { (st.title) } " "
+                    span class=(if st.worked { "meta" } else { "meta unworked" }) { (st.badges.describe()) }
+                    p.why { (st.why) }
+                }
+            }
+        }
+    };
+    document(&page.title, links, chain, None, body).into_string()
+}
+
+/// Every reading path: `/paths`.
+pub fn paths_list(list: &[crate::paths::PathSummary], links: &Links, chain: Option<&Chain>) -> String {
+    let body = html! {
+        h1 { "Reading paths" }
+        @if list.is_empty() { p { "No paths yet." } }
+        ul {
+            @for p in list {
+                li {
+                    a href=(links.reading_path(&p.slug)) { (p.title) } " "
+                    span.meta {
+                        @if !p.level.is_empty() { (p.level) " level · " }
+                        (p.steps) " steps"
+                        @if let Some(m) = p.minutes { " · ~" (m) " min" }
+                    }
+                }
+            }
+        }
+    };
+    document("Reading paths", links, chain, None, body).into_string()
+}
+
 pub fn desk(d: &views::Desk, links: &Links, chain: &Chain) -> String {
     let body = html! {
         h1 { "The desk" }
-        (search_form(links, "", &[]))
+        @if !links.is_published() { (search_form(links, "", &[])) }
         h2 { "Topics" }
         @if d.topics.is_empty() { p { "No topics yet." } }
         table {
@@ -361,7 +466,7 @@ pub fn claim(p: &ClaimPage, links: &Links, chain: &Chain) -> String {
         @for r in p.revisions.iter().rev() {
             section.revision {
                 h3 { "Revision " (r.revision.revision) }
-                p.meta { (day(&r.revision.at)) " @" (r.revision.actor) ": " (r.revision.reason.as_deref().unwrap_or("")) " " a.id href=(links.event(&r.revision.event)) { (r.revision.event) } }
+                p.meta { (day(&r.revision.at)) " @" (r.revision.actor) ": " (r.revision.reason.as_deref().unwrap_or("")) " " (event_ref(links, &r.revision.event, true)) }
                 @if r.diff.is_empty() { p { (r.revision.text) } } @else { p.diff { (diff_markup(&r.diff)) } }
             }
         }
@@ -379,7 +484,7 @@ fn event_table(events: &[LogEntry], links: &Links) -> Markup {
             tbody {
                 @for e in events {
                     tr {
-                        td { a href=(links.event(&e.event)) { (e.event) } }
+                        td { (event_ref(links, &e.event, false)) }
                         td { (e.at) } td { "@" (e.actor) } td { (e.action) }
                         td { @match links.entity(&e.entity) { Some(l) => a href=(l) { (e.entity) }, None => (e.entity) } }
                         td { (e.reason.as_deref().unwrap_or("")) }

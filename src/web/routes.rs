@@ -50,6 +50,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/topics/{slug}/log", get(tend_log))
         .route("/claims/{id}", get(claim))
         .route("/sources/{id}", get(source))
+        .route("/paths", get(paths_page))
+        .route("/paths/{slug}", get(path_page))
         .route("/search", get(search_page))
         .route("/review", get(review))
         .route("/log", get(log))
@@ -60,6 +62,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/claims/{id}", get(api_claim))
         .route("/api/claims/{id}/why", get(api_why))
         .route("/api/sources/{id}", get(api_source))
+        .route("/api/paths", get(api_paths))
+        .route("/api/paths/{slug}", get(api_path))
         .route("/api/search", get(api_search))
         .route("/api/review", get(api_review))
         .route("/api/log", get(api_log))
@@ -363,6 +367,60 @@ async fn api_source(
 ) -> Response {
     let id = parsed!(true, segment(id));
     respond(&app, &headers, &uri, false, move |c| json_out(&crate::linkcheck::show(c.db.conn(), &id)?)).await
+}
+
+async fn paths_page(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
+    respond(&app, &headers, &uri, false, |c| {
+        Ok(html(render::paths_list(&crate::paths::list(c.db.conn())?, &links(c.app, 0), Some(c.chain))))
+    })
+    .await
+}
+
+async fn api_paths(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
+    respond(&app, &headers, &uri, false, |c| json_out(&crate::paths::list(c.db.conn())?)).await
+}
+
+async fn path_page(
+    State(app): State<Arc<App>>,
+    slug: Result<Path<String>, PathRejection>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    path_any(app, slug, q, headers, uri, false).await
+}
+
+async fn api_path(
+    State(app): State<Arc<App>>,
+    slug: Result<Path<String>, PathRejection>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    path_any(app, slug, q, headers, uri, true).await
+}
+
+/// A reading path as `path show` gives it: the page or its JSON.
+async fn path_any(
+    app: Arc<App>,
+    slug: Result<Path<String>, PathRejection>,
+    q: Option<String>,
+    headers: HeaderMap,
+    uri: Uri,
+    api: bool,
+) -> Response {
+    let slug = parsed!(api, segment(slug));
+    let params = parsed!(api, Params::parse(q.as_deref()));
+    let when = parsed!(api, params.when());
+    respond(&app, &headers, &uri, false, move |c| {
+        let page = crate::path_page::build(c.db.conn(), &slug, &when)?;
+        if api {
+            json_out(&page)
+        } else {
+            Ok(html(render::path_document(&page, &links(c.app, 1), Some(c.chain))))
+        }
+    })
+    .await
 }
 
 async fn api_topics(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {

@@ -21,7 +21,7 @@ use crate::snapshot::When;
 use crate::sources::{self, SourceView};
 
 /// The chain head a response was read at; every page footer shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Chain {
     pub seq: i64,
     pub hash: String,
@@ -65,7 +65,7 @@ pub struct Desk {
     pub recently_ripened: Vec<Ripened>,
 }
 
-const RECENT_MOVES: usize = 10;
+pub const RECENT_MOVES: usize = 10;
 
 pub fn desk(conn: &Connection) -> Result<Desk> {
     let mut counts: BTreeMap<String, BTreeMap<Badge, i64>> = BTreeMap::new();
@@ -88,13 +88,20 @@ pub fn desk(conn: &Connection) -> Result<Desk> {
             sources: t.sources,
         })
         .collect();
-    let filter = LogFilter { action: Some("claim.badge".into()), limit: Some(RECENT_MOVES), ..LogFilter::default() };
-    let mut recently_ripened = Vec::new();
+    let recently_ripened = badge_moves(conn, Some(RECENT_MOVES))?;
+    Ok(Desk { topics, recently_ripened })
+}
+
+/// Badge moves, newest first: the desk's "recently ripened" and the
+/// published feeds.
+pub fn badge_moves(conn: &Connection, limit: Option<usize>) -> Result<Vec<Ripened>> {
+    let filter = LogFilter { action: Some("claim.badge".into()), limit, ..LogFilter::default() };
+    let mut moves = Vec::new();
     audit::scan(conn, &filter, |e| {
         let badge = |v: Option<Value>| v.and_then(|v| v.get("badge")?.as_str()?.parse::<Badge>().ok());
         if let Some(to) = badge(e.after_json()) {
             let is_override = e.meta_json().and_then(|m| m.get("override").and_then(Value::as_bool)).unwrap_or(false);
-            recently_ripened.push(Ripened {
+            moves.push(Ripened {
                 claim: e.entity.strip_prefix("claim:").unwrap_or(&e.entity).to_string(),
                 topic: e.topic.clone(),
                 moved: BadgeMove {
@@ -110,7 +117,7 @@ pub fn desk(conn: &Connection) -> Result<Desk> {
         }
         Ok(())
     })?;
-    Ok(Desk { topics, recently_ripened })
+    Ok(moves)
 }
 
 /// One text revision and the word diff from the one before it.

@@ -1,0 +1,541 @@
+//! `publish`: the desk as a static site, from the one renderer
+//! (`web::render`) that `serve` uses: `index.html`, a directory with an
+//! `index.html` per topic, claim, source and reading path (so a claim's
+//! ClaimReview `url`, `{base}/claims/{id}`, is its page), the topics' tend
+//! logs, the review queue on request, `style.css`, `sitemap.xml`,
+//! `robots.txt`, Atom feeds of badge moves (`feed.xml`,
+//! `topics/{slug}/feed.xml`) and `manifest.json`.
+//!
+//! Invariants:
+//! - Deterministic: the same database gives the same bytes. Nothing reads
+//!   the clock; feed dates are event times; pages carry no chain head (the
+//!   manifest does), so a change rewrites only the files it shows in.
+//! - Incremental: `manifest.json` holds each file's SHA-256; a file whose
+//!   digest is unchanged and that is still there is not rewritten; files
+//!   of things gone are removed. Only files the manifest lists are ever
+//!   removed, so a directory's other files are left alone.
+//! - Every file is written to a temporary name beside it and renamed, so a
+//!   web server never serves half a page; the manifest is written last.
+//! - Everything is checked (OUT a directory we can write, names safe as
+//!   file names, topics known) before the first file is written.
+//! - All of it is read in one read transaction: one consistent snapshot.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use atom_syndication::{Entry, Feed, FixedDateTime, Link, Person, Text};
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::export::ReviewSite;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::snapshot::When;
+use crate::web::render::{self, Links};
+use crate::web::views::{self, Chain, Ripened};
+
+/// The manifest's file name in OUT.
+pub const MANIFEST: &str = "manifest.json";
+
+/// What to publish.
+#[derive(Debug)]
+pub struct Options {
+    pub out: PathBuf,
+    /// Where the site will live: ClaimReview urls, the sitemap and feeds.
+    pub site: ReviewSite,
+    pub base_url: String,
+    /// Only these topics (and their claims, sources and the paths that stay
+    /// inside them); all when empty.
+    pub topics: Vec<String>,
+    pub with_review: bool,
+    /// The desk as it stood then (the review queue is only published now).
+    pub when: When,
+}
+
+/// What a publish did.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub out: String,
+    /// The chain head the site was built at.
+    pub head: String,
+    pub files: usize,
+    pub written: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Manifest {
+    head: Option<Chain>,
+    base_url: String,
+    /// Path under OUT → SHA-256 of its bytes, hex.
+    files: BTreeMap<String, String>,
+}
+
+/// Checks OUT before anything is written: a directory (created when
+/// missing) in which a file can be created.
+fn prepare_out(out: &Path) -> Result<()> {
+    match fs::metadata(out) {
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::bad(format!("{} is a file, not a directory: publish into a directory", out.display())))
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            fs::create_dir_all(out).map_err(|e| Error::bad(format!("cannot create {}: {e}", out.display())))?
+        }
+        Err(e) => return Err(Error::bad(format!("cannot read {}: {e}", out.display()))),
+    }
+    tempfile::NamedTempFile::new_in(out)
+        .map(drop)
+        .map_err(|e| Error::bad(format!("cannot write in {}: {e}", out.display())))
+}
+
+/// A stored name used as a directory name: nothing that could climb out.
+fn safe_name(kind: &str, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad(format!("{kind} {name:?} cannot be a file name in a published site")))
+    }
+}
+
+fn digest(bytes: &[u8]) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes files that changed, counts the rest, remembers every digest.
+struct Writer<'a> {
+    out: &'a Path,
+    old: &'a Manifest,
+    files: BTreeMap<String, String>,
+    written: usize,
+    unchanged: usize,
+    bytes: u64,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, rel: &str, bytes: &[u8]) -> Result<()> {
+        let sum = digest(bytes);
+        let path = self.out.join(rel);
+        let same = match self.old.files.get(rel) {
+            Some(old) => *old == sum && path.is_file(),
+            // Not ours yet: unchanged only if the bytes already there match.
+            None => fs::read(&path).is_ok_and(|b| b == bytes),
+        };
+        self.bytes += bytes.len() as u64;
+        if same {
+            self.unchanged += 1;
+        } else {
+            write_atomic(&path, bytes)?;
+            self.written += 1;
+        }
+        self.files.insert(rel.to_string(), sum);
+        Ok(())
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".ripen-").suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    // Readable by a web server like any other file (a temp file is 0600).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.persist(path).map_err(|e| Error::from(e.error))?;
+    Ok(())
+}
+
+/// `at` as an Atom date; event times are RFC 3339.
+fn atom_time(at: &str) -> FixedDateTime {
+    chrono::DateTime::parse_from_rfc3339(at).unwrap_or_default()
+}
+
+/// XML 1.0 cannot carry most control characters even escaped.
+fn xml_text(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r')).collect()
+}
+
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in xml_text(text).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// "ripened: well-sourced → caveat"
+pub fn move_title(m: &Ripened) -> String {
+    match m.moved.from {
+        Some(from) => format!("ripened: {} {from} → {}", m.claim, m.moved.to),
+        None => format!("ripened: {} → {}", m.claim, m.moved.to),
+    }
+}
+
+/// An Atom feed of `moves` (newest first); `updated` is the newest move,
+/// or `fallback` when there is none.
+fn feed(title: &str, self_url: &str, page_url: &str, moves: &[&Ripened], abs: &Links, fallback: &str) -> String {
+    let entries = moves
+        .iter()
+        .map(|m| {
+            let at = atom_time(&m.moved.at);
+            let reason = m.moved.reason.as_deref().unwrap_or("");
+            let summary = format!(
+                "{}{} by @{} on {}: {}",
+                move_title(m),
+                if m.moved.is_override { " (override)" } else { "" },
+                m.moved.actor,
+                crate::clock::day_of(&m.moved.at),
+                reason
+            );
+            Entry {
+                title: Text::plain(xml_text(&move_title(m))),
+                id: format!("{}#{}", abs.claim(&m.claim), m.moved.event),
+                updated: at,
+                published: Some(at),
+                authors: vec![Person { name: xml_text(&format!("@{}", m.moved.actor)), ..Person::default() }],
+                links: vec![Link { href: abs.claim(&m.claim), rel: "alternate".into(), ..Link::default() }],
+                summary: Some(Text::plain(xml_text(&summary))),
+                ..Entry::default()
+            }
+        })
+        .collect();
+    let feed = Feed {
+        title: Text::plain(xml_text(title)),
+        id: self_url.to_string(),
+        updated: atom_time(moves.first().map_or(fallback, |m| m.moved.at.as_str())),
+        links: vec![
+            Link { href: self_url.to_string(), rel: "self".into(), ..Link::default() },
+            Link { href: page_url.to_string(), rel: "alternate".into(), ..Link::default() },
+        ],
+        entries,
+        ..Feed::default()
+    };
+    feed.to_string()
+}
+
+/// Publishes the desk into `opts.out`; `tick(done, total)` follows the pages.
+pub fn publish(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result<Report> {
+    let conn = db.conn();
+    conn.execute_batch("BEGIN DEFERRED")?;
+    let result = publish_in(db, opts, tick);
+    let _ = conn.execute_batch("ROLLBACK");
+    result
+}
+
+fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result<Report> {
+    let conn = db.conn();
+    let chain = Chain::read(conn)?;
+    for t in &opts.topics {
+        crate::topics::require(conn, t)?;
+    }
+    let chosen = |t: &str| opts.topics.is_empty() || opts.topics.iter().any(|x| x == t);
+
+    // What the site holds, gathered first so every name is checked before
+    // anything is written.
+    let when = &opts.when;
+    let until = when.label();
+    let then = |at: &str| until.is_none_or(|u| at <= u);
+    let mut desk = match when {
+        When::Now => views::desk(conn)?,
+        When::AsOf(_) => desk_at(conn, when)?,
+    };
+    desk.topics.retain(|t| chosen(&t.slug));
+    desk.recently_ripened.retain(|r| r.topic.as_deref().is_some_and(chosen));
+    let topics: Vec<String> = desk.topics.iter().map(|t| t.slug.clone()).collect();
+    let mut claims: Vec<String> = Vec::new();
+    let mut cited: BTreeSet<String> = BTreeSet::new();
+    let mut keep_claim = |c: crate::claims::ClaimState| {
+        if chosen(&c.topic) {
+            cited.extend(c.citations.iter().map(|x| x.source.clone()));
+            claims.push(c.id);
+        }
+    };
+    match when {
+        When::Now => crate::claims::for_each(conn, |c| {
+            keep_claim(c);
+            Ok(())
+        })?,
+        When::AsOf(_) => {
+            for t in &topics {
+                when.claims_of_topic(conn, t)?.into_iter().for_each(&mut keep_claim);
+            }
+            claims.sort_by_key(|c| c.get(1..).and_then(|n| n.parse::<i64>().ok()));
+        }
+    }
+    let mut sources: Vec<crate::sources::SourceState> = Vec::new();
+    crate::sources::for_each(conn, |s| {
+        let s = match when {
+            When::Now => Some(s),
+            When::AsOf(_) => when.source(conn, s.number())?,
+        };
+        if let Some(s) =
+            s.filter(|s| opts.topics.is_empty() || cited.contains(&s.id) || s.topics.iter().any(|t| chosen(t)))
+        {
+            sources.push(s);
+        }
+        Ok(())
+    })?;
+    let paths: Vec<crate::paths::PathSummary> = {
+        let mut keep = Vec::new();
+        crate::paths::for_each(conn, |p| {
+            let p = match when {
+                When::Now => Some(p),
+                When::AsOf(_) => when.path(conn, &p.slug)?,
+            };
+            if let Some(p) = p.filter(|p| p.steps.iter().all(|s| chosen(&s.topic))) {
+                keep.push(crate::paths::PathSummary {
+                    steps: p.steps.len() as i64,
+                    slug: p.slug,
+                    title: p.title,
+                    level: p.level,
+                    minutes: p.minutes,
+                });
+            }
+            Ok(())
+        })?;
+        keep
+    };
+    for t in &topics {
+        safe_name("topic", t)?;
+    }
+    for p in &paths {
+        safe_name("path", &p.slug)?;
+    }
+    for c in claims.iter().chain(sources.iter().map(|s| &s.id)) {
+        safe_name("id", c)?;
+    }
+    prepare_out(&opts.out)?;
+
+    let old: Manifest =
+        fs::read(opts.out.join(MANIFEST)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let mut w = Writer { out: &opts.out, old: &old, files: BTreeMap::new(), written: 0, unchanged: 0, bytes: 0 };
+    let abs = Links::new(Some(&opts.base_url), 0);
+    let total = (1 + topics.len() * 2 + claims.len() + sources.len() + paths.len() + 1) as u64;
+    let mut done = 0u64;
+    let mut step = |done: &mut u64| {
+        *done += 1;
+        tick(*done, total);
+    };
+    let mut urls: Vec<String> = vec![abs.home()];
+
+    w.put(render::STYLE_FILE, render::STYLE.as_bytes())?;
+    w.put("index.html", render::desk(&desk, &Links::published(0, opts.with_review), &chain).as_bytes())?;
+    step(&mut done);
+
+    let until_time = until.map(crate::clock::parse_time).transpose()?;
+    for slug in &topics {
+        let mut page = crate::page::build(conn, slug, when)?;
+        // Only links to pages the site holds: a related slug may name no
+        // topic, or one left out by --topic.
+        page.related.retain(|r| topics.contains(r));
+        page.paths.retain(|p| paths.iter().any(|x| x.slug == p.path));
+        let html = render::topic_document(&page, &Links::published(2, opts.with_review), None);
+        w.put(&format!("topics/{slug}/index.html"), html.as_bytes())?;
+        urls.push(abs.topic(slug));
+        step(&mut done);
+        let entries = crate::audit::tend_log(conn, slug, until_time)?;
+        let html = render::tend_log(slug, &entries, &Links::published(3, opts.with_review), &chain);
+        w.put(&format!("topics/{slug}/log/index.html"), html.as_bytes())?;
+        step(&mut done);
+    }
+    for id in &claims {
+        let page = views::claim_page(conn, id, when, &opts.site)?;
+        let html = render::claim(&page, &Links::published(2, opts.with_review), &chain);
+        w.put(&format!("claims/{id}/index.html"), html.as_bytes())?;
+        urls.push(abs.claim(id));
+        step(&mut done);
+    }
+    let claim_set: BTreeSet<&str> = claims.iter().map(String::as_str).collect();
+    for src in &sources {
+        let id = &src.id;
+        let mut page = match when {
+            When::Now => views::source_page(conn, id)?,
+            When::AsOf(_) => source_page_at(conn, src, &claims, when)?,
+        };
+        // Only links to pages the site holds (--topic leaves some out).
+        page.view.source.topics.retain(|t| topics.contains(t));
+        page.citing.retain(|c| claim_set.contains(c.id.as_str()));
+        let html = render::source(&page, &Links::published(2, opts.with_review), &chain);
+        w.put(&format!("sources/{id}/index.html"), html.as_bytes())?;
+        urls.push(abs.source(id));
+        step(&mut done);
+    }
+    w.put("paths/index.html", render::paths_list(&paths, &Links::published(1, opts.with_review), None).as_bytes())?;
+    urls.push(abs.paths());
+    for p in &paths {
+        let page = crate::path_page::build(conn, &p.slug, when)?;
+        let html = render::path_document(&page, &Links::published(2, opts.with_review), None);
+        w.put(&format!("paths/{}/index.html", p.slug), html.as_bytes())?;
+        urls.push(abs.reading_path(&p.slug));
+        step(&mut done);
+    }
+    if opts.with_review {
+        let mut items = crate::badges::review(conn, None)?;
+        items.retain(|i| chosen(&i.topic));
+        let html = render::review(&items, None, &Links::published(1, true), &chain);
+        w.put("review/index.html", html.as_bytes())?;
+        urls.push(abs.review());
+    }
+
+    // Feeds: every badge move of the published claims.
+    let moves = views::badge_moves(conn, None)?;
+    let moves: Vec<&Ripened> =
+        moves.iter().filter(|m| claim_set.contains(m.claim.as_str()) && then(&m.moved.at)).collect();
+    // A feed without entries dates from the desk's first event.
+    let fallback: String = conn
+        .query_row("SELECT at FROM events ORDER BY seq LIMIT 1", [], |r| r.get(0))
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string());
+    let desk_feed =
+        feed(&format!("{} — badge moves", opts.site.desk), &abs.path("feed.xml"), &abs.home(), &moves, &abs, &fallback);
+    w.put("feed.xml", desk_feed.as_bytes())?;
+    for slug in &topics {
+        let of_topic: Vec<&Ripened> = moves.iter().copied().filter(|m| m.topic.as_deref() == Some(slug)).collect();
+        let self_url = abs.path(&format!("topics/{slug}/feed.xml"));
+        let text = feed(&format!("{slug} — badge moves"), &self_url, &abs.topic(slug), &of_topic, &abs, &fallback);
+        w.put(&format!("topics/{slug}/feed.xml"), text.as_bytes())?;
+    }
+
+    let mut sitemap = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for u in &urls {
+        sitemap.push_str(&format!("<url><loc>{}</loc></url>\n", xml_escape(u)));
+    }
+    sitemap.push_str("</urlset>\n");
+    w.put("sitemap.xml", sitemap.as_bytes())?;
+    w.put("robots.txt", format!("User-agent: *\nAllow: /\nSitemap: {}\n", abs.path("sitemap.xml")).as_bytes())?;
+    step(&mut done);
+
+    // Files of things gone: only those the old manifest says we wrote.
+    let mut removed = 0;
+    for rel in old.files.keys().filter(|k| !w.files.contains_key(*k)) {
+        if safe_rel(rel) {
+            let path = opts.out.join(rel);
+            if fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+            remove_empty_dirs(&opts.out, path.parent());
+        }
+    }
+
+    let manifest = Manifest { head: Some(chain.clone()), base_url: opts.base_url.clone(), files: w.files };
+    let text = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::bad(format!("cannot encode manifest: {e}")))?;
+    write_atomic(&opts.out.join(MANIFEST), &text)?;
+    Ok(Report {
+        out: opts.out.display().to_string(),
+        head: chain.label(),
+        files: manifest.files.len(),
+        written: w.written,
+        unchanged: w.unchanged,
+        removed,
+        bytes: w.bytes,
+    })
+}
+
+/// The desk as it stood at `when`: the topics that existed then, their
+/// claims by badge then, the badge moves up to then.
+fn desk_at(conn: &rusqlite::Connection, when: &When) -> Result<views::Desk> {
+    let until = when.label().unwrap_or("");
+    let mut topics = Vec::new();
+    for t in crate::topics::list(conn)? {
+        let Some(state) = when.topic(conn, &t.slug)? else { continue };
+        let claims = when.claims_of_topic(conn, &t.slug)?;
+        let mut badges = BTreeMap::new();
+        for c in &claims {
+            *badges.entry(c.badge).or_insert(0) += 1;
+        }
+        topics.push(views::DeskTopic {
+            sources: when.sources_of_topic(conn, &t.slug)?.len() as i64,
+            claims: claims.len() as i64,
+            slug: t.slug,
+            title: state.title,
+            summary: state.summary,
+            badges,
+        });
+    }
+    let mut recently_ripened = views::badge_moves(conn, None)?;
+    recently_ripened.retain(|m| m.moved.at.as_str() <= until);
+    recently_ripened.truncate(views::RECENT_MOVES);
+    Ok(views::Desk { topics, recently_ripened })
+}
+
+/// A source page as it stood at `when`: its state then, the published
+/// claims that cited it then, its events up to then.
+fn source_page_at(
+    conn: &rusqlite::Connection,
+    src: &crate::sources::SourceState,
+    claims: &[String],
+    when: &When,
+) -> Result<views::SourcePage> {
+    let until = when.label().unwrap_or("");
+    let mut citing = Vec::new();
+    for n in crate::claims::citing_source(conn, src.number())? {
+        let id = crate::ids::claim_id(n);
+        if !claims.contains(&id) {
+            continue;
+        }
+        if let Some(c) = when.claim(conn, n)?.filter(|c| c.citations.iter().any(|x| x.source == src.id)) {
+            citing.push(views::CitingClaim { id: c.id, topic: c.topic, badge: c.badge, text: c.text });
+        }
+    }
+    let events = crate::events::for_entity(conn, &crate::entity::EntityRef::Source(src.number()).to_string())?
+        .iter()
+        .filter(|e| e.at.as_str() <= until)
+        .rev()
+        .map(crate::audit::LogEntry::from)
+        .collect();
+    let cited_by = citing.iter().map(|c| c.id.clone()).collect();
+    Ok(views::SourcePage { view: crate::sources::SourceView { source: src.clone(), cited_by }, citing, events })
+}
+
+/// A manifest path that stays inside OUT.
+fn safe_rel(rel: &str) -> bool {
+    Path::new(rel).components().all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
+fn remove_empty_dirs(root: &Path, mut dir: Option<&Path>) {
+    while let Some(d) = dir {
+        if d == root || !d.starts_with(root) || fs::remove_dir(d).is_err() {
+            return;
+        }
+        dir = d.parent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_could_leave_the_site_are_refused() {
+        for bad in ["", "..", ".hidden", "a/b", "a\\b", "x y", "é"] {
+            assert!(safe_name("id", bad).is_err(), "{bad:?}");
+        }
+        assert!(safe_name("id", "C12").is_ok() && safe_name("topic", "compute-economy").is_ok());
+        assert!(!safe_rel("../x") && !safe_rel("/etc/passwd") && safe_rel("claims/C1/index.html"));
+    }
+
+    #[test]
+    fn xml_text_drops_what_xml_cannot_carry() {
+        assert_eq!(xml_text("a\u{1}b\tc\n"), "ab\tc\n");
+        assert_eq!(xml_escape("]]></loc>&'\""), "]]&gt;&lt;/loc&gt;&amp;&apos;&quot;");
+    }
+}
