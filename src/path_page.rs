@@ -1,9 +1,10 @@
 //! Path pages: a reading path built once into a `PathPage` (each step with
 //! its topic's title and badge counts, so a reader sees how well-sourced the
-//! road is) and rendered as text, Markdown, HTML or JSON; and the places a
-//! topic holds on paths (`PathPlace`), which the topic page lists.
+//! road is) and rendered here as text, Markdown or JSON (its HTML is
+//! `web::render::path_document`, the one renderer); and the places a topic
+//! holds on paths (`PathPlace`), which the topic page lists.
 //!
-//! Invariant: the HTML is `web::render::path_document` (escaped); both views
+//! Invariant: both views
 //! read through `When`, so `--as-of` shows a path and its topics as they
 //! stood then.
 
@@ -257,10 +258,4 @@ pub fn render_markdown(page: &PathPage) -> String {
         );
     }
     s
-}
-
-/// The page `serve` answers at /paths/SLUG, without its footer; the one
-/// renderer lives in `web::render`.
-pub fn render_html(page: &PathPage) -> String {
-    crate::web::render::path_document(page, &crate::web::render::Links::new(None, 1), None)
 }
