@@ -46,29 +46,29 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get(desk))
         .route("/healthz", get(healthz))
         .route("/favicon.ico", get(favicon))
-        .route("/topics/{slug}", get(topic))
+        .route("/topics/{slug}", get(topic::<false>))
         .route("/topics/{slug}/log", get(tend_log))
-        .route("/claims/{id}", get(claim))
+        .route("/claims/{id}", get(claim::<false>))
         .route("/sources/{id}", get(source))
         .route("/paths", get(paths_page))
-        .route("/paths/{slug}", get(path_page))
+        .route("/paths/{slug}", get(path::<false>))
         .route("/search", get(search_page))
-        .route("/review", get(review))
-        .route("/log", get(log))
-        .route("/events/{id}", get(event))
-        .route("/verify", get(verify))
+        .route("/review", get(review::<false>))
+        .route("/log", get(log::<false>))
+        .route("/events/{id}", get(event::<false>))
+        .route("/verify", get(verify::<false>))
         .route("/api/topics", get(api_topics))
-        .route("/api/topics/{slug}", get(api_topic))
-        .route("/api/claims/{id}", get(api_claim))
+        .route("/api/topics/{slug}", get(topic::<true>))
+        .route("/api/claims/{id}", get(claim::<true>))
         .route("/api/claims/{id}/why", get(api_why))
         .route("/api/sources/{id}", get(api_source))
         .route("/api/paths", get(api_paths))
-        .route("/api/paths/{slug}", get(api_path))
+        .route("/api/paths/{slug}", get(path::<true>))
         .route("/api/search", get(api_search))
-        .route("/api/review", get(api_review))
-        .route("/api/log", get(api_log))
-        .route("/api/events/{id}", get(api_event))
-        .route("/api/verify", get(api_verify))
+        .route("/api/review", get(review::<true>))
+        .route("/api/log", get(log::<true>))
+        .route("/api/events/{id}", get(event::<true>))
+        .route("/api/verify", get(verify::<true>))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)
@@ -236,40 +236,21 @@ macro_rules! parsed {
     };
 }
 
-async fn topic(
+/// Handlers generic over `API` serve one route twice: the HTML page (`false`)
+/// and the same data as JSON under `/api/` (`true`).
+async fn topic<const API: bool>(
     State(app): State<Arc<App>>,
     slug: Result<Path<String>, PathRejection>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    topic_any(app, slug, q, headers, uri, false).await
-}
-
-async fn api_topic(
-    State(app): State<Arc<App>>,
-    slug: Result<Path<String>, PathRejection>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    topic_any(app, slug, q, headers, uri, true).await
-}
-
-async fn topic_any(
-    app: Arc<App>,
-    slug: Result<Path<String>, PathRejection>,
-    q: Option<String>,
-    headers: HeaderMap,
-    uri: Uri,
-    api: bool,
-) -> Response {
-    let slug = parsed!(api, segment(slug));
-    let params = parsed!(api, Params::parse(q.as_deref()));
-    let when = parsed!(api, params.when());
+    let slug = parsed!(API, segment(slug));
+    let params = parsed!(API, Params::parse(q.as_deref()));
+    let when = parsed!(API, params.when());
     respond(&app, &headers, &uri, false, move |c| {
         let page = crate::page::build(c.db.conn(), &slug, &when)?;
-        if api {
+        if API {
             json_out(&page)
         } else {
             Ok(html(render::topic_document(&page, &links(c.app, 1), Some(c.chain))))
@@ -293,40 +274,19 @@ async fn tend_log(
     .await
 }
 
-async fn claim(
+async fn claim<const API: bool>(
     State(app): State<Arc<App>>,
     id: Result<Path<String>, PathRejection>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    claim_any(app, id, q, headers, uri, false).await
-}
-
-async fn api_claim(
-    State(app): State<Arc<App>>,
-    id: Result<Path<String>, PathRejection>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    claim_any(app, id, q, headers, uri, true).await
-}
-
-async fn claim_any(
-    app: Arc<App>,
-    id: Result<Path<String>, PathRejection>,
-    q: Option<String>,
-    headers: HeaderMap,
-    uri: Uri,
-    api: bool,
-) -> Response {
-    let id = parsed!(api, segment(id));
-    let params = parsed!(api, Params::parse(q.as_deref()));
-    let when = parsed!(api, params.when());
+    let id = parsed!(API, segment(id));
+    let params = parsed!(API, Params::parse(q.as_deref()));
+    let when = parsed!(API, params.when());
     respond(&app, &headers, &uri, false, move |c| {
         let page = views::claim_page(c.db.conn(), &id, &when, c.app.review_site())?;
-        if api {
+        if API {
             json_out(&page)
         } else {
             Ok(html(render::claim(&page, &links(c.app, 1), c.chain)))
@@ -380,41 +340,20 @@ async fn api_paths(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) ->
     respond(&app, &headers, &uri, false, |c| json_out(&crate::paths::list(c.db.conn())?)).await
 }
 
-async fn path_page(
-    State(app): State<Arc<App>>,
-    slug: Result<Path<String>, PathRejection>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    path_any(app, slug, q, headers, uri, false).await
-}
-
-async fn api_path(
-    State(app): State<Arc<App>>,
-    slug: Result<Path<String>, PathRejection>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    path_any(app, slug, q, headers, uri, true).await
-}
-
 /// A reading path as `path show` gives it: the page or its JSON.
-async fn path_any(
-    app: Arc<App>,
+async fn path<const API: bool>(
+    State(app): State<Arc<App>>,
     slug: Result<Path<String>, PathRejection>,
-    q: Option<String>,
+    RawQuery(q): RawQuery,
     headers: HeaderMap,
     uri: Uri,
-    api: bool,
 ) -> Response {
-    let slug = parsed!(api, segment(slug));
-    let params = parsed!(api, Params::parse(q.as_deref()));
-    let when = parsed!(api, params.when());
+    let slug = parsed!(API, segment(slug));
+    let params = parsed!(API, Params::parse(q.as_deref()));
+    let when = parsed!(API, params.when());
     respond(&app, &headers, &uri, false, move |c| {
         let page = crate::path_page::build(c.db.conn(), &slug, &when)?;
-        if api {
+        if API {
             json_out(&page)
         } else {
             Ok(html(render::path_document(&page, &links(c.app, 1), Some(c.chain))))
@@ -540,20 +479,17 @@ async fn api_search(State(app): State<Arc<App>>, RawQuery(q): RawQuery, headers:
     .await
 }
 
-async fn review(State(app): State<Arc<App>>, RawQuery(q): RawQuery, headers: HeaderMap, uri: Uri) -> Response {
-    review_any(app, q, headers, uri, false).await
-}
-
-async fn api_review(State(app): State<Arc<App>>, RawQuery(q): RawQuery, headers: HeaderMap, uri: Uri) -> Response {
-    review_any(app, q, headers, uri, true).await
-}
-
-async fn review_any(app: Arc<App>, q: Option<String>, headers: HeaderMap, uri: Uri, api: bool) -> Response {
-    let params = parsed!(api, Params::parse(q.as_deref()));
+async fn review<const API: bool>(
+    State(app): State<Arc<App>>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let params = parsed!(API, Params::parse(q.as_deref()));
     let topic = params.get("topic").map(str::to_string);
     respond(&app, &headers, &uri, false, move |c| {
         let items = crate::badges::review(c.db.conn(), topic.as_deref())?;
-        if api {
+        if API {
             json_out(&items)
         } else {
             Ok(html(render::review(&items, topic.as_deref(), &links(c.app, 0), c.chain)))
@@ -577,20 +513,17 @@ fn log_filter(p: &Params) -> Result<LogFilter, WebError> {
     })
 }
 
-async fn log(State(app): State<Arc<App>>, RawQuery(q): RawQuery, headers: HeaderMap, uri: Uri) -> Response {
-    log_any(app, q, headers, uri, false).await
-}
-
-async fn api_log(State(app): State<Arc<App>>, RawQuery(q): RawQuery, headers: HeaderMap, uri: Uri) -> Response {
-    log_any(app, q, headers, uri, true).await
-}
-
-async fn log_any(app: Arc<App>, q: Option<String>, headers: HeaderMap, uri: Uri, api: bool) -> Response {
-    let params = parsed!(api, Params::parse(q.as_deref()));
-    let filter = parsed!(api, log_filter(&params));
+async fn log<const API: bool>(
+    State(app): State<Arc<App>>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let params = parsed!(API, Params::parse(q.as_deref()));
+    let filter = parsed!(API, log_filter(&params));
     respond(&app, &headers, &uri, false, move |c| {
         let page = views::log_page(c.db.conn(), &filter, LOG_PAGE)?;
-        if api {
+        if API {
             json_out(&page)
         } else {
             let pairs = params.pairs(LOG_FILTERS);
@@ -600,35 +533,16 @@ async fn log_any(app: Arc<App>, q: Option<String>, headers: HeaderMap, uri: Uri,
     .await
 }
 
-async fn event(
+async fn event<const API: bool>(
     State(app): State<Arc<App>>,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    event_any(app, id, headers, uri, false).await
-}
-
-async fn api_event(
-    State(app): State<Arc<App>>,
-    id: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    event_any(app, id, headers, uri, true).await
-}
-
-async fn event_any(
-    app: Arc<App>,
-    id: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    uri: Uri,
-    api: bool,
-) -> Response {
-    let id = parsed!(api, segment(id));
+    let id = parsed!(API, segment(id));
     respond(&app, &headers, &uri, false, move |c| {
         let page = views::event_page(c.db.conn(), &id)?;
-        if api {
+        if API {
             json_out(&page)
         } else {
             Ok(html(render::event(&page, &links(c.app, 1), c.chain)))
@@ -649,8 +563,8 @@ struct VerifyState {
 
 /// The head now and the last verification, running one first when asked
 /// (`?run=1`) and the last one is older than `VERIFY_EVERY`. Never cached.
-async fn verify_any(app: Arc<App>, q: Option<String>, api: bool) -> Response {
-    let params = parsed!(api, Params::parse(q.as_deref()));
+async fn verify<const API: bool>(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    let params = parsed!(API, Params::parse(q.as_deref()));
     let run = params.get("run").is_some_and(|v| v != "0");
     let answer = app
         .with_db(move |app, db| {
@@ -686,11 +600,11 @@ async fn verify_any(app: Arc<App>, q: Option<String>, api: bool) -> Response {
         .await;
     let (state, limited) = match answer {
         Ok(s) => s,
-        Err(e) if api => return e.api().into_response(),
+        Err(e) if API => return e.api().into_response(),
         Err(e) => return e.into_response(),
     };
     let status = if limited { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::OK };
-    let mut resp = if api {
+    let mut resp = if API {
         (status, Json(&state)).into_response()
     } else {
         let last = state.verified_at.clone().zip(state.last.clone());
@@ -699,12 +613,4 @@ async fn verify_any(app: Arc<App>, q: Option<String>, api: bool) -> Response {
     };
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
-}
-
-async fn verify(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
-    verify_any(app, q, false).await
-}
-
-async fn api_verify(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
-    verify_any(app, q, true).await
 }
