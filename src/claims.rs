@@ -560,7 +560,13 @@ pub fn record(
     Ok(seq)
 }
 
-fn change_result(tx: &Tx<'_>, after: &ClaimState, seq: i64, earned_changed: Vec<EarnedChange>) -> Result<ClaimChange> {
+/// What a change to one claim answers (`--json`), read after the change.
+pub(crate) fn change_result(
+    tx: &Tx<'_>,
+    after: &ClaimState,
+    seq: i64,
+    earned_changed: Vec<EarnedChange>,
+) -> Result<ClaimChange> {
     Ok(ClaimChange {
         id: after.id.clone(),
         event: ids::event_id(seq),

@@ -20,7 +20,6 @@ use crate::claims::{self, ClaimChange, ClaimState};
 use crate::db::Tx;
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::model::{self, Badge, Role};
 
 /// `90s`, `45m`, `24h`, `30d`, `2w`.
@@ -47,16 +46,8 @@ pub fn check_claim(tx: &mut Tx<'_>, name: &str, reason: &str) -> Result<ClaimCha
     tx.require_role(&[Role::Editor, Role::Researcher], "re-check claims")?;
     let reason = model::required_reason(reason)?;
     let state = claims::require(tx.conn(), name)?;
-    let earned = claims::earned_only(tx.conn(), &state)?;
     let seq = claims::record(tx, "claim.check", &state, &state, Some(reason), None, None)?;
-    Ok(ClaimChange {
-        id: state.id,
-        event: ids::event_id(seq),
-        badge: state.badge,
-        earned_badge: earned,
-        earned_changed: Vec::new(),
-        warnings: Vec::new(),
-    })
+    claims::change_result(tx, &state, seq, Vec::new())
 }
 
 /// The time of the latest event about `entity` (at or before `until`),
@@ -134,17 +125,9 @@ pub fn set_due(tx: &mut Tx<'_>, name: &str, due: Option<&str>, reason: Option<&s
     if due_of(tx.conn(), state.number())? == due {
         return Err(Error::refused(format!("{} already has that review-by date: nothing to change", state.id)));
     }
-    let earned = claims::earned_only(tx.conn(), &state)?;
     let meta = serde_json::json!({ "due": due });
     let seq = claims::record(tx, "claim.due", &state, &state, reason, Some(meta), None)?;
-    Ok(ClaimChange {
-        id: state.id,
-        event: ids::event_id(seq),
-        badge: state.badge,
-        earned_badge: earned,
-        earned_changed: Vec::new(),
-        warnings: Vec::new(),
-    })
+    claims::change_result(tx, &state, seq, Vec::new())
 }
 
 /// A claim's review-by date (`YYYY-MM-DD`), if one is set.
