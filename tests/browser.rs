@@ -84,10 +84,9 @@ fn console_errors(driver: &Driver, session: &str) -> Vec<String> {
         .collect()
 }
 
-/// Checks the page the browser shows: its one h1, no console error, and a
-/// screenshot named `name`.
-async fn check_page(c: &Client, driver: &Driver, session: &str, name: &str, h1: &str) {
-    // A click returns before the next page has loaded: wait for its heading.
+/// Waits until the page's h1 holds `h1`: a click returns before the next
+/// page has loaded.
+async fn wait_for_heading(c: &Client, name: &str, h1: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut heading = String::new();
     while Instant::now() < deadline {
@@ -100,6 +99,12 @@ async fn check_page(c: &Client, driver: &Driver, session: &str, name: &str, h1: 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(heading.contains(h1), "{name}: h1 is {heading:?}, wanted {h1:?}");
+}
+
+/// Checks the page the browser shows: its one h1, no console error, and a
+/// screenshot named `name`.
+async fn check_page(c: &Client, driver: &Driver, session: &str, name: &str, h1: &str) {
+    wait_for_heading(c, name, h1).await;
     let footer = c.find(Locator::Css("footer")).await.expect("a footer").text().await.unwrap();
     assert!(footer.starts_with("Chain head E"), "{name}: footer {footer:?}");
     let errors = console_errors(driver, session);
@@ -192,18 +197,7 @@ fn a_reader_walks_the_desk_in_chromium() {
 
 /// Waits for the page's h1 to contain `h1`, then checks the console.
 async fn check_published(c: &Client, driver: &Driver, session: &str, name: &str, h1: &str) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut heading = String::new();
-    while Instant::now() < deadline {
-        if let Ok(el) = c.find(Locator::Css("h1")).await {
-            heading = el.text().await.unwrap_or_default();
-            if heading.contains(h1) {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(heading.contains(h1), "{name}: h1 is {heading:?}, wanted {h1:?}");
+    wait_for_heading(c, name, h1).await;
     // style.css loaded from the file next to the site: the body's serif font.
     let font = c.execute("return getComputedStyle(document.body).fontFamily", vec![]).await.unwrap();
     assert!(font.as_str().unwrap_or("").contains("Georgia"), "{name}: unstyled ({font})");
