@@ -23,6 +23,8 @@ pub enum EntityRef {
     Claim(i64),
     Dispatch(i64),
     Path(String),
+    /// A sign-in token, by its prefix.
+    Token(String),
 }
 
 impl fmt::Display for EntityRef {
@@ -34,6 +36,7 @@ impl fmt::Display for EntityRef {
             EntityRef::Claim(n) => write!(f, "claim:{}", ids::claim_id(*n)),
             EntityRef::Dispatch(n) => write!(f, "dispatch:{}", ids::dispatch_id(*n)),
             EntityRef::Path(s) => write!(f, "path:{s}"),
+            EntityRef::Token(p) => write!(f, "token:{p}"),
         }
     }
 }
@@ -44,7 +47,7 @@ impl FromStr for EntityRef {
     fn from_str(s: &str) -> Result<Self> {
         let bad = || {
             Error::bad(format!(
-                "{s:?} is not an entity: write claim:C12, source:S3, topic:SLUG, actor:HANDLE, dispatch:D2 or path:SLUG"
+                "{s:?} is not an entity: write claim:C12, source:S3, topic:SLUG, actor:HANDLE, dispatch:D2, path:SLUG or token:PREFIX"
             ))
         };
         let (kind, name) = s.split_once(':').ok_or_else(bad)?;
@@ -59,6 +62,7 @@ impl FromStr for EntityRef {
             "claim" => EntityRef::Claim(number(IdKind::Claim)?),
             "dispatch" => EntityRef::Dispatch(number(IdKind::Dispatch)?),
             "path" => EntityRef::Path(name.to_string()),
+            "token" => EntityRef::Token(name.to_string()),
             _ => return Err(bad()),
         })
     }
@@ -80,6 +84,7 @@ impl EntityRef {
             EntityRef::Claim(n) => json(crate::claims::load(conn, *n)?),
             EntityRef::Dispatch(n) => json(crate::dispatches::load(conn, *n)?),
             EntityRef::Path(s) => json(crate::paths::load(conn, s)?),
+            EntityRef::Token(p) => json(crate::tokens::load(conn, p)?),
         }
     }
 }

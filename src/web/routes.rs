@@ -498,7 +498,7 @@ async fn review<const API: bool>(
     .await
 }
 
-const LOG_FILTERS: &[&str] = &["topic", "actor", "action", "entity", "since", "until", "before"];
+const LOG_FILTERS: &[&str] = &["topic", "actor", "action", "entity", "since", "until", "channel", "token", "before"];
 
 fn log_filter(p: &Params) -> Result<LogFilter, WebError> {
     Ok(LogFilter {
@@ -509,6 +509,8 @@ fn log_filter(p: &Params) -> Result<LogFilter, WebError> {
         since: p.get("since").map(crate::clock::parse_time).transpose()?,
         until: p.get("until").map(crate::clock::parse_until).transpose()?,
         before_seq: p.get("before").map(views::event_seq).transpose()?,
+        channel: p.get("channel").map(str::to_string),
+        token: p.get("token").map(str::to_string),
         limit: None,
     })
 }
