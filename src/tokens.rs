@@ -293,6 +293,29 @@ pub fn authenticate(
     if !constant_time_eq::constant_time_eq(&stored, &given) {
         return Ok(Err(Refusal::Invalid));
     }
+    standing(conn, state, now)
+}
+
+/// Who the token of `prefix` signs in now, without its secret: a signed-in
+/// session re-checks its token this way on every request.
+pub fn by_prefix(
+    conn: &Connection,
+    prefix: &str,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<Authenticated, Refusal>> {
+    match load(conn, prefix)? {
+        Some(state) => standing(conn, state, now),
+        None => Ok(Err(Refusal::Invalid)),
+    }
+}
+
+/// Whether a token is still good (not revoked, not expired, its actor
+/// still there) and its actor's role now.
+fn standing(
+    conn: &Connection,
+    state: TokenState,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<Authenticated, Refusal>> {
     if state.revoked_at.is_some() {
         return Ok(Err(Refusal::Revoked(state.prefix)));
     }

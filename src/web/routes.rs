@@ -69,6 +69,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/log", get(log::<true>))
         .route("/api/events/{id}", get(event::<true>))
         .route("/api/verify", get(verify::<true>))
+        .merge(super::write::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)
@@ -88,9 +89,14 @@ async fn not_found(uri: Uri) -> Response {
 }
 
 async fn method_not_allowed(uri: Uri) -> Response {
-    let e = WebError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "only GET and HEAD are served here");
+    let e = WebError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this address does not take that method: pages are GET and HEAD, writes under /api/ are POST",
+    );
     let mut resp = if is_api(&uri) { e.api().into_response() } else { e.into_response() };
-    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    let allow = if super::write::is_write_path(uri.path()) { "POST" } else { "GET, HEAD" };
+    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
     resp
 }
 
