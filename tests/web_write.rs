@@ -394,3 +394,116 @@ fn failed_sign_ins_are_limited_per_address() {
     // Reading is not limited.
     assert_eq!(srv.get("/claims/C1").status, 200);
 }
+
+/// Signs in with `token` through `/login`; the session cookie (`name=value`).
+fn sign_in(srv: &Server, token: &str) -> String {
+    let body = format!("token={token}&next=%2Fclaims%2FC1");
+    let r = srv.post("/login", &[("Content-Type", "application/x-www-form-urlencoded")], &body);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/claims/C1"));
+    let cookie = r.header("set-cookie").expect("a session cookie").to_string();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http without an https --base-url: {cookie}");
+    assert!(!cookie.contains(&token[6..]), "the cookie is not the token");
+    cookie.split(';').next().unwrap().to_string()
+}
+
+fn page_as(srv: &Server, cookie: &str) -> String {
+    let r = srv.get_with("/claims/C1", &[("Cookie", cookie)]);
+    assert_eq!(r.status, 200);
+    assert!(r.header("cache-control").is_some_and(|c| c.contains("no-store")), "a signed-in page is not cached");
+    r.body
+}
+
+fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    page[at..at + page[at..].find('"').unwrap()].to_string()
+}
+
+fn form_post(srv: &Server, path: &str, cookie: &str, origin: Option<&str>, body: &str) -> Reply {
+    let mut h = vec![("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", cookie)];
+    if let Some(o) = origin {
+        h.push(("Origin", o));
+    }
+    srv.post(path, &h, body)
+}
+
+#[test]
+fn signed_in_pages_show_each_role_its_forms_and_refuse_forged_posts() {
+    let f = fixture();
+    let srv = serve(&f.desk);
+    let own = srv.base.clone();
+    // Signed out: no forms at all.
+    assert!(!srv.get("/claims/C1").body.contains("<form"));
+    let editor = sign_in(&srv, &f.editor);
+    let researcher = sign_in(&srv, &f.researcher);
+    let reviewer = sign_in(&srv, &f.reviewer);
+    let editing = ["class=\"promote\"", "class=\"demote\"", "class=\"badge\"", "class=\"cite\"", "class=\"edit\""];
+    let page = page_as(&srv, &editor);
+    assert!(editing.iter().all(|f| page.contains(f)), "an editor sees every form");
+    assert!(page.contains("Signed in as @editor"));
+    let page = page_as(&srv, &researcher);
+    assert!(page.contains("class=\"cite\"") && page.contains("class=\"edit\""));
+    assert!(
+        !page.contains("class=\"promote\"") && !page.contains("class=\"badge\""),
+        "no badge forms for a researcher"
+    );
+    let page = page_as(&srv, &reviewer);
+    assert!(!editing.iter().any(|f| page.contains(f)), "a reviewer sees no forms");
+
+    // Forged posts change nothing.
+    let before = (f.desk.event_count(), rows_digest(&f.desk));
+    let csrf = csrf_of(&page_as(&srv, &editor));
+    let other = csrf_of(&page_as(&srv, &researcher));
+    let demote = |token: &str| format!("csrf={token}&reason=forged");
+    for (cookie, origin, body, status) in [
+        (&editor, Some(own.as_str()), "reason=no+token".to_string(), 403),
+        (&editor, Some(own.as_str()), demote(&other), 403),
+        (&editor, Some("http://evil.example"), demote(&csrf), 403),
+        (&editor, None, demote("x"), 403),
+        (&"ripen_session=forged".to_string(), Some(own.as_str()), demote(&csrf), 401),
+    ] {
+        let r = form_post(&srv, "/claims/C1/demote", cookie, origin, &body);
+        assert_eq!(r.status, status, "{body} from {origin:?}: {}", r.body);
+    }
+    // The researcher's own token on the editor's form: still a researcher.
+    let r = form_post(&srv, "/claims/C1/demote", &researcher, Some(&own), &demote(&other));
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!((f.desk.event_count(), rows_digest(&f.desk)), before, "a refused form changed the database");
+
+    // A real one: redirected to the claim page, which shows the move.
+    let r = form_post(
+        &srv,
+        "/claims/C1/badge",
+        &editor,
+        Some(&own),
+        &format!("csrf={csrf}&badge=contested&reason=from+the+page"),
+    );
+    assert_eq!((r.status, r.header("location")), (303, Some("/claims/C1")), "{}", r.body);
+    let page = page_as(&srv, &editor);
+    assert!(page.contains("from the page"), "the new history entry is shown");
+    let e = f.desk.last_event();
+    assert_eq!((e.actor.as_str(), e.action.as_str()), (EDITOR, "claim.badge"));
+    assert_eq!(e.meta_json().unwrap()["channel"], "web");
+    let r =
+        form_post(&srv, "/claims/C1/cite", &researcher, Some(&own), &format!("csrf={other}&source=S2&stance=supports"));
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(f.desk.jsonl(&["log", "--channel", "web"]).len(), 2);
+
+    // Revoking the token ends the session on its next request.
+    f.desk.ok_as(EDITOR, &["token", "revoke", &f.editor[..16], "--reason", "r"]);
+    assert!(!page_as(&srv, &editor).contains("class=\"promote\""));
+    let r = form_post(&srv, "/claims/C1/demote", &editor, Some(&own), &demote(&csrf));
+    assert_eq!(r.status, 401, "{}", r.body);
+    // Signing out ends a session; a bad token signs nobody in.
+    let r = form_post(&srv, "/logout", &researcher, Some(&own), &format!("csrf={other}"));
+    assert_eq!(r.status, 303);
+    assert!(r.header("set-cookie").is_some_and(|c| c.contains("Max-Age=0")));
+    assert!(!srv.get_with("/claims/C1", &[("Cookie", researcher.as_str())]).body.contains("<form"));
+    let r = srv.post("/login", &[("Content-Type", "application/x-www-form-urlencoded")], "token=ripen_nope");
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("not valid"));
+    f.desk.ok(&["verify"]);
+}

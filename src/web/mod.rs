@@ -9,7 +9,8 @@
 //! - `routes`: pages and the JSON API;
 //! - `headers`: security and caching headers, the request-size guard;
 //! - `error`: library errors as HTTP statuses;
-//! - `write`: the JSON write API and the one writer every write goes through.
+//! - `write`: the JSON write API and the one writer every write goes through;
+//! - `session`: web sign-in (`/login`, `/logout`) and the claim page's forms.
 //!
 //! Invariants: reads never write; every write is one `Db::transact_from`
 //! made by the actor a token signs in (see `write`); SQLite and tantivy
@@ -21,6 +22,7 @@ mod error;
 mod headers;
 pub mod render;
 mod routes;
+mod session;
 mod state;
 pub mod views;
 mod write;

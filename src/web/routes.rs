@@ -70,6 +70,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/events/{id}", get(event::<true>))
         .route("/api/verify", get(verify::<true>))
         .merge(super::write::routes())
+        .merge(super::session::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)
@@ -290,6 +291,11 @@ async fn claim<const API: bool>(
     let id = parsed!(API, segment(id));
     let params = parsed!(API, Params::parse(q.as_deref()));
     let when = parsed!(API, params.when());
+    if !API {
+        if let Some((_, session)) = app.sessions.find(&headers) {
+            return signed_claim(app, id, when, session).await;
+        }
+    }
     respond(&app, &headers, &uri, false, move |c| {
         let page = views::claim_page(c.db.conn(), &id, &when, c.app.review_site())?;
         if API {
@@ -299,6 +305,33 @@ async fn claim<const API: bool>(
         }
     })
     .await
+}
+
+/// A claim page for a signed-in reader: its forms carry the session's
+/// CSRF token, so it is built afresh (never cached, never 304) after the
+/// session's token and its actor's role are checked against the database.
+async fn signed_claim(app: Arc<App>, id: String, when: When, session: super::session::Session) -> Response {
+    let answer = app
+        .with_db(move |app, db| {
+            snapshot(db, |chain| {
+                let now = crate::clock::now()?;
+                let signed = crate::tokens::by_prefix(db.conn(), &session.prefix, now)?.ok();
+                let page = views::claim_page(db.conn(), &id, &when, app.review_site())?;
+                let viewer = signed.as_ref().map(|s| render::Viewer {
+                    handle: &s.actor.handle,
+                    role: s.actor.role,
+                    csrf: &session.csrf,
+                });
+                Ok(render::claim_for(&page, &links(app, 1), chain, viewer.as_ref()))
+            })
+        })
+        .await;
+    let mut resp = match answer {
+        Ok(page) => Html(page).into_response(),
+        Err(e) => e.into_response(),
+    };
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, private"));
+    resp
 }
 
 async fn api_why(

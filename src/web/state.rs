@@ -89,6 +89,8 @@ pub struct App {
     pub writer: Mutex<Option<Db>>,
     /// Failed sign-ins per client address.
     pub limiter: super::write::Limiter,
+    /// Signed-in browser sessions (memory only).
+    pub sessions: super::session::Sessions,
 }
 
 impl App {
@@ -112,6 +114,7 @@ impl App {
             verified: Mutex::new(None),
             writer: Mutex::new(None),
             limiter: super::write::Limiter::new(sign_in_limit),
+            sessions: super::session::Sessions::default(),
         })
     }
 

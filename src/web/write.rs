@@ -278,6 +278,7 @@ pub fn is_write_path(path: &str) -> bool {
         ["", "api", "claims", _, "edit" | "cite" | "uncite" | "promote" | "demote" | "badge"] => true,
         ["", "api", "sources", _, "grade" | "mark"] => true,
         ["", "api", "events", _, "revert"] => true,
+        ["", "claims", _, _] | ["", "logout"] => true,
         _ => false,
     }
 }
