@@ -462,6 +462,7 @@ fn signed_in_pages_show_each_role_its_forms_and_refuse_forged_posts() {
         (&editor, Some(own.as_str()), "reason=no+token".to_string(), 403),
         (&editor, Some(own.as_str()), demote(&other), 403),
         (&editor, Some("http://evil.example"), demote(&csrf), 403),
+        (&editor, Some("null"), demote(&csrf), 403),
         (&editor, None, demote("x"), 403),
         (&"ripen_session=forged".to_string(), Some(own.as_str()), demote(&csrf), 401),
     ] {
