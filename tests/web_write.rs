@@ -508,3 +508,139 @@ fn signed_in_pages_show_each_role_its_forms_and_refuse_forged_posts() {
     assert!(r.body.contains("not valid"));
     f.desk.ok(&["verify"]);
 }
+
+/// One HTTP writer's record: every answer's status, and the events of the
+/// accepted changes.
+#[derive(Default)]
+struct Tally {
+    statuses: Vec<u16>,
+    events: Vec<String>,
+}
+
+#[test]
+fn six_http_writers_and_two_cli_writers_lose_nothing() {
+    const EACH: usize = 100;
+    let f = fixture();
+    f.desk.ok_as(EDITOR, &["actor", "add", "ed3", "--role", "editor"]);
+    f.desk.ok_as(EDITOR, &["actor", "add", "res2", "--role", "researcher"]);
+    f.desk.ok_as(EDITOR, &["actor", "add", "res3", "--role", "researcher"]);
+    let editors = [f.editor.clone(), f.editor2.clone(), token(&f.desk, "ed3", &[])];
+    let researchers = [f.researcher.clone(), token(&f.desk, "res2", &[]), token(&f.desk, "res3", &[])];
+    // Each editor has a claim of its own, and all three share C1.
+    let own: Vec<String> = (0..3).map(|i| f.desk.claim(&format!("Editor {i}'s claim."), &[])).collect();
+    let setup = f.desk.event_count();
+    let srv = serve(&f.desk);
+    let (http, cli): (Vec<Tally>, Vec<(usize, usize)>) = thread::scope(|scope| {
+        let mut writers = Vec::new();
+        for (i, t) in editors.iter().enumerate() {
+            let (srv, own) = (&srv, &own[i]);
+            writers.push(scope.spawn(move || {
+                let mut tally = Tally::default();
+                // What this editor last saw of C1: conflicts on it are 412s.
+                let mut seen = format!("E{setup}");
+                for n in 0..EACH {
+                    let badge = if n % 4 < 2 { "contested" } else { "unsourced" };
+                    let body = json!({"badge": badge, "reason": format!("editor {i} move {n}")}).to_string();
+                    let auth = format!("Bearer {t}");
+                    let r = if n % 2 == 0 {
+                        srv.post(&format!("/api/claims/{own}/badge"), &[("Authorization", auth.as_str())], &body)
+                    } else {
+                        let h = [("Authorization", auth.as_str()), ("If-Match", seen.as_str())];
+                        let r = srv.post("/api/claims/C1/badge", &h, &body);
+                        if r.status == 412 {
+                            // Reload, as a client would, and go on.
+                            let history = srv.get("/api/claims/C1").json()["history"].clone();
+                            if let Some(last) = history.as_array().and_then(|h| h.last()) {
+                                seen = s(last, "event").to_string();
+                            }
+                        }
+                        r
+                    };
+                    if r.status == 200 {
+                        let event = s(&r.json(), "event").to_string();
+                        if n % 2 == 1 {
+                            seen = event.clone();
+                        }
+                        tally.events.push(event);
+                    }
+                    tally.statuses.push(r.status);
+                }
+                tally
+            }));
+        }
+        for (i, t) in researchers.iter().enumerate() {
+            let srv = &srv;
+            writers.push(scope.spawn(move || {
+                let mut tally = Tally::default();
+                for n in 0..EACH {
+                    let (path, body) = if n % 2 == 0 {
+                        ("/api/claims", json!({"topic": "compute-economy", "text": format!("Researcher {i} claim {n}."), "cite": ["S1"]}))
+                    } else {
+                        ("/api/sources", json!({"title": format!("Researcher {i} source {n}"), "grade": "C"}))
+                    };
+                    let r = srv.api(path, Some(t), &body);
+                    if r.status == 201 {
+                        tally.events.push(s(&r.json(), "event").to_string());
+                    }
+                    tally.statuses.push(r.status);
+                }
+                tally
+            }));
+        }
+        let clis: Vec<_> = [EDITOR, RESEARCHER]
+            .into_iter()
+            .map(|who| {
+                let desk = &f.desk;
+                scope.spawn(move || {
+                    let mut ok = 0;
+                    for n in 0..EACH {
+                        let out = desk.run_as(
+                            who,
+                            &["claim", "add", "--topic", "compute-economy", &format!("{who} from the CLI {n}.")],
+                        );
+                        if out.status.success() {
+                            ok += 1;
+                        } else {
+                            panic!("CLI writer {who}: {}", stderr(&out));
+                        }
+                    }
+                    (ok, EACH)
+                })
+            })
+            .collect();
+        (
+            writers.into_iter().map(|h| h.join().unwrap()).collect(),
+            clis.into_iter().map(|h| h.join().unwrap()).collect(),
+        )
+    });
+    let accepted_http: usize = http.iter().map(|t| t.events.len()).sum();
+    let accepted_cli: usize = cli.iter().map(|(ok, _)| ok).sum();
+    for (i, t) in http.iter().enumerate() {
+        assert_eq!(t.statuses.len(), EACH);
+        // 412: C1 changed since this editor saw it; 409: another editor
+        // had just set C1 to the badge asked for ("nothing to change").
+        let odd: Vec<&u16> = t.statuses.iter().filter(|s| !matches!(s, 200 | 201 | 409 | 412)).collect();
+        assert!(odd.is_empty(), "writer {i}: statuses other than 2xx and documented conflicts: {odd:?}");
+    }
+    // Researchers and editors' own claims never conflict.
+    for t in &http[3..] {
+        assert!(t.statuses.iter().all(|s| *s == 201));
+    }
+    for t in &http[..3] {
+        assert!(t.statuses.iter().step_by(2).all(|s| *s == 200));
+    }
+    assert_eq!(accepted_cli, 2 * EACH);
+    // Nothing lost: one event per accepted change, each stored once, by the right actor, via the API.
+    assert_eq!(f.desk.event_count() as usize, setup as usize + accepted_http + accepted_cli);
+    let mut all: Vec<&String> = http.iter().flat_map(|t| &t.events).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), accepted_http, "an event reported twice");
+    let api = f.desk.jsonl(&["log", "--channel", "api"]);
+    assert_eq!(api.len(), accepted_http);
+    let editors_moves = api.iter().filter(|e| e["action"] == "claim.badge").count();
+    assert_eq!(editors_moves, http[..3].iter().map(|t| t.events.len()).sum::<usize>());
+    assert_eq!(f.desk.jsonl(&["log", "--channel", "cli"]).len(), setup as usize + accepted_cli);
+    srv.stop();
+    f.desk.ok(&["verify"]);
+}
