@@ -57,7 +57,7 @@ pub struct Created {
     pub actor: String,
     pub label: Option<String>,
     pub expires_at: Option<String>,
-    pub event: String,
+    pub event: crate::ids::EventId,
 }
 
 /// What `token revoke` prints.
@@ -65,7 +65,7 @@ pub struct Created {
 pub struct Revoked {
     pub id: String,
     pub actor: String,
-    pub event: String,
+    pub event: crate::ids::EventId,
 }
 
 /// One row of `token list`.
@@ -228,7 +228,7 @@ pub fn add(tx: &mut Tx<'_>, handle: &str, label: Option<&str>, expires: Option<c
         after: Some(serde_json::to_string(&state)?),
         ..NewEvent::new("token.add", EntityRef::Token(prefix.clone()).to_string())
     })?;
-    Ok(Created { id: prefix, token, actor: handle, label, expires_at, event: crate::ids::event_id(seq) })
+    Ok(Created { id: prefix, token, actor: handle, label, expires_at, event: seq })
 }
 
 /// Revokes a token by its prefix (editors, or the token's own actor).
@@ -252,7 +252,7 @@ pub fn revoke(tx: &mut Tx<'_>, prefix: &str, reason: &str) -> Result<Revoked> {
         reason: Some(reason),
         ..NewEvent::new("token.revoke", EntityRef::Token(prefix.to_string()).to_string())
     })?;
-    Ok(Revoked { id: prefix.to_string(), actor: after.actor, event: crate::ids::event_id(seq) })
+    Ok(Revoked { id: prefix.to_string(), actor: after.actor, event: seq })
 }
 
 /// Every token with when it was last used, newest first.

@@ -99,7 +99,7 @@ fn revoking_is_an_event_with_its_reason_and_happens_once() {
     assert_eq!(desk.file_bytes(), before_own);
     desk.ok_as(REVIEWER, &["token", "revoke", &own, "--reason", "mine, not needed"]);
     // Reverting a token change is refused: a revoked secret does not come back.
-    let msg = desk.refused(Some(EDITOR), &["revert", &e.id(), "--reason", "undo"], 1);
+    let msg = desk.refused(Some(EDITOR), &["revert", &e.id().to_string(), "--reason", "undo"], 1);
     assert!(msg.contains("not reverted"), "{msg}");
     let _ = before;
     desk.ok(&["verify"]);
