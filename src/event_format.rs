@@ -1,9 +1,9 @@
 //! How an event's columns are laid out on disk, and the codec of the compact
 //! layout's stored state.
 //!
-//! Two layouts, chosen by sequence number (`event_formats`, schema version 7):
+//! Two layouts, chosen by sequence number (`event_formats`, written by the `compact_events` migration):
 //!
-//! - `Json` (every event written before version 7): `before` and `after` are
+//! - `Json` (every event written before that migration): `before` and `after` are
 //!   the entity's whole state as JSON text; `prev_hash` and `hash` are
 //!   64-character lowercase hex.
 //! - `Compact` (every event from the switch on): `before` is not stored

@@ -11,7 +11,7 @@
 //! each applies, and it can only name events not yet written.
 //!
 //! How a row stores those columns is its `Format` (see `event_format`):
-//! events written since schema version 7 are `Compact` (no stored `before`,
+//! events written since the `compact_events` migration are `Compact` (no stored `before`,
 //! a compressed `after`, hashes as raw bytes), and `event_formats` records
 //! from which event on, append-only like `chain_algorithms`. A compact
 //! event's hash is the same definition over the same meaning with `before`
@@ -127,8 +127,8 @@ impl StoredEvent {
         self.meta.as_deref().and_then(|t| serde_json::from_str(t).ok())
     }
 
-    pub fn id(&self) -> String {
-        crate::ids::event_id(self.seq)
+    pub fn id(&self) -> crate::ids::EventId {
+        crate::ids::EventId::new(self.seq)
     }
 }
 
@@ -310,9 +310,9 @@ pub fn head(conn: &Connection) -> Result<(i64, String)> {
     Ok(head.unwrap_or((0, GENESIS.to_string())))
 }
 
-pub fn get(conn: &Connection, seq: i64) -> Result<Option<StoredEvent>> {
+pub fn get(conn: &Connection, id: crate::ids::EventId) -> Result<Option<StoredEvent>> {
     let event = conn
-        .query_row(&format!("SELECT {COLUMNS} FROM events WHERE seq = ?1"), [seq], StoredEvent::from_row)
+        .query_row(&format!("SELECT {COLUMNS} FROM events WHERE seq = ?1"), [id], StoredEvent::from_row)
         .optional()?;
     match event {
         Some(mut e) => {

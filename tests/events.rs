@@ -522,10 +522,11 @@ fn as_version_two(desk: &Desk) -> String {
     // What later versions added (reference sources: DOIs, archived copies, link checks).
     conn.execute_batch(
         "DROP INDEX sources_by_doi; DROP TABLE source_checks;
-         ALTER TABLE sources DROP COLUMN doi; ALTER TABLE sources DROP COLUMN archive_url;",
+         ALTER TABLE sources DROP COLUMN doi; ALTER TABLE sources DROP COLUMN archive_url;
+         DROP TABLE token_uses; DROP TABLE tokens;",
     )
     .unwrap();
-    // Version 7's compact events: back to JSON text and hex hashes, the
+    // The compact events `compact_events` introduced: back to JSON text and hex hashes, the
     // `before` each one left to be derived stored again.
     conn.execute_batch("DROP TABLE event_formats;").unwrap();
     let events = desk.events();

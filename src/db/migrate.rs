@@ -22,6 +22,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(READING_PATHS),
     Migration::Sql(CLAIMANTS),
     Migration::Sql(REFERENCE_SOURCES),
+    Migration::Sql(SIGN_IN_TOKENS),
     Migration::Code(compact_events),
 ];
 
@@ -182,7 +183,7 @@ CREATE TABLE source_checks (
 CREATE INDEX source_checks_by_source ON source_checks (source, event);
 ";
 
-/// Version 7's column types: `after` holds a compact event's encoded state
+/// `compact_events`' column types: `after` holds a compact event's encoded state
 /// (a BLOB) and the hashes their raw 32 bytes, beside the text that events
 /// written before keep. Exactly as version 1 spells them.
 const COMPACT_COLUMNS: &[(&str, &str)] = &[
@@ -191,7 +192,7 @@ const COMPACT_COLUMNS: &[(&str, &str)] = &[
     ("    hash       TEXT NOT NULL", "    hash       ANY NOT NULL"),
 ];
 
-/// Version 7: events from the next one on are stored `Compact` (see
+/// Compact events: events from the next one on are stored `Compact` (see
 /// `event_format`): no `before`, the `after` state compressed, hashes as
 /// raw bytes, which halves what the audit trail costs on disk. Events
 /// already written keep their bytes, hashes and meaning. The switch is
@@ -244,6 +245,28 @@ BEGIN
 END;
 INSERT INTO event_formats (first_seq, format)
 VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events), 'compact');
+";
+
+/// Sign-in tokens for writes over the web (`tokens`): the audited row
+/// (prefix, SHA-256 of the secret, actor, label, dates, revocation) and,
+/// apart from it, when each was last used (`token_uses`, no event: it
+/// changes on every sign-in).
+const SIGN_IN_TOKENS: &str = "
+CREATE TABLE tokens (
+    prefix      TEXT PRIMARY KEY,
+    digest      TEXT NOT NULL,
+    actor       TEXT NOT NULL REFERENCES actors (handle),
+    label       TEXT,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    expires_at  TEXT,
+    revoked_at  TEXT,
+    revoked_by  TEXT
+) STRICT;
+CREATE TABLE token_uses (
+    prefix     TEXT PRIMARY KEY REFERENCES tokens (prefix),
+    last_used  TEXT NOT NULL
+) STRICT;
 ";
 
 /// `col IN (a, b)` as `col = a OR col = b`.
