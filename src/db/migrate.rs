@@ -194,7 +194,7 @@ const COMPACT_COLUMNS: &[(&str, &str)] = &[
 
 /// Compact events: events from the next one on are stored `Compact` (see
 /// `event_format`): no `before`, the `after` state compressed, hashes as
-/// raw bytes, which halves what the audit trail costs on disk. Events
+/// raw bytes: about half the bytes of the events table. Events
 /// already written keep their bytes, hashes and meaning. The switch is
 /// recorded like the hash algorithm's: append-only, and only for events not
 /// yet written. The column types change from TEXT to ANY by editing their
