@@ -381,7 +381,7 @@ pub fn check_claim_text(text: &str) -> Result<()> {
 fn resolve_citations(conn: &Connection, cites: &[(String, Stance, Option<String>)]) -> Result<Vec<CitationState>> {
     let mut resolved = Vec::with_capacity(cites.len());
     for (name, stance, note) in cites {
-        resolved.push((crate::sources::resolve(conn, name)?, *stance, note.clone()));
+        resolved.push((crate::names::source(conn, name)?, *stance, note.clone()));
     }
     citation_states(resolved, |id| id.to_string())
 }
@@ -425,12 +425,12 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, evidence: &[Evidence], imported: 
         // The importer judges imported history with the creator's role.
         return Ok((asked, earned_badge, asked.is_above(earned_badge)));
     }
-    match crate::badges::judge(tx.actor().role, None, asked, earned_badge, new.allow_override) {
-        crate::badges::Judgement::Allowed { is_override } => Ok((asked, earned_badge, is_override)),
-        crate::badges::Judgement::EditorsOnly => {
-            Err(crate::badges::editors_only(tx, &format!("set a badge above the earned one ({earned_badge})")))
+    match rule::judge(tx.actor().role, None, asked, earned_badge, new.allow_override) {
+        rule::Judgement::Allowed { is_override } => Ok((asked, earned_badge, is_override)),
+        rule::Judgement::EditorsOnly => {
+            Err(tx.refusal(&[Role::Editor], &format!("set a badge above the earned one ({earned_badge})")))
         }
-        crate::badges::Judgement::NeedsOverride => {
+        rule::Judgement::NeedsOverride => {
             let earned = rule::earned_badge(evidence);
             Err(Error::refused(format!(
                 "the evidence earns {} ({}); {asked} is above it: pass --override with --reason to set it anyway",
@@ -692,7 +692,7 @@ pub fn uncite(tx: &mut Tx<'_>, name: &str, source: &str, reason: &str) -> Result
     tx.require_role(&[Role::Editor, Role::Researcher], "remove citations")?;
     let reason = model::required_reason(reason)?;
     let before = require(tx.conn(), name)?;
-    let source = crate::sources::resolve(tx.conn(), source)?;
+    let source = crate::names::source(tx.conn(), source)?;
     let mut after = before.clone();
     after.citations.retain(|c| c.source != source);
     if after.citations.len() == before.citations.len() {
@@ -732,85 +732,6 @@ pub fn history(conn: &Connection, id: ClaimId) -> Result<Vec<BadgeMove>> {
         out.push(BadgeMove { event: e.id(), at: e.at, actor: e.actor, from, to, reason: e.reason, is_override });
     }
     Ok(out)
-}
-
-/// A citation as `claim show` prints it.
-#[derive(Debug, Serialize)]
-pub struct CitationView {
-    pub source: SourceId,
-    pub key: Option<String>,
-    pub title: String,
-    pub publisher: Option<String>,
-    pub stance: Stance,
-    pub grade: Grade,
-    pub status: Status,
-    pub note: Option<String>,
-}
-
-/// Everything `claim show` prints.
-#[derive(Debug, Serialize)]
-pub struct ClaimView {
-    pub id: ClaimId,
-    pub key: Option<String>,
-    pub topic: String,
-    pub text: String,
-    pub revision: i64,
-    pub badge: Badge,
-    pub earned_badge: Badge,
-    #[serde(rename = "override")]
-    pub badge_override: bool,
-    pub created_by: String,
-    pub created_at: String,
-    /// Set when the view shows a past moment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub as_of: Option<String>,
-    pub citations: Vec<CitationView>,
-    pub history: Vec<BadgeMove>,
-    pub explanation: Vec<String>,
-    /// Who made the claim; `null` when it is the desk's own statement.
-    pub claimant: Option<Claimant>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub claim_date: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub appearances: Vec<String>,
-}
-
-pub fn view(conn: &Connection, claim: &ClaimState, when: &crate::snapshot::When) -> Result<ClaimView> {
-    let evidence = when.evidence(conn, &claim.citations)?;
-    let mut citations = Vec::new();
-    for (c, e) in claim.citations.iter().zip(&evidence) {
-        let key = when.source(conn, c.source)?.and_then(|s| s.key);
-        citations.push(CitationView {
-            source: e.source,
-            key,
-            title: e.title.clone(),
-            publisher: e.publisher.clone(),
-            stance: c.stance,
-            grade: e.grade,
-            status: e.status,
-            note: c.note.clone(),
-        });
-    }
-    let earned = rule::earned_badge(&evidence);
-    Ok(ClaimView {
-        id: claim.id,
-        key: claim.key.clone(),
-        topic: claim.topic.clone(),
-        text: claim.text.clone(),
-        revision: claim.revision,
-        badge: claim.badge,
-        earned_badge: earned.badge,
-        badge_override: claim.badge_override,
-        created_by: claim.created_by.clone(),
-        created_at: claim.created_at.clone(),
-        as_of: when.label().map(str::to_string),
-        citations,
-        history: when.history(conn, claim.id)?,
-        explanation: earned.explanation,
-        claimant: claim.claimant.clone(),
-        claim_date: claim.claim_date.clone(),
-        appearances: claim.appearances.clone(),
-    })
 }
 
 /// What `why` prints: the shown badge, the earned one and the rule's reasons.

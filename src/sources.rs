@@ -9,7 +9,7 @@ use crate::claims::{self, EarnedChange};
 use crate::db::{Children, NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
-use crate::ids::{self, ClaimId, EventId, SourceId};
+use crate::ids::{ClaimId, EventId, SourceId};
 use crate::model::{self, Grade, Kind, Role, Status};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,21 +86,7 @@ pub fn load(conn: &Connection, id: SourceId) -> Result<Option<SourceState>> {
     Ok(Some(s))
 }
 
-/// Resolves `S7`, `7`, a key or a DOI (in any of its written forms) to a
-/// source id.
-pub fn resolve(conn: &Connection, name: &str) -> Result<SourceId> {
-    if crate::doi::looks_like(name) {
-        let doi = crate::doi::normalize(name)?;
-        return by_doi(conn, &doi)?
-            .ok_or_else(|| Error::not_found(format!("no source with DOI {doi}: see `ripen source list`")));
-    }
-    ids::resolve_row(conn, "sources", name, "see `ripen source list`")
-}
-
-/// The source with this normalised DOI.
-pub fn by_doi(conn: &Connection, doi: &str) -> Result<Option<SourceId>> {
-    Ok(conn.prepare_cached("SELECT id FROM sources WHERE doi = ?1")?.query_row([doi], |r| r.get(0)).optional()?)
-}
+pub use crate::names::{source as resolve, source_by_doi as by_doi};
 
 /// The reason given with the latest change of a source's status (a
 /// retraction notice, a link check's evidence), to name it in `review`.

@@ -528,8 +528,13 @@ impl Tx<'_> {
         if roles.contains(&self.actor.role) {
             return Ok(());
         }
+        Err(self.refusal(roles, doing))
+    }
+
+    /// The refusal of `doing` to the acting actor, whose role is not in `roles`.
+    pub fn refusal(&self, roles: &[Role], doing: &str) -> Error {
         let allowed = roles.iter().map(|r| format!("{r}s")).collect::<Vec<_>>().join(" or ");
-        Err(Error::Permission(format!("@{} is a {}; only {allowed} may {doing}", self.actor.handle, self.actor.role)))
+        Error::Permission(format!("@{} is a {}; only {allowed} may {doing}", self.actor.handle, self.actor.role))
     }
 
     /// Appends one event to the chain and returns its id.
