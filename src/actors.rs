@@ -9,6 +9,9 @@ use crate::entity::EntityRef;
 use crate::error::{Error, Result};
 use crate::model::{self, Role};
 
+/// Who may add and change actors and their roles (and revert their changes).
+pub const MAY_CHANGE: &[Role] = &[Role::Editor];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActorState {
@@ -64,7 +67,7 @@ pub fn insert(
     meta: Option<serde_json::Value>,
 ) -> Result<ActorChange> {
     if check_role {
-        tx.require_role(&[Role::Editor], "add actors")?;
+        tx.require_role(MAY_CHANGE, "add actors")?;
     }
     if load(tx.conn(), &state.handle)?.is_some() {
         return Err(Error::refused(format!("actor @{} already exists: pick another handle", state.handle)));
@@ -85,7 +88,7 @@ pub fn add(tx: &mut Tx<'_>, handle: &str, name: Option<&str>, role: Role) -> Res
 
 /// Changes an actor's role (and name, when given).
 pub fn set_role(tx: &mut Tx<'_>, handle: &str, role: Role, reason: &str) -> Result<ActorChange> {
-    tx.require_role(&[Role::Editor], "change roles")?;
+    tx.require_role(MAY_CHANGE, "change roles")?;
     let reason = crate::model::required_reason(reason)?;
     let handle = model::normalize_handle(handle)?;
     let before = load(tx.conn(), &handle)?

@@ -4,7 +4,6 @@
 
 use rusqlite::Connection;
 use serde::Serialize;
-use serde_json::json;
 
 use crate::claims::{self, ClaimChange};
 use crate::db::Tx;
@@ -71,8 +70,7 @@ pub fn move_badge(
             )))
         }
     };
-    let after = claims::ClaimState { badge: target, badge_override: is_override, ..before.clone() };
-    let meta = json!({ "override": is_override, "earned": earned.badge });
+    let (after, meta) = claims::badge_moved(&before, target, is_override, earned.badge, false);
     let seq = claims::record(tx, "claim.badge", &before, &after, Some(reason), Some(meta), None)?;
     Ok(ClaimChange {
         id: after.id,

@@ -150,6 +150,10 @@ pub struct EarnedChange {
     pub badge: Badge,
 }
 
+/// Who may add and change claims (and revert their changes); badge moves
+/// are editors' (`rule::judge`).
+pub const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
+
 const COLUMNS: &str = "id, key, topic, text, revision, badge, badge_override, created_by, created_at, \
                        claimant_name, claimant_url, claimant_type, claim_date, appearances";
 
@@ -348,6 +352,39 @@ pub fn earned_changes(
     Ok(out)
 }
 
+/// The one re-evaluation after a change of source `source`: runs `write`
+/// (the change) and returns the claims citing the source whose earned badge
+/// it moved. A live change (`sources`) and a revert (`audit`) both use it.
+pub fn reevaluate_citing(
+    conn: &Connection,
+    source: SourceId,
+    write: impl FnOnce(&Connection) -> Result<()>,
+) -> Result<Vec<EarnedChange>> {
+    let citing = citing_source(conn, source)?;
+    let before = earned_for(conn, &citing)?;
+    write(conn)?;
+    earned_changes(conn, &citing, &before)
+}
+
+/// A claim with its badge moved to `to` (after `rule::judge` allowed it) and
+/// the `claim.badge` event's meta: the one shape of a badge move, whether a
+/// live move, a revert or imported history.
+pub fn badge_moved(
+    before: &ClaimState,
+    to: Badge,
+    is_override: bool,
+    earned: Badge,
+    imported: bool,
+) -> (ClaimState, Value) {
+    let after = ClaimState { badge: to, badge_override: is_override, ..before.clone() };
+    let meta = if imported {
+        json!({"imported": true, "override": is_override, "earned": earned})
+    } else {
+        json!({"override": is_override, "earned": earned})
+    };
+    (after, meta)
+}
+
 pub fn earned_meta(changes: &[EarnedChange]) -> Option<Value> {
     (!changes.is_empty()).then(|| json!({ "earned_changed": changes }))
 }
@@ -441,7 +478,7 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, evidence: &[Evidence], imported: 
 }
 
 pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Result<ClaimChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "add claims")?;
+    tx.require_role(MAY_CHANGE, "add claims")?;
     crate::topics::require(tx.conn(), &new.topic)?;
     if let Some(k) = &new.key {
         model::check_key(k)?;
@@ -605,7 +642,7 @@ pub fn change_fields(
     reason: &str,
     imported: Option<(&str, &str)>,
 ) -> Result<ClaimChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "edit claims")?;
+    tx.require_role(MAY_CHANGE, "edit claims")?;
     let reason = model::required_reason(reason)?;
     if let Some(text) = &change.text {
         check_claim_text(text)?;
@@ -667,7 +704,7 @@ pub fn cite(
     note: Option<&str>,
     reason: Option<&str>,
 ) -> Result<ClaimChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "cite sources")?;
+    tx.require_role(MAY_CHANGE, "cite sources")?;
     let before = require(tx.conn(), name)?;
     let reason = reason.map(model::required_reason).transpose()?;
     let new = resolve_citations(tx.conn(), &[(source.to_string(), stance, note.map(str::to_string))])?.remove(0);
@@ -689,7 +726,7 @@ pub fn cite(
 }
 
 pub fn uncite(tx: &mut Tx<'_>, name: &str, source: &str, reason: &str) -> Result<ClaimChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "remove citations")?;
+    tx.require_role(MAY_CHANGE, "remove citations")?;
     let reason = model::required_reason(reason)?;
     let before = require(tx.conn(), name)?;
     let source = crate::names::source(tx.conn(), source)?;

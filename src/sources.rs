@@ -47,6 +47,9 @@ pub struct SourceChange {
     pub earned_changed: Vec<EarnedChange>,
 }
 
+/// Who may add and change sources (and revert their changes).
+pub const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
+
 const COLUMNS: &str = "id, key, title, url, publisher, kind, grade, status, tier, summary, published, created_by, \
                        created_at, doi, archive_url";
 
@@ -273,7 +276,7 @@ pub fn add(
     created: Option<(String, String)>,
     meta: Option<serde_json::Value>,
 ) -> Result<SourceChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "add sources")?;
+    tx.require_role(MAY_CHANGE, "add sources")?;
     let new = prepare(tx.conn(), new)?;
     let grade = new.grade.ok_or_else(|| Error::bad("a source needs a grade: pass --grade A|B|C|D|F"))?;
     let next: SourceId =
@@ -319,7 +322,7 @@ fn update(
     reason: &str,
     change: impl FnOnce(&mut SourceState) -> Result<()>,
 ) -> Result<SourceChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "regrade or mark sources")?;
+    tx.require_role(MAY_CHANGE, "regrade or mark sources")?;
     let reason = model::required_reason(reason)?;
     let before = require(tx.conn(), name)?;
     let mut after = before.clone();
@@ -327,10 +330,7 @@ fn update(
     if after == before {
         return Err(Error::refused(format!("{} is already like that: nothing to change", before.id)));
     }
-    let citing = claims::citing_source(tx.conn(), before.id)?;
-    let earned_before = claims::earned_for(tx.conn(), &citing)?;
-    write(tx.conn(), &after)?;
-    let earned_changed = claims::earned_changes(tx.conn(), &citing, &earned_before)?;
+    let earned_changed = claims::reevaluate_citing(tx.conn(), before.id, |conn| write(conn, &after))?;
     let seq = tx.append(NewEvent {
         topic: after.topics.first().cloned(),
         before: Some(serde_json::to_string(&before)?),

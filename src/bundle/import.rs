@@ -1073,9 +1073,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         for (when, _, step) in steps {
             let (action, after, actor, reason, meta) = match step {
                 Step::Badge { to, actor, reason } => {
-                    let is_override = to.is_above(earned);
-                    let after = ClaimState { badge: to, badge_override: is_override, ..current.clone() };
-                    let meta = json!({"imported": true, "override": is_override, "earned": earned});
+                    let (after, meta) = claims::badge_moved(&current, to, to.is_above(earned), earned, true);
                     ("claim.badge", after, actor, reason, meta)
                 }
                 Step::Edit { text, actor, reason, path } => {
