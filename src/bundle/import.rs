@@ -262,7 +262,7 @@ fn importer(db: &Db, acting: Option<&str>, has_actors: bool, first_editor: Optio
     let editor = first_editor.ok_or_else(|| {
         Error::bad("the database has no actors yet and the bundle lists no editor: add one to \"actors\" or run `ripen init --editor HANDLE` first")
     })?;
-    Ok(Actor { handle: model::normalize_handle(&editor.handle)?, role: Role::Editor })
+    crate::actors::new_state(&editor.handle, editor.name.as_deref(), Role::Editor)
 }
 
 fn import_document(
@@ -670,7 +670,7 @@ impl<'t, 'c> Importer<'t, 'c> {
             return Ok(());
         }
         self.actors.insert(state.handle.clone(), state.role);
-        crate::actors::insert(self.tx, state, false, Some(self.meta.clone())).map_err(|e| at(path, e))?;
+        crate::actors::insert(self.tx, state, Some(self.meta.clone())).map_err(|e| at(path, e))?;
         self.report.added.actors += 1;
         Ok(())
     }
