@@ -30,6 +30,11 @@ pub struct LogFilter {
     pub until: Option<DateTime<Utc>>,
     /// Only events older than this sequence number (a page's cursor).
     pub before_seq: Option<EventId>,
+    /// Where changes came from: `cli` (events with no channel recorded),
+    /// `web` or `api`.
+    pub channel: Option<String>,
+    /// Only changes signed in with the token of this prefix.
+    pub token: Option<String>,
     pub limit: Option<usize>,
 }
 
@@ -101,6 +106,17 @@ pub fn scan(conn: &Connection, filter: &LogFilter, mut each: impl FnMut(StoredEv
     }
     if let Some(b) = filter.before_seq {
         bind(&mut sql, " AND seq < ?", b.get().to_string());
+    }
+    match filter.channel.as_deref().map(str::trim) {
+        None => {}
+        Some("cli") => sql.push_str(" AND (meta IS NULL OR json_extract(meta, '$.channel') IS NULL)"),
+        Some(c @ ("web" | "api")) => bind(&mut sql, " AND json_extract(meta, '$.channel') = ?", c.to_string()),
+        Some(other) => {
+            return Err(Error::bad(format!("channel {other:?} is not one of cli, web, api")));
+        }
+    }
+    if let Some(t) = &filter.token {
+        bind(&mut sql, " AND json_extract(meta, '$.token') = ?", t.trim().to_string());
     }
     sql.push_str(" ORDER BY seq DESC");
     if let Some(l) = filter.limit {
@@ -470,6 +486,11 @@ fn restore(
             Ok((serde_json::to_value(&old)?, None))
         }
         EntityRef::Path(_) => Ok((serde_json::to_value(crate::paths::restore(tx, wanted)?)?, None)),
+        // A revoked token coming back to life by a revert would be a
+        // secret nobody re-issued: tokens are made and revoked, never restored.
+        EntityRef::Token(_) => Err(Error::refused(
+            "token changes are not reverted: make a new token with `ripen token add`, or revoke one with `ripen token revoke`",
+        )),
         EntityRef::Dispatch(_) => {
             tx.require_role(crate::dispatches::MAY_CHANGE, "revert dispatch changes")?;
             let old: crate::dispatches::DispatchState = serde_json::from_value(wanted)?;

@@ -389,6 +389,21 @@ pub fn earned_meta(changes: &[EarnedChange]) -> Option<Value> {
     (!changes.is_empty()).then(|| json!({ "earned_changed": changes }))
 }
 
+/// `SRC[:STANCE]`; a DOI may hold colons of its own (`doi:10.1/x`), so
+/// only a last part that is a stance is taken as one.
+pub fn parse_cite(spec: &str) -> Result<(String, Stance, Option<String>)> {
+    if crate::doi::looks_like(spec) {
+        return Ok(match spec.rsplit_once(':').and_then(|(s, st)| Some((s, st.parse::<Stance>().ok()?))) {
+            Some((source, stance)) => (source.to_string(), stance, None),
+            None => (spec.to_string(), Stance::Supports, None),
+        });
+    }
+    match spec.split_once(':') {
+        Some((source, stance)) => Ok((source.to_string(), stance.parse()?, None)),
+        None => Ok((spec.to_string(), Stance::Supports, None)),
+    }
+}
+
 /// The fields of a new claim.
 #[derive(Debug, Clone, Default)]
 pub struct NewClaim {

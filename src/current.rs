@@ -27,6 +27,7 @@ impl EntityRef {
             EntityRef::Claim(n) => json(crate::claims::load(conn, *n)?),
             EntityRef::Dispatch(n) => json(crate::dispatches::load(conn, *n)?),
             EntityRef::Path(s) => json(crate::paths::load(conn, s)?),
+            EntityRef::Token(p) => json(crate::tokens::load(conn, p)?),
         }
     }
 }

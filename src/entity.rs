@@ -17,6 +17,8 @@ pub enum EntityRef {
     Claim(ClaimId),
     Dispatch(DispatchId),
     Path(String),
+    /// A sign-in token, by its prefix.
+    Token(String),
 }
 
 impl fmt::Display for EntityRef {
@@ -28,6 +30,7 @@ impl fmt::Display for EntityRef {
             EntityRef::Claim(n) => write!(f, "claim:{n}"),
             EntityRef::Dispatch(n) => write!(f, "dispatch:{n}"),
             EntityRef::Path(s) => write!(f, "path:{s}"),
+            EntityRef::Token(p) => write!(f, "token:{p}"),
         }
     }
 }
@@ -38,7 +41,7 @@ impl FromStr for EntityRef {
     fn from_str(s: &str) -> Result<Self> {
         let bad = || {
             Error::bad(format!(
-                "{s:?} is not an entity: write claim:C12, source:S3, topic:SLUG, actor:HANDLE, dispatch:D2 or path:SLUG"
+                "{s:?} is not an entity: write claim:C12, source:S3, topic:SLUG, actor:HANDLE, dispatch:D2, path:SLUG or token:PREFIX"
             ))
         };
         let (kind, name) = s.split_once(':').ok_or_else(bad)?;
@@ -49,6 +52,7 @@ impl FromStr for EntityRef {
             "claim" => EntityRef::Claim(name.parse()?),
             "dispatch" => EntityRef::Dispatch(name.parse()?),
             "path" => EntityRef::Path(name.to_string()),
+            "token" => EntityRef::Token(name.to_string()),
             _ => return Err(bad()),
         })
     }

@@ -478,6 +478,7 @@ fn fingerprint_rows(conn: &Connection, keys: &Fingerprints, tick: &mut dyn FnMut
     crate::topics::for_each(conn, |t| rows.push(EntityRef::Topic(t.slug.clone()), &t))?;
     crate::dispatches::for_each(conn, |d| rows.push(EntityRef::Dispatch(d.id), &d))?;
     crate::paths::for_each(conn, |p| rows.push(EntityRef::Path(p.slug.clone()), &p))?;
+    crate::tokens::for_each(conn, |t| rows.push(EntityRef::Token(t.prefix.clone()), &t))?;
     let mut rows = rows.rows;
     rows.sort_unstable_by_key(|r| r.name);
     Ok(rows)

@@ -206,6 +206,29 @@ impl Db {
         Ok(db)
     }
 
+    /// Opens a database `open` has already accepted (and migrated) for
+    /// writing, touching the file only through SQLite: the web server's one
+    /// writer, opened while its readers are open. Opening and closing the
+    /// file any other way (as `open`'s header check does) would drop the
+    /// POSIX locks SQLite holds on it for the whole process, and another
+    /// process could then remove the WAL from under the server's readers.
+    pub fn open_writer(path: &Path) -> Result<Db> {
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| map_open_error(path, e))?;
+        configure(&conn).map_err(|e| Error::Database(format!("cannot use {}: {e}", path.display())))?;
+        let db = Db { conn, path: path.to_path_buf() };
+        db.check_identity()?;
+        let version: i64 = db.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version != SCHEMA_VERSION {
+            return Err(Error::Database(format!(
+                "{} changed schema version while the server ran: restart `ripen serve`",
+                path.display()
+            )));
+        }
+        Ok(db)
+    }
+
     /// Opens an existing ripen database for a command that only reads.
     ///
     /// Refuses what `open` refuses. A database this binary can read as it is

@@ -22,7 +22,7 @@ use rusqlite::Connection;
 pub use actor::Actor;
 pub use children::Children;
 pub use migrate::SCHEMA_VERSION;
-pub use tx::{NewEvent, Tx};
+pub use tx::{NewEvent, Origin, Tx};
 
 /// `PRAGMA application_id` of a ripen database ("Ripe").
 pub const APPLICATION_ID: i32 = 0x5269_7065;

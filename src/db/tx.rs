@@ -24,6 +24,18 @@ impl Db {
         what: &str,
         change: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
+        self.transact_from(actor, None, what, change)
+    }
+
+    /// `transact` for a change that came through another channel than the
+    /// command line: every event it appends records `origin` in its meta.
+    pub fn transact_from<T>(
+        &mut self,
+        actor: &Actor,
+        origin: Option<&Origin>,
+        what: &str,
+        change: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
         if self.conn.is_readonly(rusqlite::DatabaseName::Main)? {
             return Err(Error::Database(format!(
                 "{} is read-only: {what} was not made; check the file's permissions",
@@ -46,6 +58,7 @@ impl Db {
             hashing,
             appended: Vec::new(),
             importing: false,
+            origin: origin.cloned(),
         };
         let value = change(&mut writer)?;
         writer.inner.commit().map_err(|e| describe_write_error(&self.path, what, e))?;
@@ -93,6 +106,15 @@ impl NewEvent {
     }
 }
 
+/// Where a change came from, when not the command line: the channel
+/// (`web` for the signed-in pages, `api` for bearer requests) and the prefix
+/// of the token that signed it in (never the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub channel: &'static str,
+    pub token: String,
+}
+
 /// A write transaction in progress.
 pub struct Tx<'c> {
     inner: rusqlite::Transaction<'c>,
@@ -104,6 +126,8 @@ pub struct Tx<'c> {
     appended: Vec<i64>,
     /// While set, every event appended is marked `"imported": true`.
     importing: bool,
+    /// Recorded in the meta of every event appended (`channel`, `token`).
+    origin: Option<Origin>,
 }
 
 impl Tx<'_> {
@@ -155,13 +179,21 @@ impl Tx<'_> {
         let at = event.at.unwrap_or_else(|| clock::format_time(self.now));
         let actor = event.actor.unwrap_or_else(|| self.actor.handle.clone());
         let (before, after) = (event.before, event.after);
-        let meta = match (event.meta, self.importing) {
-            (Some(Value::Object(mut m)), true) => {
-                m.insert("imported".to_string(), Value::Bool(true));
+        let mut marks = serde_json::Map::new();
+        if self.importing {
+            marks.insert("imported".to_string(), Value::Bool(true));
+        }
+        if let Some(o) = &self.origin {
+            marks.insert("channel".to_string(), Value::from(o.channel));
+            marks.insert("token".to_string(), Value::from(o.token.clone()));
+        }
+        let meta = match event.meta {
+            Some(Value::Object(mut m)) if !marks.is_empty() => {
+                m.extend(marks);
                 Some(Value::Object(m).to_string())
             }
-            (None, true) => Some(serde_json::json!({"imported": true}).to_string()),
-            (meta, _) => meta.map(|v| v.to_string()),
+            None if !marks.is_empty() => Some(Value::Object(marks).to_string()),
+            meta => meta.map(|v| v.to_string()),
         };
         let content = EventContent {
             seq,

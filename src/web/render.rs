@@ -46,7 +46,7 @@ ol.steps li{margin:1rem 0}.why{margin:.2rem 0}.unworked{color:#999;font-style:it
 /// Characters escaped in a path segment: everything but unreserved ones.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
-fn seg(text: &str) -> String {
+pub(crate) fn seg(text: &str) -> String {
     utf8_percent_encode(text, SEGMENT).to_string()
 }
 
@@ -424,7 +424,96 @@ fn diff_markup(parts: &[DiffPart]) -> Markup {
     }
 }
 
+/// Who is signed in on a served page, and the form token their forms carry.
+pub struct Viewer<'a> {
+    pub handle: &'a str,
+    pub role: crate::model::Role,
+    pub csrf: &'a str,
+}
+
 pub fn claim(p: &ClaimPage, links: &Links, chain: &Chain) -> String {
+    claim_for(p, links, chain, None)
+}
+
+/// The sign-in page (a token, nothing else).
+pub fn login(error: Option<&str>, next: &str, links: &Links) -> String {
+    let body = html! {
+        h1 { "Sign in" }
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        form method="post" action=(links.path("login")) {
+            label { "Token " input type="password" name="token" autocomplete="off" required; }
+            input type="hidden" name="next" value=(next);
+            " " button type="submit" { "Sign in" }
+        }
+        p.meta { "An editor makes tokens with " code { "ripen token add HANDLE" } "." }
+    };
+    document("Sign in", links, None, None, body).into_string()
+}
+
+/// The forms a signed-in actor may use on a claim page: badge moves for
+/// editors, citations and text for editors and researchers, none for
+/// reviewers. Every form carries the session's CSRF token.
+fn claim_forms(v: &crate::views::ClaimView, links: &Links, who: &Viewer<'_>) -> Markup {
+    use crate::model::Role;
+    let action = |what: &str| format!("{}/{what}", links.claim(v.id));
+    let csrf = html! { input type="hidden" name="csrf" value=(who.csrf); };
+    let promote_needs_override = !v.earned_badge.is_above(v.badge);
+    html! {
+        section.signed-in {
+            p.meta {
+                "Signed in as @" (who.handle) " (" (who.role) ") "
+                form.inline method="post" action=(links.path("logout")) { (csrf) button type="submit" { "Sign out" } }
+            }
+            @if who.role == Role::Editor {
+                h2 { "Move the badge" }
+                p { "Shows " (badge(v.badge)) " · the evidence earns " (badge(v.earned_badge)) }
+                form.promote method="post" action=(action("promote")) {
+                    (csrf)
+                    label { "Reason " input type="text" name="reason" required; }
+                    @if promote_needs_override {
+                        label { input type="checkbox" name="override" value="1"; " override: above what the evidence earns" }
+                    }
+                    " " button type="submit" { "Promote" }
+                }
+                form.demote method="post" action=(action("demote")) {
+                    (csrf)
+                    label { "Reason " input type="text" name="reason" required; }
+                    " " button type="submit" { "Demote" }
+                }
+                form.badge method="post" action=(action("badge")) {
+                    (csrf)
+                    label { "Badge " select name="badge" {
+                        @for b in Badge::ALL { option value=(b.as_str()) selected[*b == v.badge] { (b.as_str()) } }
+                    } }
+                    label { " Reason " input type="text" name="reason" required; }
+                    label { input type="checkbox" name="override" value="1"; " override (needed above " (v.earned_badge.as_str()) ")" }
+                    " " button type="submit" { "Set badge" }
+                }
+            }
+            @if who.role != Role::Reviewer {
+                h2 { "Evidence and text" }
+                form.cite method="post" action=(action("cite")) {
+                    (csrf)
+                    label { "Source " input type="text" name="source" placeholder="S7 or its key" required; }
+                    label { " Stance " select name="stance" {
+                        @for st in crate::model::Stance::ALL { option value=(st.as_str()) { (st.as_str()) } }
+                    } }
+                    label { " Note " input type="text" name="note"; }
+                    " " button type="submit" { "Cite" }
+                }
+                form.edit method="post" action=(action("edit")) {
+                    (csrf)
+                    label { "Text " textarea name="text" required { (v.text) } }
+                    label { " Reason " input type="text" name="reason" required; }
+                    " " button type="submit" { "Save text" }
+                }
+            }
+        }
+    }
+}
+
+/// A claim page, with the forms `viewer` may use when someone is signed in.
+pub fn claim_for(p: &ClaimPage, links: &Links, chain: &Chain, viewer: Option<&Viewer<'_>>) -> String {
     let v = &p.view;
     let ld = html! { script type="application/ld+json" { (PreEscaped(json_for_script(&p.claim_review))) } };
     let body = html! {
@@ -444,6 +533,7 @@ pub fn claim(p: &ClaimPage, links: &Links, chain: &Chain) -> String {
             },
             None => p.meta { "The desk's own statement: no outside claimant." },
         }
+        @if let Some(who) = viewer { (claim_forms(v, links, who)) }
         h2 { "Why this badge" }
         p { "Its evidence earns " (badge(v.earned_badge)) }
         ul { @for line in &v.explanation { li { (line) } } }
