@@ -3,8 +3,17 @@
 //! SQLite (`db`) is the one source of truth; every change goes through
 //! `Db::transact` and appends one hash-chained event (`events`). Domain rules
 //! are pure (`rule`); each entity kind owns its reads and writes (`actors`,
-//! `topics`, `sources`, `claims`, `dispatches`, `badges`, `paths`). The command line
-//! (`cli`) is a thin front end over this library. See ARCHITECTURE.md.
+//! `topics`, `sources`, `claims`, `dispatches`, `badges`, `paths`, `tokens`).
+//!
+//! The API a front end stands on (the command line `cli`, the web server
+//! `web` and the static site `publish` use the library only through these):
+//! opening and writing (`db`: `Db`, `Db::transact`, `Actor`), ids and input
+//! (`ids`, `model`, `clock`, `error`), the changes people make (the entity
+//! modules above, `badges`, `rechecks`, `references`, `retractions`,
+//! `linkcheck`, `audit::revert`, `bundle`), and what is shown (`views`,
+//! `page`, `path_page`, `snapshot`, `audit`, `search`, `verify`,
+//! `backup`). Modules only the library uses are `pub(crate)`. Imports point
+//! down only: see ARCHITECTURE.md.
 
 pub mod actors;
 pub mod audit;
