@@ -455,7 +455,7 @@ pub fn login(error: Option<&str>, next: &str, links: &Links) -> String {
 /// reviewers. Every form carries the session's CSRF token.
 fn claim_forms(v: &crate::claims::ClaimView, links: &Links, who: &Viewer<'_>) -> Markup {
     use crate::model::Role;
-    let action = |what: &str| format!("{}/{what}", links.claim(&v.id));
+    let action = |what: &str| format!("{}/{what}", links.claim(v.id));
     let csrf = html! { input type="hidden" name="csrf" value=(who.csrf); };
     let promote_needs_override = !v.earned_badge.is_above(v.badge);
     html! {
