@@ -372,18 +372,16 @@ where
 }
 
 /// A path segment, or 400.
-// A refusal is the response itself: boxing it would only add an allocation.
-#[allow(clippy::result_large_err)]
-fn id(p: Result<Path<String>, axum::extract::rejection::PathRejection>) -> Result<String, Response> {
+fn id(p: Result<Path<String>, axum::extract::rejection::PathRejection>) -> Result<String, Box<Response>> {
     p.map(|Path(s)| s)
-        .map_err(|_| WebError::bad("the path is not valid UTF-8 or not a valid name").api().into_response())
+        .map_err(|_| Box::new(WebError::bad("the path is not valid UTF-8 or not a valid name").api().into_response()))
 }
 
 macro_rules! path_id {
     ($p:expr) => {
         match id($p) {
             Ok(v) => v,
-            Err(r) => return r,
+            Err(r) => return *r,
         }
     };
 }
