@@ -453,9 +453,9 @@ pub fn login(error: Option<&str>, next: &str, links: &Links) -> String {
 /// The forms a signed-in actor may use on a claim page: badge moves for
 /// editors, citations and text for editors and researchers, none for
 /// reviewers. Every form carries the session's CSRF token.
-fn claim_forms(v: &crate::claims::ClaimView, links: &Links, who: &Viewer<'_>) -> Markup {
+fn claim_forms(v: &crate::views::ClaimView, links: &Links, who: &Viewer<'_>) -> Markup {
     use crate::model::Role;
-    let action = |what: &str| format!("{}/{what}", links.claim(&v.id));
+    let action = |what: &str| format!("{}/{what}", links.claim(v.id));
     let csrf = html! { input type="hidden" name="csrf" value=(who.csrf); };
     let promote_needs_override = !v.earned_badge.is_above(v.badge);
     html! {

@@ -1,6 +1,8 @@
 //! What the server shares between requests: a small pool of read-only
-//! SQLite connections, the search index (opened once, caught up when the
-//! chain head moves), the last verification, and the configuration.
+//! SQLite connections, the one read-write connection writes take in turn,
+//! signed-in sessions, failed sign-ins per address, the search index
+//! (opened once, caught up when the chain head moves), the last
+//! verification, and the configuration.
 //!
 //! Invariants:
 //! - SQLite and tantivy are only touched on blocking threads
@@ -12,8 +14,12 @@
 //! - The search index is reopened (caught up from the audit trail) whenever
 //!   the head it reflects differs from the database's head; the catch-up
 //!   runs outside any read transaction, one at a time, while other searches
-//!   use the index as last opened. The server writes no database row; the
-//!   index is derived data it may bring up to date.
+//!   use the index as last opened. Readers write no database row (writes
+//!   go through the one `writer`, see `write`); the index is derived data
+//!   they may bring up to date.
+//! - A write moves the chain head, and answers are cached by ETags that name
+//!   the head, so no reader is served an answer from before a write it
+//!   follows.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
