@@ -63,6 +63,11 @@ pub struct Report {
     pub written: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// Files rendered this time; the others were kept unrendered.
+    pub rendered: usize,
+    /// Whether only the pages the events since the last publish touched
+    /// were rendered (else the whole site was, and compared by digest).
+    pub incremental: bool,
     pub bytes: u64,
 }
 
@@ -70,8 +75,131 @@ pub struct Report {
 struct Manifest {
     head: Option<Chain>,
     base_url: String,
+    /// What else decides the site's bytes; a later publish with other
+    /// options renders everything. Absent in manifests of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    options: Option<Published>,
     /// Path under OUT → SHA-256 of its bytes, hex.
     files: BTreeMap<String, String>,
+}
+
+/// The options besides the base URL that shape a published site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Published {
+    topics: Vec<String>,
+    with_review: bool,
+    desk: String,
+    desk_url: Option<String>,
+}
+
+/// Events past the manifest's head beyond which a publish renders
+/// everything: a site that far behind is rebuilt as cheaply as it is mapped.
+const MAX_EVENTS_SINCE: i64 = 20_000;
+
+/// What the events since the last publish touched: only these pages are
+/// rendered again (with the index, the feeds, the sitemap and the review
+/// queue, which every change may show in).
+#[derive(Debug, Default)]
+struct Dirty {
+    claims: BTreeSet<String>,
+    sources: BTreeSet<String>,
+    topics: BTreeSet<String>,
+    paths: BTreeSet<String>,
+}
+
+/// A stored claim state read only for where it shows: its topic and the
+/// sources it cites.
+#[derive(Deserialize)]
+struct CitesOnly {
+    topic: Option<String>,
+    #[serde(default)]
+    citations: Vec<CitedOnly>,
+}
+
+#[derive(Deserialize)]
+struct CitedOnly {
+    source: String,
+}
+
+/// What changed since the site in OUT was published, or `None` when the
+/// whole site must be rendered: no readable manifest, other options, a
+/// chain that does not extend the manifest's head (its hash differs: a
+/// restored or foreign database), a past moment, too many events, or an
+/// event of a kind whose pages are not mapped here (topics, actors,
+/// dispatches, paths change what many pages show).
+fn since_manifest(conn: &rusqlite::Connection, old: &Manifest, opts: &Options, chain: &Chain) -> Result<Option<Dirty>> {
+    let Some(head) = &old.head else { return Ok(None) };
+    if opts.when != When::Now
+        || old.base_url != opts.base_url
+        || old.options.as_ref() != Some(&published(opts))
+        || head.seq > chain.seq
+        || chain.seq - head.seq > MAX_EVENTS_SINCE
+    {
+        return Ok(None);
+    }
+    let hash: Option<String> = {
+        use rusqlite::OptionalExtension;
+        conn.query_row("SELECT hash FROM events WHERE seq = ?1", [head.seq], |r| r.get(0)).optional()?
+    };
+    if head.seq > 0 && hash.as_deref() != Some(head.hash.as_str()) {
+        return Ok(None);
+    }
+    let mut d = Dirty::default();
+    let mut stmt = conn.prepare("SELECT entity, topic, before, after FROM events WHERE seq > ?1 ORDER BY seq")?;
+    let mut rows = stmt.query([head.seq])?;
+    while let Some(r) = rows.next()? {
+        let entity: String = r.get(0)?;
+        if let Some(id) = entity.strip_prefix("claim:") {
+            d.claims.insert(id.to_string());
+            if let Some(t) = r.get::<_, Option<String>>(1)? {
+                d.topics.insert(t);
+            }
+            // Its topic and the sources it cited, before and after: their
+            // pages list it.
+            for state in [r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?].into_iter().flatten() {
+                if let Ok(shown) = serde_json::from_str::<CitesOnly>(&state) {
+                    d.topics.extend(shown.topic);
+                    d.sources.extend(shown.citations.into_iter().map(|c| c.source));
+                }
+            }
+        } else if let Some(id) = entity.strip_prefix("source:") {
+            d.sources.insert(id.to_string());
+        } else {
+            return Ok(None);
+        }
+    }
+    // A source shows in the pages of the claims citing it and of the
+    // topics it is mapped to.
+    for id in d.sources.clone() {
+        let number = crate::claims::source_number(&id);
+        for n in crate::claims::citing_source(conn, number)? {
+            d.claims.insert(crate::ids::claim_id(n));
+        }
+        if let Some(s) = crate::sources::load(conn, number)? {
+            d.topics.extend(s.topics);
+        }
+    }
+    // A claim shows in its topic's pages and its sources' pages.
+    for id in d.claims.clone() {
+        if let Some(c) = crate::claims::load(conn, id.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0))? {
+            d.topics.insert(c.topic);
+            d.sources.extend(c.citations.into_iter().map(|x| x.source));
+        }
+    }
+    // A reading path shows the badges of its topics' claims.
+    for t in &d.topics {
+        d.paths.extend(crate::paths::with_topic(conn, t)?);
+    }
+    Ok(Some(d))
+}
+
+fn published(opts: &Options) -> Published {
+    Published {
+        topics: opts.topics.clone(),
+        with_review: opts.with_review,
+        desk: opts.site.desk.clone(),
+        desk_url: opts.site.desk_url.clone(),
+    }
 }
 
 /// Checks OUT before anything is written: a directory (created when
@@ -116,6 +244,8 @@ struct Writer<'a> {
     files: BTreeMap<String, String>,
     written: usize,
     unchanged: usize,
+    /// Files rendered this time (the rest kept without rendering).
+    rendered: usize,
     bytes: u64,
 }
 
@@ -136,7 +266,23 @@ impl Writer<'_> {
             self.written += 1;
         }
         self.files.insert(rel.to_string(), sum);
+        self.rendered += 1;
         Ok(())
+    }
+
+    /// Keeps `rel` as the last publish wrote it, when nothing since touched
+    /// it (`clean`) and it is still there; false when it must be rendered.
+    fn keep(&mut self, rel: &str, clean: bool) -> bool {
+        if !clean {
+            return false;
+        }
+        let (Some(sum), Ok(meta)) = (self.old.files.get(rel), fs::metadata(self.out.join(rel))) else {
+            return false;
+        };
+        self.bytes += meta.len();
+        self.unchanged += 1;
+        self.files.insert(rel.to_string(), sum.clone());
+        true
     }
 }
 
@@ -326,7 +472,12 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
 
     let old: Manifest =
         fs::read(opts.out.join(MANIFEST)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-    let mut w = Writer { out: &opts.out, old: &old, files: BTreeMap::new(), written: 0, unchanged: 0, bytes: 0 };
+    let dirty = since_manifest(conn, &old, opts, &chain)?;
+    // Clean: a page the events since the last publish did not touch.
+    let clean =
+        |set: fn(&Dirty) -> &BTreeSet<String>, name: &str| dirty.as_ref().is_some_and(|d| !set(d).contains(name));
+    let mut w =
+        Writer { out: &opts.out, old: &old, files: BTreeMap::new(), written: 0, unchanged: 0, rendered: 0, bytes: 0 };
     let abs = Links::new(Some(&opts.base_url), 0);
     let total = (1 + topics.len() * 2 + claims.len() + sources.len() + paths.len() + 1) as u64;
     let mut done = 0u64;
@@ -342,30 +493,47 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
 
     let until_time = until.map(crate::clock::parse_time).transpose()?;
     for slug in &topics {
+        let (page_rel, log_rel) = (format!("topics/{slug}/index.html"), format!("topics/{slug}/log/index.html"));
+        let topic_clean = clean(|d| &d.topics, slug);
+        if w.keep(&page_rel, topic_clean) && w.keep(&log_rel, topic_clean) {
+            urls.push(abs.topic(slug));
+            step(&mut done);
+            step(&mut done);
+            continue;
+        }
         let mut page = crate::page::build(conn, slug, when)?;
         // Only links to pages the site holds: a related slug may name no
         // topic, or one left out by --topic.
         page.related.retain(|r| topics.contains(r));
         page.paths.retain(|p| paths.iter().any(|x| x.slug == p.path));
         let html = render::topic_document(&page, &Links::published(2, opts.with_review), None);
-        w.put(&format!("topics/{slug}/index.html"), html.as_bytes())?;
+        w.put(&page_rel, html.as_bytes())?;
         urls.push(abs.topic(slug));
         step(&mut done);
         let entries = crate::audit::tend_log(conn, slug, until_time)?;
         let html = render::tend_log(slug, &entries, &Links::published(3, opts.with_review), &chain);
-        w.put(&format!("topics/{slug}/log/index.html"), html.as_bytes())?;
+        w.put(&log_rel, html.as_bytes())?;
         step(&mut done);
     }
     for id in &claims {
-        let page = views::claim_page(conn, id, when, &opts.site)?;
-        let html = render::claim(&page, &Links::published(2, opts.with_review), &chain);
-        w.put(&format!("claims/{id}/index.html"), html.as_bytes())?;
+        let rel = format!("claims/{id}/index.html");
+        if !w.keep(&rel, clean(|d| &d.claims, id)) {
+            let page = views::claim_page(conn, id, when, &opts.site)?;
+            let html = render::claim(&page, &Links::published(2, opts.with_review), &chain);
+            w.put(&rel, html.as_bytes())?;
+        }
         urls.push(abs.claim(id));
         step(&mut done);
     }
     let claim_set: BTreeSet<&str> = claims.iter().map(String::as_str).collect();
     for src in &sources {
         let id = &src.id;
+        let rel = format!("sources/{id}/index.html");
+        if w.keep(&rel, clean(|d| &d.sources, id)) {
+            urls.push(abs.source(id));
+            step(&mut done);
+            continue;
+        }
         let mut page = match when {
             When::Now => views::source_page(conn, id)?,
             When::AsOf(_) => source_page_at(conn, src, &claims, when)?,
@@ -374,16 +542,22 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         page.view.source.topics.retain(|t| topics.contains(t));
         page.citing.retain(|c| claim_set.contains(c.id.as_str()));
         let html = render::source(&page, &Links::published(2, opts.with_review), &chain);
-        w.put(&format!("sources/{id}/index.html"), html.as_bytes())?;
+        w.put(&rel, html.as_bytes())?;
         urls.push(abs.source(id));
         step(&mut done);
     }
     w.put("paths/index.html", render::paths_list(&paths, &Links::published(1, opts.with_review), None).as_bytes())?;
     urls.push(abs.paths());
     for p in &paths {
+        let rel = format!("paths/{}/index.html", p.slug);
+        if w.keep(&rel, clean(|d| &d.paths, &p.slug)) {
+            urls.push(abs.reading_path(&p.slug));
+            step(&mut done);
+            continue;
+        }
         let page = crate::path_page::build(conn, &p.slug, when)?;
         let html = render::path_document(&page, &Links::published(2, opts.with_review), None);
-        w.put(&format!("paths/{}/index.html", p.slug), html.as_bytes())?;
+        w.put(&rel, html.as_bytes())?;
         urls.push(abs.reading_path(&p.slug));
         step(&mut done);
     }
@@ -407,6 +581,9 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         feed(&format!("{} — badge moves", opts.site.desk), &abs.path("feed.xml"), &abs.home(), &moves, &abs, &fallback);
     w.put("feed.xml", desk_feed.as_bytes())?;
     for slug in &topics {
+        if w.keep(&format!("topics/{slug}/feed.xml"), clean(|d| &d.topics, slug)) {
+            continue;
+        }
         let of_topic: Vec<&Ripened> = moves.iter().copied().filter(|m| m.topic.as_deref() == Some(slug)).collect();
         let self_url = abs.path(&format!("topics/{slug}/feed.xml"));
         let text = feed(&format!("{slug} — badge moves"), &self_url, &abs.topic(slug), &of_topic, &abs, &fallback);
@@ -436,7 +613,12 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         }
     }
 
-    let manifest = Manifest { head: Some(chain.clone()), base_url: opts.base_url.clone(), files: w.files };
+    let manifest = Manifest {
+        head: Some(chain.clone()),
+        base_url: opts.base_url.clone(),
+        options: (*when == When::Now).then(|| published(opts)),
+        files: w.files,
+    };
     let text = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::bad(format!("cannot encode manifest: {e}")))?;
     write_atomic(&opts.out.join(MANIFEST), &text)?;
     Ok(Report {
@@ -446,6 +628,8 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         written: w.written,
         unchanged: w.unchanged,
         removed,
+        rendered: w.rendered,
+        incremental: dirty.is_some(),
         bytes: w.bytes,
     })
 }
