@@ -13,7 +13,9 @@
 //! (`ripen::corpus`) imported with the real binary. `--datasette PATH`
 //! also loads one claim's page and JSON from ripen, then serves the same
 //! file with Datasette (`datasette serve -i`) and loads that claim's row
-//! page and its `.json` with the same client and connections.
+//! page and its `.json` with the same client and connections. `--ripen
+//! PATH` serves with another build of ripen (e.g. the previous release) on
+//! the same database.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -35,6 +37,9 @@ struct Args {
     /// A `datasette` executable: serve the same file beside ripen (immutable
     /// mode) and load one claim's row page and its JSON the same way.
     datasette: Option<PathBuf>,
+    /// The `ripen` binary to serve with (default: this build's), to compare
+    /// two builds on the same database in one session.
+    ripen: PathBuf,
 }
 
 fn args() -> Args {
@@ -45,6 +50,7 @@ fn args() -> Args {
         dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-web"),
         uncached: false,
         datasette: None,
+        ripen: PathBuf::from(env!("CARGO_BIN_EXE_ripen")),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -55,6 +61,7 @@ fn args() -> Args {
             "--seconds" => a.seconds = num(),
             "--dir" => a.dir = PathBuf::from(it.next().expect("--dir PATH")),
             "--uncached" => a.uncached = true,
+            "--ripen" => a.ripen = PathBuf::from(it.next().expect("--ripen PATH")),
             "--datasette" => a.datasette = Some(PathBuf::from(it.next().expect("--datasette PATH"))),
             "--bench" => {}
             other => panic!("unknown option {other}"),
@@ -208,7 +215,7 @@ fn main() {
     assert!(warm.success());
 
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ripen"))
+    let mut child = Command::new(&a.ripen)
         .arg("--db")
         .arg(&db)
         .args(["serve", "--bind", "127.0.0.1:0"])

@@ -14,6 +14,12 @@
 //!   digest is unchanged and that is still there is not rewritten; files
 //!   of things gone are removed. Only files the manifest lists are ever
 //!   removed, so a directory's other files are left alone.
+//! - Event-driven: the manifest also records the options it was built
+//!   with; when they match and the chain extends its head (the head's hash
+//!   is still there), only the pages the events since touched are rendered
+//!   (`since_manifest`), the rest are kept as the manifest lists them (a
+//!   file deleted from OUT by hand comes back with the next full publish).
+//!   Anything else renders the whole site.
 //! - Every file is written to a temporary name beside it and renamed, so a
 //!   web server never serves half a page; the manifest is written last.
 //! - Everything is checked (OUT a directory we can write, names safe as
@@ -34,6 +40,9 @@ use crate::error::{Error, Result};
 use crate::snapshot::When;
 use crate::web::render::{self, Links};
 use crate::web::views::{self, Chain, Ripened};
+
+/// Badge moves the desk's feed carries: the newest, as feed readers poll.
+pub const DESK_FEED_ENTRIES: usize = 500;
 
 /// The manifest's file name in OUT.
 pub const MANIFEST: &str = "manifest.json";
@@ -68,6 +77,7 @@ pub struct Report {
     /// Whether only the pages the events since the last publish touched
     /// were rendered (else the whole site was, and compared by digest).
     pub incremental: bool,
+    /// Bytes of the files rendered this time.
     pub bytes: u64,
 }
 
@@ -276,10 +286,11 @@ impl Writer<'_> {
         if !clean {
             return false;
         }
-        let (Some(sum), Ok(meta)) = (self.old.files.get(rel), fs::metadata(self.out.join(rel))) else {
+        // Trusted as the manifest lists it, without a look at the file: at
+        // 100k pages a stat each cost more than rendering what changed.
+        let Some(sum) = self.old.files.get(rel) else {
             return false;
         };
-        self.bytes += meta.len();
         self.unchanged += 1;
         self.files.insert(rel.to_string(), sum.clone());
         true
@@ -415,6 +426,10 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         }
     };
     match when {
+        // The whole desk: only the ids are needed (every source is kept).
+        When::Now if opts.topics.is_empty() => {
+            claims = crate::claims::ids(conn, None)?.into_iter().map(crate::ids::claim_id).collect()
+        }
         When::Now => crate::claims::for_each(conn, |c| {
             keep_claim(c);
             Ok(())
@@ -569,22 +584,45 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         urls.push(abs.review());
     }
 
-    // Feeds: every badge move of the published claims.
-    let moves = views::badge_moves(conn, None)?;
-    let moves: Vec<&Ripened> =
-        moves.iter().filter(|m| claim_set.contains(m.claim.as_str()) && then(&m.moved.at)).collect();
+    // Feeds: the desk's newest badge moves (a window, as feeds are read),
+    // every move of each topic in its topic's feed. An incremental publish
+    // reads only the touched topics' moves (through the topic index); a full
+    // one reads them all in one pass.
+    let on_site = |m: &&Ripened| claim_set.contains(m.claim.as_str()) && then(&m.moved.at);
+    let newest = match when {
+        When::Now => views::badge_moves(conn, Some(DESK_FEED_ENTRIES))?,
+        When::AsOf(_) => views::badge_moves(conn, None)?,
+    };
+    let desk_moves: Vec<&Ripened> = newest.iter().filter(on_site).take(DESK_FEED_ENTRIES).collect();
+    let all_moves = match dirty {
+        Some(_) => Vec::new(),
+        None => views::badge_moves(conn, None)?,
+    };
     // A feed without entries dates from the desk's first event.
     let fallback: String = conn
         .query_row("SELECT at FROM events ORDER BY seq LIMIT 1", [], |r| r.get(0))
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string());
-    let desk_feed =
-        feed(&format!("{} — badge moves", opts.site.desk), &abs.path("feed.xml"), &abs.home(), &moves, &abs, &fallback);
+    let desk_feed = feed(
+        &format!("{} — badge moves", opts.site.desk),
+        &abs.path("feed.xml"),
+        &abs.home(),
+        &desk_moves,
+        &abs,
+        &fallback,
+    );
     w.put("feed.xml", desk_feed.as_bytes())?;
     for slug in &topics {
         if w.keep(&format!("topics/{slug}/feed.xml"), clean(|d| &d.topics, slug)) {
             continue;
         }
-        let of_topic: Vec<&Ripened> = moves.iter().copied().filter(|m| m.topic.as_deref() == Some(slug)).collect();
+        let touched;
+        let of_topic: Vec<&Ripened> = match dirty {
+            Some(_) => {
+                touched = views::badge_moves_in(conn, Some(slug), None)?;
+                touched.iter().filter(on_site).collect()
+            }
+            None => all_moves.iter().filter(|m| m.topic.as_deref() == Some(slug)).filter(on_site).collect(),
+        };
         let self_url = abs.path(&format!("topics/{slug}/feed.xml"));
         let text = feed(&format!("{slug} — badge moves"), &self_url, &abs.topic(slug), &of_topic, &abs, &fallback);
         w.put(&format!("topics/{slug}/feed.xml"), text.as_bytes())?;
