@@ -20,6 +20,7 @@ use crate::audit::{self, TendEntry};
 use crate::claims::{BadgeMove, Claimant};
 use crate::dispatches::DispatchState;
 use crate::error::{Error, Result};
+use crate::ids::{ClaimId, SourceId};
 use crate::model::{Badge, Grade, Kind, Stance, Status};
 use crate::rule;
 use crate::snapshot::When;
@@ -27,7 +28,7 @@ use crate::topics::Section;
 
 #[derive(Debug, Serialize)]
 pub struct PageSource {
-    pub id: String,
+    pub id: SourceId,
     pub key: Option<String>,
     pub title: String,
     pub publisher: Option<String>,
@@ -45,7 +46,7 @@ pub struct PageSource {
 
 #[derive(Debug, Serialize)]
 pub struct PageClaim {
-    pub id: String,
+    pub id: ClaimId,
     pub key: Option<String>,
     pub text: String,
     pub badge: Badge,
@@ -74,7 +75,7 @@ impl PageClaim {
 
 #[derive(Debug, Serialize)]
 pub struct RawSource {
-    pub id: String,
+    pub id: SourceId,
     pub key: Option<String>,
     pub title: String,
     pub summary: String,
@@ -293,7 +294,7 @@ fn claims_as_of(
     conn: &Connection,
     slug: &str,
     when: &When,
-) -> Result<(Vec<PageClaim>, std::collections::BTreeSet<String>)> {
+) -> Result<(Vec<PageClaim>, std::collections::BTreeSet<SourceId>)> {
     let mut claims = Vec::new();
     let mut cited = std::collections::BTreeSet::new();
     for c in when.claims_of_topic(conn, slug)? {
@@ -301,9 +302,8 @@ fn claims_as_of(
         let earned = rule::earned_badge(&evidence).badge;
         let mut sources = Vec::new();
         for (cit, e) in c.citations.iter().zip(evidence) {
-            cited.insert(cit.source.clone());
-            let number = cit.source.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0);
-            let s = when.source(conn, number)?;
+            cited.insert(cit.source);
+            let s = when.source(conn, cit.source)?;
             sources.push(PageSource {
                 id: e.source,
                 key: s.as_ref().and_then(|s| s.key.clone()),
@@ -317,7 +317,7 @@ fn claims_as_of(
                 stance: cit.stance,
             });
         }
-        let history = when.history(conn, c.number())?;
+        let history = when.history(conn, c.id)?;
         let until = match when {
             When::Now => None,
             When::AsOf(at) => Some(crate::clock::format_time(crate::clock::parse_time(at)?)),

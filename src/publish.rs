@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::bundle::export::ReviewSite;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::ids::{ClaimId, SourceId};
 use crate::snapshot::When;
 use crate::web::render::{self, Links};
 use crate::web::views::{self, Chain, Ripened};
@@ -111,8 +112,8 @@ const MAX_EVENTS_SINCE: i64 = 20_000;
 /// queue, which every change may show in).
 #[derive(Debug, Default)]
 struct Dirty {
-    claims: BTreeSet<String>,
-    sources: BTreeSet<String>,
+    claims: BTreeSet<ClaimId>,
+    sources: BTreeSet<SourceId>,
     topics: BTreeSet<String>,
     paths: BTreeSet<String>,
 }
@@ -128,7 +129,7 @@ struct CitesOnly {
 
 #[derive(Deserialize)]
 struct CitedOnly {
-    source: String,
+    source: SourceId,
 }
 
 /// What changed since the site in OUT was published, or `None` when the
@@ -160,7 +161,7 @@ fn since_manifest(conn: &rusqlite::Connection, old: &Manifest, opts: &Options, c
     while let Some(r) = rows.next()? {
         let entity: String = r.get(0)?;
         if let Some(id) = entity.strip_prefix("claim:") {
-            d.claims.insert(id.to_string());
+            d.claims.insert(id.parse()?);
             if let Some(t) = r.get::<_, Option<String>>(1)? {
                 d.topics.insert(t);
             }
@@ -173,25 +174,22 @@ fn since_manifest(conn: &rusqlite::Connection, old: &Manifest, opts: &Options, c
                 }
             }
         } else if let Some(id) = entity.strip_prefix("source:") {
-            d.sources.insert(id.to_string());
+            d.sources.insert(id.parse()?);
         } else {
             return Ok(None);
         }
     }
     // A source shows in the pages of the claims citing it and of the
     // topics it is mapped to.
-    for id in d.sources.clone() {
-        let number = crate::claims::source_number(&id);
-        for n in crate::claims::citing_source(conn, number)? {
-            d.claims.insert(crate::ids::claim_id(n));
-        }
-        if let Some(s) = crate::sources::load(conn, number)? {
+    for &id in &d.sources.clone() {
+        d.claims.extend(crate::claims::citing_source(conn, id)?);
+        if let Some(s) = crate::sources::load(conn, id)? {
             d.topics.extend(s.topics);
         }
     }
     // A claim shows in its topic's pages and its sources' pages.
-    for id in d.claims.clone() {
-        if let Some(c) = crate::claims::load(conn, id.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0))? {
+    for &id in &d.claims.clone() {
+        if let Some(c) = crate::claims::load(conn, id)? {
             d.topics.insert(c.topic);
             d.sources.extend(c.citations.into_iter().map(|x| x.source));
         }
@@ -417,18 +415,18 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     desk.topics.retain(|t| chosen(&t.slug));
     desk.recently_ripened.retain(|r| r.topic.as_deref().is_some_and(chosen));
     let topics: Vec<String> = desk.topics.iter().map(|t| t.slug.clone()).collect();
-    let mut claims: Vec<String> = Vec::new();
-    let mut cited: BTreeSet<String> = BTreeSet::new();
+    let mut claims: Vec<ClaimId> = Vec::new();
+    let mut cited: BTreeSet<SourceId> = BTreeSet::new();
     let mut keep_claim = |c: crate::claims::ClaimState| {
         if chosen(&c.topic) {
-            cited.extend(c.citations.iter().map(|x| x.source.clone()));
+            cited.extend(c.citations.iter().map(|x| x.source));
             claims.push(c.id);
         }
     };
     match when {
         // The whole desk: only the ids are needed (every source is kept).
         When::Now if opts.topics.is_empty() => {
-            claims = crate::claims::ids(conn, None)?.into_iter().map(crate::ids::claim_id).collect()
+            claims = crate::claims::ids(conn, None)?
         }
         When::Now => crate::claims::for_each(conn, |c| {
             keep_claim(c);
@@ -438,14 +436,14 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
             for t in &topics {
                 when.claims_of_topic(conn, t)?.into_iter().for_each(&mut keep_claim);
             }
-            claims.sort_by_key(|c| c.get(1..).and_then(|n| n.parse::<i64>().ok()));
+            claims.sort();
         }
     }
     let mut sources: Vec<crate::sources::SourceState> = Vec::new();
     crate::sources::for_each(conn, |s| {
         let s = match when {
             When::Now => Some(s),
-            When::AsOf(_) => when.source(conn, s.number())?,
+            When::AsOf(_) => when.source(conn, s.id)?,
         };
         if let Some(s) =
             s.filter(|s| opts.topics.is_empty() || cited.contains(&s.id) || s.topics.iter().any(|t| chosen(t)))
@@ -480,17 +478,16 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     for p in &paths {
         safe_name("path", &p.slug)?;
     }
-    for c in claims.iter().chain(sources.iter().map(|s| &s.id)) {
-        safe_name("id", c)?;
+    for c in claims.iter().map(ClaimId::to_string).chain(sources.iter().map(|s| s.id.to_string())) {
+        safe_name("id", &c)?;
     }
     prepare_out(&opts.out)?;
 
     let old: Manifest =
         fs::read(opts.out.join(MANIFEST)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     let dirty = since_manifest(conn, &old, opts, &chain)?;
-    // Clean: a page the events since the last publish did not touch.
-    let clean =
-        |set: fn(&Dirty) -> &BTreeSet<String>, name: &str| dirty.as_ref().is_some_and(|d| !set(d).contains(name));
+    // Untouched: a page the events since the last publish did not touch.
+    let untouched = |touched: &dyn Fn(&Dirty) -> bool| dirty.as_ref().is_some_and(|d| !touched(d));
     let mut w =
         Writer { out: &opts.out, old: &old, files: BTreeMap::new(), written: 0, unchanged: 0, rendered: 0, bytes: 0 };
     let abs = Links::new(Some(&opts.base_url), 0);
@@ -509,7 +506,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     let until_time = until.map(crate::clock::parse_time).transpose()?;
     for slug in &topics {
         let (page_rel, log_rel) = (format!("topics/{slug}/index.html"), format!("topics/{slug}/log/index.html"));
-        let topic_clean = clean(|d| &d.topics, slug);
+        let topic_clean = untouched(&|d| d.topics.contains(slug));
         if w.keep(&page_rel, topic_clean) && w.keep(&log_rel, topic_clean) {
             urls.push(abs.topic(slug));
             step(&mut done);
@@ -532,30 +529,30 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     }
     for id in &claims {
         let rel = format!("claims/{id}/index.html");
-        if !w.keep(&rel, clean(|d| &d.claims, id)) {
-            let page = views::claim_page(conn, id, when, &opts.site)?;
+        if !w.keep(&rel, untouched(&|d| d.claims.contains(id))) {
+            let page = views::claim_page(conn, &id.to_string(), when, &opts.site)?;
             let html = render::claim(&page, &Links::published(2, opts.with_review), &chain);
             w.put(&rel, html.as_bytes())?;
         }
-        urls.push(abs.claim(id));
+        urls.push(abs.claim(*id));
         step(&mut done);
     }
-    let claim_set: BTreeSet<&str> = claims.iter().map(String::as_str).collect();
+    let claim_set: BTreeSet<ClaimId> = claims.iter().copied().collect();
     for src in &sources {
-        let id = &src.id;
+        let id = src.id;
         let rel = format!("sources/{id}/index.html");
-        if w.keep(&rel, clean(|d| &d.sources, id)) {
+        if w.keep(&rel, untouched(&|d| d.sources.contains(&id))) {
             urls.push(abs.source(id));
             step(&mut done);
             continue;
         }
         let mut page = match when {
-            When::Now => views::source_page(conn, id)?,
+            When::Now => views::source_page(conn, &id.to_string())?,
             When::AsOf(_) => source_page_at(conn, src, &claims, when)?,
         };
         // Only links to pages the site holds (--topic leaves some out).
         page.view.source.topics.retain(|t| topics.contains(t));
-        page.citing.retain(|c| claim_set.contains(c.id.as_str()));
+        page.citing.retain(|c| claim_set.contains(&c.id));
         let html = render::source(&page, &Links::published(2, opts.with_review), &chain);
         w.put(&rel, html.as_bytes())?;
         urls.push(abs.source(id));
@@ -565,7 +562,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     urls.push(abs.paths());
     for p in &paths {
         let rel = format!("paths/{}/index.html", p.slug);
-        if w.keep(&rel, clean(|d| &d.paths, &p.slug)) {
+        if w.keep(&rel, untouched(&|d| d.paths.contains(&p.slug))) {
             urls.push(abs.reading_path(&p.slug));
             step(&mut done);
             continue;
@@ -588,7 +585,8 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     // every move of each topic in its topic's feed. An incremental publish
     // reads only the touched topics' moves (through the topic index); a full
     // one reads them all in one pass.
-    let on_site = |m: &&Ripened| claim_set.contains(m.claim.as_str()) && then(&m.moved.at);
+    let on_site =
+        |m: &&Ripened| m.claim.parse().is_ok_and(|id: ClaimId| claim_set.contains(&id)) && then(&m.moved.at);
     let newest = match when {
         When::Now => views::badge_moves(conn, Some(DESK_FEED_ENTRIES))?,
         When::AsOf(_) => views::badge_moves(conn, None)?,
@@ -612,7 +610,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     );
     w.put("feed.xml", desk_feed.as_bytes())?;
     for slug in &topics {
-        if w.keep(&format!("topics/{slug}/feed.xml"), clean(|d| &d.topics, slug)) {
+        if w.keep(&format!("topics/{slug}/feed.xml"), untouched(&|d| d.topics.contains(slug))) {
             continue;
         }
         let touched;
@@ -704,27 +702,26 @@ fn desk_at(conn: &rusqlite::Connection, when: &When) -> Result<views::Desk> {
 fn source_page_at(
     conn: &rusqlite::Connection,
     src: &crate::sources::SourceState,
-    claims: &[String],
+    claims: &[ClaimId],
     when: &When,
 ) -> Result<views::SourcePage> {
     let until = when.label().unwrap_or("");
     let mut citing = Vec::new();
-    for n in crate::claims::citing_source(conn, src.number())? {
-        let id = crate::ids::claim_id(n);
-        if !claims.contains(&id) {
+    for n in crate::claims::citing_source(conn, src.id)? {
+        if !claims.contains(&n) {
             continue;
         }
         if let Some(c) = when.claim(conn, n)?.filter(|c| c.citations.iter().any(|x| x.source == src.id)) {
             citing.push(views::CitingClaim { id: c.id, topic: c.topic, badge: c.badge, text: c.text });
         }
     }
-    let events = crate::events::for_entity(conn, &crate::entity::EntityRef::Source(src.number()).to_string())?
+    let events = crate::events::for_entity(conn, &crate::entity::EntityRef::Source(src.id).to_string())?
         .iter()
         .filter(|e| e.at.as_str() <= until)
         .rev()
         .map(crate::audit::LogEntry::from)
         .collect();
-    let cited_by = citing.iter().map(|c| c.id.clone()).collect();
+    let cited_by = citing.iter().map(|c| c.id).collect();
     Ok(views::SourcePage { view: crate::sources::SourceView { source: src.clone(), cited_by }, citing, events })
 }
 

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::claims::{self, BadgeMove, ClaimState};
 use crate::error::Result;
-use crate::ids;
+use crate::ids::{ClaimId, EventId, SourceId};
 use crate::model::{Badge, Grade, Stance, Status};
 use crate::page::{PageClaim, PageSource};
 use crate::rule::{self, Evidence};
@@ -70,13 +70,12 @@ pub fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) ->
     let states: Vec<ClaimState> = stmt
         .query_map(rusqlite::params![topic, limit, skip as i64], claims::from_row)?
         .collect::<rusqlite::Result<_>>()?;
-    let (Some(first), Some(last)) = (states.first().map(ClaimState::number), states.last().map(ClaimState::number))
-    else {
+    let (Some(first), Some(last)) = (states.first().map(|c| c.id), states.last().map(|c| c.id)) else {
         return Ok(Vec::new());
     };
 
     // Citations with the cited sources, in (claim, source) order.
-    let mut cited: BTreeMap<i64, Vec<PageSource>> = BTreeMap::new();
+    let mut cited: BTreeMap<ClaimId, Vec<PageSource>> = BTreeMap::new();
     let mut stmt = conn.prepare_cached(
         "SELECT ci.claim, ci.source, ci.stance, s.key, s.title, s.publisher, s.url, s.grade, s.status,
                 s.doi, s.archive_url
@@ -86,8 +85,8 @@ pub fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) ->
     )?;
     let mut rows = stmt.query(rusqlite::params![topic, first, last])?;
     while let Some(r) = rows.next()? {
-        let claim: i64 = r.get(0)?;
-        let source = ids::source_id(r.get(1)?);
+        let claim: ClaimId = r.get(0)?;
+        let source: SourceId = r.get(1)?;
         let stance: Stance = r.get(2)?;
         let shown = PageSource {
             id: source,
@@ -128,7 +127,7 @@ pub fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) ->
                 continue;
             }
             let moved = BadgeMove {
-                event: ids::event_id(r.get(1)?),
+                event: EventId::new(r.get(1)?),
                 at,
                 actor: r.get(3)?,
                 from,
@@ -158,7 +157,7 @@ pub fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) ->
     let mut out = Vec::with_capacity(states.len());
     for c in states {
         let entity = format!("claim:{}", c.id);
-        let shown = cited.remove(&c.number()).unwrap_or_default();
+        let shown = cited.remove(&c.id).unwrap_or_default();
         let evidence: Vec<Evidence> = shown
             .iter()
             .map(|s| Evidence {
@@ -194,15 +193,11 @@ pub fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) ->
 }
 
 /// Which of the sources mapped to `topic` some claim of the topic cites.
-pub fn cited_mapped_sources(conn: &Connection, topic: &str) -> Result<BTreeSet<String>> {
+pub fn cited_mapped_sources(conn: &Connection, topic: &str) -> Result<BTreeSet<SourceId>> {
     let mut stmt = conn.prepare_cached(
         "SELECT st.source FROM source_topics st WHERE st.topic = ?1 AND EXISTS (
              SELECT 1 FROM citations ci JOIN claims c ON c.id = ci.claim WHERE ci.source = st.source AND c.topic = ?1)",
     )?;
-    let rows = stmt.query_map([topic], |r| r.get::<_, i64>(0))?;
-    let mut out = BTreeSet::new();
-    for id in rows {
-        out.insert(ids::source_id(id?));
-    }
-    Ok(out)
+    let rows = stmt.query_map([topic], |r| r.get::<_, SourceId>(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

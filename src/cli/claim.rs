@@ -165,7 +165,7 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
             let attribution = who.attribution();
             let new = NewClaim { topic, text, key, cites, badge, allow_override, reason, attribution };
             let mut done = db.transact(&actor, "add claim", |tx| claims::add(tx, new, None))?;
-            done.warnings.extend(crate::search::near_duplicate_warnings(&db, &done.id));
+            done.warnings.extend(crate::search::near_duplicate_warnings(&db, &done.id.to_string()));
             for w in &done.warnings {
                 eprintln!("warning: {w}");
             }

@@ -532,8 +532,8 @@ impl Tx<'_> {
         Err(Error::Permission(format!("@{} is a {}; only {allowed} may {doing}", self.actor.handle, self.actor.role)))
     }
 
-    /// Appends one event to the chain and returns its sequence number.
-    pub fn append(&mut self, event: NewEvent) -> Result<i64> {
+    /// Appends one event to the chain and returns its id.
+    pub fn append(&mut self, event: NewEvent) -> Result<crate::ids::EventId> {
         let seq = self.head_seq + 1;
         let at = event.at.unwrap_or_else(|| clock::format_time(self.now));
         let actor = event.actor.unwrap_or_else(|| self.actor.handle.clone());
@@ -581,6 +581,6 @@ impl Tx<'_> {
         self.head_seq = seq;
         self.head_hash = hash;
         self.appended.push(seq);
-        Ok(seq)
+        Ok(crate::ids::EventId::new(seq))
     }
 }

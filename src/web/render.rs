@@ -114,11 +114,12 @@ impl Links {
     pub fn tend_log(&self, slug: &str) -> String {
         format!("{}topics/{}/log{}", self.root, seg(slug), self.suffix)
     }
-    pub fn claim(&self, id: &str) -> String {
-        format!("{}claims/{}{}", self.root, seg(id), self.suffix)
+    /// `id` is a `ClaimId`, or a name as typed in an entity (`C3`).
+    pub fn claim(&self, id: impl std::fmt::Display) -> String {
+        format!("{}claims/{}{}", self.root, seg(&id.to_string()), self.suffix)
     }
-    pub fn source(&self, id: &str) -> String {
-        format!("{}sources/{}{}", self.root, seg(id), self.suffix)
+    pub fn source(&self, id: impl std::fmt::Display) -> String {
+        format!("{}sources/{}{}", self.root, seg(&id.to_string()), self.suffix)
     }
     pub fn reading_path(&self, slug: &str) -> String {
         format!("{}paths/{}{}", self.root, seg(slug), self.suffix)
@@ -129,8 +130,8 @@ impl Links {
     pub fn review(&self) -> String {
         format!("{}review{}", self.root, self.suffix)
     }
-    pub fn event(&self, id: &str) -> String {
-        format!("{}events/{}", self.root, seg(id))
+    pub fn event(&self, id: impl std::fmt::Display) -> String {
+        format!("{}events/{}", self.root, seg(&id.to_string()))
     }
     /// A link to whatever an event's entity name (`claim:C3`) names.
     pub fn entity(&self, entity: &str) -> Option<String> {
@@ -152,7 +153,7 @@ pub fn json_for_script(value: &serde_json::Value) -> String {
 }
 
 /// An event's id, linked to its page where there is one.
-fn event_ref(links: &Links, id: &str, class_id: bool) -> Markup {
+fn event_ref(links: &Links, id: &crate::ids::EventId, class_id: bool) -> Markup {
     match (links.is_published(), class_id) {
         (true, _) => html! { span.id { (id) } },
         (false, true) => html! { a.id href=(links.event(id)) { (id) } },
@@ -214,7 +215,7 @@ pub fn document(title: &str, links: &Links, chain: Option<&Chain>, head: Option<
                 // A published page leaves the head to the site's manifest, so a
                 // change elsewhere does not rewrite every page.
                 @if let Some(c) = chain.filter(|_| !links.is_published()) {
-                    footer { "Chain head " a href=(links.event(&crate::ids::event_id(c.seq))) { code { (c.label()) } } }
+                    footer { "Chain head " a href=(links.event(crate::ids::EventId::new(c.seq))) { code { (c.label()) } } }
                 }
             }
         }
@@ -224,7 +225,7 @@ pub fn document(title: &str, links: &Links, chain: Option<&Chain>, head: Option<
 fn source_line(links: &Links, s: &PageSource) -> Markup {
     html! {
         div {
-            a.id href=(links.source(&s.id)) { (s.id) } " "
+            a.id href=(links.source(s.id)) { (s.id) } " "
             (url_or_text(s.url.as_deref(), &s.title))
             " (" (s.grade.as_str()) @if let Some(p) = &s.publisher { ", " (p) } ", " (s.status.as_str()) ") " (s.stance.as_str())
             @if let Some(doi) = &s.doi { " " a.doi href=(crate::doi::link(doi)) rel="nofollow noopener" { "doi:" (doi) } }
@@ -305,7 +306,7 @@ pub fn topic_body(page: &Page, links: &Links) -> Markup {
         @if let Some(paged) = &page.claims_page { (claims_pager(page, paged, links)) }
         @for c in &page.claims {
             div.claim id=(c.id) {
-                (badge(c.badge)) a.id href=(links.claim(&c.id)) { (c.id) } " " (c.text)
+                (badge(c.badge)) a.id href=(links.claim(c.id)) { (c.id) } " " (c.text)
                 @if c.earned_badge != c.badge { " " span.meta { "(evidence earns " (c.earned_badge.as_str()) ")" } }
                 @if let Some(said) = c.said_by() {
                     div.said-by { (said)
@@ -339,7 +340,7 @@ pub fn topic_body(page: &Page, links: &Links) -> Markup {
             ul {
                 @for r in &g.sources {
                     li {
-                        a.id href=(links.source(&r.id)) { (r.id) } " "
+                        a.id href=(links.source(r.id)) { (r.id) } " "
                         @if let Some(t) = &r.tier { "[" (t) "] " }
                         (url_or_text(r.url.as_deref(), &r.title))
                         " (" (r.grade.as_str()) ", " (r.status.as_str()) ") "
@@ -457,7 +458,7 @@ pub fn claim(p: &ClaimPage, links: &Links, chain: &Chain) -> String {
     let body = html! {
         h1 { "Claim " (v.id) @if let Some(k) = &v.key { " (" (k) ")" } }
         @if let Some(at) = &v.as_of {
-            p.asof role="note" { "As of " (at) " — the claim as it stood then. " a href=(links.claim(&v.id)) { "See it now" } }
+            p.asof role="note" { "As of " (at) " — the claim as it stood then. " a href=(links.claim(v.id)) { "See it now" } }
         }
         p { (badge(v.badge)) @if v.badge_override { span.meta { "(override) " } } (v.text) }
         p.meta { "On " a href=(links.topic(&v.topic)) { (v.topic) } " · revision " (v.revision) " · added " (day(&v.created_at)) " by @" (v.created_by) }
@@ -481,7 +482,7 @@ pub fn claim(p: &ClaimPage, links: &Links, chain: &Chain) -> String {
             tbody {
                 @for c in &v.citations {
                     tr {
-                        td { a href=(links.source(&c.source)) { (c.source) } " " (c.title) @if let Some(pb) = &c.publisher { span.meta { " — " (pb) } } }
+                        td { a href=(links.source(c.source)) { (c.source) } " " (c.title) @if let Some(pb) = &c.publisher { span.meta { " — " (pb) } } }
                         td { (c.grade.as_str()) } td { (c.status.as_str()) } td { (c.stance.as_str()) }
                         td { (c.note.as_deref().unwrap_or("")) }
                     }
@@ -542,7 +543,7 @@ pub fn source(p: &SourcePage, links: &Links, chain: &Chain) -> String {
         @if !s.summary.is_empty() { p.body { (s.summary) } }
         h2 { "Claims citing it" }
         @if p.citing.is_empty() { p { "No claim cites it yet." } }
-        ul { @for c in &p.citing { li { (badge(c.badge)) a href=(links.claim(&c.id)) { (c.id) } " " (c.text) } } }
+        ul { @for c in &p.citing { li { (badge(c.badge)) a href=(links.claim(c.id)) { (c.id) } " " (c.text) } } }
         h2 { "Grade and status history" }
         (event_table(&p.events, links))
     };
@@ -671,7 +672,7 @@ pub fn review(items: &[crate::badges::ReviewItem], topic: Option<&str>, links: &
             tbody {
                 @for i in items {
                     tr {
-                        td { a href=(links.claim(&i.id)) { (i.id) } " " (crate::output::truncate(&i.text, 120)) div.meta { a href=(links.topic(&i.topic)) { (i.topic) } } }
+                        td { a href=(links.claim(i.id)) { (i.id) } " " (crate::output::truncate(&i.text, 120)) div.meta { a href=(links.topic(&i.topic)) { (i.topic) } } }
                         td { (badge(i.badge)) } td { (badge(i.earned_badge)) }
                         td { (i.reason) @if let Some(o) = &i.override_reason { div.meta { "override: " (o) } } }
                     }
@@ -688,7 +689,7 @@ pub fn log(p: &LogPage, filters: &[(&str, &str)], links: &Links, chain: &Chain, 
         for (k, v) in filters.iter().filter(|(k, _)| *k != "before") {
             ser.append_pair(k, v);
         }
-        ser.append_pair("before", n);
+        ser.append_pair("before", &n.to_string());
         format!("?{}", ser.finish())
     });
     let body = html! {

@@ -124,7 +124,7 @@ impl App {
     /// Opens the first read connection now, so a file that cannot be read
     /// fails the start, not the first request.
     pub fn new(path: PathBuf, base_url: Option<String>) -> Result<App> {
-        let first = reader(&path)?;
+        let first = Db::open_read_only(&path)?;
         let site = std::sync::OnceLock::new();
         if let Some(b) = &base_url {
             let _ = site.set(ReviewSite::new(b, DESK, None)?);
@@ -162,7 +162,7 @@ impl App {
         let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match pooled {
             Some(db) => Ok(db),
-            None => reader(&self.path),
+            None => Db::open_read_only(&self.path),
         }
     }
 
@@ -256,21 +256,6 @@ impl App {
         *self.index.lock().unwrap_or_else(|p| p.into_inner()) = Some(Index { reflects, opened: Arc::clone(&opened) });
         Ok(opened)
     }
-}
-
-/// Bytes of the database file a read connection maps into memory.
-const MMAP_BYTES: i64 = 1 << 31;
-
-/// A read-only connection that reads the file through a memory map: pages
-/// come straight from the OS page cache instead of being copied into each
-/// connection's own small cache (at 1M claims a topic's claims, citations
-/// and events sit on pages all over a 1.7 GB file; copying them was a
-/// quarter of a topic page's cost). SQLite caps the map at its compile-time
-/// limit and reads the rest as usual.
-fn reader(path: &std::path::Path) -> Result<Db> {
-    let db = Db::open_read_only(path)?;
-    db.conn().pragma_update(None, "mmap_size", MMAP_BYTES)?;
-    Ok(db)
 }
 
 /// Runs `f` inside one read transaction with the chain head it sees.
