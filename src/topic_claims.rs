@@ -12,13 +12,13 @@
 //! unit test compares both on a corpus); event states are read only for
 //! their `badge` (and a meta's `override`), without building JSON values.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rusqlite::Connection;
 use serde::Deserialize;
 
 use crate::claims::{self, BadgeMove, ClaimState};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{ClaimId, EventId, SourceId};
 use crate::model::{Badge, Grade, Stance, Status};
 use crate::page::{PageClaim, PageSource};
@@ -115,12 +115,24 @@ pub fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) ->
             marks(chunk.len())
         ))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(chunk))?;
+        // Each claim's latest state so far: every event of these claims is
+        // read, so a `before` not stored (a compact event's) is the `after`
+        // read last for the same claim.
+        let mut states: HashMap<String, Option<String>> = HashMap::new();
         while let Some(r) = rows.next()? {
             let entity: String = r.get(0)?;
             let at: String = r.get(2)?;
             latest.insert(entity.clone(), at.clone());
-            let before: Option<String> = r.get(4)?;
-            let after: Option<String> = r.get(5)?;
+            let state = |i| {
+                crate::event_format::state_text(r.get_ref(i)?)
+                    .map_err(|e| Error::Database(format!("the recorded state of {entity} does not decode ({e})")))
+            };
+            let after: Option<String> = state(5)?;
+            let before: Option<String> = match state(4)? {
+                None => states.get(&entity).cloned().flatten(),
+                stored => stored,
+            };
+            states.insert(entity.clone(), after.clone());
             let Some(to) = badge_in(after.as_deref()) else { continue };
             let from = badge_in(before.as_deref());
             if from == Some(to) {
