@@ -9,9 +9,10 @@
 //! Never skipped: without Chromium and its driver the test fails with a
 //! one-line install hint.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
+// The integration tests' one helper module (see tests/it/main.rs for why
+// this test is a binary of its own).
+#[path = "it/util/mod.rs"]
+mod util;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
-use server::{sample_desk, Server};
+use util::server::{sample_desk, Server};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

@@ -5,9 +5,6 @@
 //! exactly one event each; nobody may see a lock error; `verify` must pass
 //! afterwards, and the search index must agree with SQLite.
 
-#[path = "common/proc.rs"]
-mod proc;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use proc::{ripen, ripen_json, run, Ran};
+use crate::util::proc::{self, ripen, ripen_json, run, Ran};
 
 const WRITERS: usize = 8;
 /// Rounds per writer; each round is `OPS_PER_ROUND` changes.

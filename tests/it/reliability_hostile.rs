@@ -5,10 +5,6 @@
 //! oversized text refused cleanly or stored whole within its limit; invalid
 //! UTF-8 in files and in arguments refused with a clear error.
 
-mod common;
-#[path = "common/proc.rs"]
-mod proc;
-
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
@@ -20,7 +16,7 @@ use ripen::model::Role;
 use ripen::Db;
 use serde_json::{json, Value};
 
-use common::*;
+use crate::util::*;
 
 // ------------------------------------------------------------ library set-up
 
@@ -50,13 +46,7 @@ fn verify_ok(db: &Db) -> Result<(), String> {
 /// A fixed seed, so that a run in CI is reproducible (a failure names its
 /// minimal input); set PROPTEST_RNG_SEED to explore other seeds.
 fn config(cases: u32) -> ProptestConfig {
-    let default = ProptestConfig::default();
-    let rng_seed = if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-        default.rng_seed
-    } else {
-        proptest::test_runner::RngSeed::Fixed(0x7269_7065)
-    };
-    ProptestConfig { cases, failure_persistence: None, rng_seed, ..default }
+    crate::util::proptest_config(cases, 0x7269_7065)
 }
 
 // ----------------------------------------------------- strategies: bundles

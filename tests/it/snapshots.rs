@@ -1,9 +1,7 @@
 //! Human-readable output, pinned with insta (fixed clock; stdout is not a
 //! terminal in tests, so the output is plain).
 
-mod common;
-
-use common::*;
+use crate::util::*;
 
 const FIRST_REASON: &str = "Single grade-B arXiv paper, but a rigorous formal framework with a tracked frontier over time; directly on-topic for inference economics.";
 const SECOND_REASON: &str = "The claim rests on a single grade-B arXiv paper (the Cost-of-Pass framework) with no independent corroboration; one grade-B source directly supporting a claim is the definition of caveat, not the >=2-independent bar well-sourced asks for — down to caveat.";

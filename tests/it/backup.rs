@@ -1,14 +1,11 @@
 //! `ripen backup DEST`: a consistent, verified copy of a live database made
 //! while other processes write, renamed into place only when complete.
 
-#[path = "common/proc.rs"]
-mod proc;
-
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use proc::{assert_verifies, ripen, ripen_json, run};
+use crate::util::proc::{assert_verifies, ripen, ripen_json, run};
 
 const WRITERS: usize = 4;
 

@@ -9,13 +9,11 @@
 //! in the matrix or listed as read-only / not role-gated, so a new command
 //! cannot be added without deciding who may run it.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::util::*;
 use clap::CommandFactory;
-use common::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {

@@ -1,12 +1,10 @@
 //! Issue 19's trust holes, one test (or more) per item: what ripen promised
 //! and did not keep, driven through the real binary.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{Desk, EDITOR, NOW};
+use crate::util::{Desk, EDITOR, NOW};
 use serde_json::json;
 
 const ERROR: i32 = 1;
@@ -165,7 +163,7 @@ fn pages_show_voices_by_name() {
     let desk = Desk::with_topic();
     desk.source("Cost-of-Pass", "B", Some("arXiv"));
     desk.claim("Claim.", &["S1"]);
-    desk.ok_as(common::EDITOR2, &["badge", "C1", "well-sourced", "--override", "--reason", "I have read it"]);
+    desk.ok_as(crate::util::EDITOR2, &["badge", "C1", "well-sourced", "--override", "--reason", "I have read it"]);
     let bundle = json!({"format": "ripen-bundle/1", "dispatches": [{"topic": "compute-economy", "voice": "roz",
         "beat": "b", "badge": "caveat", "headline": "H", "body": "x", "at": NOW}]});
     let file = desk.dir.path().join("d.json");
@@ -205,7 +203,7 @@ fn missing_provenance_defaults_to_the_importer_and_is_counted() {
     });
     let file = desk.dir.path().join("csv.json");
     std::fs::write(&file, bundle.to_string()).unwrap();
-    let report = desk.json_as(common::EDITOR2, &["import", file.to_str().unwrap()]);
+    let report = desk.json_as(crate::util::EDITOR2, &["import", file.to_str().unwrap()]);
     assert_eq!(report["added"]["claims"], 3);
     assert_eq!(
         report["defaulted"],
@@ -222,7 +220,7 @@ fn missing_provenance_defaults_to_the_importer_and_is_counted() {
     desk.ok(&["verify"]);
 
     // The text summary says so; a re-import defaults nothing.
-    let text = desk.text_as(common::EDITOR2, &["import", file.to_str().unwrap()]);
+    let text = desk.text_as(crate::util::EDITOR2, &["import", file.to_str().unwrap()]);
     assert!(!text.contains("credited"), "{text}");
     let other = Desk::team();
     let file = other.dir.path().join("csv.json");

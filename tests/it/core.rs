@@ -1,9 +1,7 @@
 //! Every command through the real binary: what it does when it works, and the
 //! command-specific ways it refuses (generic bad input lives in bad_input.rs).
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use serde_json::Value;
 
 // ---------------------------------------------------------------- init
@@ -680,7 +678,7 @@ fn unknown_subcommand_is_a_usage_error() {
 /// A database as version 1 left it: schema.sql alone, no actors yet.
 fn version_one_database(desk: &Desk) {
     let conn = rusqlite::Connection::open(&desk.db).unwrap();
-    conn.execute_batch(include_str!("../schema.sql")).unwrap();
+    conn.execute_batch(include_str!("../../schema.sql")).unwrap();
     conn.pragma_update(None, "application_id", ripen::db::APPLICATION_ID).unwrap();
     conn.pragma_update(None, "user_version", 1).unwrap();
     conn.pragma_update(None, "journal_mode", "wal").unwrap();

@@ -1,10 +1,14 @@
-//! Shared helpers for the integration tests: a `Desk` is one fresh ripen
-//! database in its own temporary directory, driven through the real binary
-//! with a fixed clock, plus direct read access to the SQLite file.
-//!
-//! Each test file includes this module with `mod common;`; not every file
-//! uses every helper.
+//! The one helper module of the integration tests: a `Desk` is one fresh
+//! ripen database in its own temporary directory, driven through the real
+//! binary with the fixed clock `NOW`, plus direct access to the SQLite file.
+//! The cast is one for every test: `@editor` (first editor), `@remy` (a
+//! second editor, as in the desk's bundle), `@marlo` (researcher) and `@roz`
+//! (reviewer). `proc` runs the binary from many threads with deadlines,
+//! `server` starts `ripen serve`. Not every module uses every helper.
 #![allow(dead_code)]
+
+pub mod proc;
+pub mod server;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,6 +43,47 @@ pub struct Desk {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot(pub BTreeMap<String, Vec<u8>>);
 
+/// What one run of the binary did, as text (for tests that look at the
+/// code and both streams together).
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "expected success, stderr: {}\nstdout: {}", self.stderr, self.stdout);
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+
+    pub fn json_lines(&self) -> Vec<Value> {
+        self.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect()
+    }
+
+    /// A refusal: the given code, one clear line on stderr, no panic.
+    pub fn refused(self, code: i32) -> Self {
+        assert_eq!(self.code, code, "expected exit {code}, stderr: {}\nstdout: {}", self.stderr, self.stdout);
+        assert!(!self.stderr.contains("panicked"), "panicked: {}", self.stderr);
+        assert_eq!(self.stderr.trim_end().lines().count(), 1, "expected one line on stderr: {:?}", self.stderr);
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 impl Desk {
     /// A temporary directory with no database in it yet.
     pub fn empty() -> Desk {
@@ -67,6 +112,26 @@ impl Desk {
     pub fn with_topic() -> Desk {
         let desk = Desk::team();
         desk.ok_as(EDITOR, &["topic", "add", "compute-economy", "--title", "The Compute Economy"]);
+        desk
+    }
+
+    /// The desk's own bundle (`data/desk.json`), imported.
+    pub fn with_desk_bundle() -> Desk {
+        let desk = Desk::empty();
+        desk.ok(&["import", &repo_file("data/desk.json")]);
+        desk
+    }
+
+    /// The same desk with its clock moved.
+    pub fn at(mut self, now: &str) -> Desk {
+        self.now = now.to_string();
+        self
+    }
+
+    /// `team()` plus a topic `t` with a summary.
+    pub fn with_topic_t() -> Desk {
+        let desk = Desk::team();
+        desk.ok_as(EDITOR, &["topic", "add", "t", "--title", "Topic T", "--summary", "A topic."]);
         desk
     }
 
@@ -100,6 +165,21 @@ impl Desk {
     /// Runs `ripen --as WHO ARGS`.
     pub fn run_as(&self, who: &str, args: &[&str]) -> Output {
         self.cmd().arg("--as").arg(who).args(args).output().expect("run ripen")
+    }
+
+    /// Runs `ripen ARGS` with no actor, as text.
+    pub fn exec(&self, args: &[&str]) -> Run {
+        self.run(args).into()
+    }
+
+    /// Runs `ripen --as WHO ARGS`, as text.
+    pub fn exec_as(&self, who: &str, args: &[&str]) -> Run {
+        self.run_as(who, args).into()
+    }
+
+    /// Runs `ripen ARGS` with the clock at `now` for this run only.
+    pub fn run_at(&self, now: &str, args: &[&str]) -> Output {
+        self.cmd().env("RIPEN_NOW", now).args(args).output().expect("run ripen")
     }
 
     /// Runs and insists on exit 0 and a clean stderr.
@@ -164,6 +244,35 @@ impl Desk {
         }
         let v = self.json_as(EDITOR, &args);
         v["id"].as_str().expect("claim id").to_string()
+    }
+
+    /// Hits of `search --json QUERY EXTRA` (JSON Lines).
+    pub fn hits(&self, query: &str, extra: &[&str]) -> Vec<Value> {
+        let mut args = vec!["search", query];
+        args.extend_from_slice(extra);
+        self.jsonl(&args)
+    }
+
+    /// The ids of `search QUERY EXTRA`'s hits, best first.
+    pub fn ids(&self, query: &str, extra: &[&str]) -> Vec<String> {
+        self.hits(query, extra).iter().map(|h| s(h, "id").to_string()).collect()
+    }
+
+    /// The search index's directory.
+    pub fn index_dir(&self) -> PathBuf {
+        ripen::search::index_dir(&self.db)
+    }
+
+    /// The database opened through the library.
+    pub fn open_db(&self) -> ripen::db::Db {
+        ripen::db::Db::open(&self.db).expect("open db")
+    }
+
+    /// Writes `content` to `name` in the desk's directory; returns its path.
+    pub fn write_file(&self, name: &str, content: &[u8]) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).expect("write");
+        p.display().to_string()
     }
 
     /// A read-only connection to the database file.
@@ -303,4 +412,21 @@ pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
 /// The number of an id such as `E12`.
 pub fn num(id: &str) -> i64 {
     id[1..].parse().unwrap_or_else(|_| panic!("{id:?} is not an id"))
+}
+
+/// A file of this repository, by its path from the repository root.
+pub fn repo_file(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel).display().to_string()
+}
+
+/// Proptest's settings for the property tests: `cases` runs from a fixed
+/// seed, so CI is repeatable; set PROPTEST_RNG_SEED to explore.
+pub fn proptest_config(cases: u32, seed: u64) -> proptest::test_runner::Config {
+    let default = proptest::test_runner::Config::default();
+    let rng_seed = if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
+        default.rng_seed
+    } else {
+        proptest::test_runner::RngSeed::Fixed(seed)
+    };
+    proptest::test_runner::Config { cases, failure_persistence: None, rng_seed, ..default }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::common::{Desk, EDITOR};
+use super::{Desk, EDITOR};
 
 pub struct Server {
     child: Child,

@@ -6,9 +6,6 @@
 //! the database is untouched and the next search brings the index back in
 //! step with SQLite by itself.
 
-#[path = "common/proc.rs"]
-mod proc;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -17,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rusqlite::{Connection, OpenFlags};
 
-use proc::{ripen, ripen_json, run};
+use crate::util::proc::{self, ripen, ripen_json, run};
 
 /// Claims in the generated bundle: big enough that an import takes a
 /// noticeable while in a debug build, so most kills land mid-import.

@@ -18,13 +18,7 @@ const TOPICS: [&str; 3] = ["t0", "t1", "t2"];
 const SOURCES: [&str; 3] = ["src-a", "src-b", "src-c"];
 
 fn config(cases: u32) -> ProptestConfig {
-    let default = ProptestConfig::default();
-    let rng_seed = if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-        default.rng_seed
-    } else {
-        proptest::test_runner::RngSeed::Fixed(0x7269_7065)
-    };
-    ProptestConfig { cases, failure_persistence: None, rng_seed, ..default }
+    crate::util::proptest_config(cases, 0x7269_7065)
 }
 
 /// Which of the universe's names the bundle defines, and which records refer
@@ -97,7 +91,7 @@ fn records(s: &Shape) -> Vec<(&'static str, Value)> {
         let citations: Vec<Value> =
             cites.iter().map(|c| json!({"source": SOURCES[*c], "stance": "supports"})).collect();
         let mut claim = json!({"key": format!("claim-{i}"), "topic": TOPICS[*topic], "text": format!("Claim number {i}."),
-                               "created_by": ACTORS[*actor], "created_at": "2026-05-30T09:00:00Z",
+                               "created_by": ACTORS[*actor], "created_at": crate::util::NOW,
                                "citations": citations});
         if *promoted {
             claim["history"] =

@@ -3,9 +3,7 @@
 //! pages' places on paths, the bundle round trip, `verify`, the rendered
 //! page in every format, and the desk's two seed paths in `demo`.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use serde_json::Value;
 
 /// `with_topic()` plus topics `open-weights` and `serving`, two claims on

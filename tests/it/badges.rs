@@ -2,9 +2,7 @@
 //! (promote, demote, badge) with their rules, `why`, `claim show`, `history`
 //! and the review queue.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use serde_json::Value;
 
 const FIRST_REASON: &str = "Single grade-B arXiv paper, but a rigorous formal framework with a tracked frontier over time; directly on-topic for inference economics.";
@@ -79,7 +77,7 @@ fn the_seed_story_ripens_in_public() {
     // history: both entries, oldest first, with dates, actors and reasons.
     let history = desk.jsonl(&["history", &id]);
     assert_eq!(history.len(), 2, "{history:?}");
-    assert_eq!(history[0]["at"], "2026-05-30T09:00:00Z");
+    assert_eq!(history[0]["at"], NOW);
     assert_eq!(history[0]["actor"], EDITOR2);
     assert_eq!(history[0]["from"], Value::Null);
     assert_eq!(history[0]["to"], "well-sourced");

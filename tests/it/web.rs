@@ -4,12 +4,8 @@
 //! requests answered with the right status; caching (ETag, 304); fresh data
 //! after CLI changes without a restart, also while four CLI writers run.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
-use common::{Desk, EDITOR};
-use server::{sample_desk as desk, Server};
+use crate::util::server::{self, sample_desk as desk, Server};
+use crate::util::{Desk, EDITOR};
 
 fn assert_html(r: &server::Reply, path: &str) {
     assert_eq!(r.status, 200, "{path}: {}", r.body);

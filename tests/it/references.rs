@@ -2,9 +2,7 @@
 //! retraction matching, reference-manager imports, re-check cycles and link
 //! checks. Network tests talk only to servers started here on 127.0.0.1.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use serde_json::Value;
 
 fn verify_clean(desk: &Desk) {
@@ -318,7 +316,7 @@ fn claim_checks_are_events_and_feed_review_stale_and_the_page() {
     let stale = desk.jsonl(&["review", "--stale", "30d"]);
     let ids: Vec<&str> = stale.iter().map(|v| s(v, "id")).collect();
     assert_eq!(ids, [old.as_str(), newer.as_str()], "oldest first");
-    assert_eq!(s(&stale[0], "last_checked"), "2026-05-30T09:00:00Z");
+    assert_eq!(s(&stale[0], "last_checked"), NOW);
     assert_eq!(stale[0]["days"], 94);
     let only_old = desk.jsonl(&["review", "--stale", "70d"]);
     assert_eq!(only_old.len(), 1);
@@ -350,7 +348,7 @@ fn claim_checks_are_events_and_feed_review_stale_and_the_page() {
     let html = desk.text(&["topic", "show", "compute-economy", "--format", "html"]);
     assert!(html.contains("last checked 2026-09-01"), "{html}");
     let then = desk.json(&["topic", "show", "compute-economy", "--format", "json", "--as-of", "2026-08-01"]);
-    assert_eq!(then["claims"][0]["last_checked"], "2026-05-30T09:00:00Z");
+    assert_eq!(then["claims"][0]["last_checked"], NOW);
 
     desk.refused(Some(REVIEWER), &["claim", "check", &old, "--reason", "x"], 4);
     desk.refused(Some(EDITOR), &["claim", "check", &old, "--reason", " "], 1);
@@ -669,13 +667,7 @@ mod parsers_are_total {
 
     /// A fixed seed unless `PROPTEST_RNG_SEED` asks to explore others.
     fn config(cases: u32) -> ProptestConfig {
-        let default = ProptestConfig::default();
-        let rng_seed = if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-            default.rng_seed
-        } else {
-            proptest::test_runner::RngSeed::Fixed(0x7265_6673)
-        };
-        ProptestConfig { cases, failure_persistence: None, rng_seed, ..default }
+        crate::util::proptest_config(cases, 0x7265_6673)
     }
 
     proptest! {

@@ -3,9 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use assert_cmd::Command;
 use proptest::prelude::*;
 use ripen::db::Db;
 use ripen::dispatches::{self, NewDispatch};
@@ -13,65 +11,16 @@ use ripen::error::Error;
 use ripen::model::Badge;
 use ripen::search::{self, Filters};
 use serde_json::Value;
+
+use crate::util::{assert_success, stderr, stdout, Desk, EDITOR};
 use tempfile::TempDir;
 
-const NOW: &str = "2026-05-30T09:00:00Z";
-
-struct Desk {
-    _dir: TempDir,
-    db: PathBuf,
-}
-
-impl Desk {
-    fn new() -> Desk {
-        let dir = TempDir::new().unwrap();
-        let db = dir.path().join("r.db");
-        let desk = Desk { _dir: dir, db };
-        desk.ok(&["init", "--editor", "ed"]);
-        desk.ok(&["--as", "ed", "actor", "add", "remy", "--role", "researcher"]);
-        desk.ok(&["--as", "ed", "topic", "add", "compute", "--title", "Compute"]);
-        desk.ok(&["--as", "ed", "topic", "add", "models", "--title", "Models"]);
-        desk
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("ripen").unwrap();
-        c.env("RIPEN_NOW", NOW).env_remove("RIPEN_ACTOR").env_remove("RIPEN_DB").arg("--db").arg(&self.db);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().unwrap()
-    }
-
-    fn run_at(&self, now: &str, args: &[&str]) -> Output {
-        self.cmd().env("RIPEN_NOW", now).args(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Hits of `search --json` (JSON Lines).
-    fn hits(&self, query: &str, extra: &[&str]) -> Vec<Value> {
-        let mut args = vec!["--json", "search", query];
-        args.extend_from_slice(extra);
-        self.ok(&args).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-    }
-
-    fn ids(&self, query: &str, extra: &[&str]) -> Vec<String> {
-        self.hits(query, extra).iter().map(|h| h["id"].as_str().unwrap().to_string()).collect()
-    }
-
-    fn index_dir(&self) -> PathBuf {
-        search::index_dir(&self.db)
-    }
-
-    fn open_db(&self) -> Db {
-        Db::open(&self.db).unwrap()
-    }
+/// The cast with the topics `compute` and `models`.
+fn desk() -> Desk {
+    let desk = Desk::team();
+    desk.ok_as(EDITOR, &["topic", "add", "compute", "--title", "Compute"]);
+    desk.ok_as(EDITOR, &["topic", "add", "models", "--title", "Models"]);
+    desk
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -79,16 +28,12 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
-}
-
 /// A desk with two sources, three claims and a dispatch.
 fn stocked() -> Desk {
-    let d = Desk::new();
-    d.ok(&[
+    let d = desk();
+    d.text(&[
         "--as",
-        "ed",
+        "editor",
         "source",
         "add",
         "--title",
@@ -104,9 +49,9 @@ fn stocked() -> Desk {
         "--summary",
         "Measures the dollar cost of a correct answer.",
     ]);
-    d.ok(&[
+    d.text(&[
         "--as",
-        "ed",
+        "editor",
         "source",
         "add",
         "--title",
@@ -120,9 +65,9 @@ fn stocked() -> Desk {
         "--topic",
         "compute",
     ]);
-    d.ok(&[
+    d.text(&[
         "--as",
-        "remy",
+        "marlo",
         "claim",
         "add",
         "--topic",
@@ -131,10 +76,18 @@ fn stocked() -> Desk {
         "--cite",
         "S1",
     ]);
-    d.ok(&["--as", "ed", "claim", "add", "--topic", "compute", "GPU rental prices stayed flat through the spring."]);
-    d.ok(&[
+    d.text(&[
         "--as",
-        "ed",
+        "editor",
+        "claim",
+        "add",
+        "--topic",
+        "compute",
+        "GPU rental prices stayed flat through the spring.",
+    ]);
+    d.text(&[
+        "--as",
+        "editor",
         "claim",
         "add",
         "--topic",
@@ -142,14 +95,14 @@ fn stocked() -> Desk {
         "Open weights models trail the frontier by months, at a lower cost.",
     ]);
     let mut db = d.open_db();
-    let ed = db.actor("ed").unwrap();
+    let ed = db.actor("editor").unwrap();
     db.transact(&ed, "add dispatch", |tx| {
         dispatches::add(
             tx,
             NewDispatch {
                 key: None,
                 topic: "compute".into(),
-                voice: "remy".into(),
+                voice: "marlo".into(),
                 beat: "Claims & evidence".into(),
                 badge: Badge::Caveat,
                 headline: "Cheaper answers, same GPUs".into(),
@@ -199,7 +152,7 @@ fn filters_narrow_hits() {
     assert_eq!(d.ids("cost", &["--kind", "paper"]), vec!["S1"]);
     assert_eq!(d.ids("*", &["--grade", "C"]), vec!["S2"]);
     assert_eq!(sorted(d.ids("cost", &["--badge", "caveat"])), vec!["C1", "D1"]);
-    assert_eq!(sorted(d.ids("*", &["--actor", "@remy"])), vec!["C1", "D1"]);
+    assert_eq!(sorted(d.ids("*", &["--actor", "@marlo"])), vec!["C1", "D1"]);
     assert_eq!(d.ids("cost", &["--since", "2026-06-01"]), vec!["D1"]);
     assert_eq!(sorted(d.ids("cost", &["--until", "2026-05-30"])), vec!["C1", "C3", "S1"]);
     assert!(d.ids("cost", &["--until", "2026-05-29"]).is_empty());
@@ -234,7 +187,10 @@ fn query_syntax_words_phrases_operators_fields() {
 #[test]
 fn text_output_is_plain_when_piped_and_help_documents_syntax() {
     let d = stocked();
-    let out = d.ok(&["search", "tenfold"]);
+    // NO_COLOR unset: the output is plain because it is piped.
+    let ran = d.cmd().env_remove("NO_COLOR").args(["search", "tenfold"]).output().unwrap();
+    assert_success(&ran, &["search", "tenfold"]);
+    let out = stdout(&ran);
     assert!(!out.contains('\x1b'), "escape codes in piped output: {out:?}");
     let line = out.lines().next().unwrap();
     assert!(line.starts_with("C1"), "{line}");
@@ -242,8 +198,8 @@ fn text_output_is_plain_when_piped_and_help_documents_syntax() {
         line.contains("claim") && line.contains("caveat") && line.contains("compute") && line.contains("tenfold"),
         "{line}"
     );
-    assert_eq!(d.ok(&["search", "zebra"]).trim(), "no hits");
-    let help = d.ok(&["search", "--help"]);
+    assert_eq!(d.text(&["search", "zebra"]).trim(), "no hits");
+    let help = d.text(&["search", "--help"]);
     for needle in ["\"cost of pass\"", "OR", "NOT", "field:value", "badge:caveat", "--since"] {
         assert!(help.contains(needle), "help lacks {needle}:\n{help}");
     }
@@ -254,11 +210,11 @@ fn index_follows_every_change() {
     let d = stocked();
     assert_eq!(d.ids("tenfold", &[]), vec!["C1"]);
     // A new claim, an edited text: found at once.
-    d.ok(&["--as", "remy", "claim", "add", "--topic", "compute", "Tokens got cheaper per dollar."]);
+    d.text(&["--as", "marlo", "claim", "add", "--topic", "compute", "Tokens got cheaper per dollar."]);
     assert_eq!(d.ids("cheaper dollar", &["--kind", "claim"]), vec!["C4"]);
-    d.ok(&[
+    d.text(&[
         "--as",
-        "remy",
+        "marlo",
         "claim",
         "edit",
         "C1",
@@ -271,9 +227,9 @@ fn index_follows_every_change() {
     assert_eq!(d.ids("ninefold", &[]), vec!["C1"]);
     // A second independent strong source makes C1 earn well-sourced; marking it
     // retracted takes that back: the citing claim is re-indexed each time.
-    d.ok(&[
+    d.text(&[
         "--as",
-        "ed",
+        "editor",
         "source",
         "add",
         "--title",
@@ -285,12 +241,12 @@ fn index_follows_every_change() {
         "--topic",
         "compute",
     ]);
-    d.ok(&["--as", "ed", "claim", "cite", "C1", "S3"]);
+    d.text(&["--as", "editor", "claim", "cite", "C1", "S3"]);
     assert_eq!(d.ids("earned:well-sourced", &[]), vec!["C1"]);
-    d.ok(&["--as", "ed", "source", "mark", "S3", "retracted", "--reason", "withdrawn"]);
+    d.text(&["--as", "editor", "source", "mark", "S3", "retracted", "--reason", "withdrawn"]);
     assert!(d.ids("earned:well-sourced", &[]).is_empty());
     assert_eq!(d.ids("earned:caveat", &[]), vec!["C1"]);
-    d.ok(&["--as", "ed", "source", "grade", "S1", "D", "--reason", "weak"]);
+    d.text(&["--as", "editor", "source", "grade", "S1", "D", "--reason", "weak"]);
     assert_eq!(d.ids("ninefold", &["--grade", "D"]), Vec::<String>::new());
     assert_eq!(d.ids("cost", &["--grade", "D"]), vec!["S1"]);
     // The index records the head of the audit trail it reflects.
@@ -319,12 +275,12 @@ fn unusable_index_is_rebuilt() {
     assert_eq!(stderr(&out), "");
     // An index from another database (same path, database re-created).
     let other = stocked();
-    other.ok(&["--as", "ed", "claim", "add", "--topic", "compute", "Only in the other desk: zebras."]);
+    other.text(&["--as", "editor", "claim", "add", "--topic", "compute", "Only in the other desk: zebras."]);
     assert_eq!(other.ids("zebras", &[]), vec!["C4"]);
     std::fs::remove_dir_all(&dir).unwrap();
     copy_dir(&other.index_dir(), &dir);
     // (An edit does not touch the index; `claim add` would have repaired it already.)
-    d.ok(&["--as", "ed", "claim", "edit", "C2", "--text", "Something new.", "--reason", "r"]);
+    d.text(&["--as", "editor", "claim", "edit", "C2", "--text", "Something new.", "--reason", "r"]);
     let out = d.run(&["--json", "search", "zebras"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty(), "stale foreign hit");
@@ -345,13 +301,13 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn reindex_rebuilds_from_scratch() {
     let d = stocked();
-    let out: Value = serde_json::from_str(&d.ok(&["--json", "reindex"])).unwrap();
+    let out: Value = serde_json::from_str(&d.text(&["--json", "reindex"])).unwrap();
     assert_eq!(out["claims"], 3);
     assert_eq!(out["sources"], 2);
     assert_eq!(out["dispatches"], 1);
     let db = d.open_db();
     assert_eq!(out["event_seq"], ripen::events::head(db.conn()).unwrap().0);
-    let text = d.ok(&["reindex"]);
+    let text = d.text(&["reindex"]);
     assert!(text.starts_with("indexed 3 claims, 2 sources, 1 dispatches"), "{text}");
     assert_eq!(d.ids("tenfold", &[]), vec!["C1"]);
 }
@@ -360,7 +316,7 @@ fn reindex_rebuilds_from_scratch() {
 fn a_held_writer_lock_answers_from_the_last_commit() {
     let d = stocked();
     assert_eq!(d.ids("tenfold", &[]), vec!["C1"]);
-    d.ok(&["--as", "ed", "claim", "edit", "C2", "--text", "Zebras crossed the data centre.", "--reason", "r"]);
+    d.text(&["--as", "editor", "claim", "edit", "C2", "--text", "Zebras crossed the data centre.", "--reason", "r"]);
     let index = tantivy::Index::open_in_dir(d.index_dir()).unwrap();
     let writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
     let out = d.run(&["--json", "search", "tenfold"]);
@@ -368,7 +324,7 @@ fn a_held_writer_lock_answers_from_the_last_commit() {
     assert!(stderr(&out).contains("behind"), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
     // claim add still succeeds, with a note instead of the duplicate check.
-    let out = d.run(&["--as", "ed", "claim", "add", "--topic", "compute", "Zebras crossed the data centre again."]);
+    let out = d.run(&["--as", "editor", "claim", "add", "--topic", "compute", "Zebras crossed the data centre again."]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("behind"), "{}", stderr(&out));
     // The index is behind: the edit is not searchable yet, but what is shown
@@ -385,7 +341,7 @@ fn claim_add_warns_about_near_duplicates_and_still_adds() {
     let d = stocked();
     let out = d.run(&[
         "--as",
-        "remy",
+        "marlo",
         "claim",
         "add",
         "--topic",
@@ -402,7 +358,7 @@ fn claim_add_warns_about_near_duplicates_and_still_adds() {
     let out = d.run(&[
         "--json",
         "--as",
-        "remy",
+        "marlo",
         "claim",
         "add",
         "--topic",
@@ -416,7 +372,7 @@ fn claim_add_warns_about_near_duplicates_and_still_adds() {
     // Another topic, or a different claim: no warning.
     let out = d.run(&[
         "--as",
-        "remy",
+        "marlo",
         "claim",
         "add",
         "--topic",
@@ -426,7 +382,7 @@ fn claim_add_warns_about_near_duplicates_and_still_adds() {
     assert!(!stderr(&out).contains("similar"), "{}", stderr(&out));
     let out = d.run(&[
         "--as",
-        "remy",
+        "marlo",
         "claim",
         "add",
         "--topic",
@@ -578,7 +534,7 @@ const WORDS: &[&str] = &[
 
 /// Adds `n` generated claims in one transaction and returns their texts by id.
 fn add_generated(db: &mut Db, n: usize, seed: u64) -> Vec<(String, String)> {
-    let ed = db.actor("ed").unwrap();
+    let ed = db.actor("editor").unwrap();
     use rand::{Rng, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     db.transact(&ed, "generate", |tx| {
@@ -598,7 +554,7 @@ fn add_generated(db: &mut Db, n: usize, seed: u64) -> Vec<(String, String)> {
 
 #[test]
 fn two_word_and_query_has_full_recall() {
-    let d = Desk::new();
+    let d = desk();
     let claims = add_generated(&mut d.open_db(), 3000, 7);
     for (a, b) in [("gpu", "cost"), ("open", "weights"), ("fell", "year")] {
         let expected: BTreeSet<String> = claims
@@ -619,7 +575,7 @@ fn two_word_and_query_has_full_recall() {
 
 #[test]
 fn many_small_commits_keep_segments_bounded_and_catch_up_in_one_commit() {
-    let d = Desk::new();
+    let d = desk();
     let mut db = d.open_db();
     add_generated(&mut db, 50, 1);
     search::open(&db).unwrap();
@@ -663,8 +619,8 @@ fn prop_desk() -> &'static (TempDir, PathBuf) {
     DESK.get_or_init(|| {
         let d = stocked();
         add_generated(&mut d.open_db(), 200, 3);
-        let Desk { _dir, db } = d;
-        (_dir, db)
+        let Desk { dir, db, .. } = d;
+        (dir, db)
     })
 }
 
@@ -728,13 +684,13 @@ proptest! {
 
 #[test]
 fn dates_filter_by_when_things_were_added() {
-    let d = Desk::new();
+    let d = desk();
     for (now, text) in [
         ("2026-01-10T00:00:00Z", "alpha early"),
         ("2026-03-10T12:00:00Z", "alpha middle"),
         ("2026-06-10T23:59:59Z", "alpha late"),
     ] {
-        let out = d.run_at(now, &["--as", "ed", "claim", "add", "--topic", "compute", text]);
+        let out = d.run_at(now, &["--as", "editor", "claim", "add", "--topic", "compute", text]);
         assert!(out.status.success());
     }
     assert_eq!(d.ids("alpha", &["--since", "2026-03-10", "--until", "2026-03-10"]), vec!["C2"]);

@@ -2,7 +2,6 @@
 //! with `std::process::Command` (so many can run at once from threads, and a
 //! running one can be killed), with a deadline on every run.
 //!
-//! Included with `#[path = "common/proc.rs"] mod proc;` next to `mod common;`.
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
@@ -11,8 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// The fixed clock of every run.
-pub const NOW: &str = "2026-05-30T09:00:00Z";
+use super::NOW;
 
 /// No single run of the binary may take longer than this (the busy timeout
 /// is 30 s; a run that takes longer than that is a hang, not a wait).

@@ -3,12 +3,10 @@
 //! stderr, no panic, nothing on stdout, the database file (and any -wal)
 //! byte-for-byte as it was, and no event written.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::*;
+use crate::util::*;
 
 /// Exit code for input that breaks a rule of the domain or a documented limit.
 const ERROR: i32 = 1;

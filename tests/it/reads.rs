@@ -3,13 +3,11 @@
 //! database, its side files, the search index and its lock files) exactly
 //! as they were: same names, same bytes, same modification times.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
 
-use support::Desk;
+use crate::util::Desk;
 
 /// Every file under `dir`, by path relative to it, with its bytes and mtime.
 fn files(dir: &Path) -> BTreeMap<String, (Vec<u8>, SystemTime)> {
@@ -44,8 +42,8 @@ fn assert_same(before: &BTreeMap<String, (Vec<u8>, SystemTime)>, after: &BTreeMa
 /// commands to run on it.
 fn desk_and_reads() -> (Desk, Vec<Vec<String>>) {
     let d = Desk::with_desk_bundle();
-    d.run(&["search", "cost"]).ok();
-    let conn = d.sql();
+    d.exec(&["search", "cost"]).ok();
+    let conn = d.conn_rw();
     let claim: i64 = conn.query_row("SELECT min(id) FROM claims", [], |r| r.get(0)).unwrap();
     let slug: String = conn.query_row("SELECT min(slug) FROM topics", [], |r| r.get(0)).unwrap();
     drop(conn);
@@ -67,7 +65,7 @@ fn desk_and_reads() -> (Desk, Vec<Vec<String>>) {
 fn run_all(d: &Desk, reads: &[Vec<String>]) {
     for args in reads {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        d.run(&args).ok();
+        d.exec(&args).ok();
     }
 }
 
@@ -91,7 +89,7 @@ fn reads_leave_the_journal_mode_and_the_index_lock_files_to_writers() {
     let (d, reads) = desk_and_reads();
     // What a creation killed just after its commit leaves: a rollback-mode
     // file. Reads leave it so (the next write switches it back to WAL).
-    let conn = d.sql();
+    let conn = d.conn_rw();
     let mode: String = conn.query_row("PRAGMA journal_mode = delete", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "delete");
     drop(conn);
@@ -106,8 +104,8 @@ fn reads_leave_the_journal_mode_and_the_index_lock_files_to_writers() {
     assert_same(&before, &files(d.dir.path()));
 
     // The next command that writes repairs the journal mode as before.
-    d.as_("editor", &["topic", "add", "fresh", "--title", "Fresh", "--summary", "New."]).ok();
-    let mode: String = d.sql().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    d.exec_as("editor", &["topic", "add", "fresh", "--title", "Fresh", "--summary", "New."]).ok();
+    let mode: String = d.conn_rw().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }
 
@@ -118,5 +116,5 @@ fn a_read_cannot_write_through_its_connection() {
     let err = db.conn().execute("DELETE FROM topics", []).unwrap_err();
     assert!(err.to_string().contains("readonly") || err.to_string().contains("read-only"), "{err}");
     drop(db);
-    assert!(d.sql().query_row("SELECT count(*) FROM topics", [], |r| r.get::<_, i64>(0)).unwrap() > 0);
+    assert!(d.conn_rw().query_row("SELECT count(*) FROM topics", [], |r| r.get::<_, i64>(0)).unwrap() > 0);
 }

@@ -2,9 +2,7 @@
 //! citations but move no badges and manage no topics or actors; reviewers
 //! change nothing. Every refusal is exit 4, one line, no event, file unchanged.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 
 /// A team, a topic, sources S1 (B, arXiv) and S2 (A, Nature), claim C1 citing S1.
 fn stocked() -> Desk {

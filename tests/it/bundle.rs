@@ -2,10 +2,8 @@
 //! ClaimReview, and every kind of bad bundle refused by path or line with
 //! the database left as it was.
 
-mod support;
-
+use crate::util::{repo_file, Desk};
 use serde_json::{json, Value};
-use support::{repo_file, Desk};
 
 fn desk_bundle() -> Value {
     serde_json::from_str(&std::fs::read_to_string(repo_file("data/desk.json")).unwrap()).unwrap()
@@ -14,7 +12,7 @@ fn desk_bundle() -> Value {
 #[test]
 fn desk_bundle_imports_with_its_story() {
     let d = Desk::with_desk_bundle();
-    let topics = d.json_lines(&["topic", "list"]);
+    let topics = d.jsonl(&["topic", "list"]);
     let slugs: Vec<&str> = topics.iter().map(|t| t["slug"].as_str().unwrap()).collect();
     assert!(
         slugs.contains(&"compute-economy")
@@ -22,7 +20,7 @@ fn desk_bundle_imports_with_its_story() {
             && slugs.contains(&"benchmark-vs-production-cost")
     );
     // The seed's ripened history: @remy set well-sourced, @editor moved it to caveat.
-    let history = d.json_lines(&["history", "cost-of-pass-frontier"]);
+    let history = d.jsonl(&["history", "cost-of-pass-frontier"]);
     assert_eq!(history.len(), 2);
     assert_eq!((history[0]["actor"].as_str(), history[0]["to"].as_str()), (Some("remy"), Some("well-sourced")));
     assert!(history[0]["from"].is_null());
@@ -32,10 +30,10 @@ fn desk_bundle_imports_with_its_story() {
     assert!(history[1]["at"].as_str().unwrap().starts_with("2026-05-30"));
     assert!(history[1]["reason"].as_str().unwrap().contains("definition of caveat"));
     // Imported events keep their actors and times and are marked imported.
-    let events = d.json_lines(&["log", "--entity", "cost-of-pass-frontier"]);
+    let events = d.jsonl(&["log", "--entity", "cost-of-pass-frontier"]);
     assert!(events.iter().all(|e| e["meta"]["imported"] == true), "{events:?}");
     // The tend log agrees with the page.
-    let tend = d.run(&["topic", "log", "compute-economy"]).ok().stdout;
+    let tend = d.exec(&["topic", "log", "compute-economy"]).ok().stdout;
     for line in [
         "2026-06-05 tended by @marlo — 2 claim(s)",
         "2026-05-30 grew by @soren — 6 claim(s)",
@@ -48,7 +46,7 @@ fn desk_bundle_imports_with_its_story() {
     let page = d.json(&["topic", "show", "compute-economy"]);
     assert_eq!(page["raw_material"]["mapped"], 16);
     let waiting = page["raw_material"]["waiting"].as_u64().unwrap();
-    let unused = d.json_lines(&["source", "list", "--topic", "compute-economy", "--unused"]);
+    let unused = d.jsonl(&["source", "list", "--topic", "compute-economy", "--unused"]);
     assert_eq!(waiting as usize, unused.len());
     assert_eq!(page["dispatches"].as_array().unwrap().len(), 6);
     assert_eq!(page["sections"].as_array().unwrap().len(), 5);
@@ -58,15 +56,15 @@ fn desk_bundle_imports_with_its_story() {
 fn export_import_round_trips_exactly() {
     let d = Desk::with_desk_bundle();
     for format in ["json", "jsonl"] {
-        let first = d.run(&["export", "--format", format]).ok().stdout;
+        let first = d.exec(&["export", "--format", format]).ok().stdout;
         let e = Desk::empty();
         let file = e.write_file(&format!("b.{format}"), first.as_bytes());
-        e.run(&["import", &file]).ok();
-        let second = e.run(&["export", "--format", format]).ok().stdout;
+        e.exec(&["import", &file]).ok();
+        let second = e.exec(&["export", "--format", format]).ok().stdout;
         assert_eq!(first, second, "{format} export differs after a round trip");
         // The same pages, too.
-        let a = d.run(&["topic", "show", "compute-economy", "--format", "markdown"]).ok().stdout;
-        let b = e.run(&["topic", "show", "compute-economy", "--format", "markdown"]).ok().stdout;
+        let a = d.exec(&["topic", "show", "compute-economy", "--format", "markdown"]).ok().stdout;
+        let b = e.exec(&["topic", "show", "compute-economy", "--format", "markdown"]).ok().stdout;
         assert_eq!(a, b);
     }
 }
@@ -74,24 +72,24 @@ fn export_import_round_trips_exactly() {
 #[test]
 fn import_is_idempotent() {
     let d = Desk::with_desk_bundle();
-    let events = d.events();
+    let events = d.event_count();
     let again = d.json_as("editor", &["import", &repo_file("data/desk.json")]);
     assert_eq!(again["events"], 0);
     assert_eq!(again["added"]["claims"], 0);
     assert!(again["kept"]["claims"].as_u64().unwrap() > 0);
-    assert_eq!(d.events(), events);
+    assert_eq!(d.event_count(), events);
 }
 
 #[test]
 fn import_into_a_populated_database_needs_an_editor() {
-    let d = Desk::new();
+    let d = Desk::with_topic_t();
     let bundle = json!({"format": "ripen-bundle/1", "topics": [{"slug": "u", "title": "U"}]});
     let file = d.write_file("b.json", bundle.to_string().as_bytes());
-    let before = d.bytes();
-    d.run(&["import", &file]).refused(4);
-    d.as_("remy", &["import", &file]).refused(4);
-    assert_eq!(d.bytes(), before);
-    let done = d.json_as("ed", &["import", &file]);
+    let before = d.file_bytes();
+    d.exec(&["import", &file]).refused(4);
+    d.exec_as("marlo", &["import", &file]).refused(4);
+    assert_eq!(d.file_bytes(), before);
+    let done = d.json_as("editor", &["import", &file]);
     assert_eq!(done["added"]["topics"], 1);
 }
 
@@ -113,10 +111,10 @@ fn import_from_stdin() {
 fn refused_import(content: &[u8], name: &str, needle: &str) {
     let d = Desk::with_desk_bundle();
     let file = d.write_file(name, content);
-    let before = d.bytes();
-    let run = d.as_("editor", &["import", &file]).refused(1);
+    let before = d.file_bytes();
+    let run = d.exec_as("editor", &["import", &file]).refused(1);
     assert!(run.stderr.contains(needle), "expected {needle:?} in {:?}", run.stderr);
-    assert_eq!(d.bytes(), before, "the database changed");
+    assert_eq!(d.file_bytes(), before, "the database changed");
 }
 
 /// Names in the desk's directory other than the bundles written there.
@@ -137,15 +135,15 @@ fn an_import_into_a_new_database_appears_whole_or_not_at_all() {
     let mut bundle = desk_bundle();
     bundle["claims"][0]["citations"][0]["source"] = json!("no-such-source");
     let file = d.write_file("bad.json", bundle.to_string().as_bytes());
-    let run = d.run(&["import", &file]).refused(1);
+    let run = d.exec(&["import", &file]).refused(1);
     assert!(run.stderr.contains("claims[0].citations[0].source"), "{}", run.stderr);
     assert_eq!(files_beside(&d), Vec::<String>::new(), "a refused import left files behind");
 
     // Accepted: the database, in WAL mode like every other, and nothing else.
-    let run = d.run(&["import", &repo_file("data/desk.json")]).ok();
+    let run = d.exec(&["import", &repo_file("data/desk.json")]).ok();
     assert!(run.stdout.contains("imported"), "{}", run.stdout);
     assert_eq!(files_beside(&d), vec!["ripen.db".to_string()]);
-    let mode: String = d.sql().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = d.conn_rw().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     let verified: Value = d.json(&["verify"]);
     assert_eq!(verified["ok"], json!(true), "{verified}");
@@ -207,7 +205,7 @@ fn bad_bundles_are_refused_by_path() {
 #[test]
 fn bad_json_lines_are_refused_by_line() {
     let d = Desk::with_desk_bundle();
-    let jsonl = d.run(&["export", "--format", "jsonl"]).ok().stdout;
+    let jsonl = d.exec(&["export", "--format", "jsonl"]).ok().stdout;
     let mut lines: Vec<String> = jsonl.lines().map(str::to_string).collect();
     // Make claims new so they would be imported.
     for l in lines.iter_mut() {
@@ -242,7 +240,7 @@ fn bad_json_lines_are_refused_by_line() {
 #[test]
 fn csv_has_one_row_per_claim() {
     let d = Desk::with_desk_bundle();
-    let out = d.run(&["export", "--format", "csv", "--topic", "compute-economy"]).ok().stdout;
+    let out = d.exec(&["export", "--format", "csv", "--topic", "compute-economy"]).ok().stdout;
     let mut reader = csv::Reader::from_reader(out.as_bytes());
     let headers = reader.headers().unwrap().clone();
     assert_eq!(&headers[0], "id");
@@ -256,14 +254,14 @@ fn claimreview_objects() {
     let d = Desk::with_desk_bundle();
     let export = ["export", "--format", "claimreview", "--topic", "compute-economy"];
     // Each object's url is its claim's published page, so a base URL is required.
-    let run = d.run(&export).refused(1);
+    let run = d.exec(&export).refused(1);
     assert!(run.stderr.contains("--base-url"), "{}", run.stderr);
     let bad = [&export[..], &["--base-url", "javascript:alert(1)"]].concat();
-    d.run(&bad).refused(1);
+    d.exec(&bad).refused(1);
 
     let args =
         [&export[..], &["--base-url", "https://desk.example/", "--desk-url", "https://desk.example/about"]].concat();
-    let run = d.run(&args).ok();
+    let run = d.exec(&args).ok();
     let reviews = run.json();
     let reviews = reviews.as_array().unwrap();
     let claims = d.json(&["topic", "show", "compute-economy"])["claims"].as_array().unwrap().len();
@@ -296,12 +294,12 @@ fn claimreview_objects() {
         run.stderr
     );
     let strict = [&args[..], &["--strict"]].concat();
-    d.run(&strict).refused(1);
+    d.exec(&strict).refused(1);
 }
 
 #[test]
 fn claimants_are_audited_shown_exported_and_round_trip() {
-    let d = Desk::new();
+    let d = Desk::with_topic_t();
     let add = [
         "claim",
         "add",
@@ -319,7 +317,7 @@ fn claimants_are_audited_shown_exported_and_round_trip() {
         "--appearance",
         "https://vendor.example/launch",
     ];
-    let added = d.json_as("remy", &add);
+    let added = d.json_as("marlo", &add);
     let id = added["id"].as_str().unwrap().to_string();
     let shown = d.json(&["claim", "show", &id]);
     assert_eq!(
@@ -328,7 +326,7 @@ fn claimants_are_audited_shown_exported_and_round_trip() {
     );
     assert_eq!(shown["claim_date"], "2026-05-01");
     assert_eq!(shown["appearances"], json!(["https://vendor.example/launch"]));
-    let text = d.run(&["claim", "show", &id]).ok().stdout;
+    let text = d.exec(&["claim", "show", &id]).ok().stdout;
     assert!(
         text.contains("said by Ada Vendor (organization)")
             && text.contains("first seen: https://vendor.example/launch"),
@@ -349,20 +347,20 @@ fn claimants_are_audited_shown_exported_and_round_trip() {
         "--reason",
         "earlier report found",
     ];
-    let before = d.events();
-    d.as_("remy", &edit).ok();
-    assert_eq!(d.events(), before + 1);
-    let log = d.json_lines(&["log", "--entity", &format!("claim:{id}")]);
+    let before = d.event_count();
+    d.exec_as("marlo", &edit).ok();
+    assert_eq!(d.event_count(), before + 1);
+    let log = d.jsonl(&["log", "--entity", &format!("claim:{id}")]);
     let last = log.iter().find(|e| e["action"] == "claim.edit").unwrap();
     assert_eq!(last["after"]["appearances"][0], "https://news.example/a");
     assert_eq!(d.json(&["claim", "show", &id])["revision"], 1);
     // As of before the edit, the old appearances; the page says who said it.
     let old = d.json(&["claim", "show", &id, "--as-of", "2026-06-01"]);
     assert_eq!(old["appearances"], json!(["https://vendor.example/launch"]));
-    let page = d.run(&["topic", "show", "t"]).ok().stdout;
+    let page = d.exec(&["topic", "show", "t"]).ok().stdout;
     assert!(page.contains("said by Ada Vendor (organization) on 2026-05-01"), "{page}");
     assert!(page.contains("first seen: https://news.example/a"), "{page}");
-    d.run(&["verify"]).ok();
+    d.exec(&["verify"]).ok();
 
     // ClaimReview describes the claimant and where the claim appeared.
     let reviews = d.json(&["export", "--format", "claimreview", "--base-url", "https://desk.example", "--strict"]);
@@ -374,27 +372,27 @@ fn claimants_are_audited_shown_exported_and_round_trip() {
     assert_eq!(reviews[0]["claimReviewed"], "Inference prices fell tenfold in a year, said the vendor at its launch…");
 
     // The bundle carries it, and a fresh database gets the same claim back.
-    let bundle = d.run(&["export"]).ok().stdout;
+    let bundle = d.exec(&["export"]).ok().stdout;
     let exported: Value = serde_json::from_str(&bundle).unwrap();
     assert_eq!(exported["claims"][0]["claimant"]["name"], "Ada Vendor");
     let e = Desk::empty();
-    e.run(&["init", "--editor", "ed"]).ok();
+    e.exec(&["init", "--editor", "editor"]).ok();
     let file = e.write_file("b.json", bundle.as_bytes());
-    e.as_("ed", &["import", &file]).ok();
-    assert_eq!(e.run(&["export"]).ok().stdout, bundle);
+    e.exec_as("editor", &["import", &file]).ok();
+    assert_eq!(e.exec(&["export"]).ok().stdout, bundle);
 
     // Removing the claimant makes it the desk's own statement again.
-    d.as_("remy", &["claim", "edit", &id, "--no-claimant", "--reason", "the desk says it"]).ok();
+    d.exec_as("marlo", &["claim", "edit", &id, "--no-claimant", "--reason", "the desk says it"]).ok();
     let shown = d.json(&["claim", "show", &id]);
     assert!(shown["claimant"].is_null() && shown.get("appearances").is_none());
-    assert!(d.run(&["claim", "show", &id]).ok().stdout.contains("said by the desk"));
+    assert!(d.exec(&["claim", "show", &id]).ok().stdout.contains("said by the desk"));
 }
 
 #[test]
 fn bad_claimants_are_refused_and_change_nothing() {
-    let d = Desk::new();
-    let id = d.json_as("remy", &["claim", "add", "--topic", "t", "A claim."])["id"].as_str().unwrap().to_string();
-    let bytes = d.bytes();
+    let d = Desk::with_topic_t();
+    let id = d.json_as("marlo", &["claim", "add", "--topic", "t", "A claim."])["id"].as_str().unwrap().to_string();
+    let bytes = d.file_bytes();
     for args in [
         vec!["claim", "add", "--topic", "t", "X.", "--claimant", "A", "--claimant-url", "javascript:alert(1)"],
         vec!["claim", "add", "--topic", "t", "X.", "--appearance", "https://a.example"],
@@ -403,30 +401,30 @@ fn bad_claimants_are_refused_and_change_nothing() {
         vec!["claim", "add", "--topic", "t", "X.", "--claimant", "   "],
         vec!["claim", "edit", &id, "--claim-date", "2026-05-01", "--reason", "r"],
     ] {
-        d.as_("remy", &args).refused(1);
+        d.exec_as("marlo", &args).refused(1);
     }
     // Nothing to change is a usage error.
-    d.as_("remy", &["claim", "edit", &id, "--reason", "r"]).refused(2);
-    d.as_("remy", &["claim", "edit", &id, "--no-claimant", "--claimant", "A", "--reason", "r"]).refused(2);
-    assert_eq!(d.bytes(), bytes);
+    d.exec_as("marlo", &["claim", "edit", &id, "--reason", "r"]).refused(2);
+    d.exec_as("marlo", &["claim", "edit", &id, "--no-claimant", "--claimant", "A", "--reason", "r"]).refused(2);
+    assert_eq!(d.file_bytes(), bytes);
 
     let bundle = json!({
         "format": "ripen-bundle/1",
-        "claims": [{"topic": "t", "text": "Y.", "created_by": "remy", "created_at": "2026-05-30T09:00:00Z",
+        "claims": [{"topic": "t", "text": "Y.", "created_by": "marlo", "created_at": "2026-05-30T09:00:00Z",
                     "claimant": {"name": "B", "url": "javascript:alert(1)"}}]
     });
     let file = d.write_file("bad.json", bundle.to_string().as_bytes());
-    let run = d.as_("ed", &["import", &file]).refused(1);
+    let run = d.exec_as("editor", &["import", &file]).refused(1);
     assert!(run.stderr.contains("claims[0]") && run.stderr.contains("http(s)"), "{}", run.stderr);
-    assert_eq!(d.bytes(), bytes);
+    assert_eq!(d.file_bytes(), bytes);
 }
 
 #[test]
 fn hostile_claimants_are_escaped_on_pages_and_in_markup() {
-    let d = Desk::new();
+    let d = Desk::with_topic_t();
     let nasty = "</script><script>alert(1)</script>";
-    d.as_("remy", &["claim", "add", "--topic", "t", "Z.", "--claimant", nasty]).ok();
-    let html = d.run(&["topic", "show", "t", "--format", "html"]).ok().stdout;
+    d.exec_as("marlo", &["claim", "add", "--topic", "t", "Z.", "--claimant", nasty]).ok();
+    let html = d.exec(&["topic", "show", "t", "--format", "html"]).ok().stdout;
     assert!(!html.contains("<script>alert(1)"), "{html}");
     assert!(html.contains("&lt;/script&gt;"), "{html}");
     let reviews = d.json(&["export", "--format", "claimreview", "--base-url", "https://desk.example"]);
@@ -435,29 +433,29 @@ fn hostile_claimants_are_escaped_on_pages_and_in_markup() {
 
 #[test]
 fn topic_show_formats_and_escaping() {
-    let d = Desk::new();
+    let d = Desk::with_topic_t();
     let nasty = "<script>alert(1)</script> & \"quotes\" '; DROP TABLE claims;-- \u{202e}rtl";
-    d.as_(
-        "ed",
+    d.exec_as(
+        "editor",
         &["source", "add", "--title", "<b>bold</b>", "--grade", "C", "--url", "javascript:\"x\"", "--topic", "t"],
     )
     .ok();
-    d.as_("remy", &["claim", "add", "--topic", "t", nasty]).ok();
-    let html = d.run(&["topic", "show", "t", "--format", "html"]).ok().stdout;
+    d.exec_as("marlo", &["claim", "add", "--topic", "t", nasty]).ok();
+    let html = d.exec(&["topic", "show", "t", "--format", "html"]).ok().stdout;
     assert!(html.starts_with("<!doctype html>"));
     assert!(!html.contains("<script>"), "unescaped script");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!html.contains("<b>bold</b>"));
     let json = d.json(&["topic", "show", "t"]);
     assert_eq!(json["claims"][0]["text"], nasty, "stored verbatim");
-    let md = d.run(&["topic", "show", "t", "--format", "markdown"]).ok().stdout;
+    let md = d.exec(&["topic", "show", "t", "--format", "markdown"]).ok().stdout;
     assert!(md.starts_with("# Topic T"));
     assert!(md.contains("\\<script\\>"));
-    let text = d.run(&["topic", "show", "t"]).ok().stdout;
+    let text = d.exec(&["topic", "show", "t"]).ok().stdout;
     assert!(text.contains("What we can say"));
     assert!(text.contains("Raw material — 1 pieces mapped, 1 waiting to be worked"));
-    d.run(&["topic", "show", "nope"]).refused(1);
-    d.run(&["topic", "show", "t", "--format", "pdf"]).refused(2);
+    d.exec(&["topic", "show", "nope"]).refused(1);
+    d.exec(&["topic", "show", "t", "--format", "pdf"]).refused(2);
 }
 
 #[test]
@@ -472,13 +470,13 @@ fn topic_show_as_of_a_past_date() {
         then["claims"].as_array().unwrap().iter().find(|c| c["key"] == "synthesis-engineering-levers").unwrap();
     assert!(!tended["text"].as_str().unwrap().contains("explicitly cautions"), "the text before marlo's edit");
     assert!(then["tend_log"].as_array().unwrap().iter().all(|l| l["day"] == "2026-05-30"));
-    d.run(&["topic", "show", "compute-economy", "--as-of", "2020-01-01"]).refused(1);
+    d.exec(&["topic", "show", "compute-economy", "--as-of", "2020-01-01"]).refused(1);
 }
 
 #[test]
 fn demo_runs_on_the_bundled_data() {
     let d = Desk::empty();
-    let run = d.run(&["demo"]).ok();
+    let run = d.exec(&["demo"]).ok();
     assert!(run.stdout.contains("The Compute Economy"));
     assert!(run.stdout.contains("What we can say"));
     assert!(run.stdout.contains("well-sourced → caveat"));
@@ -488,7 +486,7 @@ fn demo_runs_on_the_bundled_data() {
     assert!(d.db.exists(), "--db was honoured");
     assert_eq!(d.json(&["verify"])["ok"], true);
     // A second demo into the same file is refused, not merged.
-    d.run(&["demo"]).refused(1);
+    d.exec(&["demo"]).refused(1);
 }
 
 /// Within one JSON Lines import, a record that repeats an earlier one (the
@@ -501,15 +499,15 @@ fn repeated_records_within_one_json_lines_import_are_kept_once() {
     let d = Desk::empty();
     let lines = [
         json!({"type": "header", "format": "ripen-bundle/1"}),
-        json!({"type": "actor", "handle": "ed", "role": "editor"}),
+        json!({"type": "actor", "handle": "editor", "role": "editor"}),
         json!({"type": "topic", "slug": "t", "title": "T"}),
-        json!({"type": "claim", "topic": "t", "text": "Said once.", "created_by": "ed", "created_at": "2026-05-30T09:00:00Z"}),
-        json!({"type": "claim", "topic": "t", "text": "Said once.", "created_by": "ed", "created_at": "2026-05-31T09:00:00Z"}),
-        json!({"type": "claim", "key": "k", "topic": "t", "text": "Keyed.", "created_by": "ed", "created_at": "2026-05-30T09:00:00Z"}),
-        json!({"type": "claim", "key": "k", "topic": "t", "text": "Keyed, reworded.", "created_by": "ed", "created_at": "2026-05-30T09:00:00Z"}),
-        json!({"type": "dispatch", "topic": "t", "voice": "ed", "badge": "caveat", "headline": "H", "at": "2026-06-01T00:00:00Z"}),
-        json!({"type": "dispatch", "topic": "t", "voice": "ed", "badge": "caveat", "headline": "H", "at": "2026-06-01T00:00:00Z"}),
-        json!({"type": "dispatch", "topic": "t", "voice": "ed", "badge": "caveat", "headline": "H", "at": "2026-06-02T00:00:00Z"}),
+        json!({"type": "claim", "topic": "t", "text": "Said once.", "created_by": "editor", "created_at": "2026-05-30T09:00:00Z"}),
+        json!({"type": "claim", "topic": "t", "text": "Said once.", "created_by": "editor", "created_at": "2026-05-31T09:00:00Z"}),
+        json!({"type": "claim", "key": "k", "topic": "t", "text": "Keyed.", "created_by": "editor", "created_at": "2026-05-30T09:00:00Z"}),
+        json!({"type": "claim", "key": "k", "topic": "t", "text": "Keyed, reworded.", "created_by": "editor", "created_at": "2026-05-30T09:00:00Z"}),
+        json!({"type": "dispatch", "topic": "t", "voice": "editor", "badge": "caveat", "headline": "H", "at": "2026-06-01T00:00:00Z"}),
+        json!({"type": "dispatch", "topic": "t", "voice": "editor", "badge": "caveat", "headline": "H", "at": "2026-06-01T00:00:00Z"}),
+        json!({"type": "dispatch", "topic": "t", "voice": "editor", "badge": "caveat", "headline": "H", "at": "2026-06-02T00:00:00Z"}),
     ];
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     // Through stdin: the bulk path, with the secondary indexes dropped.
@@ -533,35 +531,35 @@ fn repeated_records_within_one_json_lines_import_are_kept_once() {
 
 #[test]
 fn changed_claimants_and_paths_are_conflicts_on_reimport() {
-    let d = Desk::new();
+    let d = Desk::with_topic_t();
     let bundle = json!({
         "format": "ripen-bundle/1",
-        "claims": [{"key": "k", "topic": "t", "text": "Said.", "created_by": "remy", "created_at": "2026-05-30T09:00:00Z",
+        "claims": [{"key": "k", "topic": "t", "text": "Said.", "created_by": "marlo", "created_at": "2026-05-30T09:00:00Z",
                     "claimant": {"name": "Ada", "type": "person"}, "appearances": ["https://a.example/1"]}],
         "paths": [{"slug": "walk", "title": "Walk", "steps": [{"topic": "t", "why": "first"}]}]
     });
     let file = d.write_file("b.json", bundle.to_string().as_bytes());
-    d.as_("ed", &["import", &file]).ok();
+    d.exec_as("editor", &["import", &file]).ok();
     // The same bundle again changes nothing.
-    let bytes = d.bytes();
-    d.as_("ed", &["import", &file]).ok();
-    assert_eq!(d.bytes(), bytes);
+    let bytes = d.file_bytes();
+    d.exec_as("editor", &["import", &file]).ok();
+    assert_eq!(d.file_bytes(), bytes);
 
     let mut changed = bundle.clone();
     changed["claims"][0]["claimant"]["name"] = json!("Bea");
     changed["paths"][0]["steps"][0]["why"] = json!("changed");
     let file = d.write_file("c.json", changed.to_string().as_bytes());
-    let run = d.as_("ed", &["import", &file]).refused(1);
+    let run = d.exec_as("editor", &["import", &file]).refused(1);
     assert!(run.stderr.contains("claims[0].claimant") && run.stderr.contains("paths[0].steps"), "{}", run.stderr);
-    assert_eq!(d.bytes(), bytes);
+    assert_eq!(d.file_bytes(), bytes);
     // --update applies the claimant through the claim edit, and refuses the path change it cannot make.
-    let run = d.as_("ed", &["import", &file, "--update"]).refused(1);
+    let run = d.exec_as("editor", &["import", &file, "--update"]).refused(1);
     assert!(run.stderr.contains("paths[0].steps") && !run.stderr.contains("claimant"), "{}", run.stderr);
-    assert_eq!(d.bytes(), bytes);
-    d.as_("ed", &["import", &file, "--keep-existing"]).ok();
+    assert_eq!(d.file_bytes(), bytes);
+    d.exec_as("editor", &["import", &file, "--keep-existing"]).ok();
     changed["paths"] = json!([]);
     let file = d.write_file("d.json", changed.to_string().as_bytes());
-    d.as_("ed", &["import", &file, "--update"]).ok();
+    d.exec_as("editor", &["import", &file, "--update"]).ok();
     assert_eq!(d.json(&["claim", "show", "k"])["claimant"]["name"], "Bea");
-    d.run(&["verify"]).ok();
+    d.exec(&["verify"]).ok();
 }

@@ -5,12 +5,10 @@
 //! hostile text escaped in HTML, JSON-LD and XML, and bad input refused with
 //! nothing written.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::util::*;
 use serde_json::Value;
 
 const BASE: &str = "https://desk.example.org/ripen";

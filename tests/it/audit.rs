@@ -1,16 +1,14 @@
 //! The audit trail: log filters, diffs, the tend log, revert, `--as-of`, and
 //! `verify` catching every kind of tampering done through plain SQL.
 
-mod support;
-
+use crate::util::Desk;
 use serde_json::Value;
-use support::Desk;
 
 /// A desk with a source and a claim that was edited once and demoted once.
 fn story() -> Desk {
-    let mut d = Desk::new();
-    d.as_(
-        "ed",
+    let mut d = Desk::with_topic_t();
+    d.exec_as(
+        "editor",
         &[
             "source",
             "add",
@@ -27,20 +25,23 @@ fn story() -> Desk {
         ],
     )
     .ok();
-    d.as_("remy", &["claim", "add", "--topic", "t", "The frontier moved a lot.", "--cite", "cop"]).ok();
+    d.exec_as("marlo", &["claim", "add", "--topic", "t", "The frontier moved a lot.", "--cite", "cop"]).ok();
     d.set_now("2026-06-01T10:00:00Z");
-    d.as_("remy", &["claim", "edit", "C1", "--text", "The frontier moved meaningfully.", "--reason", "less hype"]).ok();
+    d.exec_as("marlo", &["claim", "edit", "C1", "--text", "The frontier moved meaningfully.", "--reason", "less hype"])
+        .ok();
     d.set_now("2026-06-02T10:00:00Z");
-    d.as_("ed", &["demote", "C1", "--reason", "single source"]).ok();
+    d.exec_as("editor", &["demote", "C1", "--reason", "single source"]).ok();
     d
 }
 
 fn drop_triggers(d: &Desk) {
-    d.sql().execute_batch("DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;").unwrap();
+    d.conn_rw()
+        .execute_batch("DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;")
+        .unwrap();
 }
 
 fn restore_triggers(d: &Desk) {
-    d.sql()
+    d.conn_rw()
         .execute_batch(
             "CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
              CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;",
@@ -51,7 +52,7 @@ fn restore_triggers(d: &Desk) {
 fn verify_problems(d: &Desk, extra: &[&str]) -> (i32, Value) {
     let mut args = vec!["--json", "verify"];
     args.extend_from_slice(extra);
-    let run = d.run(&args);
+    let run = d.exec(&args);
     (run.code, run.json())
 }
 
@@ -70,11 +71,11 @@ fn verify_passes_on_an_honest_database() {
     let (code, report) = verify_problems(&d, &[]);
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["ok"], true);
-    assert_eq!(report["events"], d.events());
-    assert_eq!(report["head"]["event"], format!("E{}", d.events()));
+    assert_eq!(report["events"], d.event_count());
+    assert_eq!(report["head"]["event"], format!("E{}", d.event_count()));
     assert_eq!(report["head"]["hash"].as_str().unwrap().len(), 64);
     assert_eq!(report["problems"].as_array().unwrap().len(), 0);
-    let text = d.run(&["verify"]).ok();
+    let text = d.exec(&["verify"]).ok();
     assert!(text.stdout.starts_with("ok: "), "{}", text.stdout);
 }
 
@@ -82,7 +83,7 @@ fn verify_passes_on_an_honest_database() {
 fn verify_catches_an_edited_reason() {
     let d = story();
     drop_triggers(&d);
-    d.sql().execute("UPDATE events SET reason = 'nothing to see' WHERE seq = 8", []).unwrap();
+    d.conn_rw().execute("UPDATE events SET reason = 'nothing to see' WHERE seq = 8", []).unwrap();
     restore_triggers(&d);
     let (code, report) = verify_problems(&d, &[]);
     assert_eq!(code, 3);
@@ -94,7 +95,7 @@ fn verify_catches_an_edited_reason() {
 fn verify_catches_a_deleted_middle_event() {
     let d = story();
     drop_triggers(&d);
-    d.sql().execute("DELETE FROM events WHERE seq = 5", []).unwrap();
+    d.conn_rw().execute("DELETE FROM events WHERE seq = 5", []).unwrap();
     restore_triggers(&d);
     let (code, report) = verify_problems(&d, &[]);
     assert_eq!(code, 3);
@@ -105,7 +106,7 @@ fn verify_catches_a_deleted_middle_event() {
 fn verify_catches_swapped_payloads() {
     let d = story();
     drop_triggers(&d);
-    let conn = d.sql();
+    let conn = d.conn_rw();
     conn.execute_batch(
         "CREATE TEMP TABLE a AS SELECT * FROM events WHERE seq = 6;
          CREATE TEMP TABLE b AS SELECT * FROM events WHERE seq = 7;
@@ -129,11 +130,11 @@ fn verify_with_expected_head_catches_truncation() {
     let d = story();
     let head = d.json(&["verify"])["head"]["hash"].as_str().unwrap().to_string();
     // A head from the middle of the chain is still contained: fine.
-    let middle: String = d.sql().query_row("SELECT hash FROM events WHERE seq = 3", [], |r| r.get(0)).unwrap();
+    let middle: String = d.conn_rw().query_row("SELECT hash FROM events WHERE seq = 3", [], |r| r.get(0)).unwrap();
     assert_eq!(verify_problems(&d, &["--expect-head", &middle]).0, 0);
     drop_triggers(&d);
-    let n = d.events();
-    d.sql().execute("DELETE FROM events WHERE seq >= ?1", [n - 1]).unwrap();
+    let n = d.event_count();
+    d.conn_rw().execute("DELETE FROM events WHERE seq >= ?1", [n - 1]).unwrap();
     restore_triggers(&d);
     let (code, report) = verify_problems(&d, &["--expect-head", &head]);
     assert_eq!(code, 3);
@@ -141,7 +142,7 @@ fn verify_with_expected_head_catches_truncation() {
     // Without the expected head, the rows left behind no longer match their state.
     let (code, _) = verify_problems(&d, &[]);
     assert_eq!(code, 3);
-    let bad = d.run(&["verify", "--expect-head", "xyz"]);
+    let bad = d.exec(&["verify", "--expect-head", "xyz"]);
     assert_eq!(bad.code, 3);
 }
 
@@ -151,7 +152,7 @@ fn verify_with_expected_head_catches_a_rewritten_chain() {
     let head = d.json(&["verify"])["head"]["hash"].as_str().unwrap().to_string();
     // Rewrite history and re-hash the whole chain so it is self-consistent.
     drop_triggers(&d);
-    let conn = d.sql();
+    let conn = d.conn_rw();
     conn.execute("UPDATE events SET reason = 'rewritten' WHERE seq = 8", []).unwrap();
     let mut rows: Vec<ripen::events::StoredEvent> = conn
         .prepare(&format!("SELECT {} FROM events ORDER BY seq", ripen::events::COLUMNS))
@@ -183,7 +184,7 @@ fn verify_with_expected_head_catches_a_rewritten_chain() {
 #[test]
 fn verify_catches_a_direct_table_edit() {
     let d = story();
-    d.sql().execute("UPDATE claims SET text = 'Quietly changed.' WHERE id = 1", []).unwrap();
+    d.conn_rw().execute("UPDATE claims SET text = 'Quietly changed.' WHERE id = 1", []).unwrap();
     let (code, report) = verify_problems(&d, &[]);
     assert_eq!(code, 3);
     assert!(kinds(&report).contains(&("row-differs".into(), "claim:C1".into())), "{report}");
@@ -192,10 +193,10 @@ fn verify_catches_a_direct_table_edit() {
 #[test]
 fn verify_catches_rows_without_events_and_a_missing_trigger() {
     let d = story();
-    d.sql()
-        .execute("INSERT INTO sources (id, title, kind, grade, status, created_by, created_at) VALUES (99, 'x', 'other', 'A', 'verified', 'ed', 'now')", [])
+    d.conn_rw()
+        .execute("INSERT INTO sources (id, title, kind, grade, status, created_by, created_at) VALUES (99, 'x', 'other', 'A', 'verified', 'editor', 'now')", [])
         .unwrap();
-    d.sql().execute_batch("DROP TRIGGER events_append_only_delete;").unwrap();
+    d.conn_rw().execute_batch("DROP TRIGGER events_append_only_delete;").unwrap();
     let (code, report) = verify_problems(&d, &[]);
     assert_eq!(code, 3);
     let k = kinds(&report);
@@ -206,7 +207,7 @@ fn verify_catches_rows_without_events_and_a_missing_trigger() {
 #[test]
 fn verify_catches_a_tampered_hash_algorithm_record() {
     let d = story();
-    d.sql()
+    d.conn_rw()
         .execute_batch(
             "DROP TRIGGER chain_algorithms_append_only_delete;
              DELETE FROM chain_algorithms;",
@@ -223,38 +224,38 @@ fn verify_catches_a_tampered_hash_algorithm_record() {
 #[test]
 fn log_filters_and_json_shape() {
     let d = story();
-    let all = d.json_lines(&["log"]);
-    assert_eq!(all.len() as i64, d.events());
-    assert_eq!(all[0]["event"], format!("E{}", d.events()), "newest first");
+    let all = d.jsonl(&["log"]);
+    assert_eq!(all.len() as i64, d.event_count());
+    assert_eq!(all[0]["event"], format!("E{}", d.event_count()), "newest first");
     for key in ["event", "at", "actor", "action", "entity", "reason", "before", "after"] {
         assert!(all[0].get(key).is_some(), "missing {key}");
     }
-    let by_remy = d.json_lines(&["log", "--actor", "remy"]);
-    assert_eq!(by_remy.len(), 2);
-    assert!(by_remy.iter().all(|e| e["actor"] == "remy"));
-    let claims = d.json_lines(&["log", "--action", "claim"]);
+    let by_marlo = d.jsonl(&["log", "--actor", "marlo"]);
+    assert_eq!(by_marlo.len(), 2);
+    assert!(by_marlo.iter().all(|e| e["actor"] == "marlo"));
+    let claims = d.jsonl(&["log", "--action", "claim"]);
     assert_eq!(claims.len(), 3);
-    let badge = d.json_lines(&["log", "--action", "claim.badge"]);
+    let badge = d.jsonl(&["log", "--action", "claim.badge"]);
     assert_eq!(badge.len(), 1);
     assert_eq!(badge[0]["reason"], "single source");
     assert_eq!(badge[0]["before"]["badge"], "caveat");
     assert_eq!(badge[0]["after"]["badge"], "unsourced");
-    assert_eq!(d.json_lines(&["log", "--entity", "C1"]).len(), 3);
-    assert_eq!(d.json_lines(&["log", "--entity", "cop"]).len(), 1);
-    assert_eq!(d.json_lines(&["log", "--entity", "topic:t"]).len(), 1);
-    assert_eq!(d.json_lines(&["log", "--since", "2026-06-01"]).len(), 2);
-    assert_eq!(d.json_lines(&["log", "--until", "2026-06-01"]).len() as i64, d.events() - 1);
-    assert_eq!(d.json_lines(&["log", "--topic", "t", "--since", "2026-06-02"]).len(), 1);
-    assert_eq!(d.json_lines(&["log", "-n", "2"]).len(), 2);
-    d.run(&["log", "--since", "last tuesday"]).refused(1);
-    d.run(&["log", "--topic", "nope"]).refused(1);
-    d.run(&["log", "--entity", "C-1"]).refused(1);
+    assert_eq!(d.jsonl(&["log", "--entity", "C1"]).len(), 3);
+    assert_eq!(d.jsonl(&["log", "--entity", "cop"]).len(), 1);
+    assert_eq!(d.jsonl(&["log", "--entity", "topic:t"]).len(), 1);
+    assert_eq!(d.jsonl(&["log", "--since", "2026-06-01"]).len(), 2);
+    assert_eq!(d.jsonl(&["log", "--until", "2026-06-01"]).len() as i64, d.event_count() - 1);
+    assert_eq!(d.jsonl(&["log", "--topic", "t", "--since", "2026-06-02"]).len(), 1);
+    assert_eq!(d.jsonl(&["log", "-n", "2"]).len(), 2);
+    d.exec(&["log", "--since", "last tuesday"]).refused(1);
+    d.exec(&["log", "--topic", "nope"]).refused(1);
+    d.exec(&["log", "--entity", "C-1"]).refused(1);
 }
 
 #[test]
 fn log_patch_shows_text_diff() {
     let d = story();
-    let out = d.run(&["log", "-p", "--action", "claim.edit"]).ok().stdout;
+    let out = d.exec(&["log", "-p", "--action", "claim.edit"]).ok().stdout;
     assert!(out.contains("-The frontier moved a lot."), "{out}");
     assert!(out.contains("+The frontier moved meaningfully."), "{out}");
 }
@@ -262,32 +263,32 @@ fn log_patch_shows_text_diff() {
 #[test]
 fn diff_between_revisions() {
     let d = story();
-    let out = d.run(&["diff", "C1"]).ok().stdout;
+    let out = d.exec(&["diff", "C1"]).ok().stdout;
     assert!(out.contains("--- C1 revision 1"), "{out}");
     assert!(out.contains("+++ C1 revision 2"), "{out}");
     assert!(out.contains("-The frontier moved a lot."), "{out}");
     let j = d.json(&["diff", "C1", "1", "2"]);
     assert_eq!(j["from_text"], "The frontier moved a lot.");
     assert_eq!(j["to_text"], "The frontier moved meaningfully.");
-    d.run(&["diff", "C1", "7"]).refused(1);
-    d.run(&["diff", "C9"]).refused(1);
+    d.exec(&["diff", "C1", "7"]).refused(1);
+    d.exec(&["diff", "C9"]).refused(1);
 }
 
 #[test]
 fn revert_restores_text_and_diff_shows_it() {
     let d = story().at("2026-06-03T10:00:00Z");
-    let edit = d.json_lines(&["log", "--action", "claim.edit"])[0]["event"].as_str().unwrap().to_string();
+    let edit = d.jsonl(&["log", "--action", "claim.edit"])[0]["event"].as_str().unwrap().to_string();
     // The demotion came later: a plain revert is refused, --force reverts only the edit.
-    d.as_("remy", &["revert", &edit, "--reason", "the old wording was right"]).refused(1);
-    let before = d.events();
-    let done = d.json_as("remy", &["revert", &edit, "--reason", "the old wording was right", "--force"]);
+    d.exec_as("marlo", &["revert", &edit, "--reason", "the old wording was right"]).refused(1);
+    let before = d.event_count();
+    let done = d.json_as("marlo", &["revert", &edit, "--reason", "the old wording was right", "--force"]);
     assert_eq!(done["reverts"], edit.as_str());
-    assert_eq!(d.events(), before + 1);
+    assert_eq!(d.event_count(), before + 1);
     let claim = d.json(&["claim", "show", "C1"]);
     assert_eq!(claim["text"], "The frontier moved a lot.");
     assert_eq!(claim["revision"], 3);
     assert_eq!(claim["badge"], "unsourced", "the later badge move stays");
-    let out = d.run(&["diff", "C1"]).ok().stdout;
+    let out = d.exec(&["diff", "C1"]).ok().stdout;
     assert!(out.contains("-The frontier moved meaningfully."), "{out}");
     assert!(out.contains("+The frontier moved a lot."), "{out}");
     assert_eq!(d.json(&["verify"])["ok"], true);
@@ -296,35 +297,35 @@ fn revert_restores_text_and_diff_shows_it() {
 #[test]
 fn revert_refused_when_later_events_touch_the_entity() {
     let d = story();
-    let add = d.json_lines(&["log", "--action", "claim.add"])[0]["event"].as_str().unwrap().to_string();
-    let edit = d.json_lines(&["log", "--action", "claim.edit"])[0]["event"].as_str().unwrap().to_string();
-    d.as_("ed", &["source", "grade", "cop", "A", "--reason", "replicated"]).ok();
-    let grade = d.json_lines(&["log", "--action", "source.grade"])[0]["event"].as_str().unwrap().to_string();
-    d.as_("ed", &["source", "mark", "cop", "verified", "--reason", "checked"]).ok();
-    let before = d.bytes();
-    let refused = d.as_("ed", &["revert", &grade, "--reason", "oops"]).refused(1);
+    let add = d.jsonl(&["log", "--action", "claim.add"])[0]["event"].as_str().unwrap().to_string();
+    let edit = d.jsonl(&["log", "--action", "claim.edit"])[0]["event"].as_str().unwrap().to_string();
+    d.exec_as("editor", &["source", "grade", "cop", "A", "--reason", "replicated"]).ok();
+    let grade = d.jsonl(&["log", "--action", "source.grade"])[0]["event"].as_str().unwrap().to_string();
+    d.exec_as("editor", &["source", "mark", "cop", "verified", "--reason", "checked"]).ok();
+    let before = d.file_bytes();
+    let refused = d.exec_as("editor", &["revert", &grade, "--reason", "oops"]).refused(1);
     assert!(refused.stderr.contains("E"), "{}", refused.stderr);
-    assert_eq!(d.bytes(), before);
-    d.as_("ed", &["revert", &grade, "--reason", "oops", "--force"]).ok();
+    assert_eq!(d.file_bytes(), before);
+    d.exec_as("editor", &["revert", &grade, "--reason", "oops", "--force"]).ok();
     assert_eq!(d.json(&["source", "show", "cop"])["grade"], "B");
     // Creations cannot be reverted; unknown events are not found.
-    d.as_("ed", &["revert", &add, "--reason", "no"]).refused(1);
-    d.as_("ed", &["revert", "E999", "--reason", "no"]).refused(1);
-    d.as_("ed", &["revert", "E-1", "--reason", "no"]).refused(1);
+    d.exec_as("editor", &["revert", &add, "--reason", "no"]).refused(1);
+    d.exec_as("editor", &["revert", "E999", "--reason", "no"]).refused(1);
+    d.exec_as("editor", &["revert", "E-1", "--reason", "no"]).refused(1);
     let _ = edit;
 }
 
 #[test]
 fn reverting_a_badge_move_needs_an_editor() {
     let d = story();
-    let moved = d.json_lines(&["log", "--action", "claim.badge"])[0]["event"].as_str().unwrap().to_string();
-    let before = d.events();
-    d.as_("remy", &["revert", &moved, "--reason", "I liked caveat"]).refused(4);
-    d.as_("ines", &["revert", &moved, "--reason", "I liked caveat"]).refused(4);
-    assert_eq!(d.events(), before);
-    d.as_("ed", &["revert", &moved, "--reason", "back to caveat"]).ok();
+    let moved = d.jsonl(&["log", "--action", "claim.badge"])[0]["event"].as_str().unwrap().to_string();
+    let before = d.event_count();
+    d.exec_as("marlo", &["revert", &moved, "--reason", "I liked caveat"]).refused(4);
+    d.exec_as("roz", &["revert", &moved, "--reason", "I liked caveat"]).refused(4);
+    assert_eq!(d.event_count(), before);
+    d.exec_as("editor", &["revert", &moved, "--reason", "back to caveat"]).ok();
     assert_eq!(d.json(&["claim", "show", "C1"])["badge"], "caveat");
-    let history = d.json_lines(&["history", "C1"]);
+    let history = d.jsonl(&["history", "C1"]);
     assert_eq!(history.last().unwrap()["to"], "caveat");
     assert_eq!(history.last().unwrap()["reason"], "back to caveat");
 }
@@ -333,7 +334,7 @@ fn reverting_a_badge_move_needs_an_editor() {
 fn claim_show_as_of_a_past_date() {
     let mut d = story();
     d.set_now("2026-06-04T10:00:00Z");
-    d.as_("ed", &["source", "grade", "cop", "D", "--reason", "preprint withdrawn"]).ok();
+    d.exec_as("editor", &["source", "grade", "cop", "D", "--reason", "preprint withdrawn"]).ok();
     let then = d.json(&["claim", "show", "C1", "--as-of", "2026-05-31"]);
     assert_eq!(then["text"], "The frontier moved a lot.");
     assert_eq!(then["badge"], "caveat");
@@ -343,31 +344,31 @@ fn claim_show_as_of_a_past_date() {
     assert_eq!(now["text"], "The frontier moved meaningfully.");
     assert_eq!(now["badge"], "unsourced");
     assert_eq!(now["citations"][0]["grade"], "D");
-    d.run(&["claim", "show", "C1", "--as-of", "2020-01-01"]).refused(1);
-    d.run(&["claim", "show", "C1", "--as-of", "soon"]).refused(1);
+    d.exec(&["claim", "show", "C1", "--as-of", "2020-01-01"]).refused(1);
+    d.exec(&["claim", "show", "C1", "--as-of", "soon"]).refused(1);
 }
 
 #[test]
 fn tend_log_groups_by_day_actor_and_kind() {
     let mut d = story();
-    d.as_("remy", &["claim", "add", "--topic", "t", "A second claim."]).ok();
+    d.exec_as("marlo", &["claim", "add", "--topic", "t", "A second claim."]).ok();
     d.set_now("2026-06-02T11:00:00Z");
-    d.as_("remy", &["claim", "add", "--topic", "t", "A third claim."]).ok();
-    d.as_("remy", &["claim", "cite", "C3", "cop"]).ok();
-    let lines = d.run(&["topic", "log", "t"]).ok().stdout;
+    d.exec_as("marlo", &["claim", "add", "--topic", "t", "A third claim."]).ok();
+    d.exec_as("marlo", &["claim", "cite", "C3", "cop"]).ok();
+    let lines = d.exec(&["topic", "log", "t"]).ok().stdout;
     let lines: Vec<&str> = lines.lines().collect();
     assert_eq!(
         lines,
         vec![
-            "- 2026-06-02 tended by @remy — 1 claim(s)",
-            "- 2026-06-02 grew by @remy — 2 claim(s)",
-            "- 2026-06-02 badge-moved by @ed — caveat → unsourced: single source",
-            "- 2026-06-01 tended by @remy — 1 claim(s)",
-            "- 2026-05-30 grew by @remy — 1 claim(s)",
+            "- 2026-06-02 tended by @marlo — 1 claim(s)",
+            "- 2026-06-02 grew by @marlo — 2 claim(s)",
+            "- 2026-06-02 badge-moved by @editor — caveat → unsourced: single source",
+            "- 2026-06-01 tended by @marlo — 1 claim(s)",
+            "- 2026-05-30 grew by @marlo — 1 claim(s)",
         ],
         "{lines:#?}"
     );
-    let json = d.json_lines(&["topic", "log", "t"]);
+    let json = d.jsonl(&["topic", "log", "t"]);
     assert_eq!(json[2]["kind"], "badge-moved");
     assert_eq!(json[2]["from"], "caveat");
 }
@@ -376,10 +377,10 @@ fn tend_log_groups_by_day_actor_and_kind() {
 fn parallel_and_single_walks_agree() {
     let d = story();
     drop_triggers(&d);
-    d.sql().execute("UPDATE events SET reason = 'nothing to see' WHERE seq = 8", []).unwrap();
-    d.sql().execute("DELETE FROM events WHERE seq = 3", []).unwrap();
+    d.conn_rw().execute("UPDATE events SET reason = 'nothing to see' WHERE seq = 8", []).unwrap();
+    d.conn_rw().execute("DELETE FROM events WHERE seq = 3", []).unwrap();
     restore_triggers(&d);
-    let conn = d.sql();
+    let conn = d.conn_rw();
     let kinds = |r: &ripen::verify::Report| r.problems.iter().map(|p| (p.kind, p.at.clone())).collect::<Vec<_>>();
     let single = ripen::verify::verify_with(&conn, None, &mut |_| {}, i64::MAX).unwrap();
     let parallel = ripen::verify::verify_with(&conn, None, &mut |_| {}, 1).unwrap();
@@ -393,7 +394,7 @@ fn parallel_and_single_walks_agree() {
 #[test]
 fn parallel_verify_counts_every_event_in_its_progress() {
     let d = story();
-    let conn = d.sql();
+    let conn = d.conn_rw();
     let mut seen = Vec::new();
     let report = ripen::verify::verify_with(&conn, None, &mut |n| seen.push(n), 1).unwrap();
     assert!(report.ok);
@@ -405,8 +406,8 @@ fn parallel_verify_counts_every_event_in_its_progress() {
 #[test]
 fn verify_reports_a_deleted_row_as_gone() {
     let d = story();
-    d.sql().execute("DELETE FROM citations WHERE claim = 1", []).unwrap();
-    d.sql().execute("DELETE FROM claims WHERE id = 1", []).unwrap();
+    d.conn_rw().execute("DELETE FROM citations WHERE claim = 1", []).unwrap();
+    d.conn_rw().execute("DELETE FROM claims WHERE id = 1", []).unwrap();
     let (code, report) = verify_problems(&d, &[]);
     assert_eq!(code, 3);
     let problems = report["problems"].as_array().unwrap();
@@ -421,18 +422,18 @@ fn verify_reports_a_deleted_row_as_gone() {
 #[test]
 fn parallel_and_single_walks_agree_on_every_kind_of_damage() {
     let d = story();
-    let last = d.events();
+    let last = d.event_count();
     assert!(last >= 8, "the story has enough events to split");
     let head = d.json(&["verify"])["head"]["hash"].as_str().unwrap().to_string();
     drop_triggers(&d);
-    let conn = d.sql();
+    let conn = d.conn_rw();
     let seam = last / 2 + 1;
     conn.execute("UPDATE events SET reason = 'edited' WHERE seq = 2", []).unwrap();
     conn.execute("UPDATE events SET prev_hash = 'bogus' WHERE seq = ?1", [seam]).unwrap();
     conn.execute("DELETE FROM events WHERE seq = ?1", [last]).unwrap();
     conn.execute("UPDATE claims SET text = 'Quietly changed.' WHERE id = 1", []).unwrap();
     conn.execute(
-        "INSERT INTO sources (id, title, kind, grade, status, created_by, created_at) VALUES (99, 'x', 'other', 'A', 'verified', 'ed', 'now')",
+        "INSERT INTO sources (id, title, kind, grade, status, created_by, created_at) VALUES (99, 'x', 'other', 'A', 'verified', 'editor', 'now')",
         [],
     )
     .unwrap();

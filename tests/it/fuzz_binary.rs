@@ -5,24 +5,16 @@
 //! leaves the database files byte-for-byte as they were. Seeded (set
 //! PROPTEST_RNG_SEED to explore) and kept small so CI stays fast.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 
-use common::{snapshot, stderr, stdout, Desk, EDITOR};
+use crate::util::{snapshot, stderr, stdout, Desk, EDITOR};
 
 fn config(cases: u32) -> ProptestConfig {
-    let default = ProptestConfig::default();
-    let rng_seed = if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-        default.rng_seed
-    } else {
-        proptest::test_runner::RngSeed::Fixed(0x6675_7a7a)
-    };
-    ProptestConfig { cases, failure_persistence: None, rng_seed, ..default }
+    crate::util::proptest_config(cases, 0x6675_7a7a)
 }
 
 fn desk_bundle_path() -> PathBuf {
