@@ -22,7 +22,7 @@ pub struct ActorChange {
     pub id: String,
     pub handle: String,
     pub role: Role,
-    pub event: String,
+    pub event: crate::ids::EventId,
 }
 
 pub fn load(conn: &Connection, handle: &str) -> Result<Option<ActorState>> {
@@ -75,12 +75,7 @@ pub fn insert(
         meta,
         ..NewEvent::new("actor.add", EntityRef::Actor(state.handle.clone()).to_string())
     })?;
-    Ok(ActorChange {
-        id: format!("@{}", state.handle),
-        handle: state.handle,
-        role: state.role,
-        event: crate::ids::event_id(seq),
-    })
+    Ok(ActorChange { id: format!("@{}", state.handle), handle: state.handle, role: state.role, event: seq })
 }
 
 pub fn add(tx: &mut Tx<'_>, handle: &str, name: Option<&str>, role: Role) -> Result<ActorChange> {
@@ -106,5 +101,5 @@ pub fn set_role(tx: &mut Tx<'_>, handle: &str, role: Role, reason: &str) -> Resu
         reason: Some(reason),
         ..NewEvent::new("actor.role", EntityRef::Actor(handle.clone()).to_string())
     })?;
-    Ok(ActorChange { id: format!("@{handle}"), handle, role, event: crate::ids::event_id(seq) })
+    Ok(ActorChange { id: format!("@{handle}"), handle, role, event: seq })
 }

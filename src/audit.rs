@@ -14,7 +14,7 @@ use crate::db::{NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
 use crate::events::{self, StoredEvent, COLUMNS};
-use crate::ids::{self, IdKind, Name};
+use crate::ids::{ClaimId, DispatchId, EventId, IdKind, SourceId};
 use crate::model::{self, Badge, Role};
 
 /// Filters of `ripen log`; all optional, combined with AND.
@@ -29,7 +29,12 @@ pub struct LogFilter {
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     /// Only events older than this sequence number (a page's cursor).
-    pub before_seq: Option<i64>,
+    pub before_seq: Option<EventId>,
+    /// Where changes came from: `cli` (events with no channel recorded),
+    /// `web` or `api`.
+    pub channel: Option<String>,
+    /// Only changes signed in with the token of this prefix.
+    pub token: Option<String>,
     pub limit: Option<usize>,
 }
 
@@ -38,15 +43,22 @@ pub fn entity_name(conn: &Connection, text: &str) -> Result<String> {
     if text.contains(':') {
         return Ok(text.parse::<EntityRef>()?.to_string());
     }
-    for (kind, make) in [
-        (IdKind::Claim, EntityRef::Claim as fn(i64) -> EntityRef),
-        (IdKind::Source, EntityRef::Source),
-        (IdKind::Dispatch, EntityRef::Dispatch),
-    ] {
-        if text.starts_with(kind.prefix()) || text.starts_with(kind.prefix().to_ascii_lowercase()) {
-            if let Ok(Name::Number(n)) = ids::parse(kind, text, false) {
-                return Ok(make(n).to_string());
-            }
+    // Only the prefixed form: a bare number could be any kind's.
+    let prefixed =
+        |kind: IdKind| text.starts_with(kind.prefix()) || text.starts_with(kind.prefix().to_ascii_lowercase());
+    if prefixed(IdKind::Claim) {
+        if let Ok(id) = text.parse::<ClaimId>() {
+            return Ok(EntityRef::Claim(id).to_string());
+        }
+    }
+    if prefixed(IdKind::Source) {
+        if let Ok(id) = text.parse::<SourceId>() {
+            return Ok(EntityRef::Source(id).to_string());
+        }
+    }
+    if prefixed(IdKind::Dispatch) {
+        if let Ok(id) = text.parse::<DispatchId>() {
+            return Ok(EntityRef::Dispatch(id).to_string());
         }
     }
     if let Ok(id) = claims::resolve(conn, text) {
@@ -93,7 +105,18 @@ pub fn scan(conn: &Connection, filter: &LogFilter, mut each: impl FnMut(StoredEv
         bind(&mut sql, " AND at <= ?", clock::format_time(u));
     }
     if let Some(b) = filter.before_seq {
-        bind(&mut sql, " AND seq < ?", b.to_string());
+        bind(&mut sql, " AND seq < ?", b.get().to_string());
+    }
+    match filter.channel.as_deref().map(str::trim) {
+        None => {}
+        Some("cli") => sql.push_str(" AND (meta IS NULL OR json_extract(meta, '$.channel') IS NULL)"),
+        Some(c @ ("web" | "api")) => bind(&mut sql, " AND json_extract(meta, '$.channel') = ?", c.to_string()),
+        Some(other) => {
+            return Err(Error::bad(format!("channel {other:?} is not one of cli, web, api")));
+        }
+    }
+    if let Some(t) = &filter.token {
+        bind(&mut sql, " AND json_extract(meta, '$.token') = ?", t.trim().to_string());
     }
     sql.push_str(" ORDER BY seq DESC");
     if let Some(l) = filter.limit {
@@ -110,7 +133,7 @@ pub fn scan(conn: &Connection, filter: &LogFilter, mut each: impl FnMut(StoredEv
 /// One event as `log --json` prints it.
 #[derive(Debug, Serialize)]
 pub struct LogEntry {
-    pub event: String,
+    pub event: EventId,
     pub at: String,
     pub actor: String,
     pub action: String,
@@ -292,7 +315,7 @@ pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> 
 pub struct Revision {
     pub revision: i64,
     pub text: String,
-    pub event: String,
+    pub event: EventId,
     pub at: String,
     pub actor: String,
     /// Why the text changed (the creation's reason for revision 1).
@@ -301,7 +324,7 @@ pub struct Revision {
 
 /// Every text a claim has had, oldest first, read from its events: each
 /// event whose `after` carries a new revision number is one revision.
-pub fn revisions(conn: &Connection, claim: i64) -> Result<Vec<Revision>> {
+pub fn revisions(conn: &Connection, claim: ClaimId) -> Result<Vec<Revision>> {
     let mut out: Vec<Revision> = Vec::new();
     for e in events::for_entity(conn, &EntityRef::Claim(claim).to_string())? {
         let Some(after) = e.after_json() else { continue };
@@ -329,8 +352,8 @@ pub fn revisions(conn: &Connection, claim: i64) -> Result<Vec<Revision>> {
 #[derive(Debug, Serialize)]
 pub struct Reverted {
     pub id: String,
-    pub event: String,
-    pub reverts: String,
+    pub event: EventId,
+    pub reverts: EventId,
     pub entity: String,
     pub restored: Vec<String>,
 }
@@ -341,16 +364,13 @@ pub struct Reverted {
 /// the same entity, unless `force`.
 pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_override: bool) -> Result<Reverted> {
     let reason = model::required_reason(reason)?;
-    let seq = match ids::parse(IdKind::Event, event, false)? {
-        Name::Number(n) => n,
-        Name::Key(k) => return Err(Error::bad(format!("{k:?} is not an event id: write E12 or 12"))),
-    };
+    let seq: EventId = event.parse()?;
     let target =
-        events::get(tx.conn(), seq)?.ok_or_else(|| Error::not_found(format!("no event E{seq}: see `ripen log`")))?;
+        events::get(tx.conn(), seq)?.ok_or_else(|| Error::not_found(format!("no event {seq}: see `ripen log`")))?;
     let entity: EntityRef = target.entity.parse()?;
     let (Some(before), Some(after)) = (target.before_json(), target.after_json()) else {
         return Err(Error::refused(format!(
-            "E{seq} created {}: reverting a creation is not supported; change it with a new edit instead",
+            "{seq} created {}: reverting a creation is not supported; change it with a new edit instead",
             target.entity
         )));
     };
@@ -359,14 +379,14 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
     let later: Vec<String> = events::for_entity(tx.conn(), &target.entity)?
         .into_iter()
         .filter(|e| {
-            e.seq > seq
+            e.seq > seq.get()
                 && !(matches!(e.action.as_str(), "claim.check" | "claim.due" | "source.check") && e.before == e.after)
         })
-        .map(|e| e.id())
+        .map(|e| e.id().to_string())
         .collect();
     if !later.is_empty() && !force {
         return Err(Error::refused(format!(
-            "{} changed again after E{seq} ({}): pass --force to restore what E{seq} changed anyway",
+            "{} changed again after {seq} ({}): pass --force to restore what {seq} changed anyway",
             target.entity,
             later.join(", ")
         )));
@@ -385,7 +405,7 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
     }
     if wanted == current {
         return Err(Error::refused(format!(
-            "{} already has what E{seq} changed back: nothing to revert",
+            "{} already has what {seq} changed back: nothing to revert",
             target.entity
         )));
     }
@@ -404,13 +424,7 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
         meta: Some(meta),
         ..NewEvent::new("revert", target.entity.clone())
     })?;
-    Ok(Reverted {
-        id: target.entity.clone(),
-        event: ids::event_id(new_seq),
-        reverts: target.id(),
-        entity: target.entity,
-        restored,
-    })
+    Ok(Reverted { id: target.entity.clone(), event: new_seq, reverts: target.id(), entity: target.entity, restored })
 }
 
 /// Writes `wanted` for `entity`, with the role checks of the change it
@@ -462,7 +476,7 @@ fn restore(
         EntityRef::Source(_) => {
             tx.require_role(&[Role::Editor, Role::Researcher], "revert source changes")?;
             let old: crate::sources::SourceState = serde_json::from_value(wanted)?;
-            let citing = claims::citing_source(tx.conn(), old.number())?;
+            let citing = claims::citing_source(tx.conn(), old.id)?;
             let earned_before = claims::earned_for(tx.conn(), &citing)?;
             crate::sources::write(tx.conn(), &old)?;
             let changes = claims::earned_changes(tx.conn(), &citing, &earned_before)?;
@@ -481,6 +495,11 @@ fn restore(
             Ok((serde_json::to_value(&old)?, None))
         }
         EntityRef::Path(_) => Ok((serde_json::to_value(crate::paths::restore(tx, wanted)?)?, None)),
+        // A revoked token coming back to life by a revert would be a
+        // secret nobody re-issued: tokens are made and revoked, never restored.
+        EntityRef::Token(_) => Err(Error::refused(
+            "token changes are not reverted: make a new token with `ripen token add`, or revoke one with `ripen token revoke`",
+        )),
         EntityRef::Dispatch(_) => {
             tx.require_role(&[Role::Editor, Role::Researcher], "revert dispatch changes")?;
             let old: crate::dispatches::DispatchState = serde_json::from_value(wanted)?;

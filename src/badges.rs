@@ -9,7 +9,6 @@ use serde_json::json;
 use crate::claims::{self, ClaimChange};
 use crate::db::Tx;
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::model::{self, Badge, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +106,7 @@ pub fn move_badge(
     let seq = claims::record(tx, "claim.badge", &before, &after, Some(reason), Some(meta), None)?;
     Ok(ClaimChange {
         id: after.id,
-        event: ids::event_id(seq),
+        event: seq,
         badge: target,
         earned_badge: earned.badge,
         earned_changed: Vec::new(),
@@ -131,7 +130,7 @@ pub enum Disagreement {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReviewItem {
-    pub id: String,
+    pub id: crate::ids::ClaimId,
     pub topic: String,
     pub badge: Badge,
     pub earned_badge: Badge,
@@ -204,12 +203,11 @@ pub fn review(conn: &Connection, topic: Option<&str>) -> Result<Vec<ReviewItem>>
 fn discounted(conn: &Connection, claim: &claims::ClaimState) -> Result<Vec<String>> {
     let mut notes = Vec::new();
     for cit in &claim.citations {
-        let number = claims::source_number(&cit.source);
-        let Some(source) = crate::sources::load(conn, number)? else { continue };
+        let Some(source) = crate::sources::load(conn, cit.source)? else { continue };
         if !(source.status.is_excluded() || source.status == crate::model::Status::Suspicious) {
             continue;
         }
-        let why = crate::sources::status_reason(conn, number)?;
+        let why = crate::sources::status_reason(conn, cit.source)?;
         notes.push(match why {
             Some(why) => format!("{} is {}: {why}", source.id, source.status),
             None => format!("{} is {}", source.id, source.status),

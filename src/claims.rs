@@ -16,14 +16,14 @@ use serde_json::{json, Value};
 use crate::db::{Children, NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
-use crate::ids::{self, IdKind};
+use crate::ids::{self, ClaimId, EventId, SourceId};
 use crate::model::{self, Badge, ClaimantKind, Grade, Role, Stance, Status};
 use crate::rule::{self, Earned, Evidence};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CitationState {
-    pub source: String,
+    pub source: SourceId,
     pub stance: Stance,
     pub note: Option<String>,
 }
@@ -92,7 +92,7 @@ impl Attribution {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimState {
-    pub id: String,
+    pub id: ClaimId,
     pub key: Option<String>,
     pub topic: String,
     pub text: String,
@@ -113,10 +113,6 @@ pub struct ClaimState {
 }
 
 impl ClaimState {
-    pub fn number(&self) -> i64 {
-        self.id[1..].parse().unwrap_or(0)
-    }
-
     pub fn attribution(&self) -> Attribution {
         Attribution {
             claimant: self.claimant.clone(),
@@ -135,8 +131,8 @@ impl ClaimState {
 /// The result of a change to one claim, as `--json` prints it.
 #[derive(Debug, Serialize)]
 pub struct ClaimChange {
-    pub id: String,
-    pub event: String,
+    pub id: ClaimId,
+    pub event: EventId,
     pub badge: Badge,
     pub earned_badge: Badge,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -148,7 +144,7 @@ pub struct ClaimChange {
 /// A claim whose earned badge moved because its evidence changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EarnedChange {
-    pub claim: String,
+    pub claim: ClaimId,
     pub from: Badge,
     pub to: Badge,
     pub badge: Badge,
@@ -173,7 +169,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimState> {
         claimant,
         claim_date: r.get(12)?,
         appearances,
-        id: ids::claim_id(r.get(0)?),
+        id: r.get(0)?,
         key: r.get(1)?,
         topic: r.get(2)?,
         text: r.get(3)?,
@@ -187,10 +183,10 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimState> {
 }
 
 fn citation_from_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<CitationState> {
-    Ok(CitationState { source: ids::source_id(r.get(first)?), stance: r.get(first + 1)?, note: r.get(first + 2)? })
+    Ok(CitationState { source: r.get(first)?, stance: r.get(first + 1)?, note: r.get(first + 2)? })
 }
 
-pub fn load(conn: &Connection, id: i64) -> Result<Option<ClaimState>> {
+pub fn load(conn: &Connection, id: ClaimId) -> Result<Option<ClaimState>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM claims WHERE id = ?1"))?;
     let Some(mut c) = stmt.query_row([id], from_row).optional()? else {
         return Ok(None);
@@ -209,14 +205,14 @@ pub fn for_each(conn: &Connection, mut each: impl FnMut(ClaimState) -> Result<()
     let mut rows = claims.query([])?;
     while let Some(row) = rows.next()? {
         let mut c = from_row(row)?;
-        c.citations = citations.of(&c.number())?;
+        c.citations = citations.of(&c.id)?;
         each(c)?;
     }
     Ok(())
 }
 
 /// Claim ids in id order, of one topic or all.
-pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<i64>> {
+pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<ClaimId>> {
     // Two statements: `?1 IS NULL OR topic = ?1` would defeat the topic index.
     let mut stmt = match topic {
         Some(_) => conn.prepare_cached("SELECT id FROM claims WHERE topic = ?1 ORDER BY id")?,
@@ -230,17 +226,13 @@ pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<i64>> {
 }
 
 /// Resolves `C12`, `12` or a key to a claim id.
-pub fn resolve(conn: &Connection, name: &str) -> Result<i64> {
-    ids::resolve_row(conn, IdKind::Claim, "claims", name, "see `ripen search` or `ripen topic show`")
+pub fn resolve(conn: &Connection, name: &str) -> Result<ClaimId> {
+    ids::resolve_row(conn, "claims", name, "see `ripen search` or `ripen topic show`")
 }
 
 pub fn require(conn: &Connection, name: &str) -> Result<ClaimState> {
     let id = resolve(conn, name)?;
     load(conn, id)?.ok_or_else(|| Error::not_found(format!("no claim {name:?}")))
-}
-
-pub(crate) fn source_number(shown: &str) -> i64 {
-    shown.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 const INSERT_CLAIM: &str = "INSERT INTO claims (id, key, topic, text, badge, badge_override, revision, created_by,
@@ -269,7 +261,7 @@ pub fn insert(conn: &Connection, c: &ClaimState) -> Result<()> {
 fn put(conn: &Connection, row_sql: &str, c: &ClaimState, replace_citations: bool) -> Result<()> {
     let appearances = (!c.appearances.is_empty()).then(|| serde_json::to_string(&c.appearances)).transpose()?;
     conn.prepare_cached(row_sql)?.execute(rusqlite::params![
-        c.number(),
+        c.id,
         c.key,
         c.topic,
         c.text,
@@ -285,12 +277,12 @@ fn put(conn: &Connection, row_sql: &str, c: &ClaimState, replace_citations: bool
         appearances,
     ])?;
     if replace_citations {
-        conn.prepare_cached("DELETE FROM citations WHERE claim = ?1")?.execute([c.number()])?;
+        conn.prepare_cached("DELETE FROM citations WHERE claim = ?1")?.execute([c.id])?;
     }
     let mut stmt =
         conn.prepare_cached("INSERT INTO citations (claim, source, stance, note) VALUES (?1, ?2, ?3, ?4)")?;
     for cit in &c.citations {
-        stmt.execute(rusqlite::params![c.number(), source_number(&cit.source), cit.stance, cit.note])?;
+        stmt.execute(rusqlite::params![c.id, cit.source, cit.stance, cit.note])?;
     }
     Ok(())
 }
@@ -302,10 +294,10 @@ pub fn evidence_for(conn: &Connection, citations: &[CitationState]) -> Result<Ve
         .iter()
         .map(|c| {
             let (title, publisher, grade, status): (String, Option<String>, Grade, Status) = stmt
-                .query_row([source_number(&c.source)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .query_row([c.source], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .optional()?
                 .ok_or_else(|| Error::not_found(format!("no source {}", c.source)))?;
-            Ok(Evidence { source: c.source.clone(), title, publisher, grade, status, stance: c.stance })
+            Ok(Evidence { source: c.source, title, publisher, grade, status, stance: c.stance })
         })
         .collect()
 }
@@ -320,14 +312,14 @@ pub fn earned(conn: &Connection, claim: &ClaimState) -> Result<Earned> {
 }
 
 /// Claims citing a source.
-pub fn citing_source(conn: &Connection, source: i64) -> Result<Vec<i64>> {
+pub fn citing_source(conn: &Connection, source: SourceId) -> Result<Vec<ClaimId>> {
     let mut stmt = conn.prepare_cached("SELECT claim FROM citations WHERE source = ?1 ORDER BY claim")?;
     let rows = stmt.query_map([source], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The earned badge of each claim, to compare after a change.
-pub fn earned_for(conn: &Connection, claims: &[i64]) -> Result<BTreeMap<i64, Badge>> {
+pub fn earned_for(conn: &Connection, claims: &[ClaimId]) -> Result<BTreeMap<ClaimId, Badge>> {
     let mut out = BTreeMap::new();
     for &id in claims {
         if let Some(c) = load(conn, id)? {
@@ -338,14 +330,18 @@ pub fn earned_for(conn: &Connection, claims: &[i64]) -> Result<BTreeMap<i64, Bad
 }
 
 /// Which of `claims` now earn something else than `before` recorded.
-pub fn earned_changes(conn: &Connection, claims: &[i64], before: &BTreeMap<i64, Badge>) -> Result<Vec<EarnedChange>> {
+pub fn earned_changes(
+    conn: &Connection,
+    claims: &[ClaimId],
+    before: &BTreeMap<ClaimId, Badge>,
+) -> Result<Vec<EarnedChange>> {
     let mut out = Vec::new();
     for &id in claims {
         let Some(c) = load(conn, id)? else { continue };
         let now = earned_only(conn, &c)?;
         if let Some(&was) = before.get(&id) {
             if was != now {
-                out.push(EarnedChange { claim: c.id.clone(), from: was, to: now, badge: c.badge });
+                out.push(EarnedChange { claim: c.id, from: was, to: now, badge: c.badge });
             }
         }
     }
@@ -354,6 +350,21 @@ pub fn earned_changes(conn: &Connection, claims: &[i64], before: &BTreeMap<i64, 
 
 pub fn earned_meta(changes: &[EarnedChange]) -> Option<Value> {
     (!changes.is_empty()).then(|| json!({ "earned_changed": changes }))
+}
+
+/// `SRC[:STANCE]`; a DOI may hold colons of its own (`doi:10.1/x`), so
+/// only a last part that is a stance is taken as one.
+pub fn parse_cite(spec: &str) -> Result<(String, Stance, Option<String>)> {
+    if crate::doi::looks_like(spec) {
+        return Ok(match spec.rsplit_once(':').and_then(|(s, st)| Some((s, st.parse::<Stance>().ok()?))) {
+            Some((source, stance)) => (source.to_string(), stance, None),
+            None => (spec.to_string(), Stance::Supports, None),
+        });
+    }
+    match spec.split_once(':') {
+        Some((source, stance)) => Ok((source.to_string(), stance.parse()?, None)),
+        None => Ok((spec.to_string(), Stance::Supports, None)),
+    }
 }
 
 /// The fields of a new claim.
@@ -387,17 +398,17 @@ fn resolve_citations(conn: &Connection, cites: &[(String, Stance, Option<String>
     for (name, stance, note) in cites {
         resolved.push((crate::sources::resolve(conn, name)?, *stance, note.clone()));
     }
-    citation_states(resolved, ids::source_id)
+    citation_states(resolved, |id| id.to_string())
 }
 
 /// A claim's citations from resolved source ids: each source once, notes
 /// trimmed and checked, in source order. `name` says how to call a source
 /// that is cited twice.
 pub fn citation_states(
-    cites: Vec<(i64, Stance, Option<String>)>,
-    name: impl Fn(i64) -> String,
+    cites: Vec<(SourceId, Stance, Option<String>)>,
+    name: impl Fn(SourceId) -> String,
 ) -> Result<Vec<CitationState>> {
-    let mut out: Vec<(i64, CitationState)> = Vec::with_capacity(cites.len());
+    let mut out: Vec<(SourceId, CitationState)> = Vec::with_capacity(cites.len());
     for (id, stance, note) in cites {
         if out.iter().any(|(seen, _)| *seen == id) {
             return Err(Error::bad(format!("source {} is cited twice: cite each source once", name(id))));
@@ -406,7 +417,7 @@ pub fn citation_states(
         if let Some(n) = &note {
             model::check_optional_text("citation note", n, model::MAX_SHORT_TEXT)?;
         }
-        out.push((id, CitationState { source: ids::source_id(id), stance, note }));
+        out.push((id, CitationState { source: id, stance, note }));
     }
     out.sort_by_key(|(id, _)| *id);
     Ok(out.into_iter().map(|(_, c)| c).collect())
@@ -461,14 +472,14 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Re
     }
     let citations = resolve_citations(tx.conn(), &new.cites)?;
     let evidence = evidence_for(tx.conn(), &citations)?;
-    let next: i64 =
+    let next: ClaimId =
         tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM claims")?.query_row([], |r| r.get(0))?;
     let Created { state, earned, event } = creation(tx, next, &new, citations, &evidence, provenance.as_ref())?;
     insert(tx.conn(), &state)?;
     let seq = tx.append(event)?;
     Ok(ClaimChange {
         id: state.id,
-        event: ids::event_id(seq),
+        event: seq,
         badge: state.badge,
         earned_badge: earned,
         earned_changed: Vec::new(),
@@ -489,7 +500,7 @@ pub struct Created {
 /// history in memory first and writes only its last state.
 pub fn creation(
     tx: &Tx<'_>,
-    id: i64,
+    id: ClaimId,
     new: &NewClaim,
     citations: Vec<CitationState>,
     evidence: &[Evidence],
@@ -508,7 +519,7 @@ pub fn creation(
         meta["override"] = json!(true);
     }
     let mut state = ClaimState {
-        id: ids::claim_id(id),
+        id,
         key: new.key.clone(),
         topic: new.topic.clone(),
         text: new.text.clone(),
@@ -545,7 +556,7 @@ pub fn record(
     reason: Option<String>,
     meta: Option<Value>,
     imported: Option<(&str, &str)>,
-) -> Result<i64> {
+) -> Result<EventId> {
     write(tx.conn(), after)?;
     let seq = tx.append(NewEvent {
         topic: Some(after.topic.clone()),
@@ -555,7 +566,7 @@ pub fn record(
         meta,
         at: imported.map(|(at, _)| at.to_string()),
         actor: imported.map(|(_, actor)| actor.to_string()),
-        ..NewEvent::new(action, EntityRef::Claim(after.number()).to_string())
+        ..NewEvent::new(action, EntityRef::Claim(after.id).to_string())
     })?;
     Ok(seq)
 }
@@ -564,12 +575,12 @@ pub fn record(
 pub(crate) fn change_result(
     tx: &Tx<'_>,
     after: &ClaimState,
-    seq: i64,
+    seq: EventId,
     earned_changed: Vec<EarnedChange>,
 ) -> Result<ClaimChange> {
     Ok(ClaimChange {
-        id: after.id.clone(),
-        event: ids::event_id(seq),
+        id: after.id,
+        event: seq,
         badge: after.badge,
         earned_badge: earned_only(tx.conn(), after)?,
         earned_changed,
@@ -654,7 +665,7 @@ fn citation_change(
     let earned_before = earned_only(tx.conn(), &before)?;
     let earned_after = earned_only(tx.conn(), &after)?;
     let changes = if earned_before != earned_after {
-        vec![EarnedChange { claim: after.id.clone(), from: earned_before, to: earned_after, badge: after.badge }]
+        vec![EarnedChange { claim: after.id, from: earned_before, to: earned_after, badge: after.badge }]
     } else {
         Vec::new()
     };
@@ -686,7 +697,7 @@ pub fn cite(
         Some(existing) => *existing = new,
         None => {
             after.citations.push(new);
-            after.citations.sort_by_key(|c| source_number(&c.source));
+            after.citations.sort_by_key(|c| c.source);
         }
     }
     citation_change(tx, "claim.cite", before, after, reason)
@@ -696,7 +707,7 @@ pub fn uncite(tx: &mut Tx<'_>, name: &str, source: &str, reason: &str) -> Result
     tx.require_role(&[Role::Editor, Role::Researcher], "remove citations")?;
     let reason = model::required_reason(reason)?;
     let before = require(tx.conn(), name)?;
-    let source = ids::source_id(crate::sources::resolve(tx.conn(), source)?);
+    let source = crate::sources::resolve(tx.conn(), source)?;
     let mut after = before.clone();
     after.citations.retain(|c| c.source != source);
     if after.citations.len() == before.citations.len() {
@@ -708,7 +719,7 @@ pub fn uncite(tx: &mut Tx<'_>, name: &str, source: &str, reason: &str) -> Result
 /// One move of a claim's badge, read from the audit trail.
 #[derive(Debug, Clone, Serialize)]
 pub struct BadgeMove {
-    pub event: String,
+    pub event: EventId,
     pub at: String,
     pub actor: String,
     pub from: Option<Badge>,
@@ -724,7 +735,7 @@ fn badge_of(state: &Option<Value>) -> Option<Badge> {
 
 /// The ripened list: every event that set or moved the claim's badge, oldest
 /// first; the first entry is the badge it was created with.
-pub fn history(conn: &Connection, id: i64) -> Result<Vec<BadgeMove>> {
+pub fn history(conn: &Connection, id: ClaimId) -> Result<Vec<BadgeMove>> {
     let mut out = Vec::new();
     for e in crate::events::for_entity(conn, &EntityRef::Claim(id).to_string())? {
         let (from, to) = (badge_of(&e.before_json()), badge_of(&e.after_json()));
@@ -741,7 +752,7 @@ pub fn history(conn: &Connection, id: i64) -> Result<Vec<BadgeMove>> {
 /// A citation as `claim show` prints it.
 #[derive(Debug, Serialize)]
 pub struct CitationView {
-    pub source: String,
+    pub source: SourceId,
     pub key: Option<String>,
     pub title: String,
     pub publisher: Option<String>,
@@ -754,7 +765,7 @@ pub struct CitationView {
 /// Everything `claim show` prints.
 #[derive(Debug, Serialize)]
 pub struct ClaimView {
-    pub id: String,
+    pub id: ClaimId,
     pub key: Option<String>,
     pub topic: String,
     pub text: String,
@@ -783,9 +794,9 @@ pub fn view(conn: &Connection, claim: &ClaimState, when: &crate::snapshot::When)
     let evidence = when.evidence(conn, &claim.citations)?;
     let mut citations = Vec::new();
     for (c, e) in claim.citations.iter().zip(&evidence) {
-        let key = when.source(conn, source_number(&c.source))?.and_then(|s| s.key);
+        let key = when.source(conn, c.source)?.and_then(|s| s.key);
         citations.push(CitationView {
-            source: e.source.clone(),
+            source: e.source,
             key,
             title: e.title.clone(),
             publisher: e.publisher.clone(),
@@ -797,7 +808,7 @@ pub fn view(conn: &Connection, claim: &ClaimState, when: &crate::snapshot::When)
     }
     let earned = rule::earned_badge(&evidence);
     Ok(ClaimView {
-        id: claim.id.clone(),
+        id: claim.id,
         key: claim.key.clone(),
         topic: claim.topic.clone(),
         text: claim.text.clone(),
@@ -809,7 +820,7 @@ pub fn view(conn: &Connection, claim: &ClaimState, when: &crate::snapshot::When)
         created_at: claim.created_at.clone(),
         as_of: when.label().map(str::to_string),
         citations,
-        history: when.history(conn, claim.number())?,
+        history: when.history(conn, claim.id)?,
         explanation: earned.explanation,
         claimant: claim.claimant.clone(),
         claim_date: claim.claim_date.clone(),
@@ -820,7 +831,7 @@ pub fn view(conn: &Connection, claim: &ClaimState, when: &crate::snapshot::When)
 /// What `why` prints: the shown badge, the earned one and the rule's reasons.
 #[derive(Debug, Serialize)]
 pub struct Why {
-    pub id: String,
+    pub id: ClaimId,
     pub badge: Badge,
     pub earned_badge: Badge,
     pub explanation: Vec<String>,

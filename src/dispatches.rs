@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 use crate::db::{NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
-use crate::ids;
+use crate::ids::{DispatchId, EventId};
 use crate::model::{self, Badge, Role};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DispatchState {
-    pub id: String,
+    pub id: DispatchId,
     pub key: Option<String>,
     pub topic: String,
     pub voice: String,
@@ -24,23 +24,17 @@ pub struct DispatchState {
     pub at: String,
 }
 
-impl DispatchState {
-    pub fn number(&self) -> i64 {
-        self.id.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0)
-    }
-}
-
 #[derive(Debug, Serialize)]
 pub struct DispatchChange {
-    pub id: String,
-    pub event: String,
+    pub id: DispatchId,
+    pub event: EventId,
 }
 
 const COLUMNS: &str = "id, key, topic, voice, beat, badge, headline, body, at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<DispatchState> {
     Ok(DispatchState {
-        id: ids::dispatch_id(r.get(0)?),
+        id: r.get(0)?,
         key: r.get(1)?,
         topic: r.get(2)?,
         voice: r.get(3)?,
@@ -52,7 +46,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<DispatchState> {
     })
 }
 
-pub fn load(conn: &Connection, id: i64) -> Result<Option<DispatchState>> {
+pub fn load(conn: &Connection, id: DispatchId) -> Result<Option<DispatchState>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM dispatches WHERE id = ?1"))?
         .query_row([id], from_row)
@@ -70,7 +64,7 @@ pub fn for_each(conn: &Connection, mut each: impl FnMut(DispatchState) -> Result
 }
 
 /// Dispatch ids in id order, of one topic or all.
-pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<i64>> {
+pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<DispatchId>> {
     let mut stmt = match topic {
         Some(_) => conn.prepare_cached("SELECT id FROM dispatches WHERE topic = ?1 ORDER BY id")?,
         None => conn.prepare_cached("SELECT id FROM dispatches ORDER BY id")?,
@@ -91,7 +85,7 @@ pub fn for_topic(conn: &Connection, topic: &str) -> Result<Vec<DispatchState>> {
 }
 
 pub fn write(conn: &Connection, d: &DispatchState) -> Result<()> {
-    let id = d.number();
+    let id = d.id;
     conn.prepare_cached(&format!(
         "INSERT INTO dispatches ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (id) DO UPDATE SET key = excluded.key, topic = excluded.topic, voice = excluded.voice,
@@ -138,14 +132,14 @@ pub fn add(tx: &mut Tx<'_>, new: NewDispatch, meta: Option<serde_json::Value>) -
     model::check_text("headline", &new.headline, model::MAX_SHORT_TEXT)?;
     model::check_optional_text("beat", &new.beat, model::MAX_SHORT_TEXT)?;
     model::check_optional_text("body", &new.body, model::MAX_LONG_TEXT)?;
-    let next: i64 =
+    let next: DispatchId =
         tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM dispatches")?.query_row([], |r| r.get(0))?;
     let at = match &new.at {
         Some(t) => crate::clock::format_time(crate::clock::parse_time(t)?),
         None => tx.now_text(),
     };
     let state = DispatchState {
-        id: ids::dispatch_id(next),
+        id: next,
         key: new.key,
         topic: new.topic,
         voice,
@@ -165,5 +159,5 @@ pub fn add(tx: &mut Tx<'_>, new: NewDispatch, meta: Option<serde_json::Value>) -
         actor: imported.then(|| state.voice.clone()),
         ..NewEvent::new("dispatch.add", EntityRef::Dispatch(next).to_string())
     })?;
-    Ok(DispatchChange { id: state.id, event: ids::event_id(seq) })
+    Ok(DispatchChange { id: state.id, event: seq })
 }

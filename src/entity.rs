@@ -13,16 +13,18 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::ids::{self, IdKind, Name};
+use crate::ids::{ClaimId, DispatchId, SourceId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EntityRef {
     Actor(String),
     Topic(String),
-    Source(i64),
-    Claim(i64),
-    Dispatch(i64),
+    Source(SourceId),
+    Claim(ClaimId),
+    Dispatch(DispatchId),
     Path(String),
+    /// A sign-in token, by its prefix.
+    Token(String),
 }
 
 impl fmt::Display for EntityRef {
@@ -30,10 +32,11 @@ impl fmt::Display for EntityRef {
         match self {
             EntityRef::Actor(h) => write!(f, "actor:{h}"),
             EntityRef::Topic(s) => write!(f, "topic:{s}"),
-            EntityRef::Source(n) => write!(f, "source:{}", ids::source_id(*n)),
-            EntityRef::Claim(n) => write!(f, "claim:{}", ids::claim_id(*n)),
-            EntityRef::Dispatch(n) => write!(f, "dispatch:{}", ids::dispatch_id(*n)),
+            EntityRef::Source(n) => write!(f, "source:{n}"),
+            EntityRef::Claim(n) => write!(f, "claim:{n}"),
+            EntityRef::Dispatch(n) => write!(f, "dispatch:{n}"),
             EntityRef::Path(s) => write!(f, "path:{s}"),
+            EntityRef::Token(p) => write!(f, "token:{p}"),
         }
     }
 }
@@ -44,21 +47,18 @@ impl FromStr for EntityRef {
     fn from_str(s: &str) -> Result<Self> {
         let bad = || {
             Error::bad(format!(
-                "{s:?} is not an entity: write claim:C12, source:S3, topic:SLUG, actor:HANDLE, dispatch:D2 or path:SLUG"
+                "{s:?} is not an entity: write claim:C12, source:S3, topic:SLUG, actor:HANDLE, dispatch:D2, path:SLUG or token:PREFIX"
             ))
         };
         let (kind, name) = s.split_once(':').ok_or_else(bad)?;
-        let number = |k: IdKind| match ids::parse(k, name, false)? {
-            Name::Number(n) => Ok(n),
-            Name::Key(_) => Err(bad()),
-        };
         Ok(match kind {
             "actor" => EntityRef::Actor(name.to_string()),
             "topic" => EntityRef::Topic(name.to_string()),
-            "source" => EntityRef::Source(number(IdKind::Source)?),
-            "claim" => EntityRef::Claim(number(IdKind::Claim)?),
-            "dispatch" => EntityRef::Dispatch(number(IdKind::Dispatch)?),
+            "source" => EntityRef::Source(name.parse()?),
+            "claim" => EntityRef::Claim(name.parse()?),
+            "dispatch" => EntityRef::Dispatch(name.parse()?),
             "path" => EntityRef::Path(name.to_string()),
+            "token" => EntityRef::Token(name.to_string()),
             _ => return Err(bad()),
         })
     }
@@ -80,6 +80,7 @@ impl EntityRef {
             EntityRef::Claim(n) => json(crate::claims::load(conn, *n)?),
             EntityRef::Dispatch(n) => json(crate::dispatches::load(conn, *n)?),
             EntityRef::Path(s) => json(crate::paths::load(conn, s)?),
+            EntityRef::Token(p) => json(crate::tokens::load(conn, p)?),
         }
     }
 }

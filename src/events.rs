@@ -89,8 +89,8 @@ impl StoredEvent {
         self.meta.as_deref().and_then(|t| serde_json::from_str(t).ok())
     }
 
-    pub fn id(&self) -> String {
-        crate::ids::event_id(self.seq)
+    pub fn id(&self) -> crate::ids::EventId {
+        crate::ids::EventId::new(self.seq)
     }
 }
 
@@ -243,9 +243,9 @@ pub fn head(conn: &Connection) -> Result<(i64, String)> {
         .unwrap_or((0, GENESIS.to_string())))
 }
 
-pub fn get(conn: &Connection, seq: i64) -> Result<Option<StoredEvent>> {
+pub fn get(conn: &Connection, id: crate::ids::EventId) -> Result<Option<StoredEvent>> {
     Ok(conn
-        .query_row(&format!("SELECT {COLUMNS} FROM events WHERE seq = ?1"), [seq], StoredEvent::from_row)
+        .query_row(&format!("SELECT {COLUMNS} FROM events WHERE seq = ?1"), [id], StoredEvent::from_row)
         .optional()?)
 }
 

@@ -1,8 +1,19 @@
-//! Parsing of the ids people type: `C12` (claim), `S7` (source), `E345`
-//! (event), `D3` (dispatch), or the bare number. Anything else is refused with
-//! a message naming the expected form; nothing here panics on any input.
+//! The ids the desk numbers: claims (`C12`), sources (`S7`), events (`E345`)
+//! and dispatches (`D3`), each its own type (`ClaimId`, `SourceId`, `EventId`,
+//! `DispatchId`) defined once by `numbered_id!`, and the parsing of what
+//! people type for them (`C12`, `c12` or the bare number; for claims and
+//! sources also a key).
+//!
+//! Invariants: an id shows as its prefix and number (`Display`, and JSON,
+//! where it is the same string), is stored as the bare integer (`ToSql`,
+//! `FromSql`), and is never recovered by slicing a string: `FromStr` parses it
+//! or refuses it with a one-line error naming the expected form. Nothing here
+//! panics on any input.
 
 use std::fmt;
+use std::str::FromStr;
+
+use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
 use crate::error::{Error, Result};
 
@@ -34,28 +45,99 @@ impl IdKind {
     }
 }
 
-/// A row id shown with its kind's prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Id(pub IdKind, pub i64);
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.0.prefix(), self.1)
-    }
+/// What `resolve_row` needs of an id type.
+pub trait NumberedId: Copy {
+    const KIND: IdKind;
+    fn from_number(n: i64) -> Self;
 }
 
-pub fn claim_id(n: i64) -> String {
-    Id(IdKind::Claim, n).to_string()
+/// Defines a numbered id: a copyable wrapper of its row number that shows
+/// with its kind's prefix everywhere text is made (`Display`, JSON) and is the
+/// bare integer in SQL.
+macro_rules! numbered_id {
+    ($(#[$doc:meta])* $name:ident, $kind:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(i64);
+
+        impl NumberedId for $name {
+            const KIND: IdKind = IdKind::$kind;
+            fn from_number(n: i64) -> Self {
+                Self(n)
+            }
+        }
+
+        impl $name {
+            pub const KIND: IdKind = IdKind::$kind;
+
+            /// The id of row `n`.
+            pub const fn new(n: i64) -> Self {
+                Self(n)
+            }
+
+            /// The row number.
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}{}", IdKind::$kind.prefix(), self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            /// `C12`, `c12` or `12`; keys are resolved elsewhere (`resolve_row`).
+            fn from_str(s: &str) -> Result<Self> {
+                parse_number_of(IdKind::$kind, s, false).map(Self)
+            }
+        }
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.0))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                i64::column_result(value).map(Self)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
 }
-pub fn source_id(n: i64) -> String {
-    Id(IdKind::Source, n).to_string()
-}
-pub fn event_id(n: i64) -> String {
-    Id(IdKind::Event, n).to_string()
-}
-pub fn dispatch_id(n: i64) -> String {
-    Id(IdKind::Dispatch, n).to_string()
-}
+
+numbered_id!(
+    /// A claim: `C12`.
+    ClaimId, Claim
+);
+numbered_id!(
+    /// A source: `S7`.
+    SourceId, Source
+);
+numbered_id!(
+    /// An event of the audit trail: `E345` (its `seq`).
+    EventId, Event
+);
+numbered_id!(
+    /// A dispatch: `D3`.
+    DispatchId, Dispatch
+);
 
 /// What a name typed on the command line turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,47 +153,59 @@ fn parse_number(digits: &str) -> Option<i64> {
     digits.parse::<i64>().ok().filter(|n| *n > 0)
 }
 
-/// True for `C12`, `s7`, `12`: the shapes reserved for ids.
-pub fn looks_like_id(text: &str) -> bool {
-    let rest = match text.chars().next() {
-        Some(c) if c.is_ascii_alphabetic() => &text[1..],
-        _ => text,
-    };
-    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())
+fn not_an_id(kind: IdKind, text: &str, allow_key: bool) -> Error {
+    let keys = if allow_key { " or its key" } else { "" };
+    Error::BadInput(format!(
+        "{text:?} is not a {noun} id: write {p}12 or 12{keys}",
+        noun = kind.noun(),
+        p = kind.prefix()
+    ))
+}
+
+/// The number in `C12` / `c12` / `12` for `kind`: `Ok(None)` when the text
+/// is not shaped like one of `kind`'s ids at all (it may be a key), an error
+/// when it is shaped like one but is not a valid number (`C0`, `C`).
+fn number_of(kind: IdKind, trimmed: &str) -> std::result::Result<Option<i64>, ()> {
+    if let Some(n) = parse_number(trimmed) {
+        return Ok(Some(n));
+    }
+    let mut chars = trimmed.chars();
+    if let Some(first) = chars.next() {
+        let rest = chars.as_str();
+        if first.eq_ignore_ascii_case(&kind.prefix()) && rest.bytes().all(|b| b.is_ascii_digit()) {
+            return parse_number(rest).map(Some).ok_or(());
+        }
+    }
+    Ok(None)
+}
+
+fn parse_number_of(kind: IdKind, text: &str, allow_key: bool) -> Result<i64> {
+    match number_of(kind, text.trim()) {
+        Ok(Some(n)) => Ok(n),
+        _ => Err(not_an_id(kind, text, allow_key)),
+    }
 }
 
 /// Parses `C12` / `c12` / `12` for `kind`. `allow_key` lets a claim or source
 /// be named by its key instead.
 pub fn parse(kind: IdKind, text: &str, allow_key: bool) -> Result<Name> {
     let trimmed = text.trim();
-    let expected = || {
-        let keys = if allow_key { " or its key" } else { "" };
-        Error::BadInput(format!(
-            "{text:?} is not a {noun} id: write {p}12 or 12{keys}",
-            noun = kind.noun(),
-            p = kind.prefix()
-        ))
-    };
-    if let Some(n) = parse_number(trimmed) {
-        return Ok(Name::Number(n));
-    }
-    let mut chars = trimmed.chars();
-    if let Some(first) = chars.next() {
-        let rest = chars.as_str();
-        if first.eq_ignore_ascii_case(&kind.prefix()) && rest.bytes().all(|b| b.is_ascii_digit()) {
-            return parse_number(rest).map(Name::Number).ok_or_else(expected);
-        }
+    match number_of(kind, trimmed) {
+        Ok(Some(n)) => return Ok(Name::Number(n)),
+        Err(()) => return Err(not_an_id(kind, text, allow_key)),
+        Ok(None) => {}
     }
     if allow_key && crate::model::check_key(trimmed).is_ok() {
         return Ok(Name::Key(trimmed.to_string()));
     }
-    Err(expected())
+    Err(not_an_id(kind, text, allow_key))
 }
 
 /// Resolves what a person typed (`C12`, `12` or a key) to the id of an
 /// existing row of `table` (`claims` or `sources`); `missing` says what to
 /// do when there is none.
-pub fn resolve_row(conn: &rusqlite::Connection, kind: IdKind, table: &str, name: &str, missing: &str) -> Result<i64> {
+pub fn resolve_row<T: NumberedId>(conn: &rusqlite::Connection, table: &str, name: &str, missing: &str) -> Result<T> {
+    let kind = T::KIND;
     use rusqlite::OptionalExtension;
     let (sql, found) = match parse(kind, name, true)? {
         Name::Number(n) => (format!("SELECT id FROM {table} WHERE id = ?1"), rusqlite::types::Value::Integer(n)),
@@ -120,6 +214,7 @@ pub fn resolve_row(conn: &rusqlite::Connection, kind: IdKind, table: &str, name:
     conn.prepare_cached(&sql)?
         .query_row([found], |r| r.get(0))
         .optional()?
+        .map(T::from_number)
         .ok_or_else(|| Error::not_found(format!("no {} {name:?}: {missing}", kind.noun())))
 }
 
@@ -141,5 +236,28 @@ mod tests {
             assert!(parse(IdKind::Claim, bad, false).is_err(), "{bad:?} accepted");
         }
         assert!(parse(IdKind::Source, "C12", true).is_err());
+        assert!(parse(IdKind::Claim, "C", true).is_err(), "a bare prefix is neither an id nor a key");
+    }
+
+    #[test]
+    fn typed_ids_show_parse_and_serialize_as_their_prefixed_form() {
+        assert_eq!(ClaimId::new(12).to_string(), "C12");
+        assert_eq!("c12".parse::<ClaimId>().unwrap(), ClaimId::new(12));
+        assert_eq!(" 7 ".parse::<SourceId>().unwrap(), SourceId::new(7));
+        assert_eq!(serde_json::to_string(&EventId::new(345)).unwrap(), "\"E345\"");
+        assert_eq!(serde_json::from_str::<DispatchId>("\"D3\"").unwrap(), DispatchId::new(3));
+        let err = "S7".parse::<ClaimId>().unwrap_err().to_string();
+        assert_eq!(err, "\"S7\" is not a claim id: write C12 or 12");
+        assert!(serde_json::from_str::<ClaimId>("\"C0\"").is_err());
+        assert!(serde_json::from_str::<ClaimId>("12").is_err(), "a JSON number is not an id");
+    }
+
+    #[test]
+    fn typed_ids_are_integers_in_sql() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let n: i64 = conn.query_row("SELECT ?1", [ClaimId::new(9)], |r| r.get(0)).unwrap();
+        assert_eq!(n, 9);
+        let id: SourceId = conn.query_row("SELECT 4", [], |r| r.get(0)).unwrap();
+        assert_eq!(id, SourceId::new(4));
     }
 }

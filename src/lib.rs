@@ -36,6 +36,7 @@ pub mod rule;
 pub mod search;
 pub mod snapshot;
 pub mod sources;
+pub mod tokens;
 pub mod topics;
 pub mod verify;
 pub mod web;

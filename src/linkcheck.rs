@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::{NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::Result;
-use crate::ids;
+use crate::ids::{EventId, SourceId};
 use crate::model::{Role, Status};
 use crate::sources::{self, SourceState};
 
@@ -193,7 +193,7 @@ pub fn archived(agent: &ureq::Agent, endpoint: &str, url: &str) -> Option<String
 /// One source's check, as `--json` lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Checked {
-    pub source: String,
+    pub source: SourceId,
     pub url: String,
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -204,35 +204,35 @@ pub struct Checked {
     /// Set when the check changed the status (to or from `dead-link`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_changed: Option<StatusChange>,
-    pub event: String,
+    pub event: EventId,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusChange {
     pub from: Status,
     pub to: Status,
-    pub event: String,
+    pub event: EventId,
     pub reason: String,
 }
 
 /// A recorded check, as `source show` lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckRecord {
-    pub event: String,
+    pub event: EventId,
     pub at: String,
     #[serde(flatten)]
     pub outcome: Outcome,
 }
 
 /// A source's checks, newest first.
-pub fn checks_of(conn: &Connection, id: i64, limit: usize) -> Result<Vec<CheckRecord>> {
+pub fn checks_of(conn: &Connection, id: SourceId, limit: usize) -> Result<Vec<CheckRecord>> {
     let mut stmt = conn.prepare_cached(
         "SELECT event, at, ok, http_status, error, final_url FROM source_checks WHERE source = ?1
          ORDER BY event DESC LIMIT ?2",
     )?;
     let rows = stmt.query_map(rusqlite::params![id, limit as i64], |r| {
         Ok(CheckRecord {
-            event: ids::event_id(r.get(0)?),
+            event: r.get(0)?,
             at: r.get(1)?,
             outcome: Outcome { ok: r.get(2)?, http_status: r.get(3)?, error: r.get(4)?, final_url: r.get(5)? },
         })
@@ -255,12 +255,12 @@ pub const CHECKS_SHOWN: usize = 20;
 
 pub fn show(conn: &Connection, name: &str) -> Result<SourceShow> {
     let view = crate::sources::view(conn, name)?;
-    let checks = checks_of(conn, view.source.number(), CHECKS_SHOWN)?;
+    let checks = checks_of(conn, view.source.id, CHECKS_SHOWN)?;
     Ok(SourceShow { view, checks })
 }
 
 /// When the source was last checked.
-pub fn last_check_at(conn: &Connection, id: i64) -> Result<Option<String>> {
+pub fn last_check_at(conn: &Connection, id: SourceId) -> Result<Option<String>> {
     let mut stmt = conn.prepare_cached("SELECT at FROM source_checks WHERE source = ?1 ORDER BY event DESC LIMIT 1")?;
     Ok(stmt.query_row([id], |r| r.get(0)).optional()?)
 }
@@ -281,14 +281,14 @@ pub fn may_check(actor: &crate::db::Actor) -> Result<()> {
 /// applies the dead-link rule.
 pub fn record(
     tx: &mut Tx<'_>,
-    id: i64,
+    id: SourceId,
     url: &str,
     outcome: Outcome,
     archive_url: Option<String>,
     options: &Options,
 ) -> Result<Checked> {
     may_check(tx.actor())?;
-    let before = sources::require(tx.conn(), &ids::source_id(id))?;
+    let before = sources::require(tx.conn(), &id.to_string())?;
     let mut after = before.clone();
     if archive_url.is_some() && after.archive_url.is_none() {
         after.archive_url = archive_url;
@@ -310,18 +310,18 @@ pub fn record(
         .execute(rusqlite::params![seq, id, at, outcome.ok, outcome.http_status, outcome.error, outcome.final_url])?;
     let status_changed = dead_link_rule(tx, &after, &outcome, options)?;
     Ok(Checked {
-        source: after.id.clone(),
+        source: after.id,
         url: url.to_string(),
         status: status_changed.as_ref().map_or(after.status, |c| c.to),
         archive_url: after.archive_url,
         outcome,
         status_changed,
-        event: ids::event_id(seq),
+        event: seq,
     })
 }
 
 /// The failed checks since the source's last success, oldest first.
-fn failing_run(conn: &Connection, id: i64) -> Result<Vec<(String, Outcome)>> {
+fn failing_run(conn: &Connection, id: SourceId) -> Result<Vec<(String, Outcome)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT at, http_status, error, final_url FROM source_checks
          WHERE source = ?1 AND ok = 0
@@ -335,7 +335,7 @@ fn failing_run(conn: &Connection, id: i64) -> Result<Vec<(String, Outcome)>> {
 }
 
 /// The status a source had before it was last marked `dead-link`.
-fn status_before_dead(conn: &Connection, id: i64) -> Result<Status> {
+fn status_before_dead(conn: &Connection, id: SourceId) -> Result<Status> {
     let mut stmt = conn.prepare_cached(
         "SELECT before FROM events WHERE entity = ?1 AND action = 'source.mark'
            AND json_extract(after, '$.status') = 'dead-link' ORDER BY seq DESC LIMIT 1",
@@ -356,7 +356,7 @@ fn dead_link_rule(
     outcome: &Outcome,
     options: &Options,
 ) -> Result<Option<StatusChange>> {
-    let id = source.number();
+    let id = source.id;
     let (to, reason) = if outcome.ok {
         if source.status != Status::DeadLink {
             return Ok(None);
@@ -392,7 +392,7 @@ fn dead_link_rule(
         }
         (Status::DeadLink, crate::output::truncate(&reason, 2000))
     };
-    let done = sources::mark(tx, &source.id, to, &reason)?;
+    let done = sources::mark(tx, &source.id.to_string(), to, &reason)?;
     Ok(Some(StatusChange { from: source.status, to, event: done.event, reason }))
 }
 

@@ -225,12 +225,22 @@ pub fn normalize_handle(handle: &str) -> Result<String> {
 /// look like an id (`S7`, `12`), or names would be ambiguous.
 pub fn check_key(key: &str) -> Result<()> {
     check_name("key", key, true)?;
-    if crate::ids::looks_like_id(key) {
+    if looks_like_id(key) {
         return Err(Error::BadInput(format!(
             "key {key:?} looks like an id: choose a key that is not a letter followed by digits"
         )));
     }
     Ok(())
+}
+
+/// True for `C12`, `s7`, `12`: the shapes reserved for ids.
+pub fn looks_like_id(text: &str) -> bool {
+    let mut chars = text.chars();
+    let rest = match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() => chars.as_str(),
+        _ => text,
+    };
+    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Required free text: trimmed of nothing, but refused when empty or blank,

@@ -17,6 +17,7 @@ use crate::audit::{self, TendEntry};
 use crate::claims::{BadgeMove, Claimant};
 use crate::dispatches::DispatchState;
 use crate::error::{Error, Result};
+use crate::ids::{ClaimId, SourceId};
 use crate::model::{Badge, Grade, Kind, Stance, Status};
 use crate::rule;
 use crate::snapshot::When;
@@ -24,7 +25,7 @@ use crate::topics::Section;
 
 #[derive(Debug, Serialize)]
 pub struct PageSource {
-    pub id: String,
+    pub id: SourceId,
     pub key: Option<String>,
     pub title: String,
     pub publisher: Option<String>,
@@ -42,7 +43,7 @@ pub struct PageSource {
 
 #[derive(Debug, Serialize)]
 pub struct PageClaim {
-    pub id: String,
+    pub id: ClaimId,
     pub key: Option<String>,
     pub text: String,
     pub badge: Badge,
@@ -71,7 +72,7 @@ impl PageClaim {
 
 #[derive(Debug, Serialize)]
 pub struct RawSource {
-    pub id: String,
+    pub id: SourceId,
     pub key: Option<String>,
     pub title: String,
     pub summary: String,
@@ -154,9 +155,8 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
         let earned = rule::earned_badge(&evidence).badge;
         let mut sources = Vec::new();
         for (cit, e) in c.citations.iter().zip(evidence) {
-            cited.insert(cit.source.clone());
-            let number = cit.source.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0);
-            let s = when.source(conn, number)?;
+            cited.insert(cit.source);
+            let s = when.source(conn, cit.source)?;
             sources.push(PageSource {
                 id: e.source,
                 key: s.as_ref().and_then(|s| s.key.clone()),
@@ -170,7 +170,7 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
                 stance: cit.stance,
             });
         }
-        let history = when.history(conn, c.number())?;
+        let history = when.history(conn, c.id)?;
         let until = match when {
             When::Now => None,
             When::AsOf(at) => Some(crate::clock::format_time(crate::clock::parse_time(at)?)),

@@ -50,7 +50,7 @@ impl PathState {
 #[derive(Debug, Serialize)]
 pub struct PathChange {
     pub id: String,
-    pub event: String,
+    pub event: crate::ids::EventId,
 }
 
 /// A row of `path list`.
@@ -177,8 +177,8 @@ fn event(action: &str, before: Option<&PathState>, after: &PathState) -> Result<
     })
 }
 
-fn done(slug: &str, seq: i64) -> PathChange {
-    PathChange { id: slug.to_string(), event: crate::ids::event_id(seq) }
+fn done(slug: &str, seq: crate::ids::EventId) -> PathChange {
+    PathChange { id: slug.to_string(), event: seq }
 }
 
 /// Creates a path (with any steps it already has). `imported` carries the

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::bundle::export::ReviewSite;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::ids::{ClaimId, SourceId};
 use crate::snapshot::When;
 use crate::web::render::{self, Links};
 use crate::web::views::{self, Chain, Ripened};
@@ -260,11 +261,11 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     desk.topics.retain(|t| chosen(&t.slug));
     desk.recently_ripened.retain(|r| r.topic.as_deref().is_some_and(chosen));
     let topics: Vec<String> = desk.topics.iter().map(|t| t.slug.clone()).collect();
-    let mut claims: Vec<String> = Vec::new();
-    let mut cited: BTreeSet<String> = BTreeSet::new();
+    let mut claims: Vec<ClaimId> = Vec::new();
+    let mut cited: BTreeSet<SourceId> = BTreeSet::new();
     let mut keep_claim = |c: crate::claims::ClaimState| {
         if chosen(&c.topic) {
-            cited.extend(c.citations.iter().map(|x| x.source.clone()));
+            cited.extend(c.citations.iter().map(|x| x.source));
             claims.push(c.id);
         }
     };
@@ -277,14 +278,14 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
             for t in &topics {
                 when.claims_of_topic(conn, t)?.into_iter().for_each(&mut keep_claim);
             }
-            claims.sort_by_key(|c| c.get(1..).and_then(|n| n.parse::<i64>().ok()));
+            claims.sort();
         }
     }
     let mut sources: Vec<crate::sources::SourceState> = Vec::new();
     crate::sources::for_each(conn, |s| {
         let s = match when {
             When::Now => Some(s),
-            When::AsOf(_) => when.source(conn, s.number())?,
+            When::AsOf(_) => when.source(conn, s.id)?,
         };
         if let Some(s) =
             s.filter(|s| opts.topics.is_empty() || cited.contains(&s.id) || s.topics.iter().any(|t| chosen(t)))
@@ -319,8 +320,8 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     for p in &paths {
         safe_name("path", &p.slug)?;
     }
-    for c in claims.iter().chain(sources.iter().map(|s| &s.id)) {
-        safe_name("id", c)?;
+    for c in claims.iter().map(ClaimId::to_string).chain(sources.iter().map(|s| s.id.to_string())) {
+        safe_name("id", &c)?;
     }
     prepare_out(&opts.out)?;
 
@@ -357,22 +358,22 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         step(&mut done);
     }
     for id in &claims {
-        let page = views::claim_page(conn, id, when, &opts.site)?;
+        let page = views::claim_page(conn, &id.to_string(), when, &opts.site)?;
         let html = render::claim(&page, &Links::published(2, opts.with_review), &chain);
         w.put(&format!("claims/{id}/index.html"), html.as_bytes())?;
-        urls.push(abs.claim(id));
+        urls.push(abs.claim(*id));
         step(&mut done);
     }
-    let claim_set: BTreeSet<&str> = claims.iter().map(String::as_str).collect();
+    let claim_set: BTreeSet<ClaimId> = claims.iter().copied().collect();
     for src in &sources {
-        let id = &src.id;
+        let id = src.id;
         let mut page = match when {
-            When::Now => views::source_page(conn, id)?,
+            When::Now => views::source_page(conn, &id.to_string())?,
             When::AsOf(_) => source_page_at(conn, src, &claims, when)?,
         };
         // Only links to pages the site holds (--topic leaves some out).
         page.view.source.topics.retain(|t| topics.contains(t));
-        page.citing.retain(|c| claim_set.contains(c.id.as_str()));
+        page.citing.retain(|c| claim_set.contains(&c.id));
         let html = render::source(&page, &Links::published(2, opts.with_review), &chain);
         w.put(&format!("sources/{id}/index.html"), html.as_bytes())?;
         urls.push(abs.source(id));
@@ -398,7 +399,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     // Feeds: every badge move of the published claims.
     let moves = views::badge_moves(conn, None)?;
     let moves: Vec<&Ripened> =
-        moves.iter().filter(|m| claim_set.contains(m.claim.as_str()) && then(&m.moved.at)).collect();
+        moves.iter().filter(|m| m.claim.parse().is_ok_and(|id| claim_set.contains(&id)) && then(&m.moved.at)).collect();
     // A feed without entries dates from the desk's first event.
     let fallback: String = conn
         .query_row("SELECT at FROM events ORDER BY seq LIMIT 1", [], |r| r.get(0))
@@ -482,27 +483,26 @@ fn desk_at(conn: &rusqlite::Connection, when: &When) -> Result<views::Desk> {
 fn source_page_at(
     conn: &rusqlite::Connection,
     src: &crate::sources::SourceState,
-    claims: &[String],
+    claims: &[ClaimId],
     when: &When,
 ) -> Result<views::SourcePage> {
     let until = when.label().unwrap_or("");
     let mut citing = Vec::new();
-    for n in crate::claims::citing_source(conn, src.number())? {
-        let id = crate::ids::claim_id(n);
-        if !claims.contains(&id) {
+    for n in crate::claims::citing_source(conn, src.id)? {
+        if !claims.contains(&n) {
             continue;
         }
         if let Some(c) = when.claim(conn, n)?.filter(|c| c.citations.iter().any(|x| x.source == src.id)) {
             citing.push(views::CitingClaim { id: c.id, topic: c.topic, badge: c.badge, text: c.text });
         }
     }
-    let events = crate::events::for_entity(conn, &crate::entity::EntityRef::Source(src.number()).to_string())?
+    let events = crate::events::for_entity(conn, &crate::entity::EntityRef::Source(src.id).to_string())?
         .iter()
         .filter(|e| e.at.as_str() <= until)
         .rev()
         .map(crate::audit::LogEntry::from)
         .collect();
-    let cited_by = citing.iter().map(|c| c.id.clone()).collect();
+    let cited_by = citing.iter().map(|c| c.id).collect();
     Ok(views::SourcePage { view: crate::sources::SourceView { source: src.clone(), cited_by }, citing, events })
 }
 

@@ -62,9 +62,9 @@ fn latest_at(conn: &Connection, entity: &str, until: Option<&str>, skip_action: 
 
 /// When the claim or the evidence it cites was last checked or changed.
 pub fn last_checked(conn: &Connection, claim: &ClaimState, until: Option<&str>) -> Result<Option<String>> {
-    let mut latest = latest_at(conn, &EntityRef::Claim(claim.number()).to_string(), until, "")?;
+    let mut latest = latest_at(conn, &EntityRef::Claim(claim.id).to_string(), until, "")?;
     for cit in &claim.citations {
-        let entity = EntityRef::Source(claims::source_number(&cit.source)).to_string();
+        let entity = EntityRef::Source(cit.source).to_string();
         let at = latest_at(conn, &entity, until, "source.check")?;
         latest = latest.max(at);
     }
@@ -74,7 +74,7 @@ pub fn last_checked(conn: &Connection, claim: &ClaimState, until: Option<&str>) 
 /// A claim not checked for the asked while.
 #[derive(Debug, Clone, Serialize)]
 pub struct StaleItem {
-    pub id: String,
+    pub id: crate::ids::ClaimId,
     pub topic: String,
     pub badge: Badge,
     pub last_checked: String,
@@ -122,7 +122,7 @@ pub fn set_due(tx: &mut Tx<'_>, name: &str, due: Option<&str>, reason: Option<&s
     let due = due.map(crate::clock::parse_date).transpose()?;
     let reason = reason.map(model::required_reason).transpose()?;
     let state = claims::require(tx.conn(), name)?;
-    if due_of(tx.conn(), state.number())? == due {
+    if due_of(tx.conn(), state.id)? == due {
         return Err(Error::refused(format!("{} already has that review-by date: nothing to change", state.id)));
     }
     let meta = serde_json::json!({ "due": due });
@@ -131,7 +131,7 @@ pub fn set_due(tx: &mut Tx<'_>, name: &str, due: Option<&str>, reason: Option<&s
 }
 
 /// A claim's review-by date (`YYYY-MM-DD`), if one is set.
-pub fn due_of(conn: &Connection, claim: i64) -> Result<Option<String>> {
+pub fn due_of(conn: &Connection, claim: crate::ids::ClaimId) -> Result<Option<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT json_extract(meta, '$.due') FROM events WHERE entity = ?1 AND action = 'claim.due'
          ORDER BY seq DESC LIMIT 1",
@@ -142,7 +142,7 @@ pub fn due_of(conn: &Connection, claim: i64) -> Result<Option<String>> {
 /// A claim past its review-by date.
 #[derive(Debug, Clone, Serialize)]
 pub struct DueItem {
-    pub id: String,
+    pub id: crate::ids::ClaimId,
     pub topic: String,
     pub badge: Badge,
     pub due: String,

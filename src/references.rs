@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::db::Tx;
 use crate::error::{Error, Result};
-use crate::ids;
+use crate::ids::SourceId;
 use crate::model::{Grade, Kind};
 use crate::sources::NewSource;
 
@@ -449,7 +449,7 @@ pub struct ImportedEntry {
     pub entry: String,
     /// The source added, or the one already present.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    pub source: Option<SourceId>,
     pub title: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub doi: Option<String>,
@@ -472,15 +472,15 @@ pub fn import(tx: &mut Tx<'_>, refs: Vec<Reference>, topics: &[String], grade: O
     for t in topics {
         crate::topics::require(tx.conn(), t)?;
     }
-    let mut dois: HashMap<String, i64> = HashMap::new();
-    let mut urls: HashMap<String, (i64, Option<String>)> = HashMap::new();
+    let mut dois: HashMap<String, SourceId> = HashMap::new();
+    let mut urls: HashMap<String, (SourceId, Option<String>)> = HashMap::new();
     // Sources with neither DOI nor URL, by lower-case title.
-    let mut bare: HashMap<String, i64> = HashMap::new();
+    let mut bare: HashMap<String, SourceId> = HashMap::new();
     {
         let mut stmt = tx.conn().prepare("SELECT id, doi, url, title FROM sources")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let (id, doi, url): (i64, Option<String>, Option<String>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let (id, doi, url): (SourceId, Option<String>, Option<String>) = (r.get(0)?, r.get(1)?, r.get(2)?);
             if let Some(d) = &doi {
                 dois.insert(d.clone(), id);
             }
@@ -506,15 +506,15 @@ pub fn import(tx: &mut Tx<'_>, refs: Vec<Reference>, topics: &[String], grade: O
             note: None,
         };
         if let Some(&id) = r.doi.as_ref().and_then(|d| dois.get(d)) {
-            shown.source = Some(ids::source_id(id));
-            shown.note = Some(format!("same DOI as {}", ids::source_id(id)));
+            shown.source = Some(id);
+            shown.note = Some(format!("same DOI as {id}"));
             report.present.push(shown);
             continue;
         }
         let url_key = r.url.as_deref().map(normalize_url);
         if let Some((id, their_doi)) = url_key.as_ref().and_then(|u| urls.get(u)) {
-            let id = ids::source_id(*id);
-            shown.source = Some(id.clone());
+            let id = *id;
+            shown.source = Some(id);
             match (their_doi, &r.doi) {
                 (Some(theirs), Some(ours)) if theirs != ours => {
                     shown.note = Some(format!("same URL as {id}, whose DOI is {theirs}, not {ours}"));
@@ -529,8 +529,8 @@ pub fn import(tx: &mut Tx<'_>, refs: Vec<Reference>, topics: &[String], grade: O
         }
         let title_key = (r.doi.is_none() && r.url.is_none()).then(|| r.title.to_lowercase());
         if let Some(&id) = title_key.as_ref().and_then(|t| bare.get(t)) {
-            shown.source = Some(ids::source_id(id));
-            shown.note = Some(format!("same title as {}, and neither has a DOI or URL", ids::source_id(id)));
+            shown.source = Some(id);
+            shown.note = Some(format!("same title as {id}, and neither has a DOI or URL"));
             report.present.push(shown);
             continue;
         }
@@ -548,7 +548,7 @@ pub fn import(tx: &mut Tx<'_>, refs: Vec<Reference>, topics: &[String], grade: O
         };
         let done =
             crate::sources::add(tx, new, None, None).map_err(|e| Error::bad(format!("entry {}: {e}", r.entry)))?;
-        let id = crate::claims::source_number(&done.id);
+        let id = done.id;
         if let Some(d) = &r.doi {
             dois.insert(d.clone(), id);
         }

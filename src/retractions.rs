@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::claims::EarnedChange;
 use crate::db::Tx;
 use crate::error::{Error, Result};
-use crate::ids;
+use crate::ids::{EventId, SourceId};
 use crate::model::Status;
 
 /// Columns the matching needs, as the Crossref export names them.
@@ -31,7 +31,7 @@ const REASON: &str = "Reason";
 /// One source whose status a notice changes.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetractionChange {
-    pub source: String,
+    pub source: SourceId,
     pub doi: String,
     pub record: String,
     pub nature: String,
@@ -41,7 +41,7 @@ pub struct RetractionChange {
     pub reason: String,
     /// The `source.mark` event; absent on a dry run.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub event: Option<String>,
+    pub event: Option<EventId>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub earned_changed: Vec<EarnedChange>,
 }
@@ -96,7 +96,7 @@ fn reasons(text: &str) -> String {
 /// Reads the CSV and works out which sources change, reading the database
 /// only.
 pub fn plan(conn: &Connection, file: impl Read, label: &str) -> Result<RetractionReport> {
-    let mut by_doi: HashMap<String, (i64, Status)> = HashMap::new();
+    let mut by_doi: HashMap<String, (SourceId, Status)> = HashMap::new();
     let mut stmt = conn.prepare("SELECT id, doi, status FROM sources WHERE doi IS NOT NULL")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(1)?, (r.get(0)?, r.get(2)?))))?;
     for row in rows {
@@ -116,7 +116,7 @@ pub fn plan(conn: &Connection, file: impl Read, label: &str) -> Result<Retractio
         (column(RECORD_ID)?, column(ORIGINAL_DOI)?, column(NATURE)?, column(DATE)?, column(REASON)?);
     let mut report = RetractionReport { records: 0, matched: 0, dry_run: true, changes: Vec::new() };
     // Source id -> index into `report.changes`.
-    let mut planned: HashMap<i64, usize> = HashMap::new();
+    let mut planned: HashMap<SourceId, usize> = HashMap::new();
     let mut record = csv::StringRecord::new();
     loop {
         let more = reader.read_record(&mut record).map_err(|e| {
@@ -155,7 +155,7 @@ pub fn plan(conn: &Connection, file: impl Read, label: &str) -> Result<Retractio
         }
         let reason = crate::output::truncate(&reason, 1000);
         let change = RetractionChange {
-            source: ids::source_id(id),
+            source: id,
             doi: crate::doi::normalize(raw).unwrap_or(doi),
             record: record_id,
             nature,
@@ -174,7 +174,7 @@ pub fn plan(conn: &Connection, file: impl Read, label: &str) -> Result<Retractio
             }
         }
     }
-    report.changes.sort_by_key(|c| crate::claims::source_number(&c.source));
+    report.changes.sort_by_key(|c| c.source);
     Ok(report)
 }
 
@@ -184,7 +184,7 @@ pub fn apply(tx: &mut Tx<'_>, file: impl Read, label: &str) -> Result<Retraction
     let mut report = plan(tx.conn(), file, label)?;
     report.dry_run = false;
     for change in &mut report.changes {
-        let done = crate::sources::mark(tx, &change.source, change.to, &change.reason)?;
+        let done = crate::sources::mark(tx, &change.source.to_string(), change.to, &change.reason)?;
         change.event = Some(done.event);
         change.earned_changed = done.earned_changed;
     }

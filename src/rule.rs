@@ -19,7 +19,7 @@ use crate::model::{Badge, Grade, Stance, Status};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
     /// Shown id, e.g. `S3`.
-    pub source: String,
+    pub source: crate::ids::SourceId,
     pub title: String,
     pub publisher: Option<String>,
     pub grade: Grade,
@@ -236,11 +236,11 @@ pub fn next_moves(citations: &[Evidence]) -> Vec<String> {
         out.push(format!("{} ({}, {}) {role}; {}", e.source, e.grade, e.stance, clauses.join("; ")));
     }
     if badge == Badge::Contested && !out.iter().any(|l| l.contains("makes it contested")) {
-        let against: Vec<&str> = citations
+        let against: Vec<String> = citations
             .iter()
             .zip(&findings)
             .filter(|(_, f)| **f == Finding::StrongContradiction)
-            .map(|(e, _)| e.source.as_str())
+            .map(|(e, _)| e.source.to_string())
             .collect();
         out.push(format!("{} each make it contested: it stays contested while any of them counts", against.join(", ")));
     }
@@ -253,7 +253,7 @@ mod tests {
 
     fn ev(source: &str, publisher: Option<&str>, grade: Grade, status: Status, stance: Stance) -> Evidence {
         Evidence {
-            source: source.into(),
+            source: source.parse().expect("test source ids are well formed"),
             title: format!("Title of {source}"),
             publisher: publisher.map(Into::into),
             grade,

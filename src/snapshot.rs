@@ -14,6 +14,7 @@ use crate::clock;
 use crate::dispatches::{self, DispatchState};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
+use crate::ids::{ClaimId, SourceId};
 use crate::paths::{self, PathState};
 use crate::rule::Evidence;
 use crate::sources::{self, SourceState};
@@ -109,14 +110,14 @@ impl When {
         Ok(out)
     }
 
-    pub fn claim(&self, conn: &Connection, id: i64) -> Result<Option<ClaimState>> {
+    pub fn claim(&self, conn: &Connection, id: ClaimId) -> Result<Option<ClaimState>> {
         match self {
             When::Now => claims::load(conn, id),
             When::AsOf(at) => Self::state(conn, &EntityRef::Claim(id), at),
         }
     }
 
-    pub fn source(&self, conn: &Connection, id: i64) -> Result<Option<SourceState>> {
+    pub fn source(&self, conn: &Connection, id: SourceId) -> Result<Option<SourceState>> {
         match self {
             When::Now => sources::load(conn, id),
             When::AsOf(at) => Self::state(conn, &EntityRef::Source(id), at),
@@ -125,7 +126,7 @@ impl When {
 
     /// A topic's claims in id order.
     pub fn claims_of_topic(&self, conn: &Connection, slug: &str) -> Result<Vec<ClaimState>> {
-        let ids: Vec<i64> = match self {
+        let ids: Vec<ClaimId> = match self {
             When::Now => {
                 let mut stmt = conn.prepare_cached("SELECT id FROM claims WHERE topic = ?1 ORDER BY id")?;
                 let rows = stmt.query_map([slug], |r| r.get(0))?;
@@ -196,9 +197,8 @@ impl When {
         citations
             .iter()
             .map(|c| {
-                let id = c.source.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0);
                 let s = self
-                    .source(conn, id)?
+                    .source(conn, c.source)?
                     .ok_or_else(|| Error::not_found(format!("no source {} at that time", c.source)))?;
                 Ok(Evidence {
                     source: s.id,
@@ -213,7 +213,7 @@ impl When {
     }
 
     /// The claim's badge history up to this moment.
-    pub fn history(&self, conn: &Connection, id: i64) -> Result<Vec<BadgeMove>> {
+    pub fn history(&self, conn: &Connection, id: ClaimId) -> Result<Vec<BadgeMove>> {
         let mut moves = claims::history(conn, id)?;
         if let When::AsOf(at) = self {
             moves.retain(|m| m.at.as_str() <= at.as_str());

@@ -9,13 +9,13 @@ use crate::claims::{self, EarnedChange};
 use crate::db::{Children, NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
-use crate::ids::{self, IdKind};
+use crate::ids::{self, ClaimId, EventId, SourceId};
 use crate::model::{self, Grade, Kind, Role, Status};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceState {
-    pub id: String,
+    pub id: SourceId,
     pub key: Option<String>,
     pub title: String,
     pub url: Option<String>,
@@ -38,17 +38,11 @@ pub struct SourceState {
     pub archive_url: Option<String>,
 }
 
-impl SourceState {
-    pub fn number(&self) -> i64 {
-        self.id[1..].parse().unwrap_or(0)
-    }
-}
-
 #[derive(Debug, Serialize)]
 pub struct SourceChange {
-    pub id: String,
+    pub id: SourceId,
     pub key: Option<String>,
-    pub event: String,
+    pub event: EventId,
     /// Claims whose earned badge this change moved; see `ripen review`.
     pub earned_changed: Vec<EarnedChange>,
 }
@@ -58,7 +52,7 @@ const COLUMNS: &str = "id, key, title, url, publisher, kind, grade, status, tier
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<SourceState> {
     Ok(SourceState {
-        id: ids::source_id(r.get(0)?),
+        id: r.get(0)?,
         key: r.get(1)?,
         title: r.get(2)?,
         url: r.get(3)?,
@@ -77,13 +71,13 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<SourceState> {
     })
 }
 
-fn topics_of(conn: &Connection, id: i64) -> Result<Vec<String>> {
+fn topics_of(conn: &Connection, id: SourceId) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached("SELECT topic FROM source_topics WHERE source = ?1 ORDER BY topic")?;
     let rows = stmt.query_map([id], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn load(conn: &Connection, id: i64) -> Result<Option<SourceState>> {
+pub fn load(conn: &Connection, id: SourceId) -> Result<Option<SourceState>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM sources WHERE id = ?1"))?;
     let Some(mut s) = stmt.query_row([id], from_row).optional()? else {
         return Ok(None);
@@ -94,23 +88,23 @@ pub fn load(conn: &Connection, id: i64) -> Result<Option<SourceState>> {
 
 /// Resolves `S7`, `7`, a key or a DOI (in any of its written forms) to a
 /// source id.
-pub fn resolve(conn: &Connection, name: &str) -> Result<i64> {
+pub fn resolve(conn: &Connection, name: &str) -> Result<SourceId> {
     if crate::doi::looks_like(name) {
         let doi = crate::doi::normalize(name)?;
         return by_doi(conn, &doi)?
             .ok_or_else(|| Error::not_found(format!("no source with DOI {doi}: see `ripen source list`")));
     }
-    ids::resolve_row(conn, IdKind::Source, "sources", name, "see `ripen source list`")
+    ids::resolve_row(conn, "sources", name, "see `ripen source list`")
 }
 
 /// The source with this normalised DOI.
-pub fn by_doi(conn: &Connection, doi: &str) -> Result<Option<i64>> {
+pub fn by_doi(conn: &Connection, doi: &str) -> Result<Option<SourceId>> {
     Ok(conn.prepare_cached("SELECT id FROM sources WHERE doi = ?1")?.query_row([doi], |r| r.get(0)).optional()?)
 }
 
 /// The reason given with the latest change of a source's status (a
 /// retraction notice, a link check's evidence), to name it in `review`.
-pub fn status_reason(conn: &Connection, id: i64) -> Result<Option<String>> {
+pub fn status_reason(conn: &Connection, id: SourceId) -> Result<Option<String>> {
     let entity = EntityRef::Source(id).to_string();
     let mut stmt = conn.prepare_cached(
         "SELECT reason FROM events WHERE entity = ?1 AND action = 'source.mark' ORDER BY seq DESC LIMIT 1",
@@ -168,7 +162,7 @@ pub fn list(conn: &Connection, filter: &SourceFilter) -> Result<Vec<SourceState>
     let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), from_row)?;
     let mut out: Vec<SourceState> = rows.collect::<rusqlite::Result<_>>()?;
     for s in &mut out {
-        s.topics = topics_of(conn, s.number())?;
+        s.topics = topics_of(conn, s.id)?;
     }
     Ok(out)
 }
@@ -181,7 +175,7 @@ pub fn for_each(conn: &Connection, mut each: impl FnMut(SourceState) -> Result<(
     let mut rows = sources.query([])?;
     while let Some(row) = rows.next()? {
         let mut s = from_row(row)?;
-        s.topics = topics.of(&s.number())?;
+        s.topics = topics.of(&s.id)?;
         each(s)?;
     }
     Ok(())
@@ -198,7 +192,7 @@ pub fn write(conn: &Connection, s: &SourceState) -> Result<()> {
                doi = excluded.doi, archive_url = excluded.archive_url"
     ))?
     .execute(rusqlite::params![
-        s.number(),
+        s.id,
         s.key,
         s.title,
         s.url,
@@ -214,10 +208,10 @@ pub fn write(conn: &Connection, s: &SourceState) -> Result<()> {
         s.doi,
         s.archive_url
     ])?;
-    conn.prepare_cached("DELETE FROM source_topics WHERE source = ?1")?.execute([s.number()])?;
+    conn.prepare_cached("DELETE FROM source_topics WHERE source = ?1")?.execute([s.id])?;
     let mut stmt = conn.prepare_cached("INSERT INTO source_topics (source, topic) VALUES (?1, ?2)")?;
     for t in &s.topics {
-        stmt.execute(rusqlite::params![s.number(), t])?;
+        stmt.execute(rusqlite::params![s.id, t])?;
     }
     Ok(())
 }
@@ -265,8 +259,7 @@ pub fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
         if let Some(other) = by_doi(conn, d)? {
             return Err(Error::refused(format!(
                 "{} already has DOI {d}: a DOI names one source; use {} instead",
-                ids::source_id(other),
-                ids::source_id(other)
+                other, other
             )));
         }
     }
@@ -297,11 +290,11 @@ pub fn add(
     tx.require_role(&[Role::Editor, Role::Researcher], "add sources")?;
     let new = prepare(tx.conn(), new)?;
     let grade = new.grade.ok_or_else(|| Error::bad("a source needs a grade: pass --grade A|B|C|D|F"))?;
-    let next: i64 =
+    let next: SourceId =
         tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM sources")?.query_row([], |r| r.get(0))?;
     let (created_by, created_at) = created.unwrap_or_else(|| (tx.actor().handle.clone(), tx.now_text()));
     let state = SourceState {
-        id: ids::source_id(next),
+        id: next,
         key: new.key,
         title: new.title,
         url: new.url,
@@ -328,7 +321,7 @@ pub fn add(
         actor: imported.then(|| created_by.clone()),
         ..NewEvent::new("source.add", EntityRef::Source(next).to_string())
     })?;
-    Ok(SourceChange { id: state.id, key: state.key, event: ids::event_id(seq), earned_changed: Vec::new() })
+    Ok(SourceChange { id: state.id, key: state.key, event: seq, earned_changed: Vec::new() })
 }
 
 /// Applies `change` to a source, records the event with the claims whose
@@ -348,7 +341,7 @@ fn update(
     if after == before {
         return Err(Error::refused(format!("{} is already like that: nothing to change", before.id)));
     }
-    let citing = claims::citing_source(tx.conn(), before.number())?;
+    let citing = claims::citing_source(tx.conn(), before.id)?;
     let earned_before = claims::earned_for(tx.conn(), &citing)?;
     write(tx.conn(), &after)?;
     let earned_changed = claims::earned_changes(tx.conn(), &citing, &earned_before)?;
@@ -358,9 +351,9 @@ fn update(
         after: Some(serde_json::to_string(&after)?),
         reason: Some(reason),
         meta: claims::earned_meta(&earned_changed),
-        ..NewEvent::new(action, EntityRef::Source(before.number()).to_string())
+        ..NewEvent::new(action, EntityRef::Source(before.id).to_string())
     })?;
-    Ok(SourceChange { id: after.id, key: after.key, event: ids::event_id(seq), earned_changed })
+    Ok(SourceChange { id: after.id, key: after.key, event: seq, earned_changed })
 }
 
 pub fn grade(tx: &mut Tx<'_>, name: &str, grade: Grade, reason: &str) -> Result<SourceChange> {
@@ -394,11 +387,11 @@ pub fn map_topic(tx: &mut Tx<'_>, name: &str, topic: &str, reason: &str) -> Resu
 pub struct SourceView {
     #[serde(flatten)]
     pub source: SourceState,
-    pub cited_by: Vec<String>,
+    pub cited_by: Vec<ClaimId>,
 }
 
 pub fn view(conn: &Connection, name: &str) -> Result<SourceView> {
     let source = require(conn, name)?;
-    let cited_by = crate::claims::citing_source(conn, source.number())?.into_iter().map(crate::ids::claim_id).collect();
+    let cited_by = crate::claims::citing_source(conn, source.id)?;
     Ok(SourceView { source, cited_by })
 }

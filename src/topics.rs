@@ -31,7 +31,7 @@ pub struct TopicState {
 #[derive(Debug, Serialize)]
 pub struct TopicChange {
     pub id: String,
-    pub event: String,
+    pub event: crate::ids::EventId,
 }
 
 /// A row of `topic list`.
@@ -172,7 +172,7 @@ pub fn add(tx: &mut Tx<'_>, state: TopicState, imported: Option<(String, String)
         at: imported.map(|(_, at)| at),
         ..NewEvent::new("topic.add", EntityRef::Topic(state.slug.clone()).to_string())
     })?;
-    Ok(TopicChange { id: state.slug, event: crate::ids::event_id(seq) })
+    Ok(TopicChange { id: state.slug, event: seq })
 }
 
 /// What `topic edit` may change; `None` leaves a field as it is.
@@ -240,5 +240,5 @@ pub fn edit(tx: &mut Tx<'_>, slug: &str, change: TopicEdit, reason: Option<&str>
         reason,
         ..NewEvent::new("topic.edit", EntityRef::Topic(slug.to_string()).to_string())
     })?;
-    Ok(TopicChange { id: slug.to_string(), event: crate::ids::event_id(seq) })
+    Ok(TopicChange { id: slug.to_string(), event: seq })
 }

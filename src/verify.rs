@@ -27,7 +27,7 @@ use serde::Serialize;
 use crate::entity::EntityRef;
 use crate::error::Result;
 use crate::events::{self, GENESIS};
-use crate::ids;
+use crate::ids::EventId;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Head {
@@ -132,7 +132,9 @@ fn verify_snapshot(
     compare_rows(conn, rows, walk.latest(), &keys, &mut problems)?;
     compare_link_checks(conn, last, &mut problems)?;
     let head = match head {
-        Some((seq, hash)) => Head { event: ids::event_id(seq), hash: String::from_utf8_lossy(&hash).into_owned() },
+        Some((seq, hash)) => {
+            Head { event: EventId::new(seq).to_string(), hash: String::from_utf8_lossy(&hash).into_owned() }
+        }
         None => Head { event: "E0".to_string(), hash: GENESIS.to_string() },
     };
     Ok(Report { ok: problems.is_empty(), events: count, head, problems })
@@ -224,10 +226,10 @@ struct Latest {
 
 fn missing(from: i64, to: i64, previous: Option<i64>, next: i64) -> Problem {
     let what = if from == to { format!("E{from} is missing") } else { format!("E{from}..E{to} are missing") };
-    let after = previous.map_or("the start".to_string(), ids::event_id);
+    let after = previous.map_or("the start".to_string(), |p| EventId::new(p).to_string());
     Problem {
         kind: "removed-event",
-        at: ids::event_id(from),
+        at: EventId::new(from).to_string(),
         message: format!("{what}: the chain jumps from {after} to E{next}"),
     }
 }
@@ -235,7 +237,7 @@ fn missing(from: i64, to: i64, previous: Option<i64>, next: i64) -> Problem {
 fn edited(seq: i64) -> Problem {
     Problem {
         kind: "edited-event",
-        at: ids::event_id(seq),
+        at: EventId::new(seq).to_string(),
         message: format!("E{seq}'s stored hash does not match its content: the event was edited after it was written"),
     }
 }
@@ -369,12 +371,12 @@ fn classify_links(conn: &Connection, last: i64, bad: &[(i64, Vec<u8>)], problems
         match owners.get(prev) {
             Some(&other) if other != seq - 1 => problems.push(Problem {
                 kind: "reordered-event",
-                at: ids::event_id(seq),
+                at: EventId::new(seq).to_string(),
                 message: format!("E{seq} links to E{other}, not to E{}: events were reordered", seq - 1),
             }),
             _ => problems.push(Problem {
                 kind: "broken-link",
-                at: ids::event_id(seq),
+                at: EventId::new(seq).to_string(),
                 message: format!("E{seq}'s link does not match E{}'s hash: the chain is broken here", seq - 1),
             }),
         }
@@ -463,19 +465,20 @@ fn scan_and_fingerprint(
 fn fingerprint_rows(conn: &Connection, keys: &Fingerprints, tick: &mut dyn FnMut()) -> Result<Vec<RowState>> {
     let mut rows = RowStates::new(keys);
     crate::claims::for_each(conn, |c| {
-        rows.push(EntityRef::Claim(c.number()), &c)?;
+        rows.push(EntityRef::Claim(c.id), &c)?;
         if rows.rows.len().is_multiple_of(16_384) {
             tick();
         }
         Ok(())
     })?;
-    crate::sources::for_each(conn, |s| rows.push(EntityRef::Source(s.number()), &s))?;
+    crate::sources::for_each(conn, |s| rows.push(EntityRef::Source(s.id), &s))?;
     for a in crate::actors::list(conn)? {
         rows.push(EntityRef::Actor(a.handle.clone()), &a)?;
     }
     crate::topics::for_each(conn, |t| rows.push(EntityRef::Topic(t.slug.clone()), &t))?;
-    crate::dispatches::for_each(conn, |d| rows.push(EntityRef::Dispatch(d.number()), &d))?;
+    crate::dispatches::for_each(conn, |d| rows.push(EntityRef::Dispatch(d.id), &d))?;
     crate::paths::for_each(conn, |p| rows.push(EntityRef::Path(p.slug.clone()), &p))?;
+    crate::tokens::for_each(conn, |t| rows.push(EntityRef::Token(t.prefix.clone()), &t))?;
     let mut rows = rows.rows;
     rows.sort_unstable_by_key(|r| r.name);
     Ok(rows)
@@ -528,10 +531,10 @@ fn compare_link_checks(conn: &Connection, last: i64, problems: &mut Vec<Problem>
         if !same {
             problems.push(Problem {
                 kind: "row-differs",
-                at: format!("check:{}", ids::event_id(seq)),
+                at: format!("check:{}", EventId::new(seq)),
                 message: format!(
                     "the link check of {entity} recorded by {} differs from that event: the table was edited outside ripen",
-                    ids::event_id(seq)
+                    EventId::new(seq)
                 ),
             });
         }
@@ -545,8 +548,8 @@ fn compare_link_checks(conn: &Connection, last: i64, problems: &mut Vec<Problem>
         let (seq, entity): (i64, String) = (r.get(0)?, r.get(1)?);
         problems.push(Problem {
             kind: "row-differs",
-            at: format!("check:{}", ids::event_id(seq)),
-            message: format!("the link check of {entity} that {} recorded is gone from the tables", ids::event_id(seq)),
+            at: format!("check:{}", EventId::new(seq)),
+            message: format!("the link check of {entity} that {} recorded is gone from the tables", EventId::new(seq)),
         });
     }
     Ok(())
@@ -603,7 +606,8 @@ fn compare_rows(
     problems.extend(found.into_iter().map(|(_, p)| p));
     gone.sort_unstable();
     for seq in gone {
-        let entity = events::get(conn, seq)?.map(|e| e.entity).unwrap_or_else(|| format!("the entity of E{seq}"));
+        let entity =
+            events::get(conn, EventId::new(seq))?.map(|e| e.entity).unwrap_or_else(|| format!("the entity of E{seq}"));
         problems.push(Problem {
             kind: "row-differs",
             message: format!("{entity} is gone from the tables, but E{seq} recorded it"),

@@ -114,6 +114,93 @@ async fn check_page(c: &Client, driver: &Driver, session: &str, name: &str, h1: 
     std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
 }
 
+/// Headless Chromium with its own profile, logging the console.
+async fn chromium(driver: &Driver, profile: &Path) -> Client {
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:loggingPrefs": {"browser": "ALL"},
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=420,900",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        },
+    });
+    let caps = caps.as_object().unwrap().clone();
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot start Chromium ({e}); {HINT}"))
+}
+
+/// Signs in on `/login` with `token`, landing on claim C1.
+async fn sign_in(c: &Client, srv: &Server, token: &str) {
+    c.goto(&srv.url("/login?next=/claims/C1")).await.unwrap();
+    wait_for_heading(c, "login", "Sign in").await;
+    c.find(Locator::Css("input[name=token]")).await.unwrap().send_keys(token).await.unwrap();
+    c.find(Locator::Css("main form button")).await.unwrap().click().await.unwrap();
+    wait_for_heading(c, "signed in", "Claim C1").await;
+}
+
+#[test]
+fn an_editor_signs_in_demotes_a_claim_and_signs_out_in_chromium() {
+    let driver = Driver::start();
+    let desk = sample_desk();
+    let editor = desk.json_as(common::EDITOR, &["token", "add", common::EDITOR])["token"].as_str().unwrap().to_string();
+    let reviewer =
+        desk.json_as(common::EDITOR, &["token", "add", common::REVIEWER])["token"].as_str().unwrap().to_string();
+    let srv = Server::start(&desk.db);
+    let profile = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let c = chromium(&driver, profile.path()).await;
+        let session = c.session_id().await.unwrap().expect("a session");
+        sign_in(&c, &srv, &editor).await;
+        check_page(&c, &driver, &session, "signed-in-claim", "Claim C1").await;
+        let main = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+        assert!(main.contains("Signed in as @editor"), "{main}");
+        // Demote C1 with a reason from its page.
+        let form = c.find(Locator::Css("form.demote")).await.expect("the demote form");
+        form.find(Locator::Css("input[name=reason]"))
+            .await
+            .unwrap()
+            .send_keys("one source is not enough")
+            .await
+            .unwrap();
+        form.find(Locator::Css("button")).await.unwrap().click().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let main = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap_or_default();
+            if main.contains("caveat → unsourced @editor: one source is not enough") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the new history entry never showed: {main}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        check_page(&c, &driver, &session, "after-demote", "Claim C1").await;
+        // Sign out: the page has no forms any more.
+        c.find(Locator::Css("form.inline button")).await.expect("sign out").click().await.unwrap();
+        wait_for_heading(&c, "signed out", "The desk").await;
+        c.goto(&srv.url("/claims/C1")).await.unwrap();
+        wait_for_heading(&c, "claim signed out", "Claim C1").await;
+        assert!(c.find_all(Locator::Css("form")).await.unwrap().is_empty(), "forms after signing out");
+        // A reviewer sees no editing form.
+        sign_in(&c, &srv, &reviewer).await;
+        check_page(&c, &driver, &session, "reviewer-claim", "Claim C1").await;
+        let forms = c.find_all(Locator::Css("form:not(.inline)")).await.unwrap();
+        assert!(forms.is_empty(), "a reviewer's claim page has {} editing forms", forms.len());
+        c.close().await.unwrap();
+    });
+    let e = desk.last_event();
+    assert_eq!((e.action.as_str(), e.reason.as_deref()), ("claim.badge", Some("one source is not enough")));
+    assert_eq!(e.meta_json().unwrap()["channel"], "web");
+}
+
 #[test]
 fn a_reader_walks_the_desk_in_chromium() {
     let driver = Driver::start();
@@ -122,26 +209,7 @@ fn a_reader_walks_the_desk_in_chromium() {
     let profile = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let caps = json!({
-            "browserName": "chrome",
-            "goog:loggingPrefs": {"browser": "ALL"},
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--window-size=420,900",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-            },
-        });
-        let caps = caps.as_object().unwrap().clone();
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let c = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&driver.url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot start Chromium ({e}); {HINT}"));
+        let c = chromium(&driver, profile.path()).await;
         let session = c.session_id().await.unwrap().expect("a session");
 
         // The desk, then a topic by its link.

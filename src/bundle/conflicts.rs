@@ -238,7 +238,7 @@ pub struct StatedClaim {
     pub attribution: claims::Attribution,
 }
 
-pub fn claim(conn: &Connection, path: &str, stated: &StatedClaim, id: i64) -> Result<Differences> {
+pub fn claim(conn: &Connection, path: &str, stated: &StatedClaim, id: crate::ids::ClaimId) -> Result<Differences> {
     let mut d = Differences::default();
     let Some(existing) = claims::load(conn, id)? else { return Ok(d) };
     d.field(path, "topic", &stated.topic, &existing.topic);

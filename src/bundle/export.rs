@@ -14,6 +14,7 @@ use crate::claims::{self, ClaimState};
 use crate::entity::EntityRef;
 use crate::error::Result;
 use crate::events;
+use crate::ids::{ClaimId, SourceId};
 use crate::model;
 use crate::sources::{self, SourceFilter, SourceState};
 
@@ -50,8 +51,8 @@ pub fn visit(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Record
             let mut stmt = conn.prepare(
                 "SELECT DISTINCT c.source FROM citations c JOIN claims cl ON cl.id = c.claim WHERE cl.topic = ?1",
             )?;
-            let cited: Vec<i64> = stmt.query_map([t], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-            all_sources.iter().filter(|s| s.topics.iter().any(|x| x == t) || cited.contains(&s.number())).collect()
+            let cited: Vec<SourceId> = stmt.query_map([t], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            all_sources.iter().filter(|s| s.topics.iter().any(|x| x == t) || cited.contains(&s.id)).collect()
         }
     };
     for s in wanted {
@@ -60,7 +61,7 @@ pub fn visit(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Record
             None => s.topics.clone(),
         };
         emit(Record::Source(BundleSource {
-            id: Some(s.id.clone()),
+            id: Some(s.id.to_string()),
             key: s.key.clone(),
             title: s.title.clone(),
             url: s.url.clone(),
@@ -80,7 +81,7 @@ pub fn visit(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Record
     }
     let mut keys = std::collections::HashMap::new();
     for s in &all_sources {
-        keys.insert(s.id.clone(), s.key.clone().unwrap_or_else(|| s.id.clone()));
+        keys.insert(s.id, s.key.clone().unwrap_or_else(|| s.id.to_string()));
     }
     let ids = claims::ids(conn, topic)?;
     for id in ids {
@@ -134,9 +135,9 @@ fn visit_paths(conn: &Connection, emit: &mut dyn FnMut(Record) -> Result<()>) ->
 fn claim_record(
     conn: &Connection,
     c: ClaimState,
-    keys: &std::collections::HashMap<String, String>,
+    keys: &std::collections::HashMap<SourceId, String>,
 ) -> Result<BundleClaim> {
-    let history: Vec<BundleMove> = claims::history(conn, c.number())?
+    let history: Vec<BundleMove> = claims::history(conn, c.id)?
         .into_iter()
         .map(|m| BundleMove {
             at: m.at,
@@ -147,7 +148,7 @@ fn claim_record(
             is_override: m.is_override,
         })
         .collect();
-    let revisions = crate::audit::revisions(conn, c.number())?;
+    let revisions = crate::audit::revisions(conn, c.id)?;
     let revisions = if revisions.len() > 1 {
         revisions
             .into_iter()
@@ -176,7 +177,7 @@ fn claim_record(
             .citations
             .into_iter()
             .map(|cit| BundleCitation {
-                source: keys.get(&cit.source).cloned().unwrap_or(cit.source),
+                source: keys.get(&cit.source).cloned().unwrap_or_else(|| cit.source.to_string()),
                 stance: cit.stance,
                 note: cit.note,
             })
@@ -215,7 +216,7 @@ pub fn bundle(conn: &Connection, topic: Option<&str>) -> Result<Bundle> {
 /// One CSV row per claim.
 #[derive(Debug, Serialize)]
 pub struct CsvRow {
-    pub id: String,
+    pub id: ClaimId,
     pub key: String,
     pub topic: String,
     pub badge: String,
@@ -352,7 +353,7 @@ pub fn claim_review(c: &ClaimState, site: &ReviewSite) -> Value {
     json!({
         "@context": "https://schema.org",
         "@type": "ClaimReview",
-        "url": site.claim_url(&c.id),
+        "url": site.claim_url(&c.id.to_string()),
         "claimReviewed": short_claim(&c.text),
         "datePublished": crate::clock::day_of(&c.created_at),
         "author": desk,

@@ -20,7 +20,7 @@ use crate::claims::{self, CitationState, ClaimState, Created, NewClaim, Provenan
 use crate::clock;
 use crate::db::{Actor, Db, NewEvent, Tx};
 use crate::error::{Error, Result};
-use crate::ids;
+use crate::ids::{ClaimId, DispatchId, EventId, SourceId};
 use crate::model::{self, Badge, Role};
 use crate::rule::{self, Evidence};
 use crate::sources::NewSource;
@@ -52,8 +52,8 @@ pub struct ImportReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub updated: Vec<String>,
     pub events: usize,
-    pub first_event: Option<String>,
-    pub last_event: Option<String>,
+    pub first_event: Option<EventId>,
+    pub last_event: Option<EventId>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -493,17 +493,17 @@ struct Importer<'t, 'c> {
     actors: HashMap<String, Role>,
     topics: HashSet<String>,
     /// Bundle references (keys and id labels) to database source ids.
-    sources: HashMap<String, i64>,
+    sources: HashMap<String, SourceId>,
     report: ImportReport,
     meta: serde_json::Value,
     /// Claims by identity (key, or topic and text).
     claims: Seen,
     /// The id the next new claim gets.
-    next_claim: i64,
+    next_claim: ClaimId,
     /// Dispatches by identity (key, or topic, headline and time).
     dispatches: Seen,
     /// What the rule needs of each source cited so far, by source id.
-    evidence: HashMap<i64, Evidence>,
+    evidence: HashMap<SourceId, Evidence>,
     on_conflict: OnConflict,
     /// Differences from existing records, when they refuse the import.
     conflicts: Vec<String>,
@@ -561,8 +561,8 @@ impl<'t, 'c> Importer<'t, 'c> {
         let mut r = self.report;
         let appended = self.tx.appended();
         r.events = appended.len();
-        r.first_event = appended.first().map(|s| ids::event_id(*s));
-        r.last_event = appended.last().map(|s| ids::event_id(*s));
+        r.first_event = appended.first().map(|s| EventId::new(*s));
+        r.last_event = appended.last().map(|s| EventId::new(*s));
         Ok(r)
     }
 
@@ -760,7 +760,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(())
     }
 
-    fn existing_source(&self, path: &str, s: &BundleSource) -> Result<Option<i64>> {
+    fn existing_source(&self, path: &str, s: &BundleSource) -> Result<Option<SourceId>> {
         let conn = self.tx.conn();
         if let (None, Some(doi)) = (&s.key, &s.doi) {
             return existing_by_doi(conn, &format!("{path}.doi"), doi);
@@ -804,13 +804,13 @@ impl<'t, 'c> Importer<'t, 'c> {
                     let differences = conflicts::source(path, s, published, stated, &existing);
                     self.existing_with(path, differences, |im, d| {
                         if d.has(path, "grade") {
-                            crate::sources::grade(im.tx, &existing.id, s.grade, UPDATE_REASON)?;
+                            crate::sources::grade(im.tx, &existing.id.to_string(), s.grade, UPDATE_REASON)?;
                         }
                         if let (true, Some(status)) = (d.has(path, "status"), s.status) {
-                            crate::sources::mark(im.tx, &existing.id, status, UPDATE_REASON)?;
+                            crate::sources::mark(im.tx, &existing.id.to_string(), status, UPDATE_REASON)?;
                         }
                         for t in s.topics.iter().filter(|t| !existing.topics.contains(t)) {
-                            crate::sources::map_topic(im.tx, &existing.id, t, UPDATE_REASON)?;
+                            crate::sources::map_topic(im.tx, &existing.id.to_string(), t, UPDATE_REASON)?;
                         }
                         Ok(d.outside(path, &["grade", "status", "topics"]))
                     })?;
@@ -839,7 +839,7 @@ impl<'t, 'c> Importer<'t, 'c> {
                 let done = crate::sources::add(self.tx, new, Some((by, when)), Some(self.meta.clone()))
                     .map_err(|e| at(path, e))?;
                 self.report.added.sources += 1;
-                done.id[1..].parse().unwrap_or(0)
+                done.id
             }
         };
         if let Some(k) = &s.key {
@@ -851,7 +851,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(())
     }
 
-    fn source_ref(&self, path: &str, name: &str) -> Result<i64> {
+    fn source_ref(&self, path: &str, name: &str) -> Result<SourceId> {
         if let Some(id) = self.sources.get(name) {
             return Ok(*id);
         }
@@ -864,7 +864,7 @@ impl<'t, 'c> Importer<'t, 'c> {
     }
 
     /// The id of the claim this record names, if the database has it.
-    fn existing_claim(&mut self, c: &BundleClaim) -> Result<Option<i64>> {
+    fn existing_claim(&mut self, c: &BundleClaim) -> Result<Option<ClaimId>> {
         let identity = match &c.key {
             Some(k) => fingerprint(&("key", k)),
             None => fingerprint(&(&c.topic, &c.text)),
@@ -888,7 +888,7 @@ impl<'t, 'c> Importer<'t, 'c> {
     fn evidence_for(&mut self, citations: &[CitationState]) -> Result<Vec<Evidence>> {
         let mut out = Vec::with_capacity(citations.len());
         for c in citations {
-            let id = claims::source_number(&c.source);
+            let id = c.source;
             let known = match self.evidence.get(&id) {
                 Some(e) => e.clone(),
                 None => {
@@ -953,7 +953,7 @@ impl<'t, 'c> Importer<'t, 'c> {
             let p = format!("{path}.citations[{i}].source");
             cites.push((self.source_ref(&p, &cit.source)?, cit.stance, cit.note.clone()));
         }
-        let citations = claims::citation_states(cites, ids::source_id).map_err(|e| at(path, e))?;
+        let citations = claims::citation_states(cites, |id| id.to_string()).map_err(|e| at(path, e))?;
         let evidence = self.evidence_for(&citations)?;
 
         // Creation badge and the later moves, checked as one chain.
@@ -1113,7 +1113,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         for event in events {
             self.tx.append(event)?;
         }
-        self.next_claim += 1;
+        self.next_claim = ClaimId::new(self.next_claim.get() + 1);
         self.report.added.claims += 1;
         Ok(())
     }
@@ -1125,12 +1125,12 @@ impl<'t, 'c> Importer<'t, 'c> {
     fn update_claim(
         &mut self,
         path: &str,
-        id: i64,
+        id: ClaimId,
         stated: &StatedClaim,
         last_move: Option<&super::BundleMove>,
         d: &Differences,
     ) -> Result<Vec<String>> {
-        let name = ids::claim_id(id);
+        let name = id.to_string();
         let mut applied = vec!["citations"];
         let who = &stated.attribution;
         let (claimant, date, appearances) =
@@ -1154,11 +1154,18 @@ impl<'t, 'c> Importer<'t, 'c> {
             let existing = claims::load(self.tx.conn(), id)?.map(|c| c.citations).unwrap_or_default();
             for c in &stated.citations {
                 if !existing.contains(c) {
-                    claims::cite(self.tx, &name, &c.source, c.stance, c.note.as_deref(), Some(UPDATE_REASON))?;
+                    claims::cite(
+                        self.tx,
+                        &name,
+                        &c.source.to_string(),
+                        c.stance,
+                        c.note.as_deref(),
+                        Some(UPDATE_REASON),
+                    )?;
                 }
             }
             for c in existing.iter().filter(|e| !stated.citations.iter().any(|s| s.source == e.source)) {
-                claims::uncite(self.tx, &name, &c.source, UPDATE_REASON)?;
+                claims::uncite(self.tx, &name, &c.source.to_string(), UPDATE_REASON)?;
             }
         }
         if let (true, Some(last)) = (d.has(path, "history"), last_move) {
@@ -1173,7 +1180,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(d.outside(path, &applied))
     }
 
-    fn existing_dispatch(&self, d: &BundleDispatch, when: &str) -> Result<Option<i64>> {
+    fn existing_dispatch(&self, d: &BundleDispatch, when: &str) -> Result<Option<DispatchId>> {
         let conn = self.tx.conn();
         Ok(match &d.key {
             Some(k) => conn
@@ -1259,7 +1266,7 @@ enum Step {
 
 /// A key-less bundle source is the same as the database's source with its
 /// DOI (DOIs name one thing each).
-fn existing_by_doi(conn: &rusqlite::Connection, path: &str, doi: &str) -> Result<Option<i64>> {
+fn existing_by_doi(conn: &rusqlite::Connection, path: &str, doi: &str) -> Result<Option<SourceId>> {
     let doi = crate::doi::normalize(doi).map_err(|e| at(path, e))?;
     crate::sources::by_doi(conn, &doi)
 }

@@ -72,14 +72,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let filter = crate::sources::SourceFilter { topic: args.topic.clone(), unused: false };
     let now = crate::clock::now()?;
     let mut summary = Summary::default();
-    let mut targets: Vec<(i64, String, bool)> = Vec::new();
+    let mut targets: Vec<(crate::ids::SourceId, String, bool)> = Vec::new();
     for s in crate::sources::list(db.conn(), &filter)? {
         let Some(url) = s.url.clone().filter(|u| u.starts_with("http://") || u.starts_with("https://")) else {
             summary.skipped += 1;
             continue;
         };
         if let Some(age) = older_than {
-            if let Some(at) = linkcheck::last_check_at(db.conn(), s.number())? {
+            if let Some(at) = linkcheck::last_check_at(db.conn(), s.id)? {
                 if crate::clock::parse_time(&at)? > now - age {
                     summary.fresh += 1;
                     continue;
@@ -87,7 +87,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
             }
         }
         let wants_archive = s.archive_url.is_none();
-        targets.push((s.number(), url, wants_archive));
+        targets.push((s.id, url, wants_archive));
     }
     let bar = super::progress::bar(targets.len() as u64, "checking links");
     let agent = linkcheck::agent(&options);

@@ -142,30 +142,15 @@ impl ClaimantArgs {
     }
 }
 
-/// `SRC[:STANCE]`; a DOI may hold colons of its own (`doi:10.1/x`), so
-/// only a last part that is a stance is taken as one.
-fn parse_cite(spec: &str) -> crate::Result<(String, Stance, Option<String>)> {
-    if crate::doi::looks_like(spec) {
-        return Ok(match spec.rsplit_once(':').and_then(|(s, st)| Some((s, st.parse::<Stance>().ok()?))) {
-            Some((source, stance)) => (source.to_string(), stance, None),
-            None => (spec.to_string(), Stance::Supports, None),
-        });
-    }
-    match spec.split_once(':') {
-        Some((source, stance)) => Ok((source.to_string(), stance.parse()?, None)),
-        None => Ok((spec.to_string(), Stance::Supports, None)),
-    }
-}
-
 pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
     match cmd {
         Command::Add { topic, text, cites, key, badge, allow_override, reason, who } => {
-            let cites = cites.iter().map(|c| parse_cite(c)).collect::<crate::Result<Vec<_>>>()?;
+            let cites = cites.iter().map(|c| claims::parse_cite(c)).collect::<crate::Result<Vec<_>>>()?;
             let (mut db, actor) = ctx.open_acting()?;
             let attribution = who.attribution();
             let new = NewClaim { topic, text, key, cites, badge, allow_override, reason, attribution };
             let mut done = db.transact(&actor, "add claim", |tx| claims::add(tx, new, None))?;
-            done.warnings.extend(crate::search::near_duplicate_warnings(&db, &done.id));
+            done.warnings.extend(crate::search::near_duplicate_warnings(&db, &done.id.to_string()));
             for w in &done.warnings {
                 eprintln!("warning: {w}");
             }

@@ -23,7 +23,7 @@ pub struct Args {
 
 #[derive(serde::Serialize)]
 struct DiffView {
-    id: String,
+    id: crate::ids::ClaimId,
     from: i64,
     to: i64,
     from_text: String,
@@ -45,21 +45,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         revisions
             .iter()
             .find(|r| r.revision == n)
-            .ok_or_else(|| Error::not_found(format!("C{id} has no revision {n}: it has revisions 1 to {last}")))
+            .ok_or_else(|| Error::not_found(format!("{id} has no revision {n}: it has revisions 1 to {last}")))
     };
     let (old, new) = (find(from)?, find(to)?);
-    let label = |r: &audit::Revision| format!("C{id} revision {} ({} @{})", r.revision, r.at, r.actor);
+    let label = |r: &audit::Revision| format!("{id} revision {} ({} @{})", r.revision, r.at, r.actor);
     if ctx.out.is_json() {
         let unified =
             TextDiff::from_lines(&old.text, &new.text).unified_diff().header(&label(old), &label(new)).to_string();
-        let view = DiffView {
-            id: claims::load(db.conn(), id)?.map(|c| c.id).unwrap_or_default(),
-            from,
-            to,
-            from_text: old.text.clone(),
-            to_text: new.text.clone(),
-            unified,
-        };
+        let view = DiffView { id, from, to, from_text: old.text.clone(), to_text: new.text.clone(), unified };
         ctx.out.json(&view)?;
         return Ok(());
     }

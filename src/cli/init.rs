@@ -24,7 +24,7 @@ struct Initialised {
     id: String,
     db: String,
     editor: Option<String>,
-    event: Option<String>,
+    event: Option<crate::ids::EventId>,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {

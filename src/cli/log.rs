@@ -25,6 +25,12 @@ pub struct Args {
     /// Up to and including this date.
     #[arg(long)]
     until: Option<String>,
+    /// Where the changes came from: cli, web (the signed-in pages) or api (bearer tokens).
+    #[arg(long, value_parser = ["cli", "web", "api"])]
+    channel: Option<String>,
+    /// Only changes made with the sign-in token of this prefix (see `ripen token list`).
+    #[arg(long, value_name = "PREFIX")]
+    token: Option<String>,
     /// At most this many events.
     #[arg(long, short = 'n')]
     limit: Option<usize>,
@@ -43,6 +49,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         until: args.until.as_deref().map(clock::parse_until).transpose()?,
         limit: args.limit,
         before_seq: None,
+        channel: args.channel,
+        token: args.token,
     };
     let db = ctx.open_read()?;
     let out = &mut ctx.out;
@@ -58,13 +66,18 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
 }
 
 fn print_event(out: &mut Output, e: &StoredEvent, patch: bool) -> crate::Result<()> {
-    let head = format!("{}  {}  @{}  {}  {}", e.id(), e.at, e.actor, e.action, e.entity);
+    let meta = e.meta_json();
+    let via = match meta.as_ref().and_then(|m| Some((m.get("channel")?.as_str()?, m.get("token")?.as_str()?))) {
+        Some((channel, token)) => format!("  via {channel} ({token})"),
+        None => String::new(),
+    };
+    let head = format!("{}  {}  @{}  {}  {}{via}", e.id(), e.at, e.actor, e.action, e.entity);
     out.line(out.bold(&head))?;
     if let Some(r) = &e.reason {
         out.line(format!("    {}", one_line(r)))?;
     }
     let (before, after) = (e.before_json(), e.after_json());
-    if let Some(changes) = e.meta_json().and_then(|m| m.get("earned_changed").cloned()) {
+    if let Some(changes) = meta.and_then(|m| m.get("earned_changed").cloned()) {
         out.line(format!("    earned badges moved: {changes}"))?;
     }
     if !patch {

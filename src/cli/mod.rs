@@ -25,6 +25,7 @@ mod review;
 mod search;
 mod serve;
 mod source;
+mod token;
 mod topic;
 mod verify;
 mod why;
@@ -78,6 +79,8 @@ pub enum Command {
     Source(source::Command),
     #[command(subcommand)]
     Claim(claim::Command),
+    #[command(subcommand)]
+    Token(token::Command),
     Promote(badge::PromoteArgs),
     Demote(badge::DemoteArgs),
     Badge(badge::BadgeArgs),
@@ -137,6 +140,7 @@ fn dispatch(command: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         Command::Path(cmd) => path::run(cmd, ctx),
         Command::Source(cmd) => source::run(cmd, ctx),
         Command::Claim(cmd) => claim::run(cmd, ctx),
+        Command::Token(cmd) => token::run(cmd, ctx),
         Command::Promote(args) => badge::promote(args, ctx),
         Command::Demote(args) => badge::demote(args, ctx),
         Command::Badge(args) => badge::set(args, ctx),

@@ -22,7 +22,7 @@ impl Row for crate::rechecks::DueItem {
     }
     fn cells(&self) -> Vec<String> {
         vec![
-            self.id.clone(),
+            self.id.to_string(),
             self.badge.to_string(),
             self.due.clone(),
             self.last_checked.as_deref().map_or("never", crate::clock::day_of).to_string(),
@@ -37,7 +37,7 @@ impl Row for crate::rechecks::StaleItem {
     }
     fn cells(&self) -> Vec<String> {
         vec![
-            self.id.clone(),
+            self.id.to_string(),
             self.badge.to_string(),
             crate::clock::day_of(&self.last_checked).to_string(),
             self.days.to_string(),
@@ -52,7 +52,7 @@ impl Row for ReviewItem {
     }
     fn cells(&self) -> Vec<String> {
         vec![
-            self.id.clone(),
+            self.id.to_string(),
             self.badge.to_string(),
             self.earned_badge.to_string(),
             self.reason.clone(),

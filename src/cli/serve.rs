@@ -1,10 +1,11 @@
-//! `ripen serve`: the desk over HTTP, read-only.
+//! `ripen serve`: the desk over HTTP, read by anyone, written by signed-in actors.
 
 use super::Ctx;
 
-/// Serve the desk over HTTP, read-only: topic pages, claims, sources,
-/// search, the review queue, the log and verification, as HTML and as JSON
-/// under /api/.
+/// Serve the desk over HTTP: topic pages, claims, sources, search, the
+/// review queue, the log and verification, as HTML and as JSON under /api/;
+/// writes under /api/ (POST) for actors signed in with `ripen token add`
+/// tokens (Authorization: Bearer TOKEN).
 ///
 /// Prints `listening on http://ADDR:PORT/` first; runs until SIGINT or
 /// SIGTERM, then finishes the requests in flight and exits 0.
@@ -17,6 +18,10 @@ pub struct Args {
     /// instead of relative.
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
+    /// Failed sign-ins (bad, revoked or expired tokens) one client address
+    /// may make per minute before it is refused for a minute (429).
+    #[arg(long, default_value_t = crate::web::SIGN_IN_LIMIT, value_name = "N")]
+    sign_in_limit: u32,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
@@ -26,8 +31,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         }
     }
     // Opening read-write once checks the file is a ripen database and
-    // brings its schema up to date; the server itself only reads.
+    // brings its schema up to date.
     drop(ctx.open()?);
-    crate::web::run(crate::web::Config { db: ctx.db_path(), bind: args.bind, base_url: args.base_url })?;
+    crate::web::run(crate::web::Config {
+        db: ctx.db_path(),
+        bind: args.bind,
+        base_url: args.base_url,
+        sign_in_limit: args.sign_in_limit,
+    })?;
     Ok(())
 }

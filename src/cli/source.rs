@@ -109,7 +109,7 @@ impl Row for SourceState {
     }
     fn cells(&self) -> Vec<String> {
         vec![
-            self.id.clone(),
+            self.id.to_string(),
             self.grade.to_string(),
             self.status.to_string(),
             self.kind.to_string(),
@@ -216,7 +216,7 @@ fn show_text(ctx: &mut Ctx, v: &crate::linkcheck::SourceShow) -> anyhow::Result<
     field("archived", s.archive_url.as_deref().unwrap_or(""))?;
     field("topics", &s.topics.join(", "))?;
     field("added", &format!("{} by @{}", s.created_at, s.created_by))?;
-    field("cited by", &cited_by.join(", "))?;
+    field("cited by", &cited_by.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))?;
     for c in &v.checks {
         let result = match (&c.outcome.error, c.outcome.http_status) {
             (Some(e), _) => e.clone(),
@@ -255,7 +255,7 @@ fn retractions(ctx: &mut Ctx, file: &std::path::Path, dry_run: bool) -> anyhow::
         return Ok(());
     }
     for c in &report.changes {
-        let event = c.event.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        let event = c.event.map(|e| format!(" ({e})")).unwrap_or_default();
         ctx.out.line(format!(
             "{} {} → {}{event}: {}{}",
             c.source,
@@ -299,7 +299,7 @@ fn import(
     }
     for (what, list) in [("added", &report.added), ("present", &report.present), ("conflict", &report.conflicting)] {
         for e in list {
-            let id = e.source.as_deref().unwrap_or("-");
+            let id = e.source.map_or("-".to_string(), |s| s.to_string());
             let note = e.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
             ctx.out.line(format!("{what:<8} {id:<6} {} {}{note}", e.entry, truncate(&e.title, 60)))?;
         }

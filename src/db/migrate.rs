@@ -22,6 +22,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(READING_PATHS),
     Migration::Sql(CLAIMANTS),
     Migration::Sql(REFERENCE_SOURCES),
+    Migration::Sql(SIGN_IN_TOKENS),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -179,6 +180,28 @@ CREATE TABLE source_checks (
     final_url    TEXT
 ) STRICT;
 CREATE INDEX source_checks_by_source ON source_checks (source, event);
+";
+
+/// Sign-in tokens for writes over the web (`tokens`): the audited row
+/// (prefix, SHA-256 of the secret, actor, label, dates, revocation) and,
+/// apart from it, when each was last used (`token_uses`, no event: it
+/// changes on every sign-in).
+const SIGN_IN_TOKENS: &str = "
+CREATE TABLE tokens (
+    prefix      TEXT PRIMARY KEY,
+    digest      TEXT NOT NULL,
+    actor       TEXT NOT NULL REFERENCES actors (handle),
+    label       TEXT,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    expires_at  TEXT,
+    revoked_at  TEXT,
+    revoked_by  TEXT
+) STRICT;
+CREATE TABLE token_uses (
+    prefix     TEXT PRIMARY KEY REFERENCES tokens (prefix),
+    last_used  TEXT NOT NULL
+) STRICT;
 ";
 
 /// `col IN (a, b)` as `col = a OR col = b`.

@@ -238,6 +238,29 @@ impl Db {
         Ok(db)
     }
 
+    /// Opens a database `open` has already accepted (and migrated) for
+    /// writing, touching the file only through SQLite: the web server's one
+    /// writer, opened while its readers are open. Opening and closing the
+    /// file any other way (as `open`'s header check does) would drop the
+    /// POSIX locks SQLite holds on it for the whole process, and another
+    /// process could then remove the WAL from under the server's readers.
+    pub fn open_writer(path: &Path) -> Result<Db> {
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| map_open_error(path, e))?;
+        configure(&conn).map_err(|e| Error::Database(format!("cannot use {}: {e}", path.display())))?;
+        let db = Db { conn, path: path.to_path_buf() };
+        db.check_identity()?;
+        let version: i64 = db.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version != SCHEMA_VERSION {
+            return Err(Error::Database(format!(
+                "{} changed schema version while the server ran: restart `ripen serve`",
+                path.display()
+            )));
+        }
+        Ok(db)
+    }
+
     /// Opens an existing ripen database for a command that only reads.
     ///
     /// Refuses what `open` refuses. A database this binary can read as it is
@@ -412,6 +435,18 @@ impl Db {
         what: &str,
         change: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
+        self.transact_from(actor, None, what, change)
+    }
+
+    /// `transact` for a change that came through another channel than the
+    /// command line: every event it appends records `origin` in its meta.
+    pub fn transact_from<T>(
+        &mut self,
+        actor: &Actor,
+        origin: Option<&Origin>,
+        what: &str,
+        change: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
         if self.conn.is_readonly(rusqlite::DatabaseName::Main)? {
             return Err(Error::Database(format!(
                 "{} is read-only: {what} was not made; check the file's permissions",
@@ -434,6 +469,7 @@ impl Db {
             hashing,
             appended: Vec::new(),
             importing: false,
+            origin: origin.cloned(),
         };
         let value = change(&mut writer)?;
         writer.inner.commit().map_err(|e| describe_write_error(&self.path, what, e))?;
@@ -481,6 +517,15 @@ impl NewEvent {
     }
 }
 
+/// Where a change came from, when not the command line: the channel
+/// (`web` for the signed-in pages, `api` for bearer requests) and the prefix
+/// of the token that signed it in (never the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub channel: &'static str,
+    pub token: String,
+}
+
 /// A write transaction in progress.
 pub struct Tx<'c> {
     inner: rusqlite::Transaction<'c>,
@@ -492,6 +537,8 @@ pub struct Tx<'c> {
     appended: Vec<i64>,
     /// While set, every event appended is marked `"imported": true`.
     importing: bool,
+    /// Recorded in the meta of every event appended (`channel`, `token`).
+    origin: Option<Origin>,
 }
 
 impl Tx<'_> {
@@ -532,19 +579,27 @@ impl Tx<'_> {
         Err(Error::Permission(format!("@{} is a {}; only {allowed} may {doing}", self.actor.handle, self.actor.role)))
     }
 
-    /// Appends one event to the chain and returns its sequence number.
-    pub fn append(&mut self, event: NewEvent) -> Result<i64> {
+    /// Appends one event to the chain and returns its id.
+    pub fn append(&mut self, event: NewEvent) -> Result<crate::ids::EventId> {
         let seq = self.head_seq + 1;
         let at = event.at.unwrap_or_else(|| clock::format_time(self.now));
         let actor = event.actor.unwrap_or_else(|| self.actor.handle.clone());
         let (before, after) = (event.before, event.after);
-        let meta = match (event.meta, self.importing) {
-            (Some(Value::Object(mut m)), true) => {
-                m.insert("imported".to_string(), Value::Bool(true));
+        let mut marks = serde_json::Map::new();
+        if self.importing {
+            marks.insert("imported".to_string(), Value::Bool(true));
+        }
+        if let Some(o) = &self.origin {
+            marks.insert("channel".to_string(), Value::from(o.channel));
+            marks.insert("token".to_string(), Value::from(o.token.clone()));
+        }
+        let meta = match event.meta {
+            Some(Value::Object(mut m)) if !marks.is_empty() => {
+                m.extend(marks);
                 Some(Value::Object(m).to_string())
             }
-            (None, true) => Some(serde_json::json!({"imported": true}).to_string()),
-            (meta, _) => meta.map(|v| v.to_string()),
+            None if !marks.is_empty() => Some(Value::Object(marks).to_string()),
+            meta => meta.map(|v| v.to_string()),
         };
         let content = EventContent {
             seq,
@@ -581,6 +636,6 @@ impl Tx<'_> {
         self.head_seq = seq;
         self.head_hash = hash;
         self.appended.push(seq);
-        Ok(seq)
+        Ok(crate::ids::EventId::new(seq))
     }
 }

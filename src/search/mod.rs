@@ -30,6 +30,7 @@ use tantivy::{DocAddress, Term};
 
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::ids::{ClaimId, DispatchId, SourceId};
 use crate::model::{Badge, Grade};
 use query::{Compiler, Keyword};
 use schema::DocKind;
@@ -219,12 +220,12 @@ fn hit_from_db(
         }
     };
     let hit = match kind {
-        DocKind::Claim => crate::claims::load(conn, n)?.map(|cl| {
+        DocKind::Claim => crate::claims::load(conn, ClaimId::new(n))?.map(|cl| {
             let earned = crate::claims::earned(conn, &cl).map(|e| e.badge).ok();
             let s = snippet::make(&mut c.analyzer, &cl.text, terms);
             Hit {
                 kind: kind.as_str(),
-                id: cl.id,
+                id: cl.id.to_string(),
                 score,
                 topic: Some(cl.topic),
                 badge: Some(cl.badge),
@@ -235,11 +236,11 @@ fn hit_from_db(
                 highlights: s.highlights,
             }
         }),
-        DocKind::Source => crate::sources::load(conn, n)?.map(|src| {
+        DocKind::Source => crate::sources::load(conn, SourceId::new(n))?.map(|src| {
             let s = snippet::make(&mut c.analyzer, &joined(&src.title, &src.summary), terms);
             Hit {
                 kind: kind.as_str(),
-                id: src.id,
+                id: src.id.to_string(),
                 score,
                 topic: src.topics.first().cloned(),
                 badge: None,
@@ -250,11 +251,11 @@ fn hit_from_db(
                 highlights: s.highlights,
             }
         }),
-        DocKind::Dispatch => crate::dispatches::load(conn, n)?.map(|d| {
+        DocKind::Dispatch => crate::dispatches::load(conn, DispatchId::new(n))?.map(|d| {
             let s = snippet::make(&mut c.analyzer, &joined(&d.headline, &d.body), terms);
             Hit {
                 kind: kind.as_str(),
-                id: d.id,
+                id: d.id.to_string(),
                 score,
                 topic: Some(d.topic),
                 badge: Some(d.badge),
@@ -272,7 +273,7 @@ fn hit_from_db(
 /// A claim of the same topic that reads almost the same.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NearDuplicate {
-    pub id: String,
+    pub id: ClaimId,
     pub ratio: f32,
 }
 
@@ -290,7 +291,7 @@ pub fn near_duplicates(
     opened: &Opened,
     topic: &str,
     text: &str,
-    except: Option<&str>,
+    except: Option<ClaimId>,
 ) -> Result<Vec<NearDuplicate>> {
     let f = opened.fields;
     let mut analyzer = schema::analyzer();
@@ -318,10 +319,10 @@ pub fn near_duplicates(
         if kind != DocKind::Claim {
             continue;
         }
-        let Some(other) = crate::claims::load(db.conn(), n)? else {
+        let Some(other) = crate::claims::load(db.conn(), ClaimId::new(n))? else {
             continue;
         };
-        if Some(other.id.as_str()) == except || other.topic != topic {
+        if Some(other.id) == except || other.topic != topic {
             continue;
         }
         // The ratio is 2·matches / (|a| + |b|): lengths alone may rule it out.
@@ -346,7 +347,7 @@ pub fn near_duplicate_warnings(db: &Db, id: &str) -> Vec<String> {
         let claim = crate::claims::require(db.conn(), id)?;
         let opened = open(db)?;
         let mut out = opened.notes.clone();
-        for d in near_duplicates(db, &opened, &claim.topic, &claim.text, Some(id))? {
+        for d in near_duplicates(db, &opened, &claim.topic, &claim.text, Some(claim.id))? {
             out.push(format!(
                 "{} is {}% similar to this claim",
                 d.id,

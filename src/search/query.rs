@@ -394,8 +394,8 @@ fn keyword_term(f: &Fields, k: &Keyword) -> Term {
         Keyword::SourceKind(k) => Term::from_field_text(f.srckind, k.as_str()),
         Keyword::Status(s) => Term::from_field_text(f.status, s.as_str()),
         Keyword::Actor(a) => Term::from_field_text(f.actor, a),
-        // An id too large to be a key matches nothing: key 0 is never used.
-        Keyword::Id(kind, n) => Term::from_field_u64(f.key, schema::doc_key(*kind, *n).unwrap_or(0)),
+        // An id too large to be a key matches nothing.
+        Keyword::Id(kind, n) => Term::from_field_u64(f.key, schema::doc_key(*kind, *n).unwrap_or(schema::NO_DOC_KEY)),
     }
 }
 

@@ -8,6 +8,7 @@
 //! Changing any field or the analyzer means bumping `FORMAT`, which makes
 //! every existing index rebuild itself on next use.
 
+use crate::ids::{ClaimId, DispatchId, SourceId};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING};
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 use tantivy::{DateTime, TantivyDocument};
@@ -58,14 +59,18 @@ impl DocKind {
     /// The shown id of row `n`: `C12`, `S3`, `D2`.
     pub fn shown_id(self, n: i64) -> String {
         match self {
-            DocKind::Claim => crate::ids::claim_id(n),
-            DocKind::Source => crate::ids::source_id(n),
-            DocKind::Dispatch => crate::ids::dispatch_id(n),
+            DocKind::Claim => ClaimId::new(n).to_string(),
+            DocKind::Source => SourceId::new(n).to_string(),
+            DocKind::Dispatch => DispatchId::new(n).to_string(),
         }
     }
 }
 
 const KEY_SHIFT: u32 = 48;
+
+/// A key no document has (every kind's code is above zero): what an id too
+/// large to be packed looks up.
+pub const NO_DOC_KEY: u64 = 0;
 
 /// Packs kind and row id into the document key; `None` for ids that do not fit.
 pub fn doc_key(kind: DocKind, n: i64) -> Option<u64> {
@@ -169,7 +174,7 @@ pub fn date_of(text: &str) -> Option<DateTime> {
 /// A claim's document; `earned` is what its evidence earns now.
 pub fn claim_doc(f: &Fields, c: &ClaimState, earned: Badge) -> Option<TantivyDocument> {
     let mut d = TantivyDocument::default();
-    d.add_u64(f.key, doc_key(DocKind::Claim, c.number())?);
+    d.add_u64(f.key, doc_key(DocKind::Claim, c.id.get())?);
     d.add_text(f.doctype, DocKind::Claim.as_str());
     d.add_text(f.text, &c.text);
     d.add_text(f.topic, &c.topic);
@@ -184,7 +189,7 @@ pub fn claim_doc(f: &Fields, c: &ClaimState, earned: Badge) -> Option<TantivyDoc
 
 pub fn source_doc(f: &Fields, s: &SourceState) -> Option<TantivyDocument> {
     let mut d = TantivyDocument::default();
-    d.add_u64(f.key, doc_key(DocKind::Source, s.number())?);
+    d.add_u64(f.key, doc_key(DocKind::Source, s.id.get())?);
     d.add_text(f.doctype, DocKind::Source.as_str());
     d.add_text(f.title, &s.title);
     d.add_text(f.text, &s.summary);
@@ -205,9 +210,8 @@ pub fn source_doc(f: &Fields, s: &SourceState) -> Option<TantivyDocument> {
 }
 
 pub fn dispatch_doc(f: &Fields, x: &DispatchState) -> Option<TantivyDocument> {
-    let n: i64 = x.id.get(1..).and_then(|n| n.parse().ok())?;
     let mut d = TantivyDocument::default();
-    d.add_u64(f.key, doc_key(DocKind::Dispatch, n)?);
+    d.add_u64(f.key, doc_key(DocKind::Dispatch, x.id.get())?);
     d.add_text(f.doctype, DocKind::Dispatch.as_str());
     d.add_text(f.title, &x.headline);
     d.add_text(f.text, &x.body);

@@ -214,7 +214,11 @@ fn try_open(
         return Err(Problem::Unusable("was built by another version of ripen".into()));
     }
     let matches = payload.seq <= head_seq
-        && (payload.seq == 0 || events::get(conn, payload.seq).ok().flatten().is_some_and(|e| e.hash == payload.hash));
+        && (payload.seq == 0
+            || events::get(conn, crate::ids::EventId::new(payload.seq))
+                .ok()
+                .flatten()
+                .is_some_and(|e| e.hash == payload.hash));
     if !matches {
         return Err(Problem::Unusable("does not match this database's audit trail".into()));
     }
@@ -355,14 +359,14 @@ fn touched(conn: &Connection, after: i64, upto: i64) -> Result<BTreeSet<(DocKind
     for e in entities {
         match e.parse::<EntityRef>() {
             Ok(EntityRef::Claim(n)) => {
-                out.insert((DocKind::Claim, n));
+                out.insert((DocKind::Claim, n.get()));
             }
             Ok(EntityRef::Dispatch(n)) => {
-                out.insert((DocKind::Dispatch, n));
+                out.insert((DocKind::Dispatch, n.get()));
             }
             Ok(EntityRef::Source(n)) => {
-                out.insert((DocKind::Source, n));
-                out.extend(claims::citing_source(conn, n)?.into_iter().map(|c| (DocKind::Claim, c)));
+                out.insert((DocKind::Source, n.get()));
+                out.extend(claims::citing_source(conn, n)?.into_iter().map(|c| (DocKind::Claim, c.get())));
             }
             _ => {}
         }
@@ -376,12 +380,15 @@ fn touched(conn: &Connection, after: i64, upto: i64) -> Result<BTreeSet<(DocKind
 /// The current document of one entity; `None` when it no longer exists.
 fn current_doc(conn: &Connection, fields: &Fields, kind: DocKind, n: i64) -> Result<Option<TantivyDocument>> {
     Ok(match kind {
-        DocKind::Claim => match claims::load(conn, n)? {
+        DocKind::Claim => match claims::load(conn, crate::ids::ClaimId::new(n))? {
             Some(c) => schema::claim_doc(fields, &c, claims::earned_only(conn, &c)?),
             None => None,
         },
-        DocKind::Source => crate::sources::load(conn, n)?.and_then(|s| schema::source_doc(fields, &s)),
-        DocKind::Dispatch => crate::dispatches::load(conn, n)?.and_then(|d| schema::dispatch_doc(fields, &d)),
+        DocKind::Source => {
+            crate::sources::load(conn, crate::ids::SourceId::new(n))?.and_then(|s| schema::source_doc(fields, &s))
+        }
+        DocKind::Dispatch => crate::dispatches::load(conn, crate::ids::DispatchId::new(n))?
+            .and_then(|d| schema::dispatch_doc(fields, &d)),
     })
 }
 
@@ -629,14 +636,14 @@ fn build_into(db: &Db, tmp: &Path, progress: Option<&ProgressBar>) -> Result<Reb
     };
 
     // Source facts stay in memory: each claim's earned badge needs them.
-    let mut sources: HashMap<String, SourceFacts> = HashMap::new();
+    let mut sources: HashMap<crate::ids::SourceId, SourceFacts> = HashMap::new();
     for s in crate::sources::list(&tx, &crate::sources::SourceFilter::default())? {
         if let Some(doc) = schema::source_doc(&fields, &s) {
             writer.add_document(doc)?;
             counts.sources += 1;
         }
         tick(1);
-        sources.insert(s.id.clone(), SourceFacts { publisher: s.publisher, grade: s.grade, status: s.status });
+        sources.insert(s.id, SourceFacts { publisher: s.publisher, grade: s.grade, status: s.status });
     }
     let mut batch = 0u64;
     crate::claims::for_each(&tx, |c| {
@@ -647,7 +654,7 @@ fn build_into(db: &Db, tmp: &Path, progress: Option<&ProgressBar>) -> Result<Reb
                 let s = sources.get(&cit.source)?;
                 // Only the explanation uses titles; the badge does not.
                 Some(Evidence {
-                    source: cit.source.clone(),
+                    source: cit.source,
                     title: String::new(),
                     publisher: s.publisher.clone(),
                     grade: s.grade,

@@ -62,7 +62,10 @@ pub async fn guard(csp: HeaderValue, req: Request, next: Next) -> Response {
     let h = resp.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser sends
+    // `Origin: null` with its form posts, and the forms' origin check needs
+    // the real one. Other sites still get no referrer.
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     resp
 }

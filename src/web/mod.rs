@@ -1,4 +1,4 @@
-//! `ripen serve`: the desk, read-only, over HTTP (axum on tokio), from the
+//! `ripen serve`: the desk over HTTP, read by anyone, written by signed-in actors (axum on tokio), from the
 //! same library the command line uses.
 //!
 //! - `state`: the pool of read-only connections, the search index, the last
@@ -8,9 +8,12 @@
 //! - `render`: the one HTML renderer (also `topic show --format html`);
 //! - `routes`: pages and the JSON API;
 //! - `headers`: security and caching headers, the request-size guard;
-//! - `error`: library errors as HTTP statuses.
+//! - `error`: library errors as HTTP statuses;
+//! - `write`: the JSON write API and the one writer every write goes through;
+//! - `session`: web sign-in (`/login`, `/logout`) and the claim page's forms.
 //!
-//! Invariants: the server never writes to the database; SQLite and tantivy
+//! Invariants: reads never write; every write is one `Db::transact_from`
+//! made by the actor a token signs in (see `write`); SQLite and tantivy
 //! run only on blocking threads; a panic in a handler answers 500 (no
 //! detail) and the server keeps serving; SIGINT/SIGTERM stop accepting,
 //! let in-flight requests finish and return.
@@ -19,8 +22,10 @@ mod error;
 mod headers;
 pub mod render;
 mod routes;
+mod session;
 mod state;
 pub mod views;
+mod write;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,22 +46,26 @@ use crate::error::{Error, Result};
 pub const MAX_CONCURRENT: usize = 512;
 /// A request taking longer than this is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Largest request body (the server reads none; this bounds what it accepts).
-pub const MAX_BODY: usize = 16 * 1024;
+/// Largest request body: a write carrying a 2 MiB summary or dispatch body
+/// with room for JSON escaping.
+pub const MAX_BODY: usize = 5 << 20;
+/// Failed sign-ins per minute from one address before it must wait.
+pub const SIGN_IN_LIMIT: u32 = 10;
 
 pub struct Config {
     pub db: PathBuf,
     pub bind: String,
     pub base_url: Option<String>,
+    pub sign_in_limit: u32,
 }
 
 /// The router with every layer; public so tests can drive it in process.
 pub fn app(db: PathBuf, base_url: Option<String>) -> Result<axum::Router> {
-    Ok(build(db, base_url)?.0)
+    Ok(build(db, base_url, SIGN_IN_LIMIT)?.0)
 }
 
-fn build(db: PathBuf, base_url: Option<String>) -> Result<(axum::Router, Arc<state::App>)> {
-    let app = Arc::new(state::App::new(db, base_url)?);
+fn build(db: PathBuf, base_url: Option<String>, sign_in_limit: u32) -> Result<(axum::Router, Arc<state::App>)> {
+    let app = Arc::new(state::App::new(db, base_url, sign_in_limit)?);
     let csp = HeaderValue::from_str(&headers::csp()).map_err(|e| Error::bad(e.to_string()))?;
     Ok((layered(routes::router(Arc::clone(&app)), csp), app))
 }
@@ -89,7 +98,7 @@ pub fn run(config: Config) -> Result<()> {
 }
 
 async fn serve(config: Config) -> Result<()> {
-    let (router, app) = build(config.db.clone(), config.base_url.clone())?;
+    let (router, app) = build(config.db.clone(), config.base_url.clone(), config.sign_in_limit)?;
     // Catch the search index up in the background (through the same slot
     // searches use), so start-up stays fast and the first search is not
     // the one that pays for it.
@@ -114,7 +123,10 @@ async fn serve(config: Config) -> Result<()> {
         writeln!(out, "listening on http://{local}/")?;
         out.flush()?;
     }
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    // The peer address feeds the per-address limit on failed sign-ins.
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 

@@ -46,7 +46,7 @@ ol.steps li{margin:1rem 0}.why{margin:.2rem 0}.unworked{color:#999;font-style:it
 /// Characters escaped in a path segment: everything but unreserved ones.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
-fn seg(text: &str) -> String {
+pub(crate) fn seg(text: &str) -> String {
     utf8_percent_encode(text, SEGMENT).to_string()
 }
 
@@ -114,11 +114,12 @@ impl Links {
     pub fn tend_log(&self, slug: &str) -> String {
         format!("{}topics/{}/log{}", self.root, seg(slug), self.suffix)
     }
-    pub fn claim(&self, id: &str) -> String {
-        format!("{}claims/{}{}", self.root, seg(id), self.suffix)
+    /// `id` is a `ClaimId`, or a name as typed in an entity (`C3`).
+    pub fn claim(&self, id: impl std::fmt::Display) -> String {
+        format!("{}claims/{}{}", self.root, seg(&id.to_string()), self.suffix)
     }
-    pub fn source(&self, id: &str) -> String {
-        format!("{}sources/{}{}", self.root, seg(id), self.suffix)
+    pub fn source(&self, id: impl std::fmt::Display) -> String {
+        format!("{}sources/{}{}", self.root, seg(&id.to_string()), self.suffix)
     }
     pub fn reading_path(&self, slug: &str) -> String {
         format!("{}paths/{}{}", self.root, seg(slug), self.suffix)
@@ -129,8 +130,8 @@ impl Links {
     pub fn review(&self) -> String {
         format!("{}review{}", self.root, self.suffix)
     }
-    pub fn event(&self, id: &str) -> String {
-        format!("{}events/{}", self.root, seg(id))
+    pub fn event(&self, id: impl std::fmt::Display) -> String {
+        format!("{}events/{}", self.root, seg(&id.to_string()))
     }
     /// A link to whatever an event's entity name (`claim:C3`) names.
     pub fn entity(&self, entity: &str) -> Option<String> {
@@ -152,7 +153,7 @@ pub fn json_for_script(value: &serde_json::Value) -> String {
 }
 
 /// An event's id, linked to its page where there is one.
-fn event_ref(links: &Links, id: &str, class_id: bool) -> Markup {
+fn event_ref(links: &Links, id: &crate::ids::EventId, class_id: bool) -> Markup {
     match (links.is_published(), class_id) {
         (true, _) => html! { span.id { (id) } },
         (false, true) => html! { a.id href=(links.event(id)) { (id) } },
@@ -214,7 +215,7 @@ pub fn document(title: &str, links: &Links, chain: Option<&Chain>, head: Option<
                 // A published page leaves the head to the site's manifest, so a
                 // change elsewhere does not rewrite every page.
                 @if let Some(c) = chain.filter(|_| !links.is_published()) {
-                    footer { "Chain head " a href=(links.event(&crate::ids::event_id(c.seq))) { code { (c.label()) } } }
+                    footer { "Chain head " a href=(links.event(crate::ids::EventId::new(c.seq))) { code { (c.label()) } } }
                 }
             }
         }
@@ -224,7 +225,7 @@ pub fn document(title: &str, links: &Links, chain: Option<&Chain>, head: Option<
 fn source_line(links: &Links, s: &PageSource) -> Markup {
     html! {
         div {
-            a.id href=(links.source(&s.id)) { (s.id) } " "
+            a.id href=(links.source(s.id)) { (s.id) } " "
             (url_or_text(s.url.as_deref(), &s.title))
             " (" (s.grade.as_str()) @if let Some(p) = &s.publisher { ", " (p) } ", " (s.status.as_str()) ") " (s.stance.as_str())
             @if let Some(doi) = &s.doi { " " a.doi href=(crate::doi::link(doi)) rel="nofollow noopener" { "doi:" (doi) } }
@@ -278,7 +279,7 @@ pub fn topic_body(page: &Page, links: &Links) -> Markup {
         h2 { "What we can say — each claim ripens in public" }
         @for c in &page.claims {
             div.claim id=(c.id) {
-                (badge(c.badge)) a.id href=(links.claim(&c.id)) { (c.id) } " " (c.text)
+                (badge(c.badge)) a.id href=(links.claim(c.id)) { (c.id) } " " (c.text)
                 @if c.earned_badge != c.badge { " " span.meta { "(evidence earns " (c.earned_badge.as_str()) ")" } }
                 @if let Some(said) = c.said_by() {
                     div.said-by { (said)
@@ -311,7 +312,7 @@ pub fn topic_body(page: &Page, links: &Links) -> Markup {
             ul {
                 @for r in &g.sources {
                     li {
-                        a.id href=(links.source(&r.id)) { (r.id) } " "
+                        a.id href=(links.source(r.id)) { (r.id) } " "
                         @if let Some(t) = &r.tier { "[" (t) "] " }
                         (url_or_text(r.url.as_deref(), &r.title))
                         " (" (r.grade.as_str()) ", " (r.status.as_str()) ") "
@@ -423,13 +424,102 @@ fn diff_markup(parts: &[DiffPart]) -> Markup {
     }
 }
 
+/// Who is signed in on a served page, and the form token their forms carry.
+pub struct Viewer<'a> {
+    pub handle: &'a str,
+    pub role: crate::model::Role,
+    pub csrf: &'a str,
+}
+
 pub fn claim(p: &ClaimPage, links: &Links, chain: &Chain) -> String {
+    claim_for(p, links, chain, None)
+}
+
+/// The sign-in page (a token, nothing else).
+pub fn login(error: Option<&str>, next: &str, links: &Links) -> String {
+    let body = html! {
+        h1 { "Sign in" }
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        form method="post" action=(links.path("login")) {
+            label { "Token " input type="password" name="token" autocomplete="off" required; }
+            input type="hidden" name="next" value=(next);
+            " " button type="submit" { "Sign in" }
+        }
+        p.meta { "An editor makes tokens with " code { "ripen token add HANDLE" } "." }
+    };
+    document("Sign in", links, None, None, body).into_string()
+}
+
+/// The forms a signed-in actor may use on a claim page: badge moves for
+/// editors, citations and text for editors and researchers, none for
+/// reviewers. Every form carries the session's CSRF token.
+fn claim_forms(v: &crate::claims::ClaimView, links: &Links, who: &Viewer<'_>) -> Markup {
+    use crate::model::Role;
+    let action = |what: &str| format!("{}/{what}", links.claim(&v.id));
+    let csrf = html! { input type="hidden" name="csrf" value=(who.csrf); };
+    let promote_needs_override = !v.earned_badge.is_above(v.badge);
+    html! {
+        section.signed-in {
+            p.meta {
+                "Signed in as @" (who.handle) " (" (who.role) ") "
+                form.inline method="post" action=(links.path("logout")) { (csrf) button type="submit" { "Sign out" } }
+            }
+            @if who.role == Role::Editor {
+                h2 { "Move the badge" }
+                p { "Shows " (badge(v.badge)) " · the evidence earns " (badge(v.earned_badge)) }
+                form.promote method="post" action=(action("promote")) {
+                    (csrf)
+                    label { "Reason " input type="text" name="reason" required; }
+                    @if promote_needs_override {
+                        label { input type="checkbox" name="override" value="1"; " override: above what the evidence earns" }
+                    }
+                    " " button type="submit" { "Promote" }
+                }
+                form.demote method="post" action=(action("demote")) {
+                    (csrf)
+                    label { "Reason " input type="text" name="reason" required; }
+                    " " button type="submit" { "Demote" }
+                }
+                form.badge method="post" action=(action("badge")) {
+                    (csrf)
+                    label { "Badge " select name="badge" {
+                        @for b in Badge::ALL { option value=(b.as_str()) selected[*b == v.badge] { (b.as_str()) } }
+                    } }
+                    label { " Reason " input type="text" name="reason" required; }
+                    label { input type="checkbox" name="override" value="1"; " override (needed above " (v.earned_badge.as_str()) ")" }
+                    " " button type="submit" { "Set badge" }
+                }
+            }
+            @if who.role != Role::Reviewer {
+                h2 { "Evidence and text" }
+                form.cite method="post" action=(action("cite")) {
+                    (csrf)
+                    label { "Source " input type="text" name="source" placeholder="S7 or its key" required; }
+                    label { " Stance " select name="stance" {
+                        @for st in crate::model::Stance::ALL { option value=(st.as_str()) { (st.as_str()) } }
+                    } }
+                    label { " Note " input type="text" name="note"; }
+                    " " button type="submit" { "Cite" }
+                }
+                form.edit method="post" action=(action("edit")) {
+                    (csrf)
+                    label { "Text " textarea name="text" required { (v.text) } }
+                    label { " Reason " input type="text" name="reason" required; }
+                    " " button type="submit" { "Save text" }
+                }
+            }
+        }
+    }
+}
+
+/// A claim page, with the forms `viewer` may use when someone is signed in.
+pub fn claim_for(p: &ClaimPage, links: &Links, chain: &Chain, viewer: Option<&Viewer<'_>>) -> String {
     let v = &p.view;
     let ld = html! { script type="application/ld+json" { (PreEscaped(json_for_script(&p.claim_review))) } };
     let body = html! {
         h1 { "Claim " (v.id) @if let Some(k) = &v.key { " (" (k) ")" } }
         @if let Some(at) = &v.as_of {
-            p.asof role="note" { "As of " (at) " — the claim as it stood then. " a href=(links.claim(&v.id)) { "See it now" } }
+            p.asof role="note" { "As of " (at) " — the claim as it stood then. " a href=(links.claim(v.id)) { "See it now" } }
         }
         p { (badge(v.badge)) @if v.badge_override { span.meta { "(override) " } } (v.text) }
         p.meta { "On " a href=(links.topic(&v.topic)) { (v.topic) } " · revision " (v.revision) " · added " (day(&v.created_at)) " by @" (v.created_by) }
@@ -443,6 +533,7 @@ pub fn claim(p: &ClaimPage, links: &Links, chain: &Chain) -> String {
             },
             None => p.meta { "The desk's own statement: no outside claimant." },
         }
+        @if let Some(who) = viewer { (claim_forms(v, links, who)) }
         h2 { "Why this badge" }
         p { "Its evidence earns " (badge(v.earned_badge)) }
         ul { @for line in &v.explanation { li { (line) } } }
@@ -453,7 +544,7 @@ pub fn claim(p: &ClaimPage, links: &Links, chain: &Chain) -> String {
             tbody {
                 @for c in &v.citations {
                     tr {
-                        td { a href=(links.source(&c.source)) { (c.source) } " " (c.title) @if let Some(pb) = &c.publisher { span.meta { " — " (pb) } } }
+                        td { a href=(links.source(c.source)) { (c.source) } " " (c.title) @if let Some(pb) = &c.publisher { span.meta { " — " (pb) } } }
                         td { (c.grade.as_str()) } td { (c.status.as_str()) } td { (c.stance.as_str()) }
                         td { (c.note.as_deref().unwrap_or("")) }
                     }
@@ -514,7 +605,7 @@ pub fn source(p: &SourcePage, links: &Links, chain: &Chain) -> String {
         @if !s.summary.is_empty() { p.body { (s.summary) } }
         h2 { "Claims citing it" }
         @if p.citing.is_empty() { p { "No claim cites it yet." } }
-        ul { @for c in &p.citing { li { (badge(c.badge)) a href=(links.claim(&c.id)) { (c.id) } " " (c.text) } } }
+        ul { @for c in &p.citing { li { (badge(c.badge)) a href=(links.claim(c.id)) { (c.id) } " " (c.text) } } }
         h2 { "Grade and status history" }
         (event_table(&p.events, links))
     };
@@ -643,7 +734,7 @@ pub fn review(items: &[crate::badges::ReviewItem], topic: Option<&str>, links: &
             tbody {
                 @for i in items {
                     tr {
-                        td { a href=(links.claim(&i.id)) { (i.id) } " " (crate::output::truncate(&i.text, 120)) div.meta { a href=(links.topic(&i.topic)) { (i.topic) } } }
+                        td { a href=(links.claim(i.id)) { (i.id) } " " (crate::output::truncate(&i.text, 120)) div.meta { a href=(links.topic(&i.topic)) { (i.topic) } } }
                         td { (badge(i.badge)) } td { (badge(i.earned_badge)) }
                         td { (i.reason) @if let Some(o) = &i.override_reason { div.meta { "override: " (o) } } }
                     }
@@ -660,7 +751,7 @@ pub fn log(p: &LogPage, filters: &[(&str, &str)], links: &Links, chain: &Chain, 
         for (k, v) in filters.iter().filter(|(k, _)| *k != "before") {
             ser.append_pair(k, v);
         }
-        ser.append_pair("before", n);
+        ser.append_pair("before", &n.to_string());
         format!("?{}", ser.finish())
     });
     let body = html! {

@@ -69,6 +69,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/log", get(log::<true>))
         .route("/api/events/{id}", get(event::<true>))
         .route("/api/verify", get(verify::<true>))
+        .merge(super::write::routes())
+        .merge(super::session::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)
@@ -88,9 +90,14 @@ async fn not_found(uri: Uri) -> Response {
 }
 
 async fn method_not_allowed(uri: Uri) -> Response {
-    let e = WebError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "only GET and HEAD are served here");
+    let e = WebError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this address does not take that method: pages are GET and HEAD, writes under /api/ are POST",
+    );
     let mut resp = if is_api(&uri) { e.api().into_response() } else { e.into_response() };
-    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    let allow = if super::write::is_write_path(uri.path()) { "POST" } else { "GET, HEAD" };
+    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
     resp
 }
 
@@ -284,6 +291,11 @@ async fn claim<const API: bool>(
     let id = parsed!(API, segment(id));
     let params = parsed!(API, Params::parse(q.as_deref()));
     let when = parsed!(API, params.when());
+    if !API {
+        if let Some((_, session)) = app.sessions.find(&headers) {
+            return signed_claim(app, id, when, session).await;
+        }
+    }
     respond(&app, &headers, &uri, false, move |c| {
         let page = views::claim_page(c.db.conn(), &id, &when, c.app.review_site())?;
         if API {
@@ -293,6 +305,33 @@ async fn claim<const API: bool>(
         }
     })
     .await
+}
+
+/// A claim page for a signed-in reader: its forms carry the session's
+/// CSRF token, so it is built afresh (never cached, never 304) after the
+/// session's token and its actor's role are checked against the database.
+async fn signed_claim(app: Arc<App>, id: String, when: When, session: super::session::Session) -> Response {
+    let answer = app
+        .with_db(move |app, db| {
+            snapshot(db, |chain| {
+                let now = crate::clock::now()?;
+                let signed = crate::tokens::by_prefix(db.conn(), &session.prefix, now)?.ok();
+                let page = views::claim_page(db.conn(), &id, &when, app.review_site())?;
+                let viewer = signed.as_ref().map(|s| render::Viewer {
+                    handle: &s.actor.handle,
+                    role: s.actor.role,
+                    csrf: &session.csrf,
+                });
+                Ok(render::claim_for(&page, &links(app, 1), chain, viewer.as_ref()))
+            })
+        })
+        .await;
+    let mut resp = match answer {
+        Ok(page) => Html(page).into_response(),
+        Err(e) => e.into_response(),
+    };
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, private"));
+    resp
 }
 
 async fn api_why(
@@ -498,7 +537,7 @@ async fn review<const API: bool>(
     .await
 }
 
-const LOG_FILTERS: &[&str] = &["topic", "actor", "action", "entity", "since", "until", "before"];
+const LOG_FILTERS: &[&str] = &["topic", "actor", "action", "entity", "since", "until", "channel", "token", "before"];
 
 fn log_filter(p: &Params) -> Result<LogFilter, WebError> {
     Ok(LogFilter {
@@ -509,6 +548,8 @@ fn log_filter(p: &Params) -> Result<LogFilter, WebError> {
         since: p.get("since").map(crate::clock::parse_time).transpose()?,
         until: p.get("until").map(crate::clock::parse_until).transpose()?,
         before_seq: p.get("before").map(views::event_seq).transpose()?,
+        channel: p.get("channel").map(str::to_string),
+        token: p.get("token").map(str::to_string),
         limit: None,
     })
 }

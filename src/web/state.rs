@@ -85,12 +85,18 @@ pub struct App {
     /// When the last verification ran (for the rate limit), what it said and
     /// the time it ran as text.
     pub verified: Mutex<Option<(Instant, String, Report)>>,
+    /// The one read-write connection, opened by the first write (see `write`).
+    pub writer: Mutex<Option<Db>>,
+    /// Failed sign-ins per client address.
+    pub limiter: super::write::Limiter,
+    /// Signed-in browser sessions (memory only).
+    pub sessions: super::session::Sessions,
 }
 
 impl App {
     /// Opens the first read connection now, so a file that cannot be read
     /// fails the start, not the first request.
-    pub fn new(path: PathBuf, base_url: Option<String>) -> Result<App> {
+    pub fn new(path: PathBuf, base_url: Option<String>, sign_in_limit: u32) -> Result<App> {
         let first = Db::open_read_only(&path)?;
         let site = std::sync::OnceLock::new();
         if let Some(b) = &base_url {
@@ -106,6 +112,9 @@ impl App {
             opening: Mutex::new(()),
             cache: Mutex::new(Cache::default()),
             verified: Mutex::new(None),
+            writer: Mutex::new(None),
+            limiter: super::write::Limiter::new(sign_in_limit),
+            sessions: super::session::Sessions::default(),
         })
     }
 

@@ -15,7 +15,7 @@ use crate::audit::{self, LogEntry, LogFilter, Revision};
 use crate::claims::{self, BadgeMove, ClaimView};
 use crate::error::{Error, Result};
 use crate::events::{self, StoredEvent};
-use crate::ids::{self, IdKind, Name};
+use crate::ids::{ClaimId, EventId};
 use crate::model::Badge;
 use crate::snapshot::When;
 use crate::sources::{self, SourceView};
@@ -35,7 +35,7 @@ impl Chain {
 
     /// `E<n> <hash prefix>`: enough to cite exactly what was seen.
     pub fn label(&self) -> String {
-        format!("{} {}", ids::event_id(self.seq), self.hash.get(..12).unwrap_or(&self.hash))
+        format!("{} {}", EventId::new(self.seq), self.hash.get(..12).unwrap_or(&self.hash))
     }
 }
 
@@ -205,7 +205,7 @@ pub struct SourcePage {
 
 #[derive(Debug, Serialize)]
 pub struct CitingClaim {
-    pub id: String,
+    pub id: ClaimId,
     pub topic: String,
     pub badge: Badge,
     pub text: String,
@@ -214,12 +214,12 @@ pub struct CitingClaim {
 pub fn source_page(conn: &Connection, name: &str) -> Result<SourcePage> {
     let view = sources::view(conn, name)?;
     let mut citing = Vec::new();
-    for n in claims::citing_source(conn, view.source.number())? {
+    for n in claims::citing_source(conn, view.source.id)? {
         if let Some(c) = claims::load(conn, n)? {
             citing.push(CitingClaim { id: c.id, topic: c.topic, badge: c.badge, text: c.text });
         }
     }
-    let events = events::for_entity(conn, &crate::entity::EntityRef::Source(view.source.number()).to_string())?
+    let events = events::for_entity(conn, &crate::entity::EntityRef::Source(view.source.id).to_string())?
         .iter()
         .rev()
         .map(LogEntry::from)
@@ -231,7 +231,7 @@ pub fn source_page(conn: &Connection, name: &str) -> Result<SourcePage> {
 #[derive(Debug, Serialize)]
 pub struct LogPage {
     pub events: Vec<LogEntry>,
-    pub next: Option<String>,
+    pub next: Option<EventId>,
 }
 
 pub fn log_page(conn: &Connection, filter: &LogFilter, size: usize) -> Result<LogPage> {
@@ -244,19 +244,16 @@ pub fn log_page(conn: &Connection, filter: &LogFilter, size: usize) -> Result<Lo
     })?;
     let next = if found.len() > size {
         found.truncate(size);
-        found.last().map(|e| ids::event_id(e.seq))
+        found.last().map(StoredEvent::id)
     } else {
         None
     };
     Ok(LogPage { events: found.iter().map(LogEntry::from).collect(), next })
 }
 
-/// `E12` or `12` as an event's sequence number.
-pub fn event_seq(text: &str) -> Result<i64> {
-    match ids::parse(IdKind::Event, text, false)? {
-        Name::Number(n) => Ok(n),
-        Name::Key(_) => Err(Error::bad(format!("{text:?} is not an event id: write E12"))),
-    }
+/// `E12` or `12` as an event id.
+pub fn event_seq(text: &str) -> Result<EventId> {
+    text.parse()
 }
 
 /// One event with what it changed, field by field.
@@ -279,7 +276,7 @@ pub struct FieldChange {
 
 pub fn event_page(conn: &Connection, text: &str) -> Result<EventPage> {
     let seq = event_seq(text)?;
-    let e = events::get(conn, seq)?.ok_or_else(|| Error::not_found(format!("no event {}", ids::event_id(seq))))?;
+    let e = events::get(conn, seq)?.ok_or_else(|| Error::not_found(format!("no event {seq}")))?;
     let entry = LogEntry::from(&e);
     let mut changes = Vec::new();
     for field in audit::changed_fields(&entry.before, &entry.after) {

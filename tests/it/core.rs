@@ -487,8 +487,11 @@ fn claim_edit_keeps_the_old_text_as_a_revision() {
     assert_eq!(shown["revision"], 2);
     let conn = desk.conn();
     // Every revision is kept in the claim's events.
-    let texts: Vec<(i64, String)> =
-        ripen::audit::revisions(&conn, num(&c)).unwrap().into_iter().map(|r| (r.revision, r.text)).collect();
+    let texts: Vec<(i64, String)> = ripen::audit::revisions(&conn, ripen::ids::ClaimId::new(num(&c)))
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.revision, r.text))
+        .collect();
     assert_eq!(
         texts,
         [(1, "Inference got 10x cheaper.".to_string()), (2, "Inference got ~10x cheaper per year.".to_string())]

@@ -453,7 +453,8 @@ fn as_version_two(desk: &Desk) -> String {
     // What later versions added (reference sources: DOIs, archived copies, link checks).
     conn.execute_batch(
         "DROP INDEX sources_by_doi; DROP TABLE source_checks;
-         ALTER TABLE sources DROP COLUMN doi; ALTER TABLE sources DROP COLUMN archive_url;",
+         ALTER TABLE sources DROP COLUMN doi; ALTER TABLE sources DROP COLUMN archive_url;
+         DROP TABLE token_uses; DROP TABLE tokens;",
     )
     .unwrap();
     let mut prev = ripen::events::GENESIS.to_string();

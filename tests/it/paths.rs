@@ -65,7 +65,7 @@ fn each_path_change_is_one_event_with_the_whole_state() {
     assert_eq!(actions, ["path.step.add", "path.step.move", "path.step.remove", "path.edit"]);
     assert!(new.iter().all(|e| e.entity == "path:inference"));
     assert_eq!(new.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>(), ["marlo", "editor", "editor", "marlo"]);
-    assert_eq!(s(&removed, "event"), new[2].id());
+    assert_eq!(s(&removed, "event"), new[2].id().to_string());
     assert_eq!(new[2].reason.as_deref(), Some("covered elsewhere"));
     // Each event holds the path's whole state before and after.
     let after: Value = serde_json::from_str(new[3].after.as_deref().expect("after")).expect("json");

@@ -394,7 +394,7 @@ proptest! {
                 Ok(Name::Number(n)) => prop_assert!(n > 0),
                 Ok(Name::Key(k)) => {
                     prop_assert!(allow_key);
-                    prop_assert!(!ids::looks_like_id(&k), "{:?} parsed as a key but looks like an id", k);
+                    prop_assert!(!ripen::model::looks_like_id(&k), "{:?} parsed as a key but looks like an id", k);
                 }
                 Err(e) => prop_assert!(e.to_string().contains("id"), "unhelpful: {}", e),
             }
@@ -416,7 +416,12 @@ proptest! {
     #[test]
     fn printed_ids_parse_back(n in 1i64..=999_999_999_999_999_999) {
         for kind in [IdKind::Claim, IdKind::Source, IdKind::Event, IdKind::Dispatch] {
-            let shown = ids::Id(kind, n).to_string();
+            let shown = match kind {
+                IdKind::Claim => ids::ClaimId::new(n).to_string(),
+                IdKind::Source => ids::SourceId::new(n).to_string(),
+                IdKind::Event => ids::EventId::new(n).to_string(),
+                IdKind::Dispatch => ids::DispatchId::new(n).to_string(),
+            };
             prop_assert_eq!(ids::parse(kind, &shown, false).ok(), Some(Name::Number(n)));
             prop_assert_eq!(ids::parse(kind, &shown.to_lowercase(), true).ok(), Some(Name::Number(n)));
             prop_assert_eq!(ids::parse(kind, &n.to_string(), false).ok(), Some(Name::Number(n)));

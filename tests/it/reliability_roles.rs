@@ -156,6 +156,10 @@ const MATRIX: &[Row] = &[
     row(&["path", "step", "move", "reading", "open-weights", "--to", "1"], Ok, Ok, Denied),
     row(&["path", "step", "remove", "reading", "open-weights", "--reason", "r"], Ok, Ok, Denied),
     row(&["revert", "{path_edit}", "--reason", "r"], Ok, Ok, Denied),
+    // sign-in tokens: editors make them; only editors (or the token's own
+    // actor, here @temp) revoke them
+    row(&["token", "add", "marlo", "--name", "laptop", "--expires", "90d"], Ok, Denied, Denied),
+    row(&["token", "revoke", "{token}", "--reason", "r"], Ok, Denied, Denied),
     // bundles
     Row { args: &["import", "bundle.json"], events: 2, editor: Ok, researcher: Denied, reviewer: Denied },
 ];
@@ -190,10 +194,13 @@ const STATE_CHANGING: &[&str] = &[
     "path step add",
     "path step move",
     "path step remove",
+    "token add",
+    "token revoke",
 ];
 
 /// Leaf commands that only read.
 const READ_ONLY: &[&str] = &[
+    "token list",
     "path list",
     "path show",
     "path log",
@@ -258,6 +265,7 @@ fn template() -> Template {
     desk.ok_as(EDITOR, &["path", "step", "add", "reading", "compute-economy", "--why", "w"]);
     desk.ok_as(EDITOR, &["path", "step", "add", "reading", "open-weights", "--why", "w"]);
     let path_edit = event(desk.json_as(EDITOR, &["path", "edit", "reading", "--summary", "S", "--reason", "r"]));
+    let token = s(&desk.json_as(EDITOR, &["token", "add", "temp"]), "id").to_string();
     write_inputs(&desk);
     Template {
         desk,
@@ -268,6 +276,7 @@ fn template() -> Template {
             ("{topic_edit}", topic_edit),
             ("{actor_role}", actor_role),
             ("{path_edit}", path_edit),
+            ("{token}", token),
         ],
     }
 }
@@ -457,6 +466,7 @@ fn every_role_may_run_every_read_only_command() {
         &["path", "list"],
         &["path", "show", "reading"],
         &["path", "log", "reading"],
+        &["token", "list"],
     ];
     for command in READ_ONLY.iter().chain(&["reindex"]) {
         let words: Vec<&str> = command.split(' ').collect();

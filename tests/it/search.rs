@@ -545,7 +545,7 @@ fn add_generated(db: &mut Db, n: usize, seed: u64) -> Vec<(String, String)> {
             let text = format!("{}.", text.join(" "));
             let new = ripen::claims::NewClaim { topic: "compute".into(), text: text.clone(), ..Default::default() };
             let done = ripen::claims::add(tx, new, None)?;
-            out.push((done.id, text));
+            out.push((done.id.to_string(), text));
         }
         Ok(out)
     })

@@ -283,7 +283,7 @@ fn bad_requests_get_the_right_status_and_one_line() {
     assert!(text.contains("\"code\":\"method_not_allowed\""), "{text}");
     // A declared body over the limit.
     let (status, text) =
-        srv.raw(b"POST /api/claims/C1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nConnection: close\r\n\r\n");
+        srv.raw(b"POST /api/claims/C1 HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\nConnection: close\r\n\r\n");
     assert_eq!(status, 413, "{text}");
     assert!(text.contains("\"code\":\"payload_too_large\""), "{text}");
     // The server still serves after all of that.

@@ -44,6 +44,11 @@ impl Server {
     }
 
     pub fn start_with(db: &Path, extra: &[&str]) -> Server {
+        Server::start_env(db, extra, &[])
+    }
+
+    /// `start_with` and environment variables for the server (`RIPEN_NOW`).
+    pub fn start_env(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ripen"))
             .arg("--db")
             .arg(db)
@@ -51,6 +56,7 @@ impl Server {
             .args(extra)
             .env_remove("RIPEN_DB")
             .env_remove("RIPEN_ACTOR")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -97,6 +103,42 @@ impl Server {
             .collect();
         let body = resp.into_string().expect("utf-8 body");
         Reply { status, content_type, headers, body }
+    }
+
+    /// POSTs `body` with `headers` (ordinary statuses are answers, not errors).
+    pub fn post(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        let agent = ureq2::AgentBuilder::new().timeout(Duration::from_secs(60)).redirects(0).build();
+        let mut req = agent.post(&self.url(path));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let resp = match req.send_string(body) {
+            Ok(r) => r,
+            Err(ureq2::Error::Status(_, r)) => r,
+            Err(e) => panic!("POST {path}: {e}"),
+        };
+        let status = resp.status();
+        let content_type = resp.header("content-type").unwrap_or("").to_string();
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .map(|n| {
+                let v = resp.header(&n).unwrap_or("").to_string();
+                (n, v)
+            })
+            .collect();
+        let body = resp.into_string().expect("utf-8 body");
+        Reply { status, content_type, headers, body }
+    }
+
+    /// A JSON POST signed with `token` (none: no Authorization header).
+    pub fn api(&self, path: &str, token: Option<&str>, body: &serde_json::Value) -> Reply {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("Content-Type", "application/json")];
+        if let Some(a) = &auth {
+            headers.push(("Authorization", a.as_str()));
+        }
+        self.post(path, &headers, &body.to_string())
     }
 
     /// Sends `request` as it is and returns the status and the whole answer.
