@@ -29,5 +29,7 @@ mod reliability_roles;
 mod roles;
 mod search;
 mod snapshots;
+mod tokens;
 mod trust;
 mod web;
+mod web_write;

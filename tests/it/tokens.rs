@@ -3,9 +3,8 @@
 //! ends it; both changes are audited events that hold no secret, and
 //! `verify` covers the token table (a swapped digest is noticed).
 
-mod common;
 
-use common::*;
+use crate::util::*;
 
 fn add(desk: &Desk, handle: &str, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["token", "add", handle];

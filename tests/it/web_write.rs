@@ -6,15 +6,12 @@
 //! Every refusal is checked for its status AND for a database left exactly
 //! as it was (the number of events and a digest of every table's rows).
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
 
 use std::thread;
 
-use common::*;
+use crate::util::*;
 use serde_json::{json, Value};
-use server::{Reply, Server};
+use crate::util::server::{Reply, Server};
 
 /// The server's clock: a day after the desk's, so a token made with
 /// `--expires 1h` has expired.
