@@ -168,8 +168,14 @@ impl From<&StoredEvent> for LogEntry {
 pub fn changed_fields(before: &Option<Value>, after: &Option<Value>) -> Vec<String> {
     match (before.as_ref().and_then(Value::as_object), after.as_ref().and_then(Value::as_object)) {
         (Some(b), Some(a)) => {
-            let mut keys: Vec<String> = a.keys().chain(b.keys()).filter(|k| a.get(*k) != b.get(*k)).cloned().collect();
-            keys.dedup();
+            // Keys of `after`, then those only in `before`: each once (a
+            // key in both is not adjacent to itself, so `dedup` missed it).
+            let mut keys: Vec<String> = Vec::new();
+            for k in a.keys().chain(b.keys()) {
+                if a.get(k) != b.get(k) && !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+            }
             keys
         }
         _ => Vec::new(),
