@@ -1,5 +1,9 @@
 //! Human-readable output, pinned with insta (fixed clock; stdout is not a
-//! terminal in tests, so the output is plain).
+//! terminal in tests, so the output is plain): `claim show`, `why`,
+//! `history`, `review`, `topic show` (text, Markdown, HTML), `search`,
+//! `log -p` and `diff`. The snapshots are committed under
+//! tests/it/snapshots; CI (CI=true) fails on a missing or changed one, and
+//! `cargo insta review` (or INSTA_UPDATE=always) accepts a deliberate change.
 
 use crate::util::*;
 
@@ -90,4 +94,63 @@ fn review_text() {
 fn claim_show_json() {
     let desk = seed_desk();
     insta::assert_json_snapshot!("claim_show_json", desk.json(&["claim", "show", "C1"]));
+}
+
+/// `seed_desk` with a second wording of the claim, so `diff` and `log -p`
+/// have a text change to show.
+fn edited_desk() -> Desk {
+    let mut desk = seed_desk();
+    desk.set_now("2026-06-01T10:00:00Z");
+    desk.ok_as(
+        EDITOR,
+        &[
+            "claim",
+            "edit",
+            "C1",
+            "--text",
+            "The cost-of-pass frontier has moved a lot over the past year.",
+            "--reason",
+            "plainer words",
+        ],
+    );
+    desk
+}
+
+#[test]
+fn topic_show_text() {
+    let desk = seed_desk();
+    insta::assert_snapshot!("topic_show_text", desk.text(&["topic", "show", "compute-economy"]));
+}
+
+#[test]
+fn topic_show_markdown() {
+    let desk = seed_desk();
+    insta::assert_snapshot!(
+        "topic_show_markdown",
+        desk.text(&["topic", "show", "compute-economy", "--format", "markdown"])
+    );
+}
+
+#[test]
+fn topic_show_html() {
+    let desk = seed_desk();
+    insta::assert_snapshot!("topic_show_html", desk.text(&["topic", "show", "compute-economy", "--format", "html"]));
+}
+
+#[test]
+fn search_text() {
+    let desk = seed_desk();
+    insta::assert_snapshot!("search", desk.text(&["search", "cost"]));
+}
+
+#[test]
+fn log_patch_text() {
+    let desk = edited_desk();
+    insta::assert_snapshot!("log_patch", desk.text(&["log", "-p"]));
+}
+
+#[test]
+fn diff_text() {
+    let desk = edited_desk();
+    insta::assert_snapshot!("diff", desk.text(&["diff", "C1"]));
 }
