@@ -152,8 +152,7 @@ fn an_editor_signs_in_demotes_a_claim_and_signs_out_in_chromium() {
     let driver = Driver::start();
     let desk = sample_desk();
     let editor = desk.json_as(util::EDITOR, &["token", "add", util::EDITOR])["token"].as_str().unwrap().to_string();
-    let reviewer =
-        desk.json_as(util::EDITOR, &["token", "add", util::REVIEWER])["token"].as_str().unwrap().to_string();
+    let reviewer = desk.json_as(util::EDITOR, &["token", "add", util::REVIEWER])["token"].as_str().unwrap().to_string();
     let srv = Server::start(&desk.db);
     let profile = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

@@ -3,7 +3,6 @@
 //! ends it; both changes are audited events that hold no secret, and
 //! `verify` covers the token table (a swapped digest is noticed).
 
-
 use crate::util::*;
 
 fn add(desk: &Desk, handle: &str, extra: &[&str]) -> serde_json::Value {

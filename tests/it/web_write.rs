@@ -6,12 +6,11 @@
 //! Every refusal is checked for its status AND for a database left exactly
 //! as it was (the number of events and a digest of every table's rows).
 
-
 use std::thread;
 
+use crate::util::server::{Reply, Server};
 use crate::util::*;
 use serde_json::{json, Value};
-use crate::util::server::{Reply, Server};
 
 /// The server's clock: a day after the desk's, so a token made with
 /// `--expires 1h` has expired.
