@@ -71,7 +71,7 @@ fn args() -> Args {
 }
 
 fn editor() -> Actor {
-    Actor { handle: "ed".into(), role: Role::Editor }
+    Actor { handle: "ed".into(), name: "ed".into(), role: Role::Editor }
 }
 
 /// Writes a fresh corpus of `n` claims at `path`, through `Db::transact`.
@@ -82,7 +82,7 @@ fn generate(path: &Path, n: usize, seed: u64) -> Db {
     let mut db = Db::create(path).unwrap();
     let ed = editor();
     db.transact(&ed, "editor", |tx| {
-        ripen::actors::insert(tx, ripen::actors::new_state("ed", None, Role::Editor)?, false, None)
+        ripen::actors::insert(tx, ripen::actors::new_state("ed", None, Role::Editor)?, None)
     })
     .unwrap();
     let words = Words::new(seed);

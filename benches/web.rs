@@ -5,12 +5,23 @@
 //! page and `/api/search` with OR queries, plus the server's start-up time
 //! (spawn to the first successful `/healthz`) and peak RSS.
 //!
+//! With `--writers N` it measures writes instead: N keep-alive connections,
+//! each signed in with its own editor token, POST changes back to back
+//! (half `/api/claims` additions, half `/api/claims/{id}/badge` moves on
+//! claims of its own) on a copy of the database; it reports accepted
+//! changes/s and p50/p99 latency (every change is its own transaction).
+//!
 //! Run: `cargo bench --bench web -- --claims 10000 [--uncached]` (defaults:
 //! 10,000 claims, 32 connections, 5 s a route; database cached under
 //! `target/bench-web/`). The server keeps answers built at the current
 //! chain head by ETag; `--uncached` makes every request target unique so
 //! each answer is built afresh. The database is a deterministic corpus
-//! (`ripen::corpus`) imported with the real binary.
+//! (`ripen::corpus`) imported with the real binary. `--datasette PATH`
+//! also loads one claim's page and JSON from ripen, then serves the same
+//! file with Datasette (`datasette serve -i`) and loads that claim's row
+//! page and its `.json` with the same client and connections. `--ripen
+//! PATH` serves with another build of ripen (e.g. the previous release) on
+//! the same database.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -29,6 +40,14 @@ struct Args {
     /// Make every request's target unique (an ignored `r=` parameter), so
     /// no answer comes from the server's cache.
     uncached: bool,
+    /// Measure writes with this many concurrent writers (0: reads).
+    writers: usize,
+    /// A `datasette` executable: serve the same file beside ripen (immutable
+    /// mode) and load one claim's row page and its JSON the same way.
+    datasette: Option<PathBuf>,
+    /// The `ripen` binary to serve with (default: this build's), to compare
+    /// two builds on the same database in one session.
+    ripen: PathBuf,
 }
 
 fn args() -> Args {
@@ -38,6 +57,9 @@ fn args() -> Args {
         seconds: 5,
         dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-web"),
         uncached: false,
+        writers: 0,
+        datasette: None,
+        ripen: PathBuf::from(env!("CARGO_BIN_EXE_ripen")),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -48,6 +70,9 @@ fn args() -> Args {
             "--seconds" => a.seconds = num(),
             "--dir" => a.dir = PathBuf::from(it.next().expect("--dir PATH")),
             "--uncached" => a.uncached = true,
+            "--writers" => a.writers = num() as usize,
+            "--ripen" => a.ripen = PathBuf::from(it.next().expect("--ripen PATH")),
+            "--datasette" => a.datasette = Some(PathBuf::from(it.next().expect("--datasette PATH"))),
             "--bench" => {}
             other => panic!("unknown option {other}"),
         }
@@ -96,24 +121,51 @@ impl Conn {
 
     fn get(&mut self, path: &str) -> u16 {
         let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
+        self.send(&req)
+    }
+
+    fn post(&mut self, path: &str, token: &str, body: &str) -> u16 {
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        self.send(&req)
+    }
+
+    fn send(&mut self, req: &str) -> u16 {
         self.stream.get_mut().write_all(req.as_bytes()).unwrap();
         let mut line = String::new();
         self.stream.read_line(&mut line).unwrap();
         let status = line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-        let mut length = 0usize;
+        let (mut length, mut chunked) = (0usize, false);
         loop {
             line.clear();
             self.stream.read_line(&mut line).unwrap();
             if line == "\r\n" || line.is_empty() {
                 break;
             }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            let lower = line.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
                 length = v.trim().parse().unwrap_or(0);
             }
+            chunked |= lower.starts_with("transfer-encoding:") && lower.contains("chunked");
         }
-        let mut body = vec![0; length];
-        self.stream.read_exact(&mut body).unwrap();
-        status
+        if !chunked {
+            let mut body = vec![0; length];
+            self.stream.read_exact(&mut body).unwrap();
+            return status;
+        }
+        // Chunked (Datasette's server may answer so): size lines, then data.
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).unwrap();
+            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+            let mut chunk = vec![0; size + 2];
+            self.stream.read_exact(&mut chunk).unwrap();
+            if size == 0 {
+                return status;
+            }
+        }
     }
 }
 
@@ -150,7 +202,7 @@ fn load(a: &Args, addr: &str, name: &str, paths: &[String]) {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "{name:<12} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} connections, {:.0} s)",
+        "{name:<24} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} connections, {:.0} s)",
         latencies.len() as f64 / elapsed,
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
@@ -174,6 +226,9 @@ fn rss_peak_mb(pid: u32) -> f64 {
 fn main() {
     let a = args();
     let db = database(&a);
+    if a.writers > 0 {
+        return writes(&a, &db);
+    }
     // The index is caught up before timing start-up (a first search would).
     let warm = Command::new(env!("CARGO_BIN_EXE_ripen"))
         .arg("--db")
@@ -185,7 +240,7 @@ fn main() {
     assert!(warm.success());
 
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ripen"))
+    let mut child = Command::new(&a.ripen)
         .arg("--db")
         .arg(&db)
         .args(["serve", "--bind", "127.0.0.1:0"])
@@ -212,11 +267,48 @@ fn main() {
     load(&a, &addr, "claim page", &claims);
     load(&a, &addr, "topic page", &topics);
     load(&a, &addr, "api/search", &searches);
+    if let Some(bin) = &a.datasette {
+        // One claim, as Datasette's row page and its JSON, beside ripen's
+        // page and JSON for the same claim, with the same client.
+        let id = rng.gen_range(1..=a.claims);
+        load(&a, &addr, "ripen claim page (one)", &[format!("/claims/C{id}")]);
+        load(&a, &addr, "ripen /api/claims (one)", &[format!("/api/claims/C{id}")]);
+        datasette(&a, bin, &db, id);
+    }
     println!("server peak RSS: {:.0} MB", rss_peak_mb(child.id()));
     // SAFETY: kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let status = child.wait().unwrap();
     println!("server stopped: {status}");
+}
+
+/// Datasette serving `db` read-only (`-i`: immutable), loaded with the row
+/// page of claim `id` and the same row as JSON.
+fn datasette(a: &Args, bin: &std::path::Path, db: &std::path::Path, id: usize) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(bin)
+        .arg("serve")
+        .arg("-i")
+        .arg(db)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("datasette starts");
+    let addr = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    let name = db.file_stem().unwrap().to_str().unwrap().to_string();
+    let row = format!("/{name}/claims/{id}");
+    while TcpStream::connect(&addr).is_err() || Conn::open(&addr).get(&row) != 200 {
+        assert!(started.elapsed() < Duration::from_secs(120), "datasette did not answer");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!("datasette start-up: {:.0} ms to the first row page", started.elapsed().as_secs_f64() * 1e3);
+    load(a, &addr, "datasette row page", std::slice::from_ref(&row));
+    load(a, &addr, "datasette row .json", &[format!("{row}.json")]);
+    println!("datasette peak RSS: {:.0} MB", rss_peak_mb(child.id()));
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The topic slugs, read from `/api/topics` with the raw client.
@@ -228,4 +320,116 @@ fn topic_slugs(addr: &str) -> Vec<String> {
     let body = text.split("\r\n\r\n").nth(1).unwrap_or("[]");
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     v.as_array().into_iter().flatten().filter_map(|t| t["slug"].as_str().map(str::to_string)).collect()
+}
+
+fn ripen(db: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_ripen")).arg("--db").arg(db).args(args).output().unwrap();
+    assert!(out.status.success(), "ripen {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Write throughput: `a.writers` editors over HTTP on a copy of the database.
+fn writes(a: &Args, original: &std::path::Path) {
+    let db = a.dir.join(format!("web-{}-writes.db", a.claims));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    std::fs::copy(original, &db).unwrap();
+    let actors = ripen(&db, &["--json", "actor", "list"]);
+    let editor = actors
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["role"] == "editor")
+        .and_then(|v| v["handle"].as_str().map(str::to_string))
+        .expect("an editor in the corpus");
+    let topic = ripen(&db, &["--json", "topic", "list"])
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|v| v["slug"].as_str().map(str::to_string))
+        .expect("a topic");
+    let tokens: Vec<String> = (0..a.writers)
+        .map(|i| {
+            let handle = format!("bench{i}");
+            ripen(&db, &["--as", &editor, "actor", "add", &handle, "--role", "editor"]);
+            let made = ripen(&db, &["--as", &editor, "--json", "token", "add", &handle]);
+            serde_json::from_str::<serde_json::Value>(&made).unwrap()["token"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ripen"))
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
+    while Conn::open(&addr).get("/healthz") != 200 {}
+
+    let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    let started = Instant::now();
+    let results: Vec<(Vec<Duration>, usize)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, token)| {
+                let (addr, topic) = (&addr, &topic);
+                scope.spawn(move || {
+                    let mut conn = Conn::open(addr);
+                    let mut lat = Vec::new();
+                    let mut refused = 0;
+                    // Claims of this writer's own (ids ≡ i mod writers), so
+                    // writers never move the same badge.
+                    let mut next = i + 1;
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        n += 1;
+                        let t = Instant::now();
+                        let status = if n.is_multiple_of(2) {
+                            let body = format!(r#"{{"topic": "{topic}", "text": "Bench claim {i}-{n}."}}"#);
+                            conn.post("/api/claims", token, &body)
+                        } else {
+                            let badge = if (n / 2).is_multiple_of(2) { "contested" } else { "unsourced" };
+                            let body = format!(r#"{{"badge": "{badge}", "reason": "bench {n}", "override": true}}"#);
+                            let claim = format!("/api/claims/C{next}/badge");
+                            next = (next + a.writers - 1) % a.claims + 1;
+                            conn.post(&claim, token, &body)
+                        };
+                        if status < 300 {
+                            lat.push(t.elapsed());
+                        } else {
+                            assert!(status == 409, "writer {i}: status {status}");
+                            refused += 1;
+                        }
+                    }
+                    (lat, refused)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let refused: usize = results.iter().map(|(_, r)| r).sum();
+    let mut latencies: Vec<Duration> = results.into_iter().flat_map(|(l, _)| l).collect();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "writes       {:>8.0} accepted/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} accepted, {} refused as no change, {} writers, {} claims, {:.0} s)",
+        latencies.len() as f64 / elapsed,
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        latencies.len(),
+        refused,
+        a.writers,
+        a.claims,
+        elapsed
+    );
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    println!("server stopped: {status}");
+    let verified = ripen(&db, &["--json", "verify"]);
+    let report: serde_json::Value = serde_json::from_str(&verified).unwrap();
+    println!("verify after the run: ok = {}, {} events", report["ok"], report["events"]);
 }

@@ -2,20 +2,19 @@
 //! editors add actors or change roles (the first editor comes from `init`).
 
 use rusqlite::{Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::db::{NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
 use crate::model::{self, Role};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActorState {
-    pub handle: String,
-    pub name: String,
-    pub role: Role,
-}
+/// Who may add and change actors and their roles (and revert their changes).
+pub const MAY_CHANGE: &[Role] = &[Role::Editor];
+
+/// An actor's state as its events record it: the one actor type, which the
+/// write path also uses for who is acting.
+pub use crate::db::Actor as ActorState;
 
 #[derive(Debug, Serialize)]
 pub struct ActorChange {
@@ -55,17 +54,10 @@ pub fn new_state(handle: &str, name: Option<&str>, role: Role) -> Result<ActorSt
     Ok(ActorState { handle, name, role })
 }
 
-/// Inserts an actor and records it. `check_role` is false only for the very
-/// first editor, who has nobody to ask.
-pub fn insert(
-    tx: &mut Tx<'_>,
-    state: ActorState,
-    check_role: bool,
-    meta: Option<serde_json::Value>,
-) -> Result<ActorChange> {
-    if check_role {
-        tx.require_role(&[Role::Editor], "add actors")?;
-    }
+/// Inserts an actor and records it, without a role check: for the very
+/// first editor, who has nobody to ask, and an import, whose editor was
+/// checked before it began. Everyone else adds actors through `add`.
+pub fn insert(tx: &mut Tx<'_>, state: ActorState, meta: Option<serde_json::Value>) -> Result<ActorChange> {
     if load(tx.conn(), &state.handle)?.is_some() {
         return Err(Error::refused(format!("actor @{} already exists: pick another handle", state.handle)));
     }
@@ -80,12 +72,13 @@ pub fn insert(
 
 pub fn add(tx: &mut Tx<'_>, handle: &str, name: Option<&str>, role: Role) -> Result<ActorChange> {
     let state = new_state(handle, name, role)?;
-    insert(tx, state, true, None)
+    tx.require_role(MAY_CHANGE, "add actors")?;
+    insert(tx, state, None)
 }
 
 /// Changes an actor's role (and name, when given).
 pub fn set_role(tx: &mut Tx<'_>, handle: &str, role: Role, reason: &str) -> Result<ActorChange> {
-    tx.require_role(&[Role::Editor], "change roles")?;
+    tx.require_role(MAY_CHANGE, "change roles")?;
     let reason = crate::model::required_reason(reason)?;
     let handle = model::normalize_handle(handle)?;
     let before = load(tx.conn(), &handle)?

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, StoredEvent, COLUMNS};
 use crate::ids::{ClaimId, DispatchId, EventId, IdKind, SourceId};
 use crate::model::{self, Badge, Role};
+use crate::topic_claims::badge_in;
 
 /// Filters of `ripen log`; all optional, combined with AND.
 #[derive(Debug, Default, Clone)]
@@ -244,10 +245,6 @@ impl TendEntry {
     }
 }
 
-fn badge_in(v: &Option<Value>) -> Option<Badge> {
-    v.as_ref()?.get("badge")?.as_str()?.parse().ok()
-}
-
 /// How this page grew: claim events of a topic grouped by day, actor and
 /// kind, newest first. `until` cuts the log at a past moment.
 pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> Result<Vec<TendEntry>> {
@@ -262,17 +259,18 @@ pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> 
         if until.as_deref().is_some_and(|u| e.at.as_str() > u) {
             continue;
         }
-        let (before, after) = (e.before_json(), e.after_json());
+        // Only the badges are read (no JSON values built): a topic of
+        // thousands of claims scans thousands of events here.
         let claim = e.entity.trim_start_matches("claim:").to_string();
         let day = clock::day_of(&e.at).to_string();
-        let (from, to) = (badge_in(&before), badge_in(&after));
+        let (from, to) = (badge_in(e.before.as_deref()), badge_in(e.after.as_deref()));
         if e.action == "claim.due" {
             // A review-by date is planning, not tending.
             continue;
         }
         let kind = if e.action == "claim.check" {
             TendKind::Checked
-        } else if before.is_none() {
+        } else if e.before.is_none() {
             TendKind::Grew
         } else if from != to && from.is_some() {
             TendKind::BadgeMoved
@@ -444,7 +442,7 @@ fn restore(
 ) -> Result<(Value, Option<Value>)> {
     match entity {
         EntityRef::Claim(_) => {
-            tx.require_role(&[Role::Editor, Role::Researcher], "revert claim changes")?;
+            tx.require_role(claims::MAY_CHANGE, "revert claim changes")?;
             let now: ClaimState = serde_json::from_value(current.clone())?;
             let mut restored: ClaimState = serde_json::from_value(wanted)?;
             if restored.text != now.text {
@@ -453,49 +451,40 @@ fn restore(
             let mut meta = None;
             let earned = claims::earned(tx.conn(), &restored)?;
             if restored.badge != now.badge {
-                let judged = crate::badges::judge(
-                    tx.actor().role,
-                    Some(now.badge),
-                    restored.badge,
-                    earned.badge,
-                    allow_override,
-                );
+                let judged =
+                    crate::rule::judge(tx.actor().role, Some(now.badge), restored.badge, earned.badge, allow_override);
                 let above = match judged {
-                    crate::badges::Judgement::Allowed { is_override } => is_override,
-                    crate::badges::Judgement::EditorsOnly => {
-                        return Err(crate::badges::editors_only(tx, "revert a badge move"))
-                    }
-                    crate::badges::Judgement::NeedsOverride => {
+                    crate::rule::Judgement::Allowed { is_override } => is_override,
+                    crate::rule::Judgement::EditorsOnly => return Err(tx.refusal(&[Role::Editor], "revert a badge move")),
+                    crate::rule::Judgement::NeedsOverride => {
                         return Err(Error::refused(format!(
                             "restoring {} would put it above what the evidence earns ({}): pass --override to revert anyway",
                             restored.badge, earned.verdict
                         )))
                     }
                 };
-                meta = Some(json!({"override": above, "earned": earned.badge}));
+                let (moved, badge_meta) = claims::badge_moved(&restored, restored.badge, above, earned.badge, false);
+                (restored, meta) = (moved, Some(badge_meta));
+            } else {
+                restored.badge_override = now.badge_override;
             }
-            restored.badge_override =
-                if restored.badge == now.badge { now.badge_override } else { restored.badge.is_above(earned.badge) };
             claims::write(tx.conn(), &restored)?;
             Ok((serde_json::to_value(&restored)?, meta))
         }
         EntityRef::Source(_) => {
-            tx.require_role(&[Role::Editor, Role::Researcher], "revert source changes")?;
+            tx.require_role(crate::sources::MAY_CHANGE, "revert source changes")?;
             let old: crate::sources::SourceState = serde_json::from_value(wanted)?;
-            let citing = claims::citing_source(tx.conn(), old.id)?;
-            let earned_before = claims::earned_for(tx.conn(), &citing)?;
-            crate::sources::write(tx.conn(), &old)?;
-            let changes = claims::earned_changes(tx.conn(), &citing, &earned_before)?;
+            let changes = claims::reevaluate_citing(tx.conn(), old.id, |conn| crate::sources::write(conn, &old))?;
             Ok((serde_json::to_value(&old)?, claims::earned_meta(&changes)))
         }
         EntityRef::Topic(_) => {
-            tx.require_role(&[Role::Editor], "revert topic changes")?;
+            tx.require_role(crate::topics::MAY_CHANGE, "revert topic changes")?;
             let old: crate::topics::TopicState = serde_json::from_value(wanted)?;
             crate::topics::write(tx.conn(), &old)?;
             Ok((serde_json::to_value(&old)?, None))
         }
         EntityRef::Actor(_) => {
-            tx.require_role(&[Role::Editor], "revert actor changes")?;
+            tx.require_role(crate::actors::MAY_CHANGE, "revert actor changes")?;
             let old: crate::actors::ActorState = serde_json::from_value(wanted)?;
             crate::actors::write(tx.conn(), &old)?;
             Ok((serde_json::to_value(&old)?, None))
@@ -507,7 +496,7 @@ fn restore(
             "token changes are not reverted: make a new token with `ripen token add`, or revoke one with `ripen token revoke`",
         )),
         EntityRef::Dispatch(_) => {
-            tx.require_role(&[Role::Editor, Role::Researcher], "revert dispatch changes")?;
+            tx.require_role(crate::dispatches::MAY_CHANGE, "revert dispatch changes")?;
             let old: crate::dispatches::DispatchState = serde_json::from_value(wanted)?;
             crate::dispatches::write(tx.conn(), &old)?;
             Ok((serde_json::to_value(&old)?, None))

@@ -4,7 +4,6 @@
 
 use rusqlite::Connection;
 use serde::Serialize;
-use serde_json::json;
 
 use crate::claims::{self, ClaimChange};
 use crate::db::Tx;
@@ -18,41 +17,11 @@ pub enum Move {
     Set(Badge),
 }
 
-/// What the rules make of one badge transition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Judgement {
-    /// Allowed; `is_override` when the new badge is above what the evidence earns.
-    Allowed { is_override: bool },
-    /// Only editors may do this: any move after creation, or a badge above
-    /// the evidence at creation.
-    EditorsOnly,
-    /// Raising a badge above the evidence needs an explicit override.
-    NeedsOverride,
-}
-
-/// The one decision on a badge transition, for every path that sets a badge
-/// (a live move, a claim created with a badge, a revert, imported history):
-/// `from` is `None` at creation; `earned` is what the evidence earns at that
-/// moment; `with_override` whether an override was asked for. Moving down
-/// towards the evidence never needs an override, even when the new badge is
-/// still above what the evidence earns. Reasons are checked by the callers
-/// (each says how to give one).
-pub fn judge(role: Role, from: Option<Badge>, to: Badge, earned: Badge, with_override: bool) -> Judgement {
-    let is_override = to.is_above(earned);
-    if (from.is_some() || is_override) && role != Role::Editor {
-        return Judgement::EditorsOnly;
-    }
-    let raises = from.is_none_or(|f| to.rank() >= f.rank());
-    if is_override && raises && !with_override {
-        return Judgement::NeedsOverride;
-    }
-    Judgement::Allowed { is_override }
-}
+pub use crate::rule::{judge, Judgement};
 
 /// The refusal of `Judgement::EditorsOnly` for the acting actor.
 pub fn editors_only(tx: &Tx<'_>, doing: &str) -> Error {
-    let actor = tx.actor();
-    Error::Permission(format!("@{} is a {}; only editors may {doing}", actor.handle, actor.role))
+    tx.refusal(&[Role::Editor], doing)
 }
 
 /// Moves a claim's badge. Editors only; one event with from, to, reason and
@@ -101,8 +70,7 @@ pub fn move_badge(
             )))
         }
     };
-    let after = claims::ClaimState { badge: target, badge_override: is_override, ..before.clone() };
-    let meta = json!({ "override": is_override, "earned": earned.badge });
+    let (after, meta) = claims::badge_moved(&before, target, is_override, earned.badge, false);
     let seq = claims::record(tx, "claim.badge", &before, &after, Some(reason), Some(meta), None)?;
     Ok(ClaimChange {
         id: after.id,

@@ -150,10 +150,14 @@ pub struct EarnedChange {
     pub badge: Badge,
 }
 
-const COLUMNS: &str = "id, key, topic, text, revision, badge, badge_override, created_by, created_at, \
+/// Who may add and change claims (and revert their changes); badge moves
+/// are editors' (`rule::judge`).
+pub const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
+
+pub(crate) const COLUMNS: &str = "id, key, topic, text, revision, badge, badge_override, created_by, created_at, \
                        claimant_name, claimant_url, claimant_type, claim_date, appearances";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimState> {
+pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimState> {
     let claimant = match r.get::<_, Option<String>>(9)? {
         Some(name) => {
             Some(Claimant { name, url: r.get(10)?, kind: r.get::<_, Option<_>>(11)?.unwrap_or(ClaimantKind::Person) })
@@ -348,6 +352,39 @@ pub fn earned_changes(
     Ok(out)
 }
 
+/// The one re-evaluation after a change of source `source`: runs `write`
+/// (the change) and returns the claims citing the source whose earned badge
+/// it moved. A live change (`sources`) and a revert (`audit`) both use it.
+pub fn reevaluate_citing(
+    conn: &Connection,
+    source: SourceId,
+    write: impl FnOnce(&Connection) -> Result<()>,
+) -> Result<Vec<EarnedChange>> {
+    let citing = citing_source(conn, source)?;
+    let before = earned_for(conn, &citing)?;
+    write(conn)?;
+    earned_changes(conn, &citing, &before)
+}
+
+/// A claim with its badge moved to `to` (after `rule::judge` allowed it) and
+/// the `claim.badge` event's meta: the one shape of a badge move, whether a
+/// live move, a revert or imported history.
+pub fn badge_moved(
+    before: &ClaimState,
+    to: Badge,
+    is_override: bool,
+    earned: Badge,
+    imported: bool,
+) -> (ClaimState, Value) {
+    let after = ClaimState { badge: to, badge_override: is_override, ..before.clone() };
+    let meta = if imported {
+        json!({"imported": true, "override": is_override, "earned": earned})
+    } else {
+        json!({"override": is_override, "earned": earned})
+    };
+    (after, meta)
+}
+
 pub fn earned_meta(changes: &[EarnedChange]) -> Option<Value> {
     (!changes.is_empty()).then(|| json!({ "earned_changed": changes }))
 }
@@ -396,7 +433,7 @@ pub fn check_claim_text(text: &str) -> Result<()> {
 fn resolve_citations(conn: &Connection, cites: &[(String, Stance, Option<String>)]) -> Result<Vec<CitationState>> {
     let mut resolved = Vec::with_capacity(cites.len());
     for (name, stance, note) in cites {
-        resolved.push((crate::sources::resolve(conn, name)?, *stance, note.clone()));
+        resolved.push((crate::names::source(conn, name)?, *stance, note.clone()));
     }
     citation_states(resolved, |id| id.to_string())
 }
@@ -440,12 +477,12 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, evidence: &[Evidence], imported: 
         // The importer judges imported history with the creator's role.
         return Ok((asked, earned_badge, asked.is_above(earned_badge)));
     }
-    match crate::badges::judge(tx.actor().role, None, asked, earned_badge, new.allow_override) {
-        crate::badges::Judgement::Allowed { is_override } => Ok((asked, earned_badge, is_override)),
-        crate::badges::Judgement::EditorsOnly => {
-            Err(crate::badges::editors_only(tx, &format!("set a badge above the earned one ({earned_badge})")))
+    match rule::judge(tx.actor().role, None, asked, earned_badge, new.allow_override) {
+        rule::Judgement::Allowed { is_override } => Ok((asked, earned_badge, is_override)),
+        rule::Judgement::EditorsOnly => {
+            Err(tx.refusal(&[Role::Editor], &format!("set a badge above the earned one ({earned_badge})")))
         }
-        crate::badges::Judgement::NeedsOverride => {
+        rule::Judgement::NeedsOverride => {
             let earned = rule::earned_badge(evidence);
             Err(Error::refused(format!(
                 "the evidence earns {} ({}); {asked} is above it: pass --override with --reason to set it anyway",
@@ -456,7 +493,7 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, evidence: &[Evidence], imported: 
 }
 
 pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Result<ClaimChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "add claims")?;
+    tx.require_role(MAY_CHANGE, "add claims")?;
     crate::topics::require(tx.conn(), &new.topic)?;
     if let Some(k) = &new.key {
         model::check_key(k)?;
@@ -620,7 +657,7 @@ pub fn change_fields(
     reason: &str,
     imported: Option<(&str, &str)>,
 ) -> Result<ClaimChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "edit claims")?;
+    tx.require_role(MAY_CHANGE, "edit claims")?;
     let reason = model::required_reason(reason)?;
     if let Some(text) = &change.text {
         check_claim_text(text)?;
@@ -682,7 +719,7 @@ pub fn cite(
     note: Option<&str>,
     reason: Option<&str>,
 ) -> Result<ClaimChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "cite sources")?;
+    tx.require_role(MAY_CHANGE, "cite sources")?;
     let before = require(tx.conn(), name)?;
     let reason = reason.map(model::required_reason).transpose()?;
     let new = resolve_citations(tx.conn(), &[(source.to_string(), stance, note.map(str::to_string))])?.remove(0);
@@ -704,10 +741,10 @@ pub fn cite(
 }
 
 pub fn uncite(tx: &mut Tx<'_>, name: &str, source: &str, reason: &str) -> Result<ClaimChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "remove citations")?;
+    tx.require_role(MAY_CHANGE, "remove citations")?;
     let reason = model::required_reason(reason)?;
     let before = require(tx.conn(), name)?;
-    let source = crate::sources::resolve(tx.conn(), source)?;
+    let source = crate::names::source(tx.conn(), source)?;
     let mut after = before.clone();
     after.citations.retain(|c| c.source != source);
     if after.citations.len() == before.citations.len() {
@@ -747,85 +784,6 @@ pub fn history(conn: &Connection, id: ClaimId) -> Result<Vec<BadgeMove>> {
         out.push(BadgeMove { event: e.id(), at: e.at, actor: e.actor, from, to, reason: e.reason, is_override });
     }
     Ok(out)
-}
-
-/// A citation as `claim show` prints it.
-#[derive(Debug, Serialize)]
-pub struct CitationView {
-    pub source: SourceId,
-    pub key: Option<String>,
-    pub title: String,
-    pub publisher: Option<String>,
-    pub stance: Stance,
-    pub grade: Grade,
-    pub status: Status,
-    pub note: Option<String>,
-}
-
-/// Everything `claim show` prints.
-#[derive(Debug, Serialize)]
-pub struct ClaimView {
-    pub id: ClaimId,
-    pub key: Option<String>,
-    pub topic: String,
-    pub text: String,
-    pub revision: i64,
-    pub badge: Badge,
-    pub earned_badge: Badge,
-    #[serde(rename = "override")]
-    pub badge_override: bool,
-    pub created_by: String,
-    pub created_at: String,
-    /// Set when the view shows a past moment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub as_of: Option<String>,
-    pub citations: Vec<CitationView>,
-    pub history: Vec<BadgeMove>,
-    pub explanation: Vec<String>,
-    /// Who made the claim; `null` when it is the desk's own statement.
-    pub claimant: Option<Claimant>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub claim_date: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub appearances: Vec<String>,
-}
-
-pub fn view(conn: &Connection, claim: &ClaimState, when: &crate::snapshot::When) -> Result<ClaimView> {
-    let evidence = when.evidence(conn, &claim.citations)?;
-    let mut citations = Vec::new();
-    for (c, e) in claim.citations.iter().zip(&evidence) {
-        let key = when.source(conn, c.source)?.and_then(|s| s.key);
-        citations.push(CitationView {
-            source: e.source,
-            key,
-            title: e.title.clone(),
-            publisher: e.publisher.clone(),
-            stance: c.stance,
-            grade: e.grade,
-            status: e.status,
-            note: c.note.clone(),
-        });
-    }
-    let earned = rule::earned_badge(&evidence);
-    Ok(ClaimView {
-        id: claim.id,
-        key: claim.key.clone(),
-        topic: claim.topic.clone(),
-        text: claim.text.clone(),
-        revision: claim.revision,
-        badge: claim.badge,
-        earned_badge: earned.badge,
-        badge_override: claim.badge_override,
-        created_by: claim.created_by.clone(),
-        created_at: claim.created_at.clone(),
-        as_of: when.label().map(str::to_string),
-        citations,
-        history: when.history(conn, claim.id)?,
-        explanation: earned.explanation,
-        claimant: claim.claimant.clone(),
-        claim_date: claim.claim_date.clone(),
-        appearances: claim.appearances.clone(),
-    })
 }
 
 /// What `why` prints: the shown badge, the earned one and the rule's reasons.

@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 use crate::ids::{DispatchId, EventId};
 use crate::model::{self, Badge, Role};
 
+/// Who may add and change dispatches (and revert their changes).
+pub const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DispatchState {
@@ -111,7 +114,7 @@ pub struct NewDispatch {
 
 /// Adds a dispatch. Editors and researchers; the voice must be an actor.
 pub fn add(tx: &mut Tx<'_>, new: NewDispatch, meta: Option<serde_json::Value>) -> Result<DispatchChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "add dispatches")?;
+    tx.require_role(MAY_CHANGE, "add dispatches")?;
     crate::topics::require(tx.conn(), &new.topic)?;
     let voice = model::normalize_handle(&new.voice)?;
     if crate::actors::load(tx.conn(), &voice)?.is_none() {

@@ -1,16 +1,10 @@
 //! Names of the things events are about (`claim:C12`, `source:S3`,
-//! `topic:compute-economy`, `actor:remy`, `dispatch:D2`, `path:inference-economics`) and the uniform way
-//! to read any entity's current state as the JSON its events record.
-//!
-//! Invariant: `current_state(entity)` holds the same state as the `after` of
-//! the latest event about that entity, unless someone edited the tables
-//! behind ripen's back (which `verify` reports).
+//! `topic:compute-economy`, `actor:remy`, `dispatch:D2`, `path:inference-economics`).
+//! Reading an entity's current state lives in `current`, above the entity
+//! modules, so that each of them can name entities without a cycle.
 
 use std::fmt;
 use std::str::FromStr;
-
-use rusqlite::Connection;
-use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::ids::{ClaimId, DispatchId, SourceId};
@@ -61,26 +55,5 @@ impl FromStr for EntityRef {
             "token" => EntityRef::Token(name.to_string()),
             _ => return Err(bad()),
         })
-    }
-}
-
-impl EntityRef {
-    /// The entity's current state as its events record it; `None` if absent.
-    pub fn current_state(&self, conn: &Connection) -> Result<Option<Value>> {
-        fn json<T: serde::Serialize>(v: Option<T>) -> Result<Option<Value>> {
-            Ok(match v {
-                Some(v) => Some(serde_json::to_value(v)?),
-                None => None,
-            })
-        }
-        match self {
-            EntityRef::Actor(h) => json(crate::actors::load(conn, h)?),
-            EntityRef::Topic(s) => json(crate::topics::load(conn, s)?),
-            EntityRef::Source(n) => json(crate::sources::load(conn, *n)?),
-            EntityRef::Claim(n) => json(crate::claims::load(conn, *n)?),
-            EntityRef::Dispatch(n) => json(crate::dispatches::load(conn, *n)?),
-            EntityRef::Path(s) => json(crate::paths::load(conn, s)?),
-            EntityRef::Token(p) => json(crate::tokens::load(conn, p)?),
-        }
     }
 }

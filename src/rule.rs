@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::model::{Badge, Grade, Stance, Status};
+use crate::model::{Badge, Grade, Role, Stance, Status};
 
 /// What the rule needs to know about one citation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -245,6 +245,37 @@ pub fn next_moves(citations: &[Evidence]) -> Vec<String> {
         out.push(format!("{} each make it contested: it stays contested while any of them counts", against.join(", ")));
     }
     out
+}
+
+/// What the rules make of one badge transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judgement {
+    /// Allowed; `is_override` when the new badge is above what the evidence earns.
+    Allowed { is_override: bool },
+    /// Only editors may do this: any move after creation, or a badge above
+    /// the evidence at creation.
+    EditorsOnly,
+    /// Raising a badge above the evidence needs an explicit override.
+    NeedsOverride,
+}
+
+/// The one decision on a badge transition, for every path that sets a badge
+/// (a live move, a claim created with a badge, a revert, imported history):
+/// `from` is `None` at creation; `earned` is what the evidence earns at that
+/// moment; `with_override` whether an override was asked for. Moving down
+/// towards the evidence never needs an override, even when the new badge is
+/// still above what the evidence earns. Reasons are checked by the callers
+/// (each says how to give one).
+pub fn judge(role: Role, from: Option<Badge>, to: Badge, earned: Badge, with_override: bool) -> Judgement {
+    let is_override = to.is_above(earned);
+    if (from.is_some() || is_override) && role != Role::Editor {
+        return Judgement::EditorsOnly;
+    }
+    let raises = from.is_none_or(|f| to.rank() >= f.rank());
+    if is_override && raises && !with_override {
+        return Judgement::NeedsOverride;
+    }
+    Judgement::Allowed { is_override }
 }
 
 #[cfg(test)]

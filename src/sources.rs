@@ -9,7 +9,7 @@ use crate::claims::{self, EarnedChange};
 use crate::db::{Children, NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
-use crate::ids::{self, ClaimId, EventId, SourceId};
+use crate::ids::{ClaimId, EventId, SourceId};
 use crate::model::{self, Grade, Kind, Role, Status};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +46,9 @@ pub struct SourceChange {
     /// Claims whose earned badge this change moved; see `ripen review`.
     pub earned_changed: Vec<EarnedChange>,
 }
+
+/// Who may add and change sources (and revert their changes).
+pub const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
 
 const COLUMNS: &str = "id, key, title, url, publisher, kind, grade, status, tier, summary, published, created_by, \
                        created_at, doi, archive_url";
@@ -86,21 +89,7 @@ pub fn load(conn: &Connection, id: SourceId) -> Result<Option<SourceState>> {
     Ok(Some(s))
 }
 
-/// Resolves `S7`, `7`, a key or a DOI (in any of its written forms) to a
-/// source id.
-pub fn resolve(conn: &Connection, name: &str) -> Result<SourceId> {
-    if crate::doi::looks_like(name) {
-        let doi = crate::doi::normalize(name)?;
-        return by_doi(conn, &doi)?
-            .ok_or_else(|| Error::not_found(format!("no source with DOI {doi}: see `ripen source list`")));
-    }
-    ids::resolve_row(conn, "sources", name, "see `ripen source list`")
-}
-
-/// The source with this normalised DOI.
-pub fn by_doi(conn: &Connection, doi: &str) -> Result<Option<SourceId>> {
-    Ok(conn.prepare_cached("SELECT id FROM sources WHERE doi = ?1")?.query_row([doi], |r| r.get(0)).optional()?)
-}
+pub use crate::names::{source as resolve, source_by_doi as by_doi};
 
 /// The reason given with the latest change of a source's status (a
 /// retraction notice, a link check's evidence), to name it in `review`.
@@ -287,7 +276,7 @@ pub fn add(
     created: Option<(String, String)>,
     meta: Option<serde_json::Value>,
 ) -> Result<SourceChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "add sources")?;
+    tx.require_role(MAY_CHANGE, "add sources")?;
     let new = prepare(tx.conn(), new)?;
     let grade = new.grade.ok_or_else(|| Error::bad("a source needs a grade: pass --grade A|B|C|D|F"))?;
     let next: SourceId =
@@ -333,7 +322,7 @@ fn update(
     reason: &str,
     change: impl FnOnce(&mut SourceState) -> Result<()>,
 ) -> Result<SourceChange> {
-    tx.require_role(&[Role::Editor, Role::Researcher], "regrade or mark sources")?;
+    tx.require_role(MAY_CHANGE, "regrade or mark sources")?;
     let reason = model::required_reason(reason)?;
     let before = require(tx.conn(), name)?;
     let mut after = before.clone();
@@ -341,10 +330,7 @@ fn update(
     if after == before {
         return Err(Error::refused(format!("{} is already like that: nothing to change", before.id)));
     }
-    let citing = claims::citing_source(tx.conn(), before.id)?;
-    let earned_before = claims::earned_for(tx.conn(), &citing)?;
-    write(tx.conn(), &after)?;
-    let earned_changed = claims::earned_changes(tx.conn(), &citing, &earned_before)?;
+    let earned_changed = claims::reevaluate_citing(tx.conn(), before.id, |conn| write(conn, &after))?;
     let seq = tx.append(NewEvent {
         topic: after.topics.first().cloned(),
         before: Some(serde_json::to_string(&before)?),

@@ -325,8 +325,8 @@ fn standing(
         }
     }
     let actor = conn
-        .prepare_cached("SELECT handle, role FROM actors WHERE handle = ?1")?
-        .query_row([&state.actor], |r| Ok(Actor { handle: r.get(0)?, role: r.get(1)? }))
+        .prepare_cached("SELECT handle, name, role FROM actors WHERE handle = ?1")?
+        .query_row([&state.actor], |r| Ok(Actor { handle: r.get(0)?, name: r.get(1)?, role: r.get(2)? }))
         .optional()?;
     match actor {
         Some(actor) => Ok(Ok(Authenticated { actor, prefix: state.prefix })),

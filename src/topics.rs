@@ -9,6 +9,9 @@ use crate::entity::EntityRef;
 use crate::error::{Error, Result};
 use crate::model::{self, Role};
 
+/// Who may add and change topics (and revert their changes).
+pub const MAY_CHANGE: &[Role] = &[Role::Editor];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
@@ -158,7 +161,7 @@ pub fn validate(t: &TopicState) -> Result<()> {
 /// Creates a topic. Editors only. `imported` carries the original author and
 /// time of an imported topic.
 pub fn add(tx: &mut Tx<'_>, state: TopicState, imported: Option<(String, String)>) -> Result<TopicChange> {
-    tx.require_role(&[Role::Editor], "add topics")?;
+    tx.require_role(MAY_CHANGE, "add topics")?;
     validate(&state)?;
     if exists(tx.conn(), &state.slug)? {
         return Err(Error::refused(format!("topic {:?} already exists: pick another slug", state.slug)));
@@ -189,7 +192,7 @@ pub struct TopicEdit {
 }
 
 pub fn edit(tx: &mut Tx<'_>, slug: &str, change: TopicEdit, reason: Option<&str>) -> Result<TopicChange> {
-    tx.require_role(&[Role::Editor], "edit topics")?;
+    tx.require_role(MAY_CHANGE, "edit topics")?;
     let before =
         load(tx.conn(), slug)?.ok_or_else(|| Error::not_found(format!("no topic {slug:?}: see `ripen topic list`")))?;
     let mut after = before.clone();

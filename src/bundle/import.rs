@@ -262,7 +262,7 @@ fn importer(db: &Db, acting: Option<&str>, has_actors: bool, first_editor: Optio
     let editor = first_editor.ok_or_else(|| {
         Error::bad("the database has no actors yet and the bundle lists no editor: add one to \"actors\" or run `ripen init --editor HANDLE` first")
     })?;
-    Ok(Actor { handle: model::normalize_handle(&editor.handle)?, role: Role::Editor })
+    crate::actors::new_state(&editor.handle, editor.name.as_deref(), Role::Editor)
 }
 
 fn import_document(
@@ -670,7 +670,7 @@ impl<'t, 'c> Importer<'t, 'c> {
             return Ok(());
         }
         self.actors.insert(state.handle.clone(), state.role);
-        crate::actors::insert(self.tx, state, false, Some(self.meta.clone())).map_err(|e| at(path, e))?;
+        crate::actors::insert(self.tx, state, Some(self.meta.clone())).map_err(|e| at(path, e))?;
         self.report.added.actors += 1;
         Ok(())
     }
@@ -1073,9 +1073,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         for (when, _, step) in steps {
             let (action, after, actor, reason, meta) = match step {
                 Step::Badge { to, actor, reason } => {
-                    let is_override = to.is_above(earned);
-                    let after = ClaimState { badge: to, badge_override: is_override, ..current.clone() };
-                    let meta = json!({"imported": true, "override": is_override, "earned": earned});
+                    let (after, meta) = claims::badge_moved(&current, to, to.is_above(earned), earned, true);
                     ("claim.badge", after, actor, reason, meta)
                 }
                 Step::Edit { text, actor, reason, path } => {

@@ -1,9 +1,10 @@
 use super::render::Output;
 use super::Ctx;
-use crate::claims::{self, Attribution, ClaimEdit, ClaimView, Claimant, NewClaim};
+use crate::claims::{self, Attribution, ClaimEdit, Claimant, NewClaim};
 use crate::model::{Badge, ClaimantKind, Stance};
 use crate::output::one_line;
 use crate::snapshot::When;
+use crate::views::ClaimView;
 
 /// Manage claims: short factual statements on a topic, resting on cited sources.
 #[derive(Debug, clap::Subcommand)]
@@ -229,7 +230,7 @@ pub fn show(args: ShowArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
     let claim = when.claim(db.conn(), id)?.ok_or_else(|| {
         crate::Error::not_found(format!("{} did not exist yet at {}", args.claim, when.label().unwrap_or("that time")))
     })?;
-    let view = claims::view(db.conn(), &claim, &when)?;
+    let view = crate::views::claim::view(db.conn(), &claim, &when)?;
     ctx.out.show(&view, print_view)?;
     Ok(())
 }

@@ -2,7 +2,7 @@ use anyhow::Context as _;
 
 use super::Ctx;
 use crate::actors;
-use crate::db::{Actor, Db};
+use crate::db::Db;
 use crate::model::Role;
 
 /// Create a new ripen database (at --db) and, with --editor, its first editor.
@@ -34,9 +34,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let mut db = Db::create(&ctx.db_path())?;
     let mut event = None;
     if let Some(state) = editor.clone() {
-        let first = Actor { handle: state.handle.clone(), role: Role::Editor };
+        let first = state.clone();
         let created =
-            db.transact(&first, "add the first editor", |tx| actors::insert(tx, state, false, None)).context("init")?;
+            db.transact(&first, "add the first editor", |tx| actors::insert(tx, state, None)).context("init")?;
         event = Some(created.event);
     }
     let db_path = ctx.db_path().display().to_string();

@@ -224,29 +224,31 @@ async fn login(State(app): State<Arc<App>>, req: Request) -> Response {
 }
 
 /// The session of a form POST, once its origin and CSRF token check out.
+// A refusal is the response itself: boxing it would only add an allocation.
+#[allow(clippy::result_large_err)]
 fn checked_session(
     app: &App,
     headers: &HeaderMap,
     fields: &HashMap<String, String>,
-) -> Result<(String, Session), Response> {
+) -> Result<(String, Session), Box<Response>> {
     if !same_origin(app, headers) {
-        return Err(forbidden("this form was sent from another site: nothing was changed", app));
+        return Err(Box::new(forbidden("this form was sent from another site: nothing was changed", app)));
     }
     let Some((id, session)) = app.sessions.find(headers) else {
-        return Err(no_store(
+        return Err(Box::new(no_store(
             (
                 StatusCode::UNAUTHORIZED,
                 Html(render::login(Some("sign in first: your session ended or never started"), "/", &links(app, 0))),
             )
                 .into_response(),
-        ));
+        )));
     };
     let sent = fields.get("csrf").map(String::as_bytes).unwrap_or_default();
     if !constant_time_eq::constant_time_eq(sent, session.csrf.as_bytes()) {
-        return Err(forbidden(
+        return Err(Box::new(forbidden(
             "this form is not from your session (missing or stale form token): reload the page",
             app,
-        ));
+        )));
     }
     Ok((id, session))
 }
@@ -259,7 +261,7 @@ async fn logout(State(app): State<Arc<App>>, req: Request) -> Response {
     };
     let (id, _) = match checked_session(&app, &headers, &fields) {
         Ok(s) => s,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     app.sessions.end(&id);
     let mut resp = Redirect::to("/").into_response();
@@ -280,7 +282,7 @@ async fn claim_form(
     };
     let (id, session) = match checked_session(&app, &headers, &fields) {
         Ok(s) => s,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let field = |name: &str| fields.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let reason = field("reason").unwrap_or_default();

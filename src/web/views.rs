@@ -12,13 +12,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::audit::{self, LogEntry, LogFilter, Revision};
-use crate::claims::{self, BadgeMove, ClaimView};
+use crate::claims::{self, BadgeMove};
 use crate::error::{Error, Result};
 use crate::events::{self, StoredEvent};
 use crate::ids::{ClaimId, EventId};
 use crate::model::Badge;
 use crate::snapshot::When;
 use crate::sources::{self, SourceView};
+use crate::views::ClaimView;
 
 /// The chain head a response was read at; every page footer shows it.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -95,7 +96,17 @@ pub fn desk(conn: &Connection) -> Result<Desk> {
 /// Badge moves, newest first: the desk's "recently ripened" and the
 /// published feeds.
 pub fn badge_moves(conn: &Connection, limit: Option<usize>) -> Result<Vec<Ripened>> {
-    let filter = LogFilter { action: Some("claim.badge".into()), limit, ..LogFilter::default() };
+    badge_moves_in(conn, None, limit)
+}
+
+/// Badge moves of one topic's claims (of all, without one), newest first.
+pub fn badge_moves_in(conn: &Connection, topic: Option<&str>, limit: Option<usize>) -> Result<Vec<Ripened>> {
+    let filter = LogFilter {
+        action: Some("claim.badge".into()),
+        topic: topic.map(str::to_string),
+        limit,
+        ..LogFilter::default()
+    };
     let mut moves = Vec::new();
     audit::scan(conn, &filter, |e| {
         let badge = |v: Option<Value>| v.and_then(|v| v.get("badge")?.as_str()?.parse::<Badge>().ok());
@@ -176,7 +187,7 @@ pub fn claim_page(
     let claim = when.claim(conn, id)?.ok_or_else(|| {
         Error::not_found(format!("{name} did not exist yet at {}", when.label().unwrap_or("that time")))
     })?;
-    let view = claims::view(conn, &claim, when)?;
+    let view = crate::views::claim::view(conn, &claim, when)?;
     let until = when.label().map(str::to_string);
     let shown = |at: &str| until.as_deref().is_none_or(|u| at <= u);
     let mut revisions: Vec<RevisionView> = Vec::new();

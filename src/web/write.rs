@@ -273,14 +273,15 @@ pub fn routes() -> Router<Arc<App>> {
 /// Whether `path` is one of the write routes (which take POST only).
 pub fn is_write_path(path: &str) -> bool {
     let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    match parts.as_slice() {
-        ["", "api", "claims" | "sources" | "dispatches"] => true,
-        ["", "api", "claims", _, "edit" | "cite" | "uncite" | "promote" | "demote" | "badge"] => true,
-        ["", "api", "sources", _, "grade" | "mark"] => true,
-        ["", "api", "events", _, "revert"] => true,
-        ["", "claims", _, _] | ["", "logout"] => true,
-        _ => false,
-    }
+    matches!(
+        parts.as_slice(),
+        ["", "api", "claims" | "sources" | "dispatches"]
+            | ["", "api", "claims", _, "edit" | "cite" | "uncite" | "promote" | "demote" | "badge"]
+            | ["", "api", "sources", _, "grade" | "mark"]
+            | ["", "api", "events", _, "revert"]
+            | ["", "claims", _, _]
+            | ["", "logout"]
+    )
 }
 
 /// The bearer token of a request, if it carries one.
@@ -371,16 +372,16 @@ where
 }
 
 /// A path segment, or 400.
-fn id(p: Result<Path<String>, axum::extract::rejection::PathRejection>) -> Result<String, Response> {
+fn id(p: Result<Path<String>, axum::extract::rejection::PathRejection>) -> Result<String, Box<Response>> {
     p.map(|Path(s)| s)
-        .map_err(|_| WebError::bad("the path is not valid UTF-8 or not a valid name").api().into_response())
+        .map_err(|_| Box::new(WebError::bad("the path is not valid UTF-8 or not a valid name").api().into_response()))
 }
 
 macro_rules! path_id {
     ($p:expr) => {
         match id($p) {
             Ok(v) => v,
-            Err(r) => return r,
+            Err(r) => return *r,
         }
     };
 }

@@ -24,8 +24,8 @@ use crate::util::*;
 fn fresh_db(dir: &Path) -> Db {
     let mut db = Db::create(&dir.join("fuzz.db")).expect("create database");
     let state = ripen::actors::new_state("editor", None, Role::Editor).expect("editor state");
-    let first = ripen::db::Actor { handle: "editor".into(), role: Role::Editor };
-    db.transact(&first, "add the first editor", |tx| ripen::actors::insert(tx, state, false, None)).expect("editor");
+    let first = ripen::db::Actor { handle: "editor".into(), name: "editor".into(), role: Role::Editor };
+    db.transact(&first, "add the first editor", |tx| ripen::actors::insert(tx, state, None)).expect("editor");
     db
 }
 

@@ -1,0 +1,7 @@
+//! Read models: what the front ends show, assembled from the entity modules
+//! and `snapshot`. Views only read, and sit above every entity module, so
+//! that no entity module needs to know how it is shown.
+
+pub mod claim;
+
+pub use claim::{CitationView, ClaimView};
