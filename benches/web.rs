@@ -16,7 +16,12 @@
 //! `target/bench-web/`). The server keeps answers built at the current
 //! chain head by ETag; `--uncached` makes every request target unique so
 //! each answer is built afresh. The database is a deterministic corpus
-//! (`ripen::corpus`) imported with the real binary.
+//! (`ripen::corpus`) imported with the real binary. `--datasette PATH`
+//! also loads one claim's page and JSON from ripen, then serves the same
+//! file with Datasette (`datasette serve -i`) and loads that claim's row
+//! page and its `.json` with the same client and connections. `--ripen
+//! PATH` serves with another build of ripen (e.g. the previous release) on
+//! the same database.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -37,6 +42,12 @@ struct Args {
     uncached: bool,
     /// Measure writes with this many concurrent writers (0: reads).
     writers: usize,
+    /// A `datasette` executable: serve the same file beside ripen (immutable
+    /// mode) and load one claim's row page and its JSON the same way.
+    datasette: Option<PathBuf>,
+    /// The `ripen` binary to serve with (default: this build's), to compare
+    /// two builds on the same database in one session.
+    ripen: PathBuf,
 }
 
 fn args() -> Args {
@@ -47,6 +58,8 @@ fn args() -> Args {
         dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-web"),
         uncached: false,
         writers: 0,
+        datasette: None,
+        ripen: PathBuf::from(env!("CARGO_BIN_EXE_ripen")),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -58,6 +71,8 @@ fn args() -> Args {
             "--dir" => a.dir = PathBuf::from(it.next().expect("--dir PATH")),
             "--uncached" => a.uncached = true,
             "--writers" => a.writers = num() as usize,
+            "--ripen" => a.ripen = PathBuf::from(it.next().expect("--ripen PATH")),
+            "--datasette" => a.datasette = Some(PathBuf::from(it.next().expect("--datasette PATH"))),
             "--bench" => {}
             other => panic!("unknown option {other}"),
         }
@@ -122,20 +137,35 @@ impl Conn {
         let mut line = String::new();
         self.stream.read_line(&mut line).unwrap();
         let status = line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-        let mut length = 0usize;
+        let (mut length, mut chunked) = (0usize, false);
         loop {
             line.clear();
             self.stream.read_line(&mut line).unwrap();
             if line == "\r\n" || line.is_empty() {
                 break;
             }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            let lower = line.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
                 length = v.trim().parse().unwrap_or(0);
             }
+            chunked |= lower.starts_with("transfer-encoding:") && lower.contains("chunked");
         }
-        let mut body = vec![0; length];
-        self.stream.read_exact(&mut body).unwrap();
-        status
+        if !chunked {
+            let mut body = vec![0; length];
+            self.stream.read_exact(&mut body).unwrap();
+            return status;
+        }
+        // Chunked (Datasette's server may answer so): size lines, then data.
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).unwrap();
+            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+            let mut chunk = vec![0; size + 2];
+            self.stream.read_exact(&mut chunk).unwrap();
+            if size == 0 {
+                return status;
+            }
+        }
     }
 }
 
@@ -172,7 +202,7 @@ fn load(a: &Args, addr: &str, name: &str, paths: &[String]) {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "{name:<12} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} connections, {:.0} s)",
+        "{name:<24} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} connections, {:.0} s)",
         latencies.len() as f64 / elapsed,
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
@@ -210,7 +240,7 @@ fn main() {
     assert!(warm.success());
 
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ripen"))
+    let mut child = Command::new(&a.ripen)
         .arg("--db")
         .arg(&db)
         .args(["serve", "--bind", "127.0.0.1:0"])
@@ -237,11 +267,48 @@ fn main() {
     load(&a, &addr, "claim page", &claims);
     load(&a, &addr, "topic page", &topics);
     load(&a, &addr, "api/search", &searches);
+    if let Some(bin) = &a.datasette {
+        // One claim, as Datasette's row page and its JSON, beside ripen's
+        // page and JSON for the same claim, with the same client.
+        let id = rng.gen_range(1..=a.claims);
+        load(&a, &addr, "ripen claim page (one)", &[format!("/claims/C{id}")]);
+        load(&a, &addr, "ripen /api/claims (one)", &[format!("/api/claims/C{id}")]);
+        datasette(&a, bin, &db, id);
+    }
     println!("server peak RSS: {:.0} MB", rss_peak_mb(child.id()));
     // SAFETY: kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let status = child.wait().unwrap();
     println!("server stopped: {status}");
+}
+
+/// Datasette serving `db` read-only (`-i`: immutable), loaded with the row
+/// page of claim `id` and the same row as JSON.
+fn datasette(a: &Args, bin: &std::path::Path, db: &std::path::Path, id: usize) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(bin)
+        .arg("serve")
+        .arg("-i")
+        .arg(db)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("datasette starts");
+    let addr = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    let name = db.file_stem().unwrap().to_str().unwrap().to_string();
+    let row = format!("/{name}/claims/{id}");
+    while TcpStream::connect(&addr).is_err() || Conn::open(&addr).get(&row) != 200 {
+        assert!(started.elapsed() < Duration::from_secs(120), "datasette did not answer");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!("datasette start-up: {:.0} ms to the first row page", started.elapsed().as_secs_f64() * 1e3);
+    load(a, &addr, "datasette row page", std::slice::from_ref(&row));
+    load(a, &addr, "datasette row .json", &[format!("{row}.json")]);
+    println!("datasette peak RSS: {:.0} MB", rss_peak_mb(child.id()));
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The topic slugs, read from `/api/topics` with the raw client.

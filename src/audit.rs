@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, StoredEvent, COLUMNS};
 use crate::ids::{ClaimId, DispatchId, EventId, IdKind, SourceId};
 use crate::model::{self, Badge, Role};
+use crate::topic_claims::badge_in;
 
 /// Filters of `ripen log`; all optional, combined with AND.
 #[derive(Debug, Default, Clone)]
@@ -238,10 +239,6 @@ impl TendEntry {
     }
 }
 
-fn badge_in(v: &Option<Value>) -> Option<Badge> {
-    v.as_ref()?.get("badge")?.as_str()?.parse().ok()
-}
-
 /// How this page grew: claim events of a topic grouped by day, actor and
 /// kind, newest first. `until` cuts the log at a past moment.
 pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> Result<Vec<TendEntry>> {
@@ -256,17 +253,18 @@ pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> 
         if until.as_deref().is_some_and(|u| e.at.as_str() > u) {
             continue;
         }
-        let (before, after) = (e.before_json(), e.after_json());
+        // Only the badges are read (no JSON values built): a topic of
+        // thousands of claims scans thousands of events here.
         let claim = e.entity.trim_start_matches("claim:").to_string();
         let day = clock::day_of(&e.at).to_string();
-        let (from, to) = (badge_in(&before), badge_in(&after));
+        let (from, to) = (badge_in(e.before.as_deref()), badge_in(e.after.as_deref()));
         if e.action == "claim.due" {
             // A review-by date is planning, not tending.
             continue;
         }
         let kind = if e.action == "claim.check" {
             TendKind::Checked
-        } else if before.is_none() {
+        } else if e.before.is_none() {
             TendKind::Grew
         } else if from != to && from.is_some() {
             TendKind::BadgeMoved

@@ -154,10 +154,10 @@ pub struct EarnedChange {
 /// are editors' (`rule::judge`).
 pub const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
 
-const COLUMNS: &str = "id, key, topic, text, revision, badge, badge_override, created_by, created_at, \
+pub(crate) const COLUMNS: &str = "id, key, topic, text, revision, badge, badge_override, created_by, created_at, \
                        claimant_name, claimant_url, claimant_type, claim_date, appearances";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimState> {
+pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimState> {
     let claimant = match r.get::<_, Option<String>>(9)? {
         Some(name) => {
             Some(Claimant { name, url: r.get(10)?, kind: r.get::<_, Option<_>>(11)?.unwrap_or(ClaimantKind::Person) })

@@ -48,6 +48,7 @@ pub mod search;
 pub mod snapshot;
 pub mod sources;
 pub mod tokens;
+pub mod topic_claims;
 pub mod topics;
 pub mod verify;
 pub mod views;

@@ -5,6 +5,9 @@
 //! title and summary; sections; "What we can say" with each claim's badge,
 //! sources and ripened history; "On the river"; "Raw material"; "Tend log".
 //!
+//! The current state is read as sets (`topic_claims`); a served page of a
+//! topic with more than `CLAIMS_PER_PAGE` claims holds one page of them.
+//!
 //! Invariant: the Markdown rendering escapes every stored string.
 
 use std::collections::BTreeMap;
@@ -117,6 +120,10 @@ pub struct Page {
     /// The reading paths this topic is a step of.
     pub paths: Vec<crate::path_page::PathPlace>,
     pub claims: Vec<PageClaim>,
+    /// Set when the claim list is paged (a topic of more than
+    /// `CLAIMS_PER_PAGE` claims, served).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims_page: Option<ClaimsPage>,
     pub dispatches: Vec<DispatchState>,
     pub raw_material: RawMaterial,
     pub tend_log: Vec<TendLine>,
@@ -142,12 +149,152 @@ impl Page {
     }
 }
 
-/// Gathers a topic page, now or as of a past moment.
+/// Claims a served topic page lists at once: a topic with more is paged
+/// (`?page=N`), as a wiki pages a large category, so a page stays a size a
+/// browser and the server's answer cache can hold.
+pub const CLAIMS_PER_PAGE: usize = 100;
+
+/// Tend log entries a paged topic page shows (the rest are on its log page).
+pub const TEND_SHOWN: usize = 50;
+
+/// How much of a topic's claim list a page holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// Every claim: `topic show`, `publish`.
+    All,
+    /// Page N (from 1) of `CLAIMS_PER_PAGE` claims: `serve`.
+    Page(usize),
+}
+
+/// Where a paged claim list stands; absent when one page holds them all.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimsPage {
+    pub page: usize,
+    pub pages: usize,
+    pub per_page: usize,
+    pub total: usize,
+}
+
+/// Gathers a topic page, now or as of a past moment, with every claim.
 pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
+    build_span(conn, slug, when, Span::All)
+}
+
+/// Which claims of `total` a span holds: (skip, take, paging shown).
+fn span_of(slug: &str, span: Span, total: usize) -> Result<(usize, Option<usize>, Option<ClaimsPage>)> {
+    match span {
+        Span::All => Ok((0, None, None)),
+        Span::Page(n) => {
+            let pages = total.div_ceil(CLAIMS_PER_PAGE).max(1);
+            if n == 0 || n > pages {
+                return Err(Error::not_found(format!(
+                    "topic {slug:?} has {pages} page{} of claims",
+                    if pages == 1 { "" } else { "s" }
+                )));
+            }
+            let shown = (pages > 1).then_some(ClaimsPage { page: n, pages, per_page: CLAIMS_PER_PAGE, total });
+            Ok(((n - 1) * CLAIMS_PER_PAGE, Some(CLAIMS_PER_PAGE), shown))
+        }
+    }
+}
+
+/// Gathers a topic page holding `span` of its claims.
+pub fn build_span(conn: &Connection, slug: &str, when: &When, span: Span) -> Result<Page> {
     let topic = when.topic(conn, slug)?.ok_or_else(|| match when {
         When::Now => Error::not_found(format!("no topic {slug:?}: see `ripen topic list`")),
         When::AsOf(at) => Error::not_found(format!("topic {slug:?} did not exist yet at {at}")),
     })?;
+    let (claims, cited, claims_page) = match when {
+        // The current state, read as sets (`topic_claims`).
+        When::Now => {
+            let (skip, take, paging) = span_of(slug, span, crate::topic_claims::count(conn, slug)?)?;
+            let claims = crate::topic_claims::read(conn, slug, skip, take)?;
+            (claims, crate::topic_claims::cited_mapped_sources(conn, slug)?, paging)
+        }
+        When::AsOf(_) => {
+            let (claims, cited) = claims_as_of(conn, slug, when)?;
+            let (skip, take, paging) = span_of(slug, span, claims.len())?;
+            let claims = claims.into_iter().skip(skip).take(take.unwrap_or(usize::MAX)).collect();
+            (claims, cited, paging)
+        }
+    };
+    let mapped = when.sources_of_topic(conn, slug)?;
+    let mapped_count = mapped.len();
+    let mut groups: Vec<RawGroup> = Vec::new();
+    for s in mapped.into_iter().filter(|s| !cited.contains(&s.id)) {
+        let raw = RawSource {
+            id: s.id,
+            key: s.key,
+            title: s.title,
+            summary: s.summary,
+            grade: s.grade,
+            status: s.status,
+            tier: s.tier,
+            url: s.url,
+        };
+        match groups.iter_mut().find(|g| g.kind == s.kind) {
+            Some(g) => g.sources.push(raw),
+            None => groups.push(RawGroup { kind: s.kind, sources: vec![raw] }),
+        }
+    }
+    groups.sort_by(|a, b| b.sources.len().cmp(&a.sources.len()).then(a.kind.cmp(&b.kind)));
+    let waiting = groups.iter().map(|g| g.sources.len()).sum();
+    let until = match when {
+        When::Now => None,
+        When::AsOf(at) => Some(crate::clock::parse_time(at)?),
+    };
+    let mut tend_entries = audit::tend_log(conn, slug, until)?;
+    if claims_page.is_some() {
+        // A paged topic is a big one: its page shows the newest of the tend
+        // log, and links to the whole of it.
+        tend_entries.truncate(TEND_SHOWN);
+    }
+    let dispatches = when.dispatches_of_topic(conn, slug)?;
+    let mut names = BTreeMap::new();
+    let handles = dispatches
+        .iter()
+        .map(|d| &d.voice)
+        .chain(claims.iter().flat_map(|c| c.history.iter().map(|m| &m.actor)))
+        .chain(tend_entries.iter().map(|t| &t.actor));
+    for handle in handles {
+        if !names.contains_key(handle) {
+            if let Some(actor) = crate::actors::load(conn, handle)? {
+                names.insert(actor.handle, actor.name);
+            }
+        }
+    }
+    let tend_log = tend_entries
+        .into_iter()
+        .map(|entry| {
+            let who = names.get(&entry.actor).cloned().unwrap_or_else(|| format!("@{}", entry.actor));
+            TendLine { line: entry.line_by(&who), entry }
+        })
+        .collect();
+    Ok(Page {
+        slug: topic.slug,
+        title: topic.title,
+        summary: topic.summary,
+        notes: topic.notes,
+        as_of: when.label().map(str::to_string),
+        sections: topic.sections,
+        related: topic.related,
+        paths: crate::path_page::places(conn, slug, when)?,
+        claims,
+        claims_page,
+        dispatches,
+        raw_material: RawMaterial { mapped: mapped_count, waiting, groups },
+        tend_log,
+        names,
+    })
+}
+
+/// A topic's claims as they stood (replayed per claim from events), and the
+/// sources they cite.
+fn claims_as_of(
+    conn: &Connection,
+    slug: &str,
+    when: &When,
+) -> Result<(Vec<PageClaim>, std::collections::BTreeSet<SourceId>)> {
     let mut claims = Vec::new();
     let mut cited = std::collections::BTreeSet::new();
     for c in when.claims_of_topic(conn, slug)? {
@@ -190,68 +337,7 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
             last_checked,
         });
     }
-    let mapped = when.sources_of_topic(conn, slug)?;
-    let mapped_count = mapped.len();
-    let mut groups: Vec<RawGroup> = Vec::new();
-    for s in mapped.into_iter().filter(|s| !cited.contains(&s.id)) {
-        let raw = RawSource {
-            id: s.id,
-            key: s.key,
-            title: s.title,
-            summary: s.summary,
-            grade: s.grade,
-            status: s.status,
-            tier: s.tier,
-            url: s.url,
-        };
-        match groups.iter_mut().find(|g| g.kind == s.kind) {
-            Some(g) => g.sources.push(raw),
-            None => groups.push(RawGroup { kind: s.kind, sources: vec![raw] }),
-        }
-    }
-    groups.sort_by(|a, b| b.sources.len().cmp(&a.sources.len()).then(a.kind.cmp(&b.kind)));
-    let waiting = groups.iter().map(|g| g.sources.len()).sum();
-    let until = match when {
-        When::Now => None,
-        When::AsOf(at) => Some(crate::clock::parse_time(at)?),
-    };
-    let tend_entries = audit::tend_log(conn, slug, until)?;
-    let dispatches = when.dispatches_of_topic(conn, slug)?;
-    let mut names = BTreeMap::new();
-    let handles = dispatches
-        .iter()
-        .map(|d| &d.voice)
-        .chain(claims.iter().flat_map(|c| c.history.iter().map(|m| &m.actor)))
-        .chain(tend_entries.iter().map(|t| &t.actor));
-    for handle in handles {
-        if !names.contains_key(handle) {
-            if let Some(actor) = crate::actors::load(conn, handle)? {
-                names.insert(actor.handle, actor.name);
-            }
-        }
-    }
-    let tend_log = tend_entries
-        .into_iter()
-        .map(|entry| {
-            let who = names.get(&entry.actor).cloned().unwrap_or_else(|| format!("@{}", entry.actor));
-            TendLine { line: entry.line_by(&who), entry }
-        })
-        .collect();
-    Ok(Page {
-        slug: topic.slug,
-        title: topic.title,
-        summary: topic.summary,
-        notes: topic.notes,
-        as_of: when.label().map(str::to_string),
-        sections: topic.sections,
-        related: topic.related,
-        paths: crate::path_page::places(conn, slug, when)?,
-        claims,
-        dispatches,
-        raw_material: RawMaterial { mapped: mapped_count, waiting, groups },
-        tend_log,
-        names,
-    })
+    Ok((claims, cited))
 }
 
 /// Only http(s) URLs become links; anything else (`javascript:`, `data:`)

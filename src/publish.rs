@@ -14,6 +14,12 @@
 //!   digest is unchanged and that is still there is not rewritten; files
 //!   of things gone are removed. Only files the manifest lists are ever
 //!   removed, so a directory's other files are left alone.
+//! - Event-driven: the manifest also records the options it was built
+//!   with; when they match and the chain extends its head (the head's hash
+//!   is still there), only the pages the events since touched are rendered
+//!   (`since_manifest`), the rest are kept as the manifest lists them (a
+//!   file deleted from OUT by hand comes back with the next full publish).
+//!   Anything else renders the whole site.
 //! - Every file is written to a temporary name beside it and renamed, so a
 //!   web server never serves half a page; the manifest is written last.
 //! - Everything is checked (OUT a directory we can write, names safe as
@@ -35,6 +41,9 @@ use crate::ids::{ClaimId, SourceId};
 use crate::snapshot::When;
 use crate::web::render::{self, Links};
 use crate::web::views::{self, Chain, Ripened};
+
+/// Badge moves the desk's feed carries: the newest, as feed readers poll.
+pub const DESK_FEED_ENTRIES: usize = 500;
 
 /// The manifest's file name in OUT.
 pub const MANIFEST: &str = "manifest.json";
@@ -64,6 +73,12 @@ pub struct Report {
     pub written: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// Files rendered this time; the others were kept unrendered.
+    pub rendered: usize,
+    /// Whether only the pages the events since the last publish touched
+    /// were rendered (else the whole site was, and compared by digest).
+    pub incremental: bool,
+    /// Bytes of the files rendered this time.
     pub bytes: u64,
 }
 
@@ -71,8 +86,128 @@ pub struct Report {
 struct Manifest {
     head: Option<Chain>,
     base_url: String,
+    /// What else decides the site's bytes; a later publish with other
+    /// options renders everything. Absent in manifests of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    options: Option<Published>,
     /// Path under OUT → SHA-256 of its bytes, hex.
     files: BTreeMap<String, String>,
+}
+
+/// The options besides the base URL that shape a published site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Published {
+    topics: Vec<String>,
+    with_review: bool,
+    desk: String,
+    desk_url: Option<String>,
+}
+
+/// Events past the manifest's head beyond which a publish renders
+/// everything: a site that far behind is rebuilt as cheaply as it is mapped.
+const MAX_EVENTS_SINCE: i64 = 20_000;
+
+/// What the events since the last publish touched: only these pages are
+/// rendered again (with the index, the feeds, the sitemap and the review
+/// queue, which every change may show in).
+#[derive(Debug, Default)]
+struct Dirty {
+    claims: BTreeSet<ClaimId>,
+    sources: BTreeSet<SourceId>,
+    topics: BTreeSet<String>,
+    paths: BTreeSet<String>,
+}
+
+/// A stored claim state read only for where it shows: its topic and the
+/// sources it cites.
+#[derive(Deserialize)]
+struct CitesOnly {
+    topic: Option<String>,
+    #[serde(default)]
+    citations: Vec<CitedOnly>,
+}
+
+#[derive(Deserialize)]
+struct CitedOnly {
+    source: SourceId,
+}
+
+/// What changed since the site in OUT was published, or `None` when the
+/// whole site must be rendered: no readable manifest, other options, a
+/// chain that does not extend the manifest's head (its hash differs: a
+/// restored or foreign database), a past moment, too many events, or an
+/// event of a kind whose pages are not mapped here (topics, actors,
+/// dispatches, paths change what many pages show).
+fn since_manifest(conn: &rusqlite::Connection, old: &Manifest, opts: &Options, chain: &Chain) -> Result<Option<Dirty>> {
+    let Some(head) = &old.head else { return Ok(None) };
+    if opts.when != When::Now
+        || old.base_url != opts.base_url
+        || old.options.as_ref() != Some(&published(opts))
+        || head.seq > chain.seq
+        || chain.seq - head.seq > MAX_EVENTS_SINCE
+    {
+        return Ok(None);
+    }
+    let hash: Option<String> = {
+        use rusqlite::OptionalExtension;
+        conn.query_row("SELECT hash FROM events WHERE seq = ?1", [head.seq], |r| r.get(0)).optional()?
+    };
+    if head.seq > 0 && hash.as_deref() != Some(head.hash.as_str()) {
+        return Ok(None);
+    }
+    let mut d = Dirty::default();
+    let mut stmt = conn.prepare("SELECT entity, topic, before, after FROM events WHERE seq > ?1 ORDER BY seq")?;
+    let mut rows = stmt.query([head.seq])?;
+    while let Some(r) = rows.next()? {
+        let entity: String = r.get(0)?;
+        if let Some(id) = entity.strip_prefix("claim:") {
+            d.claims.insert(id.parse()?);
+            if let Some(t) = r.get::<_, Option<String>>(1)? {
+                d.topics.insert(t);
+            }
+            // Its topic and the sources it cited, before and after: their
+            // pages list it.
+            for state in [r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?].into_iter().flatten() {
+                if let Ok(shown) = serde_json::from_str::<CitesOnly>(&state) {
+                    d.topics.extend(shown.topic);
+                    d.sources.extend(shown.citations.into_iter().map(|c| c.source));
+                }
+            }
+        } else if let Some(id) = entity.strip_prefix("source:") {
+            d.sources.insert(id.parse()?);
+        } else {
+            return Ok(None);
+        }
+    }
+    // A source shows in the pages of the claims citing it and of the
+    // topics it is mapped to.
+    for &id in &d.sources.clone() {
+        d.claims.extend(crate::claims::citing_source(conn, id)?);
+        if let Some(s) = crate::sources::load(conn, id)? {
+            d.topics.extend(s.topics);
+        }
+    }
+    // A claim shows in its topic's pages and its sources' pages.
+    for &id in &d.claims.clone() {
+        if let Some(c) = crate::claims::load(conn, id)? {
+            d.topics.insert(c.topic);
+            d.sources.extend(c.citations.into_iter().map(|x| x.source));
+        }
+    }
+    // A reading path shows the badges of its topics' claims.
+    for t in &d.topics {
+        d.paths.extend(crate::paths::with_topic(conn, t)?);
+    }
+    Ok(Some(d))
+}
+
+fn published(opts: &Options) -> Published {
+    Published {
+        topics: opts.topics.clone(),
+        with_review: opts.with_review,
+        desk: opts.site.desk.clone(),
+        desk_url: opts.site.desk_url.clone(),
+    }
 }
 
 /// Checks OUT before anything is written: a directory (created when
@@ -117,6 +252,8 @@ struct Writer<'a> {
     files: BTreeMap<String, String>,
     written: usize,
     unchanged: usize,
+    /// Files rendered this time (the rest kept without rendering).
+    rendered: usize,
     bytes: u64,
 }
 
@@ -137,7 +274,24 @@ impl Writer<'_> {
             self.written += 1;
         }
         self.files.insert(rel.to_string(), sum);
+        self.rendered += 1;
         Ok(())
+    }
+
+    /// Keeps `rel` as the last publish wrote it, when nothing since touched
+    /// it (`clean`) and it is still there; false when it must be rendered.
+    fn keep(&mut self, rel: &str, clean: bool) -> bool {
+        if !clean {
+            return false;
+        }
+        // Trusted as the manifest lists it, without a look at the file: at
+        // 100k pages a stat each cost more than rendering what changed.
+        let Some(sum) = self.old.files.get(rel) else {
+            return false;
+        };
+        self.unchanged += 1;
+        self.files.insert(rel.to_string(), sum.clone());
+        true
     }
 }
 
@@ -270,6 +424,8 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         }
     };
     match when {
+        // The whole desk: only the ids are needed (every source is kept).
+        When::Now if opts.topics.is_empty() => claims = crate::claims::ids(conn, None)?,
         When::Now => crate::claims::for_each(conn, |c| {
             keep_claim(c);
             Ok(())
@@ -327,7 +483,11 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
 
     let old: Manifest =
         fs::read(opts.out.join(MANIFEST)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-    let mut w = Writer { out: &opts.out, old: &old, files: BTreeMap::new(), written: 0, unchanged: 0, bytes: 0 };
+    let dirty = since_manifest(conn, &old, opts, &chain)?;
+    // Untouched: a page the events since the last publish did not touch.
+    let untouched = |touched: &dyn Fn(&Dirty) -> bool| dirty.as_ref().is_some_and(|d| !touched(d));
+    let mut w =
+        Writer { out: &opts.out, old: &old, files: BTreeMap::new(), written: 0, unchanged: 0, rendered: 0, bytes: 0 };
     let abs = Links::new(Some(&opts.base_url), 0);
     let total = (1 + topics.len() * 2 + claims.len() + sources.len() + paths.len() + 1) as u64;
     let mut done = 0u64;
@@ -343,30 +503,47 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
 
     let until_time = until.map(crate::clock::parse_time).transpose()?;
     for slug in &topics {
+        let (page_rel, log_rel) = (format!("topics/{slug}/index.html"), format!("topics/{slug}/log/index.html"));
+        let topic_clean = untouched(&|d| d.topics.contains(slug));
+        if w.keep(&page_rel, topic_clean) && w.keep(&log_rel, topic_clean) {
+            urls.push(abs.topic(slug));
+            step(&mut done);
+            step(&mut done);
+            continue;
+        }
         let mut page = crate::page::build(conn, slug, when)?;
         // Only links to pages the site holds: a related slug may name no
         // topic, or one left out by --topic.
         page.related.retain(|r| topics.contains(r));
         page.paths.retain(|p| paths.iter().any(|x| x.slug == p.path));
         let html = render::topic_document(&page, &Links::published(2, opts.with_review), None);
-        w.put(&format!("topics/{slug}/index.html"), html.as_bytes())?;
+        w.put(&page_rel, html.as_bytes())?;
         urls.push(abs.topic(slug));
         step(&mut done);
         let entries = crate::audit::tend_log(conn, slug, until_time)?;
         let html = render::tend_log(slug, &entries, &Links::published(3, opts.with_review), &chain);
-        w.put(&format!("topics/{slug}/log/index.html"), html.as_bytes())?;
+        w.put(&log_rel, html.as_bytes())?;
         step(&mut done);
     }
     for id in &claims {
-        let page = views::claim_page(conn, &id.to_string(), when, &opts.site)?;
-        let html = render::claim(&page, &Links::published(2, opts.with_review), &chain);
-        w.put(&format!("claims/{id}/index.html"), html.as_bytes())?;
+        let rel = format!("claims/{id}/index.html");
+        if !w.keep(&rel, untouched(&|d| d.claims.contains(id))) {
+            let page = views::claim_page(conn, &id.to_string(), when, &opts.site)?;
+            let html = render::claim(&page, &Links::published(2, opts.with_review), &chain);
+            w.put(&rel, html.as_bytes())?;
+        }
         urls.push(abs.claim(*id));
         step(&mut done);
     }
     let claim_set: BTreeSet<ClaimId> = claims.iter().copied().collect();
     for src in &sources {
         let id = src.id;
+        let rel = format!("sources/{id}/index.html");
+        if w.keep(&rel, untouched(&|d| d.sources.contains(&id))) {
+            urls.push(abs.source(id));
+            step(&mut done);
+            continue;
+        }
         let mut page = match when {
             When::Now => views::source_page(conn, &id.to_string())?,
             When::AsOf(_) => source_page_at(conn, src, &claims, when)?,
@@ -375,16 +552,22 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         page.view.source.topics.retain(|t| topics.contains(t));
         page.citing.retain(|c| claim_set.contains(&c.id));
         let html = render::source(&page, &Links::published(2, opts.with_review), &chain);
-        w.put(&format!("sources/{id}/index.html"), html.as_bytes())?;
+        w.put(&rel, html.as_bytes())?;
         urls.push(abs.source(id));
         step(&mut done);
     }
     w.put("paths/index.html", render::paths_list(&paths, &Links::published(1, opts.with_review), None).as_bytes())?;
     urls.push(abs.paths());
     for p in &paths {
+        let rel = format!("paths/{}/index.html", p.slug);
+        if w.keep(&rel, untouched(&|d| d.paths.contains(&p.slug))) {
+            urls.push(abs.reading_path(&p.slug));
+            step(&mut done);
+            continue;
+        }
         let page = crate::path_page::build(conn, &p.slug, when)?;
         let html = render::path_document(&page, &Links::published(2, opts.with_review), None);
-        w.put(&format!("paths/{}/index.html", p.slug), html.as_bytes())?;
+        w.put(&rel, html.as_bytes())?;
         urls.push(abs.reading_path(&p.slug));
         step(&mut done);
     }
@@ -396,19 +579,45 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         urls.push(abs.review());
     }
 
-    // Feeds: every badge move of the published claims.
-    let moves = views::badge_moves(conn, None)?;
-    let moves: Vec<&Ripened> =
-        moves.iter().filter(|m| m.claim.parse().is_ok_and(|id| claim_set.contains(&id)) && then(&m.moved.at)).collect();
+    // Feeds: the desk's newest badge moves (a window, as feeds are read),
+    // every move of each topic in its topic's feed. An incremental publish
+    // reads only the touched topics' moves (through the topic index); a full
+    // one reads them all in one pass.
+    let on_site = |m: &&Ripened| m.claim.parse().is_ok_and(|id: ClaimId| claim_set.contains(&id)) && then(&m.moved.at);
+    let newest = match when {
+        When::Now => views::badge_moves(conn, Some(DESK_FEED_ENTRIES))?,
+        When::AsOf(_) => views::badge_moves(conn, None)?,
+    };
+    let desk_moves: Vec<&Ripened> = newest.iter().filter(on_site).take(DESK_FEED_ENTRIES).collect();
+    let all_moves = match dirty {
+        Some(_) => Vec::new(),
+        None => views::badge_moves(conn, None)?,
+    };
     // A feed without entries dates from the desk's first event.
     let fallback: String = conn
         .query_row("SELECT at FROM events ORDER BY seq LIMIT 1", [], |r| r.get(0))
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string());
-    let desk_feed =
-        feed(&format!("{} — badge moves", opts.site.desk), &abs.path("feed.xml"), &abs.home(), &moves, &abs, &fallback);
+    let desk_feed = feed(
+        &format!("{} — badge moves", opts.site.desk),
+        &abs.path("feed.xml"),
+        &abs.home(),
+        &desk_moves,
+        &abs,
+        &fallback,
+    );
     w.put("feed.xml", desk_feed.as_bytes())?;
     for slug in &topics {
-        let of_topic: Vec<&Ripened> = moves.iter().copied().filter(|m| m.topic.as_deref() == Some(slug)).collect();
+        if w.keep(&format!("topics/{slug}/feed.xml"), untouched(&|d| d.topics.contains(slug))) {
+            continue;
+        }
+        let touched;
+        let of_topic: Vec<&Ripened> = match dirty {
+            Some(_) => {
+                touched = views::badge_moves_in(conn, Some(slug), None)?;
+                touched.iter().filter(on_site).collect()
+            }
+            None => all_moves.iter().filter(|m| m.topic.as_deref() == Some(slug)).filter(on_site).collect(),
+        };
         let self_url = abs.path(&format!("topics/{slug}/feed.xml"));
         let text = feed(&format!("{slug} — badge moves"), &self_url, &abs.topic(slug), &of_topic, &abs, &fallback);
         w.put(&format!("topics/{slug}/feed.xml"), text.as_bytes())?;
@@ -437,7 +646,12 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         }
     }
 
-    let manifest = Manifest { head: Some(chain.clone()), base_url: opts.base_url.clone(), files: w.files };
+    let manifest = Manifest {
+        head: Some(chain.clone()),
+        base_url: opts.base_url.clone(),
+        options: (*when == When::Now).then(|| published(opts)),
+        files: w.files,
+    };
     let text = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::bad(format!("cannot encode manifest: {e}")))?;
     write_atomic(&opts.out.join(MANIFEST), &text)?;
     Ok(Report {
@@ -447,6 +661,8 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         written: w.written,
         unchanged: w.unchanged,
         removed,
+        rendered: w.rendered,
+        incremental: dirty.is_some(),
         bytes: w.bytes,
     })
 }

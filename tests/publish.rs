@@ -363,3 +363,99 @@ fn as_of_publishes_the_desk_as_it_stood_then() {
     );
     assert!(err.contains("--with-review"), "{err}");
 }
+
+/// Publishes into `out`, checks the report's mode, and checks the site is
+/// byte for byte what a publish from scratch into a new directory gives.
+fn publish_and_compare(desk: &Desk, out: &Path, incremental: bool) -> Value {
+    let report = publish(desk, out, &[]);
+    assert_eq!(report["incremental"], incremental, "{report}");
+    let (_fresh_dir, fresh) = out_dir();
+    let from_scratch = publish(desk, &fresh, &[]);
+    assert_eq!(from_scratch["incremental"], false);
+    assert_eq!(files(out), files(&fresh), "the same site as a publish from scratch");
+    report
+}
+
+#[test]
+fn an_event_driven_publish_renders_only_what_the_events_since_touch() {
+    let desk = Desk::with_topic();
+    let s1 = desk.source("Cost of pass", "B", Some("arXiv"));
+    let s2 = desk.source("Price index", "C", None);
+    desk.claim("Inference prices fell tenfold.", &[&s1]);
+    desk.claim("Training runs grew.", &[&s2]);
+    desk.ok_as(EDITOR, &["topic", "add", "other", "--title", "Another topic"]);
+    desk.ok_as(EDITOR, &["claim", "add", "--topic", "other", "Unrelated.", "--cite", &s2]);
+    let (_dir, out) = out_dir();
+    let first = publish_and_compare(&desk, &out, false);
+    let total = first["files"].as_u64().unwrap();
+    assert_eq!(first["rendered"], total);
+
+    // Nothing happened since: only the desk-wide files are rendered.
+    let again = publish_and_compare(&desk, &out, true);
+    assert_eq!(again["written"], 0);
+    let desk_wide = again["rendered"].as_u64().unwrap();
+    assert!(desk_wide < total, "{again}");
+
+    // A badge move renders its claim, its topic's page, log and feed and
+    // the sources it cites, nothing of the other topic.
+    let before = files(&out);
+    desk.ok_as(EDITOR, &["badge", "C1", "contested", "--reason", "thin"]);
+    let moved = publish_and_compare(&desk, &out, true);
+    // claims/C1, its topic's page, log and feed, sources/S1.
+    assert_eq!(moved["rendered"].as_u64().unwrap(), desk_wide + 5, "{moved}");
+    let after = files(&out);
+    let changed: BTreeSet<&str> =
+        after.iter().filter(|(k, v)| before.get(*k) != Some(v)).map(|(k, _)| k.as_str()).collect();
+    assert!(changed.contains("claims/C1/index.html") && changed.contains("sources/S1/index.html"), "{changed:?}");
+    assert!(!changed.iter().any(|f| f.contains("topics/other") || f.contains("C2") || f.contains("C3")));
+
+    // A source regraded: its page, the claims citing it (C2 and C3, in
+    // both topics) and their topics.
+    desk.ok_as(EDITOR, &["source", "grade", &s2, "A", "--reason", "replicated"]);
+    let regraded = publish_and_compare(&desk, &out, true);
+    assert!(regraded["rendered"].as_u64().unwrap() > desk_wide + 5, "{regraded}");
+
+    // A new claim and an edited one: new pages appear, the sitemap lists them.
+    desk.claim("Chips got cheaper.", &[&s1]);
+    desk.ok_as(EDITOR, &["claim", "edit", "C2", "--text", "Training runs grew tenfold.", "--reason", "precise"]);
+    publish_and_compare(&desk, &out, true);
+    assert!(text(&files(&out), "sitemap.xml").contains("claims/C4"));
+
+    // A topic changed: topics show in many pages, so everything is rendered.
+    desk.ok_as(EDITOR, &["topic", "edit", "other", "--title", "Another topic, renamed"]);
+    publish_and_compare(&desk, &out, false);
+}
+
+#[test]
+fn a_tampered_foreign_or_unreadable_manifest_falls_back_to_a_full_publish() {
+    let desk = Desk::with_topic();
+    let s1 = desk.source("Cost of pass", "B", Some("arXiv"));
+    desk.claim("Inference prices fell tenfold.", &[&s1]);
+    let (_dir, out) = out_dir();
+    publish(&desk, &out, &[]);
+    let manifest = out.join("manifest.json");
+    let original = std::fs::read_to_string(&manifest).unwrap();
+    let head = desk.last_event();
+
+    // A head hash the chain does not have (another database, or a rewritten one).
+    std::fs::write(&manifest, original.replace(&head.hash, &"0".repeat(head.hash.len()))).unwrap();
+    desk.ok_as(EDITOR, &["badge", "C1", "contested", "--reason", "thin"]);
+    publish_and_compare(&desk, &out, false);
+    // Not JSON at all.
+    std::fs::write(&manifest, "{not json").unwrap();
+    publish_and_compare(&desk, &out, false);
+    // A manifest ahead of the chain (a database restored from a backup).
+    let current = std::fs::read_to_string(&manifest).unwrap();
+    let seq = desk.last_event().seq;
+    std::fs::write(&manifest, current.replacen(&format!("\"seq\": {seq}"), &format!("\"seq\": {}", seq + 5), 1))
+        .unwrap();
+    publish_and_compare(&desk, &out, false);
+    // Published with other options: another base URL renders everything.
+    let other = publish(&desk, &out, &["--desk", "Another desk"]);
+    assert_eq!(other["incremental"], false, "{other}");
+    assert_eq!(publish(&desk, &out, &["--desk", "Another desk"])["incremental"], true);
+    // The manifest records the head it was built at.
+    let m: Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    assert_eq!(m["head"]["seq"], seq);
+    assert_eq!(m["head"]["hash"], desk.last_event().hash);
+}

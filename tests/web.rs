@@ -495,3 +495,73 @@ fn reading_paths_are_served_as_pages_and_json_like_path_show() {
     let before = srv.get("/api/paths/inference?as_of=2000-01-01");
     assert_eq!(before.status, 404, "{}", before.body);
 }
+
+/// A corpus whose claims all sit in one topic, `topic-00001`: 300 claims,
+/// three pages of them.
+fn big_topic_desk() -> Desk {
+    let desk = Desk::empty();
+    let mut bytes = Vec::new();
+    ripen::corpus::write(ripen::corpus::Spec { claims: 300, seed: 3 }, &mut bytes).expect("corpus");
+    let mut lines = Vec::new();
+    for line in String::from_utf8(bytes).expect("utf-8").lines() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("record");
+        if v["type"] == "claim" {
+            v["topic"] = "topic-00001".into();
+        }
+        lines.push(v.to_string());
+    }
+    let bundle = desk.dir.path().join("big.jsonl");
+    std::fs::write(&bundle, lines.join("\n") + "\n").expect("bundle");
+    desk.ok(&["import", bundle.to_str().expect("path")]);
+    desk
+}
+
+#[test]
+fn a_big_topic_pages_its_claims_read_as_sets_like_the_per_claim_readers() {
+    let desk = big_topic_desk();
+    // `topic show` (every claim, read as sets) gives what replaying each
+    // claim from its events gives (`--as-of` a moment after the last event).
+    let now = desk.json(&["topic", "show", "topic-00001", "--json"]);
+    let mut replayed = desk.json(&["topic", "show", "topic-00001", "--json", "--as-of", "2099-01-01"]);
+    replayed.as_object_mut().expect("page").remove("as_of");
+    let mut current = now.clone();
+    current.as_object_mut().expect("page").remove("as_of");
+    assert_eq!(now["claims"].as_array().map(Vec::len), Some(300));
+    assert!(now.get("claims_page").is_none(), "topic show holds every claim: {}", now["claims_page"]);
+    assert!(now["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .any(|c| c["history"].as_array().is_some_and(|h| h.len() > 1)));
+    assert!(now["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .any(|c| !c["sources"].as_array().expect("sources").is_empty()));
+    assert_eq!(current, replayed);
+
+    let srv = Server::start(&desk.db);
+    let first = srv.get("/topics/topic-00001");
+    assert_html(&first, "/topics/topic-00001");
+    assert!(first.body.contains("Claims 1–100 of 300 · page 1 of 3"), "{}", first.body);
+    assert!(first.body.contains("href=\"../topics/topic-00001?page=2\""), "a link to the next page");
+    assert_eq!(first.body.matches("<div class=\"claim\"").count(), 100);
+    assert!(first.body.contains("Tend log") && first.body.contains("Full tend log"));
+    let last = srv.get("/topics/topic-00001?page=3");
+    assert_html(&last, "?page=3");
+    assert!(last.body.contains("Claims 201–300 of 300 · page 3 of 3") && last.body.contains("rel=\"prev\""));
+    let claim_300 = now["claims"][299]["id"].as_str().expect("id");
+    assert!(last.body.contains(&format!("id=\"{claim_300}\"")));
+    assert_eq!(srv.get("/topics/topic-00001?page=4").status, 404);
+    assert_eq!(srv.get("/topics/topic-00001?page=0").status, 400);
+    let api = srv.get("/api/topics/topic-00001?page=2").json();
+    assert_eq!(api["claims_page"], serde_json::json!({"page": 2, "pages": 3, "per_page": 100, "total": 300}));
+    assert_eq!(api["claims"].as_array().expect("claims")[..], now["claims"].as_array().expect("claims")[100..200]);
+    // The same page again at the same head: the same bytes.
+    assert_eq!(srv.get("/topics/topic-00001").body, first.body);
+    // A topic of one page keeps the page's plain structure.
+    let small = srv.get("/topics/topic-00002");
+    assert_html(&small, "/topics/topic-00002");
+    assert!(!small.body.contains("Claims pages"));
+    assert!(srv.get("/api/topics/topic-00002").json().get("claims_page").is_none());
+}

@@ -250,6 +250,32 @@ fn history_list(moves: &[BadgeMove], links: &Links, who: &dyn Fn(&str) -> String
     }
 }
 
+/// "Claims 101–200 of 5,000" with links to the first, previous, next and
+/// last pages of a paged claim list.
+fn claims_pager(page: &Page, paged: &crate::page::ClaimsPage, links: &Links) -> Markup {
+    let first = (paged.page - 1) * paged.per_page + 1;
+    let last = (first + page.claims.len()).saturating_sub(1);
+    let as_of = page
+        .as_of
+        .as_deref()
+        .map(|at| format!("&as_of={}", utf8_percent_encode(at, NON_ALPHANUMERIC)))
+        .unwrap_or_default();
+    let to = |n: usize| format!("{}?page={n}{as_of}", links.topic(&page.slug));
+    html! {
+        nav.pager aria-label="Claims pages" {
+            p.meta {
+                "Claims " (first) "–" (last) " of " (paged.total) " · page " (paged.page) " of " (paged.pages)
+                @if paged.page > 1 {
+                    " · " a href=(to(1)) { "first" } " · " a rel="prev" href=(to(paged.page - 1)) { "previous" }
+                }
+                @if paged.page < paged.pages {
+                    " · " a rel="next" href=(to(paged.page + 1)) { "next" } " · " a href=(to(paged.pages)) { "last" }
+                }
+            }
+        }
+    }
+}
+
 /// The topic page body: the seed page's structure.
 pub fn topic_body(page: &Page, links: &Links) -> Markup {
     html! {
@@ -277,6 +303,7 @@ pub fn topic_body(page: &Page, links: &Links) -> Markup {
             }
         }
         h2 { "What we can say — each claim ripens in public" }
+        @if let Some(paged) = &page.claims_page { (claims_pager(page, paged, links)) }
         @for c in &page.claims {
             div.claim id=(c.id) {
                 (badge(c.badge)) a.id href=(links.claim(c.id)) { (c.id) } " " (c.text)
@@ -298,6 +325,7 @@ pub fn topic_body(page: &Page, links: &Links) -> Markup {
                 }
             }
         }
+        @if let Some(paged) = &page.claims_page { (claims_pager(page, paged, links)) }
         h2 { "On the river — recent dispatches, by voice, on this subject" }
         @for d in &page.dispatches {
             div.dispatch {

@@ -255,8 +255,9 @@ async fn topic<const API: bool>(
     let slug = parsed!(API, segment(slug));
     let params = parsed!(API, Params::parse(q.as_deref()));
     let when = parsed!(API, params.when());
+    let number = parsed!(API, params.page());
     respond(&app, &headers, &uri, false, move |c| {
-        let page = crate::page::build(c.db.conn(), &slug, &when)?;
+        let page = crate::page::build_span(c.db.conn(), &slug, &when, crate::page::Span::Page(number))?;
         if API {
             json_out(&page)
         } else {

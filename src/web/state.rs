@@ -58,13 +58,46 @@ impl Out {
 
 /// Answers already built at the current chain head, by ETag. An ETag names
 /// the head, the route and the base URL, which fix the answer, so a hit is
-/// exactly what building again would give; the cache is emptied when the
-/// head moves or it outgrows `CACHE_BYTES`.
-#[derive(Default)]
+/// exactly what building again would give. The cache is emptied when the
+/// head moves; within one head it holds at most `CACHE_BYTES` (bodies and
+/// keys), dropping the least recently used answers first, so a busy server
+/// keeps its popular pages and memory stays bounded however many distinct
+/// routes are asked for.
 struct Cache {
     head: i64,
     bytes: usize,
-    answers: std::collections::HashMap<String, Out>,
+    answers: lru::LruCache<String, Out>,
+}
+
+impl Cache {
+    /// Keeps `out` under `tag`, forgetting answers of another head and the
+    /// least recently used ones beyond `budget` bytes; an answer bigger than
+    /// an eighth of the budget is not kept at all.
+    fn put(&mut self, head: i64, tag: &str, out: &Out, budget: usize) {
+        let size = out.len() + tag.len();
+        if size > budget / 8 {
+            return;
+        }
+        if self.head != head {
+            *self = Cache { head, ..Cache::default() };
+        }
+        if let Some(old) = self.answers.put(tag.to_string(), out.clone()) {
+            self.bytes -= old.len() + tag.len();
+        }
+        self.bytes += size;
+        while self.bytes > budget {
+            match self.answers.pop_lru() {
+                Some((k, v)) => self.bytes -= k.len() + v.len(),
+                None => break,
+            }
+        }
+    }
+}
+
+impl Default for Cache {
+    fn default() -> Cache {
+        Cache { head: 0, bytes: 0, answers: lru::LruCache::unbounded() }
+    }
 }
 
 /// The index as last opened and the event it reflects.
@@ -183,14 +216,7 @@ impl App {
 
     /// Keeps `out`, built at chain head `head`, under `tag`.
     pub fn remember(&self, head: i64, tag: &str, out: &Out) {
-        let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if c.head != head || c.bytes + out.len() > CACHE_BYTES {
-            *c = Cache { head, ..Cache::default() };
-        }
-        if out.len() <= CACHE_BYTES / 8 {
-            c.bytes += out.len();
-            c.answers.insert(tag.to_string(), out.clone());
-        }
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).put(head, tag, out, CACHE_BYTES);
     }
 
     /// Opens and catches up the search index ahead of the first search.
@@ -253,4 +279,42 @@ pub fn snapshot<T>(db: &Db, f: impl FnOnce(&Chain) -> Result<T, WebError>) -> Re
     let out = Chain::read(db.conn()).map_err(WebError::from).and_then(|chain| f(&chain));
     let _ = db.conn().execute_batch("ROLLBACK");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(n: usize) -> Out {
+        Out::Html("x".repeat(n).into())
+    }
+
+    #[test]
+    fn the_answer_cache_stays_within_its_budget_and_keeps_recent_answers() {
+        let mut c = Cache::default();
+        for i in 0..1000 {
+            c.put(7, &format!("t{i:03}"), &page(100), 10_000);
+            assert!(c.bytes <= 10_000, "{} bytes after {i} answers", c.bytes);
+        }
+        let kept = c.answers.len();
+        assert!(kept > 90 && kept < 100, "{kept} answers kept");
+        assert!(c.answers.get("t999").is_some() && c.answers.get("t000").is_none());
+        // Used recently, so kept while newer answers push others out.
+        assert!(c.answers.get("t950").is_some());
+        for i in 0..50 {
+            c.put(7, &format!("u{i}"), &page(100), 10_000);
+        }
+        assert!(c.answers.get("t950").is_some() && c.answers.get("t951").is_none());
+        // Replacing an answer counts its bytes once.
+        let before = c.bytes;
+        c.put(7, "t950", &page(100), 10_000);
+        assert_eq!(c.bytes, before);
+        // Too big for the cache: not kept, nothing evicted for it.
+        c.put(7, "huge", &page(5_000), 10_000);
+        assert!(c.answers.get("huge").is_none());
+        assert_eq!(c.bytes, before);
+        // A new chain head forgets every answer of the old one.
+        c.put(8, "t1", &page(10), 10_000);
+        assert_eq!((c.answers.len(), c.bytes), (1, 12));
+    }
 }

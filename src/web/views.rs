@@ -96,7 +96,17 @@ pub fn desk(conn: &Connection) -> Result<Desk> {
 /// Badge moves, newest first: the desk's "recently ripened" and the
 /// published feeds.
 pub fn badge_moves(conn: &Connection, limit: Option<usize>) -> Result<Vec<Ripened>> {
-    let filter = LogFilter { action: Some("claim.badge".into()), limit, ..LogFilter::default() };
+    badge_moves_in(conn, None, limit)
+}
+
+/// Badge moves of one topic's claims (of all, without one), newest first.
+pub fn badge_moves_in(conn: &Connection, topic: Option<&str>, limit: Option<usize>) -> Result<Vec<Ripened>> {
+    let filter = LogFilter {
+        action: Some("claim.badge".into()),
+        topic: topic.map(str::to_string),
+        limit,
+        ..LogFilter::default()
+    };
     let mut moves = Vec::new();
     audit::scan(conn, &filter, |e| {
         let badge = |v: Option<Value>| v.and_then(|v| v.get("badge")?.as_str()?.parse::<Badge>().ok());

@@ -1,0 +1,203 @@
+//! A topic's claims as its page shows them (badge, earned badge, sources,
+//! ripened history, last checked), read as sets: one query for the claims,
+//! one for their citations with their sources, one for their events and
+//! one for the cited sources' latest changes — never a query per claim.
+//! `page::build` uses it for the current state (`serve`, `publish`,
+//! `topic show`); a page as of a past moment is replayed from events by
+//! `snapshot::When` instead.
+//!
+//! Invariants: the result is exactly what the per-claim readers
+//! (`claims::load`, `claims::evidence_for`, `claims::history`,
+//! `rechecks::last_checked`) give for the same claims, in id order (the
+//! unit test compares both on a corpus); event states are read only for
+//! their `badge` (and a meta's `override`), without building JSON values.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::Connection;
+use serde::Deserialize;
+
+use crate::claims::{self, BadgeMove, ClaimState};
+use crate::error::Result;
+use crate::ids::{ClaimId, EventId, SourceId};
+use crate::model::{Badge, Grade, Stance, Status};
+use crate::page::{PageClaim, PageSource};
+use crate::rule::{self, Evidence};
+
+/// How many ids go into one `IN (...)` list.
+const CHUNK: usize = 500;
+
+/// A stored state read only for its badge; other fields are skipped.
+#[derive(Deserialize)]
+struct BadgeOnly {
+    badge: Option<Badge>,
+}
+
+#[derive(Deserialize)]
+struct OverrideOnly {
+    #[serde(rename = "override")]
+    is_override: Option<bool>,
+}
+
+/// The badge of a stored claim state, reading nothing else of it.
+pub(crate) fn badge_in(state: Option<&str>) -> Option<Badge> {
+    serde_json::from_str::<BadgeOnly>(state?).ok()?.badge
+}
+
+fn is_override(meta: Option<&str>) -> bool {
+    meta.and_then(|m| serde_json::from_str::<OverrideOnly>(m).ok()).and_then(|m| m.is_override).unwrap_or(false)
+}
+
+/// `?, ?, ...` for `n` parameters.
+fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// How many claims the topic has.
+pub fn count(conn: &Connection, topic: &str) -> Result<usize> {
+    let mut stmt = conn.prepare_cached("SELECT count(*) FROM claims WHERE topic = ?1")?;
+    Ok(stmt.query_row([topic], |r| r.get::<_, i64>(0))? as usize)
+}
+
+/// The topic's claims in id order, `skip` first ones left out, at most
+/// `take` of them (all when `None`), with what the page shows of each.
+pub fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) -> Result<Vec<PageClaim>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM claims WHERE topic = ?1 ORDER BY id LIMIT ?2 OFFSET ?3",
+        claims::COLUMNS
+    ))?;
+    let limit = take.map_or(-1, |t| t as i64);
+    let states: Vec<ClaimState> = stmt
+        .query_map(rusqlite::params![topic, limit, skip as i64], claims::from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let (Some(first), Some(last)) = (states.first().map(|c| c.id), states.last().map(|c| c.id)) else {
+        return Ok(Vec::new());
+    };
+
+    // Citations with the cited sources, in (claim, source) order.
+    let mut cited: BTreeMap<ClaimId, Vec<PageSource>> = BTreeMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT ci.claim, ci.source, ci.stance, s.key, s.title, s.publisher, s.url, s.grade, s.status,
+                s.doi, s.archive_url
+         FROM claims c JOIN citations ci ON ci.claim = c.id JOIN sources s ON s.id = ci.source
+         WHERE c.topic = ?1 AND c.id BETWEEN ?2 AND ?3
+         ORDER BY ci.claim, ci.source",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![topic, first, last])?;
+    while let Some(r) = rows.next()? {
+        let claim: ClaimId = r.get(0)?;
+        let source: SourceId = r.get(1)?;
+        let stance: Stance = r.get(2)?;
+        let shown = PageSource {
+            id: source,
+            key: r.get(3)?,
+            title: r.get(4)?,
+            publisher: r.get(5)?,
+            url: r.get(6)?,
+            grade: r.get::<_, Grade>(7)?,
+            status: r.get::<_, Status>(8)?,
+            stance,
+            doi: r.get(9)?,
+            archive_url: r.get(10)?,
+        };
+        cited.entry(claim).or_default().push(shown);
+    }
+
+    // Every event of these claims, oldest first: the ripened history and
+    // the latest change of each.
+    let mut moves: BTreeMap<String, Vec<BadgeMove>> = BTreeMap::new();
+    let mut latest: BTreeMap<String, String> = BTreeMap::new();
+    let entities: Vec<String> = states.iter().map(|c| format!("claim:{}", c.id)).collect();
+    for chunk in entities.chunks(CHUNK) {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT entity, seq, at, actor, before, after, reason, meta FROM events
+             WHERE entity IN ({}) ORDER BY seq",
+            marks(chunk.len())
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(chunk))?;
+        while let Some(r) = rows.next()? {
+            let entity: String = r.get(0)?;
+            let at: String = r.get(2)?;
+            latest.insert(entity.clone(), at.clone());
+            let before: Option<String> = r.get(4)?;
+            let after: Option<String> = r.get(5)?;
+            let Some(to) = badge_in(after.as_deref()) else { continue };
+            let from = badge_in(before.as_deref());
+            if from == Some(to) {
+                continue;
+            }
+            let moved = BadgeMove {
+                event: EventId::new(r.get(1)?),
+                at,
+                actor: r.get(3)?,
+                from,
+                to,
+                reason: r.get(6)?,
+                is_override: is_override(r.get::<_, Option<String>>(7)?.as_deref()),
+            };
+            moves.entry(entity).or_default().push(moved);
+        }
+    }
+
+    // The latest change (other than a link check) of each cited source.
+    let sources: BTreeSet<String> = cited.values().flatten().map(|s| format!("source:{}", s.id)).collect();
+    let sources: Vec<String> = sources.into_iter().collect();
+    for chunk in sources.chunks(CHUNK) {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT entity, at, max(seq) FROM events
+             WHERE entity IN ({}) AND action != 'source.check' GROUP BY entity",
+            marks(chunk.len())
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(chunk))?;
+        while let Some(r) = rows.next()? {
+            latest.insert(r.get(0)?, r.get(1)?);
+        }
+    }
+
+    let mut out = Vec::with_capacity(states.len());
+    for c in states {
+        let entity = format!("claim:{}", c.id);
+        let shown = cited.remove(&c.id).unwrap_or_default();
+        let evidence: Vec<Evidence> = shown
+            .iter()
+            .map(|s| Evidence {
+                source: s.id,
+                title: s.title.clone(),
+                publisher: s.publisher.clone(),
+                grade: s.grade,
+                status: s.status,
+                stance: s.stance,
+            })
+            .collect();
+        let last_checked = shown
+            .iter()
+            .filter_map(|s| latest.get(&format!("source:{}", s.id)))
+            .chain(latest.get(&entity))
+            .max()
+            .cloned();
+        out.push(PageClaim {
+            earned_badge: rule::earned_badge(&evidence).badge,
+            sources: shown,
+            history: moves.remove(&entity).unwrap_or_default(),
+            last_checked,
+            id: c.id,
+            key: c.key,
+            text: c.text,
+            badge: c.badge,
+            claimant: c.claimant,
+            claim_date: c.claim_date,
+            appearances: c.appearances,
+        });
+    }
+    Ok(out)
+}
+
+/// Which of the sources mapped to `topic` some claim of the topic cites.
+pub fn cited_mapped_sources(conn: &Connection, topic: &str) -> Result<BTreeSet<SourceId>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT st.source FROM source_topics st WHERE st.topic = ?1 AND EXISTS (
+             SELECT 1 FROM citations ci JOIN claims c ON c.id = ci.claim WHERE ci.source = st.source AND c.topic = ?1)",
+    )?;
+    let rows = stmt.query_map([topic], |r| r.get::<_, SourceId>(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
