@@ -469,27 +469,27 @@ fn restore(
                 restored.badge_override = now.badge_override;
             }
             claims::write(tx.conn(), &restored)?;
-            Ok((serde_json::to_value(&restored)?, meta))
+            Ok((crate::error::to_json_value(&restored)?, meta))
         }
         EntityRef::Source(_) => {
             tx.require_role(crate::sources::MAY_CHANGE, "revert source changes")?;
             let old: crate::sources::SourceState = serde_json::from_value(wanted)?;
             let changes = claims::reevaluate_citing(tx.conn(), old.id, |conn| crate::sources::write(conn, &old))?;
-            Ok((serde_json::to_value(&old)?, claims::earned_meta(&changes)))
+            Ok((crate::error::to_json_value(&old)?, claims::earned_meta(&changes)))
         }
         EntityRef::Topic(_) => {
             tx.require_role(crate::topics::MAY_CHANGE, "revert topic changes")?;
             let old: crate::topics::TopicState = serde_json::from_value(wanted)?;
             crate::topics::write(tx.conn(), &old)?;
-            Ok((serde_json::to_value(&old)?, None))
+            Ok((crate::error::to_json_value(&old)?, None))
         }
         EntityRef::Actor(_) => {
             tx.require_role(crate::actors::MAY_CHANGE, "revert actor changes")?;
             let old: crate::actors::ActorState = serde_json::from_value(wanted)?;
             crate::actors::write(tx.conn(), &old)?;
-            Ok((serde_json::to_value(&old)?, None))
+            Ok((crate::error::to_json_value(&old)?, None))
         }
-        EntityRef::Path(_) => Ok((serde_json::to_value(crate::paths::restore(tx, wanted)?)?, None)),
+        EntityRef::Path(_) => Ok((crate::error::to_json_value(&crate::paths::restore(tx, wanted)?)?, None)),
         // A revoked token coming back to life by a revert would be a
         // secret nobody re-issued: tokens are made and revoked, never restored.
         EntityRef::Token(_) => Err(Error::refused(
@@ -499,7 +499,7 @@ fn restore(
             tx.require_role(crate::dispatches::MAY_CHANGE, "revert dispatch changes")?;
             let old: crate::dispatches::DispatchState = serde_json::from_value(wanted)?;
             crate::dispatches::write(tx.conn(), &old)?;
-            Ok((serde_json::to_value(&old)?, None))
+            Ok((crate::error::to_json_value(&old)?, None))
         }
     }
 }
