@@ -130,7 +130,8 @@ fn verify_with_expected_head_catches_truncation() {
     let d = story();
     let head = d.json(&["verify"])["head"]["hash"].as_str().unwrap().to_string();
     // A head from the middle of the chain is still contained: fine.
-    let middle: String = d.conn_rw().query_row("SELECT hash FROM events WHERE seq = 3", [], |r| r.get(0)).unwrap();
+    let middle: String =
+        d.conn_rw().query_row("SELECT lower(hex(hash)) FROM events WHERE seq = 3", [], |r| r.get(0)).unwrap();
     assert_eq!(verify_problems(&d, &["--expect-head", &middle]).0, 0);
     drop_triggers(&d);
     let n = d.event_count();
@@ -166,9 +167,12 @@ fn verify_with_expected_head_catches_a_rewritten_chain() {
     for e in &mut rows {
         e.prev_hash = prev.clone();
         e.hash = e.expected_hash(&hashing);
+        // Stored as the event's layout stores hashes (raw bytes, compact).
+        assert_eq!(e.format, ripen::events::Format::Compact);
+        let stored = |hex: &str| ripen::event_format::hash_blob(hex);
         conn.execute(
             "UPDATE events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
-            rusqlite::params![e.prev_hash, e.hash, e.seq],
+            rusqlite::params![stored(&e.prev_hash), stored(&e.hash), e.seq],
         )
         .unwrap();
         prev = e.hash.clone();

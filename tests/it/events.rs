@@ -3,7 +3,8 @@
 //! every event to its predecessor.
 
 use crate::util::*;
-use ripen::events::{Algorithm, Hashing};
+use ripen::events::{Algorithm, Format, Hashing};
+use rusqlite::types::Value as Sql;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -250,7 +251,7 @@ fn recompute(e: &StoredEvent, algorithm: Algorithm) -> String {
         Some(&e.action),
         Some(&e.entity),
         e.topic.as_ref(),
-        e.before.as_ref(),
+        e.stored_before().map(str::to_string).as_ref(),
         e.after.as_ref(),
         e.reason.as_ref(),
         e.meta.as_ref(),
@@ -326,9 +327,11 @@ fn the_hash_covers_every_column() {
         ("prev_hash", |t| t.prev_hash = "0".repeat(64)),
     ];
     type Field = fn(&mut StoredEvent) -> &mut Option<String>;
+    // A compact event stores no `before` (it is the entity's previous
+    // `after`, hashed there); `compact_events_catch_every_edit` covers it.
+    assert_eq!(e.format, Format::Compact);
     let optional: &[(&'static str, Field)] = &[
         ("topic", |t| &mut t.topic),
-        ("before", |t| &mut t.before),
         ("after", |t| &mut t.after),
         ("reason", |t| &mut t.reason),
         ("meta", |t| &mut t.meta),
@@ -354,11 +357,75 @@ fn the_hash_covers_every_column() {
     }
     let covered: std::collections::BTreeSet<&str> =
         changed.iter().map(|(name, _)| name.split(' ').next().unwrap()).collect();
-    assert_eq!(covered.len(), 11, "every hashed column is changed: {covered:?}");
+    assert_eq!(covered.len(), 10, "every hashed column is changed: {covered:?}");
     for (name, t) in changed {
         assert_ne!(recompute(&t, Algorithm::Blake3), e.hash, "changing {name} keeps the hash");
         assert_ne!(t.expected_hash(&desk.hashing()), e.hash, "changing {name} keeps the hash");
     }
+}
+
+/// What `verify` says about E`seq` once `edit` is applied to its row; the
+/// row is restored afterwards.
+fn verify_after_edit(desk: &Desk, seq: i64, column: &str, value: Sql) -> Value {
+    let conn = desk.conn_rw();
+    let original: Sql =
+        conn.query_row(&format!("SELECT {column} FROM events WHERE seq = ?1"), [seq], |r| r.get(0)).unwrap();
+    conn.execute_batch("DROP TRIGGER IF EXISTS events_append_only_update").unwrap();
+    conn.execute(&format!("UPDATE events SET {column} = ?1 WHERE seq = ?2"), rusqlite::params![value, seq]).unwrap();
+    let run = desk.run(&["--json", "verify"]);
+    conn.execute(&format!("UPDATE events SET {column} = ?1 WHERE seq = ?2"), rusqlite::params![original, seq]).unwrap();
+    assert_eq!(run.status.code(), Some(3), "{column}: {}", String::from_utf8_lossy(&run.stdout));
+    serde_json::from_slice(&run.stdout).unwrap()
+}
+
+/// A compact event stores no `before`, its `after` encoded and its hashes
+/// as raw bytes: an edit of any of them, even one that keeps the meaning
+/// (the same state stored as JSON text, a hash as hex), is an edited event.
+#[test]
+fn compact_events_catch_every_edit() {
+    let desk = stocked();
+    desk.ok_as(EDITOR, &["source", "grade", "S1", "A", "--reason", "replicated"]);
+    let e = desk.last_event();
+    assert_eq!(e.format, Format::Compact);
+    assert_eq!(e.before_json().unwrap()["grade"], "B", "before is S1's previous state");
+    let conn = desk.conn();
+    let (stored_before, after, hash, prev): (Sql, Vec<u8>, Vec<u8>, Vec<u8>) = conn
+        .query_row("SELECT before, after, hash, prev_hash FROM events WHERE seq = ?1", [e.seq], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap();
+    assert_eq!(stored_before, Sql::Null);
+    assert_eq!((hash.len(), prev.len()), (32, 32));
+    assert_eq!(hex::encode(&hash), e.hash);
+    assert!(after.len() < e.after.as_ref().unwrap().len(), "the state is stored smaller than its JSON");
+    let other_state: Vec<u8> = conn.query_row("SELECT after FROM events WHERE seq = 1", [], |r| r.get(0)).unwrap();
+    drop(conn);
+    let mut flipped = after.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x20;
+    let edits: Vec<(&str, Sql)> = vec![
+        ("before", Sql::Text(e.before.clone().unwrap())),
+        ("after", Sql::Blob(flipped)),
+        ("after", Sql::Blob(after[..after.len() / 2].to_vec())),
+        ("after", Sql::Blob(other_state)),
+        ("after", Sql::Blob(vec![7, 1, 2, 3])),
+        ("after", Sql::Text(e.after.clone().unwrap())),
+        ("after", Sql::Null),
+        ("hash", Sql::Text(e.hash.clone())),
+        ("hash", Sql::Blob(hash[..31].to_vec())),
+        ("prev_hash", Sql::Text(e.prev_hash.clone())),
+    ];
+    for (column, value) in edits {
+        let shown = format!("{column} = {value:?}");
+        let report = verify_after_edit(&desk, e.seq, column, value);
+        let problems = report["problems"].as_array().unwrap();
+        let at = format!("E{}", e.seq);
+        assert!(problems.iter().any(|p| p["kind"] == "edited-event" && p["at"] == at), "{shown}: {report}");
+    }
+    // Restored, the chain verifies again (the update trigger aside).
+    let report: Value = serde_json::from_slice(&desk.run(&["--json", "verify"]).stdout).unwrap();
+    let problems = report["problems"].as_array().unwrap();
+    assert!(problems.iter().all(|p| p["kind"] == "missing-trigger"), "{report}");
 }
 
 #[test]
@@ -457,17 +524,33 @@ fn as_version_two(desk: &Desk) -> String {
          DROP TABLE token_uses; DROP TABLE tokens;",
     )
     .unwrap();
+    // The compact events `compact_events` introduced: back to JSON text and hex hashes, the
+    // `before` each one left to be derived stored again.
+    conn.execute_batch("DROP TABLE event_formats;").unwrap();
+    let events = desk.events();
     let mut prev = ripen::events::GENESIS.to_string();
-    for mut e in desk.events() {
+    for mut e in events {
+        e.format = Format::Json;
         e.prev_hash = prev;
         e.hash = recompute(&e, Algorithm::Sha256);
         conn.execute(
-            "UPDATE events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
-            rusqlite::params![e.prev_hash, e.hash, e.seq],
+            "UPDATE events SET before = ?1, after = ?2, prev_hash = ?3, hash = ?4 WHERE seq = ?5",
+            rusqlite::params![e.before, e.after, e.prev_hash, e.hash, e.seq],
         )
         .unwrap();
         prev = e.hash;
     }
+    let cookie: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0)).unwrap();
+    conn.pragma_update(None, "writable_schema", true).unwrap();
+    conn.execute(
+        "UPDATE sqlite_schema SET sql = replace(replace(replace(sql,
+           'after      ANY,', 'after      TEXT,'), 'prev_hash  ANY NOT NULL', 'prev_hash  TEXT NOT NULL'),
+           'hash       ANY NOT NULL', 'hash       TEXT NOT NULL') WHERE name = 'events'",
+        [],
+    )
+    .unwrap();
+    conn.pragma_update(None, "writable_schema", false).unwrap();
+    conn.pragma_update(None, "schema_version", cookie + 1).unwrap();
     conn.execute_batch(&trigger).unwrap();
     conn.pragma_update(None, "user_version", 2).unwrap();
     prev
@@ -494,6 +577,20 @@ fn a_sha256_chain_from_version_two_is_kept_and_continued_with_blake3() {
     assert_eq!(events[written as usize].prev_hash, sha256_head);
     let report = desk.json(&["verify", "--expect-head", &sha256_head]);
     assert_eq!(report["ok"], true, "{report}");
+
+    // Old events keep their JSON layout; new ones are compact, and the first
+    // compact event about C1 takes its `before` from C1's last JSON event.
+    assert!(events[..written as usize].iter().all(|e| e.format == Format::Json));
+    assert!(events[written as usize..].iter().all(|e| e.format == Format::Compact));
+    let log = desk.jsonl(&["log", "--entity", "C1"]);
+    assert!(log.len() >= 2);
+    assert_eq!(log[0]["before"], log[1]["after"], "{log:?}");
+    assert_eq!(log[0]["after"]["badge_override"], true);
+    let promoted = log[0]["event"].as_str().unwrap().to_string();
+    desk.ok_as(EDITOR, &["revert", &promoted, "--reason", "back across the upgrade"]);
+    let reverted = desk.jsonl(&["log", "--entity", "C1"]);
+    assert_eq!(reverted[0]["after"], log[1]["after"], "revert restores the JSON event's state");
+    assert_eq!(desk.json(&["verify", "--expect-head", &sha256_head])["ok"], true);
 
     // The switch is recorded once and cannot be moved, removed or backdated.
     let conn = desk.conn_rw();

@@ -297,11 +297,7 @@ impl Desk {
     }
 
     pub fn events(&self) -> Vec<StoredEvent> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare(&format!("SELECT {} FROM events ORDER BY seq", ripen::events::COLUMNS)).expect("prepare");
-        let rows = stmt.query_map([], StoredEvent::from_row).expect("query events");
-        rows.collect::<rusqlite::Result<_>>().expect("read events")
+        ripen::events::all(&self.conn()).expect("read events")
     }
 
     /// Which algorithm hashed which events.
