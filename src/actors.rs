@@ -63,7 +63,7 @@ pub fn insert(tx: &mut Tx<'_>, state: ActorState, meta: Option<serde_json::Value
     }
     write(tx.conn(), &state)?;
     let seq = tx.append(NewEvent {
-        after: Some(serde_json::to_string(&state)?),
+        after: Some(crate::error::to_json(&state)?),
         meta,
         ..NewEvent::new("actor.add", EntityRef::Actor(state.handle.clone()).to_string())
     })?;
@@ -89,8 +89,8 @@ pub fn set_role(tx: &mut Tx<'_>, handle: &str, role: Role, reason: &str) -> Resu
     let after = ActorState { role, ..before.clone() };
     write(tx.conn(), &after)?;
     let seq = tx.append(NewEvent {
-        before: Some(serde_json::to_string(&before)?),
-        after: Some(serde_json::to_string(&after)?),
+        before: Some(crate::error::to_json(&before)?),
+        after: Some(crate::error::to_json(&after)?),
         reason: Some(reason),
         ..NewEvent::new("actor.role", EntityRef::Actor(handle.clone()).to_string())
     })?;

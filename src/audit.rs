@@ -171,8 +171,14 @@ impl From<&StoredEvent> for LogEntry {
 pub fn changed_fields(before: &Option<Value>, after: &Option<Value>) -> Vec<String> {
     match (before.as_ref().and_then(Value::as_object), after.as_ref().and_then(Value::as_object)) {
         (Some(b), Some(a)) => {
-            let mut keys: Vec<String> = a.keys().chain(b.keys()).filter(|k| a.get(*k) != b.get(*k)).cloned().collect();
-            keys.dedup();
+            // Keys of `after`, then those only in `before`: each once (a
+            // key in both is not adjacent to itself, so `dedup` missed it).
+            let mut keys: Vec<String> = Vec::new();
+            for k in a.keys().chain(b.keys()) {
+                if a.get(k) != b.get(k) && !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+            }
             keys
         }
         _ => Vec::new(),
@@ -475,27 +481,27 @@ fn restore(
                 restored.badge_override = now.badge_override;
             }
             claims::write(tx.conn(), &restored)?;
-            Ok((serde_json::to_value(&restored)?, meta))
+            Ok((crate::error::to_json_value(&restored)?, meta))
         }
         EntityRef::Source(_) => {
             tx.require_role(crate::sources::MAY_CHANGE, "revert source changes")?;
             let old: crate::sources::SourceState = serde_json::from_value(wanted)?;
             let changes = claims::reevaluate_citing(tx.conn(), old.id, |conn| crate::sources::write(conn, &old))?;
-            Ok((serde_json::to_value(&old)?, claims::earned_meta(&changes)))
+            Ok((crate::error::to_json_value(&old)?, claims::earned_meta(&changes)))
         }
         EntityRef::Topic(_) => {
             tx.require_role(crate::topics::MAY_CHANGE, "revert topic changes")?;
             let old: crate::topics::TopicState = serde_json::from_value(wanted)?;
             crate::topics::write(tx.conn(), &old)?;
-            Ok((serde_json::to_value(&old)?, None))
+            Ok((crate::error::to_json_value(&old)?, None))
         }
         EntityRef::Actor(_) => {
             tx.require_role(crate::actors::MAY_CHANGE, "revert actor changes")?;
             let old: crate::actors::ActorState = serde_json::from_value(wanted)?;
             crate::actors::write(tx.conn(), &old)?;
-            Ok((serde_json::to_value(&old)?, None))
+            Ok((crate::error::to_json_value(&old)?, None))
         }
-        EntityRef::Path(_) => Ok((serde_json::to_value(crate::paths::restore(tx, wanted)?)?, None)),
+        EntityRef::Path(_) => Ok((crate::error::to_json_value(&crate::paths::restore(tx, wanted)?)?, None)),
         // A revoked token coming back to life by a revert would be a
         // secret nobody re-issued: tokens are made and revoked, never restored.
         EntityRef::Token(_) => Err(Error::refused(
@@ -505,7 +511,7 @@ fn restore(
             tx.require_role(crate::dispatches::MAY_CHANGE, "revert dispatch changes")?;
             let old: crate::dispatches::DispatchState = serde_json::from_value(wanted)?;
             crate::dispatches::write(tx.conn(), &old)?;
-            Ok((serde_json::to_value(&old)?, None))
+            Ok((crate::error::to_json_value(&old)?, None))
         }
     }
 }

@@ -263,7 +263,7 @@ pub fn insert(conn: &Connection, c: &ClaimState) -> Result<()> {
 }
 
 fn put(conn: &Connection, row_sql: &str, c: &ClaimState, replace_citations: bool) -> Result<()> {
-    let appearances = (!c.appearances.is_empty()).then(|| serde_json::to_string(&c.appearances)).transpose()?;
+    let appearances = (!c.appearances.is_empty()).then(|| crate::error::to_json(&c.appearances)).transpose()?;
     conn.prepare_cached(row_sql)?.execute(rusqlite::params![
         c.id,
         c.key,
@@ -574,7 +574,7 @@ pub fn creation(
     let imported = provenance.is_some();
     let event = NewEvent {
         topic: Some(state.topic.clone()),
-        after: Some(serde_json::to_string(&state)?),
+        after: Some(crate::error::to_json(&state)?),
         reason,
         meta: meta.as_object().is_some_and(|m| !m.is_empty()).then_some(meta),
         at: imported.then(|| state.created_at.clone()),
@@ -597,8 +597,8 @@ pub fn record(
     write(tx.conn(), after)?;
     let seq = tx.append(NewEvent {
         topic: Some(after.topic.clone()),
-        before: Some(serde_json::to_string(before)?),
-        after: Some(serde_json::to_string(after)?),
+        before: Some(crate::error::to_json(before)?),
+        after: Some(crate::error::to_json(after)?),
         reason,
         meta,
         at: imported.map(|(at, _)| at.to_string()),

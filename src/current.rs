@@ -16,7 +16,7 @@ impl EntityRef {
     pub fn current_state(&self, conn: &Connection) -> Result<Option<Value>> {
         fn json<T: serde::Serialize>(v: Option<T>) -> Result<Option<Value>> {
             Ok(match v {
-                Some(v) => Some(serde_json::to_value(v)?),
+                Some(v) => Some(crate::error::to_json_value(&v)?),
                 None => None,
             })
         }

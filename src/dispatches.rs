@@ -156,7 +156,7 @@ pub fn add(tx: &mut Tx<'_>, new: NewDispatch, meta: Option<serde_json::Value>) -
     let imported = meta.is_some();
     let seq = tx.append(NewEvent {
         topic: Some(state.topic.clone()),
-        after: Some(serde_json::to_string(&state)?),
+        after: Some(crate::error::to_json(&state)?),
         meta,
         at: imported.then(|| state.at.clone()),
         actor: imported.then(|| state.voice.clone()),

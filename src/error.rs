@@ -41,6 +41,10 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A failure of ripen itself, not of the input: e.g. its own state
+    /// would not serialise.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -71,6 +75,19 @@ impl From<tantivy::TantivyError> for Error {
     }
 }
 
+/// Serialises ripen's own state (an event's `before`/`after`, a stored
+/// column): a failure is ripen's, never the input's.
+pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Internal(format!("cannot serialise state: {e}")))
+}
+
+/// `to_json` as a `serde_json::Value`.
+pub fn to_json_value<T: serde::Serialize + ?Sized>(value: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(value).map_err(|e| Error::Internal(format!("cannot serialise state: {e}")))
+}
+
+/// Parsing JSON (a bundle, a request body, a stored state) goes through
+/// `?`: what does not parse is bad input.
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         // serde_json wraps the writer's own failures (a closed pipe, a full
@@ -103,5 +120,14 @@ mod tests {
         assert!(matches!(&e, Error::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe), "{e:?}");
         let e: Error = serde_json::from_str::<u8>("x").unwrap_err().into();
         assert!(matches!(e, Error::BadInput(_)), "{e:?}");
+    }
+
+    #[test]
+    fn our_state_that_will_not_serialise_is_internal_and_bad_json_is_bad_input() {
+        let unserialisable: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        assert!(matches!(to_json(&unserialisable), Err(Error::Internal(_))));
+        assert!(matches!(to_json_value(&unserialisable), Err(Error::Internal(_))));
+        let parsed: Result<serde_json::Value> = serde_json::from_str("{not json").map_err(Error::from);
+        assert!(matches!(parsed, Err(Error::BadInput(_))));
     }
 }

@@ -297,9 +297,9 @@ pub fn record(
     let at = tx.now_text();
     let seq = tx.append(NewEvent {
         topic: after.topics.first().cloned(),
-        before: Some(serde_json::to_string(&before)?),
-        after: Some(serde_json::to_string(&after)?),
-        meta: Some(serde_json::to_value(&outcome)?),
+        before: Some(crate::error::to_json(&before)?),
+        after: Some(crate::error::to_json(&after)?),
+        meta: Some(crate::error::to_json_value(&outcome)?),
         ..NewEvent::new("source.check", EntityRef::Source(id).to_string())
     })?;
     tx.conn()

@@ -172,7 +172,7 @@ fn check_step(conn: &Connection, s: &Step) -> Result<()> {
 fn event(action: &str, before: Option<&PathState>, after: &PathState) -> Result<NewEvent> {
     Ok(NewEvent {
         before: before.map(serde_json::to_string).transpose()?,
-        after: Some(serde_json::to_string(after)?),
+        after: Some(crate::error::to_json(after)?),
         ..NewEvent::new(action, EntityRef::Path(after.slug.clone()).to_string())
     })
 }

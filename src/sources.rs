@@ -304,7 +304,7 @@ pub fn add(
     let imported = meta.is_some();
     let seq = tx.append(NewEvent {
         topic: state.topics.first().cloned(),
-        after: Some(serde_json::to_string(&state)?),
+        after: Some(crate::error::to_json(&state)?),
         meta,
         at: imported.then(|| created_at.clone()),
         actor: imported.then(|| created_by.clone()),
@@ -333,8 +333,8 @@ fn update(
     let earned_changed = claims::reevaluate_citing(tx.conn(), before.id, |conn| write(conn, &after))?;
     let seq = tx.append(NewEvent {
         topic: after.topics.first().cloned(),
-        before: Some(serde_json::to_string(&before)?),
-        after: Some(serde_json::to_string(&after)?),
+        before: Some(crate::error::to_json(&before)?),
+        after: Some(crate::error::to_json(&after)?),
         reason: Some(reason),
         meta: claims::earned_meta(&earned_changed),
         ..NewEvent::new(action, EntityRef::Source(before.id).to_string())

@@ -225,7 +225,7 @@ pub fn add(tx: &mut Tx<'_>, handle: &str, label: Option<&str>, expires: Option<c
     };
     write(tx.conn(), &state)?;
     let seq = tx.append(NewEvent {
-        after: Some(serde_json::to_string(&state)?),
+        after: Some(crate::error::to_json(&state)?),
         ..NewEvent::new("token.add", EntityRef::Token(prefix.clone()).to_string())
     })?;
     Ok(Created { id: prefix, token, actor: handle, label, expires_at, event: seq })
@@ -247,8 +247,8 @@ pub fn revoke(tx: &mut Tx<'_>, prefix: &str, reason: &str) -> Result<Revoked> {
         TokenState { revoked_at: Some(tx.now_text()), revoked_by: Some(tx.actor().handle.clone()), ..before.clone() };
     write(tx.conn(), &after)?;
     let seq = tx.append(NewEvent {
-        before: Some(serde_json::to_string(&before)?),
-        after: Some(serde_json::to_string(&after)?),
+        before: Some(crate::error::to_json(&before)?),
+        after: Some(crate::error::to_json(&after)?),
         reason: Some(reason),
         ..NewEvent::new("token.revoke", EntityRef::Token(prefix.to_string()).to_string())
     })?;

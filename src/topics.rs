@@ -169,7 +169,7 @@ pub fn add(tx: &mut Tx<'_>, state: TopicState, imported: Option<(String, String)
     write(tx.conn(), &state)?;
     let seq = tx.append(NewEvent {
         topic: Some(state.slug.clone()),
-        after: Some(serde_json::to_string(&state)?),
+        after: Some(crate::error::to_json(&state)?),
         meta: imported.as_ref().map(|_| serde_json::json!({"imported": true})),
         actor: imported.as_ref().map(|(by, _)| by.clone()),
         at: imported.map(|(_, at)| at),
@@ -238,8 +238,8 @@ pub fn edit(tx: &mut Tx<'_>, slug: &str, change: TopicEdit, reason: Option<&str>
     let reason = reason.map(model::required_reason).transpose()?;
     let seq = tx.append(NewEvent {
         topic: Some(slug.to_string()),
-        before: Some(serde_json::to_string(&before)?),
-        after: Some(serde_json::to_string(&after)?),
+        before: Some(crate::error::to_json(&before)?),
+        after: Some(crate::error::to_json(&after)?),
         reason,
         ..NewEvent::new("topic.edit", EntityRef::Topic(slug.to_string()).to_string())
     })?;

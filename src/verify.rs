@@ -574,7 +574,7 @@ fn compare_link_checks(conn: &Connection, last: i64, problems: &mut Vec<Problem>
         let same = action.as_deref() == Some("source.check")
             && event_entity.as_deref() == Some(entity.as_str())
             && event_at.as_deref() == Some(row_at.as_str())
-            && meta == Some(serde_json::to_value(&outcome)?.to_string());
+            && meta == Some(crate::error::to_json_value(&outcome)?.to_string());
         if !same {
             problems.push(Problem {
                 kind: "row-differs",

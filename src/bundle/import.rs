@@ -1135,7 +1135,7 @@ impl<'t, 'c> Importer<'t, 'c> {
                     ("claim.edit", after, actor, reason, self.meta.clone())
                 }
             };
-            let after_json = serde_json::to_string(&after)?;
+            let after_json = crate::error::to_json(&after)?;
             events.push(NewEvent {
                 topic: Some(after.topic.clone()),
                 before: current_json.take(),

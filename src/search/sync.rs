@@ -163,7 +163,7 @@ pub fn read_payload(index: &Index) -> Option<Payload> {
 }
 
 fn payload_text(seq: i64, hash: &str) -> String {
-    serde_json::to_string(&Payload { format: FORMAT, seq, hash: hash.to_string() }).unwrap_or_default()
+    crate::error::to_json(&Payload { format: FORMAT, seq, hash: hash.to_string() }).unwrap_or_default()
 }
 
 /// Why an index on disk cannot be used as it is.
