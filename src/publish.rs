@@ -425,9 +425,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     };
     match when {
         // The whole desk: only the ids are needed (every source is kept).
-        When::Now if opts.topics.is_empty() => {
-            claims = crate::claims::ids(conn, None)?
-        }
+        When::Now if opts.topics.is_empty() => claims = crate::claims::ids(conn, None)?,
         When::Now => crate::claims::for_each(conn, |c| {
             keep_claim(c);
             Ok(())
@@ -585,8 +583,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     // every move of each topic in its topic's feed. An incremental publish
     // reads only the touched topics' moves (through the topic index); a full
     // one reads them all in one pass.
-    let on_site =
-        |m: &&Ripened| m.claim.parse().is_ok_and(|id: ClaimId| claim_set.contains(&id)) && then(&m.moved.at);
+    let on_site = |m: &&Ripened| m.claim.parse().is_ok_and(|id: ClaimId| claim_set.contains(&id)) && then(&m.moved.at);
     let newest = match when {
         When::Now => views::badge_moves(conn, Some(DESK_FEED_ENTRIES))?,
         When::AsOf(_) => views::badge_moves(conn, None)?,

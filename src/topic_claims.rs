@@ -161,7 +161,7 @@ pub fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) ->
         let evidence: Vec<Evidence> = shown
             .iter()
             .map(|s| Evidence {
-                source: s.id.clone(),
+                source: s.id,
                 title: s.title.clone(),
                 publisher: s.publisher.clone(),
                 grade: s.grade,

@@ -100,8 +100,12 @@ pub fn badge_moves(conn: &Connection, limit: Option<usize>) -> Result<Vec<Ripene
 
 /// Badge moves of one topic's claims (of all, without one), newest first.
 pub fn badge_moves_in(conn: &Connection, topic: Option<&str>, limit: Option<usize>) -> Result<Vec<Ripened>> {
-    let filter =
-        LogFilter { action: Some("claim.badge".into()), topic: topic.map(str::to_string), limit, ..LogFilter::default() };
+    let filter = LogFilter {
+        action: Some("claim.badge".into()),
+        topic: topic.map(str::to_string),
+        limit,
+        ..LogFilter::default()
+    };
     let mut moves = Vec::new();
     audit::scan(conn, &filter, |e| {
         let badge = |v: Option<Value>| v.and_then(|v| v.get("badge")?.as_str()?.parse::<Badge>().ok());
