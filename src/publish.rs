@@ -148,39 +148,30 @@ fn since_manifest(conn: &rusqlite::Connection, old: &Manifest, opts: &Options, c
     {
         return Ok(None);
     }
-    let hash: Option<String> = {
-        use rusqlite::OptionalExtension;
-        conn.query_row("SELECT hash FROM events WHERE seq = ?1", [head.seq], |r| {
-            Ok(crate::event_format::hash_hex(r.get_ref(0)?))
-        })
-        .optional()?
-        .flatten()
-    };
+    let hash: Option<String> = crate::events::get(conn, crate::ids::EventId::new(head.seq))?.map(|e| e.hash);
     if head.seq > 0 && hash.as_deref() != Some(head.hash.as_str()) {
         return Ok(None);
     }
     let mut d = Dirty::default();
-    let mut stmt = conn.prepare("SELECT entity, topic, before, after, seq FROM events WHERE seq > ?1 ORDER BY seq")?;
-    let mut rows = stmt.query([head.seq])?;
-    while let Some(r) = rows.next()? {
-        let entity: String = r.get(0)?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {} FROM events WHERE seq > ?1 ORDER BY seq", crate::events::COLUMNS))?;
+    let rows = stmt.query_map([head.seq], crate::events::StoredEvent::from_row)?;
+    for e in rows {
+        let mut e = e?;
+        let entity = e.entity.clone();
         if let Some(id) = entity.strip_prefix("claim:") {
             d.claims.insert(id.parse()?);
-            if let Some(t) = r.get::<_, Option<String>>(1)? {
+            if let Some(t) = e.topic.take() {
                 d.topics.insert(t);
             }
-            let state = |i| {
-                crate::event_format::state_text(r.get_ref(i)?)
-                    .map_err(|e| Error::Database(format!("the recorded state of {entity} does not decode ({e})")))
-            };
-            // A compact event stores no `before`: it is the previous `after`.
-            let before = match state(2)? {
-                None => crate::events::previous_state(conn, &entity, r.get(4)?)?,
-                stored => stored,
-            };
+            // A compact event stores no `before`: the state it replaced
+            // comes from the claim's previous event.
+            if e.format == crate::events::Format::Compact {
+                crate::events::derive_before(conn, &mut e)?;
+            }
             // Its topic and the sources it cited, before and after: their
             // pages list it.
-            for state in [before, state(3)?].into_iter().flatten() {
+            for state in [e.before, e.after].into_iter().flatten() {
                 if let Ok(shown) = serde_json::from_str::<CitesOnly>(&state) {
                     d.topics.extend(shown.topic);
                     d.sources.extend(shown.citations.into_iter().map(|c| c.source));

@@ -12,14 +12,14 @@
 //! unit test compares both on a corpus); event states are read only for
 //! their `badge` (and a meta's `override`), without building JSON values.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::Connection;
 use serde::Deserialize;
 
 use crate::claims::{self, BadgeMove, ClaimState};
-use crate::error::{Error, Result};
-use crate::ids::{ClaimId, EventId, SourceId};
+use crate::error::Result;
+use crate::ids::{ClaimId, SourceId};
 use crate::model::{Badge, Grade, Stance, Status};
 use crate::page::{PageClaim, PageSource};
 use crate::rule::{self, Evidence};
@@ -110,42 +110,36 @@ pub fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) ->
     let entities: Vec<String> = states.iter().map(|c| format!("claim:{}", c.id)).collect();
     for chunk in entities.chunks(CHUNK) {
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT entity, seq, at, actor, before, after, reason, meta FROM events
-             WHERE entity IN ({}) ORDER BY seq",
+            "SELECT {} FROM events WHERE entity IN ({}) ORDER BY seq",
+            crate::events::COLUMNS,
             marks(chunk.len())
         ))?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(chunk))?;
-        // Each claim's latest state so far: every event of these claims is
-        // read, so a `before` not stored (a compact event's) is the `after`
-        // read last for the same claim.
-        let mut states: HashMap<String, Option<String>> = HashMap::new();
-        while let Some(r) = rows.next()? {
-            let entity: String = r.get(0)?;
-            let at: String = r.get(2)?;
-            latest.insert(entity.clone(), at.clone());
-            let state = |i| {
-                crate::event_format::state_text(r.get_ref(i)?)
-                    .map_err(|e| Error::Database(format!("the recorded state of {entity} does not decode ({e})")))
+        let rows = stmt.query_map(rusqlite::params_from_iter(chunk), crate::events::StoredEvent::from_row)?;
+        // Each claim's state so far: a compact event stores no `before`,
+        // and every event of these claims passes here in order.
+        let mut so_far: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for e in rows {
+            let e = e?;
+            let entity = e.entity.clone();
+            latest.insert(entity.clone(), e.at.clone());
+            let before = match e.format {
+                crate::events::Format::Compact => so_far.get(&entity).cloned().flatten(),
+                crate::events::Format::Json => e.before.clone(),
             };
-            let after: Option<String> = state(5)?;
-            let before: Option<String> = match state(4)? {
-                None => states.get(&entity).cloned().flatten(),
-                stored => stored,
-            };
-            states.insert(entity.clone(), after.clone());
-            let Some(to) = badge_in(after.as_deref()) else { continue };
+            so_far.insert(entity.clone(), e.after.clone());
+            let Some(to) = badge_in(e.after.as_deref()) else { continue };
             let from = badge_in(before.as_deref());
             if from == Some(to) {
                 continue;
             }
             let moved = BadgeMove {
-                event: EventId::new(r.get(1)?),
-                at,
-                actor: r.get(3)?,
+                event: e.id(),
+                at: e.at,
+                actor: e.actor,
                 from,
                 to,
-                reason: r.get(6)?,
-                is_override: is_override(r.get::<_, Option<String>>(7)?.as_deref()),
+                reason: e.reason,
+                is_override: is_override(e.meta.as_deref()),
             };
             moves.entry(entity).or_default().push(moved);
         }
