@@ -126,7 +126,9 @@ pub fn scan(conn: &Connection, filter: &LogFilter, mut each: impl FnMut(StoredEv
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
     while let Some(row) = rows.next()? {
-        each(StoredEvent::from_row(row)?)?;
+        let mut e = StoredEvent::from_row(row)?;
+        events::derive_before(conn, &mut e)?;
+        each(e)?;
     }
     Ok(())
 }
@@ -169,8 +171,14 @@ impl From<&StoredEvent> for LogEntry {
 pub fn changed_fields(before: &Option<Value>, after: &Option<Value>) -> Vec<String> {
     match (before.as_ref().and_then(Value::as_object), after.as_ref().and_then(Value::as_object)) {
         (Some(b), Some(a)) => {
-            let mut keys: Vec<String> = a.keys().chain(b.keys()).filter(|k| a.get(*k) != b.get(*k)).cloned().collect();
-            keys.dedup();
+            // Keys of `after`, then those only in `before`: each once (a
+            // key in both is not adjacent to itself, so `dedup` missed it).
+            let mut keys: Vec<String> = Vec::new();
+            for k in a.keys().chain(b.keys()) {
+                if a.get(k) != b.get(k) && !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+            }
             keys
         }
         _ => Vec::new(),
@@ -248,8 +256,18 @@ pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> 
     let until = until.map(clock::format_time);
     let mut entries: Vec<TendEntry> = Vec::new();
     let rows = stmt.query_map([slug], StoredEvent::from_row)?;
+    // Each claim's latest state so far: a compact event's `before` (a
+    // claim never changes topic, so all its events are in this list).
+    let mut latest: std::collections::HashMap<String, Option<String>> = std::collections::HashMap::new();
     for e in rows {
-        let e = e?;
+        let mut e = e?;
+        if e.format == events::Format::Compact {
+            match latest.get(&e.entity) {
+                Some(previous) => e.before = previous.clone(),
+                None => events::derive_before(conn, &mut e)?,
+            }
+        }
+        latest.insert(e.entity.clone(), e.after.clone());
         if until.as_deref().is_some_and(|u| e.at.as_str() > u) {
             continue;
         }

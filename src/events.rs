@@ -9,6 +9,14 @@
 //! The digest is BLAKE3 for events written since schema version 3 and
 //! SHA-256 for earlier ones; `chain_algorithms` records from which event on
 //! each applies, and it can only name events not yet written.
+//!
+//! How a row stores those columns is its `Format` (see `event_format`):
+//! events written since the `compact_events` migration are `Compact` (no stored `before`,
+//! a compressed `after`, hashes as raw bytes), and `event_formats` records
+//! from which event on, append-only like `chain_algorithms`. A compact
+//! event's hash is the same definition over the same meaning with `before`
+//! NULL: its `before` is the `after` of the entity's previous event, which
+//! the chain already covers.
 
 use ring::digest::SHA256;
 use rusqlite::{Connection, OptionalExtension, Row};
@@ -16,11 +24,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::Result;
+pub use crate::event_format::Format;
+use crate::event_format::{self, Undecodable};
 
 /// `prev_hash` of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// One stored row of `events`, columns exactly as stored.
+/// One row of `events`, decoded: JSON states as text, hashes as hex.
+/// A compact event's `before` is derived (`derive_before`), not stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredEvent {
     pub seq: i64,
@@ -35,12 +46,30 @@ pub struct StoredEvent {
     pub meta: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// How the row is stored.
+    #[serde(skip)]
+    pub format: Format,
 }
 
 pub const COLUMNS: &str = "seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash";
 
 impl StoredEvent {
+    /// Reads a row selected as `COLUMNS`. A compact event's `before` is
+    /// left `None`: `derive_before` (or a reader that has the entity's
+    /// previous event at hand) fills it in.
     pub fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        let hash_at = |i: usize| -> rusqlite::Result<String> {
+            let value = row.get_ref(i)?;
+            event_format::hash_hex(value)
+                .ok_or_else(|| rusqlite::Error::InvalidColumnType(i, "hash".into(), value.data_type()))
+        };
+        let state_at = |i: usize| -> rusqlite::Result<Option<String>> {
+            event_format::state_text(row.get_ref(i)?).map_err(|e| undecodable(i, e))
+        };
+        let format = match row.get_ref(11)? {
+            rusqlite::types::ValueRef::Blob(_) => Format::Compact,
+            _ => Format::Json,
+        };
         Ok(StoredEvent {
             seq: row.get(0)?,
             at: row.get(1)?,
@@ -48,13 +77,22 @@ impl StoredEvent {
             action: row.get(3)?,
             entity: row.get(4)?,
             topic: row.get(5)?,
-            before: row.get(6)?,
-            after: row.get(7)?,
+            before: state_at(6)?,
+            after: state_at(7)?,
             reason: row.get(8)?,
             meta: row.get(9)?,
-            prev_hash: row.get(10)?,
-            hash: row.get(11)?,
+            prev_hash: hash_at(10)?,
+            hash: hash_at(11)?,
+            format,
         })
+    }
+
+    /// `before` as the row stores it: a compact event stores none.
+    pub fn stored_before(&self) -> Option<&str> {
+        match self.format {
+            Format::Json => self.before.as_deref(),
+            Format::Compact => None,
+        }
     }
 
     /// The hash this event's content and link should have.
@@ -70,7 +108,7 @@ impl StoredEvent {
             action: &self.action,
             entity: &self.entity,
             topic: self.topic.as_deref(),
-            before: self.before.as_deref(),
+            before: self.stored_before(),
             after: self.after.as_deref(),
             reason: self.reason.as_deref(),
             meta: self.meta.as_deref(),
@@ -153,6 +191,8 @@ pub struct Hashing {
     /// `first_seq` up to the next switch. Events before the first switch are
     /// SHA-256, the only algorithm versions 1 and 2 knew.
     switches: Vec<(i64, Algorithm)>,
+    /// The first event stored `Compact` (`event_formats`), if any.
+    compact_from: Option<i64>,
 }
 
 impl Hashing {
@@ -179,12 +219,34 @@ impl Hashing {
                 switches.push((first, algorithm));
             }
         }
-        Ok(Hashing { switches })
+        let compact: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'event_formats'",
+            [],
+            |r| r.get(0),
+        )?;
+        let compact_from = if compact {
+            conn.query_row("SELECT min(first_seq) FROM event_formats WHERE format = 'compact'", [], |r| r.get(0))?
+        } else {
+            None
+        };
+        Ok(Hashing { switches, compact_from })
     }
 
     pub fn for_seq(&self, seq: i64) -> Algorithm {
         self.switches.iter().rev().find(|(first, _)| *first <= seq).map_or(Algorithm::Sha256, |(_, a)| *a)
     }
+
+    /// How event `seq` is (or will be) stored.
+    pub fn format_for(&self, seq: i64) -> Format {
+        match self.compact_from {
+            Some(first) if first <= seq => Format::Compact,
+            _ => Format::Json,
+        }
+    }
+}
+
+fn undecodable(column: usize, e: Undecodable) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Blob, Box::new(std::io::Error::other(e.0)))
 }
 
 /// `digest(prev_hash || "\n" || canonical encoding)`, as lowercase hex.
@@ -237,23 +299,80 @@ pub fn raw_chain_digest(algorithm: Algorithm, prev_hash: &[u8], seq: i64, fields
 
 /// The newest event's sequence number and hash (`0`, `GENESIS` when empty).
 pub fn head(conn: &Connection) -> Result<(i64, String)> {
-    Ok(conn
-        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or((0, GENESIS.to_string())))
+    let head = conn
+        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+            let value = r.get_ref(1)?;
+            let hash = event_format::hash_hex(value)
+                .ok_or_else(|| rusqlite::Error::InvalidColumnType(1, "hash".into(), value.data_type()))?;
+            Ok((r.get(0)?, hash))
+        })
+        .optional()?;
+    Ok(head.unwrap_or((0, GENESIS.to_string())))
 }
 
 pub fn get(conn: &Connection, id: crate::ids::EventId) -> Result<Option<StoredEvent>> {
-    Ok(conn
+    let event = conn
         .query_row(&format!("SELECT {COLUMNS} FROM events WHERE seq = ?1"), [id], StoredEvent::from_row)
-        .optional()?)
+        .optional()?;
+    match event {
+        Some(mut e) => {
+            derive_before(conn, &mut e)?;
+            Ok(Some(e))
+        }
+        None => Ok(None),
+    }
 }
 
 /// All events about one entity, oldest first.
 pub fn for_entity(conn: &Connection, entity: &str) -> Result<Vec<StoredEvent>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM events WHERE entity = ?1 ORDER BY seq"))?;
     let rows = stmt.query_map([entity], StoredEvent::from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut events: Vec<StoredEvent> = rows.collect::<rusqlite::Result<_>>()?;
+    // Each compact event's `before` is the `after` of the one before it here.
+    for i in 1..events.len() {
+        if events[i].format == Format::Compact {
+            events[i].before = events[i - 1].after.clone();
+        }
+    }
+    Ok(events)
+}
+
+/// Every event, oldest first, each compact one with its `before` derived.
+/// Holds every entity's latest state in memory: for tests and small files.
+pub fn all(conn: &Connection) -> Result<Vec<StoredEvent>> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM events ORDER BY seq"))?;
+    let rows = stmt.query_map([], StoredEvent::from_row)?;
+    let mut latest: std::collections::HashMap<String, Option<String>> = std::collections::HashMap::new();
+    let mut events = Vec::new();
+    for row in rows {
+        let mut e = row?;
+        let previous = latest.insert(e.entity.clone(), e.after.clone());
+        if e.format == Format::Compact {
+            e.before = previous.flatten();
+        }
+        events.push(e);
+    }
+    Ok(events)
+}
+
+/// Fills in a compact event's `before`: the `after` of the latest earlier
+/// event about the same entity (`None` when there is none).
+pub fn derive_before(conn: &Connection, event: &mut StoredEvent) -> Result<()> {
+    if event.format == Format::Compact && event.before.is_none() {
+        event.before = previous_state(conn, &event.entity, event.seq)?;
+    }
+    Ok(())
+}
+
+/// The `after` of the latest event about `entity` before event `seq`.
+pub fn previous_state(conn: &Connection, entity: &str, seq: i64) -> Result<Option<String>> {
+    let state = conn
+        .prepare_cached("SELECT after FROM events WHERE entity = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT 1")?
+        .query_row(rusqlite::params![entity, seq], |r| {
+            event_format::state_text(r.get_ref(0)?).map_err(|e| undecodable(0, e))
+        })
+        .optional()?;
+    Ok(state.flatten())
 }
 
 #[cfg(test)]
@@ -306,13 +425,16 @@ mod tests {
 
     #[test]
     fn events_before_the_first_switch_are_sha256() {
-        let legacy = Hashing { switches: vec![] };
+        let legacy = Hashing { switches: vec![], compact_from: None };
         assert_eq!(legacy.for_seq(1), Algorithm::Sha256);
-        let upgraded = Hashing { switches: vec![(101, Algorithm::Blake3)] };
+        assert_eq!(legacy.format_for(1), Format::Json);
+        let upgraded = Hashing { switches: vec![(101, Algorithm::Blake3)], compact_from: Some(150) };
+        assert_eq!(upgraded.format_for(149), Format::Json);
+        assert_eq!(upgraded.format_for(150), Format::Compact);
         assert_eq!(upgraded.for_seq(100), Algorithm::Sha256);
         assert_eq!(upgraded.for_seq(101), Algorithm::Blake3);
         assert_eq!(upgraded.for_seq(5000), Algorithm::Blake3);
-        let fresh = Hashing { switches: vec![(1, Algorithm::Blake3)] };
+        let fresh = Hashing { switches: vec![(1, Algorithm::Blake3)], compact_from: Some(1) };
         assert_eq!(fresh.for_seq(1), Algorithm::Blake3);
     }
 }

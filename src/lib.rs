@@ -30,6 +30,7 @@ pub mod dispatches;
 pub mod doi;
 pub mod entity;
 pub mod error;
+pub mod event_format;
 pub mod events;
 pub mod ids;
 pub mod linkcheck;

@@ -336,17 +336,13 @@ fn failing_run(conn: &Connection, id: SourceId) -> Result<Vec<(String, Outcome)>
 
 /// The status a source had before it was last marked `dead-link`.
 fn status_before_dead(conn: &Connection, id: SourceId) -> Result<Status> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT before FROM events WHERE entity = ?1 AND action = 'source.mark'
-           AND json_extract(after, '$.status') = 'dead-link' ORDER BY seq DESC LIMIT 1",
-    )?;
-    let before: Option<Option<String>> =
-        stmt.query_row([EntityRef::Source(id).to_string()], |r| r.get(0)).optional()?;
-    let earlier = before
-        .flatten()
-        .and_then(|b| serde_json::from_str::<SourceState>(&b).ok())
-        .map(|s| s.status)
-        .filter(|s| *s != Status::DeadLink);
+    let states = |text: Option<&String>| text.and_then(|t| serde_json::from_str::<SourceState>(t).ok());
+    let events = crate::events::for_entity(conn, &EntityRef::Source(id).to_string())?;
+    let marked = events
+        .iter()
+        .rev()
+        .find(|e| e.action == "source.mark" && states(e.after.as_ref()).is_some_and(|s| s.status == Status::DeadLink));
+    let earlier = marked.and_then(|e| states(e.before.as_ref())).map(|s| s.status).filter(|s| *s != Status::DeadLink);
     Ok(earlier.unwrap_or(Status::Unchecked))
 }
 

@@ -48,10 +48,15 @@ impl When {
     }
 
     fn state<T: DeserializeOwned>(conn: &Connection, entity: &EntityRef, at: &str) -> Result<Option<T>> {
-        let after: Option<Option<String>> = conn
+        let after: Option<Result<Option<String>, _>> = conn
             .prepare_cached("SELECT after FROM events WHERE entity = ?1 AND at <= ?2 ORDER BY seq DESC LIMIT 1")?
-            .query_row(rusqlite::params![entity.to_string(), at], |r| r.get(0))
+            .query_row(rusqlite::params![entity.to_string(), at], |r| {
+                Ok(crate::event_format::state_text(r.get_ref(0)?))
+            })
             .optional()?;
+        let after = after.transpose().map_err(|e| {
+            Error::Database(format!("the recorded state of {entity} does not decode ({e}): run `ripen verify`"))
+        })?;
         match after.flatten() {
             Some(text) => Ok(Some(serde_json::from_str(&text).map_err(|e| {
                 Error::Database(format!("the recorded state of {entity} does not parse ({e}): run `ripen verify`"))

@@ -26,7 +26,8 @@ use serde::Serialize;
 
 use crate::entity::EntityRef;
 use crate::error::Result;
-use crate::events::{self, GENESIS};
+use crate::event_format;
+use crate::events::{self, Format, GENESIS};
 use crate::ids::EventId;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -61,6 +62,9 @@ pub const TRIGGERS: &[(&str, &str)] = &[
     ("chain_algorithms", "chain_algorithms_future_only"),
     ("chain_algorithms", "chain_algorithms_append_only_update"),
     ("chain_algorithms", "chain_algorithms_append_only_delete"),
+    ("event_formats", "event_formats_future_only"),
+    ("event_formats", "event_formats_append_only_update"),
+    ("event_formats", "event_formats_append_only_delete"),
 ];
 
 /// Progress callback: events checked so far.
@@ -252,6 +256,24 @@ fn text_column<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Opt
     }
 }
 
+/// A stored hash as hex, if it is stored as `format` stores hashes: hex
+/// text (`Json`) or 32 raw bytes (`Compact`, hex-encoded into `buf`).
+fn stored_hash<'r>(
+    row: &'r rusqlite::Row<'_>,
+    i: usize,
+    format: Format,
+    buf: &'r mut [u8; 64],
+) -> rusqlite::Result<Option<&'r [u8]>> {
+    Ok(match (format, row.get_ref(i)?) {
+        (Format::Json, ValueRef::Text(hex)) => Some(hex),
+        (Format::Compact, ValueRef::Blob(raw)) if raw.len() == 32 => {
+            hex::encode_to_slice(raw, buf).expect("64 bytes hold a 32-byte digest in hex");
+            Some(&buf[..])
+        }
+        _ => None,
+    })
+}
+
 /// Reads events `from..=to` in order, recomputing each hash and checking
 /// each link and step within the range without copying the columns.
 fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick: &mut dyn FnMut(u64)) -> Result<Scan> {
@@ -262,17 +284,42 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
     let mut previous: Option<i64> = None;
     let mut previous_hash: Vec<u8> = Vec::with_capacity(64);
     let mut seen = 0u64;
+    let (mut prev_buf, mut stored_buf) = ([0u8; 64], [0u8; 64]);
     while let Some(r) = rows.next()? {
         let seq: i64 = r.get(0)?;
+        let format = chain.hashing.format_for(seq);
         let field = |i| text_column(r, i);
-        let fields =
-            [field(1)?, field(2)?, field(3)?, field(4)?, field(5)?, field(6)?, field(7)?, field(8)?, field(9)?];
-        let prev_hash = field(10)?.unwrap_or_default();
-        let stored = field(11)?.unwrap_or_default();
+        // A row stored in another layout than its sequence number's, or a
+        // compact state that does not decode, is an edit too.
+        let mut layout_ok = true;
+        let decoded;
+        let after = match (format, r.get_ref(7)?) {
+            (Format::Compact, ValueRef::Blob(stored)) => match event_format::decode_state(stored) {
+                Ok(json) => {
+                    decoded = json;
+                    Some(decoded.as_bytes())
+                }
+                Err(_) => {
+                    layout_ok = false;
+                    Some(stored)
+                }
+            },
+            (Format::Compact, ValueRef::Null) => None,
+            (Format::Compact, _) => {
+                layout_ok = false;
+                field(7).unwrap_or_default()
+            }
+            (Format::Json, _) => field(7)?,
+        };
+        let fields = [field(1)?, field(2)?, field(3)?, field(4)?, field(5)?, field(6)?, after, field(8)?, field(9)?];
+        let prev_hash = stored_hash(r, 10, format, &mut prev_buf)?;
+        let stored = stored_hash(r, 11, format, &mut stored_buf)?;
+        layout_ok &= prev_hash.is_some() && stored.is_some();
+        let (prev_hash, stored) = (prev_hash.unwrap_or_default(), stored.unwrap_or_default());
         let mut recomputed = [0u8; 64];
         let digest = events::raw_chain_digest(chain.hashing.for_seq(seq), prev_hash, seq, fields);
         hex::encode_to_slice(digest, &mut recomputed).expect("64 bytes hold a 32-byte digest in hex");
-        if recomputed.as_slice() != stored {
+        if !layout_ok || recomputed.as_slice() != stored {
             scan.problems.push(edited(seq));
         }
         match previous {
@@ -360,9 +407,9 @@ fn classify_links(conn: &Connection, last: i64, bad: &[(i64, Vec<u8>)], problems
     let mut stmt = conn.prepare("SELECT seq, hash FROM events WHERE seq <= ?1 ORDER BY seq")?;
     let mut rows = stmt.query([last])?;
     while let Some(r) = rows.next()? {
-        if let Some(hash) = text_column(r, 1)? {
-            if wanted.contains(hash) {
-                owners.entry(hash.to_vec()).or_insert(r.get(0)?);
+        if let Some(hash) = event_format::hash_hex(r.get_ref(1)?) {
+            if wanted.contains(hash.as_bytes()) {
+                owners.entry(hash.into_bytes()).or_insert(r.get(0)?);
             }
         }
     }

@@ -9,9 +9,10 @@
 //! Never skipped: without Chromium and its driver the test fails with a
 //! one-line install hint.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
+// The integration tests' one helper module (see tests/it/main.rs for why
+// this test is a binary of its own).
+#[path = "it/util/mod.rs"]
+mod util;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
-use server::{sample_desk, Server};
+use util::server::{sample_desk, Server};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -150,9 +151,8 @@ async fn sign_in(c: &Client, srv: &Server, token: &str) {
 fn an_editor_signs_in_demotes_a_claim_and_signs_out_in_chromium() {
     let driver = Driver::start();
     let desk = sample_desk();
-    let editor = desk.json_as(common::EDITOR, &["token", "add", common::EDITOR])["token"].as_str().unwrap().to_string();
-    let reviewer =
-        desk.json_as(common::EDITOR, &["token", "add", common::REVIEWER])["token"].as_str().unwrap().to_string();
+    let editor = desk.json_as(util::EDITOR, &["token", "add", util::EDITOR])["token"].as_str().unwrap().to_string();
+    let reviewer = desk.json_as(util::EDITOR, &["token", "add", util::REVIEWER])["token"].as_str().unwrap().to_string();
     let srv = Server::start(&desk.db);
     let profile = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

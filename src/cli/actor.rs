@@ -1,7 +1,7 @@
+use super::render::Row;
 use super::Ctx;
 use crate::actors::{self, ActorState};
 use crate::model::Role;
-use crate::output::Row;
 
 /// Manage actors: the people who change things. Only editors add actors or
 /// change roles.

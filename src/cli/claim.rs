@@ -1,3 +1,4 @@
+use super::render::Output;
 use super::Ctx;
 use crate::claims::{self, Attribution, ClaimEdit, Claimant, NewClaim};
 use crate::model::{Badge, ClaimantKind, Stance};
@@ -230,16 +231,11 @@ pub fn show(args: ShowArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
         crate::Error::not_found(format!("{} did not exist yet at {}", args.claim, when.label().unwrap_or("that time")))
     })?;
     let view = crate::views::claim::view(db.conn(), &claim, &when)?;
-    if ctx.out.is_json() {
-        ctx.out.json(&view)?;
-    } else {
-        print_view(ctx, &view)?;
-    }
+    ctx.out.show(&view, print_view)?;
     Ok(())
 }
 
-fn print_view(ctx: &mut Ctx, v: &ClaimView) -> anyhow::Result<()> {
-    let out = &mut ctx.out;
+fn print_view(out: &mut Output, v: &ClaimView) -> crate::Result<()> {
     let key = v.key.as_deref().map(|k| format!(" ({k})")).unwrap_or_default();
     out.line(out.bold(&format!("{}{key} · {} · [{}]", v.id, v.topic, v.badge)))?;
     if let Some(at) = &v.as_of {
@@ -289,6 +285,6 @@ fn print_view(ctx: &mut Ctx, v: &ClaimView) -> anyhow::Result<()> {
     }
     out.line("")?;
     out.line(out.bold("Ripened"))?;
-    super::history::print_moves(out, &v.history)?;
+    super::render::moves(out, &v.history)?;
     Ok(())
 }

@@ -49,12 +49,11 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     out.line(text)?;
     out.line(&rule)?;
     out.line(out.bold(&format!("$ ripen search '{QUERY}' --limit 5   # the sourced evidence, ranked")))?;
-    super::search::print_hits(ctx, &hits, 5)?;
-    let out = &mut ctx.out;
+    super::render::hits(out, &hits, 5)?;
     out.line(&rule)?;
     let id = crate::claims::resolve(conn, "cost-of-pass-frontier")?;
     out.line(out.bold(&format!("$ ripen history C{id}   # how one claim ripened")))?;
-    super::history::print_moves(out, &crate::claims::history(conn, id)?)?;
+    super::render::moves(out, &crate::claims::history(conn, id)?)?;
     out.line(&rule)?;
     out.line(out.bold("$ ripen path list   # reading paths: ordered walks through the desk's topics"))?;
     out.rows(&crate::paths::list(conn)?)?;

@@ -1,10 +1,9 @@
-use similar::{ChangeTag, TextDiff};
+use similar::TextDiff;
 
-use super::Ctx;
+use super::{render, Ctx};
 use crate::audit;
 use crate::claims;
 use crate::error::Error;
-use crate::output::Output;
 
 /// A claim's text between two revisions (default: the last change).
 ///
@@ -60,59 +59,6 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         ctx.out.line(format!("C{id} has only revision {from}: nothing to compare"))?;
         return Ok(());
     }
-    write_diff(&mut ctx.out, &old.text, &new.text, &label(old), &label(new), "")?;
+    render::diff(&mut ctx.out, &old.text, &new.text, &label(old), &label(new), "")?;
     Ok(())
-}
-
-/// A unified diff; on a terminal, changed words are emphasised in colour.
-pub fn write_diff(
-    out: &mut Output,
-    old: &str,
-    new: &str,
-    old_label: &str,
-    new_label: &str,
-    indent: &str,
-) -> crate::Result<()> {
-    // Claims are often one long line: diff words within changed lines.
-    let old_text = ensure_newline(old);
-    let new_text = ensure_newline(new);
-    let diff = TextDiff::from_lines(old_text.as_str(), new_text.as_str());
-    if !out.is_styled() {
-        let unified = diff.unified_diff().header(old_label, new_label).to_string();
-        for line in unified.lines() {
-            out.line(format!("{indent}{line}"))?;
-        }
-        return Ok(());
-    }
-    out.line(format!("{indent}\x1b[1m--- {old_label}\x1b[0m"))?;
-    out.line(format!("{indent}\x1b[1m+++ {new_label}\x1b[0m"))?;
-    for op in diff.ops() {
-        for change in diff.iter_inline_changes(op) {
-            let (sign, colour) = match change.tag() {
-                ChangeTag::Delete => ("-", "31"),
-                ChangeTag::Insert => ("+", "32"),
-                ChangeTag::Equal => (" ", "0"),
-            };
-            let mut line = format!("{indent}\x1b[{colour}m{sign}");
-            for (emphasised, part) in change.iter_strings_lossy() {
-                let part = part.trim_end_matches('\n');
-                if emphasised {
-                    line.push_str(&format!("\x1b[1;7m{part}\x1b[0m\x1b[{colour}m"));
-                } else {
-                    line.push_str(part);
-                }
-            }
-            line.push_str("\x1b[0m");
-            out.line(line)?;
-        }
-    }
-    Ok(())
-}
-
-fn ensure_newline(text: &str) -> String {
-    if text.ends_with('\n') {
-        text.to_string()
-    } else {
-        format!("{text}\n")
-    }
 }

@@ -1,8 +1,9 @@
+use super::render::{self, Output};
 use super::Ctx;
 use crate::audit::{self, LogEntry, LogFilter};
 use crate::clock;
 use crate::events::StoredEvent;
-use crate::output::{one_line, Output};
+use crate::output::one_line;
 
 /// The audit trail, newest first: who changed what, when and why.
 ///
@@ -92,7 +93,7 @@ fn print_event(out: &mut Output, e: &StoredEvent, patch: bool) -> crate::Result<
                 match (old.as_str(), new.as_str()) {
                     (Some(o), Some(n)) if field == "text" || field == "summary" || field == "body" => {
                         out.line(format!("    {field}:"))?;
-                        super::diff::write_diff(out, o, n, "before", "after", "    ")?;
+                        render::diff(out, o, n, "before", "after", "    ")?;
                     }
                     _ => out.line(format!("    {field}: {old} → {new}"))?,
                 }

@@ -15,11 +15,11 @@ mod history;
 mod import;
 mod init;
 mod log;
-mod page;
 mod path;
 mod progress;
 mod publish;
 mod reindex;
+mod render;
 mod revert;
 mod review;
 mod search;
@@ -36,7 +36,7 @@ use clap::{Parser, Subcommand};
 
 use crate::db::{Actor, Db};
 use crate::error::{exit, Error};
-use crate::output::Output;
+use render::Output;
 
 /// ripen — an evidence-graded claims knowledge base.
 ///

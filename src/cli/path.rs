@@ -1,6 +1,6 @@
-use super::page::Format;
+use super::render::PageFormat as Format;
+use super::render::Row;
 use super::Ctx;
-use crate::output::Row;
 use crate::path_page;
 use crate::paths::{self, PathEdit, PathState, PathSummary};
 use crate::snapshot::When;
@@ -167,7 +167,7 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
             let db = ctx.open()?;
             let page = path_page::build(db.conn(), &slug, &when)?;
             let chain = crate::web::views::Chain::read(db.conn())?;
-            match format.unwrap_or(if ctx.out.is_json() { Format::Json } else { Format::Text }) {
+            match ctx.out.page_format(format) {
                 Format::Json => ctx.out.json(&page)?,
                 Format::Markdown => ctx.out.line(path_page::render_markdown(&page))?,
                 // The page `serve` answers at /paths/SLUG, footer and all.
@@ -184,13 +184,8 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         }
         Command::Log { slug } => {
             let db = ctx.open()?;
-            for e in paths::tend_log(db.conn(), &slug)? {
-                if ctx.out.is_json() {
-                    ctx.out.json_line(&e)?;
-                } else {
-                    ctx.out.line(format!("- {}", e.line()))?;
-                }
-            }
+            let entries = paths::tend_log(db.conn(), &slug)?;
+            ctx.out.each(&entries, |out, e| out.line(format!("- {}", e.line())))?;
         }
     }
     Ok(())

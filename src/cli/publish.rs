@@ -73,10 +73,6 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         "published {} files to {} at {}: {} written, {} unchanged, {} removed",
         report.files, report.out, report.head, report.written, report.unchanged, report.removed
     );
-    if ctx.out.is_json() {
-        ctx.out.json(&report)?;
-    } else {
-        ctx.out.line(text)?;
-    }
+    ctx.out.changed(&report, text)?;
     Ok(())
 }

@@ -1,6 +1,7 @@
+use super::render::Row;
 use super::Ctx;
 use crate::badges::{self, ReviewItem};
-use crate::output::{truncate, Row};
+use crate::output::truncate;
 
 /// Claims whose badge disagrees with what their evidence earns: first those
 /// above it, then standing overrides, then those that could be promoted.
@@ -65,28 +66,16 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
     if args.due {
         let items = crate::rechecks::due(db.conn(), args.topic.as_deref(), crate::clock::now()?)?;
-        if items.is_empty() && !ctx.out.is_json() {
-            ctx.out.line("nothing due: no claim is past its review-by date")?;
-            return Ok(());
-        }
-        ctx.out.rows(&items)?;
+        ctx.out.rows_or(&items, "nothing due: no claim is past its review-by date")?;
         return Ok(());
     }
     if let Some(stale) = &args.stale {
         let older_than = crate::rechecks::parse_duration(stale)?;
         let items = crate::rechecks::stale(db.conn(), args.topic.as_deref(), older_than, crate::clock::now()?)?;
-        if items.is_empty() && !ctx.out.is_json() {
-            ctx.out.line(format!("nothing stale: every claim was checked or changed within {stale}"))?;
-            return Ok(());
-        }
-        ctx.out.rows(&items)?;
+        ctx.out.rows_or(&items, format!("nothing stale: every claim was checked or changed within {stale}"))?;
         return Ok(());
     }
     let items = badges::review(db.conn(), args.topic.as_deref())?;
-    if items.is_empty() && !ctx.out.is_json() {
-        ctx.out.line("nothing to review: every badge agrees with its evidence")?;
-        return Ok(());
-    }
-    ctx.out.rows(&items)?;
+    ctx.out.rows_or(&items, "nothing to review: every badge agrees with its evidence")?;
     Ok(())
 }

@@ -2,10 +2,10 @@
 
 use std::ffi::OsString;
 
-use super::Ctx;
+use super::{render, Ctx};
 use crate::error::Error;
 use crate::model::{Badge, Grade};
-use crate::search::{self, Filters, Hit};
+use crate::search::{self, Filters};
 
 /// Search claims, sources and dispatches; best hits first.
 ///
@@ -86,44 +86,15 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         eprintln!("ripen: {note}");
     }
     let hits = search::search(&db, &opened, &query, &filters, args.limit)?;
-    if ctx.out.is_json() {
-        for h in &hits {
-            ctx.out.json_line(h)?;
-        }
-        return Ok(());
-    }
-    if hits.is_empty() {
-        ctx.out.line("no hits")?;
-        return Ok(());
-    }
-    print_hits(ctx, &hits, args.limit)
-}
-
-pub(super) fn print_hits(ctx: &mut Ctx, hits: &[Hit], limit: usize) -> anyhow::Result<()> {
-    let label = |h: &Hit| match (h.badge, h.grade) {
-        (Some(b), _) => b.to_string(),
-        (None, Some(g)) => format!("grade {g}"),
-        _ => String::new(),
-    };
-    let id_w = hits.iter().map(|h| h.id.len()).max().unwrap_or(0);
-    let kind_w = hits.iter().map(|h| h.kind.len()).max().unwrap_or(0);
-    let label_w = hits.iter().map(|h| label(h).len()).max().unwrap_or(0);
-    let topic_w = hits.iter().map(|h| h.topic.as_deref().unwrap_or("-").len()).max().unwrap_or(0);
-    let (open, close) = if ctx.out.is_styled() { ("\x1b[1m", "\x1b[0m") } else { ("", "") };
-    for h in hits {
-        let line = format!(
-            "{:id_w$}  {:kind_w$}  {:label_w$}  {:topic_w$}  {}",
-            h.id,
-            h.kind,
-            label(h),
-            h.topic.as_deref().unwrap_or("-"),
-            h.snippet_marked(open, close)
-        );
-        ctx.out.line(line)?;
-    }
-    if hits.len() == limit {
-        let more = ctx.out.dim(&format!("(showing the first {limit}; pass --limit for more)"));
-        ctx.out.line(more)?;
-    }
+    ctx.out.list(
+        &hits,
+        |out, hits| {
+            if hits.is_empty() {
+                out.line("no hits")
+            } else {
+                render::hits(out, hits, args.limit)
+            }
+        },
+    )?;
     Ok(())
 }

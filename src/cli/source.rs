@@ -1,6 +1,7 @@
+use super::render::{Output, Row};
 use super::Ctx;
 use crate::model::{Grade, Kind, Status};
-use crate::output::{truncate, Row};
+use crate::output::truncate;
 use crate::sources::{self, NewSource, SourceFilter, SourceState};
 
 /// Manage sources: graded evidence that claims cite.
@@ -164,11 +165,7 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
         Command::Show { source } => {
             let db = ctx.open()?;
             let view = crate::linkcheck::show(db.conn(), &source)?;
-            if ctx.out.is_json() {
-                ctx.out.json(&view)?;
-            } else {
-                show_text(ctx, &view)?;
-            }
+            ctx.out.show(&view, show_text)?;
         }
         Command::Import { file, format, topics, grade } => import(ctx, &file, format, &topics, grade)?,
         Command::Check(args) => super::check::run(args, ctx)?,
@@ -193,9 +190,8 @@ fn earned_note(changes: &[crate::claims::EarnedChange]) -> String {
     format!("; re-evaluated: {} — see `ripen review`", list.join(", "))
 }
 
-fn show_text(ctx: &mut Ctx, v: &crate::linkcheck::SourceShow) -> anyhow::Result<()> {
+fn show_text(out: &mut Output, v: &crate::linkcheck::SourceShow) -> crate::Result<()> {
     let (s, cited_by) = (&v.view.source, &v.view.cited_by);
-    let out = &mut ctx.out;
     let head = format!("{} {}", s.id, s.title);
     out.line(out.bold(&head))?;
     let mut field = |name: &str, value: &str| -> crate::Result<()> {

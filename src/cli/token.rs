@@ -1,7 +1,7 @@
 //! `ripen token add|list|revoke`: sign-in tokens for writes over the web.
 
+use super::render::Row;
 use super::Ctx;
-use crate::output::Row;
 use crate::tokens::{self, Listed};
 
 /// Sign-in tokens: how an actor writes over the web (`ripen serve`) as

@@ -1,5 +1,8 @@
+use super::render::{PageFormat, Row};
 use super::Ctx;
-use crate::output::{truncate, Row};
+use crate::output::truncate;
+use crate::page;
+use crate::snapshot::When;
 use crate::topics::{self, Section, TopicEdit, TopicState, TopicSummary};
 
 /// Manage topics: the pages claims live on.
@@ -47,9 +50,9 @@ pub enum Command {
     /// List topics with their claim and source counts.
     List,
     /// Show a topic page.
-    Show(crate::cli::page::ShowArgs),
+    Show(ShowArgs),
     /// The tend log: how the page grew, by day, actor and kind.
-    Log(crate::cli::page::LogArgs),
+    Log(LogArgs),
 }
 
 impl Row for TopicSummary {
@@ -106,8 +109,62 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
             let db = ctx.open()?;
             ctx.out.rows(&topics::list(db.conn())?)?;
         }
-        Command::Show(args) => crate::cli::page::run(args, ctx)?,
-        Command::Log(args) => crate::cli::page::tend_log(args, ctx)?,
+        Command::Show(args) => show(args, ctx)?,
+        Command::Log(args) => tend_log(args, ctx)?,
     }
+    Ok(())
+}
+
+/// Show a topic page: summary, sections, claims with badges, sources and
+/// ripened history, dispatches, raw material and the tend log.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    slug: String,
+    /// text (default; --json implies json), markdown, html (one self-contained page) or json.
+    #[arg(long, value_enum)]
+    format: Option<PageFormat>,
+    /// The page as it stood then (YYYY-MM-DD means the end of that day).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// html: make links absolute from this URL (as `serve --base-url` does)
+    /// instead of relative to /topics/SLUG.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+}
+
+fn show(args: ShowArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let when = When::parse(args.as_of.as_deref())?;
+    let db = ctx.open_read()?;
+    let page = page::build(db.conn(), &args.slug, &when)?;
+    let chain = crate::web::views::Chain::read(db.conn())?;
+    match ctx.out.page_format(args.format) {
+        PageFormat::Json => ctx.out.json(&page)?,
+        PageFormat::Markdown => ctx.out.line(page::render_markdown(&page))?,
+        // The page `serve` answers at /topics/SLUG, footer and all.
+        PageFormat::Html => {
+            let links = crate::web::render::Links::new(args.base_url.as_deref(), 1);
+            ctx.out.line(crate::web::render::topic_document(&page, &links, Some(&chain)))?
+        }
+        PageFormat::Text => {
+            let out = &ctx.out;
+            let text = page::render_text(&page, &|s| out.bold(s));
+            ctx.out.line(text)?;
+        }
+    }
+    Ok(())
+}
+
+/// How a topic page grew: claims added (grew), edited or re-sourced (tended)
+/// and badge moves, grouped by day, actor and kind, newest first.
+#[derive(Debug, clap::Args)]
+pub struct LogArgs {
+    slug: String,
+}
+
+fn tend_log(args: LogArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let db = ctx.open()?;
+    crate::topics::require(db.conn(), &args.slug)?;
+    let entries = crate::audit::tend_log(db.conn(), &args.slug, None)?;
+    ctx.out.each(&entries, |out, e| out.line(format!("- {}", e.line())))?;
     Ok(())
 }

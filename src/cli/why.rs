@@ -11,18 +11,17 @@ pub struct Args {
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
     let why = claims::why(db.conn(), &args.claim)?;
-    if ctx.out.is_json() {
-        ctx.out.json(&why)?;
-        return Ok(());
-    }
-    let head = format!("{} shows {}; its evidence earns {}", why.id, why.badge, why.earned_badge);
-    ctx.out.line(ctx.out.bold(&head))?;
-    for line in &why.explanation {
-        ctx.out.line(format!("  - {line}"))?;
-    }
-    ctx.out.line("What would move it:")?;
-    for line in &why.next {
-        ctx.out.line(format!("  - {line}"))?;
-    }
+    ctx.out.show(&why, |out, why| {
+        let head = format!("{} shows {}; its evidence earns {}", why.id, why.badge, why.earned_badge);
+        out.line(out.bold(&head))?;
+        for line in &why.explanation {
+            out.line(format!("  - {line}"))?;
+        }
+        out.line("What would move it:")?;
+        for line in &why.next {
+            out.line(format!("  - {line}"))?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }

@@ -299,7 +299,7 @@ impl Db {
             // No other process can see this file, and what fills it (an
             // import) resolves every reference itself, to name the bundle
             // path of a bad one: per-row foreign-key checks would only
-            // repeat that work. `tests/import_fk.rs` imports random valid
+            // repeat that work. `tests/it/import_fk.rs` imports random valid
             // and invalid bundles and runs `foreign_key_check` to hold this.
             conn.pragma_update(None, "foreign_keys", false)?;
             let mut db = Db { conn, path: path.to_path_buf() };

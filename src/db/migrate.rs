@@ -23,6 +23,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(CLAIMANTS),
     Migration::Sql(REFERENCE_SOURCES),
     Migration::Sql(SIGN_IN_TOKENS),
+    Migration::Code(compact_events),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -182,6 +183,70 @@ CREATE TABLE source_checks (
 CREATE INDEX source_checks_by_source ON source_checks (source, event);
 ";
 
+/// `compact_events`' column types: `after` holds a compact event's encoded state
+/// (a BLOB) and the hashes their raw 32 bytes, beside the text that events
+/// written before keep. Exactly as version 1 spells them.
+const COMPACT_COLUMNS: &[(&str, &str)] = &[
+    ("    after      TEXT,", "    after      ANY,"),
+    ("    prev_hash  TEXT NOT NULL,", "    prev_hash  ANY NOT NULL,"),
+    ("    hash       TEXT NOT NULL", "    hash       ANY NOT NULL"),
+];
+
+/// Compact events: events from the next one on are stored `Compact` (see
+/// `event_format`): no `before`, the `after` state compressed, hashes as
+/// raw bytes: about half the bytes of the events table. Events
+/// already written keep their bytes, hashes and meaning. The switch is
+/// recorded like the hash algorithm's: append-only, and only for events not
+/// yet written. The column types change from TEXT to ANY by editing their
+/// declaration in `sqlite_schema`, as version 2 edited CHECK constraints:
+/// stored rows are untouched and a STRICT `ANY` column accepts every value
+/// a TEXT one held.
+fn compact_events(conn: &Connection) -> Result<()> {
+    let cookie: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0))?;
+    let sql: String =
+        conn.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'events'", [], |r| r.get(0))?;
+    let mut edited = sql.clone();
+    for (before, after) in COMPACT_COLUMNS {
+        if !edited.contains(before) {
+            return Err(Error::Database(format!(
+                "table events does not declare {:?} as version 1 did: the schema was changed outside ripen",
+                before.trim()
+            )));
+        }
+        edited = edited.replacen(before, after, 1);
+    }
+    conn.pragma_update(None, "writable_schema", true)?;
+    let rewritten =
+        conn.execute("UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'events'", [&edited]);
+    conn.pragma_update(None, "writable_schema", false)?;
+    rewritten?;
+    conn.pragma_update(None, "schema_version", cookie + 1)?;
+    conn.execute_batch(EVENT_FORMATS)?;
+    Ok(())
+}
+
+const EVENT_FORMATS: &str = "
+CREATE TABLE event_formats (
+    first_seq  INTEGER PRIMARY KEY CHECK (first_seq >= 1),
+    format     TEXT NOT NULL CHECK (format = 'compact')
+) STRICT;
+CREATE TRIGGER event_formats_future_only BEFORE INSERT ON event_formats
+WHEN NEW.first_seq <= (SELECT coalesce(max(seq), 0) FROM events)
+BEGIN
+    SELECT RAISE(ABORT, 'an event format can only be chosen for events not yet written');
+END;
+CREATE TRIGGER event_formats_append_only_update BEFORE UPDATE ON event_formats
+BEGIN
+    SELECT RAISE(ABORT, 'event_formats is append-only: UPDATE refused');
+END;
+CREATE TRIGGER event_formats_append_only_delete BEFORE DELETE ON event_formats
+BEGIN
+    SELECT RAISE(ABORT, 'event_formats is append-only: DELETE refused');
+END;
+INSERT INTO event_formats (first_seq, format)
+VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events), 'compact');
+";
+
 /// Sign-in tokens for writes over the web (`tokens`): the audited row
 /// (prefix, SHA-256 of the secret, actor, label, dates, revocation) and,
 /// apart from it, when each was last used (`token_uses`, no event: it
@@ -257,6 +322,14 @@ mod tests {
             "kind = 'paper' OR kind = 'report' OR kind = 'article' OR kind = 'thread' OR kind = 'lead' \
              OR kind = 'dataset' OR kind = 'explainer' OR kind = 'other'"
         );
+    }
+
+    #[test]
+    fn every_compact_column_is_in_version_one() {
+        let v1 = include_str!("../../schema.sql");
+        for (before, _) in COMPACT_COLUMNS {
+            assert_eq!(v1.matches(before).count(), 1, "{before}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::{Actor, Db, BUSY_TIMEOUT};
 use crate::clock;
 use crate::error::{Error, Result};
+use crate::event_format;
 use crate::events::{self, EventContent};
 use crate::model::Role;
 
@@ -173,6 +174,21 @@ impl Tx<'_> {
         Error::Permission(format!("@{} is a {}; only {allowed} may {doing}", self.actor.handle, self.actor.role))
     }
 
+    /// A compact event does not store `before`: readers take the `after` of
+    /// the entity's previous event. Debug builds (every test) check that the
+    /// writer's `before` is exactly that, so no change can record a `before`
+    /// that readers would not derive.
+    #[cfg(debug_assertions)]
+    fn check_before(&self, entity: &str, seq: i64, before: Option<&str>) -> Result<()> {
+        let previous = events::previous_state(&self.inner, entity, seq)?;
+        if previous.as_deref() != before {
+            return Err(Error::Database(format!(
+                "internal error: the event about {entity} records a `before` that is not its previous event's `after`"
+            )));
+        }
+        Ok(())
+    }
+
     /// Appends one event to the chain and returns its id.
     pub fn append(&mut self, event: NewEvent) -> Result<crate::ids::EventId> {
         let seq = self.head_seq + 1;
@@ -195,6 +211,13 @@ impl Tx<'_> {
             None if !marks.is_empty() => Some(Value::Object(marks).to_string()),
             meta => meta.map(|v| v.to_string()),
         };
+        let format = self.hashing.format_for(seq);
+        // A compact event's hash covers no `before`: it is not stored, and
+        // the entity's previous event (hashed there) holds it.
+        let hashed_before = match format {
+            events::Format::Json => before.as_deref(),
+            events::Format::Compact => None,
+        };
         let content = EventContent {
             seq,
             at: &at,
@@ -202,18 +225,18 @@ impl Tx<'_> {
             action: &event.action,
             entity: &event.entity,
             topic: event.topic.as_deref(),
-            before: before.as_deref(),
+            before: hashed_before,
             after: after.as_deref(),
             reason: event.reason.as_deref(),
             meta: meta.as_deref(),
         };
         let hash = events::chain_hash(self.hashing.for_seq(seq), &self.head_hash, &content);
-        self.inner
-            .prepare_cached(
-                "INSERT INTO events (seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(rusqlite::params![
+        let mut insert = self.inner.prepare_cached(
+            "INSERT INTO events (seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        match format {
+            events::Format::Json => insert.execute(rusqlite::params![
                 seq,
                 at,
                 actor,
@@ -226,7 +249,27 @@ impl Tx<'_> {
                 meta,
                 self.head_hash,
                 hash
-            ])?;
+            ])?,
+            events::Format::Compact => {
+                #[cfg(debug_assertions)]
+                self.check_before(&event.entity, seq, before.as_deref())?;
+                insert.execute(rusqlite::params![
+                    seq,
+                    at,
+                    actor,
+                    event.action,
+                    event.entity,
+                    event.topic,
+                    None::<String>,
+                    after.as_deref().map(event_format::encode_state),
+                    event.reason,
+                    meta,
+                    event_format::hash_blob(&self.head_hash),
+                    event_format::hash_blob(&hash)
+                ])?
+            }
+        };
+        drop(insert);
         self.head_seq = seq;
         self.head_hash = hash;
         self.appended.push(seq);

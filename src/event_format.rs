@@ -1,0 +1,204 @@
+//! How an event's columns are laid out on disk, and the codec of the compact
+//! layout's stored state.
+//!
+//! Two layouts, chosen by sequence number (`event_formats`, written by the `compact_events` migration):
+//!
+//! - `Json` (every event written before that migration): `before` and `after` are
+//!   the entity's whole state as JSON text; `prev_hash` and `hash` are
+//!   64-character lowercase hex.
+//! - `Compact` (every event from the switch on): `before` is not stored
+//!   (NULL): it is, by construction, the `after` of the entity's previous
+//!   event (NULL for its first). `after` is a BLOB: one codec byte, then the
+//!   state's JSON encoded by that codec. `prev_hash` and `hash` are the raw
+//!   32 bytes of the digest.
+//!
+//! Invariants: the layout changes the bytes, never the meaning. A compact
+//! event's hash is the `Json` definition (`events::chain_hash`) over the
+//! same event with `before` NULL, `after` the decoded JSON and `prev_hash`
+//! in hex, so no hash depends on the codec, and re-encoding a state cannot
+//! go unnoticed only because it means the same. Decoding given bytes
+//! always gives the same JSON; `DICTIONARY` never changes (a new dictionary
+//! would be a new codec byte), which a test pins by its digest.
+
+use std::cell::RefCell;
+
+use rusqlite::types::{Value, ValueRef};
+
+/// How one event is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Compact,
+}
+
+/// The codec byte of a state stored as its JSON bytes, unencoded: chosen
+/// when compressing does not make it shorter.
+const PLAIN: u8 = 0;
+/// The codec byte of a zstd frame with `DICTIONARY` as raw-content
+/// dictionary, without its 4-byte magic number, checksum or dictionary id.
+const ZSTD_V1: u8 = 1;
+
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
+
+/// The keys and common values of every entity's state: what a state of a
+/// few hundred bytes shares with every other. Never edit it.
+pub const DICTIONARY: &[u8] = include_bytes!("event_format.dict");
+
+/// zstd level: on states of a few hundred bytes higher levels find no
+/// longer matches and only cost time.
+const LEVEL: i32 = 3;
+
+/// A stored state that does not decode: damage, never a writer's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecodable(pub String);
+
+impl std::fmt::Display for Undecodable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+thread_local! {
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
+fn compressor() -> std::io::Result<zstd::bulk::Compressor<'static>> {
+    use zstd::zstd_safe::CParameter;
+    let mut c = zstd::bulk::Compressor::with_dictionary(LEVEL, DICTIONARY)?;
+    c.set_parameter(CParameter::ChecksumFlag(false))?;
+    c.set_parameter(CParameter::DictIdFlag(false))?;
+    c.set_parameter(CParameter::ContentSizeFlag(true))?;
+    Ok(c)
+}
+
+/// A state's JSON as stored in a compact event's `after`.
+pub fn encode_state(json: &str) -> Vec<u8> {
+    let compressed = COMPRESSOR.with_borrow_mut(|slot| {
+        if slot.is_none() {
+            *slot = compressor().ok();
+        }
+        slot.as_mut().and_then(|c| c.compress(json.as_bytes()).ok())
+    });
+    match compressed {
+        Some(frame) if frame.starts_with(&ZSTD_MAGIC) && frame.len() - ZSTD_MAGIC.len() < json.len() => {
+            let mut out = Vec::with_capacity(frame.len() - ZSTD_MAGIC.len() + 1);
+            out.push(ZSTD_V1);
+            out.extend_from_slice(&frame[ZSTD_MAGIC.len()..]);
+            out
+        }
+        _ => {
+            let mut out = Vec::with_capacity(json.len() + 1);
+            out.push(PLAIN);
+            out.extend_from_slice(json.as_bytes());
+            out
+        }
+    }
+}
+
+/// Largest state a stored frame may claim to decode to: far above any
+/// state ripen writes, low enough that a damaged length cannot exhaust memory.
+const MAX_STATE: u64 = 64 << 20;
+
+/// The JSON a compact event's stored `after` holds.
+pub fn decode_state(bytes: &[u8]) -> Result<String, Undecodable> {
+    let (codec, payload) = bytes.split_first().ok_or_else(|| Undecodable("an empty stored state".into()))?;
+    let json = match *codec {
+        PLAIN => payload.to_vec(),
+        ZSTD_V1 => {
+            let mut frame = Vec::with_capacity(payload.len() + ZSTD_MAGIC.len());
+            frame.extend_from_slice(&ZSTD_MAGIC);
+            frame.extend_from_slice(payload);
+            let size = match zstd::zstd_safe::get_frame_content_size(&frame) {
+                Ok(Some(n)) if n <= MAX_STATE => n as usize,
+                _ => return Err(Undecodable("a compressed state without a valid length".into())),
+            };
+            DECOMPRESSOR.with_borrow_mut(|slot| {
+                if slot.is_none() {
+                    *slot = zstd::bulk::Decompressor::with_dictionary(DICTIONARY).ok();
+                }
+                let d = slot.as_mut().ok_or_else(|| Undecodable("zstd is unavailable".into()))?;
+                d.decompress(&frame, size)
+                    .map_err(|e| Undecodable(format!("a compressed state that does not decode: {e}")))
+            })?
+        }
+        other => return Err(Undecodable(format!("a stored state in unknown codec {other}"))),
+    };
+    String::from_utf8(json).map_err(|_| Undecodable("a stored state that is not UTF-8".into()))
+}
+
+/// A stored hash as lowercase hex: hex text as it is (`Json`), 32 raw
+/// bytes encoded (`Compact`). `None` for any other value.
+pub fn hash_hex(value: ValueRef<'_>) -> Option<String> {
+    match value {
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) if b.len() == 32 => Some(hex::encode(b)),
+        _ => None,
+    }
+}
+
+/// A hex hash as a compact event stores it.
+pub fn hash_blob(hex_text: &str) -> Value {
+    let mut raw = [0u8; 32];
+    match hex::decode_to_slice(hex_text, &mut raw) {
+        Ok(()) => Value::Blob(raw.to_vec()),
+        // Only GENESIS-like constants and digests reach here; anything else
+        // is kept as text so that `verify` names it rather than losing it.
+        Err(_) => Value::Text(hex_text.to_string()),
+    }
+}
+
+/// A stored `after` (or `before`) as JSON text, whatever the layout.
+pub fn state_text(value: ValueRef<'_>) -> Result<Option<String>, Undecodable> {
+    match value {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(t) => {
+            String::from_utf8(t.to_vec()).map(Some).map_err(|_| Undecodable("a stored state that is not UTF-8".into()))
+        }
+        ValueRef::Blob(b) => decode_state(b).map(Some),
+        _ => Err(Undecodable("a stored state that is neither text nor a blob".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip_and_shrink() {
+        let claim = r#"{"id":"C12","key":null,"topic":"compute-economy","text":"Training runs doubled in cost every year since 2016, according to the survey's own figures.","revision":1,"badge":"caveat","badge_override":false,"citations":[{"source":"S3","stance":"supports","note":null}],"created_by":"remy","created_at":"2026-05-30T09:00:00Z"}"#;
+        let stored = encode_state(claim);
+        assert_eq!(stored[0], ZSTD_V1);
+        assert!(stored.len() < claim.len() * 3 / 4, "{} of {}", stored.len(), claim.len());
+        assert_eq!(decode_state(&stored).unwrap(), claim);
+        for tiny in ["{}", "", "null", "é"] {
+            let stored = encode_state(tiny);
+            assert_eq!(stored[0], PLAIN);
+            assert_eq!(decode_state(&stored).unwrap(), tiny);
+        }
+    }
+
+    #[test]
+    fn damage_is_an_error_not_a_panic() {
+        let stored = encode_state(&"x".repeat(500));
+        let bad: [&[u8]; 5] =
+            [&[], &[9, 1, 2], &stored[..stored.len() / 2], &[ZSTD_V1, 0xff, 0xff, 0xff], &[PLAIN, 0xff]];
+        for bad in bad {
+            assert!(decode_state(bad).is_err(), "{bad:?}");
+        }
+        let mut flipped = stored.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x55;
+        assert_ne!(decode_state(&flipped).ok().as_deref(), Some("x".repeat(500).as_str()));
+    }
+
+    /// Stored states decode with this exact dictionary for ever.
+    #[test]
+    fn the_dictionary_never_changes() {
+        assert_eq!(
+            blake3::hash(DICTIONARY).to_hex().as_str(),
+            "8dce89f0ecdcb5d9d63cb132cf0262d07603d49029c99ebc0e22171a0c549954"
+        );
+    }
+}

@@ -1,0 +1,622 @@
+//! The audit trail's write side: exactly one event per change, none for a
+//! refusal; the events table refuses UPDATE and DELETE; the hash chain links
+//! every event to its predecessor.
+
+use crate::util::*;
+use ripen::events::{Algorithm, Format, Hashing};
+use rusqlite::types::Value as Sql;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// A desk ready for every kind of change: a team, a topic, two sources from
+/// different publishers (S1 keyed `cost-of-pass`), and a claim C1 citing S1.
+fn stocked() -> Desk {
+    let desk = Desk::with_topic();
+    desk.ok_as(EDITOR, &["topic", "add", "open-weights", "--title", "Open weights"]);
+    desk.json_as(
+        EDITOR,
+        &["source", "add", "--title", "Cost-of-Pass", "--grade", "B", "--publisher", "arXiv", "--key", "cost-of-pass"],
+    );
+    desk.source("Second", "A", Some("Nature"));
+    desk.claim("The cost frontier moved.", &["S1"]);
+    desk
+}
+
+/// One case: who runs what, and what the one event it writes must look like.
+struct Case {
+    who: &'static str,
+    args: &'static [&'static str],
+    action: &'static str,
+    entity: &'static str,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        who: EDITOR,
+        args: &["actor", "add", "newbie", "--role", "researcher"],
+        action: "actor.add",
+        entity: "actor:newbie",
+    },
+    Case {
+        who: EDITOR,
+        args: &["actor", "role", RESEARCHER, "editor", "--reason", "joined the desk"],
+        action: "actor.role",
+        entity: "actor:marlo",
+    },
+    Case {
+        who: EDITOR,
+        args: &["topic", "add", "ai-policy", "--title", "AI policy"],
+        action: "topic.add",
+        entity: "topic:ai-policy",
+    },
+    Case {
+        who: EDITOR,
+        args: &["topic", "edit", "compute-economy", "--summary", "Who pays", "--reason", "r"],
+        action: "topic.edit",
+        entity: "topic:compute-economy",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["source", "add", "--title", "Third", "--grade", "C"],
+        action: "source.add",
+        entity: "source:S3",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["source", "grade", "S1", "A", "--reason", "r"],
+        action: "source.grade",
+        entity: "source:S1",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["source", "mark", "cost-of-pass", "verified", "--reason", "r"],
+        action: "source.mark",
+        entity: "source:S1",
+    },
+    Case {
+        who: EDITOR,
+        args: &["source", "map", "S2", "--topic", "open-weights", "--reason", "r"],
+        action: "source.map",
+        entity: "source:S2",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["claim", "add", "--topic", "compute-economy", "A new claim.", "--cite", "S1", "--cite", "S2"],
+        action: "claim.add",
+        entity: "claim:C2",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["claim", "edit", "C1", "--text", "The frontier moved.", "--reason", "r"],
+        action: "claim.edit",
+        entity: "claim:C1",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["claim", "cite", "C1", "S2", "--note", "n"],
+        action: "claim.cite",
+        entity: "claim:C1",
+    },
+    Case {
+        who: RESEARCHER,
+        args: &["claim", "uncite", "C1", "S1", "--reason", "r"],
+        action: "claim.uncite",
+        entity: "claim:C1",
+    },
+    Case {
+        who: EDITOR,
+        args: &["promote", "C1", "--reason", "r", "--override"],
+        action: "claim.badge",
+        entity: "claim:C1",
+    },
+    Case { who: EDITOR, args: &["demote", "C1", "--reason", "r"], action: "claim.badge", entity: "claim:C1" },
+    Case {
+        who: EDITOR,
+        args: &["badge", "C1", "contested", "--reason", "r"],
+        action: "claim.badge",
+        entity: "claim:C1",
+    },
+];
+
+#[test]
+fn every_change_writes_exactly_one_event() {
+    for case in CASES {
+        // A fresh desk per case, so each command meets the state it expects.
+        let desk = stocked();
+        let before = desk.event_count();
+        let mut args = vec!["--json"];
+        args.extend_from_slice(case.args);
+        let v = parse_json(&desk.ok_as(case.who, &args));
+        let shown = case.args.join(" ");
+        assert_eq!(desk.event_count(), before + 1, "`ripen {shown}` wrote {} events", desk.event_count() - before);
+        let e = desk.last_event();
+        assert_eq!(e.action, case.action, "{shown}");
+        assert_eq!(e.entity, case.entity, "{shown}");
+        assert_eq!(e.actor, case.who, "{shown}");
+        assert_eq!(e.at, NOW, "{shown}");
+        assert!(e.after.is_some(), "{shown}: the event records the state after");
+        assert_eq!(v["event"], format!("E{}", e.seq), "`ripen {shown}` printed the event it wrote");
+        // The after-state is the entity's whole current state.
+        if case.entity.starts_with("claim:") {
+            let shown_claim = desk.json(&["claim", "show", &case.entity[6..]]);
+            let after = e.after_json().unwrap();
+            assert_eq!(after["badge"], shown_claim["badge"], "{shown}");
+            assert_eq!(after["text"], shown_claim["text"], "{shown}");
+        }
+    }
+}
+
+#[test]
+fn the_same_changes_in_one_database_write_one_event_each() {
+    let desk = stocked();
+    for case in CASES {
+        let before = desk.event_count();
+        let out = desk.ok_as(case.who, case.args);
+        assert!(!out.stdout.is_empty());
+        assert_eq!(desk.event_count(), before + 1, "`ripen {}`", case.args.join(" "));
+    }
+    // Sequence numbers have no gaps.
+    let seqs: Vec<i64> = desk.events().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    assert_chain(&desk);
+}
+
+#[test]
+fn init_with_an_editor_writes_one_event() {
+    let desk = Desk::new();
+    assert_eq!(desk.event_count(), 1);
+    let e = desk.last_event();
+    assert_eq!((e.action.as_str(), e.entity.as_str(), e.actor.as_str()), ("actor.add", "actor:editor", "editor"));
+    assert_eq!(e.prev_hash, ripen::events::GENESIS);
+}
+
+#[test]
+fn refused_changes_write_no_event() {
+    let desk = stocked();
+    let refusals: &[(Option<&str>, &[&str], i32)] = &[
+        (None, &["topic", "add", "t", "--title", "T"], 4),
+        (Some("ghost"), &["topic", "add", "t", "--title", "T"], 4),
+        (Some(REVIEWER), &["claim", "add", "--topic", "compute-economy", "T"], 4),
+        (Some(RESEARCHER), &["promote", "C1", "--reason", "r"], 4),
+        (Some(EDITOR), &["topic", "add", "compute-economy", "--title", "T"], 1),
+        (Some(EDITOR), &["promote", "C1", "--reason", "above the evidence"], 1),
+        (Some(EDITOR), &["badge", "C1", "caveat", "--reason", "no-op"], 1),
+        (Some(EDITOR), &["claim", "add", "--topic", "compute-economy", "  "], 1),
+        (Some(EDITOR), &["claim", "cite", "C1", "S99"], 1),
+        (Some(EDITOR), &["source", "grade", "S1", "B", "--reason", "no-op"], 1),
+        (Some(EDITOR), &["topic", "edit", "compute-economy", "--title", "X", "--reason", " "], 1),
+    ];
+    for (who, args, code) in refusals {
+        desk.refused(*who, args, *code);
+    }
+}
+
+#[test]
+fn events_refuse_update() {
+    let desk = stocked();
+    let before = desk.events();
+    let conn = desk.conn_rw();
+    for sql in [
+        "UPDATE events SET reason = 'rewritten' WHERE seq = 1",
+        "UPDATE events SET actor = 'marlo'",
+        "UPDATE events SET hash = prev_hash WHERE seq = (SELECT max(seq) FROM events)",
+    ] {
+        let err = conn.execute(sql, []).expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    drop(conn);
+    assert_eq!(desk.events(), before);
+}
+
+#[test]
+fn events_refuse_delete() {
+    let desk = stocked();
+    let before = desk.events();
+    let conn = desk.conn_rw();
+    for sql in ["DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)", "DELETE FROM events"] {
+        let err = conn.execute(sql, []).expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    drop(conn);
+    assert_eq!(desk.events(), before);
+}
+
+/// `INSERT OR REPLACE` on an existing seq deletes the old row and inserts a
+/// new one; SQLite does not fire DELETE triggers for REPLACE unless
+/// `recursive_triggers` is on, so a DELETE trigger alone does not stop it.
+#[test]
+fn events_refuse_replace() {
+    let desk = stocked();
+    let before = desk.events();
+    let conn = desk.conn_rw();
+    let result = conn.execute(
+        "INSERT OR REPLACE INTO events (seq, at, actor, action, entity, prev_hash, hash)
+         VALUES (1, '2020-01-01T00:00:00Z', 'editor', 'forged', 'actor:editor', 'x', 'x')",
+        [],
+    );
+    drop(conn);
+    assert!(result.is_err(), "INSERT OR REPLACE rewrote event E1");
+    assert_eq!(desk.events(), before);
+}
+
+/// The digest over prev_hash, "\n" and the canonical encoding: the stored
+/// columns in schema order, length-prefixed (recomputed here independently).
+fn recompute(e: &StoredEvent, algorithm: Algorithm) -> String {
+    // The documented encoding: seq as 8 LE bytes, then each column as an
+    // 8-byte LE length and its bytes, u64::MAX for NULL.
+    let mut canonical = e.seq.to_le_bytes().to_vec();
+    for field in [
+        Some(&e.at),
+        Some(&e.actor),
+        Some(&e.action),
+        Some(&e.entity),
+        e.topic.as_ref(),
+        e.stored_before().map(str::to_string).as_ref(),
+        e.after.as_ref(),
+        e.reason.as_ref(),
+        e.meta.as_ref(),
+    ] {
+        match field {
+            Some(text) => {
+                canonical.extend((text.len() as u64).to_le_bytes());
+                canonical.extend(text.as_bytes());
+            }
+            None => canonical.extend(u64::MAX.to_le_bytes()),
+        }
+    }
+    let input = [e.prev_hash.as_bytes(), b"\n", &canonical].concat();
+    match algorithm {
+        Algorithm::Sha256 => hex::encode(Sha256::digest(&input)),
+        Algorithm::Blake3 => blake3::hash(&input).to_hex().to_string(),
+    }
+}
+
+/// Every event of a database created by this version is hashed with BLAKE3.
+fn assert_chain(desk: &Desk) {
+    assert_chain_from(&desk.events(), &desk.hashing(), 0);
+}
+
+/// The chain links up and every hash is the algorithm's digest: events up to
+/// `sha256_through` SHA-256, later ones BLAKE3.
+fn assert_chain_from(events: &[StoredEvent], hashing: &Hashing, sha256_through: i64) {
+    assert!(!events.is_empty());
+    let mut prev = "0".repeat(64);
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.seq, i as i64 + 1, "sequence numbers run 1, 2, 3, ...");
+        assert_eq!(e.prev_hash, prev, "E{}'s prev_hash is not E{}'s hash", e.seq, e.seq - 1);
+        assert_eq!(e.hash.len(), 64);
+        assert!(e.hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{}", e.hash);
+        let algorithm = if e.seq <= sha256_through { Algorithm::Sha256 } else { Algorithm::Blake3 };
+        assert_eq!(e.hash, recompute(e, algorithm), "E{}'s hash is not {algorithm:?}(prev_hash, \\n, encoding)", e.seq);
+        assert_eq!(e.hash, e.expected_hash(hashing), "E{}: the library agrees", e.seq);
+        prev = e.hash.clone();
+    }
+}
+
+#[test]
+fn hash_chain_links_every_event_to_its_predecessor() {
+    let desk = stocked();
+    desk.ok_as(EDITOR, &["promote", "C1", "--reason", "one more", "--override"]);
+    desk.ok_as(EDITOR, &["source", "mark", "S1", "retracted", "--reason", "retracted"]);
+    let events = desk.events();
+    assert!(events.len() >= 10);
+    assert_eq!(events[0].prev_hash, "0".repeat(64));
+    assert_chain(&desk);
+    // The stored JSON payloads are valid JSON.
+    for e in &events {
+        for payload in [&e.before, &e.after, &e.meta].into_iter().flatten() {
+            serde_json::from_str::<Value>(payload).unwrap_or_else(|err| panic!("E{}: {err}: {payload}", e.seq));
+        }
+    }
+}
+
+#[test]
+fn the_hash_covers_every_column() {
+    let desk = stocked();
+    let e = desk.last_event();
+    // Every hashed column, changed one at a time: the four required texts,
+    // the five optional ones (changed, emptied to "", and set to or from
+    // NULL, which hashes apart from ""), the sequence number and the link.
+    type Edit = (&'static str, fn(&mut StoredEvent));
+    let edits: &[Edit] = &[
+        ("seq", |t| t.seq += 1),
+        ("at", |t| t.at = "2026-05-31T09:00:00Z".into()),
+        ("actor", |t| t.actor = "marlo".into()),
+        ("action", |t| t.action = "claim.tampered".into()),
+        ("entity", |t| t.entity = "C999".into()),
+        ("prev_hash", |t| t.prev_hash = "0".repeat(64)),
+    ];
+    type Field = fn(&mut StoredEvent) -> &mut Option<String>;
+    // A compact event stores no `before` (it is the entity's previous
+    // `after`, hashed there); `compact_events_catch_every_edit` covers it.
+    assert_eq!(e.format, Format::Compact);
+    let optional: &[(&'static str, Field)] = &[
+        ("topic", |t| &mut t.topic),
+        ("after", |t| &mut t.after),
+        ("reason", |t| &mut t.reason),
+        ("meta", |t| &mut t.meta),
+    ];
+    let mut changed: Vec<(String, StoredEvent)> = Vec::new();
+    for (name, edit) in edits {
+        let mut t = e.clone();
+        edit(&mut t);
+        changed.push((name.to_string(), t));
+    }
+    for (name, field) in optional {
+        let original = field(&mut e.clone()).clone();
+        let mut values = vec![Some(String::new()), Some("{\"tampered\": true}".to_string())];
+        values.push(if original.is_some() { None } else { Some("x".to_string()) });
+        for value in values {
+            if value == original {
+                continue;
+            }
+            let mut t = e.clone();
+            *field(&mut t) = value.clone();
+            changed.push((format!("{name} = {value:?}"), t));
+        }
+    }
+    let covered: std::collections::BTreeSet<&str> =
+        changed.iter().map(|(name, _)| name.split(' ').next().unwrap()).collect();
+    assert_eq!(covered.len(), 10, "every hashed column is changed: {covered:?}");
+    for (name, t) in changed {
+        assert_ne!(recompute(&t, Algorithm::Blake3), e.hash, "changing {name} keeps the hash");
+        assert_ne!(t.expected_hash(&desk.hashing()), e.hash, "changing {name} keeps the hash");
+    }
+}
+
+/// What `verify` says about E`seq` once `edit` is applied to its row; the
+/// row is restored afterwards.
+fn verify_after_edit(desk: &Desk, seq: i64, column: &str, value: Sql) -> Value {
+    let conn = desk.conn_rw();
+    let original: Sql =
+        conn.query_row(&format!("SELECT {column} FROM events WHERE seq = ?1"), [seq], |r| r.get(0)).unwrap();
+    conn.execute_batch("DROP TRIGGER IF EXISTS events_append_only_update").unwrap();
+    conn.execute(&format!("UPDATE events SET {column} = ?1 WHERE seq = ?2"), rusqlite::params![value, seq]).unwrap();
+    let run = desk.run(&["--json", "verify"]);
+    conn.execute(&format!("UPDATE events SET {column} = ?1 WHERE seq = ?2"), rusqlite::params![original, seq]).unwrap();
+    assert_eq!(run.status.code(), Some(3), "{column}: {}", String::from_utf8_lossy(&run.stdout));
+    serde_json::from_slice(&run.stdout).unwrap()
+}
+
+/// A compact event stores no `before`, its `after` encoded and its hashes
+/// as raw bytes: an edit of any of them, even one that keeps the meaning
+/// (the same state stored as JSON text, a hash as hex), is an edited event.
+#[test]
+fn compact_events_catch_every_edit() {
+    let desk = stocked();
+    desk.ok_as(EDITOR, &["source", "grade", "S1", "A", "--reason", "replicated"]);
+    let e = desk.last_event();
+    assert_eq!(e.format, Format::Compact);
+    assert_eq!(e.before_json().unwrap()["grade"], "B", "before is S1's previous state");
+    let conn = desk.conn();
+    let (stored_before, after, hash, prev): (Sql, Vec<u8>, Vec<u8>, Vec<u8>) = conn
+        .query_row("SELECT before, after, hash, prev_hash FROM events WHERE seq = ?1", [e.seq], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap();
+    assert_eq!(stored_before, Sql::Null);
+    assert_eq!((hash.len(), prev.len()), (32, 32));
+    assert_eq!(hex::encode(&hash), e.hash);
+    assert!(after.len() < e.after.as_ref().unwrap().len(), "the state is stored smaller than its JSON");
+    let other_state: Vec<u8> = conn.query_row("SELECT after FROM events WHERE seq = 1", [], |r| r.get(0)).unwrap();
+    drop(conn);
+    let mut flipped = after.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x20;
+    let edits: Vec<(&str, Sql)> = vec![
+        ("before", Sql::Text(e.before.clone().unwrap())),
+        ("after", Sql::Blob(flipped)),
+        ("after", Sql::Blob(after[..after.len() / 2].to_vec())),
+        ("after", Sql::Blob(other_state)),
+        ("after", Sql::Blob(vec![7, 1, 2, 3])),
+        ("after", Sql::Text(e.after.clone().unwrap())),
+        ("after", Sql::Null),
+        ("hash", Sql::Text(e.hash.clone())),
+        ("hash", Sql::Blob(hash[..31].to_vec())),
+        ("prev_hash", Sql::Text(e.prev_hash.clone())),
+    ];
+    for (column, value) in edits {
+        let shown = format!("{column} = {value:?}");
+        let report = verify_after_edit(&desk, e.seq, column, value);
+        let problems = report["problems"].as_array().unwrap();
+        let at = format!("E{}", e.seq);
+        assert!(problems.iter().any(|p| p["kind"] == "edited-event" && p["at"] == at), "{shown}: {report}");
+    }
+    // Restored, the chain verifies again (the update trigger aside).
+    let report: Value = serde_json::from_slice(&desk.run(&["--json", "verify"]).stdout).unwrap();
+    let problems = report["problems"].as_array().unwrap();
+    assert!(problems.iter().all(|p| p["kind"] == "missing-trigger"), "{report}");
+}
+
+#[test]
+fn event_time_is_utc_from_the_clock_override() {
+    let mut desk = Desk::new();
+    desk.set_now("2026-05-30T11:00:00+02:00");
+    desk.ok_as(EDITOR, &["topic", "add", "t", "--title", "T"]);
+    assert_eq!(desk.last_event().at, NOW);
+    desk.set_now("2026-06-01T08:00:00Z");
+    desk.ok_as(EDITOR, &["topic", "add", "u", "--title", "U"]);
+    assert_eq!(desk.last_event().at, "2026-06-01T08:00:00Z");
+}
+
+#[test]
+fn events_record_before_and_after_states() {
+    let desk = stocked();
+    desk.ok_as(EDITOR, &["source", "grade", "S1", "A", "--reason", "replicated"]);
+    let e = desk.last_event();
+    let (before, after) = (e.before_json().unwrap(), e.after_json().unwrap());
+    assert_eq!(before["grade"], "B");
+    assert_eq!(after["grade"], "A");
+    assert_eq!(before["title"], after["title"]);
+    // A creation has no before.
+    desk.ok_as(EDITOR, &["topic", "add", "t", "--title", "T"]);
+    assert!(desk.last_event().before.is_none());
+}
+
+#[test]
+fn regrading_records_which_claims_earned_badge_changed() {
+    let desk = stocked();
+    desk.ok_as(EDITOR, &["claim", "cite", "C1", "S2"]);
+    // C1 now earns well-sourced from S1 (B, arXiv) and S2 (A, Nature).
+    let v = desk.json_as(EDITOR, &["source", "grade", "S2", "C", "--reason", "vendor material"]);
+    let changed = &v["earned_changed"][0];
+    assert_eq!(changed["claim"], "C1");
+    assert_eq!(changed["from"], "well-sourced");
+    assert_eq!(changed["to"], "caveat");
+    let meta = desk.last_event().meta_json().expect("meta records the re-evaluation");
+    assert_eq!(meta["earned_changed"][0]["claim"], "C1");
+    // No badge was rewritten behind the editor's back.
+    assert_eq!(desk.json(&["claim", "show", "C1"])["badge"], "caveat");
+}
+
+/// Several writers at once (BEGIN IMMEDIATE, busy timeout): every change
+/// lands, each with one event, on one unbroken chain.
+#[test]
+fn concurrent_writers_keep_one_chain() {
+    let desk = stocked();
+    let before = desk.event_count();
+    let bin = assert_cmd::cargo::cargo_bin("ripen");
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            std::process::Command::new(&bin)
+                .arg("--db")
+                .arg(&desk.db)
+                .args(["--as", EDITOR, "source", "add", "--grade", "C", "--title"])
+                .arg(format!("Parallel source {i}"))
+                .env("RIPEN_NOW", NOW)
+                .env_remove("RIPEN_ACTOR")
+                .env_remove("RIPEN_DB")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn ripen")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(desk.event_count(), before + 6);
+    assert_eq!(desk.count("sources"), 8);
+    assert_chain(&desk);
+}
+
+// ------------------------------------------------- the switch to BLAKE3
+
+/// Turns the desk's file into what version 2 wrote: the same events hashed
+/// with SHA-256 (here by the sha2 crate) and no `chain_algorithms`. Returns
+/// the SHA-256 head.
+fn as_version_two(desk: &Desk) -> String {
+    let conn = desk.conn_rw();
+    let trigger: String = conn
+        .query_row("SELECT sql FROM sqlite_schema WHERE name = 'events_append_only_update'", [], |r| r.get(0))
+        .unwrap();
+    conn.execute_batch("DROP TRIGGER events_append_only_update; DROP TABLE chain_algorithms;").unwrap();
+    // Tables and columns later versions add (the stocked desk has nothing in them).
+    conn.execute_batch("DROP TABLE path_steps; DROP TABLE paths;").unwrap();
+    for column in ["claimant_name", "claimant_url", "claimant_type", "claim_date", "appearances"] {
+        conn.execute_batch(&format!("ALTER TABLE claims DROP COLUMN {column}")).unwrap();
+    }
+    // What later versions added (reference sources: DOIs, archived copies, link checks).
+    conn.execute_batch(
+        "DROP INDEX sources_by_doi; DROP TABLE source_checks;
+         ALTER TABLE sources DROP COLUMN doi; ALTER TABLE sources DROP COLUMN archive_url;
+         DROP TABLE token_uses; DROP TABLE tokens;",
+    )
+    .unwrap();
+    // The compact events `compact_events` introduced: back to JSON text and hex hashes, the
+    // `before` each one left to be derived stored again.
+    conn.execute_batch("DROP TABLE event_formats;").unwrap();
+    let events = desk.events();
+    let mut prev = ripen::events::GENESIS.to_string();
+    for mut e in events {
+        e.format = Format::Json;
+        e.prev_hash = prev;
+        e.hash = recompute(&e, Algorithm::Sha256);
+        conn.execute(
+            "UPDATE events SET before = ?1, after = ?2, prev_hash = ?3, hash = ?4 WHERE seq = ?5",
+            rusqlite::params![e.before, e.after, e.prev_hash, e.hash, e.seq],
+        )
+        .unwrap();
+        prev = e.hash;
+    }
+    let cookie: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0)).unwrap();
+    conn.pragma_update(None, "writable_schema", true).unwrap();
+    conn.execute(
+        "UPDATE sqlite_schema SET sql = replace(replace(replace(sql,
+           'after      ANY,', 'after      TEXT,'), 'prev_hash  ANY NOT NULL', 'prev_hash  TEXT NOT NULL'),
+           'hash       ANY NOT NULL', 'hash       TEXT NOT NULL') WHERE name = 'events'",
+        [],
+    )
+    .unwrap();
+    conn.pragma_update(None, "writable_schema", false).unwrap();
+    conn.pragma_update(None, "schema_version", cookie + 1).unwrap();
+    conn.execute_batch(&trigger).unwrap();
+    conn.pragma_update(None, "user_version", 2).unwrap();
+    prev
+}
+
+#[test]
+fn a_sha256_chain_from_version_two_is_kept_and_continued_with_blake3() {
+    let desk = stocked();
+    let sha256_head = as_version_two(&desk);
+    let written = desk.event_count();
+
+    // The first command upgrades the file; the old chain and its head stand.
+    let report = desk.json(&["verify", "--expect-head", &sha256_head]);
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["head"]["hash"], sha256_head.as_str());
+    let version: i64 = desk.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, ripen::db::SCHEMA_VERSION);
+
+    // New events are BLAKE3 and link onto the SHA-256 head.
+    desk.ok_as(EDITOR, &["promote", "C1", "--reason", "after the upgrade", "--override"]);
+    let events = desk.events();
+    assert!(events.len() as i64 > written);
+    assert_chain_from(&events, &desk.hashing(), written);
+    assert_eq!(events[written as usize].prev_hash, sha256_head);
+    let report = desk.json(&["verify", "--expect-head", &sha256_head]);
+    assert_eq!(report["ok"], true, "{report}");
+
+    // Old events keep their JSON layout; new ones are compact, and the first
+    // compact event about C1 takes its `before` from C1's last JSON event.
+    assert!(events[..written as usize].iter().all(|e| e.format == Format::Json));
+    assert!(events[written as usize..].iter().all(|e| e.format == Format::Compact));
+    let log = desk.jsonl(&["log", "--entity", "C1"]);
+    assert!(log.len() >= 2);
+    assert_eq!(log[0]["before"], log[1]["after"], "{log:?}");
+    assert_eq!(log[0]["after"]["badge_override"], true);
+    let promoted = log[0]["event"].as_str().unwrap().to_string();
+    desk.ok_as(EDITOR, &["revert", &promoted, "--reason", "back across the upgrade"]);
+    let reverted = desk.jsonl(&["log", "--entity", "C1"]);
+    assert_eq!(reverted[0]["after"], log[1]["after"], "revert restores the JSON event's state");
+    assert_eq!(desk.json(&["verify", "--expect-head", &sha256_head])["ok"], true);
+
+    // The switch is recorded once and cannot be moved, removed or backdated.
+    let conn = desk.conn_rw();
+    let switches: Vec<(i64, String)> = conn
+        .prepare("SELECT first_seq, algorithm FROM chain_algorithms")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(switches, [(written + 1, "blake3".to_string())]);
+    for bad in [
+        "UPDATE chain_algorithms SET first_seq = 1",
+        "DELETE FROM chain_algorithms",
+        "INSERT INTO chain_algorithms (first_seq, algorithm) VALUES (2, 'sha256')",
+    ] {
+        assert!(conn.execute(bad, []).is_err(), "{bad} was allowed");
+    }
+
+    // An edited SHA-256 event is still caught, and named.
+    conn.execute_batch("DROP TRIGGER events_append_only_update; UPDATE events SET reason = 'quiet' WHERE seq = 2;")
+        .unwrap();
+    drop(conn);
+    let run = desk.run(&["--json", "verify"]);
+    assert_eq!(run.status.code(), Some(3));
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let problems = report["problems"].as_array().unwrap();
+    assert!(problems.iter().any(|p| p["kind"] == "edited-event" && p["at"] == "E2"), "{report}");
+}

@@ -1,0 +1,120 @@
+//! Reads that do not write: `search`, `claim show`, `topic show`, `log` and
+//! `verify` on an up-to-date database leave every file beside it (the
+//! database, its side files, the search index and its lock files) exactly
+//! as they were: same names, same bytes, same modification times.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::util::Desk;
+
+/// Every file under `dir`, by path relative to it, with its bytes and mtime.
+fn files(dir: &Path) -> BTreeMap<String, (Vec<u8>, SystemTime)> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (Vec<u8>, SystemTime)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let meta = std::fs::metadata(&path).unwrap();
+                let rel = path.strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, (std::fs::read(&path).unwrap(), meta.modified().unwrap()));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn assert_same(before: &BTreeMap<String, (Vec<u8>, SystemTime)>, after: &BTreeMap<String, (Vec<u8>, SystemTime)>) {
+    let names = |m: &BTreeMap<String, (Vec<u8>, SystemTime)>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(after), names(before), "files appeared or disappeared");
+    for (name, (bytes, mtime)) in before {
+        let (now_bytes, now_mtime) = &after[name];
+        assert!(now_bytes == bytes, "{name} changed");
+        assert_eq!(now_mtime, mtime, "{name} was written (mtime moved)");
+    }
+}
+
+/// A desk with the desk bundle, its index up to date, and the read
+/// commands to run on it.
+fn desk_and_reads() -> (Desk, Vec<Vec<String>>) {
+    let d = Desk::with_desk_bundle();
+    d.exec(&["search", "cost"]).ok();
+    let conn = d.conn_rw();
+    let claim: i64 = conn.query_row("SELECT min(id) FROM claims", [], |r| r.get(0)).unwrap();
+    let slug: String = conn.query_row("SELECT min(slug) FROM topics", [], |r| r.get(0)).unwrap();
+    drop(conn);
+    let claim = claim.to_string();
+    let reads = [
+        vec!["search", "cost OR price"],
+        vec!["--json", "search", "inference cost"],
+        vec!["search", "\"serving cost\""],
+        vec!["claim", "show", &claim],
+        vec!["topic", "show", &slug],
+        vec!["--json", "topic", "show", &slug],
+        vec!["log"],
+        vec!["verify"],
+    ];
+    let reads = reads.iter().map(|a| a.iter().map(|s| s.to_string()).collect()).collect();
+    (d, reads)
+}
+
+fn run_all(d: &Desk, reads: &[Vec<String>]) {
+    for args in reads {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        d.exec(&args).ok();
+    }
+}
+
+/// Waits until the clock has moved past what a file's mtime can show, so
+/// that a write by the commands under test cannot hide in the same tick.
+fn let_the_clock_move() {
+    std::thread::sleep(std::time::Duration::from_millis(20));
+}
+
+#[test]
+fn reads_of_an_up_to_date_database_change_no_file() {
+    let (d, reads) = desk_and_reads();
+    let before = files(d.dir.path());
+    let_the_clock_move();
+    run_all(&d, &reads);
+    assert_same(&before, &files(d.dir.path()));
+}
+
+#[test]
+fn reads_leave_the_journal_mode_and_the_index_lock_files_to_writers() {
+    let (d, reads) = desk_and_reads();
+    // What a creation killed just after its commit leaves: a rollback-mode
+    // file. Reads leave it so (the next write switches it back to WAL).
+    let conn = d.conn_rw();
+    let mode: String = conn.query_row("PRAGMA journal_mode = delete", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "delete");
+    drop(conn);
+    // An index whose writer never took the meta lock has no lock file; a
+    // search of it creates none.
+    let lock = d.dir.path().join("ripen.db.index").join(".tantivy-meta.lock");
+    std::fs::remove_file(&lock).unwrap();
+
+    let before = files(d.dir.path());
+    let_the_clock_move();
+    run_all(&d, &reads);
+    assert_same(&before, &files(d.dir.path()));
+
+    // The next command that writes repairs the journal mode as before.
+    d.exec_as("editor", &["topic", "add", "fresh", "--title", "Fresh", "--summary", "New."]).ok();
+    let mode: String = d.conn_rw().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_read_cannot_write_through_its_connection() {
+    let (d, _) = desk_and_reads();
+    let db = ripen::db::Db::open_read(&d.db).unwrap();
+    let err = db.conn().execute("DELETE FROM topics", []).unwrap_err();
+    assert!(err.to_string().contains("readonly") || err.to_string().contains("read-only"), "{err}");
+    drop(db);
+    assert!(d.conn_rw().query_row("SELECT count(*) FROM topics", [], |r| r.get::<_, i64>(0)).unwrap() > 0);
+}
