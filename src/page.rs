@@ -17,61 +17,16 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::audit::{self, TendEntry};
-use crate::claims::{BadgeMove, Claimant};
+use crate::claims::BadgeMove;
 use crate::dispatches::DispatchState;
 use crate::error::{Error, Result};
-use crate::ids::{ClaimId, SourceId};
-use crate::model::{Badge, Grade, Kind, Stance, Status};
+use crate::ids::SourceId;
+use crate::model::{Grade, Kind, Status};
 use crate::rule;
 use crate::snapshot::When;
 use crate::topics::Section;
 
-#[derive(Debug, Serialize)]
-pub struct PageSource {
-    pub id: SourceId,
-    pub key: Option<String>,
-    pub title: String,
-    pub publisher: Option<String>,
-    pub url: Option<String>,
-    pub grade: Grade,
-    pub status: Status,
-    pub stance: Stance,
-    /// Normalised; rendered as a https://doi.org/ link.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub doi: Option<String>,
-    /// An archived copy, found when the link failed a check.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub archive_url: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PageClaim {
-    pub id: ClaimId,
-    pub key: Option<String>,
-    pub text: String,
-    pub badge: Badge,
-    pub earned_badge: Badge,
-    pub sources: Vec<PageSource>,
-    pub history: Vec<BadgeMove>,
-    /// When the claim or its evidence was last checked or changed (see `rechecks`).
-    pub last_checked: Option<String>,
-    /// Who made the claim; `None` for the desk's own statements.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub claimant: Option<Claimant>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub claim_date: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub appearances: Vec<String>,
-}
-
-impl PageClaim {
-    /// "said by NAME on DATE" for a claim someone else made.
-    pub fn said_by(&self) -> Option<String> {
-        let c = self.claimant.as_ref()?;
-        let on = self.claim_date.as_deref().map(|d| format!(" on {d}")).unwrap_or_default();
-        Some(format!("said by {} ({}){on}", c.name, c.kind))
-    }
-}
+pub use crate::topic_claims::{PageClaim, PageSource};
 
 #[derive(Debug, Serialize)]
 pub struct RawSource {
