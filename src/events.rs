@@ -212,7 +212,7 @@ impl Hashing {
             while let Some(r) = rows.next()? {
                 let (first, name): (i64, String) = (r.get(0)?, r.get(1)?);
                 let algorithm = Algorithm::parse(&name).ok_or_else(|| {
-                    crate::Error::Database(format!(
+                    crate::error::Error::Database(format!(
                         "chain_algorithms names an unknown hash algorithm {name:?}: upgrade ripen"
                     ))
                 })?;

@@ -19,6 +19,7 @@
 //! let in-flight requests finish and return.
 
 mod error;
+mod guard;
 mod headers;
 pub mod render;
 mod routes;

@@ -311,7 +311,7 @@ async fn claim<const API: bool>(
 /// A claim page for a signed-in reader: its forms carry the session's
 /// CSRF token, so it is built afresh (never cached, never 304) after the
 /// session's token and its actor's role are checked against the database.
-async fn signed_claim(app: Arc<App>, id: String, when: When, session: super::session::Session) -> Response {
+async fn signed_claim(app: Arc<App>, id: String, when: When, session: super::guard::Session) -> Response {
     let answer = app
         .with_db(move |app, db| {
             snapshot(db, |chain| {

@@ -17,8 +17,7 @@
 //!   claim page, which then shows the new badge and history entry.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -27,87 +26,15 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::error::WebError;
+use super::guard::{Session, COOKIE, SESSION_FOR};
 use super::render::{self, Links};
 use super::state::App;
 use super::write::{client, too_many, Credential, Failure, Target};
 use crate::model::{Badge, Stance};
 use crate::tokens;
 
-/// The session cookie's name.
-pub const COOKIE: &str = "ripen_session";
-/// How long a session lasts from sign-in.
-pub const SESSION_FOR: Duration = Duration::from_secs(8 * 3600);
-/// Sessions kept at most; the oldest go first.
-const MAX_SESSIONS: usize = 10_000;
 /// Largest form body read.
 const MAX_FORM: usize = 64 * 1024;
-
-#[derive(Clone)]
-pub struct Session {
-    pub prefix: String,
-    pub csrf: String,
-    started: Instant,
-}
-
-#[derive(Default)]
-pub struct Sessions {
-    by_id: Mutex<HashMap<String, Session>>,
-}
-
-fn random_id() -> Option<String> {
-    use base64::Engine as _;
-    use ring::rand::SecureRandom as _;
-    let mut bytes = [0u8; 32];
-    ring::rand::SystemRandom::new().fill(&mut bytes).ok()?;
-    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
-}
-
-impl Sessions {
-    fn start(&self, prefix: String) -> Option<(String, Session)> {
-        let id = random_id()?;
-        let session = Session { prefix, csrf: random_id()?, started: Instant::now() };
-        let mut map = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_SESSIONS {
-            map.retain(|_, s| s.started.elapsed() < SESSION_FOR);
-            if map.len() >= MAX_SESSIONS {
-                if let Some(oldest) = map.iter().min_by_key(|(_, s)| s.started).map(|(k, _)| k.clone()) {
-                    map.remove(&oldest);
-                }
-            }
-        }
-        map.insert(id.clone(), session.clone());
-        Some((id, session))
-    }
-
-    /// The live session a request's cookie names.
-    pub fn find(&self, headers: &HeaderMap) -> Option<(String, Session)> {
-        let id = cookie(headers)?;
-        let mut map = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get(&id) {
-            Some(s) if s.started.elapsed() < SESSION_FOR => Some((id, s.clone())),
-            Some(_) => {
-                map.remove(&id);
-                None
-            }
-            None => None,
-        }
-    }
-
-    pub fn end(&self, id: &str) {
-        self.by_id.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
-    }
-}
-
-fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_string())
-}
 
 fn set_cookie(app: &App, value: &str, max_age: u64) -> HeaderValue {
     let secure = app.base_url.as_deref().is_some_and(|b| b.to_ascii_lowercase().starts_with("https:"));

@@ -127,9 +127,9 @@ pub struct App {
     /// The one read-write connection, opened by the first write (see `write`).
     pub writer: Mutex<Option<Db>>,
     /// Failed sign-ins per client address.
-    pub limiter: super::write::Limiter,
+    pub limiter: super::guard::Limiter,
     /// Signed-in browser sessions (memory only).
-    pub sessions: super::session::Sessions,
+    pub sessions: super::guard::Sessions,
 }
 
 impl App {
@@ -152,8 +152,8 @@ impl App {
             cache: Mutex::new(Cache::default()),
             verified: Mutex::new(None),
             writer: Mutex::new(None),
-            limiter: super::write::Limiter::new(sign_in_limit),
-            sessions: super::session::Sessions::default(),
+            limiter: super::guard::Limiter::new(sign_in_limit),
+            sessions: super::guard::Sessions::default(),
         })
     }
 

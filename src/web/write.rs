@@ -16,10 +16,9 @@
 //! - Failed sign-ins count against the client's address (`Limiter`); no
 //!   answer or log line repeats a token.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -37,59 +36,6 @@ use crate::entity::EntityRef;
 use crate::error::Error;
 use crate::model::{Badge, ClaimantKind, Grade, Kind, Stance, Status};
 use crate::tokens::{self, Refusal};
-
-/// How long an address that failed too often is refused.
-pub const BLOCK_FOR: Duration = Duration::from_secs(60);
-/// Addresses remembered at most; the oldest entries go first.
-const MAX_ADDRESSES: usize = 10_000;
-
-/// Failed sign-ins per client address: more than `per_minute` within a
-/// minute blocks the address for `BLOCK_FOR` (429 with `Retry-After`).
-pub struct Limiter {
-    per_minute: u32,
-    seen: Mutex<HashMap<IpAddr, Failures>>,
-}
-
-struct Failures {
-    since: Instant,
-    count: u32,
-    blocked_until: Option<Instant>,
-}
-
-impl Limiter {
-    pub fn new(per_minute: u32) -> Limiter {
-        Limiter { per_minute: per_minute.max(1), seen: Mutex::new(HashMap::new()) }
-    }
-
-    /// `Err(wait)` while `ip` is blocked.
-    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
-        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        match seen.get(&ip).and_then(|f| f.blocked_until) {
-            Some(until) if until > Instant::now() => Err(until - Instant::now()),
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts one failed sign-in from `ip`.
-    pub fn failed(&self, ip: IpAddr) {
-        let now = Instant::now();
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() >= MAX_ADDRESSES && !seen.contains_key(&ip) {
-            seen.retain(|_, f| now.duration_since(f.since) < Duration::from_secs(60) || f.blocked_until > Some(now));
-            if seen.len() >= MAX_ADDRESSES {
-                seen.clear();
-            }
-        }
-        let f = seen.entry(ip).or_insert(Failures { since: now, count: 0, blocked_until: None });
-        if now.duration_since(f.since) >= Duration::from_secs(60) {
-            *f = Failures { since: now, count: 0, blocked_until: None };
-        }
-        f.count += 1;
-        if f.count > self.per_minute {
-            f.blocked_until = Some(now + BLOCK_FOR);
-        }
-    }
-}
 
 /// The answer to an address that failed too often.
 pub fn too_many(wait: Duration, api: bool) -> Response {
