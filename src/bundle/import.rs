@@ -82,13 +82,13 @@ pub enum Input<'a> {
 
 fn at(path: &str, e: Error) -> Error {
     let prefix = |m: String| format!("{path}: {m}");
-    match e {
+    e.map_inner(|e| match e {
         Error::BadInput(m) => Error::BadInput(prefix(m)),
         Error::NotFound(m) => Error::BadInput(prefix(m)),
         Error::Refused(m) => Error::Refused(prefix(m)),
         Error::Permission(m) => Error::Permission(prefix(m)),
         other => Error::BadInput(prefix(other.to_string())),
-    }
+    })
 }
 
 fn bad(path: &str, msg: impl std::fmt::Display) -> Error {
@@ -220,12 +220,12 @@ fn line_path(e: Error, path: &str) -> Error {
             format!("{path}: {m}")
         }
     };
-    match e {
+    e.map_inner(|e| match e {
         Error::BadInput(m) => Error::BadInput(fix(m)),
         Error::Refused(m) => Error::Refused(fix(m)),
         Error::Permission(m) => Error::Permission(fix(m)),
         other => other,
-    }
+    })
 }
 
 fn check_format(path: &str, format: &str) -> Result<()> {
