@@ -240,17 +240,7 @@ fn main() {
     assert!(warm.success());
 
     let started = Instant::now();
-    let mut child = Command::new(&a.ripen)
-        .arg("--db")
-        .arg(&db)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
-    while Conn::open(&addr).get("/healthz") != 200 {}
+    let (mut child, addr) = serve(&a.ripen, &db);
     println!("start-up: {:.0} ms to the first answer ({} claims)", started.elapsed().as_secs_f64() * 1e3, a.claims);
 
     let mut rng = ChaCha8Rng::seed_from_u64(1);
@@ -355,17 +345,7 @@ fn writes(a: &Args, original: &std::path::Path) {
             serde_json::from_str::<serde_json::Value>(&made).unwrap()["token"].as_str().unwrap().to_string()
         })
         .collect();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ripen"))
-        .arg("--db")
-        .arg(&db)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
-    while Conn::open(&addr).get("/healthz") != 200 {}
+    let (mut child, addr) = serve(std::path::Path::new(env!("CARGO_BIN_EXE_ripen")), &db);
 
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
     let started = Instant::now();
@@ -432,4 +412,20 @@ fn writes(a: &Args, original: &std::path::Path) {
     let verified = ripen(&db, &["--json", "verify"]);
     let report: serde_json::Value = serde_json::from_str(&verified).unwrap();
     println!("verify after the run: ok = {}, {} events", report["ok"], report["events"]);
+}
+
+/// Starts `ripen serve` on a free loopback port and waits until it answers.
+fn serve(ripen: &std::path::Path, db: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = Command::new(ripen)
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
+    while Conn::open(&addr).get("/healthz") != 200 {}
+    (child, addr)
 }

@@ -29,6 +29,24 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Status, content type, headers and body of an answer.
+    fn read(resp: ureq2::Response) -> Reply {
+        let status = resp.status();
+        let content_type = resp.header("content-type").unwrap_or("").to_string();
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .map(|n| {
+                let v = resp.header(&n).unwrap_or("").to_string();
+                (n, v)
+            })
+            .collect();
+        let body = resp.into_string().expect("utf-8 body");
+        Reply { status, content_type, headers, body }
+    }
+}
+
+impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
@@ -91,18 +109,7 @@ impl Server {
             Err(ureq2::Error::Status(_, r)) => r,
             Err(e) => panic!("GET {path}: {e}"),
         };
-        let status = resp.status();
-        let content_type = resp.header("content-type").unwrap_or("").to_string();
-        let headers = resp
-            .headers_names()
-            .into_iter()
-            .map(|n| {
-                let v = resp.header(&n).unwrap_or("").to_string();
-                (n, v)
-            })
-            .collect();
-        let body = resp.into_string().expect("utf-8 body");
-        Reply { status, content_type, headers, body }
+        Reply::read(resp)
     }
 
     /// POSTs `body` with `headers` (ordinary statuses are answers, not errors).
@@ -117,18 +124,7 @@ impl Server {
             Err(ureq2::Error::Status(_, r)) => r,
             Err(e) => panic!("POST {path}: {e}"),
         };
-        let status = resp.status();
-        let content_type = resp.header("content-type").unwrap_or("").to_string();
-        let headers = resp
-            .headers_names()
-            .into_iter()
-            .map(|n| {
-                let v = resp.header(&n).unwrap_or("").to_string();
-                (n, v)
-            })
-            .collect();
-        let body = resp.into_string().expect("utf-8 body");
-        Reply { status, content_type, headers, body }
+        Reply::read(resp)
     }
 
     /// A JSON POST signed with `token` (none: no Authorization header).
