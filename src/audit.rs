@@ -466,7 +466,9 @@ fn restore(
                     crate::rule::judge(tx.actor().role, Some(now.badge), restored.badge, earned.badge, allow_override);
                 let above = match judged {
                     crate::rule::Judgement::Allowed { is_override } => is_override,
-                    crate::rule::Judgement::EditorsOnly => return Err(tx.refusal(&[Role::Editor], "revert a badge move")),
+                    crate::rule::Judgement::EditorsOnly => {
+                        return Err(tx.refusal(&[Role::Editor], "revert a badge move"))
+                    }
                     crate::rule::Judgement::NeedsOverride => {
                         return Err(Error::refused(format!(
                             "restoring {} would put it above what the evidence earns ({})",
@@ -504,9 +506,9 @@ fn restore(
         EntityRef::Path(_) => Ok((crate::error::to_json_value(&crate::paths::restore(tx, wanted)?)?, None)),
         // A revoked token coming back to life by a revert would be a
         // secret nobody re-issued: tokens are made and revoked, never restored.
-        EntityRef::Token(_) => Err(Error::refused(
-            "token changes are not reverted: make a new token with `ripen token add`, or revoke one with `ripen token revoke`",
-        )),
+        EntityRef::Token(_) => {
+            Err(Error::refused("token changes are not reverted").with_hint(crate::error::Hint::TokensAreNotReverted))
+        }
         EntityRef::Dispatch(_) => {
             tx.require_role(crate::dispatches::MAY_CHANGE, "revert dispatch changes")?;
             let old: crate::dispatches::DispatchState = serde_json::from_value(wanted)?;

@@ -101,6 +101,16 @@ pub enum Hint {
     UnknownActor(String),
     /// A change was asked for without an actor.
     NeedActor,
+    /// Seeding an empty database: only the bundle's editor (the handle) or
+    /// no actor at all may import.
+    ImportAsBundleEditor(String),
+    /// Seeding an empty database from a bundle that lists no editor.
+    BundleNeedsEditor,
+    /// An import's records differ from the database's: keep the database's,
+    /// apply the bundle's as changes (unless `updating` already), or fix it.
+    ImportConflicts { updating: bool },
+    /// A token's history is not reverted: make or revoke a token instead.
+    TokensAreNotReverted,
 }
 
 /// A listing where the existing names of one kind are shown.

@@ -33,6 +33,18 @@ pub fn hint_suffix(hint: &Hint) -> String {
             format!("ask an editor to run `ripen actor add {handle} --role ROLE`, or pass --as with a known handle")
         }
         Hint::NeedActor => "pass --as HANDLE or set RIPEN_ACTOR".to_string(),
+        Hint::ImportAsBundleEditor(handle) => format!("import as the bundle's editor @{handle}, or without --as"),
+        Hint::BundleNeedsEditor => "add one to \"actors\" or run `ripen init --editor HANDLE` first".to_string(),
+        Hint::ImportConflicts { updating: true } => {
+            return "; pass --keep-existing to keep the database's, or fix the bundle".to_string()
+        }
+        Hint::ImportConflicts { updating: false } => {
+            return "; pass --update to apply them as changes, --keep-existing to keep the database's, or fix the bundle"
+                .to_string()
+        }
+        Hint::TokensAreNotReverted => {
+            "make a new token with `ripen token add`, or revoke one with `ripen token revoke`".to_string()
+        }
     };
     format!(": {text}")
 }
