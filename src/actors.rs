@@ -81,8 +81,10 @@ pub fn set_role(tx: &mut Tx<'_>, handle: &str, role: Role, reason: &str) -> Resu
     tx.require_role(MAY_CHANGE, "change roles")?;
     let reason = crate::model::required_reason(reason)?;
     let handle = model::normalize_handle(handle)?;
-    let before = load(tx.conn(), &handle)?
-        .ok_or_else(|| Error::not_found(format!("no actor @{handle}: see `ripen actor list`")))?;
+    let before = load(tx.conn(), &handle)?.ok_or_else(|| {
+        Error::not_found(format!("no actor @{handle}"))
+            .with_hint(crate::error::Hint::SeeList(crate::error::Listing::Actors))
+    })?;
     if before.role == role {
         return Err(Error::refused(format!("@{handle} is already a {role}: nothing to change")));
     }

@@ -381,8 +381,10 @@ pub struct Reverted {
 pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_override: bool) -> Result<Reverted> {
     let reason = model::required_reason(reason)?;
     let seq: EventId = event.parse()?;
-    let target =
-        events::get(tx.conn(), seq)?.ok_or_else(|| Error::not_found(format!("no event {seq}: see `ripen log`")))?;
+    let target = events::get(tx.conn(), seq)?.ok_or_else(|| {
+        Error::not_found(format!("no event {seq}"))
+            .with_hint(crate::error::Hint::SeeList(crate::error::Listing::Events))
+    })?;
     let entity: EntityRef = target.entity.parse()?;
     let (Some(before), Some(after)) = (target.before_json(), target.after_json()) else {
         return Err(Error::refused(format!(
@@ -401,11 +403,8 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
         .map(|e| e.id().to_string())
         .collect();
     if !later.is_empty() && !force {
-        return Err(Error::refused(format!(
-            "{} changed again after {seq} ({}): pass --force to restore what {seq} changed anyway",
-            target.entity,
-            later.join(", ")
-        )));
+        return Err(Error::refused(format!("{} changed again after {seq} ({})", target.entity, later.join(", ")))
+            .with_hint(crate::error::Hint::ForceRevert(seq)));
     }
     let current = entity
         .current_state(tx.conn())?
@@ -467,12 +466,15 @@ fn restore(
                     crate::rule::judge(tx.actor().role, Some(now.badge), restored.badge, earned.badge, allow_override);
                 let above = match judged {
                     crate::rule::Judgement::Allowed { is_override } => is_override,
-                    crate::rule::Judgement::EditorsOnly => return Err(tx.refusal(&[Role::Editor], "revert a badge move")),
+                    crate::rule::Judgement::EditorsOnly => {
+                        return Err(tx.refusal(&[Role::Editor], "revert a badge move"))
+                    }
                     crate::rule::Judgement::NeedsOverride => {
                         return Err(Error::refused(format!(
-                            "restoring {} would put it above what the evidence earns ({}): pass --override to revert anyway",
+                            "restoring {} would put it above what the evidence earns ({})",
                             restored.badge, earned.verdict
-                        )))
+                        ))
+                        .with_hint(crate::error::Hint::OverrideRevert))
                     }
                 };
                 let (moved, badge_meta) = claims::badge_moved(&restored, restored.badge, above, earned.badge, false);
@@ -504,9 +506,9 @@ fn restore(
         EntityRef::Path(_) => Ok((crate::error::to_json_value(&crate::paths::restore(tx, wanted)?)?, None)),
         // A revoked token coming back to life by a revert would be a
         // secret nobody re-issued: tokens are made and revoked, never restored.
-        EntityRef::Token(_) => Err(Error::refused(
-            "token changes are not reverted: make a new token with `ripen token add`, or revoke one with `ripen token revoke`",
-        )),
+        EntityRef::Token(_) => {
+            Err(Error::refused("token changes are not reverted").with_hint(crate::error::Hint::TokensAreNotReverted))
+        }
         EntityRef::Dispatch(_) => {
             tx.require_role(crate::dispatches::MAY_CHANGE, "revert dispatch changes")?;
             let old: crate::dispatches::DispatchState = serde_json::from_value(wanted)?;

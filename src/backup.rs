@@ -113,10 +113,11 @@ fn check_copy(path: &Path, dest: &Path) -> Result<BackupReport> {
     if !report.ok {
         let first = report.problems.first().map(|p| p.message.clone()).unwrap_or_default();
         return Err(Error::Database(format!(
-            "the copy for {} fails verify ({} problem(s); first: {first}): run `ripen verify` on the database",
+            "the copy for {} fails verify ({} problem(s); first: {first})",
             dest.display(),
             report.problems.len()
-        )));
+        ))
+        .with_hint(crate::error::Hint::VerifySource));
     }
     let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     Ok(BackupReport { path: dest.display().to_string(), bytes, events: report.events, head: report.head })

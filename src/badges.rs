@@ -65,9 +65,10 @@ pub fn move_badge(
         Judgement::EditorsOnly => return Err(editors_only(tx, doing)),
         Judgement::NeedsOverride => {
             return Err(Error::refused(format!(
-                "{} earns only {} ({}); {target} is above it: pass --override with your --reason to do it anyway",
+                "{} earns only {} ({}); {target} is above it",
                 before.id, earned.badge, earned.verdict
-            )))
+            ))
+            .with_hint(crate::error::Hint::OverrideJudge))
         }
     };
     let (after, meta) = claims::badge_moved(&before, target, is_override, earned.badge, false);

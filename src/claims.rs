@@ -231,7 +231,7 @@ pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<ClaimId>> {
 
 /// Resolves `C12`, `12` or a key to a claim id.
 pub fn resolve(conn: &Connection, name: &str) -> Result<ClaimId> {
-    ids::resolve_row(conn, "claims", name, "see `ripen search` or `ripen topic show`")
+    ids::resolve_row(conn, "claims", name, crate::error::Listing::Claims)
 }
 
 pub fn require(conn: &Connection, name: &str) -> Result<ClaimState> {
@@ -471,7 +471,7 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, evidence: &[Evidence], imported: 
         return Ok((earned_badge, earned_badge, false));
     };
     if !imported && new.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(Error::bad("setting a badge needs a reason: pass --reason \"...\""));
+        return Err(Error::bad("setting a badge needs a reason").with_hint(crate::error::Hint::GiveReason));
     }
     if imported {
         // The importer judges imported history with the creator's role.
@@ -485,9 +485,10 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, evidence: &[Evidence], imported: 
         rule::Judgement::NeedsOverride => {
             let earned = rule::earned_badge(evidence);
             Err(Error::refused(format!(
-                "the evidence earns {} ({}); {asked} is above it: pass --override with --reason to set it anyway",
+                "the evidence earns {} ({}); {asked} is above it",
                 earned.badge, earned.verdict
-            )))
+            ))
+            .with_hint(crate::error::Hint::OverrideBadge))
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The library's one error type. Each variant maps to a documented exit code
-//! (`Error::exit_code`); messages are one line that says what was wrong and
-//! what to do about it.
+//! (`Error::exit_code`); messages are one line that says what was wrong, in
+//! the domain's words. What to do about it is a typed `Hint` the error may
+//! carry: each front end words it for itself (the CLI names its flags and
+//! commands in `cli/error.rs`), so no library message names a CLI flag.
 
 use thiserror::Error;
 
@@ -45,14 +47,127 @@ pub enum Error {
     /// would not serialise.
     #[error("internal error: {0}")]
     Internal(String),
+    /// An error with a remedy a front end can word. Displays as the error
+    /// alone; its kind (`exit_code`, `kind`) is the inner error's.
+    #[error("{0}")]
+    Hinted(Box<Error>, Hint),
+}
+
+/// What the user can do about an error, in the domain's terms. The CLI turns
+/// each into the flag or command that does it (`cli::error`); the web front
+/// end shows the error without it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hint {
+    /// The name is not known: the listing of existing names helps.
+    SeeList(Listing),
+    /// The change needs a reason and none was given.
+    GiveReason,
+    /// A new source needs a grade.
+    GiveGrade,
+    /// A reference file's format cannot be told from its name.
+    GiveReferenceFormat,
+    /// A badge above what the evidence earns may still be set, with an
+    /// override and a reason: when setting it on a claim...
+    OverrideBadge,
+    /// ...when a judged transition refuses it...
+    OverrideJudge,
+    /// ...and when a revert would restore it.
+    OverrideRevert,
+    /// The entity changed after event `seq`; a revert may be forced.
+    ForceRevert(crate::ids::EventId),
+    /// A topic is already a step of the path: move it rather than add it.
+    MoveStep,
+    /// The database's recorded state looks damaged: verify it.
+    Verify,
+    /// A copy fails verification: verify the database it came from.
+    VerifySource,
+    /// The search index is behind or damaged: rebuild it.
+    Reindex,
+    /// No database at the path: create one, or name another.
+    NoDatabase,
+    /// The file is not a ripen database: name the right one.
+    OtherDatabase,
+    /// The database's directory does not exist.
+    MissingDirectory,
+    /// A directory was named where a database file belongs (the path).
+    DatabaseInDirectory(String),
+    /// The database file already exists and a new one was asked for.
+    DatabaseExists,
+    /// The database changed under a running server: restart it.
+    RestartServer,
+    /// The acting handle is not valid: name a known one.
+    KnownActor,
+    /// The acting handle is not an actor yet (the handle).
+    UnknownActor(String),
+    /// A change was asked for without an actor.
+    NeedActor,
+    /// Seeding an empty database: only the bundle's editor (the handle) or
+    /// no actor at all may import.
+    ImportAsBundleEditor(String),
+    /// Seeding an empty database from a bundle that lists no editor.
+    BundleNeedsEditor,
+    /// An import's records differ from the database's: keep the database's,
+    /// apply the bundle's as changes (unless `updating` already), or fix it.
+    ImportConflicts { updating: bool },
+    /// A token's history is not reverted: make or revoke a token instead.
+    TokensAreNotReverted,
+}
+
+/// A listing where the existing names of one kind are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Topics,
+    Paths,
+    Sources,
+    Actors,
+    Tokens,
+    Events,
+    Claims,
 }
 
 impl Error {
     pub fn exit_code(&self) -> i32 {
-        match self {
+        match self.kind() {
             Error::Permission(_) => exit::PERMISSION,
             Error::Integrity(_) => exit::INTEGRITY,
             _ => exit::ERROR,
+        }
+    }
+
+    /// The error without its hint: match on this for the error's kind.
+    pub fn kind(&self) -> &Error {
+        match self {
+            Error::Hinted(e, _) => e.kind(),
+            e => e,
+        }
+    }
+
+    /// The hint this error carries, if any.
+    pub fn hint(&self) -> Option<&Hint> {
+        match self {
+            Error::Hinted(_, h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// This error with a remedy a front end can word.
+    pub fn with_hint(self, hint: Hint) -> Self {
+        Error::Hinted(Box::new(self.unhinted()), hint)
+    }
+
+    /// The error, its hint dropped.
+    pub fn unhinted(self) -> Self {
+        match self {
+            Error::Hinted(e, _) => e.unhinted(),
+            e => e,
+        }
+    }
+
+    /// Applies `f` to the error under the hint, keeping the hint.
+    pub fn map_inner(self, f: impl FnOnce(Error) -> Error) -> Self {
+        match self {
+            Error::Hinted(e, h) => Error::Hinted(Box::new(f(*e)), h),
+            e => f(e),
         }
     }
 

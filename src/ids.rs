@@ -204,18 +204,21 @@ pub fn parse(kind: IdKind, text: &str, allow_key: bool) -> Result<Name> {
 /// Resolves what a person typed (`C12`, `12` or a key) to the id of an
 /// existing row of `table` (`claims` or `sources`); `missing` says what to
 /// do when there is none.
-pub fn resolve_row<T: NumberedId>(conn: &rusqlite::Connection, table: &str, name: &str, missing: &str) -> Result<T> {
+pub fn resolve_row<T: NumberedId>(
+    conn: &rusqlite::Connection,
+    table: &str,
+    name: &str,
+    listing: crate::error::Listing,
+) -> Result<T> {
     let kind = T::KIND;
     use rusqlite::OptionalExtension;
     let (sql, found) = match parse(kind, name, true)? {
         Name::Number(n) => (format!("SELECT id FROM {table} WHERE id = ?1"), rusqlite::types::Value::Integer(n)),
         Name::Key(k) => (format!("SELECT id FROM {table} WHERE key = ?1"), rusqlite::types::Value::Text(k)),
     };
-    conn.prepare_cached(&sql)?
-        .query_row([found], |r| r.get(0))
-        .optional()?
-        .map(T::from_number)
-        .ok_or_else(|| Error::not_found(format!("no {} {name:?}: {missing}", kind.noun())))
+    conn.prepare_cached(&sql)?.query_row([found], |r| r.get(0)).optional()?.map(T::from_number).ok_or_else(|| {
+        Error::not_found(format!("no {} {name:?}", kind.noun())).with_hint(crate::error::Hint::SeeList(listing))
+    })
 }
 
 #[cfg(test)]

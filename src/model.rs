@@ -282,7 +282,7 @@ pub fn check_web_url(what: &str, text: &str) -> Result<()> {
 pub fn required_reason(reason: &str) -> Result<String> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(Error::BadInput("a reason is required: pass --reason \"...\"".to_string()));
+        return Err(Error::bad("a reason is required").with_hint(crate::error::Hint::GiveReason));
     }
     check_optional_text("reason", reason, MAX_SHORT_TEXT)?;
     Ok(reason.to_string())

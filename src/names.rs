@@ -12,10 +12,12 @@ use crate::ids::{self, SourceId};
 pub fn source(conn: &Connection, name: &str) -> Result<SourceId> {
     if crate::doi::looks_like(name) {
         let doi = crate::doi::normalize(name)?;
-        return source_by_doi(conn, &doi)?
-            .ok_or_else(|| Error::not_found(format!("no source with DOI {doi}: see `ripen source list`")));
+        return source_by_doi(conn, &doi)?.ok_or_else(|| {
+            Error::not_found(format!("no source with DOI {doi}"))
+                .with_hint(crate::error::Hint::SeeList(crate::error::Listing::Sources))
+        });
     }
-    ids::resolve_row(conn, "sources", name, "see `ripen source list`")
+    ids::resolve_row(conn, "sources", name, crate::error::Listing::Sources)
 }
 
 /// The source with this normalised DOI.

@@ -156,7 +156,8 @@ fn span_of(slug: &str, span: Span, total: usize) -> Result<(usize, Option<usize>
 /// Gathers a topic page holding `span` of its claims.
 pub fn build_span(conn: &Connection, slug: &str, when: &When, span: Span) -> Result<Page> {
     let topic = when.topic(conn, slug)?.ok_or_else(|| match when {
-        When::Now => Error::not_found(format!("no topic {slug:?}: see `ripen topic list`")),
+        When::Now => Error::not_found(format!("no topic {slug:?}"))
+            .with_hint(crate::error::Hint::SeeList(crate::error::Listing::Topics)),
         When::AsOf(at) => Error::not_found(format!("topic {slug:?} did not exist yet at {at}")),
     })?;
     let (claims, cited, claims_page) = match when {

@@ -111,7 +111,8 @@ pub struct PathPage {
 /// Gathers a path page, now or as of a past moment.
 pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<PathPage> {
     let path = when.path(conn, slug)?.ok_or_else(|| match when {
-        When::Now => Error::not_found(format!("no path {slug:?}: see `ripen path list`")),
+        When::Now => Error::not_found(format!("no path {slug:?}"))
+            .with_hint(crate::error::Hint::SeeList(crate::error::Listing::Paths)),
         When::AsOf(at) => Error::not_found(format!("path {slug:?} did not exist yet at {at}")),
     })?;
     let mut steps = Vec::with_capacity(path.steps.len());

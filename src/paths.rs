@@ -68,7 +68,7 @@ pub fn exists(conn: &Connection, slug: &str) -> Result<bool> {
 }
 
 fn no_path(slug: &str) -> Error {
-    Error::not_found(format!("no path {slug:?}: see `ripen path list`"))
+    Error::not_found(format!("no path {slug:?}")).with_hint(crate::error::Hint::SeeList(crate::error::Listing::Paths))
 }
 
 pub fn load(conn: &Connection, slug: &str) -> Result<Option<PathState>> {
@@ -248,10 +248,8 @@ pub fn step_add(tx: &mut Tx<'_>, slug: &str, topic: &str, why: &str, at: Option<
     let step = Step { topic: topic.to_string(), why: why.to_string() };
     check_step(tx.conn(), &step)?;
     if let Some(i) = before.position(topic) {
-        return Err(Error::refused(format!(
-            "topic {topic:?} is already step {} of path {slug}: move it with `ripen path step move`",
-            i + 1
-        )));
+        return Err(Error::refused(format!("topic {topic:?} is already step {} of path {slug}", i + 1))
+            .with_hint(crate::error::Hint::MoveStep));
     }
     let len = before.steps.len();
     let i = match at {

@@ -39,10 +39,8 @@ impl Format {
             "json" => Ok(Format::CslJson),
             "bib" | "bibtex" => Ok(Format::Bibtex),
             "ris" => Ok(Format::Ris),
-            _ => Err(Error::bad(format!(
-                "cannot tell the format of {} from its extension: pass --format csl-json|bibtex|ris",
-                path.display()
-            ))),
+            _ => Err(Error::bad(format!("cannot tell the format of {} from its extension", path.display()))
+                .with_hint(crate::error::Hint::GiveReferenceFormat)),
         }
     }
 }
@@ -546,8 +544,8 @@ pub fn import(tx: &mut Tx<'_>, refs: Vec<Reference>, topics: &[String], grade: O
             doi: r.doi.clone(),
             ..NewSource::default()
         };
-        let done =
-            crate::sources::add(tx, new, None, None).map_err(|e| Error::bad(format!("entry {}: {e}", r.entry)))?;
+        let done = crate::sources::add(tx, new, None, None)
+            .map_err(|e| e.map_inner(|e| Error::bad(format!("entry {}: {e}", r.entry))))?;
         let id = done.id;
         if let Some(d) = &r.doi {
             dois.insert(d.clone(), id);

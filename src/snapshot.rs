@@ -55,11 +55,13 @@ impl When {
             })
             .optional()?;
         let after = after.transpose().map_err(|e| {
-            Error::Database(format!("the recorded state of {entity} does not decode ({e}): run `ripen verify`"))
+            Error::Database(format!("the recorded state of {entity} does not decode ({e})"))
+                .with_hint(crate::error::Hint::Verify)
         })?;
         match after.flatten() {
             Some(text) => Ok(Some(serde_json::from_str(&text).map_err(|e| {
-                Error::Database(format!("the recorded state of {entity} does not parse ({e}): run `ripen verify`"))
+                Error::Database(format!("the recorded state of {entity} does not parse ({e})"))
+                    .with_hint(crate::error::Hint::Verify)
             })?)),
             None => Ok(None),
         }

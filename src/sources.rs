@@ -278,7 +278,8 @@ pub fn add(
 ) -> Result<SourceChange> {
     tx.require_role(MAY_CHANGE, "add sources")?;
     let new = prepare(tx.conn(), new)?;
-    let grade = new.grade.ok_or_else(|| Error::bad("a source needs a grade: pass --grade A|B|C|D|F"))?;
+    let grade =
+        new.grade.ok_or_else(|| Error::bad("a source needs a grade").with_hint(crate::error::Hint::GiveGrade))?;
     let next: SourceId =
         tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM sources")?.query_row([], |r| r.get(0))?;
     let (created_by, created_at) = created.unwrap_or_else(|| (tx.actor().handle.clone(), tx.now_text()));

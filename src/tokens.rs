@@ -192,7 +192,8 @@ pub fn add(tx: &mut Tx<'_>, handle: &str, label: Option<&str>, expires: Option<c
     tx.require_role(&[Role::Editor], "make sign-in tokens")?;
     let handle = model::normalize_handle(handle)?;
     if crate::actors::load(tx.conn(), &handle)?.is_none() {
-        return Err(Error::not_found(format!("no actor @{handle}: see `ripen actor list`")));
+        return Err(Error::not_found(format!("no actor @{handle}"))
+            .with_hint(crate::error::Hint::SeeList(crate::error::Listing::Actors)));
     }
     let label = label.map(str::trim).filter(|l| !l.is_empty()).map(str::to_string);
     if let Some(l) = &label {
@@ -235,8 +236,10 @@ pub fn add(tx: &mut Tx<'_>, handle: &str, label: Option<&str>, expires: Option<c
 pub fn revoke(tx: &mut Tx<'_>, prefix: &str, reason: &str) -> Result<Revoked> {
     let reason = model::required_reason(reason)?;
     let prefix = prefix.trim();
-    let before = load(tx.conn(), prefix)?
-        .ok_or_else(|| Error::not_found(format!("no token {prefix:?}: see `ripen token list` for the prefixes")))?;
+    let before = load(tx.conn(), prefix)?.ok_or_else(|| {
+        Error::not_found(format!("no token {prefix:?}"))
+            .with_hint(crate::error::Hint::SeeList(crate::error::Listing::Tokens))
+    })?;
     if before.actor != tx.actor().handle {
         tx.require_role(&[Role::Editor], "revoke other people's tokens")?;
     }

@@ -56,7 +56,8 @@ pub fn require(conn: &Connection, slug: &str) -> Result<()> {
     if exists(conn, slug)? {
         Ok(())
     } else {
-        Err(Error::not_found(format!("no topic {slug:?}: see `ripen topic list`")))
+        Err(Error::not_found(format!("no topic {slug:?}"))
+            .with_hint(crate::error::Hint::SeeList(crate::error::Listing::Topics)))
     }
 }
 
@@ -193,8 +194,10 @@ pub struct TopicEdit {
 
 pub fn edit(tx: &mut Tx<'_>, slug: &str, change: TopicEdit, reason: Option<&str>) -> Result<TopicChange> {
     tx.require_role(MAY_CHANGE, "edit topics")?;
-    let before =
-        load(tx.conn(), slug)?.ok_or_else(|| Error::not_found(format!("no topic {slug:?}: see `ripen topic list`")))?;
+    let before = load(tx.conn(), slug)?.ok_or_else(|| {
+        Error::not_found(format!("no topic {slug:?}"))
+            .with_hint(crate::error::Hint::SeeList(crate::error::Listing::Topics))
+    })?;
     let mut after = before.clone();
     if let Some(t) = change.title {
         after.title = t;

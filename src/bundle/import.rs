@@ -82,13 +82,13 @@ pub enum Input<'a> {
 
 fn at(path: &str, e: Error) -> Error {
     let prefix = |m: String| format!("{path}: {m}");
-    match e {
+    e.map_inner(|e| match e {
         Error::BadInput(m) => Error::BadInput(prefix(m)),
         Error::NotFound(m) => Error::BadInput(prefix(m)),
         Error::Refused(m) => Error::Refused(prefix(m)),
         Error::Permission(m) => Error::Permission(prefix(m)),
         other => Error::BadInput(prefix(other.to_string())),
-    }
+    })
 }
 
 fn bad(path: &str, msg: impl std::fmt::Display) -> Error {
@@ -220,12 +220,12 @@ fn line_path(e: Error, path: &str) -> Error {
             format!("{path}: {m}")
         }
     };
-    match e {
+    e.map_inner(|e| match e {
         Error::BadInput(m) => Error::BadInput(fix(m)),
         Error::Refused(m) => Error::Refused(fix(m)),
         Error::Permission(m) => Error::Permission(fix(m)),
         other => other,
-    }
+    })
 }
 
 fn check_format(path: &str, format: &str) -> Result<()> {
@@ -242,10 +242,8 @@ fn importer(db: &Db, acting: Option<&str>, has_actors: bool, first_editor: Optio
         // Seeding: `--as` may name the bundle's editor, who does not exist yet.
         if let (Some(h), Some(e)) = (acting, first_editor) {
             if model::normalize_handle(h).ok() != model::normalize_handle(&e.handle).ok() {
-                return Err(Error::Permission(format!(
-                    "the database has no actors yet: import as the bundle's editor @{}, or without --as",
-                    e.handle
-                )));
+                return Err(Error::Permission("the database has no actors yet".to_string())
+                    .with_hint(crate::error::Hint::ImportAsBundleEditor(e.handle.clone())));
             }
         }
     }
@@ -260,7 +258,8 @@ fn importer(db: &Db, acting: Option<&str>, has_actors: bool, first_editor: Optio
         return Ok(actor);
     }
     let editor = first_editor.ok_or_else(|| {
-        Error::bad("the database has no actors yet and the bundle lists no editor: add one to \"actors\" or run `ripen init --editor HANDLE` first")
+        Error::bad("the database has no actors yet and the bundle lists no editor")
+            .with_hint(crate::error::Hint::BundleNeedsEditor)
     })?;
     crate::actors::new_state(&editor.handle, editor.name.as_deref(), Role::Editor)
 }
@@ -593,21 +592,18 @@ impl<'t, 'c> Importer<'t, 'c> {
     fn finish(self) -> Result<ImportReport> {
         if !self.conflicts.is_empty() {
             // All of them at once, so one round of fixes is enough.
-            let (what, fix) = match self.on_conflict {
-                OnConflict::Update => (
-                    "differ from records the database already has, and no ripen command changes them",
-                    "pass --keep-existing to keep the database's, or fix the bundle",
-                ),
-                _ => (
-                    "differ from records the database already has",
-                    "pass --update to apply them as changes, --keep-existing to keep the database's, or fix the bundle",
-                ),
+            let updating = matches!(self.on_conflict, OnConflict::Update);
+            let what = if updating {
+                "differ from records the database already has, and no ripen command changes them"
+            } else {
+                "differ from records the database already has"
             };
             return Err(Error::Refused(format!(
-                "{} field(s) {what}: {}; {fix}",
+                "{} field(s) {what}: {}",
                 self.conflicts.len(),
                 self.conflicts.join("; ")
-            )));
+            ))
+            .with_hint(crate::error::Hint::ImportConflicts { updating }));
         }
         let mut r = self.report;
         let appended = self.tx.appended();

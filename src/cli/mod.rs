@@ -10,6 +10,7 @@ mod claim;
 mod completions;
 mod demo;
 mod diff;
+pub mod error;
 mod export;
 mod history;
 mod import;
@@ -211,7 +212,7 @@ pub fn main() -> i32 {
         Err(e) if is_broken_pipe(&e) => exit::OK,
         Err(e) => {
             let code = e.chain().find_map(|c| c.downcast_ref::<Error>()).map_or(exit::ERROR, Error::exit_code);
-            eprintln!("ripen: {}", crate::output::one_line(&format!("{e:#}")));
+            eprintln!("ripen: {}", error::message(&e));
             code
         }
     }

@@ -21,17 +21,14 @@ impl Db {
     /// Looks up an actor by handle (with or without `@`).
     pub fn actor(&self, handle: &str) -> Result<Actor> {
         let handle = model::normalize_handle(handle)
-            .map_err(|e| Error::Permission(format!("{e}; pass --as with a known handle")))?;
+            .map_err(|e| Error::Permission(e.to_string()).with_hint(crate::error::Hint::KnownActor))?;
         self.conn
             .prepare_cached("SELECT handle, name, role FROM actors WHERE handle = ?1")?
-            .query_row([&handle], |r| {
-                Ok(Actor { handle: r.get(0)?, name: r.get(1)?, role: r.get(2)? })
-            })
+            .query_row([&handle], |r| Ok(Actor { handle: r.get(0)?, name: r.get(1)?, role: r.get(2)? }))
             .optional()?
             .ok_or_else(|| {
-                Error::Permission(format!(
-                    "no actor @{handle}: ask an editor to run `ripen actor add {handle} --role ROLE`, or pass --as with a known handle"
-                ))
+                Error::Permission(format!("no actor @{handle}"))
+                    .with_hint(crate::error::Hint::UnknownActor(handle.clone()))
             })
     }
 
@@ -39,7 +36,10 @@ impl Db {
     pub fn acting(&self, handle: Option<&str>) -> Result<Actor> {
         match handle {
             Some(h) if !h.trim().is_empty() => self.actor(h),
-            _ => Err(Error::Permission("this change needs an actor: pass --as HANDLE or set RIPEN_ACTOR".to_string())),
+            _ => {
+                Err(Error::Permission("this change needs an actor".to_string())
+                    .with_hint(crate::error::Hint::NeedActor))
+            }
         }
     }
 }

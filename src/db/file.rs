@@ -21,17 +21,12 @@ fn directory_of(path: &Path) -> &Path {
 fn check_directory(path: &Path) -> Result<()> {
     let dir = directory_of(path);
     if !dir.is_dir() {
-        return Err(Error::Database(format!(
-            "directory {} does not exist: create it or pass another --db",
-            dir.display()
-        )));
+        return Err(Error::Database(format!("directory {} does not exist", dir.display()))
+            .with_hint(crate::error::Hint::MissingDirectory));
     }
     if path.is_dir() {
-        return Err(Error::Database(format!(
-            "{} is a directory, not a database file: pass --db {}/ripen.db or another file",
-            path.display(),
-            path.display()
-        )));
+        return Err(Error::Database(format!("{} is a directory, not a database file", path.display()))
+            .with_hint(crate::error::Hint::DatabaseInDirectory(path.display().to_string())));
     }
     Ok(())
 }
@@ -163,16 +158,12 @@ impl Db {
     pub fn open(path: &Path) -> Result<Db> {
         check_directory(path)?;
         if !path.exists() {
-            return Err(Error::Database(format!(
-                "no ripen database at {}: run `ripen init --editor HANDLE` to create one, or pass --db PATH",
-                path.display()
-            )));
+            return Err(Error::Database(format!("no ripen database at {}", path.display()))
+                .with_hint(crate::error::Hint::NoDatabase));
         }
         if !has_sqlite_header(path)? {
-            return Err(Error::Database(format!(
-                "{} is not a ripen database (not an SQLite file): pass the right --db",
-                path.display()
-            )));
+            return Err(Error::Database(format!("{} is not a ripen database (not an SQLite file)", path.display()))
+                .with_hint(crate::error::Hint::OtherDatabase));
         }
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -221,10 +212,8 @@ impl Db {
         db.check_identity()?;
         let version: i64 = db.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version != SCHEMA_VERSION {
-            return Err(Error::Database(format!(
-                "{} changed schema version while the server ran: restart `ripen serve`",
-                path.display()
-            )));
+            return Err(Error::Database(format!("{} changed schema version while the server ran", path.display()))
+                .with_hint(crate::error::Hint::RestartServer));
         }
         Ok(db)
     }
@@ -277,10 +266,8 @@ impl Db {
         check_directory(path)?;
         let replaces_blank = path.exists();
         if has_content(path)? && !is_blank(path)? {
-            return Err(Error::Refused(format!(
-                "{} already exists: remove it or pass another --db to start afresh",
-                path.display()
-            )));
+            return Err(Error::Refused(format!("{} already exists", path.display()))
+                .with_hint(crate::error::Hint::DatabaseExists));
         }
         // Built beside its final name and renamed into place once complete:
         // a creation killed half-way never leaves a file at `path`.
@@ -350,14 +337,13 @@ impl Db {
                     Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen) => Error::Database(format!(
                         "cannot read {path}: the file and its directory are read-only, and SQLite needs to create {path}-shm beside it; copy the database somewhere writable"
                     )),
-                    _ => Error::Database(format!("{path} is not a ripen database ({e}): pass the right --db")),
+                    _ => Error::Database(format!("{path} is not a ripen database ({e})"))
+                        .with_hint(crate::error::Hint::OtherDatabase),
                 }
             })?;
         if app_id != APPLICATION_ID {
-            return Err(Error::Database(format!(
-                "{} is an SQLite database but not a ripen one: pass the right --db",
-                self.path.display()
-            )));
+            return Err(Error::Database(format!("{} is an SQLite database but not a ripen one", self.path.display()))
+                .with_hint(crate::error::Hint::OtherDatabase));
         }
         Ok(())
     }

@@ -146,10 +146,8 @@ pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     drop(inside);
     match result {
         Ok(r) => r,
-        Err(p) => Err(Error::Search(format!(
-            "{what} failed ({}): run `ripen reindex` to rebuild the index",
-            crate::output::one_line(&panic_text(&*p))
-        ))),
+        Err(p) => Err(Error::Search(format!("{what} failed ({})", crate::output::one_line(&panic_text(&*p))))
+            .with_hint(crate::error::Hint::Reindex)),
     }
 }
 

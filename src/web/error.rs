@@ -4,7 +4,8 @@
 //!
 //! Invariant: a 500 never carries internal detail to the client (the detail
 //! goes to the server's stderr); every other message is the library's own
-//! one-line explanation.
+//! one-line explanation, without the CLI's hints (`Error::hint` names CLI
+//! flags only once worded by `cli::error`; the web shows the error alone).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -47,7 +48,7 @@ impl WebError {
 impl From<Error> for WebError {
     fn from(e: Error) -> WebError {
         let message = crate::output::one_line(&e.to_string());
-        match e {
+        match e.kind() {
             Error::BadInput(_) => WebError::bad(message),
             Error::NotFound(_) => WebError::not_found(message),
             Error::Refused(_) => WebError::new(StatusCode::CONFLICT, "conflict", message),
