@@ -256,18 +256,11 @@ pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> 
     let until = until.map(clock::format_time);
     let mut entries: Vec<TendEntry> = Vec::new();
     let rows = stmt.query_map([slug], StoredEvent::from_row)?;
-    // Each claim's latest state so far: a compact event's `before` (a
-    // claim never changes topic, so all its events are in this list).
-    let mut latest: std::collections::HashMap<String, Option<String>> = std::collections::HashMap::new();
+    // A claim never changes topic, so its events pass here in order.
+    let mut befores = events::Befores::partial();
     for e in rows {
         let mut e = e?;
-        if e.format == events::Format::Compact {
-            match latest.get(&e.entity) {
-                Some(previous) => e.before = previous.clone(),
-                None => events::derive_before(conn, &mut e)?,
-            }
-        }
-        latest.insert(e.entity.clone(), e.after.clone());
+        befores.fill(conn, &mut e)?;
         if until.as_deref().is_some_and(|u| e.at.as_str() > u) {
             continue;
         }

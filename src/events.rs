@@ -364,6 +364,39 @@ pub fn derive_before(conn: &Connection, event: &mut StoredEvent) -> Result<()> {
     Ok(())
 }
 
+/// Fills in compact events' `before` for a reader that walks events in
+/// `seq` order, from the entity's previous event when that passed through
+/// here (no query), else from the database.
+pub struct Befores {
+    latest: std::collections::HashMap<String, Option<String>>,
+    from_first: bool,
+}
+
+impl Befores {
+    /// For a reader that may meet an entity after its first event.
+    pub fn partial() -> Befores {
+        Befores { latest: Default::default(), from_first: false }
+    }
+
+    /// For a reader that meets every entity's events from its first one on:
+    /// an entity not seen yet had no state before.
+    pub fn whole_histories() -> Befores {
+        Befores { latest: Default::default(), from_first: true }
+    }
+
+    pub fn fill(&mut self, conn: &Connection, event: &mut StoredEvent) -> Result<()> {
+        if event.format == Format::Compact && event.before.is_none() {
+            match self.latest.get(&event.entity) {
+                Some(previous) => event.before = previous.clone(),
+                None if self.from_first => {}
+                None => derive_before(conn, event)?,
+            }
+        }
+        self.latest.insert(event.entity.clone(), event.after.clone());
+        Ok(())
+    }
+}
+
 /// The `after` of the latest event about `entity` before event `seq`.
 pub fn previous_state(conn: &Connection, entity: &str, seq: i64) -> Result<Option<String>> {
     let state = conn

@@ -156,6 +156,7 @@ fn since_manifest(conn: &rusqlite::Connection, old: &Manifest, opts: &Options, c
     let mut stmt =
         conn.prepare(&format!("SELECT {} FROM events WHERE seq > ?1 ORDER BY seq", crate::events::COLUMNS))?;
     let rows = stmt.query_map([head.seq], crate::events::StoredEvent::from_row)?;
+    let mut befores = crate::events::Befores::partial();
     for e in rows {
         let mut e = e?;
         let entity = e.entity.clone();
@@ -164,11 +165,7 @@ fn since_manifest(conn: &rusqlite::Connection, old: &Manifest, opts: &Options, c
             if let Some(t) = e.topic.take() {
                 d.topics.insert(t);
             }
-            // A compact event stores no `before`: the state it replaced
-            // comes from the claim's previous event.
-            if e.format == crate::events::Format::Compact {
-                crate::events::derive_before(conn, &mut e)?;
-            }
+            befores.fill(conn, &mut e)?;
             // Its topic and the sources it cited, before and after: their
             // pages list it.
             for state in [e.before, e.after].into_iter().flatten() {

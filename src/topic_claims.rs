@@ -161,20 +161,15 @@ pub fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) ->
             marks(chunk.len())
         ))?;
         let rows = stmt.query_map(rusqlite::params_from_iter(chunk), crate::events::StoredEvent::from_row)?;
-        // Each claim's state so far: a compact event stores no `before`,
-        // and every event of these claims passes here in order.
-        let mut so_far: BTreeMap<String, Option<String>> = BTreeMap::new();
+        // Every event of these claims passes here in order.
+        let mut befores = crate::events::Befores::whole_histories();
         for e in rows {
-            let e = e?;
+            let mut e = e?;
+            befores.fill(conn, &mut e)?;
             let entity = e.entity.clone();
             latest.insert(entity.clone(), e.at.clone());
-            let before = match e.format {
-                crate::events::Format::Compact => so_far.get(&entity).cloned().flatten(),
-                crate::events::Format::Json => e.before.clone(),
-            };
-            so_far.insert(entity.clone(), e.after.clone());
             let Some(to) = badge_in(e.after.as_deref()) else { continue };
-            let from = badge_in(before.as_deref());
+            let from = badge_in(e.before.as_deref());
             if from == Some(to) {
                 continue;
             }
