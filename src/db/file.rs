@@ -197,13 +197,9 @@ impl Db {
         Ok(db)
     }
 
-    /// Opens a database `open` has already accepted (and migrated) for
-    /// writing, touching the file only through SQLite: the web server's one
-    /// writer, opened while its readers are open. Opening and closing the
-    /// file any other way (as `open`'s header check does) would drop the
-    /// POSIX locks SQLite holds on it for the whole process, and another
-    /// process could then remove the WAL from under the server's readers.
-    pub fn open_writer(path: &Path) -> Result<Db> {
+    /// A read-write connection to an existing file, through SQLite only,
+    /// configured and recognised as ripen's, with its schema version.
+    fn connect_existing(path: &Path) -> Result<(Db, i64)> {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .map_err(|e| map_open_error(path, e))?;
@@ -211,6 +207,17 @@ impl Db {
         let db = Db { conn, path: path.to_path_buf() };
         db.check_identity()?;
         let version: i64 = db.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok((db, version))
+    }
+
+    /// Opens a database `open` has already accepted (and migrated) for
+    /// writing, touching the file only through SQLite: the web server's one
+    /// writer, opened while its readers are open. Opening and closing the
+    /// file any other way (as `open`'s header check does) would drop the
+    /// POSIX locks SQLite holds on it for the whole process, and another
+    /// process could then remove the WAL from under the server's readers.
+    pub fn open_writer(path: &Path) -> Result<Db> {
+        let (db, version) = Db::connect_existing(path)?;
         if version != SCHEMA_VERSION {
             return Err(Error::Database(format!("{} changed schema version while the server ran", path.display()))
                 .with_hint(crate::error::Hint::RestartServer));
@@ -230,13 +237,7 @@ impl Db {
         if !path.exists() || !has_sqlite_header(path)? {
             return Db::open(path);
         }
-        let conn =
-            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                .map_err(|e| map_open_error(path, e))?;
-        configure(&conn).map_err(|e| Error::Database(format!("cannot use {}: {e}", path.display())))?;
-        let db = Db { conn, path: path.to_path_buf() };
-        db.check_identity()?;
-        let version: i64 = db.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let (db, version) = Db::connect_existing(path)?;
         if version != SCHEMA_VERSION {
             drop(db);
             return Db::open(path);
