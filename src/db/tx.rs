@@ -235,40 +235,37 @@ impl Tx<'_> {
             "INSERT INTO events (seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
-        match format {
-            events::Format::Json => insert.execute(rusqlite::params![
-                seq,
-                at,
-                actor,
-                event.action,
-                event.entity,
-                event.topic,
-                before,
-                after,
-                event.reason,
-                meta,
-                self.head_hash,
-                hash
-            ])?,
+        // The two layouts differ only in how states and hashes are stored.
+        use rusqlite::types::Value as Sql;
+        let (stored_before, stored_after, stored_prev, stored_hash) = match format {
+            events::Format::Json => {
+                (Sql::from(before), Sql::from(after), Sql::from(self.head_hash.clone()), Sql::from(hash.clone()))
+            }
             events::Format::Compact => {
                 #[cfg(debug_assertions)]
                 self.check_before(&event.entity, seq, before.as_deref())?;
-                insert.execute(rusqlite::params![
-                    seq,
-                    at,
-                    actor,
-                    event.action,
-                    event.entity,
-                    event.topic,
-                    None::<String>,
-                    after.as_deref().map(event_format::encode_state),
-                    event.reason,
-                    meta,
+                (
+                    Sql::Null,
+                    Sql::from(after.as_deref().map(event_format::encode_state)),
                     event_format::hash_blob(&self.head_hash),
-                    event_format::hash_blob(&hash)
-                ])?
+                    event_format::hash_blob(&hash),
+                )
             }
         };
+        insert.execute(rusqlite::params![
+            seq,
+            at,
+            actor,
+            event.action,
+            event.entity,
+            event.topic,
+            stored_before,
+            stored_after,
+            event.reason,
+            meta,
+            stored_prev,
+            stored_hash
+        ])?;
         drop(insert);
         self.head_seq = seq;
         self.head_hash = hash;
