@@ -836,7 +836,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
                 let self_url = abs.path(&format!("topics/{slug}/feed.xml"));
                 let text =
                     feed(&format!("{slug} — badge moves"), &self_url, &abs.topic(slug), &of_topic, &abs, &fallback);
-                w.put(&format!("topics/{slug}/feed.xml"), text)?;
+                w.put(format!("topics/{slug}/feed.xml"), text)?;
             }
 
             let mut sitemap = String::from(
