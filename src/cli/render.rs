@@ -103,11 +103,6 @@ impl Output {
         }
     }
 
-    /// Whether `--json` was given.
-    pub fn is_json(&self) -> bool {
-        self.json
-    }
-
     /// The page format asked for; without one, json with `--json`, else text.
     pub fn page_format(&self, asked: Option<PageFormat>) -> PageFormat {
         asked.unwrap_or(if self.json { PageFormat::Json } else { PageFormat::Text })
@@ -198,14 +193,22 @@ impl Output {
         items: impl IntoIterator<Item = T>,
         mut text: impl FnMut(&mut Output, &T) -> Result<()>,
     ) -> Result<()> {
-        for item in items {
-            if self.json {
-                self.json_line(&item)?;
-            } else {
-                text(self, &item)?;
-            }
+        items.into_iter().try_for_each(|item| self.item(&item, &mut text))
+    }
+
+    /// One row of a list printed as it arrives (a streamed log, link checks
+    /// as they are recorded): its JSON Lines row with `--json`, else what
+    /// `text` prints for it.
+    pub fn item<T: Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+        text: impl FnOnce(&mut Output, &T) -> Result<()>,
+    ) -> Result<()> {
+        if self.json {
+            self.json_line(value)
+        } else {
+            text(self, value)
         }
-        Ok(())
     }
 
     /// A created or changed thing: its JSON with `--json`, else `text`.
