@@ -140,7 +140,7 @@ pub fn review(conn: &Connection, topic: Option<&str>) -> Result<Vec<ReviewItem>>
         } else if let Some(next) = c.badge.promoted().filter(|next| !next.is_above(earned.badge)) {
             (Disagreement::Promotable, format!("could be promoted to {next}; {rule_reason}"), None)
         } else {
-            let fix = format!("set it with `ripen badge {} {}`", c.id, earned.badge);
+            let fix = format!("set it to {} directly", earned.badge);
             (
                 Disagreement::Differs,
                 format!("{} differs from the rule and promote would overshoot: {fix}; {rule_reason}", c.badge),

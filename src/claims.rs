@@ -466,7 +466,7 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, evidence: &[Evidence], imported: 
     let earned_badge = rule::earned_only(evidence);
     let Some(asked) = new.badge else {
         if new.allow_override {
-            return Err(Error::bad("--override only goes with --badge"));
+            return Err(Error::bad("an override needs a badge to set, and none was asked for"));
         }
         return Ok((earned_badge, earned_badge, false));
     };

@@ -200,7 +200,7 @@ pub fn add(tx: &mut Tx<'_>, handle: &str, label: Option<&str>, expires: Option<c
         model::check_text("token name", l, model::MAX_SHORT_TEXT)?;
     }
     let expires_at = match expires {
-        Some(d) if d <= chrono::Duration::zero() => return Err(Error::bad("--expires must be a positive duration")),
+        Some(d) if d <= chrono::Duration::zero() => return Err(Error::bad("a token's lifetime must be positive")),
         Some(d) => Some(crate::clock::format_time(tx.now() + d)),
         None => None,
     };

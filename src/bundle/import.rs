@@ -26,8 +26,10 @@ use crate::rule::{self, Evidence};
 use crate::sources::NewSource;
 use crate::topics::TopicState;
 
-/// The reason on the events `--update` makes.
-const UPDATE_REASON: &str = "updated to what an imported bundle says (import --update)";
+/// The reason recorded on a change an import applies from a bundle. Stored
+/// text: events written before it lost its `(import --update)` tail keep that
+/// wording (events are never rewritten, and nothing parses a reason).
+const UPDATE_REASON: &str = "updated to what an imported bundle says";
 
 /// Bundles at least this large are imported into a new database with
 /// indexes rebuilt at the end.

@@ -55,7 +55,7 @@ pub const SIGN_IN_LIMIT: u32 = 10;
 
 pub struct Config {
     pub db: PathBuf,
-    pub bind: String,
+    pub bind: SocketAddr,
     pub base_url: Option<String>,
     pub sign_in_limit: u32,
 }
@@ -109,10 +109,7 @@ async fn serve(config: Config) -> Result<()> {
             eprintln!("ripen serve: the search index will be opened on the first search: {e}");
         }
     });
-    let addr: SocketAddr = config
-        .bind
-        .parse()
-        .map_err(|_| Error::bad(format!("--bind {:?} is not ADDR:PORT (e.g. 127.0.0.1:8080)", config.bind)))?;
+    let addr = config.bind;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Error::refused(format!("cannot listen on {addr}: {e}")))?;

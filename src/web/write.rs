@@ -256,7 +256,7 @@ where
         return too_many(wait, true);
     }
     let Some(secret) = bearer(req.headers()) else {
-        return unauthorized("this needs a sign-in token: send Authorization: Bearer TOKEN (see `ripen token add`)");
+        return unauthorized("this needs a sign-in token: send Authorization: Bearer TOKEN (an editor makes tokens for the desk's actors)");
     };
     let if_match = match precondition(req.headers()) {
         Ok(p) => p,
