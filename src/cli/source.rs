@@ -139,7 +139,7 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
                 doi: a.doi,
                 archive_url: None,
             };
-            let done = db.transact(&actor, "add source", |tx| sources::add(tx, new, None, None))?;
+            let done = db.transact(&actor, "add source", |tx| sources::add(tx, new, None))?;
             let text = format!("added {} ({})", done.id, done.event);
             ctx.out.changed(&done, text)?;
         }

@@ -560,7 +560,7 @@ async fn add_source(State(app): State<Arc<App>>, req: Request) -> Response {
             doi: b.doi,
             archive_url: None,
         };
-        crate::sources::add(tx, new, None, None)
+        crate::sources::add(tx, new, None)
     })
     .await
 }
