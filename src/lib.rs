@@ -51,6 +51,7 @@ pub mod sources;
 pub mod tokens;
 pub mod topic_claims;
 pub mod topics;
+pub mod touched;
 pub mod verify;
 pub mod views;
 pub mod web;
