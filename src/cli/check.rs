@@ -54,7 +54,7 @@ struct Summary {
     status_changes: usize,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let timeout = parse_duration(&args.timeout)?;
     let options = Options {
         timeout: Duration::from_millis(timeout.num_milliseconds().max(1) as u64),

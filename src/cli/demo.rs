@@ -10,7 +10,7 @@ use crate::search::Hit;
 use crate::snapshot::When;
 
 /// The desk's own bundle, built from its topic pages (see data/README.md).
-pub const DESK_BUNDLE: &str = include_str!("../../data/desk.json");
+pub(super) const DESK_BUNDLE: &str = include_str!("../../data/desk.json");
 
 /// Load the desk's bundle into a fresh database and tour it: the Compute
 /// Economy page, a search, one claim's ripened history, the reading paths
@@ -21,7 +21,7 @@ pub const DESK_BUNDLE: &str = include_str!("../../data/desk.json");
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let path = match &ctx.db {
         Some(p) => p.clone(),
         None => tempfile::Builder::new().prefix("ripen-demo-").tempdir()?.keep().join("ripen.db"),

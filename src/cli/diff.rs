@@ -30,7 +30,7 @@ struct DiffView {
     unified: String,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
     let id = claims::resolve(db.conn(), &args.claim)?;
     let revisions = audit::revisions(db.conn(), id)?;

@@ -39,7 +39,7 @@ pub struct Args {
     patch: bool,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let filter = LogFilter {
         topic: args.topic,
         actor: args.actor,

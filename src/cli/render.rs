@@ -271,7 +271,7 @@ impl Output {
 }
 
 /// `2026-05-30  @editor  well-sourced → caveat  <reason>` (`history`, `claim show`).
-pub fn moves(out: &mut Output, moves: &[BadgeMove]) -> Result<()> {
+pub(super) fn moves(out: &mut Output, moves: &[BadgeMove]) -> Result<()> {
     if moves.is_empty() {
         return out.line("  (no badge history)");
     }
@@ -290,7 +290,7 @@ pub fn moves(out: &mut Output, moves: &[BadgeMove]) -> Result<()> {
 }
 
 /// Search hits as aligned columns, matched words in bold (`search`, `demo`).
-pub fn hits(out: &mut Output, hits: &[Hit], limit: usize) -> Result<()> {
+pub(super) fn hits(out: &mut Output, hits: &[Hit], limit: usize) -> Result<()> {
     let label = |h: &Hit| match (h.badge, h.grade) {
         (Some(b), _) => b.to_string(),
         (None, Some(g)) => format!("grade {g}"),
@@ -321,7 +321,14 @@ pub fn hits(out: &mut Output, hits: &[Hit], limit: usize) -> Result<()> {
 
 /// A unified diff; on a terminal, changed words are emphasised in colour
 /// (`diff`, `log -p`).
-pub fn diff(out: &mut Output, old: &str, new: &str, old_label: &str, new_label: &str, indent: &str) -> Result<()> {
+pub(super) fn diff(
+    out: &mut Output,
+    old: &str,
+    new: &str,
+    old_label: &str,
+    new_label: &str,
+    indent: &str,
+) -> Result<()> {
     // Claims are often one long line: diff words within changed lines.
     let old_text = ensure_newline(old);
     let new_text = ensure_newline(new);

@@ -24,7 +24,7 @@ pub struct Args {
     sign_in_limit: u32,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     if let Some(b) = &args.base_url {
         if crate::page::linkable(b).is_none() {
             return Err(crate::Error::bad(format!("--base-url {b:?} is not an http(s) URL")).into());

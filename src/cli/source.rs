@@ -120,7 +120,7 @@ impl Row for SourceState {
     }
 }
 
-pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
     match cmd {
         Command::Add(a) => {
             let (mut db, actor) = ctx.open_acting()?;

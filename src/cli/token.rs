@@ -49,7 +49,7 @@ impl Row for Listed {
     }
 }
 
-pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
     match cmd {
         Command::Add { handle, name, expires } => {
             let expires = expires.as_deref().map(crate::rechecks::parse_duration).transpose()?;

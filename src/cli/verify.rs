@@ -14,7 +14,7 @@ pub struct Args {
     expect_head: Option<String>,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open_read()?;
     let bar = super::progress::spinner("verifying events");
     let mut tick = |n: u64| bar.set_position(n);
