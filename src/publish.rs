@@ -47,18 +47,19 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::ids::{ClaimId, SourceId};
 use crate::snapshot::When;
+use crate::touched::Touched;
 use crate::web::render::{self, Links};
 use crate::web::views::{self, Chain, Ripened};
 
 /// Badge moves the desk's feed carries: the newest, as feed readers poll.
-pub const DESK_FEED_ENTRIES: usize = 500;
+pub(crate) const DESK_FEED_ENTRIES: usize = 500;
 
 /// The manifest's file name in OUT.
-pub const MANIFEST: &str = "manifest.json";
+pub(crate) const MANIFEST: &str = "manifest.json";
 
 /// What to publish.
 #[derive(Debug)]
-pub struct Options {
+pub(crate) struct Options {
     pub out: PathBuf,
     /// Where the site will live: ClaimReview urls, the sitemap and feeds.
     pub site: ReviewSite,
@@ -73,7 +74,7 @@ pub struct Options {
 
 /// What a publish did.
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub out: String,
     /// The chain head the site was built at.
     pub head: String,
@@ -115,38 +116,19 @@ struct Published {
 /// everything: a site that far behind is rebuilt as cheaply as it is mapped.
 const MAX_EVENTS_SINCE: i64 = 20_000;
 
-/// What the events since the last publish touched: only these pages are
-/// rendered again (with the index, the feeds, the sitemap and the review
-/// queue, which every change may show in).
-#[derive(Debug, Default)]
-struct Dirty {
-    claims: BTreeSet<ClaimId>,
-    sources: BTreeSet<SourceId>,
-    topics: BTreeSet<String>,
-    paths: BTreeSet<String>,
-}
-
-/// A stored claim state read only for where it shows: its topic and the
-/// sources it cites.
-#[derive(Deserialize)]
-struct CitesOnly {
-    topic: Option<String>,
-    #[serde(default)]
-    citations: Vec<CitedOnly>,
-}
-
-#[derive(Deserialize)]
-struct CitedOnly {
-    source: SourceId,
-}
-
 /// What changed since the site in OUT was published, or `None` when the
 /// whole site must be rendered: no readable manifest, other options, a
 /// chain that does not extend the manifest's head (its hash differs: a
 /// restored or foreign database), a past moment, too many events, or an
-/// event of a kind whose pages are not mapped here (topics, actors,
-/// dispatches, paths change what many pages show).
-fn since_manifest(conn: &rusqlite::Connection, old: &Manifest, opts: &Options, chain: &Chain) -> Result<Option<Dirty>> {
+/// event of a kind whose pages are not mapped (`touched::since`). The
+/// index, the feeds, the sitemap and the review queue, which every change
+/// may show in, are rendered again whatever this says.
+fn since_manifest(
+    conn: &rusqlite::Connection,
+    old: &Manifest,
+    opts: &Options,
+    chain: &Chain,
+) -> Result<Option<Touched>> {
     let Some(head) = &old.head else { return Ok(None) };
     if opts.when != When::Now
         || old.base_url != opts.base_url
@@ -160,54 +142,7 @@ fn since_manifest(conn: &rusqlite::Connection, old: &Manifest, opts: &Options, c
     if head.seq > 0 && hash.as_deref() != Some(head.hash.as_str()) {
         return Ok(None);
     }
-    let mut d = Dirty::default();
-    let mut stmt =
-        conn.prepare(&format!("SELECT {} FROM events WHERE seq > ?1 ORDER BY seq", crate::events::COLUMNS))?;
-    let rows = stmt.query_map([head.seq], crate::events::StoredEvent::from_row)?;
-    let mut befores = crate::events::Befores::partial();
-    for e in rows {
-        let mut e = e?;
-        let entity = e.entity.clone();
-        if let Some(id) = entity.strip_prefix("claim:") {
-            d.claims.insert(id.parse()?);
-            if let Some(t) = e.topic.take() {
-                d.topics.insert(t);
-            }
-            befores.fill(conn, &mut e)?;
-            // Its topic and the sources it cited, before and after: their
-            // pages list it.
-            for state in [e.before, e.after].into_iter().flatten() {
-                if let Ok(shown) = serde_json::from_str::<CitesOnly>(&state) {
-                    d.topics.extend(shown.topic);
-                    d.sources.extend(shown.citations.into_iter().map(|c| c.source));
-                }
-            }
-        } else if let Some(id) = entity.strip_prefix("source:") {
-            d.sources.insert(id.parse()?);
-        } else {
-            return Ok(None);
-        }
-    }
-    // A source shows in the pages of the claims citing it and of the
-    // topics it is mapped to.
-    for &id in &d.sources.clone() {
-        d.claims.extend(crate::claims::citing_source(conn, id)?);
-        if let Some(s) = crate::sources::load(conn, id)? {
-            d.topics.extend(s.topics);
-        }
-    }
-    // A claim shows in its topic's pages and its sources' pages.
-    for &id in &d.claims.clone() {
-        if let Some(c) = crate::claims::load(conn, id)? {
-            d.topics.insert(c.topic);
-            d.sources.extend(c.citations.into_iter().map(|x| x.source));
-        }
-    }
-    // A reading path shows the badges of its topics' claims.
-    for t in &d.topics {
-        d.paths.extend(crate::paths::with_topic(conn, t)?);
-    }
-    Ok(Some(d))
+    crate::touched::since(conn, head.seq)
 }
 
 fn published(opts: &Options) -> Published {
@@ -521,7 +456,7 @@ fn xml_escape(text: &str) -> String {
 }
 
 /// "ripened: well-sourced → caveat"
-pub fn move_title(m: &Ripened) -> String {
+pub(crate) fn move_title(m: &Ripened) -> String {
     match m.moved.from {
         Some(from) => format!("ripened: {} {from} → {}", m.claim, m.moved.to),
         None => format!("ripened: {} → {}", m.claim, m.moved.to),
@@ -571,7 +506,7 @@ fn feed(title: &str, self_url: &str, page_url: &str, moves: &[&Ripened], abs: &L
 }
 
 /// Publishes the desk into `opts.out`; `tick(done, total)` follows the pages.
-pub fn publish(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result<Report> {
+pub(crate) fn publish(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result<Report> {
     let conn = db.conn();
     conn.execute_batch("BEGIN DEFERRED")?;
     let result = publish_in(db, opts, tick);
@@ -669,7 +604,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         fs::read(opts.out.join(MANIFEST)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     let dirty = since_manifest(conn, &old, opts, &chain)?;
     // Untouched: a page the events since the last publish did not touch.
-    let untouched = |touched: &dyn Fn(&Dirty) -> bool| dirty.as_ref().is_some_and(|d| !touched(d));
+    let untouched = |touched: &dyn Fn(&Touched) -> bool| dirty.as_ref().is_some_and(|d| !touched(d));
     let (queue, received) = mpsc::sync_channel(QUEUE);
     let mut w = Site { old: &old, queue, kept: BTreeMap::new(), rendered: 0, bytes: 0 };
     let files = Files {

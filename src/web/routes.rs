@@ -30,9 +30,9 @@ use crate::search::{self, Filters, Opened};
 use crate::snapshot::When;
 
 /// Longest value of one query parameter.
-pub const MAX_PARAM: usize = 1000;
+pub(super) const MAX_PARAM: usize = 1000;
 /// Highest `page` accepted.
-pub const MAX_PAGE: usize = 10_000;
+pub(super) const MAX_PAGE: usize = 10_000;
 /// Search hits per page, and how many hits a search page counts facets over.
 const PER_PAGE: usize = 20;
 const WINDOW: usize = 200;
@@ -41,7 +41,7 @@ const LOG_PAGE: usize = 50;
 /// A verification runs at most this often on request.
 const VERIFY_EVERY: Duration = Duration::from_secs(30);
 
-pub fn router(app: Arc<App>) -> Router {
+pub(super) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(desk))
         .route("/healthz", get(healthz))

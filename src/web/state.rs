@@ -36,13 +36,13 @@ use crate::search::{self, Opened};
 use crate::verify::Report;
 
 /// Read connections kept open (and blocking reads running at once).
-pub const POOL_SIZE: usize = 8;
+pub(super) const POOL_SIZE: usize = 8;
 /// Bytes of answers kept for the current chain head.
-pub const CACHE_BYTES: usize = 64 << 20;
+pub(super) const CACHE_BYTES: usize = 64 << 20;
 
 /// An answer's body: a page or a JSON document.
 #[derive(Clone)]
-pub enum Out {
+pub(super) enum Out {
     Html(Arc<str>),
     Json(Arc<[u8]>),
 }
@@ -109,7 +109,7 @@ struct Index {
 /// The reviewing organisation ClaimReview markup names.
 const DESK: &str = "ripen research desk";
 
-pub struct App {
+pub(super) struct App {
     pub path: PathBuf,
     pub base_url: Option<String>,
     /// Where ClaimReview markup points: `--base-url`, else the address the
@@ -135,7 +135,7 @@ pub struct App {
 impl App {
     /// Opens the first read connection now, so a file that cannot be read
     /// fails the start, not the first request.
-    pub fn new(path: PathBuf, base_url: Option<String>, sign_in_limit: u32) -> Result<App> {
+    pub(super) fn new(path: PathBuf, base_url: Option<String>, sign_in_limit: u32) -> Result<App> {
         let first = Db::open_read_only(&path)?;
         let site = std::sync::OnceLock::new();
         if let Some(b) = &base_url {
@@ -159,7 +159,7 @@ impl App {
 
     /// Points ClaimReview markup at the server's own address, unless
     /// `--base-url` already named where the desk is published.
-    pub fn listening_on(&self, addr: std::net::SocketAddr) -> Result<()> {
+    pub(super) fn listening_on(&self, addr: std::net::SocketAddr) -> Result<()> {
         if self.site.get().is_none() {
             let _ = self.site.set(ReviewSite::new(&format!("http://{addr}"), DESK, None)?);
         }
@@ -167,7 +167,7 @@ impl App {
     }
 
     /// The site claim pages' ClaimReview markup names.
-    pub fn review_site(&self) -> &ReviewSite {
+    pub(super) fn review_site(&self) -> &ReviewSite {
         self.site.get_or_init(|| {
             ReviewSite::new("http://localhost", DESK, None).expect("a constant http URL is a valid base URL")
         })
@@ -189,7 +189,7 @@ impl App {
     }
 
     /// Runs `f` with a pooled read connection on a blocking thread.
-    pub async fn with_db<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
+    pub(super) async fn with_db<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
     where
         T: Send + 'static,
         F: FnOnce(&App, &Db) -> Result<T, WebError> + Send + 'static,
@@ -210,17 +210,17 @@ impl App {
     }
 
     /// The answer built before for `tag`, if any.
-    pub fn cached(&self, tag: &str) -> Option<Out> {
+    pub(super) fn cached(&self, tag: &str) -> Option<Out> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).answers.get(tag).cloned()
     }
 
     /// Keeps `out`, built at chain head `head`, under `tag`.
-    pub fn remember(&self, head: i64, tag: &str, out: &Out) {
+    pub(super) fn remember(&self, head: i64, tag: &str, out: &Out) {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).put(head, tag, out, CACHE_BYTES);
     }
 
     /// Opens and catches up the search index ahead of the first search.
-    pub fn warm_index(&self) -> Result<()> {
+    pub(super) fn warm_index(&self) -> Result<()> {
         let db = self.take()?;
         let out = self.index(&db).map(drop);
         self.give_back(db);
@@ -233,7 +233,7 @@ impl App {
     /// One thread catches up at a time; while it does, other searches answer
     /// from the index as last opened (hits are shown from SQLite anyway), so
     /// a long catch-up never holds every reader.
-    pub fn index(&self, db: &Db) -> Result<Arc<Opened>> {
+    pub(super) fn index(&self, db: &Db) -> Result<Arc<Opened>> {
         let head = crate::events::head(db.conn())?.0;
         let current = || {
             self.index
@@ -274,7 +274,7 @@ impl App {
 }
 
 /// Runs `f` inside one read transaction with the chain head it sees.
-pub fn snapshot<T>(db: &Db, f: impl FnOnce(&Chain) -> Result<T, WebError>) -> Result<T, WebError> {
+pub(super) fn snapshot<T>(db: &Db, f: impl FnOnce(&Chain) -> Result<T, WebError>) -> Result<T, WebError> {
     db.conn().execute_batch("BEGIN DEFERRED").map_err(Error::from)?;
     let out = Chain::read(db.conn()).map_err(WebError::from).and_then(|chain| f(&chain));
     let _ = db.conn().execute_batch("ROLLBACK");
