@@ -43,7 +43,7 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 
 /// The keys and common values of every entity's state: what a state of a
 /// few hundred bytes shares with every other. Never edit it.
-pub const DICTIONARY: &[u8] = include_bytes!("event_format.dict");
+pub(crate) const DICTIONARY: &[u8] = include_bytes!("event_format.dict");
 
 /// zstd level: on states of a few hundred bytes higher levels find no
 /// longer matches and only cost time.
@@ -51,7 +51,7 @@ const LEVEL: i32 = 3;
 
 /// A stored state that does not decode: damage, never a writer's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Undecodable(pub String);
+pub(crate) struct Undecodable(pub String);
 
 impl std::fmt::Display for Undecodable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -74,7 +74,7 @@ fn compressor() -> std::io::Result<zstd::bulk::Compressor<'static>> {
 }
 
 /// A state's JSON as stored in a compact event's `after`.
-pub fn encode_state(json: &str) -> Vec<u8> {
+pub(crate) fn encode_state(json: &str) -> Vec<u8> {
     let compressed = COMPRESSOR.with_borrow_mut(|slot| {
         if slot.is_none() {
             *slot = compressor().ok();
@@ -102,7 +102,7 @@ pub fn encode_state(json: &str) -> Vec<u8> {
 const MAX_STATE: u64 = 64 << 20;
 
 /// The JSON a compact event's stored `after` holds.
-pub fn decode_state(bytes: &[u8]) -> Result<String, Undecodable> {
+pub(crate) fn decode_state(bytes: &[u8]) -> Result<String, Undecodable> {
     let (codec, payload) = bytes.split_first().ok_or_else(|| Undecodable("an empty stored state".into()))?;
     let json = match *codec {
         PLAIN => payload.to_vec(),
@@ -130,7 +130,7 @@ pub fn decode_state(bytes: &[u8]) -> Result<String, Undecodable> {
 
 /// A stored hash as lowercase hex: hex text as it is (`Json`), 32 raw
 /// bytes encoded (`Compact`). `None` for any other value.
-pub fn hash_hex(value: ValueRef<'_>) -> Option<String> {
+pub(crate) fn hash_hex(value: ValueRef<'_>) -> Option<String> {
     match value {
         ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) if b.len() == 32 => Some(hex::encode(b)),
@@ -150,7 +150,7 @@ pub fn hash_blob(hex_text: &str) -> Value {
 }
 
 /// A stored `after` (or `before`) as JSON text, whatever the layout.
-pub fn state_text(value: ValueRef<'_>) -> Result<Option<String>, Undecodable> {
+pub(crate) fn state_text(value: ValueRef<'_>) -> Result<Option<String>, Undecodable> {
     match value {
         ValueRef::Null => Ok(None),
         ValueRef::Text(t) => {
