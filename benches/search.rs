@@ -109,7 +109,7 @@ fn generate(path: &Path, n: usize, seed: u64) -> Db {
                 topics: vec![format!("topic-{}", rng.gen_range(0..TOPICS))],
                 ..Default::default()
             };
-            sources::add(tx, new, None, None)?;
+            sources::add(tx, new, None)?;
         }
         for _ in 0..DISPATCHES {
             let new = NewDispatch {

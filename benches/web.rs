@@ -258,7 +258,10 @@ fn report(a: &Args, name: &str, latencies: &mut [Duration], elapsed: f64) {
 
 /// The machine's 1-minute load average, as the bench's context.
 fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().map(str::to_string)).unwrap_or_default()
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn rss_peak_mb(pid: u32) -> f64 {

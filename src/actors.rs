@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::db::{NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
-use crate::model::{self, Role};
+use crate::model::{self, Provenance, Role};
 
 /// Who may add and change actors and their roles (and revert their changes).
 pub const MAY_CHANGE: &[Role] = &[Role::Editor];
@@ -57,14 +57,16 @@ pub fn new_state(handle: &str, name: Option<&str>, role: Role) -> Result<ActorSt
 /// Inserts an actor and records it, without a role check: for the very
 /// first editor, who has nobody to ask, and an import, whose editor was
 /// checked before it began. Everyone else adds actors through `add`.
-pub fn insert(tx: &mut Tx<'_>, state: ActorState, meta: Option<serde_json::Value>) -> Result<ActorChange> {
+/// `provenance` marks an imported actor (only its `meta` is recorded: an
+/// actor row keeps no creator).
+pub fn insert(tx: &mut Tx<'_>, state: ActorState, provenance: Option<&Provenance>) -> Result<ActorChange> {
     if load(tx.conn(), &state.handle)?.is_some() {
         return Err(Error::refused(format!("actor @{} already exists: pick another handle", state.handle)));
     }
     write(tx.conn(), &state)?;
     let seq = tx.append(NewEvent {
         after: Some(crate::error::to_json(&state)?),
-        meta,
+        meta: provenance.map(|p| p.meta.clone()),
         ..NewEvent::new("actor.add", EntityRef::Actor(state.handle.clone()).to_string())
     })?;
     Ok(ActorChange { id: format!("@{}", state.handle), handle: state.handle, role: state.role, event: seq })

@@ -397,7 +397,7 @@ pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_ove
         .collect();
     if !later.is_empty() && !force {
         return Err(Error::refused(format!("{} changed again after {seq} ({})", target.entity, later.join(", ")))
-            .with_hint(crate::error::Hint::ForceRevert(seq)));
+            .with_hint(crate::error::Hint::ForceRevert(seq.to_string())));
     }
     let current = entity
         .current_state(tx.conn())?

@@ -25,7 +25,7 @@ const BUSY_WAIT: Duration = Duration::from_secs(30);
 
 /// What a backup made.
 #[derive(Debug, Clone, Serialize)]
-pub struct BackupReport {
+pub(crate) struct BackupReport {
     /// The destination file.
     pub path: String,
     pub bytes: u64,
@@ -42,7 +42,7 @@ fn cannot(dest: &Path, e: impl std::fmt::Display) -> Error {
 /// Copies `db` to `dest` (replacing a file there), verifies the copy and
 /// returns its head. Refuses a destination that is a directory, lies in a
 /// missing directory, or is the database itself.
-pub fn backup(db: &Db, dest: &Path) -> Result<BackupReport> {
+pub(crate) fn backup(db: &Db, dest: &Path) -> Result<BackupReport> {
     if dest.is_dir() {
         return Err(Error::bad(format!(
             "{} is a directory: give the backup's file name, e.g. {}/ripen-backup.db",

@@ -11,22 +11,22 @@ use crate::error::{Error, Result};
 use crate::model::{self, Badge, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Move {
+pub(crate) enum Move {
     Promote,
     Demote,
     Set(Badge),
 }
 
-pub use crate::rule::{judge, Judgement};
+pub(crate) use crate::rule::{judge, Judgement};
 
 /// The refusal of `Judgement::EditorsOnly` for the acting actor.
-pub fn editors_only(tx: &Tx<'_>, doing: &str) -> Error {
+pub(crate) fn editors_only(tx: &Tx<'_>, doing: &str) -> Error {
     tx.refusal(&[Role::Editor], doing)
 }
 
 /// Moves a claim's badge. Editors only; one event with from, to, reason and
 /// whether it was an override.
-pub fn move_badge(
+pub(crate) fn move_badge(
     tx: &mut Tx<'_>,
     name: &str,
     movement: Move,
@@ -86,7 +86,7 @@ pub fn move_badge(
 /// Why a claim is in the review queue, in the order the queue shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Disagreement {
+pub(crate) enum Disagreement {
     /// The badge claims more than the evidence earns, and no override stands.
     AboveEarned,
     /// The badge is above the evidence by an editor's explicit override.
@@ -98,7 +98,7 @@ pub enum Disagreement {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ReviewItem {
+pub(crate) struct ReviewItem {
     pub id: crate::ids::ClaimId,
     pub topic: String,
     pub badge: Badge,
@@ -113,7 +113,7 @@ pub struct ReviewItem {
 
 /// Claims whose badge disagrees with the rule: above the earned badge first,
 /// then overrides, then promotable ones.
-pub fn review(conn: &Connection, topic: Option<&str>) -> Result<Vec<ReviewItem>> {
+pub(crate) fn review(conn: &Connection, topic: Option<&str>) -> Result<Vec<ReviewItem>> {
     if let Some(t) = topic {
         crate::topics::require(conn, t)?;
     }
@@ -140,7 +140,7 @@ pub fn review(conn: &Connection, topic: Option<&str>) -> Result<Vec<ReviewItem>>
         } else if let Some(next) = c.badge.promoted().filter(|next| !next.is_above(earned.badge)) {
             (Disagreement::Promotable, format!("could be promoted to {next}; {rule_reason}"), None)
         } else {
-            let fix = format!("set it with `ripen badge {} {}`", c.id, earned.badge);
+            let fix = format!("set it to {} directly", earned.badge);
             (
                 Disagreement::Differs,
                 format!("{} differs from the rule and promote would overshoot: {fix}; {rule_reason}", c.badge),

@@ -418,13 +418,7 @@ pub struct NewClaim {
     pub attribution: Attribution,
 }
 
-/// History of an imported claim: who created it when.
-#[derive(Debug, Clone)]
-pub struct Provenance {
-    pub created_by: String,
-    pub created_at: String,
-    pub meta: Value,
-}
+pub use crate::model::Provenance;
 
 pub fn check_claim_text(text: &str) -> Result<()> {
     model::check_text("claim text", text, model::MAX_CLAIM_TEXT)
@@ -466,7 +460,7 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, evidence: &[Evidence], imported: 
     let earned_badge = rule::earned_only(evidence);
     let Some(asked) = new.badge else {
         if new.allow_override {
-            return Err(Error::bad("--override only goes with --badge"));
+            return Err(Error::bad("an override needs a badge to set, and none was asked for"));
         }
         return Ok((earned_badge, earned_badge, false));
     };
@@ -493,7 +487,7 @@ fn creation_badge(tx: &Tx<'_>, new: &NewClaim, evidence: &[Evidence], imported: 
     }
 }
 
-pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Result<ClaimChange> {
+pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<&Provenance>) -> Result<ClaimChange> {
     tx.require_role(MAY_CHANGE, "add claims")?;
     crate::topics::require(tx.conn(), &new.topic)?;
     if let Some(k) = &new.key {
@@ -512,7 +506,7 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<Provenance>) -> Re
     let evidence = evidence_for(tx.conn(), &citations)?;
     let next: ClaimId =
         tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM claims")?.query_row([], |r| r.get(0))?;
-    let Created { state, earned, event } = creation(tx, next, &new, citations, &evidence, provenance.as_ref())?;
+    let Created { state, earned, event } = creation(tx, next, &new, citations, &evidence, provenance)?;
     insert(tx.conn(), &state)?;
     let seq = tx.append(event)?;
     Ok(ClaimChange {

@@ -13,7 +13,7 @@ use crate::error::Result;
 
 impl EntityRef {
     /// The entity's current state as its events record it; `None` if absent.
-    pub fn current_state(&self, conn: &Connection) -> Result<Option<Value>> {
+    pub(crate) fn current_state(&self, conn: &Connection) -> Result<Option<Value>> {
         fn json<T: serde::Serialize>(v: Option<T>) -> Result<Option<Value>> {
             Ok(match v {
                 Some(v) => Some(crate::error::to_json_value(&v)?),

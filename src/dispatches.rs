@@ -8,7 +8,7 @@ use crate::db::{NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
 use crate::ids::{DispatchId, EventId};
-use crate::model::{self, Badge, Role};
+use crate::model::{self, Badge, Provenance, Role};
 
 /// Who may add and change dispatches (and revert their changes).
 pub const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
@@ -113,7 +113,10 @@ pub struct NewDispatch {
 }
 
 /// Adds a dispatch. Editors and researchers; the voice must be an actor.
-pub fn add(tx: &mut Tx<'_>, new: NewDispatch, meta: Option<serde_json::Value>) -> Result<DispatchChange> {
+/// `provenance` marks an imported dispatch: its `meta` is recorded, and the
+/// event keeps the dispatch's own voice and time (a dispatch is made by its
+/// voice at its time, whoever imports it).
+pub fn add(tx: &mut Tx<'_>, new: NewDispatch, provenance: Option<&Provenance>) -> Result<DispatchChange> {
     tx.require_role(MAY_CHANGE, "add dispatches")?;
     crate::topics::require(tx.conn(), &new.topic)?;
     let voice = model::normalize_handle(&new.voice)?;
@@ -153,11 +156,11 @@ pub fn add(tx: &mut Tx<'_>, new: NewDispatch, meta: Option<serde_json::Value>) -
         at,
     };
     write(tx.conn(), &state)?;
-    let imported = meta.is_some();
+    let imported = provenance.is_some();
     let seq = tx.append(NewEvent {
         topic: Some(state.topic.clone()),
         after: Some(crate::error::to_json(&state)?),
-        meta,
+        meta: provenance.map(|p| p.meta.clone()),
         at: imported.then(|| state.at.clone()),
         actor: imported.then(|| state.voice.clone()),
         ..NewEvent::new("dispatch.add", EntityRef::Dispatch(next).to_string())

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::ids::{ClaimId, DispatchId, SourceId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum EntityRef {
+pub(crate) enum EntityRef {
     Actor(String),
     Topic(String),
     Source(SourceId),

@@ -73,8 +73,9 @@ pub enum Hint {
     OverrideJudge,
     /// ...and when a revert would restore it.
     OverrideRevert,
-    /// The entity changed after event `seq`; a revert may be forced.
-    ForceRevert(crate::ids::EventId),
+    /// The entity changed after this event (its id, `E12`: `error` sits
+    /// below `ids`, so it holds the id as shown); a revert may be forced.
+    ForceRevert(String),
     /// A topic is already a step of the path: move it rather than add it.
     MoveStep,
     /// The database's recorded state looks damaged: verify it.

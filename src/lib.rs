@@ -5,56 +5,59 @@
 //! are pure (`rule`); each entity kind owns its reads and writes (`actors`,
 //! `topics`, `sources`, `claims`, `dispatches`, `badges`, `paths`, `tokens`).
 //!
-//! The API a front end stands on (the command line `cli`, the web server
-//! `web` and the static site `publish` use the library only through these):
-//! opening and writing (`db`: `Db`, `Db::transact`, `Actor`), ids and input
-//! (`ids`, `model`, `clock`, `error`), the changes people make (the entity
-//! modules above, `badges`, `rechecks`, `references`, `retractions`,
-//! `linkcheck`, `audit::revert`, `bundle`), and what is shown (`views`,
-//! `page`, `path_page`, `snapshot`, `audit`, `search`, `verify`,
-//! `backup`). Modules only the library uses are `pub(crate)`. Imports point
-//! down only: see ARCHITECTURE.md.
+//! The public API is what the binary (`cli`), the benchmarks and the tests
+//! use: opening and writing (`db`: `Db`, `Db::transact`, `Actor`; `events`,
+//! `event_format`), ids and input (`ids`, `model`, `clock`, `error`, `doi`),
+//! the entity modules (`actors`, `topics`, `sources`, `claims`,
+//! `dispatches`), imports and exports (`bundle`, `references`,
+//! `retractions`, `corpus`), and reading (`audit`, `search`, `verify`).
+//! Every other module, the web server `web` and the static site `publish`
+//! included, is `pub(crate)`: they are front ends and parts inside the
+//! crate, reached through `cli`. `unreachable_pub` keeps items in those
+//! modules `pub(crate)` too. Imports point down only: see ARCHITECTURE.md.
+
+#![warn(unreachable_pub)]
 
 pub mod actors;
 pub mod audit;
-pub mod backup;
-pub mod badges;
+pub(crate) mod backup;
+pub(crate) mod badges;
 pub mod bundle;
 pub mod claims;
 pub mod cli;
 pub mod clock;
 pub mod corpus;
-pub mod current;
+pub(crate) mod current;
 pub mod db;
 pub mod dispatches;
 pub mod doi;
-pub mod entity;
+pub(crate) mod entity;
 pub mod error;
 pub mod event_format;
 pub mod events;
 pub mod ids;
-pub mod linkcheck;
+pub(crate) mod linkcheck;
 pub mod model;
 pub(crate) mod names;
-pub mod output;
-pub mod page;
-pub mod path_page;
-pub mod paths;
-pub mod publish;
-pub mod rechecks;
+pub(crate) mod output;
+pub(crate) mod page;
+pub(crate) mod path_page;
+pub(crate) mod paths;
+pub(crate) mod publish;
+pub(crate) mod rechecks;
 pub mod references;
 pub mod retractions;
-pub mod rule;
+pub(crate) mod rule;
 pub mod search;
-pub mod snapshot;
+pub(crate) mod snapshot;
 pub mod sources;
-pub mod tokens;
-pub mod topic_claims;
+pub(crate) mod tokens;
+pub(crate) mod topic_claims;
 pub mod topics;
-pub mod touched;
+pub(crate) mod touched;
 pub mod verify;
-pub mod views;
-pub mod web;
+pub(crate) mod views;
+pub(crate) mod web;
 
 pub use db::Db;
 pub use error::{Error, Result};

@@ -26,14 +26,14 @@ use crate::model::{Role, Status};
 use crate::sources::{self, SourceState};
 
 /// The user agent every request names.
-pub const USER_AGENT: &str = concat!("ripen/", env!("CARGO_PKG_VERSION"), " (link check)");
+pub(crate) const USER_AGENT: &str = concat!("ripen/", env!("CARGO_PKG_VERSION"), " (link check)");
 
 /// The Wayback Machine's availability API.
-pub const ARCHIVE_ENDPOINT: &str = "https://archive.org/wayback/available";
+pub(crate) const ARCHIVE_ENDPOINT: &str = "https://archive.org/wayback/available";
 
 /// How one check is made and judged.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub timeout: Duration,
     pub max_redirects: usize,
     /// Where to ask for an archived copy of a failing link; `None` asks nobody.
@@ -59,7 +59,7 @@ impl Default for Options {
 /// What one fetch found; the fields of a `source_checks` row and of its
 /// event's `meta`, in this order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub ok: bool,
     pub http_status: Option<u16>,
     pub error: Option<String>,
@@ -69,7 +69,7 @@ pub struct Outcome {
 /// An HTTP client for link checks: no proxy from the environment, no
 /// automatic redirects (they are followed here, to detect loops), statuses
 /// as responses rather than errors.
-pub fn agent(options: &Options) -> ureq::Agent {
+pub(crate) fn agent(options: &Options) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .timeout_global(Some(options.timeout))
         .max_redirects(0)
@@ -113,7 +113,7 @@ fn describe(e: &ureq::Error) -> String {
 
 /// Fetches `url`: HEAD, then GET when the server refuses HEAD; redirects
 /// followed up to the limit, a loop reported as such.
-pub fn fetch(agent: &ureq::Agent, url: &str, options: &Options) -> Outcome {
+pub(crate) fn fetch(agent: &ureq::Agent, url: &str, options: &Options) -> Outcome {
     let mut current = url.trim().to_string();
     let mut seen = HashSet::new();
     for _ in 0..=options.max_redirects {
@@ -178,7 +178,7 @@ struct Closest {
 
 /// The closest archived copy of `url`, if the availability API knows one.
 /// Best effort: any failure means no copy.
-pub fn archived(agent: &ureq::Agent, endpoint: &str, url: &str) -> Option<String> {
+pub(crate) fn archived(agent: &ureq::Agent, endpoint: &str, url: &str) -> Option<String> {
     let mut response = agent.get(endpoint).query("url", url).call().ok()?;
     if response.status().as_u16() != 200 {
         return None;
@@ -192,7 +192,7 @@ pub fn archived(agent: &ureq::Agent, endpoint: &str, url: &str) -> Option<String
 
 /// One source's check, as `--json` lists it.
 #[derive(Debug, Clone, Serialize)]
-pub struct Checked {
+pub(crate) struct Checked {
     pub source: SourceId,
     pub url: String,
     #[serde(flatten)]
@@ -208,7 +208,7 @@ pub struct Checked {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct StatusChange {
+pub(crate) struct StatusChange {
     pub from: Status,
     pub to: Status,
     pub event: EventId,
@@ -217,7 +217,7 @@ pub struct StatusChange {
 
 /// A recorded check, as `source show` lists it.
 #[derive(Debug, Clone, Serialize)]
-pub struct CheckRecord {
+pub(crate) struct CheckRecord {
     pub event: EventId,
     pub at: String,
     #[serde(flatten)]
@@ -225,7 +225,7 @@ pub struct CheckRecord {
 }
 
 /// A source's checks, newest first.
-pub fn checks_of(conn: &Connection, id: SourceId, limit: usize) -> Result<Vec<CheckRecord>> {
+pub(crate) fn checks_of(conn: &Connection, id: SourceId, limit: usize) -> Result<Vec<CheckRecord>> {
     let mut stmt = conn.prepare_cached(
         "SELECT event, at, ok, http_status, error, final_url FROM source_checks WHERE source = ?1
          ORDER BY event DESC LIMIT ?2",
@@ -243,7 +243,7 @@ pub fn checks_of(conn: &Connection, id: SourceId, limit: usize) -> Result<Vec<Ch
 /// `source show` and `/api/sources/{id}`: the source, who cites it, and its
 /// latest link checks.
 #[derive(Debug, Serialize)]
-pub struct SourceShow {
+pub(crate) struct SourceShow {
     #[serde(flatten)]
     pub view: crate::sources::SourceView,
     /// The latest link checks, newest first.
@@ -251,23 +251,23 @@ pub struct SourceShow {
 }
 
 /// The most link checks `source show` lists.
-pub const CHECKS_SHOWN: usize = 20;
+pub(crate) const CHECKS_SHOWN: usize = 20;
 
-pub fn show(conn: &Connection, name: &str) -> Result<SourceShow> {
+pub(crate) fn show(conn: &Connection, name: &str) -> Result<SourceShow> {
     let view = crate::sources::view(conn, name)?;
     let checks = checks_of(conn, view.source.id, CHECKS_SHOWN)?;
     Ok(SourceShow { view, checks })
 }
 
 /// When the source was last checked.
-pub fn last_check_at(conn: &Connection, id: SourceId) -> Result<Option<String>> {
+pub(crate) fn last_check_at(conn: &Connection, id: SourceId) -> Result<Option<String>> {
     let mut stmt = conn.prepare_cached("SELECT at FROM source_checks WHERE source = ?1 ORDER BY event DESC LIMIT 1")?;
     Ok(stmt.query_row([id], |r| r.get(0)).optional()?)
 }
 
 /// Who may record link checks (they may change statuses): editors and
 /// researchers. Checked before any request is sent, and again per write.
-pub fn may_check(actor: &crate::db::Actor) -> Result<()> {
+pub(crate) fn may_check(actor: &crate::db::Actor) -> Result<()> {
     match actor.role {
         Role::Editor | Role::Researcher => Ok(()),
         Role::Reviewer => Err(crate::Error::Permission(format!(
@@ -279,7 +279,7 @@ pub fn may_check(actor: &crate::db::Actor) -> Result<()> {
 
 /// Writes one check of source `id` made at the transaction's time, then
 /// applies the dead-link rule.
-pub fn record(
+pub(crate) fn record(
     tx: &mut Tx<'_>,
     id: SourceId,
     url: &str,

@@ -337,3 +337,15 @@ mod tests {
         assert!("G".parse::<Grade>().is_err());
     }
 }
+
+/// Where an imported record came from: who made it and when (as its bundle
+/// states them, else the importing actor and the import's time) and the
+/// `meta` every event the import writes carries. One shape for every entity
+/// an import adds; `None` in its place means a live change by the acting
+/// actor, now.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub created_by: String,
+    pub created_at: String,
+    pub meta: serde_json::Value,
+}

@@ -3,12 +3,12 @@
 //! line prints (tables, JSON, colour) is `cli::render`'s business.
 
 /// Collapses whitespace and tabs so a cell stays on its line.
-pub fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Shortens `text` to `max` characters with an ellipsis.
-pub fn truncate(text: &str, max: usize) -> String {
+pub(crate) fn truncate(text: &str, max: usize) -> String {
     let flat = one_line(text);
     if flat.chars().count() <= max {
         flat

@@ -26,10 +26,10 @@ use crate::rule;
 use crate::snapshot::When;
 use crate::topics::Section;
 
-pub use crate::topic_claims::{PageClaim, PageSource};
+pub(crate) use crate::topic_claims::{PageClaim, PageSource};
 
 #[derive(Debug, Serialize)]
-pub struct RawSource {
+pub(crate) struct RawSource {
     pub id: SourceId,
     pub key: Option<String>,
     pub title: String,
@@ -41,13 +41,13 @@ pub struct RawSource {
 }
 
 #[derive(Debug, Serialize)]
-pub struct RawGroup {
+pub(crate) struct RawGroup {
     pub kind: Kind,
     pub sources: Vec<RawSource>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct RawMaterial {
+pub(crate) struct RawMaterial {
     /// Sources mapped to the topic.
     pub mapped: usize,
     /// Of those, the ones no claim of the topic cites yet.
@@ -56,14 +56,14 @@ pub struct RawMaterial {
 }
 
 #[derive(Debug, Serialize)]
-pub struct TendLine {
+pub(crate) struct TendLine {
     #[serde(flatten)]
     pub entry: TendEntry,
     pub line: String,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Page {
+pub(crate) struct Page {
     pub slug: String,
     pub title: String,
     pub summary: String,
@@ -90,13 +90,13 @@ pub struct Page {
 impl Page {
     /// How a reader sees an actor: the display name, or the handle when the
     /// actor has none (or is gone).
-    pub fn name_of<'a>(&'a self, handle: &'a str) -> &'a str {
+    pub(crate) fn name_of<'a>(&'a self, handle: &'a str) -> &'a str {
         self.names.get(handle).map_or(handle, String::as_str)
     }
 
     /// The display name with the handle, for the terminal, where the handle
     /// is what the next command needs: "Roz (@roz)".
-    pub fn name_and_handle(&self, handle: &str) -> String {
+    pub(crate) fn name_and_handle(&self, handle: &str) -> String {
         match self.names.get(handle) {
             Some(name) if name != handle => format!("{name} (@{handle})"),
             _ => format!("@{handle}"),
@@ -107,14 +107,14 @@ impl Page {
 /// Claims a served topic page lists at once: a topic with more is paged
 /// (`?page=N`), as a wiki pages a large category, so a page stays a size a
 /// browser and the server's answer cache can hold.
-pub const CLAIMS_PER_PAGE: usize = 100;
+pub(crate) const CLAIMS_PER_PAGE: usize = 100;
 
 /// Tend log entries a paged topic page shows (the rest are on its log page).
-pub const TEND_SHOWN: usize = 50;
+pub(crate) const TEND_SHOWN: usize = 50;
 
 /// How much of a topic's claim list a page holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Span {
+pub(crate) enum Span {
     /// Every claim: `topic show`, `publish`.
     All,
     /// Page N (from 1) of `CLAIMS_PER_PAGE` claims: `serve`.
@@ -123,7 +123,7 @@ pub enum Span {
 
 /// Where a paged claim list stands; absent when one page holds them all.
 #[derive(Debug, Clone, Serialize)]
-pub struct ClaimsPage {
+pub(crate) struct ClaimsPage {
     pub page: usize,
     pub pages: usize,
     pub per_page: usize,
@@ -131,7 +131,7 @@ pub struct ClaimsPage {
 }
 
 /// Gathers a topic page, now or as of a past moment, with every claim.
-pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
+pub(crate) fn build(conn: &Connection, slug: &str, when: &When) -> Result<Page> {
     build_span(conn, slug, when, Span::All)
 }
 
@@ -154,7 +154,7 @@ fn span_of(slug: &str, span: Span, total: usize) -> Result<(usize, Option<usize>
 }
 
 /// Gathers a topic page holding `span` of its claims.
-pub fn build_span(conn: &Connection, slug: &str, when: &When, span: Span) -> Result<Page> {
+pub(crate) fn build_span(conn: &Connection, slug: &str, when: &When, span: Span) -> Result<Page> {
     let topic = when.topic(conn, slug)?.ok_or_else(|| match when {
         When::Now => Error::not_found(format!("no topic {slug:?}"))
             .with_hint(crate::error::Hint::SeeList(crate::error::Listing::Topics)),
@@ -298,7 +298,7 @@ fn claims_as_of(
 
 /// Only http(s) URLs become links; anything else (`javascript:`, `data:`)
 /// is shown as text.
-pub fn linkable(url: &str) -> Option<&str> {
+pub(crate) fn linkable(url: &str) -> Option<&str> {
     let lower = url.trim_start().get(..8).unwrap_or("").to_ascii_lowercase();
     (lower.starts_with("http://") || lower.starts_with("https://")).then_some(url.trim())
 }
@@ -357,7 +357,7 @@ fn raw_heading(raw: &RawMaterial) -> String {
 }
 
 /// Plain text for a terminal or a pipe; `bold` styles headings.
-pub fn render_text(page: &Page, bold: &dyn Fn(&str) -> String) -> String {
+pub(crate) fn render_text(page: &Page, bold: &dyn Fn(&str) -> String) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", bold(&page.title));
     if let Some(at) = &page.as_of {
@@ -443,7 +443,7 @@ fn md_escape(text: &str) -> String {
     out
 }
 
-pub fn render_markdown(page: &Page) -> String {
+pub(crate) fn render_markdown(page: &Page) -> String {
     let e = md_escape;
     let mut s = String::new();
     let _ = writeln!(s, "# {}\n", e(&page.title));

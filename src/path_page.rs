@@ -21,7 +21,7 @@ use crate::snapshot::When;
 /// How many of a topic's claims show each badge.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct BadgeCounts {
+pub(crate) struct BadgeCounts {
     pub well_sourced: u64,
     pub caveat: u64,
     pub unsourced: u64,
@@ -38,12 +38,12 @@ impl BadgeCounts {
         }
     }
 
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.well_sourced + self.caveat + self.unsourced + self.contested
     }
 
     /// `2 well-sourced, 1 caveat`, or `not yet worked` for a topic without claims.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let parts: Vec<String> = [
             (self.well_sourced, Badge::WellSourced),
             (self.caveat, Badge::Caveat),
@@ -62,7 +62,7 @@ impl BadgeCounts {
     }
 }
 
-pub const NOT_YET_WORKED: &str = "not yet worked";
+pub(crate) const NOT_YET_WORKED: &str = "not yet worked";
 
 fn badge_counts(conn: &Connection, topic: &str, when: &When) -> Result<BadgeCounts> {
     let mut counts = BadgeCounts::default();
@@ -85,7 +85,7 @@ fn badge_counts(conn: &Connection, topic: &str, when: &When) -> Result<BadgeCoun
 }
 
 #[derive(Debug, Serialize)]
-pub struct PathPageStep {
+pub(crate) struct PathPageStep {
     /// 1-based.
     pub position: usize,
     pub topic: String,
@@ -97,7 +97,7 @@ pub struct PathPageStep {
 }
 
 #[derive(Debug, Serialize)]
-pub struct PathPage {
+pub(crate) struct PathPage {
     pub slug: String,
     pub title: String,
     pub summary: String,
@@ -109,7 +109,7 @@ pub struct PathPage {
 }
 
 /// Gathers a path page, now or as of a past moment.
-pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<PathPage> {
+pub(crate) fn build(conn: &Connection, slug: &str, when: &When) -> Result<PathPage> {
     let path = when.path(conn, slug)?.ok_or_else(|| match when {
         When::Now => Error::not_found(format!("no path {slug:?}"))
             .with_hint(crate::error::Hint::SeeList(crate::error::Listing::Paths)),
@@ -142,14 +142,14 @@ pub fn build(conn: &Connection, slug: &str, when: &When) -> Result<PathPage> {
 
 /// A neighbouring step on a path.
 #[derive(Debug, Clone, Serialize)]
-pub struct Neighbor {
+pub(crate) struct Neighbor {
     pub topic: String,
     pub title: String,
 }
 
 /// Where a topic stands on one path: "step 3 of 9 in Inference Economics".
 #[derive(Debug, Clone, Serialize)]
-pub struct PathPlace {
+pub(crate) struct PathPlace {
     pub path: String,
     pub title: String,
     /// 1-based.
@@ -161,13 +161,13 @@ pub struct PathPlace {
 
 impl PathPlace {
     /// `step 3 of 9 in Inference Economics`
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         format!("step {} of {} in {}", self.step, self.of, self.title)
     }
 }
 
 /// The paths `topic` is on, with its position and neighbours on each.
-pub fn places(conn: &Connection, topic: &str, when: &When) -> Result<Vec<PathPlace>> {
+pub(crate) fn places(conn: &Connection, topic: &str, when: &When) -> Result<Vec<PathPlace>> {
     let neighbor = |p: &PathState, i: Option<usize>| -> Result<Option<Neighbor>> {
         let Some(step) = i.and_then(|i| p.steps.get(i)) else { return Ok(None) };
         let title = when.topic(conn, &step.topic)?.map(|t| t.title).unwrap_or_else(|| step.topic.clone());
@@ -189,7 +189,7 @@ pub fn places(conn: &Connection, topic: &str, when: &When) -> Result<Vec<PathPla
 }
 
 /// `Mixed level · 9 steps · ~52 min`
-pub fn facts(page: &PathPage) -> String {
+pub(crate) fn facts(page: &PathPage) -> String {
     let mut parts = Vec::new();
     if !page.level.is_empty() {
         parts.push(format!("{} level", page.level));
@@ -202,7 +202,7 @@ pub fn facts(page: &PathPage) -> String {
 }
 
 /// Plain text for a terminal or a pipe; `bold` styles headings.
-pub fn render_text(page: &PathPage, bold: &dyn Fn(&str) -> String) -> String {
+pub(crate) fn render_text(page: &PathPage, bold: &dyn Fn(&str) -> String) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", bold(&page.title));
     if let Some(at) = &page.as_of {
@@ -233,7 +233,7 @@ fn md_escape(text: &str) -> String {
     out
 }
 
-pub fn render_markdown(page: &PathPage) -> String {
+pub(crate) fn render_markdown(page: &PathPage) -> String {
     let e = md_escape;
     let mut s = String::new();
     let _ = writeln!(s, "# {}\n", e(&page.title));

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::model::{self, Role};
 
 /// Who may change paths.
-pub const EDITING_ROLES: &[Role] = &[Role::Editor, Role::Researcher];
+pub(crate) const EDITING_ROLES: &[Role] = &[Role::Editor, Role::Researcher];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,14 +48,14 @@ impl PathState {
 }
 
 #[derive(Debug, Serialize)]
-pub struct PathChange {
+pub(crate) struct PathChange {
     pub id: String,
     pub event: crate::ids::EventId,
 }
 
 /// A row of `path list`.
 #[derive(Debug, Serialize)]
-pub struct PathSummary {
+pub(crate) struct PathSummary {
     pub slug: String,
     pub title: String,
     pub level: String,
@@ -63,7 +63,7 @@ pub struct PathSummary {
     pub steps: i64,
 }
 
-pub fn exists(conn: &Connection, slug: &str) -> Result<bool> {
+pub(crate) fn exists(conn: &Connection, slug: &str) -> Result<bool> {
     Ok(conn.prepare_cached("SELECT 1 FROM paths WHERE slug = ?1")?.query_row([slug], |_| Ok(())).optional()?.is_some())
 }
 
@@ -71,7 +71,7 @@ fn no_path(slug: &str) -> Error {
     Error::not_found(format!("no path {slug:?}")).with_hint(crate::error::Hint::SeeList(crate::error::Listing::Paths))
 }
 
-pub fn load(conn: &Connection, slug: &str) -> Result<Option<PathState>> {
+pub(crate) fn load(conn: &Connection, slug: &str) -> Result<Option<PathState>> {
     let Some((title, summary, audience, level, minutes)) = conn
         .prepare_cached("SELECT title, summary, audience, level, minutes FROM paths WHERE slug = ?1")?
         .query_row([slug], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
@@ -86,7 +86,7 @@ pub fn load(conn: &Connection, slug: &str) -> Result<Option<PathState>> {
 }
 
 /// Every path's whole state, in slug order, in one scan of each table.
-pub fn for_each(conn: &Connection, mut each: impl FnMut(PathState) -> Result<()>) -> Result<()> {
+pub(crate) fn for_each(conn: &Connection, mut each: impl FnMut(PathState) -> Result<()>) -> Result<()> {
     let mut paths = conn.prepare("SELECT slug, title, summary, audience, level, minutes FROM paths ORDER BY slug")?;
     let mut steps = conn.prepare("SELECT path, topic, why FROM path_steps ORDER BY path, position")?;
     let mut steps = Children::new(steps.query([])?, |r| Ok((r.get(0)?, Step { topic: r.get(1)?, why: r.get(2)? })));
@@ -107,7 +107,7 @@ pub fn for_each(conn: &Connection, mut each: impl FnMut(PathState) -> Result<()>
     Ok(())
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<PathSummary>> {
+pub(crate) fn list(conn: &Connection) -> Result<Vec<PathSummary>> {
     let mut stmt = conn.prepare(
         "SELECT slug, title, level, minutes, (SELECT count(*) FROM path_steps s WHERE s.path = p.slug)
          FROM paths p ORDER BY slug",
@@ -119,14 +119,14 @@ pub fn list(conn: &Connection) -> Result<Vec<PathSummary>> {
 }
 
 /// The slugs of the paths `topic` is a step of, in slug order.
-pub fn with_topic(conn: &Connection, topic: &str) -> Result<Vec<String>> {
+pub(crate) fn with_topic(conn: &Connection, topic: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached("SELECT path FROM path_steps WHERE topic = ?1 ORDER BY path")?;
     let rows = stmt.query_map([topic], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Writes a path's whole state, replacing its steps.
-pub fn write(conn: &Connection, p: &PathState) -> Result<()> {
+pub(crate) fn write(conn: &Connection, p: &PathState) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO paths (slug, title, summary, audience, level, minutes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (slug) DO UPDATE SET title = excluded.title, summary = excluded.summary,
@@ -144,7 +144,7 @@ pub fn write(conn: &Connection, p: &PathState) -> Result<()> {
 
 /// Checks every field of a path state; `conn` is asked whether each step's
 /// topic exists.
-pub fn validate(conn: &Connection, p: &PathState) -> Result<()> {
+pub(crate) fn validate(conn: &Connection, p: &PathState) -> Result<()> {
     model::check_path_slug(&p.slug)?;
     model::check_text("title", &p.title, model::MAX_SHORT_TEXT)?;
     model::check_optional_text("summary", &p.summary, model::MAX_LONG_TEXT)?;
@@ -183,7 +183,7 @@ fn done(slug: &str, seq: crate::ids::EventId) -> PathChange {
 
 /// Creates a path (with any steps it already has). `imported` carries the
 /// original author and time of an imported path.
-pub fn add(tx: &mut Tx<'_>, state: PathState, imported: Option<(String, String)>) -> Result<PathChange> {
+pub(crate) fn add(tx: &mut Tx<'_>, state: PathState, imported: Option<(String, String)>) -> Result<PathChange> {
     tx.require_role(EDITING_ROLES, "edit paths")?;
     model::check_path_slug(&state.slug)?;
     if exists(tx.conn(), &state.slug)? {
@@ -202,7 +202,7 @@ pub fn add(tx: &mut Tx<'_>, state: PathState, imported: Option<(String, String)>
 
 /// What `path edit` may change; `None` leaves a field as it is.
 #[derive(Debug, Default)]
-pub struct PathEdit {
+pub(crate) struct PathEdit {
     pub title: Option<String>,
     pub summary: Option<String>,
     pub audience: Option<String>,
@@ -216,7 +216,7 @@ fn before_change(tx: &Tx<'_>, slug: &str) -> Result<PathState> {
     load(tx.conn(), slug)?.ok_or_else(|| no_path(slug))
 }
 
-pub fn edit(tx: &mut Tx<'_>, slug: &str, change: PathEdit, reason: Option<&str>) -> Result<PathChange> {
+pub(crate) fn edit(tx: &mut Tx<'_>, slug: &str, change: PathEdit, reason: Option<&str>) -> Result<PathChange> {
     let before = before_change(tx, slug)?;
     let mut after = before.clone();
     after.title = change.title.unwrap_or(after.title);
@@ -243,7 +243,7 @@ fn position(slug: &str, at: usize, max: usize) -> Result<usize> {
 }
 
 /// Adds `topic` as a step, at the 1-based position `at` or at the end.
-pub fn step_add(tx: &mut Tx<'_>, slug: &str, topic: &str, why: &str, at: Option<usize>) -> Result<PathChange> {
+pub(crate) fn step_add(tx: &mut Tx<'_>, slug: &str, topic: &str, why: &str, at: Option<usize>) -> Result<PathChange> {
     let before = before_change(tx, slug)?;
     let step = Step { topic: topic.to_string(), why: why.to_string() };
     check_step(tx.conn(), &step)?;
@@ -270,7 +270,7 @@ fn step_of(p: &PathState, topic: &str) -> Result<usize> {
 }
 
 /// Moves `topic`'s step to the 1-based position `to`.
-pub fn step_move(tx: &mut Tx<'_>, slug: &str, topic: &str, to: usize) -> Result<PathChange> {
+pub(crate) fn step_move(tx: &mut Tx<'_>, slug: &str, topic: &str, to: usize) -> Result<PathChange> {
     let before = before_change(tx, slug)?;
     let from = step_of(&before, topic)?;
     let to = position(slug, to, before.steps.len())?;
@@ -287,7 +287,7 @@ pub fn step_move(tx: &mut Tx<'_>, slug: &str, topic: &str, to: usize) -> Result<
 }
 
 /// Takes `topic`'s step off the path; the reason is required.
-pub fn step_remove(tx: &mut Tx<'_>, slug: &str, topic: &str, reason: &str) -> Result<PathChange> {
+pub(crate) fn step_remove(tx: &mut Tx<'_>, slug: &str, topic: &str, reason: &str) -> Result<PathChange> {
     let before = before_change(tx, slug)?;
     let reason = model::required_reason(reason)?;
     let from = step_of(&before, topic)?;
@@ -304,7 +304,7 @@ pub fn step_remove(tx: &mut Tx<'_>, slug: &str, topic: &str, reason: &str) -> Re
 }
 
 /// Restores a path state for `revert`, with the same checks as any change.
-pub fn restore(tx: &mut Tx<'_>, wanted: serde_json::Value) -> Result<PathState> {
+pub(crate) fn restore(tx: &mut Tx<'_>, wanted: serde_json::Value) -> Result<PathState> {
     tx.require_role(EDITING_ROLES, "revert path changes")?;
     let old: PathState = serde_json::from_value(wanted)?;
     validate(tx.conn(), &old)?;
@@ -314,7 +314,7 @@ pub fn restore(tx: &mut Tx<'_>, wanted: serde_json::Value) -> Result<PathState> 
 
 /// One line of a path's tend log: what one actor did to it on one day.
 #[derive(Debug, Clone, Serialize)]
-pub struct PathLogEntry {
+pub(crate) struct PathLogEntry {
     pub day: String,
     pub actor: String,
     /// `created`, `edited`, `step-added`, `step-moved` or `step-removed`.
@@ -329,7 +329,7 @@ pub struct PathLogEntry {
 
 impl PathLogEntry {
     /// `2026-05-30 step-added by @editor — 9 step(s): nvidia, aws, ...`
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         let mut line = format!("{} {} by @{}", self.day, self.kind, self.actor);
         if !self.topics.is_empty() {
             line.push_str(&format!(" — {} step(s): {}", self.topics.len(), self.topics.join(", ")));
@@ -343,7 +343,7 @@ impl PathLogEntry {
 
 /// How a path grew: its events grouped by day, actor and kind, newest first.
 /// Removals keep their own lines, with their reasons.
-pub fn tend_log(conn: &Connection, slug: &str) -> Result<Vec<PathLogEntry>> {
+pub(crate) fn tend_log(conn: &Connection, slug: &str) -> Result<Vec<PathLogEntry>> {
     if !exists(conn, slug)? {
         return Err(no_path(slug));
     }

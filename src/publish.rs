@@ -44,14 +44,14 @@ use crate::web::render::{self, Links};
 use crate::web::views::{self, Chain, Ripened};
 
 /// Badge moves the desk's feed carries: the newest, as feed readers poll.
-pub const DESK_FEED_ENTRIES: usize = 500;
+pub(crate) const DESK_FEED_ENTRIES: usize = 500;
 
 /// The manifest's file name in OUT.
-pub const MANIFEST: &str = "manifest.json";
+pub(crate) const MANIFEST: &str = "manifest.json";
 
 /// What to publish.
 #[derive(Debug)]
-pub struct Options {
+pub(crate) struct Options {
     pub out: PathBuf,
     /// Where the site will live: ClaimReview urls, the sitemap and feeds.
     pub site: ReviewSite,
@@ -66,7 +66,7 @@ pub struct Options {
 
 /// What a publish did.
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub out: String,
     /// The chain head the site was built at.
     pub head: String,
@@ -115,7 +115,12 @@ const MAX_EVENTS_SINCE: i64 = 20_000;
 /// event of a kind whose pages are not mapped (`touched::since`). The
 /// index, the feeds, the sitemap and the review queue, which every change
 /// may show in, are rendered again whatever this says.
-fn since_manifest(conn: &rusqlite::Connection, old: &Manifest, opts: &Options, chain: &Chain) -> Result<Option<Touched>> {
+fn since_manifest(
+    conn: &rusqlite::Connection,
+    old: &Manifest,
+    opts: &Options,
+    chain: &Chain,
+) -> Result<Option<Touched>> {
     let Some(head) = &old.head else { return Ok(None) };
     if opts.when != When::Now
         || old.base_url != opts.base_url
@@ -268,7 +273,7 @@ fn xml_escape(text: &str) -> String {
 }
 
 /// "ripened: well-sourced → caveat"
-pub fn move_title(m: &Ripened) -> String {
+pub(crate) fn move_title(m: &Ripened) -> String {
     match m.moved.from {
         Some(from) => format!("ripened: {} {from} → {}", m.claim, m.moved.to),
         None => format!("ripened: {} → {}", m.claim, m.moved.to),
@@ -318,7 +323,7 @@ fn feed(title: &str, self_url: &str, page_url: &str, moves: &[&Ripened], abs: &L
 }
 
 /// Publishes the desk into `opts.out`; `tick(done, total)` follows the pages.
-pub fn publish(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result<Report> {
+pub(crate) fn publish(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result<Report> {
     let conn = db.conn();
     conn.execute_batch("BEGIN DEFERRED")?;
     let result = publish_in(db, opts, tick);

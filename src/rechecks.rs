@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::model::{self, Badge, Role};
 
 /// `90s`, `45m`, `24h`, `30d`, `2w`.
-pub fn parse_duration(text: &str) -> Result<chrono::Duration> {
+pub(crate) fn parse_duration(text: &str) -> Result<chrono::Duration> {
     let t = text.trim();
     let bad =
         || Error::bad(format!("{text:?} is not a duration: write a number and a unit, e.g. 90s, 45m, 24h, 30d, 2w"));
@@ -42,7 +42,7 @@ pub fn parse_duration(text: &str) -> Result<chrono::Duration> {
 }
 
 /// Records that the acting person re-checked a claim's evidence.
-pub fn check_claim(tx: &mut Tx<'_>, name: &str, reason: &str) -> Result<ClaimChange> {
+pub(crate) fn check_claim(tx: &mut Tx<'_>, name: &str, reason: &str) -> Result<ClaimChange> {
     tx.require_role(&[Role::Editor, Role::Researcher], "re-check claims")?;
     let reason = model::required_reason(reason)?;
     let state = claims::require(tx.conn(), name)?;
@@ -61,7 +61,7 @@ fn latest_at(conn: &Connection, entity: &str, until: Option<&str>, skip_action: 
 }
 
 /// When the claim or the evidence it cites was last checked or changed.
-pub fn last_checked(conn: &Connection, claim: &ClaimState, until: Option<&str>) -> Result<Option<String>> {
+pub(crate) fn last_checked(conn: &Connection, claim: &ClaimState, until: Option<&str>) -> Result<Option<String>> {
     let mut latest = latest_at(conn, &EntityRef::Claim(claim.id).to_string(), until, "")?;
     for cit in &claim.citations {
         let entity = EntityRef::Source(cit.source).to_string();
@@ -73,7 +73,7 @@ pub fn last_checked(conn: &Connection, claim: &ClaimState, until: Option<&str>) 
 
 /// A claim not checked for the asked while.
 #[derive(Debug, Clone, Serialize)]
-pub struct StaleItem {
+pub(crate) struct StaleItem {
     pub id: crate::ids::ClaimId,
     pub topic: String,
     pub badge: Badge,
@@ -84,7 +84,7 @@ pub struct StaleItem {
 
 /// Claims whose evidence nobody checked or changed for `older_than`,
 /// oldest first.
-pub fn stale(
+pub(crate) fn stale(
     conn: &Connection,
     topic: Option<&str>,
     older_than: chrono::Duration,
@@ -117,7 +117,7 @@ pub fn stale(
 
 /// Sets (or with `None` clears) the date by which a claim's evidence
 /// should be re-checked.
-pub fn set_due(tx: &mut Tx<'_>, name: &str, due: Option<&str>, reason: Option<&str>) -> Result<ClaimChange> {
+pub(crate) fn set_due(tx: &mut Tx<'_>, name: &str, due: Option<&str>, reason: Option<&str>) -> Result<ClaimChange> {
     tx.require_role(&[Role::Editor, Role::Researcher], "set review-by dates")?;
     let due = due.map(crate::clock::parse_date).transpose()?;
     let reason = reason.map(model::required_reason).transpose()?;
@@ -131,7 +131,7 @@ pub fn set_due(tx: &mut Tx<'_>, name: &str, due: Option<&str>, reason: Option<&s
 }
 
 /// A claim's review-by date (`YYYY-MM-DD`), if one is set.
-pub fn due_of(conn: &Connection, claim: crate::ids::ClaimId) -> Result<Option<String>> {
+pub(crate) fn due_of(conn: &Connection, claim: crate::ids::ClaimId) -> Result<Option<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT json_extract(meta, '$.due') FROM events WHERE entity = ?1 AND action = 'claim.due'
          ORDER BY seq DESC LIMIT 1",
@@ -141,7 +141,7 @@ pub fn due_of(conn: &Connection, claim: crate::ids::ClaimId) -> Result<Option<St
 
 /// A claim past its review-by date.
 #[derive(Debug, Clone, Serialize)]
-pub struct DueItem {
+pub(crate) struct DueItem {
     pub id: crate::ids::ClaimId,
     pub topic: String,
     pub badge: Badge,
@@ -152,7 +152,7 @@ pub struct DueItem {
 
 /// Claims whose review-by date is today or past and whose evidence nobody
 /// checked or changed since that date, earliest date first.
-pub fn due(conn: &Connection, topic: Option<&str>, now: DateTime<Utc>) -> Result<Vec<DueItem>> {
+pub(crate) fn due(conn: &Connection, topic: Option<&str>, now: DateTime<Utc>) -> Result<Vec<DueItem>> {
     if let Some(t) = topic {
         crate::topics::require(conn, t)?;
     }

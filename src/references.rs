@@ -544,7 +544,7 @@ pub fn import(tx: &mut Tx<'_>, refs: Vec<Reference>, topics: &[String], grade: O
             doi: r.doi.clone(),
             ..NewSource::default()
         };
-        let done = crate::sources::add(tx, new, None, None)
+        let done = crate::sources::add(tx, new, None)
             .map_err(|e| e.map_inner(|e| Error::bad(format!("entry {}: {e}", r.entry))))?;
         let id = done.id;
         if let Some(d) = &r.doi {

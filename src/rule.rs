@@ -111,12 +111,12 @@ fn assess(citations: &[Evidence]) -> Assessment {
 }
 
 /// Just the earned badge, for hot paths (imports, re-evaluation).
-pub fn earned_only(citations: &[Evidence]) -> Badge {
+pub(crate) fn earned_only(citations: &[Evidence]) -> Badge {
     assess(citations).badge
 }
 
 /// The earned badge with its explanation, line by line.
-pub fn earned_badge(citations: &[Evidence]) -> Earned {
+pub(crate) fn earned_badge(citations: &[Evidence]) -> Earned {
     let Assessment { badge, findings, independent } = assess(citations);
     let mut lines = Vec::with_capacity(citations.len() + 1);
     let mut contradiction: Option<&Evidence> = None;
@@ -159,7 +159,7 @@ pub fn earned_badge(citations: &[Evidence]) -> Earned {
 /// raise it, then, citation by citation, the regrading or status change that
 /// would move it (found by re-running the rule on the changed evidence, so
 /// the sentences cannot disagree with the rule). Pure, like the rule.
-pub fn next_moves(citations: &[Evidence]) -> Vec<String> {
+pub(crate) fn next_moves(citations: &[Evidence]) -> Vec<String> {
     let Assessment { badge, findings, independent } = assess(citations);
     let mut out = Vec::new();
     let strong_publishers: Vec<&Evidence> =
@@ -249,7 +249,7 @@ pub fn next_moves(citations: &[Evidence]) -> Vec<String> {
 
 /// What the rules make of one badge transition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Judgement {
+pub(crate) enum Judgement {
     /// Allowed; `is_override` when the new badge is above what the evidence earns.
     Allowed { is_override: bool },
     /// Only editors may do this: any move after creation, or a badge above
@@ -266,7 +266,7 @@ pub enum Judgement {
 /// towards the evidence never needs an override, even when the new badge is
 /// still above what the evidence earns. Reasons are checked by the callers
 /// (each says how to give one).
-pub fn judge(role: Role, from: Option<Badge>, to: Badge, earned: Badge, with_override: bool) -> Judgement {
+pub(crate) fn judge(role: Role, from: Option<Badge>, to: Badge, earned: Badge, with_override: bool) -> Judgement {
     let is_override = to.is_above(earned);
     if (from.is_some() || is_override) && role != Role::Editor {
         return Judgement::EditorsOnly;

@@ -5,7 +5,6 @@
 //! claim, its sources' grades and statuses, and a whole topic page can be
 //! shown as they stood on a given day. Reading paths (`path:SLUG`) too.
 
-use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
@@ -21,7 +20,7 @@ use crate::sources::{self, SourceState};
 use crate::topics::{self, TopicState};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum When {
+pub(crate) enum When {
     Now,
     /// Stored-time text (`2026-06-01T23:59:59.999999999Z`), compared as text.
     AsOf(String),
@@ -29,18 +28,14 @@ pub enum When {
 
 impl When {
     /// `None` is now; a bare date means the end of that day.
-    pub fn parse(as_of: Option<&str>) -> Result<When> {
+    pub(crate) fn parse(as_of: Option<&str>) -> Result<When> {
         Ok(match as_of {
             None => When::Now,
             Some(t) => When::AsOf(clock::format_time(clock::parse_until(t)?)),
         })
     }
 
-    pub fn at(t: DateTime<Utc>) -> When {
-        When::AsOf(clock::format_time(t))
-    }
-
-    pub fn label(&self) -> Option<&str> {
+    pub(crate) fn label(&self) -> Option<&str> {
         match self {
             When::Now => None,
             When::AsOf(t) => Some(t),
@@ -83,14 +78,14 @@ impl When {
         Ok(refs)
     }
 
-    pub fn topic(&self, conn: &Connection, slug: &str) -> Result<Option<TopicState>> {
+    pub(crate) fn topic(&self, conn: &Connection, slug: &str) -> Result<Option<TopicState>> {
         match self {
             When::Now => topics::load(conn, slug),
             When::AsOf(at) => Self::state(conn, &EntityRef::Topic(slug.to_string()), at),
         }
     }
 
-    pub fn path(&self, conn: &Connection, slug: &str) -> Result<Option<PathState>> {
+    pub(crate) fn path(&self, conn: &Connection, slug: &str) -> Result<Option<PathState>> {
         match self {
             When::Now => paths::load(conn, slug),
             When::AsOf(at) => Self::state(conn, &EntityRef::Path(slug.to_string()), at),
@@ -98,7 +93,7 @@ impl When {
     }
 
     /// The paths `topic` is a step of, in slug order.
-    pub fn paths_with_topic(&self, conn: &Connection, topic: &str) -> Result<Vec<PathState>> {
+    pub(crate) fn paths_with_topic(&self, conn: &Connection, topic: &str) -> Result<Vec<PathState>> {
         let slugs: Vec<String> = match self {
             When::Now => paths::with_topic(conn, topic)?,
             When::AsOf(at) => Self::entities(conn, "path:%", None, at)?
@@ -117,14 +112,14 @@ impl When {
         Ok(out)
     }
 
-    pub fn claim(&self, conn: &Connection, id: ClaimId) -> Result<Option<ClaimState>> {
+    pub(crate) fn claim(&self, conn: &Connection, id: ClaimId) -> Result<Option<ClaimState>> {
         match self {
             When::Now => claims::load(conn, id),
             When::AsOf(at) => Self::state(conn, &EntityRef::Claim(id), at),
         }
     }
 
-    pub fn source(&self, conn: &Connection, id: SourceId) -> Result<Option<SourceState>> {
+    pub(crate) fn source(&self, conn: &Connection, id: SourceId) -> Result<Option<SourceState>> {
         match self {
             When::Now => sources::load(conn, id),
             When::AsOf(at) => Self::state(conn, &EntityRef::Source(id), at),
@@ -132,7 +127,7 @@ impl When {
     }
 
     /// A topic's claims in id order.
-    pub fn claims_of_topic(&self, conn: &Connection, slug: &str) -> Result<Vec<ClaimState>> {
+    pub(crate) fn claims_of_topic(&self, conn: &Connection, slug: &str) -> Result<Vec<ClaimState>> {
         let ids: Vec<ClaimId> = match self {
             When::Now => {
                 let mut stmt = conn.prepare_cached("SELECT id FROM claims WHERE topic = ?1 ORDER BY id")?;
@@ -156,7 +151,7 @@ impl When {
     }
 
     /// Sources mapped to a topic, in id order.
-    pub fn sources_of_topic(&self, conn: &Connection, slug: &str) -> Result<Vec<SourceState>> {
+    pub(crate) fn sources_of_topic(&self, conn: &Connection, slug: &str) -> Result<Vec<SourceState>> {
         match self {
             When::Now => sources::list(conn, &sources::SourceFilter { topic: Some(slug.to_string()), unused: false }),
             When::AsOf(at) => {
@@ -176,7 +171,7 @@ impl When {
     }
 
     /// A topic's dispatches, newest first.
-    pub fn dispatches_of_topic(&self, conn: &Connection, slug: &str) -> Result<Vec<DispatchState>> {
+    pub(crate) fn dispatches_of_topic(&self, conn: &Connection, slug: &str) -> Result<Vec<DispatchState>> {
         match self {
             When::Now => dispatches::for_topic(conn, slug),
             When::AsOf(at) => {
@@ -197,7 +192,7 @@ impl When {
     }
 
     /// What the rule needs for each citation, with sources as they stood.
-    pub fn evidence(&self, conn: &Connection, citations: &[CitationState]) -> Result<Vec<Evidence>> {
+    pub(crate) fn evidence(&self, conn: &Connection, citations: &[CitationState]) -> Result<Vec<Evidence>> {
         if *self == When::Now {
             return claims::evidence_for(conn, citations);
         }
@@ -220,7 +215,7 @@ impl When {
     }
 
     /// The claim's badge history up to this moment.
-    pub fn history(&self, conn: &Connection, id: ClaimId) -> Result<Vec<BadgeMove>> {
+    pub(crate) fn history(&self, conn: &Connection, id: ClaimId) -> Result<Vec<BadgeMove>> {
         let mut moves = claims::history(conn, id)?;
         if let When::AsOf(at) = self {
             moves.retain(|m| m.at.as_str() <= at.as_str());

@@ -10,7 +10,7 @@ use crate::db::{Children, NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
 use crate::ids::{ClaimId, EventId, SourceId};
-use crate::model::{self, Grade, Kind, Role, Status};
+use crate::model::{self, Grade, Kind, Provenance, Role, Status};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -270,19 +270,17 @@ pub fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
 }
 
 /// Adds a source. Editors and researchers.
-pub fn add(
-    tx: &mut Tx<'_>,
-    new: NewSource,
-    created: Option<(String, String)>,
-    meta: Option<serde_json::Value>,
-) -> Result<SourceChange> {
+pub fn add(tx: &mut Tx<'_>, new: NewSource, provenance: Option<&Provenance>) -> Result<SourceChange> {
     tx.require_role(MAY_CHANGE, "add sources")?;
     let new = prepare(tx.conn(), new)?;
     let grade =
         new.grade.ok_or_else(|| Error::bad("a source needs a grade").with_hint(crate::error::Hint::GiveGrade))?;
     let next: SourceId =
         tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM sources")?.query_row([], |r| r.get(0))?;
-    let (created_by, created_at) = created.unwrap_or_else(|| (tx.actor().handle.clone(), tx.now_text()));
+    let (created_by, created_at) = match provenance {
+        Some(p) => (p.created_by.clone(), p.created_at.clone()),
+        None => (tx.actor().handle.clone(), tx.now_text()),
+    };
     let state = SourceState {
         id: next,
         key: new.key,
@@ -302,11 +300,11 @@ pub fn add(
         archive_url: new.archive_url,
     };
     write(tx.conn(), &state)?;
-    let imported = meta.is_some();
+    let imported = provenance.is_some();
     let seq = tx.append(NewEvent {
         topic: state.topics.first().cloned(),
         after: Some(crate::error::to_json(&state)?),
-        meta,
+        meta: provenance.map(|p| p.meta.clone()),
         at: imported.then(|| created_at.clone()),
         actor: imported.then(|| created_by.clone()),
         ..NewEvent::new("source.add", EntityRef::Source(next).to_string())

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::model::{self, Role};
 
 /// What every token starts with, so a leaked one is recognisable.
-pub const SCHEME: &str = "ripen_";
+pub(crate) const SCHEME: &str = "ripen_";
 /// Characters of the random part that make up the prefix.
 const PREFIX_CHARS: usize = 10;
 /// Random bytes in a token.
@@ -36,7 +36,7 @@ const SECRET_BYTES: usize = 32;
 /// A token as its events record it (never the secret).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TokenState {
+pub(crate) struct TokenState {
     pub prefix: String,
     /// SHA-256 of the whole token, hex.
     pub digest: String,
@@ -51,7 +51,7 @@ pub struct TokenState {
 
 /// What `token add` prints: the secret, this once.
 #[derive(Debug, Serialize)]
-pub struct Created {
+pub(crate) struct Created {
     pub id: String,
     pub token: String,
     pub actor: String,
@@ -62,7 +62,7 @@ pub struct Created {
 
 /// What `token revoke` prints.
 #[derive(Debug, Serialize)]
-pub struct Revoked {
+pub(crate) struct Revoked {
     pub id: String,
     pub actor: String,
     pub event: crate::ids::EventId,
@@ -70,7 +70,7 @@ pub struct Revoked {
 
 /// One row of `token list`.
 #[derive(Debug, Clone, Serialize)]
-pub struct Listed {
+pub(crate) struct Listed {
     pub id: String,
     pub label: Option<String>,
     pub actor: String,
@@ -84,14 +84,14 @@ pub struct Listed {
 
 /// Who a presented token signs in, and by which token.
 #[derive(Debug, Clone)]
-pub struct Authenticated {
+pub(crate) struct Authenticated {
     pub actor: Actor,
     pub prefix: String,
 }
 
 /// Why a presented token signs nobody in. Messages never repeat the token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// Malformed, unknown, or not matching its prefix's digest.
     Invalid,
     Revoked(String),
@@ -126,7 +126,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<TokenState> {
     })
 }
 
-pub fn load(conn: &Connection, prefix: &str) -> Result<Option<TokenState>> {
+pub(crate) fn load(conn: &Connection, prefix: &str) -> Result<Option<TokenState>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM tokens WHERE prefix = ?1"))?
         .query_row([prefix], from_row)
@@ -134,7 +134,7 @@ pub fn load(conn: &Connection, prefix: &str) -> Result<Option<TokenState>> {
 }
 
 /// Every token, in prefix order.
-pub fn for_each(conn: &Connection, mut each: impl FnMut(TokenState) -> Result<()>) -> Result<()> {
+pub(crate) fn for_each(conn: &Connection, mut each: impl FnMut(TokenState) -> Result<()>) -> Result<()> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM tokens ORDER BY prefix"))?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
@@ -143,7 +143,7 @@ pub fn for_each(conn: &Connection, mut each: impl FnMut(TokenState) -> Result<()
     Ok(())
 }
 
-pub fn write(conn: &Connection, t: &TokenState) -> Result<()> {
+pub(crate) fn write(conn: &Connection, t: &TokenState) -> Result<()> {
     conn.prepare_cached(&format!(
         "INSERT INTO tokens ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (prefix) DO UPDATE SET digest = excluded.digest, actor = excluded.actor, label = excluded.label,
@@ -188,7 +188,12 @@ fn prefix_of(token: &str) -> Option<&str> {
 
 /// Makes a token for `handle`, editors only. The secret is in the answer,
 /// and nowhere else.
-pub fn add(tx: &mut Tx<'_>, handle: &str, label: Option<&str>, expires: Option<chrono::Duration>) -> Result<Created> {
+pub(crate) fn add(
+    tx: &mut Tx<'_>,
+    handle: &str,
+    label: Option<&str>,
+    expires: Option<chrono::Duration>,
+) -> Result<Created> {
     tx.require_role(&[Role::Editor], "make sign-in tokens")?;
     let handle = model::normalize_handle(handle)?;
     if crate::actors::load(tx.conn(), &handle)?.is_none() {
@@ -200,7 +205,7 @@ pub fn add(tx: &mut Tx<'_>, handle: &str, label: Option<&str>, expires: Option<c
         model::check_text("token name", l, model::MAX_SHORT_TEXT)?;
     }
     let expires_at = match expires {
-        Some(d) if d <= chrono::Duration::zero() => return Err(Error::bad("--expires must be a positive duration")),
+        Some(d) if d <= chrono::Duration::zero() => return Err(Error::bad("a token's lifetime must be positive")),
         Some(d) => Some(crate::clock::format_time(tx.now() + d)),
         None => None,
     };
@@ -233,7 +238,7 @@ pub fn add(tx: &mut Tx<'_>, handle: &str, label: Option<&str>, expires: Option<c
 }
 
 /// Revokes a token by its prefix (editors, or the token's own actor).
-pub fn revoke(tx: &mut Tx<'_>, prefix: &str, reason: &str) -> Result<Revoked> {
+pub(crate) fn revoke(tx: &mut Tx<'_>, prefix: &str, reason: &str) -> Result<Revoked> {
     let reason = model::required_reason(reason)?;
     let prefix = prefix.trim();
     let before = load(tx.conn(), prefix)?.ok_or_else(|| {
@@ -259,7 +264,7 @@ pub fn revoke(tx: &mut Tx<'_>, prefix: &str, reason: &str) -> Result<Revoked> {
 }
 
 /// Every token with when it was last used, newest first.
-pub fn list(conn: &Connection) -> Result<Vec<Listed>> {
+pub(crate) fn list(conn: &Connection) -> Result<Vec<Listed>> {
     let mut stmt = conn.prepare(
         "SELECT t.prefix, t.label, t.actor, t.created_at, t.created_by, u.last_used, t.expires_at, t.revoked_at,
                 t.revoked_by
@@ -282,7 +287,7 @@ pub fn list(conn: &Connection) -> Result<Vec<Listed>> {
 }
 
 /// Who `presented` signs in, as of `now`: `Ok(Err(_))` when nobody.
-pub fn authenticate(
+pub(crate) fn authenticate(
     conn: &Connection,
     presented: &str,
     now: DateTime<Utc>,
@@ -301,7 +306,7 @@ pub fn authenticate(
 
 /// Who the token of `prefix` signs in now, without its secret: a signed-in
 /// session re-checks its token this way on every request.
-pub fn by_prefix(
+pub(crate) fn by_prefix(
     conn: &Connection,
     prefix: &str,
     now: DateTime<Utc>,
@@ -338,7 +343,7 @@ fn standing(
 }
 
 /// Records that a token was used (outside the audited state: no event).
-pub fn touch(conn: &Connection, prefix: &str, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn touch(conn: &Connection, prefix: &str, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO token_uses (prefix, last_used) VALUES (?1, ?2)
          ON CONFLICT (prefix) DO UPDATE SET last_used = excluded.last_used",

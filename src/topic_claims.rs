@@ -24,7 +24,7 @@ use crate::model::{Badge, Grade, Stance, Status};
 use crate::rule::{self, Evidence};
 
 #[derive(Debug, Serialize)]
-pub struct PageSource {
+pub(crate) struct PageSource {
     pub id: SourceId,
     pub key: Option<String>,
     pub title: String,
@@ -42,7 +42,7 @@ pub struct PageSource {
 }
 
 #[derive(Debug, Serialize)]
-pub struct PageClaim {
+pub(crate) struct PageClaim {
     pub id: ClaimId,
     pub key: Option<String>,
     pub text: String,
@@ -63,7 +63,7 @@ pub struct PageClaim {
 
 impl PageClaim {
     /// "said by NAME on DATE" for a claim someone else made.
-    pub fn said_by(&self) -> Option<String> {
+    pub(crate) fn said_by(&self) -> Option<String> {
         let c = self.claimant.as_ref()?;
         let on = self.claim_date.as_deref().map(|d| format!(" on {d}")).unwrap_or_default();
         Some(format!("said by {} ({}){on}", c.name, c.kind))
@@ -100,14 +100,14 @@ fn marks(n: usize) -> String {
 }
 
 /// How many claims the topic has.
-pub fn count(conn: &Connection, topic: &str) -> Result<usize> {
+pub(crate) fn count(conn: &Connection, topic: &str) -> Result<usize> {
     let mut stmt = conn.prepare_cached("SELECT count(*) FROM claims WHERE topic = ?1")?;
     Ok(stmt.query_row([topic], |r| r.get::<_, i64>(0))? as usize)
 }
 
 /// The topic's claims in id order, `skip` first ones left out, at most
 /// `take` of them (all when `None`), with what the page shows of each.
-pub fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) -> Result<Vec<PageClaim>> {
+pub(crate) fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) -> Result<Vec<PageClaim>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {} FROM claims WHERE topic = ?1 ORDER BY id LIMIT ?2 OFFSET ?3",
         claims::COLUMNS
@@ -240,7 +240,7 @@ pub fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) ->
 }
 
 /// Which of the sources mapped to `topic` some claim of the topic cites.
-pub fn cited_mapped_sources(conn: &Connection, topic: &str) -> Result<BTreeSet<SourceId>> {
+pub(crate) fn cited_mapped_sources(conn: &Connection, topic: &str) -> Result<BTreeSet<SourceId>> {
     let mut stmt = conn.prepare_cached(
         "SELECT st.source FROM source_topics st WHERE st.topic = ?1 AND EXISTS (
              SELECT 1 FROM citations ci JOIN claims c ON c.id = ci.claim WHERE ci.source = st.source AND c.topic = ?1)",

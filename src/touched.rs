@@ -24,7 +24,7 @@ use crate::ids::{ClaimId, SourceId};
 
 /// The pages a run of events touched, by what they show.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Touched {
+pub(crate) struct Touched {
     pub claims: BTreeSet<ClaimId>,
     pub sources: BTreeSet<SourceId>,
     pub topics: BTreeSet<String>,
@@ -48,7 +48,7 @@ struct CitedOnly {
 /// What the events after `after` (to the head `conn` sees) touched, or
 /// `None` when one of them is of a kind whose pages are not mapped here.
 /// The caller bounds how many events it is willing to walk.
-pub fn since(conn: &rusqlite::Connection, after: i64) -> Result<Option<Touched>> {
+pub(crate) fn since(conn: &rusqlite::Connection, after: i64) -> Result<Option<Touched>> {
     let mut d = Touched::default();
     let mut stmt =
         conn.prepare(&format!("SELECT {} FROM events WHERE seq > ?1 ORDER BY seq", crate::events::COLUMNS))?;

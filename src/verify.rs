@@ -144,7 +144,7 @@ fn verify_snapshot(
     Ok(Report { ok: problems.is_empty(), events: count, head, problems })
 }
 
-/// `--expect-head` as the lowercase hex it must match, or the problem with it.
+/// The expected head as the lowercase hex it must match, or the problem with it.
 fn parse_expected_head(expected: &str) -> std::result::Result<String, Problem> {
     let expected = expected.trim().to_ascii_lowercase();
     if expected.len() == 64 && expected.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -154,7 +154,7 @@ fn parse_expected_head(expected: &str) -> std::result::Result<String, Problem> {
             kind: "head-missing",
             at: "head".to_string(),
             message: format!(
-                "--expect-head {expected:?} is not a 64-character hex hash: copy it from an earlier `ripen verify`"
+                "the expected head {expected:?} is not a 64-character hex hash: copy it from an earlier verify's head"
             ),
         })
     }

@@ -23,16 +23,22 @@ pub fn cpu_of(usage: &libc::rusage) -> Duration {
 
 /// Runs `ripen ARGS` to completion (stdin from `stdin` when given); a
 /// failure's stderr is printed.
+pub fn measure(args: &[&str], stdin: Option<&Path>) -> Measured {
+    measure_program(Path::new(env!("CARGO_BIN_EXE_ripen")), args, stdin)
+}
+
+/// Runs any `PROGRAM ARGS` to completion, measured like [`measure`]; the
+/// benches use it to time a peer tool (the `sqlite3` shell) the same way.
 // wait4 reaps the child, which clippy cannot see.
 #[allow(clippy::zombie_processes)]
-pub fn measure(args: &[&str], stdin: Option<&Path>) -> Measured {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ripen"));
+pub fn measure_program(program: &Path, args: &[&str], stdin: Option<&Path>) -> Measured {
+    let mut cmd = Command::new(program);
     cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
     if let Some(p) = stdin {
         cmd.stdin(std::fs::File::open(p).expect("stdin file"));
     }
     let start = Instant::now();
-    let child = cmd.spawn().expect("spawn ripen");
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: zeroed rusage is a valid value; wait4 fills it for our own child.
@@ -47,7 +53,7 @@ pub fn measure(args: &[&str], stdin: Option<&Path>) -> Measured {
             use std::io::Read;
             let _ = e.read_to_string(&mut err);
         }
-        eprintln!("ripen {args:?} failed: {err}");
+        eprintln!("{} {args:?} failed: {err}", program.display());
     }
     Measured { wall, cpu: cpu_of(&usage), max_rss_kib: usage.ru_maxrss, ok }
 }

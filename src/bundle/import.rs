@@ -16,18 +16,20 @@ use serde_json::json;
 
 use super::conflicts::{self, Differences, OnConflict, StatedClaim};
 use super::{Bundle, BundleActor, BundleClaim, BundleDispatch, BundlePath, BundleSource, BundleTopic, Record, FORMAT};
-use crate::claims::{self, CitationState, ClaimState, Created, NewClaim, Provenance};
+use crate::claims::{self, CitationState, ClaimState, Created, NewClaim};
 use crate::clock;
 use crate::db::{Actor, Db, NewEvent, Tx};
 use crate::error::{Error, Result};
 use crate::ids::{ClaimId, DispatchId, EventId, SourceId};
-use crate::model::{self, Badge, Role};
+use crate::model::{self, Badge, Provenance, Role};
 use crate::rule::{self, Evidence};
 use crate::sources::NewSource;
 use crate::topics::TopicState;
 
-/// The reason on the events `--update` makes.
-const UPDATE_REASON: &str = "updated to what an imported bundle says (import --update)";
+/// The reason recorded on a change an import applies from a bundle. Stored
+/// text: events written before it lost its `(import --update)` tail keep that
+/// wording (events are never rewritten, and nothing parses a reason).
+const UPDATE_REASON: &str = "updated to what an imported bundle says";
 
 /// Bundles at least this large are imported into a new database with
 /// indexes rebuilt at the end.
@@ -679,7 +681,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         path: &str,
         (by_field, by): (&str, &Option<String>),
         (at_field, at): (&str, &Option<String>),
-    ) -> Result<(String, String)> {
+    ) -> Result<Provenance> {
         let by = match by {
             Some(h) => self.known_actor(&format!("{path}.{by_field}"), h)?,
             None => self.tx.actor().handle.clone(),
@@ -688,7 +690,17 @@ impl<'t, 'c> Importer<'t, 'c> {
             Some(w) => time(&format!("{path}.{at_field}"), w)?,
             None => self.tx.now_text(),
         };
-        Ok((by, at))
+        Ok(Provenance { created_by: by, created_at: at, meta: self.meta.clone() })
+    }
+
+    /// The provenance of a record that states no creator: the importing
+    /// actor, now.
+    fn imported_now(&self) -> Provenance {
+        Provenance {
+            created_by: self.tx.actor().handle.clone(),
+            created_at: self.tx.now_text(),
+            meta: self.meta.clone(),
+        }
     }
 
     fn known_topic(&mut self, path: &str, slug: &str) -> Result<()> {
@@ -717,7 +729,8 @@ impl<'t, 'c> Importer<'t, 'c> {
             return Ok(());
         }
         self.actors.insert(state.handle.clone(), state.role);
-        crate::actors::insert(self.tx, state, Some(self.meta.clone())).map_err(|e| at(path, e))?;
+        let provenance = self.imported_now();
+        crate::actors::insert(self.tx, state, Some(&provenance)).map_err(|e| at(path, e))?;
         self.report.added.actors += 1;
         Ok(())
     }
@@ -725,7 +738,8 @@ impl<'t, 'c> Importer<'t, 'c> {
     fn topic(&mut self, path: &str, t: &BundleTopic) -> Result<()> {
         model::check_slug(&t.slug).map_err(|e| at(&format!("{path}.slug"), e))?;
         // Checked in full whether or not the topic exists: a typo never vanishes.
-        let (by, when) = self.provenance(path, ("created_by", &t.created_by), ("created_at", &t.created_at))?;
+        let Provenance { created_by: by, created_at: when, .. } =
+            self.provenance(path, ("created_by", &t.created_by), ("created_at", &t.created_at))?;
         let state = TopicState {
             slug: t.slug.clone(),
             title: t.title.clone(),
@@ -834,7 +848,7 @@ impl<'t, 'c> Importer<'t, 'c> {
             self.known_topic(&format!("{path}.topics[{i}]"), t)?;
         }
         // Checked in full whether or not the source exists.
-        let (by, when) = self.provenance(path, ("added_by", &s.added_by), ("added_at", &s.added_at))?;
+        let provenance = self.provenance(path, ("added_by", &s.added_by), ("added_at", &s.added_at))?;
         let published = s
             .published
             .as_deref()
@@ -847,7 +861,10 @@ impl<'t, 'c> Importer<'t, 'c> {
             Some(id) => {
                 self.report.kept.sources += 1;
                 if let Some(existing) = crate::sources::load(self.tx.conn(), id)? {
-                    let stated = (s.added_by.as_ref().map(|_| by), s.added_at.as_ref().map(|_| when));
+                    let stated = (
+                        s.added_by.as_ref().map(|_| provenance.created_by.clone()),
+                        s.added_at.as_ref().map(|_| provenance.created_at.clone()),
+                    );
                     let differences = conflicts::source(path, s, published, stated, &existing);
                     self.existing_with(path, differences, |im, d| {
                         if d.has(path, "grade") {
@@ -883,8 +900,7 @@ impl<'t, 'c> Importer<'t, 'c> {
                     doi: s.doi.clone(),
                     archive_url: s.archive_url.clone(),
                 };
-                let done = crate::sources::add(self.tx, new, Some((by, when)), Some(self.meta.clone()))
-                    .map_err(|e| at(path, e))?;
+                let done = crate::sources::add(self.tx, new, Some(&provenance)).map_err(|e| at(path, e))?;
                 self.report.added.sources += 1;
                 done.id
             }
@@ -992,8 +1008,8 @@ impl<'t, 'c> Importer<'t, 'c> {
         self.known_topic(&format!("{path}.topic"), &c.topic)?;
         // A claim the database has is still checked in full, then compared.
         let existing = self.existing_claim(c)?;
-        let (created_by, created_at) =
-            self.provenance(path, ("created_by", &c.created_by), ("created_at", &c.created_at))?;
+        let provenance = self.provenance(path, ("created_by", &c.created_by), ("created_at", &c.created_at))?;
+        let (created_by, created_at) = (&provenance.created_by, &provenance.created_at);
         let mut stated_history = Vec::with_capacity(c.history.len());
         let mut cites = Vec::with_capacity(c.citations.len());
         for (i, cit) in c.citations.iter().enumerate() {
@@ -1014,7 +1030,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         if let (Some((to, reason)), Some(h0)) = (&creation, c.history.first().filter(|h| h.from.is_none())) {
             // The creator sets the first badge (the creation event is theirs).
             let p = format!("{path}.history[0]");
-            self.judge_badge(&p, &created_by, None, *to, earned, h0.is_override, reason.as_deref())?;
+            self.judge_badge(&p, created_by, None, *to, earned, h0.is_override, reason.as_deref())?;
             self.known_actor(&format!("{p}.actor"), &h0.actor)?;
             // The creation event, and so its move, is the creator's, at the creation's time.
             // Stored as `claims::creation` stores the creation's reason: trimmed.
@@ -1108,7 +1124,6 @@ impl<'t, 'c> Importer<'t, 'c> {
             revisions: (!c.revisions.is_empty()).then(|| (new.text.clone(), stated_revisions)),
             attribution,
         };
-        let provenance = Provenance { created_by, created_at, meta: self.meta.clone() };
         let id = self.next_claim;
         let Created { state, event, .. } =
             claims::creation(self.tx, id, &new, citations, &evidence, Some(&provenance)).map_err(|e| at(path, e))?;
@@ -1269,7 +1284,8 @@ impl<'t, 'c> Importer<'t, 'c> {
             body: d.body.clone(),
             at: Some(when),
         };
-        crate::dispatches::add(self.tx, new, Some(self.meta.clone())).map_err(|e| at(path, e))?;
+        let provenance = self.imported_now();
+        crate::dispatches::add(self.tx, new, Some(&provenance)).map_err(|e| at(path, e))?;
         self.report.added.dispatches += 1;
         Ok(())
     }

@@ -38,7 +38,7 @@ impl Row for ActorState {
     }
 }
 
-pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
     match cmd {
         Command::Add { handle, role, name } => {
             let (mut db, actor) = ctx.open_acting()?;

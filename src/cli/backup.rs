@@ -13,7 +13,7 @@ pub struct Args {
     dest: PathBuf,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
     let report = backup::backup(&db, &args.dest)?;
     let text = format!(

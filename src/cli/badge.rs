@@ -47,14 +47,14 @@ fn apply(ctx: &mut Ctx, claim: &str, movement: Move, reason: &str, allow_overrid
     Ok(())
 }
 
-pub fn promote(args: PromoteArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn promote(args: PromoteArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
     apply(ctx, &args.claim, Move::Promote, &args.reason, args.allow_override)
 }
 
-pub fn demote(args: DemoteArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn demote(args: DemoteArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
     apply(ctx, &args.claim, Move::Demote, &args.reason, false)
 }
 
-pub fn set(args: BadgeArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn set(args: BadgeArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
     apply(ctx, &args.claim, Move::Set(args.badge), &args.reason, args.allow_override)
 }

@@ -54,7 +54,7 @@ struct Summary {
     status_changes: usize,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let timeout = parse_duration(&args.timeout)?;
     let options = Options {
         timeout: Duration::from_millis(timeout.num_milliseconds().max(1) as u64),
@@ -133,16 +133,17 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
                 } else {
                     summary.failed += 1;
                 }
-                if let Some(change) = &c.status_changed {
+                if c.status_changed.is_some() {
                     summary.status_changes += 1;
-                    if !ctx.out.is_json() {
+                }
+                // Every check is a JSON Lines row; in text only a status change is news.
+                ctx.out.item(&c, |out, c| match &c.status_changed {
+                    Some(change) => {
                         let line = format!("{}: {} → {}: {}", c.source, change.from, change.to, change.reason);
-                        bar.suspend(|| ctx.out.line(line))?;
+                        bar.suspend(|| out.line(line))
                     }
-                }
-                if ctx.out.is_json() {
-                    ctx.out.json_line(&c)?;
-                }
+                    None => Ok(()),
+                })?;
             }
             Ok(())
         };
@@ -168,16 +169,15 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     if let Some(e) = failure {
         return Err(e);
     }
-    if !ctx.out.is_json() {
-        ctx.out.line(format!(
-            "checked {} link(s): {} ok, {} failed; {} status change(s); skipped {} without an http(s) URL{}",
-            summary.checked,
-            summary.ok,
-            summary.failed,
-            summary.status_changes,
-            summary.skipped,
-            if older_than.is_some() { format!(", {} checked recently", summary.fresh) } else { String::new() }
-        ))?;
-    }
+    // The rows above are the JSON answer; the tally is for a person.
+    ctx.out.note(format!(
+        "checked {} link(s): {} ok, {} failed; {} status change(s); skipped {} without an http(s) URL{}",
+        summary.checked,
+        summary.ok,
+        summary.failed,
+        summary.status_changes,
+        summary.skipped,
+        if older_than.is_some() { format!(", {} checked recently", summary.fresh) } else { String::new() }
+    ))?;
     Ok(())
 }

@@ -144,7 +144,7 @@ impl ClaimantArgs {
     }
 }
 
-pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
     match cmd {
         Command::Add { topic, text, cites, key, badge, allow_override, reason, who } => {
             let cites = cites.iter().map(|c| claims::parse_cite(c)).collect::<crate::Result<Vec<_>>>()?;
@@ -223,7 +223,7 @@ fn review_hint(done: &claims::ClaimChange) -> String {
     }
 }
 
-pub fn show(args: ShowArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn show(args: ShowArgs, ctx: &mut Ctx) -> anyhow::Result<()> {
     let when = When::parse(args.as_of.as_deref())?;
     let db = ctx.open_read()?;
     let id = claims::resolve(db.conn(), &args.claim)?;

@@ -8,7 +8,7 @@ pub struct Args {
     shell: clap_complete::Shell,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     clap_complete::generate(args.shell, &mut Cli::command(), "ripen", ctx.out.writer());
     Ok(())
 }

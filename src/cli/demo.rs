@@ -1,11 +1,16 @@
+use super::render::Output;
 use super::Ctx;
-use crate::bundle::import::Input;
+use crate::bundle::import::{ImportReport, Input};
+use crate::claims::BadgeMove;
 use crate::db::Db;
+use crate::ids::ClaimId;
 use crate::page;
+use crate::paths::PathSummary;
+use crate::search::Hit;
 use crate::snapshot::When;
 
 /// The desk's own bundle, built from its topic pages (see data/README.md).
-pub const DESK_BUNDLE: &str = include_str!("../../data/desk.json");
+pub(super) const DESK_BUNDLE: &str = include_str!("../../data/desk.json");
 
 /// Load the desk's bundle into a fresh database and tour it: the Compute
 /// Economy page, a search, one claim's ripened history, the reading paths
@@ -16,7 +21,7 @@ pub const DESK_BUNDLE: &str = include_str!("../../data/desk.json");
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let path = match &ctx.db {
         Some(p) => p.clone(),
         None => tempfile::Builder::new().prefix("ripen-demo-").tempdir()?.keep().join("ripen.db"),
@@ -27,42 +32,62 @@ pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let opened = crate::search::open(&db)?;
     let hits = crate::search::search(&db, &opened, QUERY, &crate::search::Filters::default(), 5)?;
     let conn = db.conn();
-    if ctx.out.is_json() {
-        let out = &mut ctx.out;
-        let page = page::build(conn, "compute-economy", &When::Now)?;
-        let history = crate::claims::history(conn, crate::claims::resolve(conn, "cost-of-pass-frontier")?)?;
-        let json = serde_json::json!({
-            "db": path.display().to_string(), "import": report, "page": page, "search": hits, "history": history,
-            "paths": crate::paths::list(conn)?,
-        });
-        out.json(&json)?;
-        return Ok(());
-    }
-    let out = &mut ctx.out;
+    let id = crate::claims::resolve(conn, "cost-of-pass-frontier")?;
+    let report = Tour {
+        db: path.display().to_string(),
+        import: report,
+        page: page::build(conn, "compute-economy", &When::Now)?,
+        search: hits,
+        history: crate::claims::history(conn, id)?,
+        paths: crate::paths::list(conn)?,
+    };
+    ctx.out.show(&report, |out, tour| print_tour(out, tour, QUERY, id))?;
+    Ok(())
+}
+
+/// What the demo shows: one JSON document with `--json`, else the tour.
+#[derive(serde::Serialize)]
+struct Tour {
+    db: String,
+    import: ImportReport,
+    page: page::Page,
+    #[serde(serialize_with = "widened")]
+    search: Vec<Hit>,
+    history: Vec<BadgeMove>,
+    paths: Vec<PathSummary>,
+}
+
+/// The hits as the demo has always printed them: through a `serde_json::Value`,
+/// which widens their f32 scores to f64 digits (`search --json` prints the
+/// f32's own shortest digits). Kept so the demo's JSON does not change.
+fn widened<S: serde::Serializer>(hits: &[Hit], s: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    serde_json::to_value(hits).map_err(serde::ser::Error::custom)?.serialize(s)
+}
+
+fn print_tour(out: &mut Output, tour: &Tour, query: &str, id: ClaimId) -> crate::Result<()> {
     let rule = "─".repeat(72);
-    out.line(out.bold(&format!("ripen demo — {}", super::import::summary(&report))))?;
-    out.line(format!("database: {}", path.display()))?;
+    out.line(out.bold(&format!("ripen demo — {}", super::import::summary(&tour.import))))?;
+    out.line(format!("database: {}", tour.db))?;
     out.line(&rule)?;
-    let page = page::build(conn, "compute-economy", &When::Now)?;
     let bold = |s: &str| out.bold(s);
-    let text = page::render_text(&page, &bold);
+    let text = page::render_text(&tour.page, &bold);
     out.line(text)?;
     out.line(&rule)?;
-    out.line(out.bold(&format!("$ ripen search '{QUERY}' --limit 5   # the sourced evidence, ranked")))?;
-    super::render::hits(out, &hits, 5)?;
+    out.line(out.bold(&format!("$ ripen search '{query}' --limit 5   # the sourced evidence, ranked")))?;
+    super::render::hits(out, &tour.search, 5)?;
     out.line(&rule)?;
-    let id = crate::claims::resolve(conn, "cost-of-pass-frontier")?;
-    out.line(out.bold(&format!("$ ripen history C{id}   # how one claim ripened")))?;
-    super::render::moves(out, &crate::claims::history(conn, id)?)?;
+    out.line(out.bold(&format!("$ ripen history {id}   # how one claim ripened")))?;
+    super::render::moves(out, &tour.history)?;
     out.line(&rule)?;
     out.line(out.bold("$ ripen path list   # reading paths: ordered walks through the desk's topics"))?;
-    out.rows(&crate::paths::list(conn)?)?;
+    out.rows(&tour.paths)?;
     out.line(&rule)?;
-    let db_arg = path.display();
+    let db_arg = &tour.db;
     out.line(out.bold("Next, try:"))?;
     for cmd in [
         format!("ripen --db {db_arg} search 'gpu OR grade:B' --topic compute-economy"),
-        format!("ripen --db {db_arg} why C{id}"),
+        format!("ripen --db {db_arg} why {id}"),
         format!("ripen --db {db_arg} review --topic compute-economy"),
         format!("ripen --db {db_arg} topic log compute-economy"),
         format!("ripen --db {db_arg} path show inference-economics"),

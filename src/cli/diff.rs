@@ -30,7 +30,7 @@ struct DiffView {
     unified: String,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
     let id = claims::resolve(db.conn(), &args.claim)?;
     let revisions = audit::revisions(db.conn(), id)?;
@@ -48,17 +48,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     };
     let (old, new) = (find(from)?, find(to)?);
     let label = |r: &audit::Revision| format!("{id} revision {} ({} @{})", r.revision, r.at, r.actor);
-    if ctx.out.is_json() {
-        let unified =
-            TextDiff::from_lines(&old.text, &new.text).unified_diff().header(&label(old), &label(new)).to_string();
-        let view = DiffView { id, from, to, from_text: old.text.clone(), to_text: new.text.clone(), unified };
-        ctx.out.json(&view)?;
-        return Ok(());
-    }
-    if from == to {
-        ctx.out.line(format!("C{id} has only revision {from}: nothing to compare"))?;
-        return Ok(());
-    }
-    render::diff(&mut ctx.out, &old.text, &new.text, &label(old), &label(new), "")?;
+    let (old_label, new_label) = (label(old), label(new));
+    let unified = TextDiff::from_lines(&old.text, &new.text).unified_diff().header(&old_label, &new_label).to_string();
+    let view = DiffView { id, from, to, from_text: old.text.clone(), to_text: new.text.clone(), unified };
+    ctx.out.show(&view, |out, v| {
+        if v.from == v.to {
+            return out.line(format!("{} has only revision {}: nothing to compare", v.id, v.from));
+        }
+        render::diff(out, &v.from_text, &v.to_text, &old_label, &new_label, "")
+    })?;
     Ok(())
 }

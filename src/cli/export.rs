@@ -2,7 +2,7 @@ use super::Ctx;
 use crate::bundle::export::{self, ReviewSite};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Format {
+pub(super) enum Format {
     /// One bundle document (`ripen-bundle/1`), importable.
     Json,
     /// The same records as JSON Lines, importable, streamed.
@@ -39,7 +39,7 @@ pub struct Args {
     strict: bool,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
     let conn = db.conn();
     let topic = args.topic.as_deref();

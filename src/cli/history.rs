@@ -10,7 +10,7 @@ pub struct Args {
     claim: String,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
     let id = claims::resolve(db.conn(), &args.claim)?;
     let moves = claims::history(db.conn(), id)?;

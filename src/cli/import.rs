@@ -33,7 +33,7 @@ pub struct Args {
     update: bool,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let input = if args.file.as_os_str() == "-" { Input::Stdin } else { Input::File(&args.file) };
     if let Input::File(p) = &input {
         if !p.is_file() {
@@ -56,7 +56,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
 }
 
 /// Imports with a progress bar on a terminal.
-pub fn run_import(db: &mut Db, actor: Option<&str>, input: Input<'_>) -> crate::Result<ImportReport> {
+pub(super) fn run_import(db: &mut Db, actor: Option<&str>, input: Input<'_>) -> crate::Result<ImportReport> {
     run_import_with(db, actor, input, OnConflict::Refuse)
 }
 
@@ -78,7 +78,7 @@ fn run_import_with(
     report
 }
 
-pub fn summary(r: &ImportReport) -> String {
+pub(super) fn summary(r: &ImportReport) -> String {
     let a = &r.added;
     let mut text = format!(
         "imported {}: {} actors, {} topics, {} sources, {} claims, {} dispatches{} ({} events",

@@ -27,7 +27,7 @@ struct Initialised {
     event: Option<crate::ids::EventId>,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     // Validate before creating anything, so bad input leaves no file behind.
     let editor =
         args.editor.as_deref().map(|h| actors::new_state(h, args.name.as_deref(), Role::Editor)).transpose()?;

@@ -2,7 +2,6 @@ use super::render::{self, Output};
 use super::Ctx;
 use crate::audit::{self, LogEntry, LogFilter};
 use crate::clock;
-use crate::events::StoredEvent;
 use crate::output::one_line;
 
 /// The audit trail, newest first: who changed what, when and why.
@@ -40,7 +39,7 @@ pub struct Args {
     patch: bool,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let filter = LogFilter {
         topic: args.topic,
         actor: args.actor,
@@ -57,37 +56,33 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let out = &mut ctx.out;
     out.start_pager();
     audit::scan(db.conn(), &filter, |e| {
-        if out.is_json() {
-            out.json_line(&LogEntry::from(&e))
-        } else {
-            print_event(out, &e, args.patch)
-        }
+        out.item(&LogEntry::from(&e), |out, entry| print_event(out, entry, args.patch))
     })?;
     Ok(())
 }
 
-fn print_event(out: &mut Output, e: &StoredEvent, patch: bool) -> crate::Result<()> {
-    let meta = e.meta_json();
-    let via = match meta.as_ref().and_then(|m| Some((m.get("channel")?.as_str()?, m.get("token")?.as_str()?))) {
+fn print_event(out: &mut Output, e: &LogEntry, patch: bool) -> crate::Result<()> {
+    let meta = e.meta.as_ref();
+    let via = match meta.and_then(|m| Some((m.get("channel")?.as_str()?, m.get("token")?.as_str()?))) {
         Some((channel, token)) => format!("  via {channel} ({token})"),
         None => String::new(),
     };
-    let head = format!("{}  {}  @{}  {}  {}{via}", e.id(), e.at, e.actor, e.action, e.entity);
+    let head = format!("{}  {}  @{}  {}  {}{via}", e.event, e.at, e.actor, e.action, e.entity);
     out.line(out.bold(&head))?;
     if let Some(r) = &e.reason {
         out.line(format!("    {}", one_line(r)))?;
     }
-    let (before, after) = (e.before_json(), e.after_json());
     if let Some(changes) = meta.and_then(|m| m.get("earned_changed").cloned()) {
         out.line(format!("    earned badges moved: {changes}"))?;
     }
     if !patch {
         return Ok(());
     }
-    match (&before, &after) {
+    let (before, after) = (&e.before, &e.after);
+    match (before, after) {
         (None, Some(a)) => out.line(format!("    created: {}", crate::output::truncate(&a.to_string(), 160)))?,
         (Some(_), Some(a)) => {
-            for field in audit::changed_fields(&before, &after) {
+            for field in audit::changed_fields(before, after) {
                 let old = before.as_ref().and_then(|b| b.get(&field)).cloned().unwrap_or_default();
                 let new = a.get(&field).cloned().unwrap_or_default();
                 match (old.as_str(), new.as_str()) {

@@ -119,7 +119,7 @@ impl Row for PathSummary {
     }
 }
 
-pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
     match cmd {
         Command::Add { slug, title, summary, audience, level, minutes } => {
             let (mut db, actor) = ctx.open_acting()?;

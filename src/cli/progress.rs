@@ -3,7 +3,7 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A counter with a message; hidden when stderr is not a terminal.
-pub fn spinner(message: &str) -> ProgressBar {
+pub(super) fn spinner(message: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         bar.set_draw_target(ProgressDrawTarget::hidden());
@@ -17,7 +17,7 @@ pub fn spinner(message: &str) -> ProgressBar {
 }
 
 /// A bar towards `len` with a message; hidden when stderr is not a terminal.
-pub fn bar(len: u64, message: &str) -> ProgressBar {
+pub(super) fn bar(len: u64, message: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         bar.set_draw_target(ProgressDrawTarget::hidden());

@@ -39,7 +39,7 @@ pub struct Args {
     as_of: Option<String>,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let when = crate::snapshot::When::parse(args.as_of.as_deref())?;
     if args.with_review && args.as_of.is_some() {
         return Err(

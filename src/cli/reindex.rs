@@ -21,7 +21,7 @@ struct Reindexed {
     seconds: f64,
 }
 
-pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
     let started = Instant::now();
     let bar = super::progress::spinner("indexing");

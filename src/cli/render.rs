@@ -103,11 +103,6 @@ impl Output {
         }
     }
 
-    /// Whether `--json` was given.
-    pub fn is_json(&self) -> bool {
-        self.json
-    }
-
     /// The page format asked for; without one, json with `--json`, else text.
     pub fn page_format(&self, asked: Option<PageFormat>) -> PageFormat {
         asked.unwrap_or(if self.json { PageFormat::Json } else { PageFormat::Text })
@@ -198,14 +193,22 @@ impl Output {
         items: impl IntoIterator<Item = T>,
         mut text: impl FnMut(&mut Output, &T) -> Result<()>,
     ) -> Result<()> {
-        for item in items {
-            if self.json {
-                self.json_line(&item)?;
-            } else {
-                text(self, &item)?;
-            }
+        items.into_iter().try_for_each(|item| self.item(&item, &mut text))
+    }
+
+    /// One row of a list printed as it arrives (a streamed log, link checks
+    /// as they are recorded): its JSON Lines row with `--json`, else what
+    /// `text` prints for it.
+    pub fn item<T: Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+        text: impl FnOnce(&mut Output, &T) -> Result<()>,
+    ) -> Result<()> {
+        if self.json {
+            self.json_line(value)
+        } else {
+            text(self, value)
         }
-        Ok(())
     }
 
     /// A created or changed thing: its JSON with `--json`, else `text`.
@@ -268,7 +271,7 @@ impl Output {
 }
 
 /// `2026-05-30  @editor  well-sourced → caveat  <reason>` (`history`, `claim show`).
-pub fn moves(out: &mut Output, moves: &[BadgeMove]) -> Result<()> {
+pub(super) fn moves(out: &mut Output, moves: &[BadgeMove]) -> Result<()> {
     if moves.is_empty() {
         return out.line("  (no badge history)");
     }
@@ -287,7 +290,7 @@ pub fn moves(out: &mut Output, moves: &[BadgeMove]) -> Result<()> {
 }
 
 /// Search hits as aligned columns, matched words in bold (`search`, `demo`).
-pub fn hits(out: &mut Output, hits: &[Hit], limit: usize) -> Result<()> {
+pub(super) fn hits(out: &mut Output, hits: &[Hit], limit: usize) -> Result<()> {
     let label = |h: &Hit| match (h.badge, h.grade) {
         (Some(b), _) => b.to_string(),
         (None, Some(g)) => format!("grade {g}"),
@@ -318,7 +321,14 @@ pub fn hits(out: &mut Output, hits: &[Hit], limit: usize) -> Result<()> {
 
 /// A unified diff; on a terminal, changed words are emphasised in colour
 /// (`diff`, `log -p`).
-pub fn diff(out: &mut Output, old: &str, new: &str, old_label: &str, new_label: &str, indent: &str) -> Result<()> {
+pub(super) fn diff(
+    out: &mut Output,
+    old: &str,
+    new: &str,
+    old_label: &str,
+    new_label: &str,
+    indent: &str,
+) -> Result<()> {
     // Claims are often one long line: diff words within changed lines.
     let old_text = ensure_newline(old);
     let new_text = ensure_newline(new);

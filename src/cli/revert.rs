@@ -20,7 +20,7 @@ pub struct Args {
     allow_override: bool,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let (mut db, actor) = ctx.open_acting()?;
     let what = format!("revert {}", args.event);
     let done =

@@ -62,7 +62,7 @@ impl Row for ReviewItem {
     }
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
     if args.due {
         let items = crate::rechecks::due(db.conn(), args.topic.as_deref(), crate::clock::now()?)?;

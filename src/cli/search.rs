@@ -72,7 +72,7 @@ fn filters(args: &Args) -> crate::Result<Filters> {
     })
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let query = args.query.to_str().ok_or_else(|| Error::bad("query is not valid UTF-8: retype it"))?.to_string();
     // Refuse a malformed query before touching the index.
     search::query::parse(&query)?;

@@ -24,18 +24,22 @@ pub struct Args {
     sign_in_limit: u32,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     if let Some(b) = &args.base_url {
         if crate::page::linkable(b).is_none() {
             return Err(crate::Error::bad(format!("--base-url {b:?} is not an http(s) URL")).into());
         }
     }
+    let bind = args
+        .bind
+        .parse()
+        .map_err(|_| crate::Error::bad(format!("--bind {:?} is not ADDR:PORT (e.g. 127.0.0.1:8080)", args.bind)))?;
     // Opening read-write once checks the file is a ripen database and
     // brings its schema up to date.
     drop(ctx.open()?);
     crate::web::run(crate::web::Config {
         db: ctx.db_path(),
-        bind: args.bind,
+        bind,
         base_url: args.base_url,
         sign_in_limit: args.sign_in_limit,
     })?;

@@ -120,7 +120,7 @@ impl Row for SourceState {
     }
 }
 
-pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
     match cmd {
         Command::Add(a) => {
             let (mut db, actor) = ctx.open_acting()?;
@@ -139,7 +139,7 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
                 doi: a.doi,
                 archive_url: None,
             };
-            let done = db.transact(&actor, "add source", |tx| sources::add(tx, new, None, None))?;
+            let done = db.transact(&actor, "add source", |tx| sources::add(tx, new, None))?;
             let text = format!("added {} ({})", done.id, done.event);
             ctx.out.changed(&done, text)?;
         }
@@ -246,28 +246,26 @@ fn retractions(ctx: &mut Ctx, file: &std::path::Path, dry_run: bool) -> anyhow::
         let reader = open_file(file)?;
         db.transact(&actor, "match retractions", |tx| crate::retractions::apply(tx, reader, &label))?
     };
-    if ctx.out.is_json() {
-        ctx.out.json(&report)?;
-        return Ok(());
-    }
-    for c in &report.changes {
-        let event = c.event.map(|e| format!(" ({e})")).unwrap_or_default();
-        ctx.out.line(format!(
-            "{} {} → {}{event}: {}{}",
-            c.source,
-            c.from,
-            c.to,
-            c.reason,
-            earned_note(&c.earned_changed)
-        ))?;
-    }
-    let verb = if dry_run { "would change" } else { "changed" };
-    ctx.out.line(format!(
-        "{} records read, {} name a source here; {verb} {} source(s)",
-        report.records,
-        report.matched,
-        report.changes.len()
-    ))?;
+    ctx.out.show(&report, |out, report| {
+        for c in &report.changes {
+            let event = c.event.map(|e| format!(" ({e})")).unwrap_or_default();
+            out.line(format!(
+                "{} {} → {}{event}: {}{}",
+                c.source,
+                c.from,
+                c.to,
+                c.reason,
+                earned_note(&c.earned_changed)
+            ))?;
+        }
+        let verb = if dry_run { "would change" } else { "changed" };
+        out.line(format!(
+            "{} records read, {} name a source here; {verb} {} source(s)",
+            report.records,
+            report.matched,
+            report.changes.len()
+        ))
+    })?;
     Ok(())
 }
 
@@ -289,22 +287,21 @@ fn import(
         .map_err(|e| crate::Error::bad(format!("cannot read {}: {e}", file.display())))?;
     let refs = references::parse(format, &text).map_err(|e| crate::Error::bad(format!("{}: {e}", file.display())))?;
     let report = db.transact(&actor, "import sources", |tx| references::import(tx, refs, topics, grade))?;
-    if ctx.out.is_json() {
-        ctx.out.json(&report)?;
-        return Ok(());
-    }
-    for (what, list) in [("added", &report.added), ("present", &report.present), ("conflict", &report.conflicting)] {
-        for e in list {
-            let id = e.source.map_or("-".to_string(), |s| s.to_string());
-            let note = e.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
-            ctx.out.line(format!("{what:<8} {id:<6} {} {}{note}", e.entry, truncate(&e.title, 60)))?;
+    ctx.out.show(&report, |out, report| {
+        for (what, list) in [("added", &report.added), ("present", &report.present), ("conflict", &report.conflicting)]
+        {
+            for e in list {
+                let id = e.source.map_or("-".to_string(), |s| s.to_string());
+                let note = e.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+                out.line(format!("{what:<8} {id:<6} {} {}{note}", e.entry, truncate(&e.title, 60)))?;
+            }
         }
-    }
-    ctx.out.line(format!(
-        "{} added, {} already present, {} conflicting",
-        report.added.len(),
-        report.present.len(),
-        report.conflicting.len()
-    ))?;
+        out.line(format!(
+            "{} added, {} already present, {} conflicting",
+            report.added.len(),
+            report.present.len(),
+            report.conflicting.len()
+        ))
+    })?;
     Ok(())
 }

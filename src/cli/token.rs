@@ -49,10 +49,13 @@ impl Row for Listed {
     }
 }
 
-pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
     match cmd {
         Command::Add { handle, name, expires } => {
             let expires = expires.as_deref().map(crate::rechecks::parse_duration).transpose()?;
+            if expires.is_some_and(|d| d <= chrono::Duration::zero()) {
+                return Err(crate::Error::bad("--expires must be a positive duration").into());
+            }
             let (mut db, actor) = ctx.open_acting()?;
             let done = db.transact(&actor, "make a token", |tx| tokens::add(tx, &handle, name.as_deref(), expires))?;
             let until = done.expires_at.as_deref().map_or("until revoked".to_string(), |e| format!("until {e}"));

@@ -70,7 +70,7 @@ impl Row for TopicSummary {
     }
 }
 
-pub fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(cmd: Command, ctx: &mut Ctx) -> anyhow::Result<()> {
     match cmd {
         Command::Add { slug, title, summary, related } => {
             let (mut db, actor) = ctx.open_acting()?;

@@ -8,7 +8,7 @@ pub struct Args {
     claim: String,
 }
 
-pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = ctx.open()?;
     let why = claims::why(db.conn(), &args.claim)?;
     ctx.out.show(&why, |out, why| {

@@ -6,7 +6,7 @@
 use rusqlite::{Row, Rows};
 
 /// Reads one child row as its parent key and its value.
-pub type ReadChild<K, T> = fn(&Row<'_>) -> rusqlite::Result<(K, T)>;
+pub(super) type ReadChild<K, T> = fn(&Row<'_>) -> rusqlite::Result<(K, T)>;
 
 pub struct Children<'s, K, T> {
     rows: Rows<'s>,

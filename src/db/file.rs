@@ -60,6 +60,31 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Makes the database's `-wal` and `-shm` files outlive this read-write
+/// connection: on close its WAL is checkpointed and emptied, not removed.
+/// Read-only commands then find both files in place and create, remove or
+/// write nothing (a read-only connection can neither checkpoint nor remove
+/// them; without this, every read after a write would recreate them).
+fn keep_side_files(conn: &Connection) -> Result<()> {
+    let mut keep: std::os::raw::c_int = 1;
+    // SAFETY: the handle is this open connection's own; SQLITE_FCNTL_PERSIST_WAL
+    // reads and writes exactly one c_int through the pointer, which outlives the call.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
+            (&mut keep as *mut std::os::raw::c_int).cast(),
+        )
+    };
+    if rc != rusqlite::ffi::SQLITE_OK {
+        return Err(Error::Database(format!("cannot keep the write-ahead log (SQLite code {rc})")));
+    }
+    // A kept WAL is truncated to this between checkpoints and emptied on close.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+    Ok(())
+}
+
 /// How the file of a database being built beside its final name starts.
 const STAGING_PREFIX: &str = ".ripen-new-";
 
@@ -165,12 +190,7 @@ impl Db {
             return Err(Error::Database(format!("{} is not a ripen database (not an SQLite file)", path.display()))
                 .with_hint(crate::error::Hint::OtherDatabase));
         }
-        let conn =
-            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                .map_err(|e| map_open_error(path, e))?;
-        configure(&conn).map_err(|e| Error::Database(format!("cannot use {}: {e}", path.display())))?;
-        let db = Db { conn, path: path.to_path_buf() };
-        db.check_identity()?;
+        let db = Db::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         if migrate::upgrade(&db.conn, &db.path)? {
             return Db::open(path);
         }
@@ -197,15 +217,25 @@ impl Db {
         Ok(db)
     }
 
-    /// A read-write connection to an existing file, through SQLite only,
-    /// configured and recognised as ripen's, with its schema version.
-    fn connect_existing(path: &Path) -> Result<(Db, i64)> {
-        let conn =
-            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                .map_err(|e| map_open_error(path, e))?;
-        configure(&conn).map_err(|e| Error::Database(format!("cannot use {}: {e}", path.display())))?;
+    /// A connection to an existing file (`access` is read-write or read-only),
+    /// through SQLite only, configured and recognised as ripen's. A read-write
+    /// one keeps the side files (`keep_side_files`).
+    fn connect(path: &Path, access: OpenFlags) -> Result<Db> {
+        let conn = Connection::open_with_flags(path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| map_open_error(path, e))?;
+        let cannot_use = |e| Error::Database(format!("cannot use {}: {e}", path.display()));
+        configure(&conn).map_err(cannot_use)?;
+        if access.contains(OpenFlags::SQLITE_OPEN_READ_WRITE) {
+            keep_side_files(&conn).map_err(cannot_use)?;
+        }
         let db = Db { conn, path: path.to_path_buf() };
         db.check_identity()?;
+        Ok(db)
+    }
+
+    /// A connection to an existing file (see `connect`) with its schema version.
+    fn connect_existing(path: &Path, access: OpenFlags) -> Result<(Db, i64)> {
+        let db = Db::connect(path, access)?;
         let version: i64 = db.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         Ok((db, version))
     }
@@ -217,7 +247,7 @@ impl Db {
     /// POSIX locks SQLite holds on it for the whole process, and another
     /// process could then remove the WAL from under the server's readers.
     pub fn open_writer(path: &Path) -> Result<Db> {
-        let (db, version) = Db::connect_existing(path)?;
+        let (db, version) = Db::connect_existing(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         if version != SCHEMA_VERSION {
             return Err(Error::Database(format!("{} changed schema version while the server ran", path.display()))
                 .with_hint(crate::error::Hint::RestartServer));
@@ -229,20 +259,20 @@ impl Db {
     ///
     /// Refuses what `open` refuses. A database this binary can read as it is
     /// gets no migration and no journal-mode repair (those wait for the next
-    /// command that writes), and its connection is `query_only`: a statement
-    /// that would change the file fails instead. One that needs migrating
+    /// command that writes), and its connection is read-only: it creates,
+    /// removes and writes no file (the side files are kept by writers), and a
+    /// statement that would change the file fails instead. One that needs migrating
     /// is opened as `open` does, since reading it needs the new schema.
     pub fn open_read(path: &Path) -> Result<Db> {
         check_directory(path)?;
         if !path.exists() || !has_sqlite_header(path)? {
             return Db::open(path);
         }
-        let (db, version) = Db::connect_existing(path)?;
+        let (db, version) = Db::connect_existing(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         if version != SCHEMA_VERSION {
             drop(db);
             return Db::open(path);
         }
-        db.conn.pragma_update(None, "query_only", true)?;
         Ok(db)
     }
 

@@ -31,7 +31,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Brings the file up to `SCHEMA_VERSION`. Returns whether it changed the
 /// schema, in which case the caller must reopen its connection: a
 /// connection keeps the constraints it compiled before.
-pub fn upgrade(conn: &Connection, path: &Path) -> Result<bool> {
+pub(super) fn upgrade(conn: &Connection, path: &Path) -> Result<bool> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version < 0 {
         // No ripen writes a negative version: the file was edited by hand,
@@ -57,7 +57,7 @@ pub fn upgrade(conn: &Connection, path: &Path) -> Result<bool> {
 
 /// Turns an empty file into a ripen database in one transaction: a file
 /// killed half-way is left empty, never half made.
-pub fn create(conn: &Connection, path: &Path, application_id: i32) -> Result<()> {
+pub(super) fn create(conn: &Connection, path: &Path, application_id: i32) -> Result<()> {
     apply(conn, path, 0, Some(application_id))
 }
 

@@ -149,7 +149,7 @@ struct Prepared {
 
 fn prepare(opened: &Opened, text: &str, filters: &Filters, limit: usize) -> Result<Prepared> {
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(Error::bad(format!("--limit must be between 1 and {MAX_LIMIT}")));
+        return Err(Error::bad(format!("a search returns between 1 and {MAX_LIMIT} hits")));
     }
     let node = query::parse(text)?;
     let mut compiler = Compiler::new(opened.fields);

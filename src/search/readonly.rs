@@ -23,13 +23,13 @@ use tantivy::directory::{
 };
 
 #[derive(Debug, Clone)]
-pub struct ReadOnlyDirectory {
+pub(super) struct ReadOnlyDirectory {
     inner: MmapDirectory,
     root: PathBuf,
 }
 
 impl ReadOnlyDirectory {
-    pub fn open(root: &Path) -> tantivy::Result<ReadOnlyDirectory> {
+    pub(super) fn open(root: &Path) -> tantivy::Result<ReadOnlyDirectory> {
         Ok(ReadOnlyDirectory { inner: MmapDirectory::open(root)?, root: root.to_path_buf() })
     }
 }

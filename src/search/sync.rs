@@ -423,8 +423,9 @@ fn catch_up(db: &Db, index: &Index, wait: Duration) -> Result<CatchUp> {
     drop(tx);
     let mut notes = Vec::new();
     if let Err(e) = bound_segments(index, &mut writer) {
-        notes
-            .push(format!("could not merge search index segments ({e}); searches may slow down until `ripen reindex`"));
+        notes.push(format!(
+            "could not merge search index segments ({e}); searches may slow down until the index is rebuilt"
+        ));
     }
     writer.wait_merging_threads()?;
     Ok(CatchUp::Done { notes })

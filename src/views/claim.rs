@@ -17,7 +17,7 @@ use crate::snapshot::When;
 
 /// A citation as `claim show` prints it.
 #[derive(Debug, Serialize)]
-pub struct CitationView {
+pub(crate) struct CitationView {
     pub source: SourceId,
     pub key: Option<String>,
     pub title: String,
@@ -30,7 +30,7 @@ pub struct CitationView {
 
 /// Everything `claim show` prints.
 #[derive(Debug, Serialize)]
-pub struct ClaimView {
+pub(crate) struct ClaimView {
     pub id: ClaimId,
     pub key: Option<String>,
     pub topic: String,
@@ -56,7 +56,7 @@ pub struct ClaimView {
     pub appearances: Vec<String>,
 }
 
-pub fn view(conn: &Connection, claim: &ClaimState, when: &When) -> Result<ClaimView> {
+pub(crate) fn view(conn: &Connection, claim: &ClaimState, when: &When) -> Result<ClaimView> {
     let evidence = when.evidence(conn, &claim.citations)?;
     let mut citations = Vec::new();
     for (c, e) in claim.citations.iter().zip(&evidence) {

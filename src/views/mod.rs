@@ -2,6 +2,6 @@
 //! and `snapshot`. Views only read, and sit above every entity module, so
 //! that no entity module needs to know how it is shown.
 
-pub mod claim;
+pub(crate) mod claim;
 
-pub use claim::{CitationView, ClaimView};
+pub(crate) use claim::ClaimView;

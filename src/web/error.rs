@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::Error;
 
 #[derive(Debug)]
-pub struct WebError {
+pub(super) struct WebError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
@@ -22,24 +22,24 @@ pub struct WebError {
 }
 
 impl WebError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> WebError {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> WebError {
         WebError { status, code, message: message.into(), json: false }
     }
 
-    pub fn bad(message: impl Into<String>) -> WebError {
+    pub(super) fn bad(message: impl Into<String>) -> WebError {
         WebError::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
-    pub fn not_found(message: impl Into<String>) -> WebError {
+    pub(super) fn not_found(message: impl Into<String>) -> WebError {
         WebError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
-    pub fn internal(message: impl Into<String>) -> WebError {
+    pub(super) fn internal(message: impl Into<String>) -> WebError {
         WebError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
 
     /// The same error, answered as JSON.
-    pub fn api(mut self) -> WebError {
+    pub(super) fn api(mut self) -> WebError {
         self.json = true;
         self
     }

@@ -18,21 +18,21 @@ use std::time::{Duration, Instant};
 use axum::http::{header, HeaderMap};
 
 /// The session cookie's name.
-pub const COOKIE: &str = "ripen_session";
+pub(super) const COOKIE: &str = "ripen_session";
 /// How long a session lasts from sign-in.
-pub const SESSION_FOR: Duration = Duration::from_secs(8 * 3600);
+pub(super) const SESSION_FOR: Duration = Duration::from_secs(8 * 3600);
 /// Sessions kept at most; the oldest go first.
 const MAX_SESSIONS: usize = 10_000;
 
 #[derive(Clone)]
-pub struct Session {
+pub(super) struct Session {
     pub prefix: String,
     pub csrf: String,
     started: Instant,
 }
 
 #[derive(Default)]
-pub struct Sessions {
+pub(super) struct Sessions {
     by_id: Mutex<HashMap<String, Session>>,
 }
 
@@ -62,7 +62,7 @@ impl Sessions {
     }
 
     /// The live session a request's cookie names.
-    pub fn find(&self, headers: &HeaderMap) -> Option<(String, Session)> {
+    pub(super) fn find(&self, headers: &HeaderMap) -> Option<(String, Session)> {
         let id = cookie(headers)?;
         let mut map = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(&id) {
@@ -75,7 +75,7 @@ impl Sessions {
         }
     }
 
-    pub fn end(&self, id: &str) {
+    pub(super) fn end(&self, id: &str) {
         self.by_id.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
     }
 }
@@ -92,13 +92,13 @@ pub(super) fn cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 /// How long an address that failed too often is refused.
-pub const BLOCK_FOR: Duration = Duration::from_secs(60);
+pub(super) const BLOCK_FOR: Duration = Duration::from_secs(60);
 /// Addresses remembered at most; the oldest entries go first.
 const MAX_ADDRESSES: usize = 10_000;
 
 /// Failed sign-ins per client address: more than `per_minute` within a
 /// minute blocks the address for `BLOCK_FOR` (429 with `Retry-After`).
-pub struct Limiter {
+pub(super) struct Limiter {
     per_minute: u32,
     seen: Mutex<HashMap<IpAddr, Failures>>,
 }
@@ -110,12 +110,12 @@ struct Failures {
 }
 
 impl Limiter {
-    pub fn new(per_minute: u32) -> Limiter {
+    pub(super) fn new(per_minute: u32) -> Limiter {
         Limiter { per_minute: per_minute.max(1), seen: Mutex::new(HashMap::new()) }
     }
 
     /// `Err(wait)` while `ip` is blocked.
-    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+    pub(super) fn check(&self, ip: IpAddr) -> Result<(), Duration> {
         let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         match seen.get(&ip).and_then(|f| f.blocked_until) {
             Some(until) if until > Instant::now() => Err(until - Instant::now()),
@@ -124,7 +124,7 @@ impl Limiter {
     }
 
     /// Counts one failed sign-in from `ip`.
-    pub fn failed(&self, ip: IpAddr) {
+    pub(super) fn failed(&self, ip: IpAddr) {
         let now = Instant::now();
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.len() >= MAX_ADDRESSES && !seen.contains_key(&ip) {

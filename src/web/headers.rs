@@ -16,11 +16,11 @@ use super::error::WebError;
 use super::views::Chain;
 
 /// Longest request target (path and query) served.
-pub const MAX_URI: usize = 8 * 1024;
+pub(super) const MAX_URI: usize = 8 * 1024;
 
 /// The Content-Security-Policy: nothing from elsewhere, no script, the one
 /// style by hash, no framing.
-pub fn csp() -> String {
+pub(super) fn csp() -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, super::render::STYLE.as_bytes());
     let hash = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
     format!(
@@ -31,7 +31,7 @@ pub fn csp() -> String {
 
 /// Adds the security headers to every response, and refuses an oversized
 /// request target before routing.
-pub async fn guard(csp: HeaderValue, req: Request, next: Next) -> Response {
+pub(super) async fn guard(csp: HeaderValue, req: Request, next: Next) -> Response {
     let too_long = req.uri().path_and_query().is_some_and(|pq| pq.as_str().len() > MAX_URI);
     let body = req
         .headers()
@@ -71,7 +71,7 @@ pub async fn guard(csp: HeaderValue, req: Request, next: Next) -> Response {
 }
 
 /// A weak ETag naming what a GET of `uri` shows at `chain`'s head.
-pub fn etag(chain: &Chain, uri: &Uri, base_url: Option<&str>) -> String {
+pub(super) fn etag(chain: &Chain, uri: &Uri, base_url: Option<&str>) -> String {
     let mut h = blake3::Hasher::new();
     h.update(chain.hash.as_bytes());
     h.update(b"\n");
@@ -83,7 +83,7 @@ pub fn etag(chain: &Chain, uri: &Uri, base_url: Option<&str>) -> String {
 }
 
 /// Whether the client already holds `tag` (If-None-Match, weak comparison).
-pub fn fresh(headers: &HeaderMap, tag: &str) -> bool {
+pub(super) fn fresh(headers: &HeaderMap, tag: &str) -> bool {
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
     headers
         .get_all(header::IF_NONE_MATCH)
@@ -94,4 +94,4 @@ pub fn fresh(headers: &HeaderMap, tag: &str) -> bool {
 }
 
 /// Caching for pages and API answers: always revalidate, cheaply by ETag.
-pub const REVALIDATE: &str = "no-cache";
+pub(super) const REVALIDATE: &str = "no-cache";

@@ -21,11 +21,11 @@
 mod error;
 mod guard;
 mod headers;
-pub mod render;
+pub(crate) mod render;
 mod routes;
 mod session;
 mod state;
-pub mod views;
+pub(crate) mod views;
 mod write;
 
 use std::net::SocketAddr;
@@ -44,25 +44,20 @@ use tower_http::timeout::TimeoutLayer;
 use crate::error::{Error, Result};
 
 /// Requests handled at once; more wait for a slot.
-pub const MAX_CONCURRENT: usize = 512;
+pub(crate) const MAX_CONCURRENT: usize = 512;
 /// A request taking longer than this is answered 503.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest request body: a write carrying a 2 MiB summary or dispatch body
 /// with room for JSON escaping.
-pub const MAX_BODY: usize = 5 << 20;
+pub(crate) const MAX_BODY: usize = 5 << 20;
 /// Failed sign-ins per minute from one address before it must wait.
-pub const SIGN_IN_LIMIT: u32 = 10;
+pub(crate) const SIGN_IN_LIMIT: u32 = 10;
 
-pub struct Config {
+pub(crate) struct Config {
     pub db: PathBuf,
-    pub bind: String,
+    pub bind: SocketAddr,
     pub base_url: Option<String>,
     pub sign_in_limit: u32,
-}
-
-/// The router with every layer; public so tests can drive it in process.
-pub fn app(db: PathBuf, base_url: Option<String>) -> Result<axum::Router> {
-    Ok(build(db, base_url, SIGN_IN_LIMIT)?.0)
 }
 
 fn build(db: PathBuf, base_url: Option<String>, sign_in_limit: u32) -> Result<(axum::Router, Arc<state::App>)> {
@@ -90,7 +85,7 @@ fn layered(router: axum::Router, csp: HeaderValue) -> axum::Router {
 
 /// Serves until SIGINT or SIGTERM. Prints `listening on http://ADDR/` as
 /// the first line on stdout once the socket is bound.
-pub fn run(config: Config) -> Result<()> {
+pub(crate) fn run(config: Config) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -109,10 +104,7 @@ async fn serve(config: Config) -> Result<()> {
             eprintln!("ripen serve: the search index will be opened on the first search: {e}");
         }
     });
-    let addr: SocketAddr = config
-        .bind
-        .parse()
-        .map_err(|_| Error::bad(format!("--bind {:?} is not ADDR:PORT (e.g. 127.0.0.1:8080)", config.bind)))?;
+    let addr = config.bind;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Error::refused(format!("cannot listen on {addr}: {e}")))?;

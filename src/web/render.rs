@@ -25,9 +25,9 @@ use super::views::{self, Chain, ClaimPage, DiffPart, EventPage, LogPage, SourceP
 /// The page's only style, inline so a saved page stands alone; the server's
 /// Content-Security-Policy allows exactly this text by its hash.
 /// The style's file name in a published site.
-pub const STYLE_FILE: &str = "style.css";
+pub(crate) const STYLE_FILE: &str = "style.css";
 
-pub const STYLE: &str = "body{font:16px/1.55 Georgia,serif;max-width:46rem;margin:0 auto;padding:0 1rem;color:#222}\
+pub(crate) const STYLE: &str = "body{font:16px/1.55 Georgia,serif;max-width:46rem;margin:0 auto;padding:0 1rem;color:#222}\
 nav{font:14px sans-serif;padding:.6rem 0;border-bottom:1px solid #ddd}nav a{margin-right:1rem}\
 footer{font:12px sans-serif;color:#666;border-top:1px solid #ddd;margin-top:3rem;padding:.6rem 0}\
 h1{font-size:2rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd}\
@@ -53,7 +53,7 @@ pub(crate) fn seg(text: &str) -> String {
 /// Where links point: a base URL, or the way back to the site's root from
 /// the current page.
 #[derive(Debug, Clone)]
-pub struct Links {
+pub(crate) struct Links {
     root: String,
     /// Ends every page link: "" when served; `/index.html` in a published
     /// site, whose pages are directories' index files (file:// has no
@@ -72,7 +72,7 @@ struct Published {
 impl Links {
     /// `base_url` wins; otherwise links climb `depth` directories (a page at
     /// `/topics/x` has depth 1).
-    pub fn new(base_url: Option<&str>, depth: usize) -> Links {
+    pub(crate) fn new(base_url: Option<&str>, depth: usize) -> Links {
         let root = match base_url {
             Some(b) => format!("{}/", b.trim_end_matches('/')),
             None => Self::climb(depth),
@@ -82,7 +82,7 @@ impl Links {
 
     /// Relative links inside a published static site from a file `depth`
     /// directories below its root (`claims/C1/index.html` has depth 2).
-    pub fn published(depth: usize, review: bool) -> Links {
+    pub(crate) fn published(depth: usize, review: bool) -> Links {
         Links { root: Self::climb(depth), suffix: "/index.html", published: Some(Published { review }) }
     }
 
@@ -95,46 +95,46 @@ impl Links {
     }
 
     /// True inside a published static site.
-    pub fn is_published(&self) -> bool {
+    pub(crate) fn is_published(&self) -> bool {
         self.published.is_some()
     }
 
-    pub fn home(&self) -> String {
+    pub(crate) fn home(&self) -> String {
         match self.published {
             Some(_) => format!("{}index.html", self.root),
             None => self.root.clone(),
         }
     }
-    pub fn path(&self, path: &str) -> String {
+    pub(crate) fn path(&self, path: &str) -> String {
         format!("{}{path}", self.root)
     }
-    pub fn topic(&self, slug: &str) -> String {
+    pub(crate) fn topic(&self, slug: &str) -> String {
         format!("{}topics/{}{}", self.root, seg(slug), self.suffix)
     }
-    pub fn tend_log(&self, slug: &str) -> String {
+    pub(crate) fn tend_log(&self, slug: &str) -> String {
         format!("{}topics/{}/log{}", self.root, seg(slug), self.suffix)
     }
     /// `id` is a `ClaimId`, or a name as typed in an entity (`C3`).
-    pub fn claim(&self, id: impl std::fmt::Display) -> String {
+    pub(crate) fn claim(&self, id: impl std::fmt::Display) -> String {
         format!("{}claims/{}{}", self.root, seg(&id.to_string()), self.suffix)
     }
-    pub fn source(&self, id: impl std::fmt::Display) -> String {
+    pub(crate) fn source(&self, id: impl std::fmt::Display) -> String {
         format!("{}sources/{}{}", self.root, seg(&id.to_string()), self.suffix)
     }
-    pub fn reading_path(&self, slug: &str) -> String {
+    pub(crate) fn reading_path(&self, slug: &str) -> String {
         format!("{}paths/{}{}", self.root, seg(slug), self.suffix)
     }
-    pub fn paths(&self) -> String {
+    pub(crate) fn paths(&self) -> String {
         format!("{}paths{}", self.root, self.suffix)
     }
-    pub fn review(&self) -> String {
+    pub(crate) fn review(&self) -> String {
         format!("{}review{}", self.root, self.suffix)
     }
-    pub fn event(&self, id: impl std::fmt::Display) -> String {
+    pub(crate) fn event(&self, id: impl std::fmt::Display) -> String {
         format!("{}events/{}", self.root, seg(&id.to_string()))
     }
     /// A link to whatever an event's entity name (`claim:C3`) names.
-    pub fn entity(&self, entity: &str) -> Option<String> {
+    pub(crate) fn entity(&self, entity: &str) -> Option<String> {
         let (kind, name) = entity.split_once(':')?;
         match kind {
             "claim" => Some(self.claim(name)),
@@ -147,7 +147,7 @@ impl Links {
 
 /// JSON for a `<script type="application/ld+json">` block: nothing in it
 /// can close the element or open a comment.
-pub fn json_for_script(value: &serde_json::Value) -> String {
+pub(crate) fn json_for_script(value: &serde_json::Value) -> String {
     let text = serde_json::to_string(value).unwrap_or_else(|_| "null".to_string());
     text.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }
@@ -184,7 +184,13 @@ fn url_or_text(url: Option<&str>, text: &str) -> Markup {
 }
 
 /// The frame of every page: head, navigation, the page, the chain head.
-pub fn document(title: &str, links: &Links, chain: Option<&Chain>, head: Option<Markup>, body: Markup) -> Markup {
+pub(crate) fn document(
+    title: &str,
+    links: &Links,
+    chain: Option<&Chain>,
+    head: Option<Markup>,
+    body: Markup,
+) -> Markup {
     html! {
         // maud's DOCTYPE is upper case; ripen's pages keep the lower-case form.
         (PreEscaped("<!doctype html>\n"))
@@ -277,7 +283,7 @@ fn claims_pager(page: &Page, paged: &crate::page::ClaimsPage, links: &Links) -> 
 }
 
 /// The topic page body: the seed page's structure.
-pub fn topic_body(page: &Page, links: &Links) -> Markup {
+pub(crate) fn topic_body(page: &Page, links: &Links) -> Markup {
     html! {
         h1 { (page.title) }
         @if let Some(at) = &page.as_of {
@@ -356,12 +362,12 @@ pub fn topic_body(page: &Page, links: &Links) -> Markup {
 }
 
 /// The whole topic page: `topic show --format html` and `/topics/{slug}`.
-pub fn topic_document(page: &Page, links: &Links, chain: Option<&Chain>) -> String {
+pub(crate) fn topic_document(page: &Page, links: &Links, chain: Option<&Chain>) -> String {
     document(&page.title, links, chain, None, topic_body(page, links)).into_string()
 }
 
 /// The reading path page: `path show --format html` and `/paths/{slug}`.
-pub fn path_document(page: &crate::path_page::PathPage, links: &Links, chain: Option<&Chain>) -> String {
+pub(crate) fn path_document(page: &crate::path_page::PathPage, links: &Links, chain: Option<&Chain>) -> String {
     let body = html! {
         h1 { (page.title) }
         @if let Some(at) = &page.as_of {
@@ -384,7 +390,7 @@ pub fn path_document(page: &crate::path_page::PathPage, links: &Links, chain: Op
 }
 
 /// Every reading path: `/paths`.
-pub fn paths_list(list: &[crate::paths::PathSummary], links: &Links, chain: Option<&Chain>) -> String {
+pub(crate) fn paths_list(list: &[crate::paths::PathSummary], links: &Links, chain: Option<&Chain>) -> String {
     let body = html! {
         h1 { "Reading paths" }
         @if list.is_empty() { p { "No paths yet." } }
@@ -404,7 +410,7 @@ pub fn paths_list(list: &[crate::paths::PathSummary], links: &Links, chain: Opti
     document("Reading paths", links, chain, None, body).into_string()
 }
 
-pub fn desk(d: &views::Desk, links: &Links, chain: &Chain) -> String {
+pub(crate) fn desk(d: &views::Desk, links: &Links, chain: &Chain) -> String {
     let body = html! {
         h1 { "The desk" }
         @if !links.is_published() { (search_form(links, "", &[])) }
@@ -453,18 +459,18 @@ fn diff_markup(parts: &[DiffPart]) -> Markup {
 }
 
 /// Who is signed in on a served page, and the form token their forms carry.
-pub struct Viewer<'a> {
+pub(crate) struct Viewer<'a> {
     pub handle: &'a str,
     pub role: crate::model::Role,
     pub csrf: &'a str,
 }
 
-pub fn claim(p: &ClaimPage, links: &Links, chain: &Chain) -> String {
+pub(crate) fn claim(p: &ClaimPage, links: &Links, chain: &Chain) -> String {
     claim_for(p, links, chain, None)
 }
 
 /// The sign-in page (a token, nothing else).
-pub fn login(error: Option<&str>, next: &str, links: &Links) -> String {
+pub(crate) fn login(error: Option<&str>, next: &str, links: &Links) -> String {
     let body = html! {
         h1 { "Sign in" }
         @if let Some(e) = error { p.error role="alert" { (e) } }
@@ -541,7 +547,7 @@ fn claim_forms(v: &crate::views::ClaimView, links: &Links, who: &Viewer<'_>) -> 
 }
 
 /// A claim page, with the forms `viewer` may use when someone is signed in.
-pub fn claim_for(p: &ClaimPage, links: &Links, chain: &Chain, viewer: Option<&Viewer<'_>>) -> String {
+pub(crate) fn claim_for(p: &ClaimPage, links: &Links, chain: &Chain, viewer: Option<&Viewer<'_>>) -> String {
     let v = &p.view;
     let ld = html! { script type="application/ld+json" { (PreEscaped(json_for_script(&p.claim_review))) } };
     let body = html! {
@@ -614,7 +620,7 @@ fn event_table(events: &[LogEntry], links: &Links) -> Markup {
     }
 }
 
-pub fn source(p: &SourcePage, links: &Links, chain: &Chain) -> String {
+pub(crate) fn source(p: &SourcePage, links: &Links, chain: &Chain) -> String {
     let s = &p.view.source;
     let body = html! {
         h1 { "Source " (s.id) ": " (s.title) }
@@ -653,7 +659,7 @@ fn search_form(links: &Links, q: &str, hidden: &[(&str, &str)]) -> Markup {
 }
 
 /// What the search page shows.
-pub struct SearchView<'a> {
+pub(crate) struct SearchView<'a> {
     pub q: &'a str,
     /// The active filters as (name, value).
     pub filters: Vec<(&'a str, &'a str)>,
@@ -683,7 +689,7 @@ fn search_href(links: &Links, q: &str, filters: &[(&str, &str)], extra: &[(&str,
     format!("{}?{}", links.path("search"), ser.finish())
 }
 
-pub fn search(v: &SearchView<'_>, links: &Links, chain: &Chain) -> String {
+pub(crate) fn search(v: &SearchView<'_>, links: &Links, chain: &Chain) -> String {
     let body = html! {
         h1 { "Search" }
         (search_form(links, v.q, &v.filters))
@@ -752,7 +758,7 @@ fn snippet(h: &Hit) -> Markup {
     html! { @for (marked, t) in pieces { @if marked { mark { (t) } } @else { (t) } } }
 }
 
-pub fn review(items: &[crate::badges::ReviewItem], topic: Option<&str>, links: &Links, chain: &Chain) -> String {
+pub(crate) fn review(items: &[crate::badges::ReviewItem], topic: Option<&str>, links: &Links, chain: &Chain) -> String {
     let body = html! {
         h1 { "Review queue" @if let Some(t) = topic { " — " (t) } }
         p.meta { "Claims whose badge disagrees with what their evidence earns." }
@@ -773,7 +779,7 @@ pub fn review(items: &[crate::badges::ReviewItem], topic: Option<&str>, links: &
     document("Review queue", links, Some(chain), None, body).into_string()
 }
 
-pub fn log(p: &LogPage, filters: &[(&str, &str)], links: &Links, chain: &Chain, title: &str) -> String {
+pub(crate) fn log(p: &LogPage, filters: &[(&str, &str)], links: &Links, chain: &Chain, title: &str) -> String {
     let next_href = p.next.as_ref().map(|n| {
         let mut ser = form_urlencoded::Serializer::new(String::new());
         for (k, v) in filters.iter().filter(|(k, _)| *k != "before") {
@@ -797,7 +803,7 @@ pub fn log(p: &LogPage, filters: &[(&str, &str)], links: &Links, chain: &Chain, 
     document(title, links, Some(chain), None, body).into_string()
 }
 
-pub fn tend_log(slug: &str, entries: &[crate::audit::TendEntry], links: &Links, chain: &Chain) -> String {
+pub(crate) fn tend_log(slug: &str, entries: &[crate::audit::TendEntry], links: &Links, chain: &Chain) -> String {
     let body = html! {
         h1 { "Tend log — " (slug) }
         p { a href=(links.topic(slug)) { "Back to the topic" } }
@@ -815,7 +821,7 @@ fn json_pre(v: &Option<serde_json::Value>) -> Markup {
     html! { pre { (text) } }
 }
 
-pub fn event(p: &EventPage, links: &Links, chain: &Chain) -> String {
+pub(crate) fn event(p: &EventPage, links: &Links, chain: &Chain) -> String {
     let e = &p.entry;
     let body = html! {
         h1 { "Event " (e.event) }
@@ -842,7 +848,7 @@ pub fn event(p: &EventPage, links: &Links, chain: &Chain) -> String {
     document(&format!("Event {}", e.event), links, Some(chain), None, body).into_string()
 }
 
-pub fn verify(
+pub(crate) fn verify(
     last: Option<&(String, crate::verify::Report)>,
     note: Option<&str>,
     links: &Links,
@@ -864,7 +870,7 @@ pub fn verify(
     document("Verify", links, Some(chain), None, body).into_string()
 }
 
-pub fn error(status: u16, message: &str, links: &Links) -> String {
+pub(crate) fn error(status: u16, message: &str, links: &Links) -> String {
     let title = match status {
         404 => "Not found",
         400 => "Bad request",

@@ -31,9 +31,9 @@ use crate::search::{self, Filters, Opened};
 use crate::snapshot::When;
 
 /// Longest value of one query parameter.
-pub const MAX_PARAM: usize = 1000;
+pub(super) const MAX_PARAM: usize = 1000;
 /// Highest `page` accepted.
-pub const MAX_PAGE: usize = 10_000;
+pub(super) const MAX_PAGE: usize = 10_000;
 /// Search hits per page, and how many hits a search page counts facets over.
 const PER_PAGE: usize = 20;
 const WINDOW: usize = 200;
@@ -42,7 +42,7 @@ const LOG_PAGE: usize = 50;
 /// A verification runs at most this often on request.
 const VERIFY_EVERY: Duration = Duration::from_secs(30);
 
-pub fn router(app: Arc<App>) -> Router {
+pub(super) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(desk))
         .route("/healthz", get(healthz))
@@ -179,12 +179,8 @@ enum Found {
 
 /// Whether the client takes gzip (`Accept-Encoding`, a q of 0 refuses).
 fn takes_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |item| {
             let mut parts = item.split(';');
             let coding = parts.next().unwrap_or("").trim();
             let q = parts
@@ -192,7 +188,8 @@ fn takes_gzip(headers: &HeaderMap) -> bool {
                 .find_map(|q| q.trim().parse::<f32>().ok())
                 .unwrap_or(1.0);
             (coding.eq_ignore_ascii_case("gzip") || coding == "*") && q > 0.0
-        })
+        },
+    )
 }
 
 /// Reads one snapshot, answering 304 when the client's ETag still holds,
@@ -210,7 +207,9 @@ where
             snapshot(db, |chain| {
                 let route = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let keep = match app.lookup(db.conn(), chain, route)? {
-                    Lookup::Hit(kept) if headers::fresh(&inm, &kept.tag) => return Ok(Found::NotModified(kept.tag.clone())),
+                    Lookup::Hit(kept) if headers::fresh(&inm, &kept.tag) => {
+                        return Ok(Found::NotModified(kept.tag.clone()))
+                    }
                     Lookup::Hit(kept) => return Ok(Found::Kept(kept)),
                     Lookup::Miss { keep } => keep,
                 };

@@ -45,7 +45,7 @@ fn set_cookie(app: &App, value: &str, max_age: u64) -> HeaderValue {
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("ripen_session=; Max-Age=0"))
 }
 
-pub fn routes() -> Router<Arc<App>> {
+pub(super) fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))

@@ -50,10 +50,10 @@ use crate::touched::Touched;
 use crate::verify::Report;
 
 /// Read connections kept open (and blocking reads running at once).
-pub const POOL_SIZE: usize = 8;
+pub(super) const POOL_SIZE: usize = 8;
 /// Bytes of kept answers (compressed bodies, their routes and ETags): room
 /// for every topic page of the 1M-claim bench desk (20,000 of ~8 KB).
-pub const CACHE_BYTES: usize = 176 << 20;
+pub(super) const CACHE_BYTES: usize = 176 << 20;
 /// SQLite's page cache per read connection, in KiB. Small: built pages are
 /// what the server keeps, and a page cache of scattered file pages rarely
 /// hits on a big desk (the OS caches the file anyway); eight connections
@@ -68,20 +68,20 @@ const GZIP_LEVEL: u32 = 6;
 
 /// An answer's body: a page or a JSON document.
 #[derive(Clone)]
-pub enum Out {
+pub(super) enum Out {
     Html(Arc<str>),
     Json(Arc<[u8]>),
 }
 
 impl Out {
-    pub fn bytes(&self) -> &[u8] {
+    pub(super) fn bytes(&self) -> &[u8] {
         match self {
             Out::Html(s) => s.as_bytes(),
             Out::Json(b) => b,
         }
     }
 
-    pub fn is_json(&self) -> bool {
+    pub(super) fn is_json(&self) -> bool {
         matches!(self, Out::Json(_))
     }
 }
@@ -89,7 +89,7 @@ impl Out {
 /// An answer as the cache keeps it: its ETag (naming the head it was built
 /// at) and its body gzip-compressed, sent as is to clients that accept
 /// gzip and inflated for the others.
-pub struct Kept {
+pub(super) struct Kept {
     pub json: bool,
     pub tag: String,
     pub gzip: Bytes,
@@ -99,7 +99,7 @@ pub struct Kept {
 
 impl Kept {
     /// Compresses `out`, built under `tag`.
-    pub fn new(tag: &str, out: &Out) -> Result<Kept> {
+    pub(super) fn new(tag: &str, out: &Out) -> Result<Kept> {
         let body = out.bytes();
         let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::new(GZIP_LEVEL));
         enc.write_all(body)?;
@@ -108,7 +108,7 @@ impl Kept {
     }
 
     /// The body uncompressed.
-    pub fn inflate(&self) -> Result<Vec<u8>> {
+    pub(super) fn inflate(&self) -> Result<Vec<u8>> {
         let mut body = Vec::with_capacity(self.plain);
         flate2::read::GzDecoder::new(&self.gzip[..]).read_to_end(&mut body)?;
         Ok(body)
@@ -120,10 +120,12 @@ impl Kept {
 }
 
 /// What the cache had for a route at a reader's head.
-pub enum Lookup {
+pub(super) enum Lookup {
     Hit(Arc<Kept>),
     /// Not kept; `keep` says whether an answer built now may be kept.
-    Miss { keep: bool },
+    Miss {
+        keep: bool,
+    },
 }
 
 /// Answers by route (path and query), each valid at `head`: built at that
@@ -171,7 +173,8 @@ impl Cache {
         match touched {
             None => self.reset(chain),
             Some(t) => {
-                let gone: Vec<String> = self.answers.iter().filter(|(k, _)| shows(k, &t)).map(|(k, _)| k.clone()).collect();
+                let gone: Vec<String> =
+                    self.answers.iter().filter(|(k, _)| shows(k, &t)).map(|(k, _)| k.clone()).collect();
                 for k in gone {
                     if let Some(v) = self.answers.pop(&k) {
                         self.bytes -= v.size(&k);
@@ -213,7 +216,7 @@ impl Cache {
 /// log) or reading path are touched when it is; every other page (the
 /// desk, search, the log, the review queue, events, lists) may show any
 /// change, and a claim named by key rather than id cannot be told apart.
-pub fn shows(route: &str, t: &Touched) -> bool {
+pub(super) fn shows(route: &str, t: &Touched) -> bool {
     let path = route.split('?').next().unwrap_or(route);
     let segs: Vec<std::borrow::Cow<'_, str>> =
         path.trim_start_matches('/').split('/').map(|s| percent_decode_str(s).decode_utf8_lossy()).collect();
@@ -240,7 +243,7 @@ struct Index {
 /// The reviewing organisation ClaimReview markup names.
 const DESK: &str = "ripen research desk";
 
-pub struct App {
+pub(super) struct App {
     pub path: PathBuf,
     pub base_url: Option<String>,
     /// Where ClaimReview markup points: `--base-url`, else the address the
@@ -266,7 +269,7 @@ pub struct App {
 impl App {
     /// Opens the first read connection now, so a file that cannot be read
     /// fails the start, not the first request.
-    pub fn new(path: PathBuf, base_url: Option<String>, sign_in_limit: u32) -> Result<App> {
+    pub(super) fn new(path: PathBuf, base_url: Option<String>, sign_in_limit: u32) -> Result<App> {
         let first = open_read(&path)?;
         let site = std::sync::OnceLock::new();
         if let Some(b) = &base_url {
@@ -290,7 +293,7 @@ impl App {
 
     /// Points ClaimReview markup at the server's own address, unless
     /// `--base-url` already named where the desk is published.
-    pub fn listening_on(&self, addr: std::net::SocketAddr) -> Result<()> {
+    pub(super) fn listening_on(&self, addr: std::net::SocketAddr) -> Result<()> {
         if self.site.get().is_none() {
             let _ = self.site.set(ReviewSite::new(&format!("http://{addr}"), DESK, None)?);
         }
@@ -298,7 +301,7 @@ impl App {
     }
 
     /// The site claim pages' ClaimReview markup names.
-    pub fn review_site(&self) -> &ReviewSite {
+    pub(super) fn review_site(&self) -> &ReviewSite {
         self.site.get_or_init(|| {
             ReviewSite::new("http://localhost", DESK, None).expect("a constant http URL is a valid base URL")
         })
@@ -320,7 +323,7 @@ impl App {
     }
 
     /// Runs `f` with a pooled read connection on a blocking thread.
-    pub async fn with_db<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
+    pub(super) async fn with_db<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
     where
         T: Send + 'static,
         F: FnOnce(&App, &Db) -> Result<T, WebError> + Send + 'static,
@@ -342,7 +345,7 @@ impl App {
 
     /// The answer kept for `route`, after bringing the cache to the head
     /// of the reader's snapshot (`conn`, `chain`).
-    pub fn lookup(&self, conn: &rusqlite::Connection, chain: &Chain, route: &str) -> Result<Lookup> {
+    pub(super) fn lookup(&self, conn: &rusqlite::Connection, chain: &Chain, route: &str) -> Result<Lookup> {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if !cache.sync(conn, chain)? {
             return Ok(Lookup::Miss { keep: false });
@@ -355,12 +358,12 @@ impl App {
 
     /// Keeps `kept`, built at `chain`, for `route` (unless the cache moved
     /// on meanwhile).
-    pub fn remember(&self, chain: &Chain, route: &str, kept: Arc<Kept>) {
+    pub(super) fn remember(&self, chain: &Chain, route: &str, kept: Arc<Kept>) {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).put(chain, route, kept, CACHE_BYTES);
     }
 
     /// Opens and catches up the search index ahead of the first search.
-    pub fn warm_index(&self) -> Result<()> {
+    pub(super) fn warm_index(&self) -> Result<()> {
         let db = self.take()?;
         let out = self.index(&db).map(drop);
         self.give_back(db);
@@ -373,7 +376,7 @@ impl App {
     /// One thread catches up at a time; while it does, other searches answer
     /// from the index as last opened (hits are shown from SQLite anyway), so
     /// a long catch-up never holds every reader.
-    pub fn index(&self, db: &Db) -> Result<Arc<Opened>> {
+    pub(super) fn index(&self, db: &Db) -> Result<Arc<Opened>> {
         let head = crate::events::head(db.conn())?.0;
         let current = || {
             self.index
@@ -421,7 +424,7 @@ fn open_read(path: &std::path::Path) -> Result<Db> {
 }
 
 /// Runs `f` inside one read transaction with the chain head it sees.
-pub fn snapshot<T>(db: &Db, f: impl FnOnce(&Chain) -> Result<T, WebError>) -> Result<T, WebError> {
+pub(super) fn snapshot<T>(db: &Db, f: impl FnOnce(&Chain) -> Result<T, WebError>) -> Result<T, WebError> {
     db.conn().execute_batch("BEGIN DEFERRED").map_err(Error::from)?;
     let out = Chain::read(db.conn()).map_err(WebError::from).and_then(|chain| f(&chain));
     let _ = db.conn().execute_batch("ROLLBACK");
@@ -496,7 +499,9 @@ mod tests {
         ] {
             assert!(shows(route, &t), "{route} must be dropped");
         }
-        for route in ["/claims/C8", "/api/claims/C70", "/sources/S3", "/topics/other", "/topics/other/log", "/paths/other"] {
+        for route in
+            ["/claims/C8", "/api/claims/C70", "/sources/S3", "/topics/other", "/topics/other/log", "/paths/other"]
+        {
             assert!(!shows(route, &t), "{route} must be kept");
         }
     }

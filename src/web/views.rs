@@ -23,25 +23,25 @@ use crate::views::ClaimView;
 
 /// The chain head a response was read at; every page footer shows it.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct Chain {
+pub(crate) struct Chain {
     pub seq: i64,
     pub hash: String,
 }
 
 impl Chain {
-    pub fn read(conn: &Connection) -> Result<Chain> {
+    pub(crate) fn read(conn: &Connection) -> Result<Chain> {
         let (seq, hash) = events::head(conn)?;
         Ok(Chain { seq, hash })
     }
 
     /// `E<n> <hash prefix>`: enough to cite exactly what was seen.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("{} {}", EventId::new(self.seq), self.hash.get(..12).unwrap_or(&self.hash))
     }
 }
 
 #[derive(Debug, Serialize)]
-pub struct DeskTopic {
+pub(crate) struct DeskTopic {
     pub slug: String,
     pub title: String,
     pub summary: String,
@@ -52,7 +52,7 @@ pub struct DeskTopic {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Ripened {
+pub(crate) struct Ripened {
     pub claim: String,
     pub topic: Option<String>,
     #[serde(flatten)]
@@ -61,14 +61,14 @@ pub struct Ripened {
 
 /// The front page: every topic with badge counts, the latest badge moves.
 #[derive(Debug, Serialize)]
-pub struct Desk {
+pub(crate) struct Desk {
     pub topics: Vec<DeskTopic>,
     pub recently_ripened: Vec<Ripened>,
 }
 
-pub const RECENT_MOVES: usize = 10;
+pub(crate) const RECENT_MOVES: usize = 10;
 
-pub fn desk(conn: &Connection) -> Result<Desk> {
+pub(crate) fn desk(conn: &Connection) -> Result<Desk> {
     let mut counts: BTreeMap<String, BTreeMap<Badge, i64>> = BTreeMap::new();
     let mut stmt = conn.prepare_cached("SELECT topic, badge, count(*) FROM claims GROUP BY topic, badge")?;
     let mut rows = stmt.query([])?;
@@ -95,12 +95,12 @@ pub fn desk(conn: &Connection) -> Result<Desk> {
 
 /// Badge moves, newest first: the desk's "recently ripened" and the
 /// published feeds.
-pub fn badge_moves(conn: &Connection, limit: Option<usize>) -> Result<Vec<Ripened>> {
+pub(crate) fn badge_moves(conn: &Connection, limit: Option<usize>) -> Result<Vec<Ripened>> {
     badge_moves_in(conn, None, limit)
 }
 
 /// Badge moves of one topic's claims (of all, without one), newest first.
-pub fn badge_moves_in(conn: &Connection, topic: Option<&str>, limit: Option<usize>) -> Result<Vec<Ripened>> {
+pub(crate) fn badge_moves_in(conn: &Connection, topic: Option<&str>, limit: Option<usize>) -> Result<Vec<Ripened>> {
     let filter = LogFilter {
         action: Some("claim.badge".into()),
         topic: topic.map(str::to_string),
@@ -133,7 +133,7 @@ pub fn badge_moves_in(conn: &Connection, topic: Option<&str>, limit: Option<usiz
 
 /// One text revision and the word diff from the one before it.
 #[derive(Debug, Serialize)]
-pub struct RevisionView {
+pub(crate) struct RevisionView {
     #[serde(flatten)]
     pub revision: Revision,
     /// Word-level changes from the previous revision; empty for the first.
@@ -141,14 +141,14 @@ pub struct RevisionView {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct DiffPart {
+pub(crate) struct DiffPart {
     /// `same`, `added` or `removed`.
     pub op: &'static str,
     pub text: String,
 }
 
 /// Word-level diff of two texts, adjacent parts of the same kind joined.
-pub fn word_diff(old: &str, new: &str) -> Vec<DiffPart> {
+pub(crate) fn word_diff(old: &str, new: &str) -> Vec<DiffPart> {
     let diff = similar::TextDiff::configure().timeout(std::time::Duration::from_millis(200)).diff_words(old, new);
     let mut parts: Vec<DiffPart> = Vec::new();
     for change in diff.iter_all_changes() {
@@ -168,7 +168,7 @@ pub fn word_diff(old: &str, new: &str) -> Vec<DiffPart> {
 /// The claim page: what `claim show` prints, plus its text revisions with
 /// diffs, the events that touched it and its ClaimReview.
 #[derive(Debug, Serialize)]
-pub struct ClaimPage {
+pub(crate) struct ClaimPage {
     #[serde(flatten)]
     pub view: ClaimView,
     pub revisions: Vec<RevisionView>,
@@ -177,7 +177,7 @@ pub struct ClaimPage {
     pub claim_review: Value,
 }
 
-pub fn claim_page(
+pub(crate) fn claim_page(
     conn: &Connection,
     name: &str,
     when: &When,
@@ -207,7 +207,7 @@ pub fn claim_page(
 
 /// The source page: the source, who cites it, how its grade and status moved.
 #[derive(Debug, Serialize)]
-pub struct SourcePage {
+pub(crate) struct SourcePage {
     #[serde(flatten)]
     pub view: SourceView,
     pub citing: Vec<CitingClaim>,
@@ -215,14 +215,14 @@ pub struct SourcePage {
 }
 
 #[derive(Debug, Serialize)]
-pub struct CitingClaim {
+pub(crate) struct CitingClaim {
     pub id: ClaimId,
     pub topic: String,
     pub badge: Badge,
     pub text: String,
 }
 
-pub fn source_page(conn: &Connection, name: &str) -> Result<SourcePage> {
+pub(crate) fn source_page(conn: &Connection, name: &str) -> Result<SourcePage> {
     let view = sources::view(conn, name)?;
     let mut citing = Vec::new();
     for n in claims::citing_source(conn, view.source.id)? {
@@ -240,12 +240,12 @@ pub fn source_page(conn: &Connection, name: &str) -> Result<SourcePage> {
 
 /// A page of the audit trail, newest first, and the cursor of the next page.
 #[derive(Debug, Serialize)]
-pub struct LogPage {
+pub(crate) struct LogPage {
     pub events: Vec<LogEntry>,
     pub next: Option<EventId>,
 }
 
-pub fn log_page(conn: &Connection, filter: &LogFilter, size: usize) -> Result<LogPage> {
+pub(crate) fn log_page(conn: &Connection, filter: &LogFilter, size: usize) -> Result<LogPage> {
     let mut filter = filter.clone();
     filter.limit = Some(size + 1);
     let mut found: Vec<StoredEvent> = Vec::with_capacity(size + 1);
@@ -263,20 +263,20 @@ pub fn log_page(conn: &Connection, filter: &LogFilter, size: usize) -> Result<Lo
 }
 
 /// `E12` or `12` as an event id.
-pub fn event_seq(text: &str) -> Result<EventId> {
+pub(crate) fn event_seq(text: &str) -> Result<EventId> {
     text.parse()
 }
 
 /// One event with what it changed, field by field.
 #[derive(Debug, Serialize)]
-pub struct EventPage {
+pub(crate) struct EventPage {
     #[serde(flatten)]
     pub entry: LogEntry,
     pub changes: Vec<FieldChange>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct FieldChange {
+pub(crate) struct FieldChange {
     pub field: String,
     pub before: Value,
     pub after: Value,
@@ -285,7 +285,7 @@ pub struct FieldChange {
     pub diff: Vec<DiffPart>,
 }
 
-pub fn event_page(conn: &Connection, text: &str) -> Result<EventPage> {
+pub(crate) fn event_page(conn: &Connection, text: &str) -> Result<EventPage> {
     let seq = event_seq(text)?;
     let e = events::get(conn, seq)?.ok_or_else(|| Error::not_found(format!("no event {seq}")))?;
     let entry = LogEntry::from(&e);

@@ -38,7 +38,7 @@ use crate::model::{Badge, ClaimantKind, Grade, Kind, Stance, Status};
 use crate::tokens::{self, Refusal};
 
 /// The answer to an address that failed too often.
-pub fn too_many(wait: Duration, api: bool) -> Response {
+pub(super) fn too_many(wait: Duration, api: bool) -> Response {
     let secs = wait.as_secs() + 1;
     let e = WebError::new(
         StatusCode::TOO_MANY_REQUESTS,
@@ -54,7 +54,7 @@ pub fn too_many(wait: Duration, api: bool) -> Response {
 
 /// The client's address (the socket's peer; behind a reverse proxy, the
 /// proxy's).
-pub fn client(req: &Request) -> IpAddr {
+pub(super) fn client(req: &Request) -> IpAddr {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([127, 0, 0, 1]), |ConnectInfo(addr)| addr.ip())
@@ -62,13 +62,13 @@ pub fn client(req: &Request) -> IpAddr {
 
 /// Who signs a write: a bearer token (its secret) or a signed-in session
 /// (its token's prefix; the session never holds the secret).
-pub enum Credential {
+pub(super) enum Credential {
     Bearer(String),
     Session(String),
 }
 
 /// What a write changes, for `If-Match`.
-pub enum Target {
+pub(super) enum Target {
     /// Something new: the precondition is on the chain head.
     Chain,
     Claim(String),
@@ -78,14 +78,14 @@ pub enum Target {
 }
 
 /// Why a write was not made.
-pub enum Failure {
+pub(super) enum Failure {
     Unauthenticated(Refusal),
     Stale(String),
     Refused(Error),
 }
 
 impl Failure {
-    pub fn into_web(self) -> WebError {
+    pub(super) fn into_web(self) -> WebError {
         match self {
             Failure::Unauthenticated(r) => WebError::new(StatusCode::UNAUTHORIZED, "unauthorized", r.to_string()),
             Failure::Stale(m) => WebError::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", m),
@@ -96,7 +96,7 @@ impl Failure {
 
 /// `If-Match`: the event a client last saw (`E345`, `345`, `"E345"`, or a
 /// page's ETag `W/"345-…"`); `None` for `*` or no header.
-pub fn precondition(headers: &HeaderMap) -> Result<Option<i64>, WebError> {
+pub(super) fn precondition(headers: &HeaderMap) -> Result<Option<i64>, WebError> {
     let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
     let text = v.to_str().map_err(|_| WebError::bad("If-Match is not text"))?.trim();
     if text == "*" {
@@ -140,7 +140,7 @@ fn latest(tx: &Tx<'_>, target: &Target) -> crate::Result<Option<(String, i64)>> 
 impl App {
     /// Runs one write as whoever `credential` signs in, on the server's one
     /// writer. Call on a blocking thread.
-    pub fn perform<T>(
+    pub(super) fn perform<T>(
         &self,
         credential: &Credential,
         channel: &'static str,
@@ -200,7 +200,7 @@ impl App {
 }
 
 /// The write routes under `/api/`.
-pub fn routes() -> Router<Arc<App>> {
+pub(super) fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/api/claims", post(add_claim))
         .route("/api/claims/{id}/edit", post(edit_claim))
@@ -217,7 +217,7 @@ pub fn routes() -> Router<Arc<App>> {
 }
 
 /// Whether `path` is one of the write routes (which take POST only).
-pub fn is_write_path(path: &str) -> bool {
+pub(super) fn is_write_path(path: &str) -> bool {
     let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     matches!(
         parts.as_slice(),
@@ -256,7 +256,7 @@ where
         return too_many(wait, true);
     }
     let Some(secret) = bearer(req.headers()) else {
-        return unauthorized("this needs a sign-in token: send Authorization: Bearer TOKEN (see `ripen token add`)");
+        return unauthorized("this needs a sign-in token: send Authorization: Bearer TOKEN (an editor makes tokens for the desk's actors)");
     };
     let if_match = match precondition(req.headers()) {
         Ok(p) => p,
@@ -337,7 +337,7 @@ type IdPath = Result<Path<String>, axum::extract::rejection::PathRejection>;
 /// Who made a claim, with `claim add`'s option names.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ClaimantBody {
+pub(super) struct ClaimantBody {
     #[serde(default)]
     claimant: Option<String>,
     #[serde(default)]
@@ -404,7 +404,7 @@ async fn add_claim(State(app): State<Arc<App>>, req: Request) -> Response {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EditClaim {
+pub(super) struct EditClaim {
     #[serde(default)]
     pub text: Option<String>,
     pub reason: String,
@@ -415,7 +415,7 @@ pub struct EditClaim {
 }
 
 impl EditClaim {
-    pub fn change(self) -> ClaimEdit {
+    pub(super) fn change(self) -> ClaimEdit {
         ClaimEdit {
             text: self.text,
             claimant: if self.no_claimant { Some(None) } else { self.who.claimant().map(Some) },
@@ -436,7 +436,7 @@ async fn edit_claim(State(app): State<Arc<App>>, p: IdPath, req: Request) -> Res
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Cite {
+pub(super) struct Cite {
     pub source: String,
     #[serde(default)]
     pub stance: Option<Stance>,
@@ -473,7 +473,7 @@ async fn uncite(State(app): State<Arc<App>>, p: IdPath, req: Request) -> Respons
 /// A badge move, with `promote`/`demote`/`badge`'s option names.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MoveBody {
+pub(super) struct MoveBody {
     #[serde(default)]
     pub badge: Option<Badge>,
     pub reason: String,
@@ -560,7 +560,7 @@ async fn add_source(State(app): State<Arc<App>>, req: Request) -> Response {
             doi: b.doi,
             archive_url: None,
         };
-        crate::sources::add(tx, new, None, None)
+        crate::sources::add(tx, new, None)
     })
     .await
 }

@@ -602,3 +602,19 @@ proptest::proptest! {
         }
     }
 }
+
+/// Checks whose subject is a flag are made at the CLI edge and name the
+/// flag there; the library states the same fact without naming one.
+#[test]
+fn flag_checks_name_their_flag_on_the_command_line() {
+    let desk = stocked();
+    // clap itself refuses an override without a badge (a usage error).
+    let err = desk.refused(Some(EDITOR), &["claim", "add", "--topic", "compute-economy", "A claim.", "--override"], 2);
+    assert!(err.contains("--badge"), "{err}");
+    let err = desk.refused(Some(EDITOR), &["token", "add", RESEARCHER, "--expires", "0d"], ERROR);
+    assert!(err.contains("--expires must be a positive duration"), "{err}");
+    let err = desk.refused(Some(EDITOR), &["search", "cost", "--limit", "0"], ERROR);
+    assert!(err.contains("--limit must be between 1 and"), "{err}");
+    let err = desk.refused(None, &["serve", "--bind", "not-an-address"], ERROR);
+    assert!(err.contains("--bind \"not-an-address\" is not ADDR:PORT"), "{err}");
+}

@@ -154,3 +154,94 @@ fn diff_text() {
     let desk = edited_desk();
     insta::assert_snapshot!("diff", desk.text(&["diff", "C1"]));
 }
+
+/// Text and JSON of the commands that print a report of their own:
+/// `verify`, `diff --json`, `log --json`, `source retractions`,
+/// `source import` and `demo`. Paths of this checkout and of the desk's
+/// temporary directory are replaced so the snapshots hold anywhere.
+fn stable(desk: &Desk, text: String) -> String {
+    let dir = desk.dir.path().display().to_string();
+    text.replace(&dir, "[desk]").replace(env!("CARGO_MANIFEST_DIR"), "[repo]")
+}
+
+#[test]
+fn verify_text_and_json() {
+    let desk = seed_desk();
+    insta::assert_snapshot!("verify", desk.text(&["verify"]));
+    insta::assert_snapshot!("verify_json", desk.text(&["--json", "verify"]));
+}
+
+#[test]
+fn verify_failure_text_and_json() {
+    let desk = seed_desk();
+    desk.conn_rw().execute("UPDATE claims SET text = 'tampered'", []).expect("tamper");
+    let text = desk.run(&["verify"]);
+    assert_eq!(text.status.code(), Some(3));
+    insta::assert_snapshot!("verify_failed", stdout(&text));
+    let json = desk.run(&["--json", "verify"]);
+    assert_eq!(json.status.code(), Some(3));
+    insta::assert_snapshot!("verify_failed_json", stdout(&json));
+}
+
+#[test]
+fn diff_json() {
+    let desk = edited_desk();
+    insta::assert_snapshot!("diff_json", desk.text(&["--json", "diff", "C1"]));
+    insta::assert_snapshot!("diff_same", desk.text(&["diff", "C1", "2", "2"]));
+}
+
+#[test]
+fn log_json() {
+    let desk = edited_desk();
+    insta::assert_snapshot!("log_json", desk.text(&["--json", "log"]));
+    insta::assert_snapshot!("log_text", desk.text(&["log"]));
+}
+
+fn retraction_desk() -> Desk {
+    let desk = Desk::with_topic();
+    for (title, doi) in [("A retracted study", "10.1000/retract.1"), ("A questioned study", "10.1000/concern.2")] {
+        desk.ok_as(EDITOR, &["source", "add", "--title", title, "--grade", "B", "--publisher", "Pub", "--doi", doi]);
+    }
+    desk.claim("One study says so.", &["S1"]);
+    desk
+}
+
+#[test]
+fn source_retractions_text_and_json() {
+    let csv = repo_file("tests/fixtures/retraction_watch.csv");
+    let desk = retraction_desk();
+    insta::assert_snapshot!(
+        "retractions_dry_run",
+        stable(&desk, desk.text(&["source", "retractions", &csv, "--dry-run"]))
+    );
+    insta::assert_snapshot!(
+        "retractions_dry_run_json",
+        stable(&desk, desk.text(&["--json", "source", "retractions", &csv, "--dry-run"]))
+    );
+    insta::assert_snapshot!("retractions", stable(&desk, desk.text_as(EDITOR, &["source", "retractions", &csv])));
+    let desk = retraction_desk();
+    insta::assert_snapshot!(
+        "retractions_json",
+        stable(&desk, desk.text_as(EDITOR, &["--json", "source", "retractions", &csv]))
+    );
+}
+
+#[test]
+fn source_import_text_and_json() {
+    let desk = Desk::with_topic();
+    let zotero = repo_file("tests/fixtures/zotero.json");
+    insta::assert_snapshot!("source_import", stable(&desk, desk.text_as(EDITOR, &["source", "import", &zotero])));
+    let bib = repo_file("tests/fixtures/library.bib");
+    insta::assert_snapshot!(
+        "source_import_json",
+        stable(&desk, desk.text_as(EDITOR, &["--json", "source", "import", &bib]))
+    );
+}
+
+#[test]
+fn demo_text_and_json() {
+    let desk = Desk::empty();
+    insta::assert_snapshot!("demo", stable(&desk, desk.text(&["demo"])));
+    let desk = Desk::empty();
+    insta::assert_snapshot!("demo_json", stable(&desk, desk.text(&["--json", "demo"])));
+}
