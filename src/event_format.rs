@@ -12,6 +12,16 @@
 //!   state's JSON encoded by that codec. `prev_hash` and `hash` are the raw
 //!   32 bytes of the digest.
 //!
+//! Since the `delta_events` migration (`delta_events` records from which
+//! event on), a compact event's `after` may instead be a delta: codec byte
+//! `ZSTD_DELTA`, then a zstd frame whose raw-content dictionary is the
+//! whole state of an earlier event of the same entity, its *base*, whose
+//! sequence number the row stores in `base`. A base is always a keyframe (a
+//! state stored whole: JSON text or codec `PLAIN`/`ZSTD_V1`), never a delta,
+//! so any state decodes from at most two rows. A badge move's delta is a
+//! dozen bytes where the whole compressed state was a few hundred: byte
+//! exact, whatever changed, with no JSON semantics in the codec.
+//!
 //! Invariants: the layout changes the bytes, never the meaning. A compact
 //! event's hash is the `Json` definition (`events::chain_hash`) over the
 //! same event with `before` NULL, `after` the decoded JSON and `prev_hash`
@@ -39,6 +49,10 @@ const PLAIN: u8 = 0;
 /// dictionary, without its 4-byte magic number, checksum or dictionary id.
 const ZSTD_V1: u8 = 1;
 
+/// The codec byte of a delta: a zstd frame, without its magic number,
+/// whose raw-content dictionary is the base event's state JSON.
+const ZSTD_DELTA: u8 = 2;
+
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 
 /// The keys and common values of every entity's state: what a state of a
@@ -62,6 +76,9 @@ impl std::fmt::Display for Undecodable {
 thread_local! {
     static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
     static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+    // Deltas name their dictionary (the base) per call: plain contexts.
+    static DELTA_COMPRESSOR: RefCell<zstd::zstd_safe::CCtx<'static>> = RefCell::new(zstd::zstd_safe::CCtx::create());
+    static DELTA_DECOMPRESSOR: RefCell<zstd::zstd_safe::DCtx<'static>> = RefCell::new(zstd::zstd_safe::DCtx::create());
 }
 
 fn compressor() -> std::io::Result<zstd::bulk::Compressor<'static>> {
@@ -101,19 +118,34 @@ pub fn encode_state(json: &str) -> Vec<u8> {
 /// state ripen writes, low enough that a damaged length cannot exhaust memory.
 const MAX_STATE: u64 = 64 << 20;
 
-/// The JSON a compact event's stored `after` holds.
+/// The JSON a compact event's stored `after` holds, when it is stored
+/// whole (a delta needs its base: `state_text`).
 pub fn decode_state(bytes: &[u8]) -> Result<String, Undecodable> {
+    decode_with(bytes, None)
+}
+
+/// Whether a stored `after` is a delta (needs its base to decode).
+pub fn is_delta(bytes: &[u8]) -> bool {
+    bytes.first() == Some(&ZSTD_DELTA)
+}
+
+/// A frame's content size, from a stored payload without the magic number.
+fn framed(payload: &[u8]) -> Result<(Vec<u8>, usize), Undecodable> {
+    let mut frame = Vec::with_capacity(payload.len() + ZSTD_MAGIC.len());
+    frame.extend_from_slice(&ZSTD_MAGIC);
+    frame.extend_from_slice(payload);
+    match zstd::zstd_safe::get_frame_content_size(&frame) {
+        Ok(Some(n)) if n <= MAX_STATE => Ok((frame, n as usize)),
+        _ => Err(Undecodable("a compressed state without a valid length".into())),
+    }
+}
+
+fn decode_with(bytes: &[u8], base: Option<&str>) -> Result<String, Undecodable> {
     let (codec, payload) = bytes.split_first().ok_or_else(|| Undecodable("an empty stored state".into()))?;
     let json = match *codec {
         PLAIN => payload.to_vec(),
         ZSTD_V1 => {
-            let mut frame = Vec::with_capacity(payload.len() + ZSTD_MAGIC.len());
-            frame.extend_from_slice(&ZSTD_MAGIC);
-            frame.extend_from_slice(payload);
-            let size = match zstd::zstd_safe::get_frame_content_size(&frame) {
-                Ok(Some(n)) if n <= MAX_STATE => n as usize,
-                _ => return Err(Undecodable("a compressed state without a valid length".into())),
-            };
+            let (frame, size) = framed(payload)?;
             DECOMPRESSOR.with_borrow_mut(|slot| {
                 if slot.is_none() {
                     *slot = zstd::bulk::Decompressor::with_dictionary(DICTIONARY).ok();
@@ -123,10 +155,52 @@ pub fn decode_state(bytes: &[u8]) -> Result<String, Undecodable> {
                     .map_err(|e| Undecodable(format!("a compressed state that does not decode: {e}")))
             })?
         }
+        ZSTD_DELTA => {
+            let base = base.ok_or_else(|| Undecodable("a delta state without its base state".into()))?;
+            let (frame, size) = framed(payload)?;
+            let mut out = Vec::with_capacity(size);
+            DELTA_DECOMPRESSOR.with_borrow_mut(|d| {
+                d.decompress_using_dict(&mut out, &frame, base.as_bytes())
+                    .map_err(|code| Undecodable(format!("a delta state that does not decode: {}", error_name(code))))
+            })?;
+            if out.len() != size {
+                return Err(Undecodable("a delta state that decodes to another length than it records".into()));
+            }
+            out
+        }
         other => return Err(Undecodable(format!("a stored state in unknown codec {other}"))),
     };
     String::from_utf8(json).map_err(|_| Undecodable("a stored state that is not UTF-8".into()))
 }
+
+fn error_name(code: usize) -> &'static str {
+    zstd::zstd_safe::get_error_name(code)
+}
+
+/// A state stored as a delta against `base` (a state stored whole), when
+/// that is shorter than storing it whole; `None` when it is not.
+pub fn encode_delta(json: &str, base: &str, whole: impl FnOnce() -> Vec<u8>) -> Option<Vec<u8>> {
+    let mut frame = Vec::with_capacity(zstd::zstd_safe::compress_bound(json.len()));
+    DELTA_COMPRESSOR
+        .with_borrow_mut(|c| c.compress_using_dict(&mut frame, json.as_bytes(), base.as_bytes(), LEVEL))
+        .ok()?;
+    if !frame.starts_with(&ZSTD_MAGIC) {
+        return None;
+    }
+    let delta_len = frame.len() - ZSTD_MAGIC.len() + 1;
+    // Most deltas are a few dozen bytes: no need to price the whole state.
+    if delta_len > SURELY_SHORTER && delta_len >= whole().len() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(delta_len);
+    out.push(ZSTD_DELTA);
+    out.extend_from_slice(&frame[ZSTD_MAGIC.len()..]);
+    Some(out)
+}
+
+/// A delta this short is shorter than any whole state it could stand for
+/// but the tiniest, which are not worth a base lookup's time to price.
+const SURELY_SHORTER: usize = 48;
 
 /// A stored hash as lowercase hex: hex text as it is (`Json`), 32 raw
 /// bytes encoded (`Compact`). `None` for any other value.
@@ -150,11 +224,25 @@ pub fn hash_blob(hex_text: &str) -> Value {
 }
 
 /// A stored `after` (or `before`) as JSON text, whatever the layout.
-pub fn state_text(value: ValueRef<'_>) -> Result<Option<String>, Undecodable> {
+/// `base` is the stored `after` of the row's base event (NULL when the row
+/// has none): a delta decodes against it, and only a state stored whole
+/// may be a base.
+pub fn state_text(value: ValueRef<'_>, base: ValueRef<'_>) -> Result<Option<String>, Undecodable> {
     match value {
         ValueRef::Null => Ok(None),
         ValueRef::Text(t) => {
             String::from_utf8(t.to_vec()).map(Some).map_err(|_| Undecodable("a stored state that is not UTF-8".into()))
+        }
+        ValueRef::Blob(b) if is_delta(b) => {
+            let base = match base {
+                ValueRef::Blob(base) if is_delta(base) => {
+                    return Err(Undecodable("a delta state whose base is a delta too".into()))
+                }
+                ValueRef::Null => None,
+                base => state_text(base, ValueRef::Null)?,
+            };
+            decode_with(b, Some(base.as_deref().ok_or_else(|| Undecodable("a delta state without its base".into()))?))
+                .map(Some)
         }
         ValueRef::Blob(b) => decode_state(b).map(Some),
         _ => Err(Undecodable("a stored state that is neither text nor a blob".into())),
@@ -191,6 +279,34 @@ mod tests {
         let last = flipped.len() - 1;
         flipped[last] ^= 0x55;
         assert_ne!(decode_state(&flipped).ok().as_deref(), Some("x".repeat(500).as_str()));
+    }
+
+    #[test]
+    fn deltas_round_trip_against_their_base_only() {
+        let base = r#"{"id":"C12","key":null,"topic":"compute-economy","text":"Training runs doubled in cost every year since 2016, according to the survey's own figures.","revision":1,"badge":"caveat","badge_override":false,"citations":[{"source":"S3","stance":"supports","note":null}],"created_by":"remy","created_at":"2026-05-30T09:00:00Z"}"#;
+        let moved = base.replace(r#""badge":"caveat""#, r#""badge":"well-sourced""#);
+        let whole = encode_state(&moved);
+        let delta = encode_delta(&moved, base, || whole.clone()).expect("a badge move is a short delta");
+        assert!(is_delta(&delta) && !is_delta(&whole));
+        assert!(delta.len() * 4 < whole.len(), "{} against {}", delta.len(), whole.len());
+        let decoded = state_text(ValueRef::Blob(&delta), ValueRef::Blob(&encode_state(base))).unwrap();
+        assert_eq!(decoded.as_deref(), Some(moved.as_str()));
+        assert_eq!(state_text(ValueRef::Blob(&delta), ValueRef::Text(base.as_bytes())).unwrap().unwrap(), moved);
+        // Without its base, against a delta, or against another state: an
+        // error or another state, never the original by accident.
+        assert!(decode_state(&delta).is_err());
+        assert!(state_text(ValueRef::Blob(&delta), ValueRef::Null).is_err());
+        assert!(state_text(ValueRef::Blob(&delta), ValueRef::Blob(&delta)).is_err());
+        let other = base.replace("Training", "Inference");
+        assert_ne!(
+            state_text(ValueRef::Blob(&delta), ValueRef::Text(other.as_bytes())).ok().flatten(),
+            Some(moved.clone())
+        );
+        let mut flipped = delta.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x55;
+        let damaged = state_text(ValueRef::Blob(&flipped), ValueRef::Text(base.as_bytes()));
+        assert_ne!(damaged.ok().flatten(), Some(moved.clone()));
     }
 
     /// Stored states decode with this exact dictionary for ever.

@@ -51,7 +51,26 @@ pub struct StoredEvent {
     pub format: Format,
 }
 
-pub const COLUMNS: &str = "seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash";
+/// An event's stored columns, then its `base` and the base's stored
+/// `after`, which a delta `after` decodes against (`event_format`). Select
+/// them `FROM events` (unaliased).
+pub const COLUMNS: &str = "seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash, base, \
+                           (SELECT b.after FROM events AS b WHERE b.seq = events.base)";
+
+/// `after` at column `i` decoded against the base's stored `after` at `base`.
+fn after_base(row: &Row<'_>, i: usize, base: usize) -> rusqlite::Result<Option<String>> {
+    event_format::state_text(row.get_ref(i)?, row.get_ref(base)?).map_err(|e| undecodable(i, e))
+}
+
+/// `after` as stored and the base's stored `after`: what `after_at`
+/// decodes. Select them `FROM events` (unaliased).
+pub const AFTER_COLUMNS: &str = "after, (SELECT b.after FROM events AS b WHERE b.seq = events.base)";
+
+/// The whole `after` state of a row selected with `AFTER_COLUMNS` at
+/// column `i`: the one place a stored state becomes JSON text.
+pub fn after_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+    after_base(row, i, i + 1)
+}
 
 impl StoredEvent {
     /// Reads a row selected as `COLUMNS`. A compact event's `before` is
@@ -63,9 +82,8 @@ impl StoredEvent {
             event_format::hash_hex(value)
                 .ok_or_else(|| rusqlite::Error::InvalidColumnType(i, "hash".into(), value.data_type()))
         };
-        let state_at = |i: usize| -> rusqlite::Result<Option<String>> {
-            event_format::state_text(row.get_ref(i)?).map_err(|e| undecodable(i, e))
-        };
+        let before = event_format::state_text(row.get_ref(6)?, rusqlite::types::ValueRef::Null)
+            .map_err(|e| undecodable(6, e))?;
         let format = match row.get_ref(11)? {
             rusqlite::types::ValueRef::Blob(_) => Format::Compact,
             _ => Format::Json,
@@ -77,8 +95,8 @@ impl StoredEvent {
             action: row.get(3)?,
             entity: row.get(4)?,
             topic: row.get(5)?,
-            before: state_at(6)?,
-            after: state_at(7)?,
+            before,
+            after: after_base(row, 7, 13)?,
             reason: row.get(8)?,
             meta: row.get(9)?,
             prev_hash: hash_at(10)?,
@@ -193,6 +211,8 @@ pub struct Hashing {
     switches: Vec<(i64, Algorithm)>,
     /// The first event stored `Compact` (`event_formats`), if any.
     compact_from: Option<i64>,
+    /// The first event whose `after` may be a delta (`delta_events`), if any.
+    deltas_from: Option<i64>,
 }
 
 impl Hashing {
@@ -229,11 +249,23 @@ impl Hashing {
         } else {
             None
         };
-        Ok(Hashing { switches, compact_from })
+        let deltas: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'delta_events'",
+            [],
+            |r| r.get(0),
+        )?;
+        let deltas_from =
+            if deltas { conn.query_row("SELECT min(first_seq) FROM delta_events", [], |r| r.get(0))? } else { None };
+        Ok(Hashing { switches, compact_from, deltas_from })
     }
 
     pub fn for_seq(&self, seq: i64) -> Algorithm {
         self.switches.iter().rev().find(|(first, _)| *first <= seq).map_or(Algorithm::Sha256, |(_, a)| *a)
+    }
+
+    /// Whether event `seq` may store its `after` as a delta against a base.
+    pub fn deltas_at(&self, seq: i64) -> bool {
+        self.format_for(seq) == Format::Compact && self.deltas_from.is_some_and(|first| first <= seq)
     }
 
     /// How event `seq` is (or will be) stored.
@@ -400,10 +432,10 @@ impl Befores {
 /// The `after` of the latest event about `entity` before event `seq`.
 pub fn previous_state(conn: &Connection, entity: &str, seq: i64) -> Result<Option<String>> {
     let state = conn
-        .prepare_cached("SELECT after FROM events WHERE entity = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT 1")?
-        .query_row(rusqlite::params![entity, seq], |r| {
-            event_format::state_text(r.get_ref(0)?).map_err(|e| undecodable(0, e))
-        })
+        .prepare_cached(&format!(
+            "SELECT {AFTER_COLUMNS} FROM events WHERE entity = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT 1"
+        ))?
+        .query_row(rusqlite::params![entity, seq], |r| after_at(r, 0))
         .optional()?;
     Ok(state.flatten())
 }
@@ -458,16 +490,19 @@ mod tests {
 
     #[test]
     fn events_before_the_first_switch_are_sha256() {
-        let legacy = Hashing { switches: vec![], compact_from: None };
+        let legacy = Hashing { switches: vec![], compact_from: None, deltas_from: None };
         assert_eq!(legacy.for_seq(1), Algorithm::Sha256);
         assert_eq!(legacy.format_for(1), Format::Json);
-        let upgraded = Hashing { switches: vec![(101, Algorithm::Blake3)], compact_from: Some(150) };
+        let upgraded =
+            Hashing { switches: vec![(101, Algorithm::Blake3)], compact_from: Some(150), deltas_from: Some(200) };
+        assert!(!upgraded.deltas_at(199));
+        assert!(upgraded.deltas_at(200));
         assert_eq!(upgraded.format_for(149), Format::Json);
         assert_eq!(upgraded.format_for(150), Format::Compact);
         assert_eq!(upgraded.for_seq(100), Algorithm::Sha256);
         assert_eq!(upgraded.for_seq(101), Algorithm::Blake3);
         assert_eq!(upgraded.for_seq(5000), Algorithm::Blake3);
-        let fresh = Hashing { switches: vec![(1, Algorithm::Blake3)], compact_from: Some(1) };
+        let fresh = Hashing { switches: vec![(1, Algorithm::Blake3)], compact_from: Some(1), deltas_from: Some(1) };
         assert_eq!(fresh.for_seq(1), Algorithm::Blake3);
     }
 }

@@ -44,9 +44,12 @@ impl When {
 
     fn state<T: DeserializeOwned>(conn: &Connection, entity: &EntityRef, at: &str) -> Result<Option<T>> {
         let after: Option<Result<Option<String>, _>> = conn
-            .prepare_cached("SELECT after FROM events WHERE entity = ?1 AND at <= ?2 ORDER BY seq DESC LIMIT 1")?
+            .prepare_cached(&format!(
+                "SELECT {} FROM events WHERE entity = ?1 AND at <= ?2 ORDER BY seq DESC LIMIT 1",
+                crate::events::AFTER_COLUMNS
+            ))?
             .query_row(rusqlite::params![entity.to_string(), at], |r| {
-                Ok(crate::event_format::state_text(r.get_ref(0)?))
+                Ok(crate::event_format::state_text(r.get_ref(0)?, r.get_ref(1)?))
             })
             .optional()?;
         let after = after.transpose().map_err(|e| {

@@ -65,6 +65,9 @@ pub const TRIGGERS: &[(&str, &str)] = &[
     ("event_formats", "event_formats_future_only"),
     ("event_formats", "event_formats_append_only_update"),
     ("event_formats", "event_formats_append_only_delete"),
+    ("delta_events", "delta_events_future_only"),
+    ("delta_events", "delta_events_append_only_update"),
+    ("delta_events", "delta_events_append_only_delete"),
 ];
 
 /// Progress callback: events checked so far.
@@ -293,23 +296,37 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
         // compact state that does not decode, is an edit too.
         let mut layout_ok = true;
         let decoded;
+        // A delta needs its base: an earlier event (the column's CHECK),
+        // stored whole, and only from the `delta_events` switch on; a base
+        // on a state stored whole is an edit too.
+        let base: Option<i64> = r.get(12)?;
         let after = match (format, r.get_ref(7)?) {
-            (Format::Compact, ValueRef::Blob(stored)) => match event_format::decode_state(stored) {
-                Ok(json) => {
-                    decoded = json;
-                    Some(decoded.as_bytes())
+            (Format::Compact, ValueRef::Blob(stored)) => {
+                let delta = event_format::is_delta(stored);
+                layout_ok &= delta == base.is_some() && (!delta || chain.hashing.deltas_at(seq));
+                match event_format::state_text(ValueRef::Blob(stored), r.get_ref(13)?) {
+                    Ok(Some(json)) => {
+                        decoded = json;
+                        Some(decoded.as_bytes())
+                    }
+                    _ => {
+                        layout_ok = false;
+                        Some(stored)
+                    }
                 }
-                Err(_) => {
-                    layout_ok = false;
-                    Some(stored)
-                }
-            },
-            (Format::Compact, ValueRef::Null) => None,
+            }
+            (Format::Compact, ValueRef::Null) => {
+                layout_ok &= base.is_none();
+                None
+            }
             (Format::Compact, _) => {
                 layout_ok = false;
                 field(7).unwrap_or_default()
             }
-            (Format::Json, _) => field(7)?,
+            (Format::Json, _) => {
+                layout_ok &= base.is_none();
+                field(7)?
+            }
         };
         let fields = [field(1)?, field(2)?, field(3)?, field(4)?, field(5)?, field(6)?, after, field(8)?, field(9)?];
         let prev_hash = stored_hash(r, 10, format, &mut prev_buf)?;

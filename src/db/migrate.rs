@@ -24,6 +24,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(REFERENCE_SOURCES),
     Migration::Sql(SIGN_IN_TOKENS),
     Migration::Code(compact_events),
+    Migration::Sql(DELTA_EVENTS),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -245,6 +246,34 @@ BEGIN
 END;
 INSERT INTO event_formats (first_seq, format)
 VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events), 'compact');
+";
+
+/// Delta events: from the next event on, a compact event's `after` may be
+/// stored as a delta against an earlier whole state of the same entity,
+/// whose sequence number the new `base` column holds (see `event_format`).
+/// Events already written keep their bytes, hashes and meaning; the hash of
+/// a delta event is the compact one, over the whole decoded state, so the
+/// switch is recorded like `event_formats`: append-only, and only for
+/// events not yet written.
+const DELTA_EVENTS: &str = "
+ALTER TABLE events ADD COLUMN base INTEGER CHECK (base < seq);
+CREATE TABLE delta_events (
+    first_seq  INTEGER PRIMARY KEY CHECK (first_seq >= 1)
+) STRICT;
+CREATE TRIGGER delta_events_future_only BEFORE INSERT ON delta_events
+WHEN NEW.first_seq <= (SELECT coalesce(max(seq), 0) FROM events)
+BEGIN
+    SELECT RAISE(ABORT, 'an event format can only be chosen for events not yet written');
+END;
+CREATE TRIGGER delta_events_append_only_update BEFORE UPDATE ON delta_events
+BEGIN
+    SELECT RAISE(ABORT, 'delta_events is append-only: UPDATE refused');
+END;
+CREATE TRIGGER delta_events_append_only_delete BEFORE DELETE ON delta_events
+BEGIN
+    SELECT RAISE(ABORT, 'delta_events is append-only: DELETE refused');
+END;
+INSERT INTO delta_events (first_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events));
 ";
 
 /// Sign-in tokens for writes over the web (`tokens`): the audited row

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
 use super::{Actor, Db, BUSY_TIMEOUT};
@@ -58,6 +58,7 @@ impl Db {
             head_hash,
             hashing,
             appended: Vec::new(),
+            keyframes: Default::default(),
             importing: false,
             origin: origin.cloned(),
         };
@@ -83,6 +84,10 @@ fn describe_write_error(path: &Path, what: &str, e: rusqlite::Error) -> Error {
         _ => Error::Sqlite(e),
     }
 }
+
+/// How many entities' latest whole states a transaction keeps in memory
+/// (a bulk import appends each entity's events together).
+const KEYFRAMES_KEPT: usize = 1024;
 
 /// An event to append; `at` and `actor` default to the transaction's.
 #[derive(Debug, Default, Clone)]
@@ -125,6 +130,10 @@ pub struct Tx<'c> {
     head_hash: String,
     hashing: events::Hashing,
     appended: Vec<i64>,
+    /// The latest whole stored state (sequence number and JSON) of entities
+    /// this transaction appended events about: the base of their next
+    /// delta without a query (a bulk import has dropped the index one uses).
+    keyframes: std::collections::HashMap<String, (i64, String)>,
     /// While set, every event appended is marked `"imported": true`.
     importing: bool,
     /// Recorded in the meta of every event appended (`channel`, `token`).
@@ -189,6 +198,82 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// A compact event's stored `after` and `base`: a delta against the
+    /// entity's latest whole state when deltas apply from `seq` on, the
+    /// entity had a state before (`had_before`), and the delta is shorter;
+    /// else the state whole, which becomes the entity's next base.
+    fn store_state(
+        &mut self,
+        entity: &str,
+        seq: i64,
+        had_before: bool,
+        state: &str,
+    ) -> Result<(rusqlite::types::Value, rusqlite::types::Value)> {
+        use rusqlite::types::Value as Sql;
+        let mut whole: Option<Vec<u8>> = None;
+        if had_before && self.hashing.deltas_at(seq) {
+            if let Some((base_seq, base)) = self.keyframe(entity, seq)? {
+                let delta = event_format::encode_delta(state, &base, || {
+                    whole.get_or_insert_with(|| event_format::encode_state(state)).clone()
+                });
+                if let Some(delta) = delta {
+                    // Readers decode it against the same base: a delta that
+                    // would not give back these exact bytes is never stored.
+                    let back = event_format::state_text(
+                        rusqlite::types::ValueRef::Blob(&delta),
+                        rusqlite::types::ValueRef::Text(base.as_bytes()),
+                    );
+                    if back.ok().flatten().as_deref() == Some(state) {
+                        return Ok((Sql::Blob(delta), Sql::Integer(base_seq)));
+                    }
+                }
+            }
+        }
+        let whole = whole.unwrap_or_else(|| event_format::encode_state(state));
+        if self.keyframes.len() >= KEYFRAMES_KEPT {
+            self.keyframes.clear();
+        }
+        self.keyframes.insert(entity.to_string(), (seq, state.to_string()));
+        Ok((Sql::Blob(whole), Sql::Null))
+    }
+
+    /// The latest event about `entity` before `seq` that stores its state
+    /// whole, with that state: from this transaction's memory, else by the
+    /// `events_by_entity` index. `None` when there is none, or when the index
+    /// is gone (a bulk import dropped it: a scan would cost more than the
+    /// bytes it saves).
+    fn keyframe(&self, entity: &str, seq: i64) -> Result<Option<(i64, String)>> {
+        if let Some(kept) = self.keyframes.get(entity) {
+            return Ok(Some(kept.clone()));
+        }
+        let indexed: bool = self.inner.query_row(
+            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'index' AND name = 'events_by_entity'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !indexed {
+            return Ok(None);
+        }
+        let found = self
+            .inner
+            .prepare_cached(
+                "SELECT seq, after FROM events INDEXED BY events_by_entity
+                 WHERE entity = ?1 AND seq < ?2 AND base IS NULL AND after IS NOT NULL
+                 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row(rusqlite::params![entity, seq], |r| {
+                let state = event_format::state_text(r.get_ref(1)?, rusqlite::types::ValueRef::Null);
+                Ok((r.get::<_, i64>(0)?, state))
+            })
+            .optional()?;
+        Ok(match found {
+            Some((seq, Ok(Some(state)))) => Some((seq, state)),
+            // A base that does not decode is damage `verify` reports; the new
+            // event is stored whole rather than against it.
+            _ => None,
+        })
+    }
+
     /// Appends one event to the chain and returns its id.
     pub fn append(&mut self, event: NewEvent) -> Result<crate::ids::EventId> {
         let seq = self.head_seq + 1;
@@ -231,12 +316,9 @@ impl Tx<'_> {
             meta: meta.as_deref(),
         };
         let hash = events::chain_hash(self.hashing.for_seq(seq), &self.head_hash, &content);
-        let mut insert = self.inner.prepare_cached(
-            "INSERT INTO events (seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )?;
         // The two layouts differ only in how states and hashes are stored.
         use rusqlite::types::Value as Sql;
+        let mut stored_base = Sql::Null;
         let (stored_before, stored_after, stored_prev, stored_hash) = match format {
             events::Format::Json => {
                 (Sql::from(before), Sql::from(after), Sql::from(self.head_hash.clone()), Sql::from(hash.clone()))
@@ -244,14 +326,18 @@ impl Tx<'_> {
             events::Format::Compact => {
                 #[cfg(debug_assertions)]
                 self.check_before(&event.entity, seq, before.as_deref())?;
-                (
-                    Sql::Null,
-                    Sql::from(after.as_deref().map(event_format::encode_state)),
-                    event_format::hash_blob(&self.head_hash),
-                    event_format::hash_blob(&hash),
-                )
+                let (stored, base) = match after.as_deref() {
+                    Some(state) => self.store_state(&event.entity, seq, before.is_some(), state)?,
+                    None => (Sql::Null, Sql::Null),
+                };
+                stored_base = base;
+                (Sql::Null, stored, event_format::hash_blob(&self.head_hash), event_format::hash_blob(&hash))
             }
         };
+        let mut insert = self.inner.prepare_cached(
+            "INSERT INTO events (seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash, base)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
         insert.execute(rusqlite::params![
             seq,
             at,
@@ -264,9 +350,9 @@ impl Tx<'_> {
             event.reason,
             meta,
             stored_prev,
-            stored_hash
+            stored_hash,
+            stored_base
         ])?;
-        drop(insert);
         self.head_seq = seq;
         self.head_hash = hash;
         self.appended.push(seq);

@@ -428,6 +428,79 @@ fn compact_events_catch_every_edit() {
     assert!(problems.iter().all(|p| p["kind"] == "missing-trigger"), "{report}");
 }
 
+/// A later event about an entity stores its `after` as a delta against the
+/// entity's latest state stored whole (its `base`): a few bytes that every
+/// reader decodes to the whole state, and an edit of the delta, of its
+/// base pointer, or of the base's own state is an edited event.
+#[test]
+fn delta_events_catch_every_edit() {
+    let desk = stocked();
+    desk.ok_as(EDITOR, &["source", "grade", "S1", "A", "--reason", "replicated"]);
+    let first = desk.last_event();
+    desk.ok_as(EDITOR, &["source", "grade", "S1", "C", "--reason", "retracted"]);
+    let e = desk.last_event();
+    assert_eq!(e.format, Format::Compact);
+    assert_eq!(e.before_json().unwrap()["grade"], "A", "before is the previous delta's whole state");
+    assert_eq!(e.after_json().unwrap()["grade"], "C");
+    assert_eq!(e.after_json().unwrap()["title"], "Cost-of-Pass");
+    let conn = desk.conn();
+    let row = |seq: i64| -> (Option<i64>, Vec<u8>) {
+        conn.query_row("SELECT base, after FROM events WHERE seq = ?1", [seq], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
+    };
+    let (base, after) = row(e.seq);
+    let base = base.expect("a later event is stored as a delta");
+    assert_eq!(row(first.seq).0, Some(base), "both deltas are against S1's last whole state");
+    let (base_base, base_after) = row(base);
+    assert_eq!(base_base, None, "a base is stored whole");
+    assert_eq!(after[0], 2);
+    assert!(after.len() < 40 && after.len() * 4 < base_after.len(), "{} against {}", after.len(), base_after.len());
+    let other_source: i64 =
+        conn.query_row("SELECT max(seq) FROM events WHERE action = 'source.add'", [], |r| r.get(0)).unwrap();
+    assert_ne!(other_source, base);
+    drop(conn);
+    // Every reader sees the whole state: the log's before/after and history.
+    let log = desk.jsonl(&["log", "--entity", "S1"]);
+    assert_eq!(log[0]["after"]["grade"], "C", "{log:?}");
+    assert_eq!(log[0]["before"], log[1]["after"]);
+    assert_eq!(log[1]["after"]["title"], "Cost-of-Pass");
+
+    let mut flipped = after.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x20;
+    let edits: Vec<(i64, &str, Sql)> = vec![
+        (e.seq, "after", Sql::Blob(flipped)),
+        (e.seq, "after", Sql::Blob(after[..after.len() / 2].to_vec())),
+        (e.seq, "after", Sql::Blob(base_after.clone())),
+        (e.seq, "base", Sql::Null),
+        (e.seq, "base", Sql::Integer(other_source)),
+        (e.seq, "base", Sql::Integer(first.seq)),
+        (e.seq, "base", Sql::Integer(1)),
+        (base, "base", Sql::Integer(1)),
+    ];
+    for (seq, column, value) in edits {
+        let shown = format!("E{seq} {column} = {value:?}");
+        let report = verify_after_edit(&desk, seq, column, value);
+        let problems = report["problems"].as_array().unwrap();
+        let at = format!("E{seq}");
+        assert!(problems.iter().any(|p| p["kind"] == "edited-event" && p["at"] == at), "{shown}: {report}");
+    }
+    // The base's own state edited: the base is an edited event, and so is
+    // every delta that decodes against it.
+    let report = verify_after_edit(&desk, base, "after", Sql::Blob(row_after(&desk, other_source)));
+    let problems = report["problems"].as_array().unwrap();
+    for seq in [base, e.seq] {
+        let at = format!("E{seq}");
+        assert!(problems.iter().any(|p| p["kind"] == "edited-event" && p["at"] == at), "{at}: {report}");
+    }
+    let report: Value = serde_json::from_slice(&desk.run(&["--json", "verify"]).stdout).unwrap();
+    let problems = report["problems"].as_array().unwrap();
+    assert!(problems.iter().all(|p| p["kind"] == "missing-trigger"), "{report}");
+}
+
+fn row_after(desk: &Desk, seq: i64) -> Vec<u8> {
+    desk.conn().query_row("SELECT after FROM events WHERE seq = ?1", [seq], |r| r.get(0)).unwrap()
+}
+
 #[test]
 fn event_time_is_utc_from_the_clock_override() {
     let mut desk = Desk::new();
@@ -540,6 +613,9 @@ fn as_version_two(desk: &Desk) -> String {
         .unwrap();
         prev = e.hash;
     }
+    // What `delta_events` added: deltas' base pointers (the states above are
+    // whole again) and the switch.
+    conn.execute_batch("ALTER TABLE events DROP COLUMN base; DROP TABLE delta_events;").unwrap();
     let cookie: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0)).unwrap();
     conn.pragma_update(None, "writable_schema", true).unwrap();
     conn.execute(
