@@ -11,7 +11,11 @@
 //! claims of its own) on a copy of the database; it reports accepted
 //! changes/s and p50/p99 latency (every change is its own transaction).
 //!
-//! Run: `cargo bench --bench web -- --claims 10000 [--uncached]` (defaults:
+//! With `--warm-up` the topic pages are first each loaded once in a random
+//! order (every page built once: the cold figures), then loaded as usual
+//! (the warm figures: what the server's cache holds after one pass).
+//!
+//! Run: `cargo bench --bench web -- --claims 10000 [--uncached] [--warm-up]` (defaults:
 //! 10,000 claims, 32 connections, 5 s a route; database cached under
 //! `target/bench-web/`). The server keeps answers built at the current
 //! chain head by ETag; `--uncached` makes every request target unique so
@@ -29,6 +33,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -45,6 +50,9 @@ struct Args {
     /// A `datasette` executable: serve the same file beside ripen (immutable
     /// mode) and load one claim's row page and its JSON the same way.
     datasette: Option<PathBuf>,
+    /// Before the timed topic-page run, load every topic page once (each
+    /// built once: the cold figures), then run as usual (the warm ones).
+    warm_up: bool,
     /// The `ripen` binary to serve with (default: this build's), to compare
     /// two builds on the same database in one session.
     ripen: PathBuf,
@@ -58,6 +66,7 @@ fn args() -> Args {
         dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-web"),
         uncached: false,
         writers: 0,
+        warm_up: false,
         datasette: None,
         ripen: PathBuf::from(env!("CARGO_BIN_EXE_ripen")),
     };
@@ -70,6 +79,7 @@ fn args() -> Args {
             "--seconds" => a.seconds = num(),
             "--dir" => a.dir = PathBuf::from(it.next().expect("--dir PATH")),
             "--uncached" => a.uncached = true,
+            "--warm-up" => a.warm_up = true,
             "--writers" => a.writers = num() as usize,
             "--ripen" => a.ripen = PathBuf::from(it.next().expect("--ripen PATH")),
             "--datasette" => a.datasette = Some(PathBuf::from(it.next().expect("--datasette PATH"))),
@@ -198,18 +208,60 @@ fn load(a: &Args, addr: &str, name: &str, paths: &[String]) {
             .collect();
         workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
     });
-    let elapsed = started.elapsed().as_secs_f64();
+    report(a, name, &mut latencies, started.elapsed().as_secs_f64());
+}
+
+/// Loads each of `paths` once, in order, spread over `a.connections`
+/// connections (each takes the next path not yet asked for); prints
+/// requests/s and latency percentiles as `load` does.
+fn once(a: &Args, addr: &str, name: &str, paths: &[String]) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..a.connections)
+            .map(|_| {
+                let next = &next;
+                scope.spawn(move || {
+                    let mut conn = Conn::open(addr);
+                    let mut lat = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        let t = Instant::now();
+                        let status = conn.get(path);
+                        lat.push(t.elapsed());
+                        assert_eq!(status, 200, "{path}");
+                    }
+                    lat
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    report(a, name, &mut latencies, started.elapsed().as_secs_f64());
+}
+
+fn report(a: &Args, name: &str, latencies: &mut [Duration], elapsed: f64) {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "{name:<24} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} connections, {:.0} s)",
+        "{name:<28} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} connections, {:.0} s, load average {})",
         latencies.len() as f64 / elapsed,
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
         latencies.len(),
         a.connections,
-        elapsed
+        elapsed,
+        load_average()
     );
+}
+
+/// The machine's 1-minute load average, as the bench's context.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn rss_peak_mb(pid: u32) -> f64 {
@@ -255,7 +307,14 @@ fn main() {
         .collect();
 
     load(&a, &addr, "claim page", &claims);
-    load(&a, &addr, "topic page", &topics);
+    if a.warm_up {
+        let mut order = topics.clone();
+        order.shuffle(&mut rng);
+        once(&a, &addr, "topic page, cold (once each)", &order);
+        load(&a, &addr, "topic page, warm", &topics);
+    } else {
+        load(&a, &addr, "topic page", &topics);
+    }
     load(&a, &addr, "api/search", &searches);
     if let Some(bin) = &a.datasette {
         // One claim, as Datasette's row page and its JSON, beside ripen's

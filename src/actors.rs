@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::{self, Provenance, Role};
 
 /// Who may add and change actors and their roles (and revert their changes).
-pub const MAY_CHANGE: &[Role] = &[Role::Editor];
+pub(crate) const MAY_CHANGE: &[Role] = &[Role::Editor];
 
 /// An actor's state as its events record it: the one actor type, which the
 /// write path also uses for who is acting.
@@ -31,7 +31,7 @@ pub fn load(conn: &Connection, handle: &str) -> Result<Option<ActorState>> {
         .optional()?)
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<ActorState>> {
+pub(crate) fn list(conn: &Connection) -> Result<Vec<ActorState>> {
     let mut stmt = conn.prepare("SELECT handle, name, role FROM actors ORDER BY handle")?;
     let rows = stmt.query_map([], |r| Ok(ActorState { handle: r.get(0)?, name: r.get(1)?, role: r.get(2)? }))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -79,7 +79,7 @@ pub fn add(tx: &mut Tx<'_>, handle: &str, name: Option<&str>, role: Role) -> Res
 }
 
 /// Changes an actor's role (and name, when given).
-pub fn set_role(tx: &mut Tx<'_>, handle: &str, role: Role, reason: &str) -> Result<ActorChange> {
+pub(crate) fn set_role(tx: &mut Tx<'_>, handle: &str, role: Role, reason: &str) -> Result<ActorChange> {
     tx.require_role(MAY_CHANGE, "change roles")?;
     let reason = crate::model::required_reason(reason)?;
     let handle = model::normalize_handle(handle)?;

@@ -20,7 +20,7 @@ use crate::topic_claims::badge_in;
 
 /// Filters of `ripen log`; all optional, combined with AND.
 #[derive(Debug, Default, Clone)]
-pub struct LogFilter {
+pub(crate) struct LogFilter {
     pub topic: Option<String>,
     pub actor: Option<String>,
     /// An action (`claim.badge`) or an action family (`claim`).
@@ -40,7 +40,7 @@ pub struct LogFilter {
 }
 
 /// Turns what a person typed for `--entity` into the stored entity name.
-pub fn entity_name(conn: &Connection, text: &str) -> Result<String> {
+pub(crate) fn entity_name(conn: &Connection, text: &str) -> Result<String> {
     if text.contains(':') {
         return Ok(text.parse::<EntityRef>()?.to_string());
     }
@@ -74,7 +74,11 @@ pub fn entity_name(conn: &Connection, text: &str) -> Result<String> {
 }
 
 /// Events matching `filter`, newest first, handed one by one to `each`.
-pub fn scan(conn: &Connection, filter: &LogFilter, mut each: impl FnMut(StoredEvent) -> Result<()>) -> Result<()> {
+pub(crate) fn scan(
+    conn: &Connection,
+    filter: &LogFilter,
+    mut each: impl FnMut(StoredEvent) -> Result<()>,
+) -> Result<()> {
     let mut sql = format!("SELECT {COLUMNS} FROM events WHERE 1 = 1");
     let mut params: Vec<String> = Vec::new();
     let mut bind = |sql: &mut String, clause: &str, value: String| {
@@ -135,7 +139,7 @@ pub fn scan(conn: &Connection, filter: &LogFilter, mut each: impl FnMut(StoredEv
 
 /// One event as `log --json` prints it.
 #[derive(Debug, Serialize)]
-pub struct LogEntry {
+pub(crate) struct LogEntry {
     pub event: EventId,
     pub at: String,
     pub actor: String,
@@ -168,7 +172,7 @@ impl From<&StoredEvent> for LogEntry {
 }
 
 /// Which fields of an entity an event changed, top level only.
-pub fn changed_fields(before: &Option<Value>, after: &Option<Value>) -> Vec<String> {
+pub(crate) fn changed_fields(before: &Option<Value>, after: &Option<Value>) -> Vec<String> {
     match (before.as_ref().and_then(Value::as_object), after.as_ref().and_then(Value::as_object)) {
         (Some(b), Some(a)) => {
             // Keys of `after`, then those only in `before`: each once (a
@@ -188,7 +192,7 @@ pub fn changed_fields(before: &Option<Value>, after: &Option<Value>) -> Vec<Stri
 /// The kinds of line in a tend log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum TendKind {
+pub(crate) enum TendKind {
     Grew,
     Tended,
     BadgeMoved,
@@ -197,7 +201,7 @@ pub enum TendKind {
 }
 
 impl TendKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             TendKind::Grew => "grew",
             TendKind::Tended => "tended",
@@ -209,7 +213,7 @@ impl TendKind {
 
 /// One line of a topic's tend log.
 #[derive(Debug, Clone, Serialize)]
-pub struct TendEntry {
+pub(crate) struct TendEntry {
     pub day: String,
     pub actor: String,
     pub kind: TendKind,
@@ -228,12 +232,12 @@ pub struct TendEntry {
 
 impl TendEntry {
     /// `2026-05-30 badge-moved by @editor — well-sourced → caveat: <reason>`
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         self.line_by(&format!("@{}", self.actor))
     }
 
     /// The line with the actor shown as `who` (a page shows display names).
-    pub fn line_by(&self, who: &str) -> String {
+    pub(crate) fn line_by(&self, who: &str) -> String {
         match self.kind {
             TendKind::BadgeMoved => format!(
                 "{} badge-moved by {who} — {} → {}: {}",
@@ -249,7 +253,7 @@ impl TendEntry {
 
 /// How this page grew: claim events of a topic grouped by day, actor and
 /// kind, newest first. `until` cuts the log at a past moment.
-pub fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> Result<Vec<TendEntry>> {
+pub(crate) fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> Result<Vec<TendEntry>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM events WHERE topic = ?1 AND entity LIKE 'claim:%' ORDER BY seq"
     ))?;
@@ -359,7 +363,7 @@ pub fn revisions(conn: &Connection, claim: ClaimId) -> Result<Vec<Revision>> {
 
 /// The result of `revert`.
 #[derive(Debug, Serialize)]
-pub struct Reverted {
+pub(crate) struct Reverted {
     pub id: String,
     pub event: EventId,
     pub reverts: EventId,
@@ -371,7 +375,13 @@ pub struct Reverted {
 /// fields that event changed get their earlier values back; fields changed
 /// only by other events stay as they are. Refused when later events changed
 /// the same entity, unless `force`.
-pub fn revert(tx: &mut Tx<'_>, event: &str, reason: &str, force: bool, allow_override: bool) -> Result<Reverted> {
+pub(crate) fn revert(
+    tx: &mut Tx<'_>,
+    event: &str,
+    reason: &str,
+    force: bool,
+    allow_override: bool,
+) -> Result<Reverted> {
     let reason = model::required_reason(reason)?;
     let seq: EventId = event.parse()?;
     let target = events::get(tx.conn(), seq)?.ok_or_else(|| {

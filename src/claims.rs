@@ -54,13 +54,13 @@ pub struct Attribution {
 }
 
 /// Most appearances one claim may list.
-pub const MAX_APPEARANCES: usize = 64;
+pub(crate) const MAX_APPEARANCES: usize = 64;
 
 impl Attribution {
     /// Checks every field and brings the date to `YYYY-MM-DD`. A date or
     /// appearances without a claimant are refused: they would describe
     /// nobody's statement.
-    pub fn checked(mut self) -> Result<Attribution> {
+    pub(crate) fn checked(mut self) -> Result<Attribution> {
         if let Some(c) = &mut self.claimant {
             c.name = c.name.trim().to_string();
             model::check_text("claimant name", &c.name, model::MAX_SHORT_TEXT)?;
@@ -113,7 +113,7 @@ pub struct ClaimState {
 }
 
 impl ClaimState {
-    pub fn attribution(&self) -> Attribution {
+    pub(crate) fn attribution(&self) -> Attribution {
         Attribution {
             claimant: self.claimant.clone(),
             claim_date: self.claim_date.clone(),
@@ -152,12 +152,12 @@ pub struct EarnedChange {
 
 /// Who may add and change claims (and revert their changes); badge moves
 /// are editors' (`rule::judge`).
-pub const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
+pub(crate) const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
 
-pub(crate) const COLUMNS: &str = "id, key, topic, text, revision, badge, badge_override, created_by, created_at, \
+pub const COLUMNS: &str = "id, key, topic, text, revision, badge, badge_override, created_by, created_at, \
                        claimant_name, claimant_url, claimant_type, claim_date, appearances";
 
-pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimState> {
+pub fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimState> {
     let claimant = match r.get::<_, Option<String>>(9)? {
         Some(name) => {
             Some(Claimant { name, url: r.get(10)?, kind: r.get::<_, Option<_>>(11)?.unwrap_or(ClaimantKind::Person) })
@@ -202,7 +202,7 @@ pub fn load(conn: &Connection, id: ClaimId) -> Result<Option<ClaimState>> {
 }
 
 /// Every claim with its citations, in id order, in two sequential scans.
-pub fn for_each(conn: &Connection, mut each: impl FnMut(ClaimState) -> Result<()>) -> Result<()> {
+pub(crate) fn for_each(conn: &Connection, mut each: impl FnMut(ClaimState) -> Result<()>) -> Result<()> {
     let mut claims = conn.prepare(&format!("SELECT {COLUMNS} FROM claims ORDER BY id"))?;
     let mut citations = conn.prepare("SELECT claim, source, stance, note FROM citations ORDER BY claim, source")?;
     let mut citations = Children::new(citations.query([])?, |r| Ok((r.get(0)?, citation_from_row(r, 1)?)));
@@ -216,7 +216,7 @@ pub fn for_each(conn: &Connection, mut each: impl FnMut(ClaimState) -> Result<()
 }
 
 /// Claim ids in id order, of one topic or all.
-pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<ClaimId>> {
+pub(crate) fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<ClaimId>> {
     // Two statements: `?1 IS NULL OR topic = ?1` would defeat the topic index.
     let mut stmt = match topic {
         Some(_) => conn.prepare_cached("SELECT id FROM claims WHERE topic = ?1 ORDER BY id")?,
@@ -230,11 +230,11 @@ pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<ClaimId>> {
 }
 
 /// Resolves `C12`, `12` or a key to a claim id.
-pub fn resolve(conn: &Connection, name: &str) -> Result<ClaimId> {
+pub(crate) fn resolve(conn: &Connection, name: &str) -> Result<ClaimId> {
     ids::resolve_row(conn, "claims", name, crate::error::Listing::Claims)
 }
 
-pub fn require(conn: &Connection, name: &str) -> Result<ClaimState> {
+pub(crate) fn require(conn: &Connection, name: &str) -> Result<ClaimState> {
     let id = resolve(conn, name)?;
     load(conn, id)?.ok_or_else(|| Error::not_found(format!("no claim {name:?}")))
 }
@@ -292,7 +292,7 @@ fn put(conn: &Connection, row_sql: &str, c: &ClaimState, replace_citations: bool
 }
 
 /// What the rule needs for each of a claim's citations, in citation order.
-pub fn evidence_for(conn: &Connection, citations: &[CitationState]) -> Result<Vec<Evidence>> {
+pub(crate) fn evidence_for(conn: &Connection, citations: &[CitationState]) -> Result<Vec<Evidence>> {
     let mut stmt = conn.prepare_cached("SELECT title, publisher, grade, status FROM sources WHERE id = ?1")?;
     citations
         .iter()
@@ -307,23 +307,23 @@ pub fn evidence_for(conn: &Connection, citations: &[CitationState]) -> Result<Ve
 }
 
 /// The badge a claim's evidence earns, without the explanation.
-pub fn earned_only(conn: &Connection, claim: &ClaimState) -> Result<Badge> {
+pub(crate) fn earned_only(conn: &Connection, claim: &ClaimState) -> Result<Badge> {
     Ok(rule::earned_only(&evidence_for(conn, &claim.citations)?))
 }
 
-pub fn earned(conn: &Connection, claim: &ClaimState) -> Result<Earned> {
+pub(crate) fn earned(conn: &Connection, claim: &ClaimState) -> Result<Earned> {
     Ok(rule::earned_badge(&evidence_for(conn, &claim.citations)?))
 }
 
 /// Claims citing a source.
-pub fn citing_source(conn: &Connection, source: SourceId) -> Result<Vec<ClaimId>> {
+pub(crate) fn citing_source(conn: &Connection, source: SourceId) -> Result<Vec<ClaimId>> {
     let mut stmt = conn.prepare_cached("SELECT claim FROM citations WHERE source = ?1 ORDER BY claim")?;
     let rows = stmt.query_map([source], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The earned badge of each claim, to compare after a change.
-pub fn earned_for(conn: &Connection, claims: &[ClaimId]) -> Result<BTreeMap<ClaimId, Badge>> {
+pub(crate) fn earned_for(conn: &Connection, claims: &[ClaimId]) -> Result<BTreeMap<ClaimId, Badge>> {
     let mut out = BTreeMap::new();
     for &id in claims {
         if let Some(c) = load(conn, id)? {
@@ -334,7 +334,7 @@ pub fn earned_for(conn: &Connection, claims: &[ClaimId]) -> Result<BTreeMap<Clai
 }
 
 /// Which of `claims` now earn something else than `before` recorded.
-pub fn earned_changes(
+pub(crate) fn earned_changes(
     conn: &Connection,
     claims: &[ClaimId],
     before: &BTreeMap<ClaimId, Badge>,
@@ -355,7 +355,7 @@ pub fn earned_changes(
 /// The one re-evaluation after a change of source `source`: runs `write`
 /// (the change) and returns the claims citing the source whose earned badge
 /// it moved. A live change (`sources`) and a revert (`audit`) both use it.
-pub fn reevaluate_citing(
+pub(crate) fn reevaluate_citing(
     conn: &Connection,
     source: SourceId,
     write: impl FnOnce(&Connection) -> Result<()>,
@@ -369,7 +369,7 @@ pub fn reevaluate_citing(
 /// A claim with its badge moved to `to` (after `rule::judge` allowed it) and
 /// the `claim.badge` event's meta: the one shape of a badge move, whether a
 /// live move, a revert or imported history.
-pub fn badge_moved(
+pub(crate) fn badge_moved(
     before: &ClaimState,
     to: Badge,
     is_override: bool,
@@ -385,13 +385,13 @@ pub fn badge_moved(
     (after, meta)
 }
 
-pub fn earned_meta(changes: &[EarnedChange]) -> Option<Value> {
+pub(crate) fn earned_meta(changes: &[EarnedChange]) -> Option<Value> {
     (!changes.is_empty()).then(|| json!({ "earned_changed": changes }))
 }
 
 /// `SRC[:STANCE]`; a DOI may hold colons of its own (`doi:10.1/x`), so
 /// only a last part that is a stance is taken as one.
-pub fn parse_cite(spec: &str) -> Result<(String, Stance, Option<String>)> {
+pub(crate) fn parse_cite(spec: &str) -> Result<(String, Stance, Option<String>)> {
     if crate::doi::looks_like(spec) {
         return Ok(match spec.rsplit_once(':').and_then(|(s, st)| Some((s, st.parse::<Stance>().ok()?))) {
             Some((source, stance)) => (source.to_string(), stance, None),
@@ -420,7 +420,7 @@ pub struct NewClaim {
 
 pub use crate::model::Provenance;
 
-pub fn check_claim_text(text: &str) -> Result<()> {
+pub(crate) fn check_claim_text(text: &str) -> Result<()> {
     model::check_text("claim text", text, model::MAX_CLAIM_TEXT)
 }
 
@@ -435,7 +435,7 @@ fn resolve_citations(conn: &Connection, cites: &[(String, Stance, Option<String>
 /// A claim's citations from resolved source ids: each source once, notes
 /// trimmed and checked, in source order. `name` says how to call a source
 /// that is cited twice.
-pub fn citation_states(
+pub(crate) fn citation_states(
     cites: Vec<(SourceId, Stance, Option<String>)>,
     name: impl Fn(SourceId) -> String,
 ) -> Result<Vec<CitationState>> {
@@ -520,7 +520,7 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<&Provenance>) -> R
 }
 
 /// A new claim as decided from its evidence, not yet written.
-pub struct Created {
+pub(crate) struct Created {
     pub state: ClaimState,
     pub earned: Badge,
     /// Its `claim.add` event.
@@ -530,7 +530,7 @@ pub struct Created {
 /// Decides a new claim's first state and `claim.add` event without touching
 /// the tables: `add` writes them at once; an import replays the claim's
 /// history in memory first and writes only its last state.
-pub fn creation(
+pub(crate) fn creation(
     tx: &Tx<'_>,
     id: ClaimId,
     new: &NewClaim,
@@ -580,7 +580,7 @@ pub fn creation(
 }
 
 /// Records a change of one claim from `before` to `after` as one event.
-pub fn record(
+pub(crate) fn record(
     tx: &mut Tx<'_>,
     action: &str,
     before: &ClaimState,
@@ -621,7 +621,7 @@ pub(crate) fn change_result(
 }
 
 /// Replaces a claim's text; the old text stays as a revision.
-pub fn edit(
+pub(crate) fn edit(
     tx: &mut Tx<'_>,
     name: &str,
     text: &str,
@@ -634,7 +634,7 @@ pub fn edit(
 
 /// What one `claim edit` changes; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
-pub struct ClaimEdit {
+pub(crate) struct ClaimEdit {
     pub text: Option<String>,
     /// `Some(None)` removes the claimant (and with it the date and appearances).
     pub claimant: Option<Option<Claimant>>,
@@ -645,7 +645,7 @@ pub struct ClaimEdit {
 
 /// Changes a claim's text and who made it, as one `claim.edit` event; a new
 /// text is a new revision, the old one kept.
-pub fn change_fields(
+pub(crate) fn change_fields(
     tx: &mut Tx<'_>,
     name: &str,
     change: ClaimEdit,
@@ -706,7 +706,7 @@ fn citation_change(
 }
 
 /// Adds a citation, or changes the stance or note of an existing one.
-pub fn cite(
+pub(crate) fn cite(
     tx: &mut Tx<'_>,
     name: &str,
     source: &str,
@@ -735,7 +735,7 @@ pub fn cite(
     citation_change(tx, "claim.cite", before, after, reason)
 }
 
-pub fn uncite(tx: &mut Tx<'_>, name: &str, source: &str, reason: &str) -> Result<ClaimChange> {
+pub(crate) fn uncite(tx: &mut Tx<'_>, name: &str, source: &str, reason: &str) -> Result<ClaimChange> {
     tx.require_role(MAY_CHANGE, "remove citations")?;
     let reason = model::required_reason(reason)?;
     let before = require(tx.conn(), name)?;
@@ -750,7 +750,7 @@ pub fn uncite(tx: &mut Tx<'_>, name: &str, source: &str, reason: &str) -> Result
 
 /// One move of a claim's badge, read from the audit trail.
 #[derive(Debug, Clone, Serialize)]
-pub struct BadgeMove {
+pub(crate) struct BadgeMove {
     pub event: EventId,
     pub at: String,
     pub actor: String,
@@ -767,7 +767,7 @@ fn badge_of(state: &Option<Value>) -> Option<Badge> {
 
 /// The ripened list: every event that set or moved the claim's badge, oldest
 /// first; the first entry is the badge it was created with.
-pub fn history(conn: &Connection, id: ClaimId) -> Result<Vec<BadgeMove>> {
+pub(crate) fn history(conn: &Connection, id: ClaimId) -> Result<Vec<BadgeMove>> {
     let mut out = Vec::new();
     for e in crate::events::for_entity(conn, &EntityRef::Claim(id).to_string())? {
         let (from, to) = (badge_of(&e.before_json()), badge_of(&e.after_json()));
@@ -783,7 +783,7 @@ pub fn history(conn: &Connection, id: ClaimId) -> Result<Vec<BadgeMove>> {
 
 /// What `why` prints: the shown badge, the earned one and the rule's reasons.
 #[derive(Debug, Serialize)]
-pub struct Why {
+pub(crate) struct Why {
     pub id: ClaimId,
     pub badge: Badge,
     pub earned_badge: Badge,
@@ -792,7 +792,7 @@ pub struct Why {
     pub next: Vec<String>,
 }
 
-pub fn why(conn: &Connection, name: &str) -> Result<Why> {
+pub(crate) fn why(conn: &Connection, name: &str) -> Result<Why> {
     let claim = require(conn, name)?;
     let evidence = evidence_for(conn, &claim.citations)?;
     let earned = rule::earned_badge(&evidence);

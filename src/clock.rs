@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 use crate::error::{Error, Result};
 
 /// Now, unless `RIPEN_NOW` says otherwise.
-pub fn now() -> Result<DateTime<Utc>> {
+pub(crate) fn now() -> Result<DateTime<Utc>> {
     match std::env::var("RIPEN_NOW") {
         Ok(text) if !text.trim().is_empty() => parse_time(&text).map_err(|_| {
             Error::bad(format!(

@@ -19,7 +19,7 @@ use crate::model::{Badge, Grade, Kind, Role, Stance, Status};
 use crate::topics::Section;
 
 /// Size of the generated vocabulary.
-pub const VOCABULARY: usize = 30_000;
+pub(crate) const VOCABULARY: usize = 30_000;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
@@ -29,13 +29,13 @@ pub struct Spec {
 
 impl Spec {
     /// About fifty claims a page, like a real desk's topic pages.
-    pub fn topics(&self) -> usize {
+    pub(crate) fn topics(&self) -> usize {
         (self.claims / 50).max(4)
     }
-    pub fn sources(&self) -> usize {
+    pub(crate) fn sources(&self) -> usize {
         (self.claims / 10).max(20)
     }
-    pub fn dispatches(&self) -> usize {
+    pub(crate) fn dispatches(&self) -> usize {
         (self.claims / 100).max(4)
     }
 }
@@ -79,7 +79,7 @@ impl Words {
         Words { words: vocabulary(seed), zipf: Zipf::new(VOCABULARY as u64, 1.07).expect("valid Zipf parameters") }
     }
 
-    pub fn word(&self, rng: &mut ChaCha8Rng) -> &str {
+    pub(crate) fn word(&self, rng: &mut ChaCha8Rng) -> &str {
         let rank = self.zipf.sample(rng) as usize;
         &self.words[(rank - 1).min(self.words.len() - 1)]
     }
@@ -92,7 +92,7 @@ impl Words {
     }
 
     /// A capitalised sentence of `min` to `max` bytes.
-    pub fn text(&self, rng: &mut ChaCha8Rng, min: usize, max: usize) -> String {
+    pub(crate) fn text(&self, rng: &mut ChaCha8Rng, min: usize, max: usize) -> String {
         let target = rng.gen_range(min..=max);
         let mut s = String::with_capacity(max + 16);
         while s.len() < target {

@@ -11,7 +11,7 @@ use crate::ids::{DispatchId, EventId};
 use crate::model::{self, Badge, Provenance, Role};
 
 /// Who may add and change dispatches (and revert their changes).
-pub const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
+pub(crate) const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,7 +57,7 @@ pub fn load(conn: &Connection, id: DispatchId) -> Result<Option<DispatchState>> 
 }
 
 /// Every dispatch, in id order.
-pub fn for_each(conn: &Connection, mut each: impl FnMut(DispatchState) -> Result<()>) -> Result<()> {
+pub(crate) fn for_each(conn: &Connection, mut each: impl FnMut(DispatchState) -> Result<()>) -> Result<()> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM dispatches ORDER BY id"))?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
@@ -67,7 +67,7 @@ pub fn for_each(conn: &Connection, mut each: impl FnMut(DispatchState) -> Result
 }
 
 /// Dispatch ids in id order, of one topic or all.
-pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<DispatchId>> {
+pub(crate) fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<DispatchId>> {
     let mut stmt = match topic {
         Some(_) => conn.prepare_cached("SELECT id FROM dispatches WHERE topic = ?1 ORDER BY id")?,
         None => conn.prepare_cached("SELECT id FROM dispatches ORDER BY id")?,
@@ -80,7 +80,7 @@ pub fn ids(conn: &Connection, topic: Option<&str>) -> Result<Vec<DispatchId>> {
 }
 
 /// A topic's dispatches, newest first.
-pub fn for_topic(conn: &Connection, topic: &str) -> Result<Vec<DispatchState>> {
+pub(crate) fn for_topic(conn: &Connection, topic: &str) -> Result<Vec<DispatchState>> {
     let mut stmt =
         conn.prepare_cached(&format!("SELECT {COLUMNS} FROM dispatches WHERE topic = ?1 ORDER BY at DESC, id DESC"))?;
     let rows = stmt.query_map([topic], from_row)?;

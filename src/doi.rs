@@ -49,13 +49,13 @@ pub fn normalize(text: &str) -> Result<String> {
 
 /// Whether a name typed where a source is expected is meant as a DOI: ids
 /// and keys never contain a `/`, so nothing else can be mistaken for one.
-pub fn looks_like(name: &str) -> bool {
+pub(crate) fn looks_like(name: &str) -> bool {
     let lower = name.trim().to_ascii_lowercase();
     lower.starts_with("10.") || PREFIXES.iter().any(|p| lower.starts_with(p))
 }
 
 /// The resolver link shown for a stored DOI.
-pub fn link(doi: &str) -> String {
+pub(crate) fn link(doi: &str) -> String {
     format!("https://doi.org/{doi}")
 }
 

@@ -57,7 +57,7 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 
 /// The keys and common values of every entity's state: what a state of a
 /// few hundred bytes shares with every other. Never edit it.
-pub const DICTIONARY: &[u8] = include_bytes!("event_format.dict");
+pub(crate) const DICTIONARY: &[u8] = include_bytes!("event_format.dict");
 
 /// zstd level: on states of a few hundred bytes higher levels find no
 /// longer matches and only cost time.
@@ -65,7 +65,7 @@ const LEVEL: i32 = 3;
 
 /// A stored state that does not decode: damage, never a writer's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Undecodable(pub String);
+pub(crate) struct Undecodable(pub String);
 
 impl std::fmt::Display for Undecodable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -91,7 +91,7 @@ fn compressor() -> std::io::Result<zstd::bulk::Compressor<'static>> {
 }
 
 /// A state's JSON as stored in a compact event's `after`.
-pub fn encode_state(json: &str) -> Vec<u8> {
+pub(crate) fn encode_state(json: &str) -> Vec<u8> {
     let compressed = COMPRESSOR.with_borrow_mut(|slot| {
         if slot.is_none() {
             *slot = compressor().ok();
@@ -120,12 +120,12 @@ const MAX_STATE: u64 = 64 << 20;
 
 /// The JSON a compact event's stored `after` holds, when it is stored
 /// whole (a delta needs its base: `state_text`).
-pub fn decode_state(bytes: &[u8]) -> Result<String, Undecodable> {
+pub(crate) fn decode_state(bytes: &[u8]) -> Result<String, Undecodable> {
     decode_with(bytes, None)
 }
 
 /// Whether a stored `after` is a delta (needs its base to decode).
-pub fn is_delta(bytes: &[u8]) -> bool {
+pub(crate) fn is_delta(bytes: &[u8]) -> bool {
     bytes.first() == Some(&ZSTD_DELTA)
 }
 
@@ -179,7 +179,7 @@ fn error_name(code: usize) -> &'static str {
 
 /// A state stored as a delta against `base` (a state stored whole), when
 /// that is shorter than storing it whole; `None` when it is not.
-pub fn encode_delta(json: &str, base: &str, whole: impl FnOnce() -> Vec<u8>) -> Option<Vec<u8>> {
+pub(crate) fn encode_delta(json: &str, base: &str, whole: impl FnOnce() -> Vec<u8>) -> Option<Vec<u8>> {
     let mut frame = Vec::with_capacity(zstd::zstd_safe::compress_bound(json.len()));
     DELTA_COMPRESSOR
         .with_borrow_mut(|c| c.compress_using_dict(&mut frame, json.as_bytes(), base.as_bytes(), LEVEL))
@@ -204,7 +204,7 @@ const SURELY_SHORTER: usize = 48;
 
 /// A stored hash as lowercase hex: hex text as it is (`Json`), 32 raw
 /// bytes encoded (`Compact`). `None` for any other value.
-pub fn hash_hex(value: ValueRef<'_>) -> Option<String> {
+pub(crate) fn hash_hex(value: ValueRef<'_>) -> Option<String> {
     match value {
         ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) if b.len() == 32 => Some(hex::encode(b)),
@@ -227,7 +227,7 @@ pub fn hash_blob(hex_text: &str) -> Value {
 /// `base` is the stored `after` of the row's base event (NULL when the row
 /// has none): a delta decodes against it, and only a state stored whole
 /// may be a base.
-pub fn state_text(value: ValueRef<'_>, base: ValueRef<'_>) -> Result<Option<String>, Undecodable> {
+pub(crate) fn state_text(value: ValueRef<'_>, base: ValueRef<'_>) -> Result<Option<String>, Undecodable> {
     match value {
         ValueRef::Null => Ok(None),
         ValueRef::Text(t) => {

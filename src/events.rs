@@ -64,11 +64,11 @@ fn after_base(row: &Row<'_>, i: usize, base: usize) -> rusqlite::Result<Option<S
 
 /// `after` as stored and the base's stored `after`: what `after_at`
 /// decodes. Select them `FROM events` (unaliased).
-pub const AFTER_COLUMNS: &str = "after, (SELECT b.after FROM events AS b WHERE b.seq = events.base)";
+pub(crate) const AFTER_COLUMNS: &str = "after, (SELECT b.after FROM events AS b WHERE b.seq = events.base)";
 
 /// The whole `after` state of a row selected with `AFTER_COLUMNS` at
 /// column `i`: the one place a stored state becomes JSON text.
-pub fn after_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+pub(crate) fn after_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
     after_base(row, i, i + 1)
 }
 
@@ -152,7 +152,7 @@ impl StoredEvent {
 
 /// The hashed part of an event: every stored column but the two hashes.
 #[derive(Serialize)]
-pub struct EventContent<'a> {
+pub(crate) struct EventContent<'a> {
     pub seq: i64,
     pub at: &'a str,
     pub actor: &'a str,
@@ -259,17 +259,17 @@ impl Hashing {
         Ok(Hashing { switches, compact_from, deltas_from })
     }
 
-    pub fn for_seq(&self, seq: i64) -> Algorithm {
+    pub(crate) fn for_seq(&self, seq: i64) -> Algorithm {
         self.switches.iter().rev().find(|(first, _)| *first <= seq).map_or(Algorithm::Sha256, |(_, a)| *a)
     }
 
     /// Whether event `seq` may store its `after` as a delta against a base.
-    pub fn deltas_at(&self, seq: i64) -> bool {
+    pub(crate) fn deltas_at(&self, seq: i64) -> bool {
         self.format_for(seq) == Format::Compact && self.deltas_from.is_some_and(|first| first <= seq)
     }
 
     /// How event `seq` is (or will be) stored.
-    pub fn format_for(&self, seq: i64) -> Format {
+    pub(crate) fn format_for(&self, seq: i64) -> Format {
         match self.compact_from {
             Some(first) if first <= seq => Format::Compact,
             _ => Format::Json,
@@ -287,7 +287,7 @@ fn undecodable(column: usize, e: Undecodable) -> rusqlite::Error {
 /// then every other hashed column in schema order as an 8-byte little-endian
 /// length and its bytes (`u64::MAX` and no bytes for NULL). JSON payloads go
 /// in exactly as stored, never re-serialized.
-pub fn chain_hash(algorithm: Algorithm, prev_hash: &str, content: &EventContent<'_>) -> String {
+pub(crate) fn chain_hash(algorithm: Algorithm, prev_hash: &str, content: &EventContent<'_>) -> String {
     let digest = raw_chain_digest(algorithm, prev_hash.as_bytes(), content.seq, content.fields());
     // `hex::encode` builds its string a char at a time: 1% of a bulk import.
     let mut text = [0u8; 64];
@@ -296,7 +296,12 @@ pub fn chain_hash(algorithm: Algorithm, prev_hash: &str, content: &EventContent<
 }
 
 /// `chain_hash` over columns exactly as stored, as raw digest bytes.
-pub fn raw_chain_digest(algorithm: Algorithm, prev_hash: &[u8], seq: i64, fields: [Option<&[u8]>; 9]) -> [u8; 32] {
+pub(crate) fn raw_chain_digest(
+    algorithm: Algorithm,
+    prev_hash: &[u8],
+    seq: i64,
+    fields: [Option<&[u8]>; 9],
+) -> [u8; 32] {
     // One contiguous buffer hashed in one call: the block function then runs
     // once per event instead of once per small piece.
     thread_local! {
@@ -342,7 +347,7 @@ pub fn head(conn: &Connection) -> Result<(i64, String)> {
     Ok(head.unwrap_or((0, GENESIS.to_string())))
 }
 
-pub fn get(conn: &Connection, id: crate::ids::EventId) -> Result<Option<StoredEvent>> {
+pub(crate) fn get(conn: &Connection, id: crate::ids::EventId) -> Result<Option<StoredEvent>> {
     let event = conn
         .query_row(&format!("SELECT {COLUMNS} FROM events WHERE seq = ?1"), [id], StoredEvent::from_row)
         .optional()?;
@@ -356,7 +361,7 @@ pub fn get(conn: &Connection, id: crate::ids::EventId) -> Result<Option<StoredEv
 }
 
 /// All events about one entity, oldest first.
-pub fn for_entity(conn: &Connection, entity: &str) -> Result<Vec<StoredEvent>> {
+pub(crate) fn for_entity(conn: &Connection, entity: &str) -> Result<Vec<StoredEvent>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM events WHERE entity = ?1 ORDER BY seq"))?;
     let rows = stmt.query_map([entity], StoredEvent::from_row)?;
     let mut events: Vec<StoredEvent> = rows.collect::<rusqlite::Result<_>>()?;
@@ -389,7 +394,7 @@ pub fn all(conn: &Connection) -> Result<Vec<StoredEvent>> {
 
 /// Fills in a compact event's `before`: the `after` of the latest earlier
 /// event about the same entity (`None` when there is none).
-pub fn derive_before(conn: &Connection, event: &mut StoredEvent) -> Result<()> {
+pub(crate) fn derive_before(conn: &Connection, event: &mut StoredEvent) -> Result<()> {
     if event.format == Format::Compact && event.before.is_none() {
         event.before = previous_state(conn, &event.entity, event.seq)?;
     }
@@ -399,24 +404,24 @@ pub fn derive_before(conn: &Connection, event: &mut StoredEvent) -> Result<()> {
 /// Fills in compact events' `before` for a reader that walks events in
 /// `seq` order, from the entity's previous event when that passed through
 /// here (no query), else from the database.
-pub struct Befores {
+pub(crate) struct Befores {
     latest: std::collections::HashMap<String, Option<String>>,
     from_first: bool,
 }
 
 impl Befores {
     /// For a reader that may meet an entity after its first event.
-    pub fn partial() -> Befores {
+    pub(crate) fn partial() -> Befores {
         Befores { latest: Default::default(), from_first: false }
     }
 
     /// For a reader that meets every entity's events from its first one on:
     /// an entity not seen yet had no state before.
-    pub fn whole_histories() -> Befores {
+    pub(crate) fn whole_histories() -> Befores {
         Befores { latest: Default::default(), from_first: true }
     }
 
-    pub fn fill(&mut self, conn: &Connection, event: &mut StoredEvent) -> Result<()> {
+    pub(crate) fn fill(&mut self, conn: &Connection, event: &mut StoredEvent) -> Result<()> {
         if event.format == Format::Compact && event.before.is_none() {
             match self.latest.get(&event.entity) {
                 Some(previous) => event.before = previous.clone(),
@@ -430,7 +435,7 @@ impl Befores {
 }
 
 /// The `after` of the latest event about `entity` before event `seq`.
-pub fn previous_state(conn: &Connection, entity: &str, seq: i64) -> Result<Option<String>> {
+pub(crate) fn previous_state(conn: &Connection, entity: &str, seq: i64) -> Result<Option<String>> {
     let state = conn
         .prepare_cached(&format!(
             "SELECT {AFTER_COLUMNS} FROM events WHERE entity = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT 1"

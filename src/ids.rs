@@ -35,7 +35,7 @@ impl IdKind {
         }
     }
 
-    pub fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             IdKind::Claim => "claim",
             IdKind::Source => "source",
@@ -46,7 +46,7 @@ impl IdKind {
 }
 
 /// What `resolve_row` needs of an id type.
-pub trait NumberedId: Copy {
+pub(crate) trait NumberedId: Copy {
     const KIND: IdKind;
     fn from_number(n: i64) -> Self;
 }
@@ -68,15 +68,13 @@ macro_rules! numbered_id {
         }
 
         impl $name {
-            pub const KIND: IdKind = IdKind::$kind;
-
             /// The id of row `n`.
             pub const fn new(n: i64) -> Self {
                 Self(n)
             }
 
             /// The row number.
-            pub const fn get(self) -> i64 {
+            pub(crate) const fn get(self) -> i64 {
                 self.0
             }
         }
@@ -204,7 +202,7 @@ pub fn parse(kind: IdKind, text: &str, allow_key: bool) -> Result<Name> {
 /// Resolves what a person typed (`C12`, `12` or a key) to the id of an
 /// existing row of `table` (`claims` or `sources`); `missing` says what to
 /// do when there is none.
-pub fn resolve_row<T: NumberedId>(
+pub(crate) fn resolve_row<T: NumberedId>(
     conn: &rusqlite::Connection,
     table: &str,
     name: &str,

@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// Longest claim text accepted, in bytes. Claims are meant to be short.
-pub const MAX_CLAIM_TEXT: usize = 8 * 1024;
+pub(crate) const MAX_CLAIM_TEXT: usize = 8 * 1024;
 /// Longest title, name, heading, headline, url, reason or note, in bytes.
-pub const MAX_SHORT_TEXT: usize = 4 * 1024;
+pub(crate) const MAX_SHORT_TEXT: usize = 4 * 1024;
 /// Longest summary, section body or dispatch body, in bytes.
-pub const MAX_LONG_TEXT: usize = 2 * 1024 * 1024;
+pub(crate) const MAX_LONG_TEXT: usize = 2 * 1024 * 1024;
 /// Longest slug, handle or key, in characters.
-pub const MAX_NAME: usize = 64;
+pub(crate) const MAX_NAME: usize = 64;
 
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $name:ident, $what:literal { $($variant:ident = $text:literal),+ $(,)? }) => {
@@ -31,12 +31,12 @@ macro_rules! vocabulary {
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
-            pub fn as_str(self) -> &'static str {
+            pub(crate) fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
 
             /// The allowed spellings, for error messages and help.
-            pub fn choices() -> String {
+            pub(crate) fn choices() -> String {
                 Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
             }
         }
@@ -130,14 +130,14 @@ vocabulary!(
 
 impl Grade {
     /// `A` and `B` count towards `well-sourced` and `contested`.
-    pub fn is_strong(self) -> bool {
+    pub(crate) fn is_strong(self) -> bool {
         matches!(self, Grade::A | Grade::B)
     }
 }
 
 impl Status {
     /// Citations of such sources are ignored by the badge rule.
-    pub fn is_excluded(self) -> bool {
+    pub(crate) fn is_excluded(self) -> bool {
         matches!(self, Status::Hallucinated | Status::DeadLink | Status::Retracted)
     }
 }
@@ -145,7 +145,7 @@ impl Status {
 impl Badge {
     /// Position on the ladder for "above what the evidence earns":
     /// `contested` counts as the lowest step.
-    pub fn rank(self) -> u8 {
+    pub(crate) fn rank(self) -> u8 {
         match self {
             Badge::Contested => 0,
             Badge::Unsourced => 1,
@@ -157,7 +157,7 @@ impl Badge {
     /// One step up the ladder; `None` at the top.
     /// The badge as a reader's words, for fact-check markup and feeds: a
     /// statement about the evidence, never a verdict on truth.
-    pub fn in_words(self) -> &'static str {
+    pub(crate) fn in_words(self) -> &'static str {
         match self {
             Badge::WellSourced => "Well-sourced",
             Badge::Caveat => "Caveat: thin evidence",
@@ -166,7 +166,7 @@ impl Badge {
         }
     }
 
-    pub fn promoted(self) -> Option<Badge> {
+    pub(crate) fn promoted(self) -> Option<Badge> {
         match self {
             Badge::Unsourced | Badge::Contested => Some(Badge::Caveat),
             Badge::Caveat => Some(Badge::WellSourced),
@@ -175,7 +175,7 @@ impl Badge {
     }
 
     /// One step down the ladder; `None` at the bottom.
-    pub fn demoted(self) -> Option<Badge> {
+    pub(crate) fn demoted(self) -> Option<Badge> {
         match self {
             Badge::WellSourced => Some(Badge::Caveat),
             Badge::Caveat | Badge::Contested => Some(Badge::Unsourced),
@@ -184,7 +184,7 @@ impl Badge {
     }
 
     /// Whether calling a claim `self` claims more than `earned` supports.
-    pub fn is_above(self, earned: Badge) -> bool {
+    pub(crate) fn is_above(self, earned: Badge) -> bool {
         self.rank() > earned.rank()
     }
 }
@@ -205,17 +205,17 @@ fn check_name(what: &str, value: &str, allow_upper: bool) -> Result<()> {
 }
 
 /// Topic slugs: `compute-economy`.
-pub fn check_slug(slug: &str) -> Result<()> {
+pub(crate) fn check_slug(slug: &str) -> Result<()> {
     check_name("topic slug", slug, false)
 }
 
 /// Reading path slugs: `inference-economics`.
-pub fn check_path_slug(slug: &str) -> Result<()> {
+pub(crate) fn check_path_slug(slug: &str) -> Result<()> {
     check_name("path slug", slug, false)
 }
 
 /// Actor handles: `remy` (shown `@remy`; a leading `@` is accepted and dropped).
-pub fn normalize_handle(handle: &str) -> Result<String> {
+pub(crate) fn normalize_handle(handle: &str) -> Result<String> {
     let handle = handle.strip_prefix('@').unwrap_or(handle);
     check_name("handle", handle, false)?;
     Ok(handle.to_string())
@@ -223,7 +223,7 @@ pub fn normalize_handle(handle: &str) -> Result<String> {
 
 /// Stable keys of sources, claims and dispatches: `cost-of-pass`. A key must not
 /// look like an id (`S7`, `12`), or names would be ambiguous.
-pub fn check_key(key: &str) -> Result<()> {
+pub(crate) fn check_key(key: &str) -> Result<()> {
     check_name("key", key, true)?;
     if looks_like_id(key) {
         return Err(Error::BadInput(format!(
@@ -245,7 +245,7 @@ pub fn looks_like_id(text: &str) -> bool {
 
 /// Required free text: trimmed of nothing, but refused when empty or blank,
 /// when over `max` bytes, or when it holds NUL.
-pub fn check_text(what: &str, text: &str, max: usize) -> Result<()> {
+pub(crate) fn check_text(what: &str, text: &str, max: usize) -> Result<()> {
     if text.trim().is_empty() {
         return Err(Error::BadInput(format!("{what} is empty: give some text")));
     }
@@ -253,7 +253,7 @@ pub fn check_text(what: &str, text: &str, max: usize) -> Result<()> {
 }
 
 /// Optional free text: may be empty, but not over `max` bytes or holding NUL.
-pub fn check_optional_text(what: &str, text: &str, max: usize) -> Result<()> {
+pub(crate) fn check_optional_text(what: &str, text: &str, max: usize) -> Result<()> {
     if text.len() > max {
         return Err(Error::BadInput(format!(
             "{what} is {} bytes, over the limit of {max} bytes: shorten it",
@@ -269,7 +269,7 @@ pub fn check_optional_text(what: &str, text: &str, max: usize) -> Result<()> {
 /// A URL a reader may follow: absolute `http` or `https` with a host, within
 /// `MAX_SHORT_TEXT`. Anything else (`javascript:`, relative paths) is refused
 /// where a URL is entered for display as a link.
-pub fn check_web_url(what: &str, text: &str) -> Result<()> {
+pub(crate) fn check_web_url(what: &str, text: &str) -> Result<()> {
     check_text(what, text, MAX_SHORT_TEXT)?;
     let parsed = url::Url::parse(text).map_err(|e| Error::BadInput(format!("{what} {text:?} is not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
@@ -279,7 +279,7 @@ pub fn check_web_url(what: &str, text: &str) -> Result<()> {
 }
 
 /// A reason given for a change: required, trimmed, within `MAX_SHORT_TEXT`.
-pub fn required_reason(reason: &str) -> Result<String> {
+pub(crate) fn required_reason(reason: &str) -> Result<String> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(Error::bad("a reason is required").with_hint(crate::error::Hint::GiveReason));

@@ -9,7 +9,7 @@ use crate::ids::{self, SourceId};
 
 /// Resolves `S7`, `7`, a key or a DOI (in any of its written forms) to a
 /// source id.
-pub fn source(conn: &Connection, name: &str) -> Result<SourceId> {
+pub(crate) fn source(conn: &Connection, name: &str) -> Result<SourceId> {
     if crate::doi::looks_like(name) {
         let doi = crate::doi::normalize(name)?;
         return source_by_doi(conn, &doi)?.ok_or_else(|| {
@@ -21,6 +21,6 @@ pub fn source(conn: &Connection, name: &str) -> Result<SourceId> {
 }
 
 /// The source with this normalised DOI.
-pub fn source_by_doi(conn: &Connection, doi: &str) -> Result<Option<SourceId>> {
+pub(crate) fn source_by_doi(conn: &Connection, doi: &str) -> Result<Option<SourceId>> {
     Ok(conn.prepare_cached("SELECT id FROM sources WHERE doi = ?1")?.query_row([doi], |r| r.get(0)).optional()?)
 }

@@ -23,14 +23,14 @@ pub(crate) const EDITING_ROLES: &[Role] = &[Role::Editor, Role::Researcher];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Step {
+pub(crate) struct Step {
     pub topic: String,
     pub why: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PathState {
+pub(crate) struct PathState {
     pub slug: String,
     pub title: String,
     pub summary: String,
@@ -42,7 +42,7 @@ pub struct PathState {
 
 impl PathState {
     /// The 0-based position of `topic` on this path.
-    pub fn position(&self, topic: &str) -> Option<usize> {
+    pub(crate) fn position(&self, topic: &str) -> Option<usize> {
         self.steps.iter().position(|s| s.topic == topic)
     }
 }

@@ -33,7 +33,7 @@ pub enum Format {
 
 impl Format {
     /// The format a file's extension names.
-    pub fn of_path(path: &std::path::Path) -> Result<Format> {
+    pub(crate) fn of_path(path: &std::path::Path) -> Result<Format> {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         match ext.as_str() {
             "json" => Ok(Format::CslJson),
@@ -64,7 +64,7 @@ pub struct Reference {
 }
 
 /// The table in README.md: the exporter's item type to ripen's kind.
-pub fn kind_of(format: Format, item_type: &str) -> Kind {
+pub(crate) fn kind_of(format: Format, item_type: &str) -> Kind {
     let t = item_type.trim().to_ascii_lowercase();
     match format {
         Format::CslJson => match t.as_str() {

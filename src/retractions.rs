@@ -179,7 +179,7 @@ pub fn plan(conn: &Connection, file: impl Read, label: &str) -> Result<Retractio
 }
 
 /// Plans and applies in the caller's transaction: every change or none.
-pub fn apply(tx: &mut Tx<'_>, file: impl Read, label: &str) -> Result<RetractionReport> {
+pub(crate) fn apply(tx: &mut Tx<'_>, file: impl Read, label: &str) -> Result<RetractionReport> {
     tx.require_role(&[crate::model::Role::Editor, crate::model::Role::Researcher], "mark sources retracted")?;
     let mut report = plan(tx.conn(), file, label)?;
     report.dry_run = false;

@@ -17,7 +17,7 @@ use crate::model::{Badge, Grade, Role, Stance, Status};
 
 /// What the rule needs to know about one citation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     /// Shown id, e.g. `S3`.
     pub source: crate::ids::SourceId,
     pub title: String,
@@ -28,7 +28,7 @@ pub struct Evidence {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Earned {
+pub(crate) struct Earned {
     pub badge: Badge,
     /// One line per citation, then the verdict (`earned: ...`).
     pub explanation: Vec<String>,

@@ -48,7 +48,7 @@ pub struct SourceChange {
 }
 
 /// Who may add and change sources (and revert their changes).
-pub const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
+pub(crate) const MAY_CHANGE: &[Role] = &[Role::Editor, Role::Researcher];
 
 const COLUMNS: &str = "id, key, title, url, publisher, kind, grade, status, tier, summary, published, created_by, \
                        created_at, doi, archive_url";
@@ -89,11 +89,11 @@ pub fn load(conn: &Connection, id: SourceId) -> Result<Option<SourceState>> {
     Ok(Some(s))
 }
 
-pub use crate::names::{source as resolve, source_by_doi as by_doi};
+pub(crate) use crate::names::{source as resolve, source_by_doi as by_doi};
 
 /// The reason given with the latest change of a source's status (a
 /// retraction notice, a link check's evidence), to name it in `review`.
-pub fn status_reason(conn: &Connection, id: SourceId) -> Result<Option<String>> {
+pub(crate) fn status_reason(conn: &Connection, id: SourceId) -> Result<Option<String>> {
     let entity = EntityRef::Source(id).to_string();
     let mut stmt = conn.prepare_cached(
         "SELECT reason FROM events WHERE entity = ?1 AND action = 'source.mark' ORDER BY seq DESC LIMIT 1",
@@ -101,21 +101,21 @@ pub fn status_reason(conn: &Connection, id: SourceId) -> Result<Option<String>> 
     Ok(stmt.query_row([entity], |r| r.get(0)).optional()?.flatten())
 }
 
-pub fn require(conn: &Connection, name: &str) -> Result<SourceState> {
+pub(crate) fn require(conn: &Connection, name: &str) -> Result<SourceState> {
     let id = resolve(conn, name)?;
     load(conn, id)?.ok_or_else(|| Error::not_found(format!("no source {name:?}")))
 }
 
 /// Filters for `source list`.
 #[derive(Debug, Default)]
-pub struct SourceFilter {
+pub(crate) struct SourceFilter {
     pub topic: Option<String>,
     /// Only sources mapped to the topic that no claim of that topic cites
     /// (the page's "raw material"); needs `topic`, else: cited by no claim.
     pub unused: bool,
 }
 
-pub fn list(conn: &Connection, filter: &SourceFilter) -> Result<Vec<SourceState>> {
+pub(crate) fn list(conn: &Connection, filter: &SourceFilter) -> Result<Vec<SourceState>> {
     if filter.topic.is_none() && !filter.unused {
         let mut all = Vec::new();
         for_each(conn, |s| {
@@ -157,7 +157,7 @@ pub fn list(conn: &Connection, filter: &SourceFilter) -> Result<Vec<SourceState>
 }
 
 /// Every source with its topics, in id order, in two sequential scans.
-pub fn for_each(conn: &Connection, mut each: impl FnMut(SourceState) -> Result<()>) -> Result<()> {
+pub(crate) fn for_each(conn: &Connection, mut each: impl FnMut(SourceState) -> Result<()>) -> Result<()> {
     let mut sources = conn.prepare(&format!("SELECT {COLUMNS} FROM sources ORDER BY id"))?;
     let mut topics = conn.prepare("SELECT source, topic FROM source_topics ORDER BY source, topic")?;
     let mut topics = Children::new(topics.query([])?, |r| Ok((r.get(0)?, r.get(1)?)));
@@ -229,7 +229,7 @@ fn clean(v: Option<String>) -> Option<String> {
 }
 
 /// Validates a new source against the database (key unique, topics exist).
-pub fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
+pub(crate) fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
     model::check_text("source title", &new.title, model::MAX_SHORT_TEXT)?;
     let key = clean(new.key);
     if let Some(k) = &key {
@@ -341,14 +341,14 @@ fn update(
     Ok(SourceChange { id: after.id, key: after.key, event: seq, earned_changed })
 }
 
-pub fn grade(tx: &mut Tx<'_>, name: &str, grade: Grade, reason: &str) -> Result<SourceChange> {
+pub(crate) fn grade(tx: &mut Tx<'_>, name: &str, grade: Grade, reason: &str) -> Result<SourceChange> {
     update(tx, name, "source.grade", reason, |s| {
         s.grade = grade;
         Ok(())
     })
 }
 
-pub fn mark(tx: &mut Tx<'_>, name: &str, status: Status, reason: &str) -> Result<SourceChange> {
+pub(crate) fn mark(tx: &mut Tx<'_>, name: &str, status: Status, reason: &str) -> Result<SourceChange> {
     update(tx, name, "source.mark", reason, |s| {
         s.status = status;
         Ok(())
@@ -356,7 +356,7 @@ pub fn mark(tx: &mut Tx<'_>, name: &str, status: Status, reason: &str) -> Result
 }
 
 /// Maps a source to one more topic (its "raw material" until a claim cites it).
-pub fn map_topic(tx: &mut Tx<'_>, name: &str, topic: &str, reason: &str) -> Result<SourceChange> {
+pub(crate) fn map_topic(tx: &mut Tx<'_>, name: &str, topic: &str, reason: &str) -> Result<SourceChange> {
     crate::topics::require(tx.conn(), topic)?;
     update(tx, name, "source.map", reason, |s| {
         if !s.topics.iter().any(|t| t == topic) {
@@ -369,13 +369,13 @@ pub fn map_topic(tx: &mut Tx<'_>, name: &str, topic: &str, reason: &str) -> Resu
 
 /// What `source show` prints: the source and the claims citing it.
 #[derive(Debug, Serialize)]
-pub struct SourceView {
+pub(crate) struct SourceView {
     #[serde(flatten)]
     pub source: SourceState,
     pub cited_by: Vec<ClaimId>,
 }
 
-pub fn view(conn: &Connection, name: &str) -> Result<SourceView> {
+pub(crate) fn view(conn: &Connection, name: &str) -> Result<SourceView> {
     let source = require(conn, name)?;
     let cited_by = crate::claims::citing_source(conn, source.id)?;
     Ok(SourceView { source, cited_by })

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::{self, Role};
 
 /// Who may add and change topics (and revert their changes).
-pub const MAY_CHANGE: &[Role] = &[Role::Editor];
+pub(crate) const MAY_CHANGE: &[Role] = &[Role::Editor];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,7 +39,7 @@ pub struct TopicChange {
 
 /// A row of `topic list`.
 #[derive(Debug, Serialize)]
-pub struct TopicSummary {
+pub(crate) struct TopicSummary {
     pub slug: String,
     pub title: String,
     pub summary: String,
@@ -47,12 +47,12 @@ pub struct TopicSummary {
     pub sources: i64,
 }
 
-pub fn exists(conn: &Connection, slug: &str) -> Result<bool> {
+pub(crate) fn exists(conn: &Connection, slug: &str) -> Result<bool> {
     Ok(conn.prepare_cached("SELECT 1 FROM topics WHERE slug = ?1")?.query_row([slug], |_| Ok(())).optional()?.is_some())
 }
 
 /// Errors with a helpful message unless `slug` names a topic.
-pub fn require(conn: &Connection, slug: &str) -> Result<()> {
+pub(crate) fn require(conn: &Connection, slug: &str) -> Result<()> {
     if exists(conn, slug)? {
         Ok(())
     } else {
@@ -80,7 +80,7 @@ pub fn load(conn: &Connection, slug: &str) -> Result<Option<TopicState>> {
 }
 
 /// Every topic's whole state, in slug order, in one scan of each table.
-pub fn for_each(conn: &Connection, mut each: impl FnMut(TopicState) -> Result<()>) -> Result<()> {
+pub(crate) fn for_each(conn: &Connection, mut each: impl FnMut(TopicState) -> Result<()>) -> Result<()> {
     let mut topics = conn.prepare("SELECT slug, title, summary, notes FROM topics ORDER BY slug")?;
     let mut sections = conn.prepare("SELECT topic, heading, body FROM topic_sections ORDER BY topic, position")?;
     let mut sections =
@@ -96,7 +96,7 @@ pub fn for_each(conn: &Connection, mut each: impl FnMut(TopicState) -> Result<()
     Ok(())
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<TopicSummary>> {
+pub(crate) fn list(conn: &Connection) -> Result<Vec<TopicSummary>> {
     let mut stmt = conn.prepare(
         "SELECT slug, title, summary,
                 (SELECT count(*) FROM claims c WHERE c.topic = t.slug),
@@ -138,7 +138,7 @@ pub fn write(conn: &Connection, t: &TopicState) -> Result<()> {
 }
 
 /// Checks every field of a topic state.
-pub fn validate(t: &TopicState) -> Result<()> {
+pub(crate) fn validate(t: &TopicState) -> Result<()> {
     model::check_slug(&t.slug)?;
     model::check_text("title", &t.title, model::MAX_SHORT_TEXT)?;
     model::check_optional_text("summary", &t.summary, model::MAX_LONG_TEXT)?;
@@ -181,7 +181,7 @@ pub fn add(tx: &mut Tx<'_>, state: TopicState, imported: Option<(String, String)
 
 /// What `topic edit` may change; `None` leaves a field as it is.
 #[derive(Debug, Default)]
-pub struct TopicEdit {
+pub(crate) struct TopicEdit {
     pub title: Option<String>,
     pub summary: Option<String>,
     pub notes: Option<String>,
@@ -192,7 +192,7 @@ pub struct TopicEdit {
     pub remove_related: Vec<String>,
 }
 
-pub fn edit(tx: &mut Tx<'_>, slug: &str, change: TopicEdit, reason: Option<&str>) -> Result<TopicChange> {
+pub(crate) fn edit(tx: &mut Tx<'_>, slug: &str, change: TopicEdit, reason: Option<&str>) -> Result<TopicChange> {
     tx.require_role(MAY_CHANGE, "edit topics")?;
     let before = load(tx.conn(), slug)?.ok_or_else(|| {
         Error::not_found(format!("no topic {slug:?}"))

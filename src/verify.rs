@@ -55,7 +55,7 @@ pub struct Report {
 }
 
 /// The triggers that keep the chain append-only, with the table each guards.
-pub const TRIGGERS: &[(&str, &str)] = &[
+pub(crate) const TRIGGERS: &[(&str, &str)] = &[
     ("events", "events_append_only_insert"),
     ("events", "events_append_only_update"),
     ("events", "events_append_only_delete"),
@@ -71,7 +71,7 @@ pub const TRIGGERS: &[(&str, &str)] = &[
 ];
 
 /// Progress callback: events checked so far.
-pub type Progress<'a> = &'a mut dyn FnMut(u64);
+pub(crate) type Progress<'a> = &'a mut dyn FnMut(u64);
 
 /// Chains shorter than this are walked on the calling connection alone.
 const PARALLEL_MIN_EVENTS: i64 = 20_000;

@@ -20,7 +20,7 @@ use crate::model::Badge;
 
 /// How an import treats a record that exists with other content.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum OnConflict {
+pub(crate) enum OnConflict {
     /// Refuse the import, listing every difference.
     #[default]
     Refuse,
@@ -49,18 +49,18 @@ fn shown(v: &Value) -> String {
 
 impl Differences {
     /// Compares one field the bundle states with the database's value.
-    pub fn field(&mut self, path: &str, name: &str, bundle: impl Serialize, db: impl Serialize) {
+    pub(crate) fn field(&mut self, path: &str, name: &str, bundle: impl Serialize, db: impl Serialize) {
         let (b, d) =
             (serde_json::to_value(bundle).unwrap_or(Value::Null), serde_json::to_value(db).unwrap_or(Value::Null));
         diff(&format!("{path}.{name}"), &b, &d, &mut self.lines);
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }
 
     /// The differences in fields other than `fields` (of the record at `path`).
-    pub fn outside(&self, path: &str, fields: &[&str]) -> Vec<String> {
+    pub(crate) fn outside(&self, path: &str, fields: &[&str]) -> Vec<String> {
         let field_of = |line: &str| {
             let rest = line.strip_prefix(path).and_then(|r| r.strip_prefix('.')).unwrap_or("");
             rest.split(['.', '[', ':']).next().unwrap_or("").to_string()
@@ -69,7 +69,7 @@ impl Differences {
     }
 
     /// Whether `field` differs.
-    pub fn has(&self, path: &str, field: &str) -> bool {
+    pub(crate) fn has(&self, path: &str, field: &str) -> bool {
         self.outside(path, &[field]).len() < self.lines.len()
     }
 }
@@ -107,7 +107,7 @@ pub fn actor(path: &str, a: &BundleActor, existing: &crate::actors::ActorState) 
 
 /// `provenance`: the topic's creator and time when the bundle states them
 /// (normalized), with the database's (from the topic's first event).
-pub fn topic(
+pub(crate) fn topic(
     path: &str,
     t: &BundleTopic,
     existing: &crate::topics::TopicState,
@@ -146,7 +146,7 @@ fn provenance_fields(
 }
 
 /// `published` and the provenance as the bundle states them, normalized.
-pub fn source(
+pub(crate) fn source(
     path: &str,
     s: &BundleSource,
     published: Option<String>,
@@ -196,7 +196,7 @@ pub fn source(
     d
 }
 
-pub fn dispatch(
+pub(crate) fn dispatch(
     path: &str,
     x: &BundleDispatch,
     voice: &str,
@@ -219,12 +219,12 @@ pub fn dispatch(
 }
 
 /// `(at, actor, from, to, reason)` of one badge move.
-pub type StatedMove = (String, String, Option<Badge>, Badge, Option<String>);
+pub(crate) type StatedMove = (String, String, Option<Badge>, Badge, Option<String>);
 /// `(at, actor, text, reason)` of one later revision.
-pub type StatedRevision = (String, String, String, Option<String>);
+pub(crate) type StatedRevision = (String, String, String, Option<String>);
 
 /// A claim as the bundle states it, normalized to the stored forms.
-pub struct StatedClaim {
+pub(crate) struct StatedClaim {
     pub topic: String,
     pub text: String,
     pub created_by: Option<String>,
@@ -238,7 +238,12 @@ pub struct StatedClaim {
     pub attribution: claims::Attribution,
 }
 
-pub fn claim(conn: &Connection, path: &str, stated: &StatedClaim, id: crate::ids::ClaimId) -> Result<Differences> {
+pub(crate) fn claim(
+    conn: &Connection,
+    path: &str,
+    stated: &StatedClaim,
+    id: crate::ids::ClaimId,
+) -> Result<Differences> {
     let mut d = Differences::default();
     let Some(existing) = claims::load(conn, id)? else { return Ok(d) };
     d.field(path, "topic", &stated.topic, &existing.topic);
@@ -294,7 +299,7 @@ pub fn claim(conn: &Connection, path: &str, stated: &StatedClaim, id: crate::ids
 }
 
 /// A reading path as the bundle states it against the stored one.
-pub fn path(path: &str, p: &super::BundlePath, existing: &crate::paths::PathState) -> Differences {
+pub(crate) fn path(path: &str, p: &super::BundlePath, existing: &crate::paths::PathState) -> Differences {
     let mut d = Differences::default();
     d.field(path, "title", &p.title, &existing.title);
     if !p.summary.is_empty() {

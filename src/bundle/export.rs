@@ -19,7 +19,7 @@ use crate::model;
 use crate::sources::{self, SourceFilter, SourceState};
 
 /// Hands every record of the export to `emit`, in bundle order.
-pub fn visit(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+pub(crate) fn visit(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
     if let Some(t) = topic {
         crate::topics::require(conn, t)?;
     }
@@ -188,7 +188,7 @@ fn claim_record(
 }
 
 /// The whole export as one document.
-pub fn bundle(conn: &Connection, topic: Option<&str>) -> Result<Bundle> {
+pub(crate) fn bundle(conn: &Connection, topic: Option<&str>) -> Result<Bundle> {
     let mut b = Bundle {
         format: FORMAT.to_string(),
         actors: vec![],
@@ -215,7 +215,7 @@ pub fn bundle(conn: &Connection, topic: Option<&str>) -> Result<Bundle> {
 
 /// One CSV row per claim.
 #[derive(Debug, Serialize)]
-pub struct CsvRow {
+pub(crate) struct CsvRow {
     pub id: ClaimId,
     pub key: String,
     pub topic: String,
@@ -227,7 +227,11 @@ pub struct CsvRow {
     pub created_at: String,
 }
 
-pub fn csv_rows(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(CsvRow) -> Result<()>) -> Result<()> {
+pub(crate) fn csv_rows(
+    conn: &Connection,
+    topic: Option<&str>,
+    emit: &mut dyn FnMut(CsvRow) -> Result<()>,
+) -> Result<()> {
     if let Some(t) = topic {
         crate::topics::require(conn, t)?;
     }
@@ -253,7 +257,7 @@ pub fn csv_rows(conn: &Connection, topic: Option<&str>, emit: &mut dyn FnMut(Csv
 
 /// Where ClaimReview objects point and who signs them.
 #[derive(Debug, Clone)]
-pub struct ReviewSite {
+pub(crate) struct ReviewSite {
     /// The published desk: claim pages are `{base_url}/claims/{id}`.
     base_url: String,
     pub desk: String,
@@ -262,7 +266,7 @@ pub struct ReviewSite {
 
 impl ReviewSite {
     /// A site whose pages live under `base_url` (http or https).
-    pub fn new(base_url: &str, desk: &str, desk_url: Option<&str>) -> Result<ReviewSite> {
+    pub(crate) fn new(base_url: &str, desk: &str, desk_url: Option<&str>) -> Result<ReviewSite> {
         model::check_web_url("base URL", base_url)?;
         if let Some(u) = desk_url {
             model::check_web_url("desk URL", u)?;
@@ -276,18 +280,18 @@ impl ReviewSite {
     }
 
     /// The published page of a claim: the fact check itself.
-    pub fn claim_url(&self, claim_id: &str) -> String {
+    pub(crate) fn claim_url(&self, claim_id: &str) -> String {
         format!("{}/claims/{claim_id}", self.base_url)
     }
 }
 
 /// Longest `claimReviewed` Google shows in full.
-pub const SHORT_CLAIM: usize = 75;
+pub(crate) const SHORT_CLAIM: usize = 75;
 
 /// The claim's text for `claimReviewed`: whole when short enough, else cut
 /// at the last word that fits, with `…`. Only this field is cut; pages keep
 /// the whole text.
-pub fn short_claim(text: &str) -> String {
+pub(crate) fn short_claim(text: &str) -> String {
     let text = crate::output::one_line(text);
     if text.chars().count() <= SHORT_CLAIM {
         return text;
@@ -301,7 +305,7 @@ pub fn short_claim(text: &str) -> String {
 }
 
 /// schema.org ClaimReview objects, one per claim, in id order.
-pub fn claim_reviews(conn: &Connection, topic: Option<&str>, site: &ReviewSite) -> Result<Vec<Value>> {
+pub(crate) fn claim_reviews(conn: &Connection, topic: Option<&str>, site: &ReviewSite) -> Result<Vec<Value>> {
     if let Some(t) = topic {
         crate::topics::require(conn, t)?;
     }
@@ -322,7 +326,7 @@ pub fn claim_reviews(conn: &Connection, topic: Option<&str>, site: &ReviewSite) 
 /// `unsourced` as "false". `itemReviewed` describes who made the claim and
 /// where (its claimant and appearances), never the desk's own sources; a
 /// claim without a claimant is the desk's own statement, authored by the desk.
-pub fn claim_review(c: &ClaimState, site: &ReviewSite) -> Value {
+pub(crate) fn claim_review(c: &ClaimState, site: &ReviewSite) -> Value {
     let mut desk = json!({"@type": "Organization", "name": site.desk});
     if let Some(u) = &site.desk_url {
         desk["url"] = json!(u);
@@ -368,7 +372,7 @@ pub fn claim_review(c: &ClaimState, site: &ReviewSite) -> Value {
 
 /// What a ClaimReview object lacks of Google's fact-check fields.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-pub struct ReviewGaps {
+pub(crate) struct ReviewGaps {
     /// Without these, Google refuses the object.
     pub required: Vec<&'static str>,
     /// Without these, Google accepts it but shows less.
@@ -379,7 +383,7 @@ pub struct ReviewGaps {
 /// fields. The rating's numeric fields (`ratingValue`, `bestRating`,
 /// `worstRating`) are left out on purpose (see `claim_review`) and not
 /// counted as gaps.
-pub fn review_gaps(review: &Value) -> ReviewGaps {
+pub(crate) fn review_gaps(review: &Value) -> ReviewGaps {
     let present = |pointer: &str| match review.pointer(pointer) {
         Some(Value::String(s)) => !s.trim().is_empty(),
         Some(Value::Null) | None => false,

@@ -122,7 +122,7 @@ pub fn import<'a>(
 }
 
 /// `import`, saying what to do with records that exist with other content.
-pub fn import_with<'a>(
+pub(crate) fn import_with<'a>(
     db: &mut Db,
     acting: Option<&str>,
     input: Input<'a>,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Badge, Grade, Kind, Role, Stance, Status};
 use crate::topics::Section;
 
-pub const FORMAT: &str = "ripen-bundle/1";
+pub(crate) const FORMAT: &str = "ripen-bundle/1";
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -24,7 +24,7 @@ fn is_false(b: &bool) -> bool {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Bundle {
+pub(crate) struct Bundle {
     pub format: String,
     #[serde(default)]
     pub actors: Vec<BundleActor>,
@@ -51,7 +51,7 @@ pub struct BundleActor {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BundleTopic {
+pub(crate) struct BundleTopic {
     pub slug: String,
     pub title: String,
     #[serde(default)]
@@ -70,7 +70,7 @@ pub struct BundleTopic {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BundleSource {
+pub(crate) struct BundleSource {
     /// A label citations in this bundle may use for a source without a key
     /// (export writes the exporting database's id, e.g. `S7`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,7 +108,7 @@ pub struct BundleSource {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BundleCitation {
+pub(crate) struct BundleCitation {
     /// A source's key, or the `id` label of a source without one.
     pub source: String,
     #[serde(default = "supports")]
@@ -123,7 +123,7 @@ fn supports() -> Stance {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BundleMove {
+pub(crate) struct BundleMove {
     pub at: String,
     pub actor: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,7 +138,7 @@ pub struct BundleMove {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BundleRevision {
+pub(crate) struct BundleRevision {
     pub at: String,
     pub actor: String,
     pub text: String,
@@ -148,7 +148,7 @@ pub struct BundleRevision {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BundleClaim {
+pub(crate) struct BundleClaim {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     pub topic: String,
@@ -182,7 +182,7 @@ pub struct BundleClaim {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BundleDispatch {
+pub(crate) struct BundleDispatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     pub topic: String,
@@ -199,7 +199,7 @@ pub struct BundleDispatch {
 /// A reading path; every step's topic must be in the bundle or the database.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BundlePath {
+pub(crate) struct BundlePath {
     pub slug: String,
     pub title: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -221,7 +221,7 @@ pub struct BundlePath {
 /// One line of a JSON Lines bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
-pub enum Record {
+pub(crate) enum Record {
     Header { format: String },
     Actor(BundleActor),
     Topic(BundleTopic),

@@ -33,7 +33,7 @@ impl Db {
     }
 
     /// Resolves who is acting: `--as`/`RIPEN_ACTOR` must name a known actor.
-    pub fn acting(&self, handle: Option<&str>) -> Result<Actor> {
+    pub(crate) fn acting(&self, handle: Option<&str>) -> Result<Actor> {
         match handle {
             Some(h) if !h.trim().is_empty() => self.actor(h),
             _ => {

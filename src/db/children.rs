@@ -23,7 +23,7 @@ impl<'s, K: Ord, T> Children<'s, K, T> {
     /// The children of `parent`, in query order. Parents must be asked for
     /// in ascending key order; children of keys never asked for (rows whose
     /// parent is gone) are skipped.
-    pub fn of(&mut self, parent: &K) -> rusqlite::Result<Vec<T>> {
+    pub(crate) fn of(&mut self, parent: &K) -> rusqlite::Result<Vec<T>> {
         let mut found = Vec::new();
         loop {
             if self.pending.is_none() {

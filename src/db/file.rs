@@ -206,7 +206,7 @@ impl Db {
 
     /// Opens a database `open` has already accepted (and migrated) for reading
     /// only: the web server's pooled readers, which must never write a byte.
-    pub fn open_read_only(path: &Path) -> Result<Db> {
+    pub(crate) fn open_read_only(path: &Path) -> Result<Db> {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .map_err(|e| map_open_error(path, e))?;
@@ -246,7 +246,7 @@ impl Db {
     /// file any other way (as `open`'s header check does) would drop the
     /// POSIX locks SQLite holds on it for the whole process, and another
     /// process could then remove the WAL from under the server's readers.
-    pub fn open_writer(path: &Path) -> Result<Db> {
+    pub(crate) fn open_writer(path: &Path) -> Result<Db> {
         let (db, version) = Db::connect_existing(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         if version != SCHEMA_VERSION {
             return Err(Error::Database(format!("{} changed schema version while the server ran", path.display()))
@@ -343,7 +343,7 @@ impl Db {
 
     /// Opens the database and runs `fill` on it, or, when there is no
     /// database yet, creates one filled by `fill` (see `create_with`).
-    pub fn open_or_create_with<T>(path: &Path, fill: impl FnOnce(&mut Db) -> Result<T>) -> Result<(Db, T)> {
+    pub(crate) fn open_or_create_with<T>(path: &Path, fill: impl FnOnce(&mut Db) -> Result<T>) -> Result<(Db, T)> {
         if has_content(path)? {
             // Only a file that will not open is checked for being blank.
             match Db::open(path) {

@@ -40,7 +40,7 @@ impl Db {
         &self.conn
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }

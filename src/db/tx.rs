@@ -30,7 +30,7 @@ impl Db {
 
     /// `transact` for a change that came through another channel than the
     /// command line: every event it appends records `origin` in its meta.
-    pub fn transact_from<T>(
+    pub(crate) fn transact_from<T>(
         &mut self,
         actor: &Actor,
         origin: Option<&Origin>,
@@ -149,28 +149,28 @@ impl Tx<'_> {
         &self.actor
     }
 
-    pub fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.now
     }
 
-    pub fn now_text(&self) -> String {
+    pub(crate) fn now_text(&self) -> String {
         clock::format_time(self.now)
     }
 
     /// Marks the events appended from now on as made by an import (an
     /// import's `--update` makes ordinary changes through the ordinary
     /// functions, and says so on each of their events).
-    pub fn mark_imported(&mut self, on: bool) {
+    pub(crate) fn mark_imported(&mut self, on: bool) {
         self.importing = on;
     }
 
     /// Events appended so far in this transaction.
-    pub fn appended(&self) -> &[i64] {
+    pub(crate) fn appended(&self) -> &[i64] {
         &self.appended
     }
 
     /// Refuses unless the acting actor has one of `roles`.
-    pub fn require_role(&self, roles: &[Role], doing: &str) -> Result<()> {
+    pub(crate) fn require_role(&self, roles: &[Role], doing: &str) -> Result<()> {
         if roles.contains(&self.actor.role) {
             return Ok(());
         }
@@ -178,7 +178,7 @@ impl Tx<'_> {
     }
 
     /// The refusal of `doing` to the acting actor, whose role is not in `roles`.
-    pub fn refusal(&self, roles: &[Role], doing: &str) -> Error {
+    pub(crate) fn refusal(&self, roles: &[Role], doing: &str) -> Error {
         let allowed = roles.iter().map(|r| format!("{r}s")).collect::<Vec<_>>().join(" or ");
         Error::Permission(format!("@{} is a {}; only {allowed} may {doing}", self.actor.handle, self.actor.role))
     }
@@ -275,7 +275,7 @@ impl Tx<'_> {
     }
 
     /// Appends one event to the chain and returns its id.
-    pub fn append(&mut self, event: NewEvent) -> Result<crate::ids::EventId> {
+    pub(crate) fn append(&mut self, event: NewEvent) -> Result<crate::ids::EventId> {
         let seq = self.head_seq + 1;
         let at = event.at.unwrap_or_else(|| clock::format_time(self.now));
         let actor = event.actor.unwrap_or_else(|| self.actor.handle.clone());

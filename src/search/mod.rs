@@ -37,9 +37,9 @@ use schema::DocKind;
 pub use sync::{index_dir, Opened, Options, Rebuilt};
 
 /// Largest `--limit`.
-pub const MAX_LIMIT: usize = 100_000;
+pub(crate) const MAX_LIMIT: usize = 100_000;
 /// Near-duplicate threshold (the `similar` ratio).
-pub const NEAR_DUPLICATE: f32 = 0.9;
+pub(crate) const NEAR_DUPLICATE: f32 = 0.9;
 /// How many same-topic candidates the index proposes for the similarity check.
 const DUPLICATE_CANDIDATES: usize = 20;
 /// Most distinct words of a new claim used to find candidates.
@@ -85,7 +85,7 @@ pub struct Hit {
 
 impl Hit {
     /// The snippet with matches wrapped in `open`/`close`.
-    pub fn snippet_marked(&self, open: &str, close: &str) -> String {
+    pub(crate) fn snippet_marked(&self, open: &str, close: &str) -> String {
         snippet::Snippet { text: self.snippet.clone(), highlights: self.highlights.clone() }.render(open, close)
     }
 }
@@ -272,21 +272,21 @@ fn hit_from_db(
 
 /// A claim of the same topic that reads almost the same.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NearDuplicate {
+pub(crate) struct NearDuplicate {
     pub id: ClaimId,
     pub ratio: f32,
 }
 
 /// `similar`'s character ratio. Past `deadline` the diff is approximated,
 /// so long texts cannot stall `claim add`.
-pub fn similarity(a: &str, b: &str, deadline: Instant) -> f32 {
+pub(crate) fn similarity(a: &str, b: &str, deadline: Instant) -> f32 {
     similar::TextDiff::configure().deadline(deadline).diff_chars(a, b).ratio()
 }
 
 /// Claims of `topic` (other than `except`) at least `NEAR_DUPLICATE`
 /// similar to `text`, most similar first. The index proposes candidates;
 /// the ratio is computed on their current text in SQLite.
-pub fn near_duplicates(
+pub(crate) fn near_duplicates(
     db: &Db,
     opened: &Opened,
     topic: &str,
@@ -342,7 +342,7 @@ pub fn near_duplicates(
 /// The warnings `claim add` prints for the just-added claim `id`: near
 /// duplicates in its topic, and anything that kept the check from running
 /// (which never keeps the claim from being added).
-pub fn near_duplicate_warnings(db: &Db, id: &str) -> Vec<String> {
+pub(crate) fn near_duplicate_warnings(db: &Db, id: &str) -> Vec<String> {
     let run = || -> Result<Vec<String>> {
         let claim = crate::claims::require(db.conn(), id)?;
         let opened = open(db)?;

@@ -26,14 +26,15 @@ use crate::ids::{self, IdKind, Name};
 use crate::model::{Badge, Grade, Kind, Status};
 
 /// Longest query accepted, in bytes.
-pub const MAX_QUERY_BYTES: usize = 1000;
+pub(crate) const MAX_QUERY_BYTES: usize = 1000;
 /// Deepest nesting of parentheses and NOTs.
-pub const MAX_DEPTH: usize = 12;
+pub(crate) const MAX_DEPTH: usize = 12;
 /// Most words, phrases and field:value terms in one query.
-pub const MAX_CLAUSES: usize = 48;
+pub(crate) const MAX_CLAUSES: usize = 48;
 
 /// Fields a person may name in `field:value`.
-pub const FIELD_NAMES: &str = "text, title, publisher, beat, topic, badge, earned, grade, kind, status, actor, id";
+pub(crate) const FIELD_NAMES: &str =
+    "text, title, publisher, beat, topic, badge, earned, grade, kind, status, actor, id";
 
 /// One parsed query.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +90,7 @@ enum Tok {
 }
 
 /// Refuses what no query may contain, before any parsing.
-pub fn check_input(input: &str) -> Result<()> {
+pub(crate) fn check_input(input: &str) -> Result<()> {
     if input.len() > MAX_QUERY_BYTES {
         return Err(Error::bad(format!(
             "query is {} bytes, over the limit of {MAX_QUERY_BYTES}: shorten it",
@@ -361,7 +362,7 @@ pub fn parse(input: &str) -> Result<Node> {
 }
 
 /// Compiles parsed queries against the index's fields.
-pub struct Compiler {
+pub(crate) struct Compiler {
     pub fields: Fields,
     pub analyzer: TextAnalyzer,
 }
@@ -376,7 +377,7 @@ fn boxed(q: impl Query) -> Box<dyn Query> {
 }
 
 /// A query matching `tokens` (in order) in `field`, or nothing when no tokens.
-pub fn tokens_query(field: Field, tokens: &[String]) -> Option<Box<dyn Query>> {
+pub(crate) fn tokens_query(field: Field, tokens: &[String]) -> Option<Box<dyn Query>> {
     match tokens {
         [] => None,
         [one] => Some(boxed(TermQuery::new(Term::from_field_text(field, one), IndexRecordOption::WithFreqs))),
@@ -400,7 +401,7 @@ fn keyword_term(f: &Fields, k: &Keyword) -> Term {
 }
 
 /// An exact-match filter that does not change scores.
-pub fn keyword_filter(f: &Fields, k: &Keyword) -> Box<dyn Query> {
+pub(crate) fn keyword_filter(f: &Fields, k: &Keyword) -> Box<dyn Query> {
     boxed(ConstScoreQuery::new(boxed(TermQuery::new(keyword_term(f, k), IndexRecordOption::Basic)), 0.0))
 }
 
@@ -411,13 +412,13 @@ fn must_not_only(negatives: Vec<Box<dyn Query>>) -> Box<dyn Query> {
 }
 
 impl Compiler {
-    pub fn new(fields: Fields) -> Self {
+    pub(crate) fn new(fields: Fields) -> Self {
         Compiler { fields, analyzer: schema::analyzer() }
     }
 
     /// The tantivy query for `node`; `None` when it has nothing searchable
     /// (only punctuation, say).
-    pub fn compile(&mut self, node: &Node) -> Option<Box<dyn Query>> {
+    pub(crate) fn compile(&mut self, node: &Node) -> Option<Box<dyn Query>> {
         match node {
             Node::All => Some(boxed(AllQuery)),
             Node::Text(text) => {
@@ -502,7 +503,7 @@ impl Compiler {
 
     /// The analyzed words a hit may show highlighted: those of every word,
     /// phrase and text field in `node` that is not under a NOT.
-    pub fn highlight_terms(&mut self, node: &Node) -> BTreeSet<String> {
+    pub(crate) fn highlight_terms(&mut self, node: &Node) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         self.collect_terms(node, &mut out);
         out

@@ -8,7 +8,6 @@
 //! Changing any field or the analyzer means bumping `FORMAT`, which makes
 //! every existing index rebuild itself on next use.
 
-use crate::ids::{ClaimId, DispatchId, SourceId};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING};
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 use tantivy::{DateTime, TantivyDocument};
@@ -19,11 +18,11 @@ use crate::model::Badge;
 use crate::sources::SourceState;
 
 /// Version of the schema and analysis; recorded in every commit's payload.
-pub const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 /// Name of the text analyzer: words split on non-alphanumerics, lowercased,
 /// folded to ASCII, tokens over 40 bytes dropped.
-pub const ANALYZER: &str = "ripen_text";
+pub(crate) const ANALYZER: &str = "ripen_text";
 
 /// What kind of entity a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,7 +35,7 @@ pub enum DocKind {
 impl DocKind {
     pub const ALL: [DocKind; 3] = [DocKind::Claim, DocKind::Source, DocKind::Dispatch];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DocKind::Claim => "claim",
             DocKind::Source => "source",
@@ -55,31 +54,22 @@ impl DocKind {
     pub fn parse(text: &str) -> Option<DocKind> {
         DocKind::ALL.into_iter().find(|k| k.as_str() == text)
     }
-
-    /// The shown id of row `n`: `C12`, `S3`, `D2`.
-    pub fn shown_id(self, n: i64) -> String {
-        match self {
-            DocKind::Claim => ClaimId::new(n).to_string(),
-            DocKind::Source => SourceId::new(n).to_string(),
-            DocKind::Dispatch => DispatchId::new(n).to_string(),
-        }
-    }
 }
 
 const KEY_SHIFT: u32 = 48;
 
 /// A key no document has (every kind's code is above zero): what an id too
 /// large to be packed looks up.
-pub const NO_DOC_KEY: u64 = 0;
+pub(crate) const NO_DOC_KEY: u64 = 0;
 
 /// Packs kind and row id into the document key; `None` for ids that do not fit.
-pub fn doc_key(kind: DocKind, n: i64) -> Option<u64> {
+pub(crate) fn doc_key(kind: DocKind, n: i64) -> Option<u64> {
     let n = u64::try_from(n).ok().filter(|n| *n > 0 && *n < (1 << KEY_SHIFT))?;
     Some((kind.code() << KEY_SHIFT) | n)
 }
 
 /// Unpacks a document key.
-pub fn split_key(key: u64) -> Option<(DocKind, i64)> {
+pub(crate) fn split_key(key: u64) -> Option<(DocKind, i64)> {
     let n = (key & ((1 << KEY_SHIFT) - 1)) as i64;
     let kind = match key >> KEY_SHIFT {
         1 => DocKind::Claim,
@@ -148,7 +138,7 @@ pub fn build() -> (Schema, Fields) {
 }
 
 /// The one analyzer for free text, at indexing and at query time.
-pub fn analyzer() -> TextAnalyzer {
+pub(crate) fn analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
@@ -157,7 +147,7 @@ pub fn analyzer() -> TextAnalyzer {
 }
 
 /// The analyzed tokens of `text`, in order.
-pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+pub(crate) fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut stream = analyzer.token_stream(text);
     while stream.advance() {
@@ -167,12 +157,12 @@ pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
 }
 
 /// A stored time (`2026-05-30T09:00:00Z`) or date (`2025-04-16`) as a tantivy date.
-pub fn date_of(text: &str) -> Option<DateTime> {
+pub(crate) fn date_of(text: &str) -> Option<DateTime> {
     crate::clock::parse_time(text).ok().map(|t| DateTime::from_timestamp_secs(t.timestamp()))
 }
 
 /// A claim's document; `earned` is what its evidence earns now.
-pub fn claim_doc(f: &Fields, c: &ClaimState, earned: Badge) -> Option<TantivyDocument> {
+pub(crate) fn claim_doc(f: &Fields, c: &ClaimState, earned: Badge) -> Option<TantivyDocument> {
     let mut d = TantivyDocument::default();
     d.add_u64(f.key, doc_key(DocKind::Claim, c.id.get())?);
     d.add_text(f.doctype, DocKind::Claim.as_str());
@@ -187,7 +177,7 @@ pub fn claim_doc(f: &Fields, c: &ClaimState, earned: Badge) -> Option<TantivyDoc
     Some(d)
 }
 
-pub fn source_doc(f: &Fields, s: &SourceState) -> Option<TantivyDocument> {
+pub(crate) fn source_doc(f: &Fields, s: &SourceState) -> Option<TantivyDocument> {
     let mut d = TantivyDocument::default();
     d.add_u64(f.key, doc_key(DocKind::Source, s.id.get())?);
     d.add_text(f.doctype, DocKind::Source.as_str());
@@ -209,7 +199,7 @@ pub fn source_doc(f: &Fields, s: &SourceState) -> Option<TantivyDocument> {
     Some(d)
 }
 
-pub fn dispatch_doc(f: &Fields, x: &DispatchState) -> Option<TantivyDocument> {
+pub(crate) fn dispatch_doc(f: &Fields, x: &DispatchState) -> Option<TantivyDocument> {
     let mut d = TantivyDocument::default();
     d.add_u64(f.key, doc_key(DocKind::Dispatch, x.id.get())?);
     d.add_text(f.doctype, DocKind::Dispatch.as_str());

@@ -12,12 +12,12 @@ use serde::Serialize;
 use tantivy::tokenizer::TextAnalyzer;
 
 /// Longest excerpt, in characters.
-pub const MAX_CHARS: usize = 180;
+pub(crate) const MAX_CHARS: usize = 180;
 /// How much text to keep before the first match, in characters.
 const LEAD_CHARS: usize = 40;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Snippet {
+pub(crate) struct Snippet {
     pub text: String,
     /// Byte ranges of matched words in `text`.
     pub highlights: Vec<(usize, usize)>,
@@ -25,7 +25,7 @@ pub struct Snippet {
 
 impl Snippet {
     /// The text with each highlight wrapped in `open` and `close`.
-    pub fn render(&self, open: &str, close: &str) -> String {
+    pub(crate) fn render(&self, open: &str, close: &str) -> String {
         let mut out = String::with_capacity(self.text.len() + self.highlights.len() * (open.len() + close.len()));
         let mut at = 0;
         for &(from, to) in &self.highlights {
@@ -78,7 +78,7 @@ fn forward_chars(s: &str, i: usize, n: usize) -> usize {
 }
 
 /// An excerpt of `text` around the tokens in `terms`.
-pub fn make(analyzer: &mut TextAnalyzer, text: &str, terms: &BTreeSet<String>) -> Snippet {
+pub(crate) fn make(analyzer: &mut TextAnalyzer, text: &str, terms: &BTreeSet<String>) -> Snippet {
     let flat = flatten(text);
     let mut matches: Vec<(usize, usize)> = Vec::new();
     if !terms.is_empty() {

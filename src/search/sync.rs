@@ -47,7 +47,7 @@ use crate::model::{Grade, Status};
 use crate::rule::{self, Evidence};
 
 /// Catching up on more entities than this rebuilds from scratch instead.
-pub const REBUILD_ABOVE: usize = 50_000;
+pub(crate) const REBUILD_ABOVE: usize = 50_000;
 /// Most segments an index keeps after a catch-up.
 pub const MAX_SEGMENTS: usize = 12;
 /// A level of the log merge policy is merged once it holds this many segments.
@@ -55,7 +55,7 @@ const MERGE_AT: usize = 4;
 /// Segments with fewer documents form the "tail": all of them are merged
 /// into one after every commit, so one-document commits leave one small
 /// segment, not hundreds (rewriting at most this many documents).
-pub const TAIL_DOCS: u32 = 4_000;
+pub(crate) const TAIL_DOCS: u32 = 4_000;
 /// Memory of the writer that catches up (tantivy's minimum).
 const CATCH_UP_BUDGET: usize = 15_000_000;
 /// A rebuild merges its segments into one only when it made more than this.
@@ -483,7 +483,7 @@ pub struct Rebuilt {
 }
 
 /// Rebuilds the index of `db` from scratch and puts it in place of `dir`.
-pub fn rebuild(db: &Db, dir: &Path, progress: Option<&ProgressBar>) -> Result<Index> {
+pub(crate) fn rebuild(db: &Db, dir: &Path, progress: Option<&ProgressBar>) -> Result<Index> {
     rebuild_counted(db, dir, progress).map(|(index, _)| index)
 }
 
@@ -505,7 +505,7 @@ fn remove_debris(dir: &Path) {
     }
 }
 
-pub fn rebuild_counted(db: &Db, dir: &Path, progress: Option<&ProgressBar>) -> Result<(Index, Rebuilt)> {
+pub(crate) fn rebuild_counted(db: &Db, dir: &Path, progress: Option<&ProgressBar>) -> Result<(Index, Rebuilt)> {
     remove_debris(dir);
     let tmp = sibling(dir, "tmp");
     let built = std::fs::create_dir_all(&tmp)

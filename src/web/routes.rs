@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
@@ -22,7 +23,7 @@ use serde::Serialize;
 use super::error::WebError;
 use super::headers;
 use super::render::{self, Links, SearchView};
-use super::state::{snapshot, App, Out};
+use super::state::{snapshot, App, Kept, Lookup, Out};
 use super::views::{self, Chain};
 use crate::audit::LogFilter;
 use crate::db::Db;
@@ -166,46 +167,112 @@ struct Ctx<'a> {
     index: Option<Arc<Opened>>,
 }
 
-/// Reads one snapshot, answering 304 when the client's ETag still holds.
+/// What `respond` found or built for a request.
+enum Found {
+    /// The client holds the answer named by this ETag.
+    NotModified(String),
+    /// Kept from an earlier request (this or an earlier head).
+    Kept(Arc<Kept>),
+    /// Built now under this ETag, and kept too when the cache may hold it.
+    Built(Out, String, Option<Arc<Kept>>),
+}
+
+/// Whether the client takes gzip (`Accept-Encoding`, a q of 0 refuses).
+fn takes_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |item| {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or("").trim();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && q > 0.0
+        },
+    )
+}
+
+/// Reads one snapshot, answering 304 when the client's ETag still holds,
+/// else the answer kept for the route (as gzip when the client takes it)
+/// or one built now.
 async fn respond<F>(app: &Arc<App>, headers: &HeaderMap, uri: &Uri, want_index: bool, build: F) -> Response
 where
     F: FnOnce(&Ctx<'_>) -> Result<Out, WebError> + Send + 'static,
 {
     let (uri, inm, api) = (uri.clone(), headers.clone(), is_api(uri));
+    let gzip = takes_gzip(headers);
     let answer = app
         .with_db(move |app, db| {
             let index = if want_index { Some(app.index(db)?) } else { None };
             snapshot(db, |chain| {
+                let route = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let keep = match app.lookup(db.conn(), chain, route)? {
+                    Lookup::Hit(kept) if headers::fresh(&inm, &kept.tag) => {
+                        return Ok(Found::NotModified(kept.tag.clone()))
+                    }
+                    Lookup::Hit(kept) => return Ok(Found::Kept(kept)),
+                    Lookup::Miss { keep } => keep,
+                };
                 let tag = headers::etag(chain, &uri, app.base_url.as_deref());
                 if headers::fresh(&inm, &tag) {
-                    return Ok((None, tag));
-                }
-                if let Some(out) = app.cached(&tag) {
-                    return Ok((Some(out), tag));
+                    return Ok(Found::NotModified(tag));
                 }
                 let ctx = Ctx { app, db, chain, index };
                 let out = build(&ctx)?;
-                app.remember(chain.seq, &tag, &out);
-                Ok((Some(out), tag))
+                let kept = if keep {
+                    let kept = Arc::new(Kept::new(&tag, &out)?);
+                    app.remember(chain, route, Arc::clone(&kept));
+                    Some(kept)
+                } else {
+                    None
+                };
+                Ok(Found::Built(out, tag, kept))
             })
         })
         .await;
-    let (out, tag) = match answer {
+    let found = match answer {
         Ok(found) => found,
         Err(e) if api => return e.api().into_response(),
         Err(e) => return e.into_response(),
     };
-    let mut resp = match out {
-        None => StatusCode::NOT_MODIFIED.into_response(),
-        Some(Out::Html(page)) => Html(page.to_string()).into_response(),
-        Some(Out::Json(body)) => ([(header::CONTENT_TYPE, "application/json")], body.to_vec()).into_response(),
+    let (mut resp, tag, cache) = match found {
+        Found::NotModified(tag) => (StatusCode::NOT_MODIFIED.into_response(), tag, "hit"),
+        Found::Kept(kept) => match body(&kept, gzip) {
+            Ok(resp) => (resp, kept.tag.clone(), "hit"),
+            Err(e) if api => return e.api().into_response(),
+            Err(e) => return e.into_response(),
+        },
+        Found::Built(out, tag, kept) => {
+            let resp = match kept {
+                Some(kept) if gzip => body(&kept, true).unwrap_or_else(|e| e.into_response()),
+                _ => plain(out.is_json(), Bytes::copy_from_slice(out.bytes())),
+            };
+            (resp, tag, "miss")
+        }
     };
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&tag) {
         h.insert(header::ETAG, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(headers::REVALIDATE));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert("x-cache", HeaderValue::from_static(cache));
     resp
+}
+
+/// A kept answer: its gzip bytes as they are, or inflated.
+fn body(kept: &Kept, gzip: bool) -> Result<Response, WebError> {
+    if !gzip {
+        return Ok(plain(kept.json, kept.inflate()?.into()));
+    }
+    let mut resp = plain(kept.json, kept.gzip.clone());
+    resp.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    Ok(resp)
+}
+
+fn plain(json: bool, body: Bytes) -> Response {
+    let kind = if json { "application/json" } else { "text/html; charset=utf-8" };
+    ([(header::CONTENT_TYPE, kind)], body).into_response()
 }
 
 fn links(app: &App, depth: usize) -> Links {

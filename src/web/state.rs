@@ -17,14 +17,26 @@
 //!   use the index as last opened. Readers write no database row (writes
 //!   go through the one `writer`, see `write`); the index is derived data
 //!   they may bring up to date.
-//! - A write moves the chain head, and answers are cached by ETags that name
-//!   the head, so no reader is served an answer from before a write it
-//!   follows.
+//! - Answers are kept (gzip-compressed, within `CACHE_BYTES`) across chain
+//!   heads: when a reader sees the head move, the events since the head the
+//!   cache reflects are mapped to the pages they touch (`touched::since`,
+//!   the rule `publish` uses) and only those answers are dropped before any
+//!   answer is looked up; an unmapped event kind, a long run of events or a
+//!   chain that does not extend the cache's head empties the cache. A kept
+//!   answer keeps the ETag and footer of the head it was built at, which
+//!   still describe it exactly. A reader behind the cache's head neither
+//!   uses nor fills it, so no reader is served an answer from before a
+//!   write it follows, and no answer built before a write is kept after it.
 
+use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use axum::body::Bytes;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use percent_encoding::percent_decode_str;
 use tokio::sync::Semaphore;
 
 use super::error::WebError;
@@ -32,13 +44,27 @@ use super::views::Chain;
 use crate::bundle::export::ReviewSite;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::ids::{ClaimId, SourceId};
 use crate::search::{self, Opened};
+use crate::touched::Touched;
 use crate::verify::Report;
 
 /// Read connections kept open (and blocking reads running at once).
 pub(super) const POOL_SIZE: usize = 8;
-/// Bytes of answers kept for the current chain head.
-pub(super) const CACHE_BYTES: usize = 64 << 20;
+/// Bytes of kept answers (compressed bodies, their routes and ETags): room
+/// for every topic page of the 1M-claim bench desk (20,000 of ~8 KB).
+pub(super) const CACHE_BYTES: usize = 176 << 20;
+/// SQLite's page cache per read connection, in KiB. Small: built pages are
+/// what the server keeps, and a page cache of scattered file pages rarely
+/// hits on a big desk (the OS caches the file anyway); eight connections
+/// with the library's default would hold 512 MiB.
+const READ_PAGE_CACHE_KIB: i64 = 4 << 10;
+/// Events past the cache's head beyond which it is emptied rather than
+/// mapped: the walk runs while other readers wait for the cache.
+const MAX_EVENTS_MAPPED: i64 = 2_000;
+/// How hard kept answers are compressed: nearly the ratio of level 9 at a
+/// fraction of its time (pages are built once and read many times).
+const GZIP_LEVEL: u32 = 6;
 
 /// An answer's body: a page or a JSON document.
 #[derive(Clone)]
@@ -48,55 +74,163 @@ pub(super) enum Out {
 }
 
 impl Out {
-    fn len(&self) -> usize {
+    pub(super) fn bytes(&self) -> &[u8] {
         match self {
-            Out::Html(s) => s.len(),
-            Out::Json(b) => b.len(),
+            Out::Html(s) => s.as_bytes(),
+            Out::Json(b) => b,
         }
+    }
+
+    pub(super) fn is_json(&self) -> bool {
+        matches!(self, Out::Json(_))
     }
 }
 
-/// Answers already built at the current chain head, by ETag. An ETag names
-/// the head, the route and the base URL, which fix the answer, so a hit is
-/// exactly what building again would give. The cache is emptied when the
-/// head moves; within one head it holds at most `CACHE_BYTES` (bodies and
-/// keys), dropping the least recently used answers first, so a busy server
-/// keeps its popular pages and memory stays bounded however many distinct
-/// routes are asked for.
+/// An answer as the cache keeps it: its ETag (naming the head it was built
+/// at) and its body gzip-compressed, sent as is to clients that accept
+/// gzip and inflated for the others.
+pub(super) struct Kept {
+    pub json: bool,
+    pub tag: String,
+    pub gzip: Bytes,
+    /// Length of the body uncompressed.
+    pub plain: usize,
+}
+
+impl Kept {
+    /// Compresses `out`, built under `tag`.
+    pub(super) fn new(tag: &str, out: &Out) -> Result<Kept> {
+        let body = out.bytes();
+        let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::new(GZIP_LEVEL));
+        enc.write_all(body)?;
+        let gzip = enc.finish()?;
+        Ok(Kept { json: out.is_json(), tag: tag.to_string(), gzip: gzip.into(), plain: body.len() })
+    }
+
+    /// The body uncompressed.
+    pub(super) fn inflate(&self) -> Result<Vec<u8>> {
+        let mut body = Vec::with_capacity(self.plain);
+        flate2::read::GzDecoder::new(&self.gzip[..]).read_to_end(&mut body)?;
+        Ok(body)
+    }
+
+    fn size(&self, route: &str) -> usize {
+        self.gzip.len() + self.tag.len() + route.len()
+    }
+}
+
+/// What the cache had for a route at a reader's head.
+pub(super) enum Lookup {
+    Hit(Arc<Kept>),
+    /// Not kept; `keep` says whether an answer built now may be kept.
+    Miss {
+        keep: bool,
+    },
+}
+
+/// Answers by route (path and query), each valid at `head`: built at that
+/// head or before it, and untouched by every event since. Holds at most
+/// `CACHE_BYTES`, dropping the least recently used answers first, so a busy
+/// server keeps its popular pages and memory stays bounded however many
+/// distinct routes are asked for.
 struct Cache {
-    head: i64,
+    head: Option<Chain>,
     bytes: usize,
-    answers: lru::LruCache<String, Out>,
+    answers: lru::LruCache<String, Arc<Kept>>,
+}
+
+impl Default for Cache {
+    fn default() -> Cache {
+        Cache { head: None, bytes: 0, answers: lru::LruCache::unbounded() }
+    }
 }
 
 impl Cache {
-    /// Keeps `out` under `tag`, forgetting answers of another head and the
-    /// least recently used ones beyond `budget` bytes; an answer bigger than
-    /// an eighth of the budget is not kept at all.
-    fn put(&mut self, head: i64, tag: &str, out: &Out, budget: usize) {
-        let size = out.len() + tag.len();
-        if size > budget / 8 {
+    /// Brings the cache to the head `chain` (which `conn`'s snapshot shows)
+    /// and answers whether a reader at that head may use it: not when the
+    /// reader is behind the cache.
+    fn sync(&mut self, conn: &rusqlite::Connection, chain: &Chain) -> Result<bool> {
+        let Some(head) = &self.head else {
+            self.reset(chain);
+            return Ok(true);
+        };
+        if head.seq == chain.seq {
+            if head.hash != chain.hash {
+                self.reset(chain);
+            }
+            return Ok(true);
+        }
+        if head.seq > chain.seq {
+            return Ok(false);
+        }
+        let extends = head.seq == 0
+            || crate::events::get(conn, crate::ids::EventId::new(head.seq))?.is_some_and(|e| e.hash == head.hash);
+        let touched = if extends && chain.seq - head.seq <= MAX_EVENTS_MAPPED {
+            crate::touched::since(conn, head.seq)?
+        } else {
+            None
+        };
+        match touched {
+            None => self.reset(chain),
+            Some(t) => {
+                let gone: Vec<String> =
+                    self.answers.iter().filter(|(k, _)| shows(k, &t)).map(|(k, _)| k.clone()).collect();
+                for k in gone {
+                    if let Some(v) = self.answers.pop(&k) {
+                        self.bytes -= v.size(&k);
+                    }
+                }
+                self.head = Some(chain.clone());
+            }
+        }
+        Ok(true)
+    }
+
+    fn reset(&mut self, chain: &Chain) {
+        *self = Cache { head: Some(chain.clone()), ..Cache::default() };
+    }
+
+    /// Keeps `kept` for `route` if the cache is still at `chain`, forgetting
+    /// the least recently used answers beyond `budget` bytes; an answer
+    /// bigger than an eighth of the budget is not kept at all.
+    fn put(&mut self, chain: &Chain, route: &str, kept: Arc<Kept>, budget: usize) {
+        let size = kept.size(route);
+        if size > budget / 8 || self.head.as_ref() != Some(chain) {
             return;
         }
-        if self.head != head {
-            *self = Cache { head, ..Cache::default() };
-        }
-        if let Some(old) = self.answers.put(tag.to_string(), out.clone()) {
-            self.bytes -= old.len() + tag.len();
+        if let Some(old) = self.answers.put(route.to_string(), kept) {
+            self.bytes -= old.size(route);
         }
         self.bytes += size;
         while self.bytes > budget {
             match self.answers.pop_lru() {
-                Some((k, v)) => self.bytes -= k.len() + v.len(),
+                Some((k, v)) => self.bytes -= v.size(&k),
                 None => break,
             }
         }
     }
 }
 
-impl Default for Cache {
-    fn default() -> Cache {
-        Cache { head: 0, bytes: 0, answers: lru::LruCache::unbounded() }
+/// Whether the answer for `route` may show something the events behind
+/// `t` changed. Pages of one claim, source, topic (its pages and tend
+/// log) or reading path are touched when it is; every other page (the
+/// desk, search, the log, the review queue, events, lists) may show any
+/// change, and a claim named by key rather than id cannot be told apart.
+pub(super) fn shows(route: &str, t: &Touched) -> bool {
+    let path = route.split('?').next().unwrap_or(route);
+    let segs: Vec<std::borrow::Cow<'_, str>> =
+        path.trim_start_matches('/').split('/').map(|s| percent_decode_str(s).decode_utf8_lossy()).collect();
+    let segs: Vec<&str> = segs.iter().map(|s| s.as_ref()).collect();
+    let segs = match segs.as_slice() {
+        ["api", rest @ ..] => rest,
+        all => all,
+    };
+    match segs {
+        ["topics", slug] | ["topics", slug, "log"] => t.topics.contains(*slug),
+        ["claims", id] | ["claims", id, "why"] => id.parse::<ClaimId>().map_or(true, |c| t.claims.contains(&c)),
+        ["sources", id] => id.parse::<SourceId>().map_or(true, |s| t.sources.contains(&s)),
+        ["paths", slug] => t.paths.contains(*slug),
+        _ => true,
     }
 }
 
@@ -136,7 +270,7 @@ impl App {
     /// Opens the first read connection now, so a file that cannot be read
     /// fails the start, not the first request.
     pub(super) fn new(path: PathBuf, base_url: Option<String>, sign_in_limit: u32) -> Result<App> {
-        let first = Db::open_read_only(&path)?;
+        let first = open_read(&path)?;
         let site = std::sync::OnceLock::new();
         if let Some(b) = &base_url {
             let _ = site.set(ReviewSite::new(b, DESK, None)?);
@@ -177,7 +311,7 @@ impl App {
         let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match pooled {
             Some(db) => Ok(db),
-            None => Db::open_read_only(&self.path),
+            None => open_read(&self.path),
         }
     }
 
@@ -209,14 +343,23 @@ impl App {
         })?
     }
 
-    /// The answer built before for `tag`, if any.
-    pub(super) fn cached(&self, tag: &str) -> Option<Out> {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).answers.get(tag).cloned()
+    /// The answer kept for `route`, after bringing the cache to the head
+    /// of the reader's snapshot (`conn`, `chain`).
+    pub(super) fn lookup(&self, conn: &rusqlite::Connection, chain: &Chain, route: &str) -> Result<Lookup> {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if !cache.sync(conn, chain)? {
+            return Ok(Lookup::Miss { keep: false });
+        }
+        Ok(match cache.answers.get(route) {
+            Some(kept) => Lookup::Hit(Arc::clone(kept)),
+            None => Lookup::Miss { keep: true },
+        })
     }
 
-    /// Keeps `out`, built at chain head `head`, under `tag`.
-    pub(super) fn remember(&self, head: i64, tag: &str, out: &Out) {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).put(head, tag, out, CACHE_BYTES);
+    /// Keeps `kept`, built at `chain`, for `route` (unless the cache moved
+    /// on meanwhile).
+    pub(super) fn remember(&self, chain: &Chain, route: &str, kept: Arc<Kept>) {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).put(chain, route, kept, CACHE_BYTES);
     }
 
     /// Opens and catches up the search index ahead of the first search.
@@ -273,6 +416,13 @@ impl App {
     }
 }
 
+/// A read connection with the server's small page cache.
+fn open_read(path: &std::path::Path) -> Result<Db> {
+    let db = Db::open_read_only(path)?;
+    db.conn().pragma_update(None, "cache_size", -READ_PAGE_CACHE_KIB)?;
+    Ok(db)
+}
+
 /// Runs `f` inside one read transaction with the chain head it sees.
 pub(super) fn snapshot<T>(db: &Db, f: impl FnOnce(&Chain) -> Result<T, WebError>) -> Result<T, WebError> {
     db.conn().execute_batch("BEGIN DEFERRED").map_err(Error::from)?;
@@ -285,36 +435,74 @@ pub(super) fn snapshot<T>(db: &Db, f: impl FnOnce(&Chain) -> Result<T, WebError>
 mod tests {
     use super::*;
 
-    fn page(n: usize) -> Out {
-        Out::Html("x".repeat(n).into())
+    fn kept(n: usize) -> Arc<Kept> {
+        Arc::new(Kept { json: false, tag: String::new(), gzip: vec![b'x'; n].into(), plain: n })
+    }
+
+    fn at(seq: i64) -> Chain {
+        Chain { seq, hash: format!("h{seq}") }
     }
 
     #[test]
     fn the_answer_cache_stays_within_its_budget_and_keeps_recent_answers() {
         let mut c = Cache::default();
+        c.reset(&at(7));
         for i in 0..1000 {
-            c.put(7, &format!("t{i:03}"), &page(100), 10_000);
+            c.put(&at(7), &format!("t{i:03}"), kept(100), 10_000);
             assert!(c.bytes <= 10_000, "{} bytes after {i} answers", c.bytes);
         }
-        let kept = c.answers.len();
-        assert!(kept > 90 && kept < 100, "{kept} answers kept");
+        let kept_now = c.answers.len();
+        assert!(kept_now > 90 && kept_now < 100, "{kept_now} answers kept");
         assert!(c.answers.get("t999").is_some() && c.answers.get("t000").is_none());
         // Used recently, so kept while newer answers push others out.
         assert!(c.answers.get("t950").is_some());
         for i in 0..50 {
-            c.put(7, &format!("u{i}"), &page(100), 10_000);
+            c.put(&at(7), &format!("u{i:02}"), kept(100), 10_000);
         }
         assert!(c.answers.get("t950").is_some() && c.answers.get("t951").is_none());
         // Replacing an answer counts its bytes once.
         let before = c.bytes;
-        c.put(7, "t950", &page(100), 10_000);
+        c.put(&at(7), "t950", kept(100), 10_000);
         assert_eq!(c.bytes, before);
         // Too big for the cache: not kept, nothing evicted for it.
-        c.put(7, "huge", &page(5_000), 10_000);
+        c.put(&at(7), "huge", kept(5_000), 10_000);
         assert!(c.answers.get("huge").is_none());
         assert_eq!(c.bytes, before);
-        // A new chain head forgets every answer of the old one.
-        c.put(8, "t1", &page(10), 10_000);
-        assert_eq!((c.answers.len(), c.bytes), (1, 12));
+        // Built at another head than the cache's: not kept.
+        c.put(&at(6), "old", kept(10), 10_000);
+        c.put(&Chain { seq: 7, hash: "other".into() }, "forked", kept(10), 10_000);
+        assert!(c.answers.get("old").is_none() && c.answers.get("forked").is_none());
+    }
+
+    #[test]
+    fn a_route_is_touched_by_what_its_page_shows() {
+        let mut t = Touched::default();
+        t.claims.insert("C7".parse().unwrap());
+        t.sources.insert("S2".parse().unwrap());
+        t.topics.insert("compute economy".into());
+        t.paths.insert("start".into());
+        for route in [
+            "/claims/C7",
+            "/api/claims/C7/why",
+            "/claims/some-key",
+            "/sources/S2",
+            "/topics/compute%20economy",
+            "/topics/compute%20economy/log",
+            "/api/topics/compute%20economy?page=2",
+            "/paths/start",
+            "/",
+            "/search?q=x",
+            "/log",
+            "/review",
+            "/api/topics",
+            "/events/E1",
+        ] {
+            assert!(shows(route, &t), "{route} must be dropped");
+        }
+        for route in
+            ["/claims/C8", "/api/claims/C70", "/sources/S3", "/topics/other", "/topics/other/log", "/paths/other"]
+        {
+            assert!(!shows(route, &t), "{route} must be kept");
+        }
     }
 }

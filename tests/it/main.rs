@@ -32,4 +32,5 @@ mod snapshots;
 mod tokens;
 mod trust;
 mod web;
+mod web_cache;
 mod web_write;
