@@ -63,6 +63,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Print a table listing (`actor list`, `topic list`, `path list`,
+    /// `source list`, `token list`, `review`) as CSV with a header row.
+    #[arg(long, global = true, conflicts_with = "json")]
+    pub csv: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -130,6 +135,22 @@ impl Ctx {
         let db = self.open()?;
         let actor = db.acting(self.actor.as_deref())?;
         Ok((db, actor))
+    }
+}
+
+impl Command {
+    /// Whether the command prints a table (rows through `Output::rows`),
+    /// the only output `--csv` applies to.
+    fn prints_a_table(&self) -> bool {
+        matches!(
+            self,
+            Command::Actor(actor::Command::List)
+                | Command::Topic(topic::Command::List)
+                | Command::Path(path::Command::List)
+                | Command::Source(source::Command::List { .. })
+                | Command::Token(token::Command::List)
+                | Command::Review(_)
+        )
     }
 }
 
@@ -205,7 +226,18 @@ pub fn main() -> i32 {
             return exit::USAGE;
         }
     };
-    let mut ctx = Ctx { db: cli.db, actor: cli.actor, out: Output::new(cli.json) };
+    if cli.csv && !cli.command.prints_a_table() {
+        eprintln!("ripen: --csv only applies to table listings (actor, topic, path, source and token list, review); use --json");
+        return exit::USAGE;
+    }
+    let format = if cli.json {
+        render::Format::Json
+    } else if cli.csv {
+        render::Format::Csv
+    } else {
+        render::Format::Text
+    };
+    let mut ctx = Ctx { db: cli.db, actor: cli.actor, out: Output::new(format) };
     let result = dispatch(cli.command, &mut ctx).and_then(|()| Ok(ctx.out.flush()?));
     match result {
         Ok(()) => exit::OK,

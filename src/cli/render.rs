@@ -1,6 +1,6 @@
 //! The command line's one printing layer. Every command prints through
 //! `Output`: a `Serialize` value as one JSON document or as prose, a list as
-//! JSON Lines or an aligned table, and the shared printers (badge moves,
+//! JSON Lines or an aligned table (or CSV, for the table listings), and the shared printers (badge moves,
 //! search hits, text diffs) that more than one command uses.
 //!
 //! Invariants: colour and bold come only from here (`Style`), never as raw
@@ -17,13 +17,19 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::claims::BadgeMove;
 use crate::error::Result;
-use crate::output::one_line;
+use crate::output::{one_line, truncate};
 use crate::search::Hit;
 
 /// A list row that can also be shown as a table line.
 pub trait Row: Serialize {
     fn header() -> &'static [&'static str];
+    /// Every cell whole (CSV prints them so).
     fn cells(&self) -> Vec<String>;
+    /// The column the table shortens, and to how many characters: the last,
+    /// free-text one, so a row stays one terminal line.
+    fn shortened() -> Option<(usize, usize)> {
+        None
+    }
 }
 
 /// The formats `topic show` and `path show` print a page in.
@@ -58,8 +64,20 @@ impl Style {
     }
 }
 
+/// What the command line was asked to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    /// `--json`: one document, lists as JSON Lines.
+    Json,
+    /// `--csv`: table listings as CSV (only commands that print a table
+    /// accept it; everything else they print stays text).
+    Csv,
+}
+
 pub struct Output {
     json: bool,
+    csv: bool,
     styled: bool,
     out: io::BufWriter<Box<dyn Write>>,
     pager: Option<std::process::Child>,
@@ -72,10 +90,17 @@ fn colour_allowed(stdout_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) 
 }
 
 impl Output {
-    pub fn new(json: bool) -> Self {
+    pub fn new(format: Format) -> Self {
         let stdout = io::stdout();
-        let styled = colour_allowed(stdout.is_terminal(), std::env::var_os("NO_COLOR").as_deref());
-        Output { json, styled, out: io::BufWriter::new(Box::new(stdout)), pager: None }
+        let styled =
+            format == Format::Text && colour_allowed(stdout.is_terminal(), std::env::var_os("NO_COLOR").as_deref());
+        Output {
+            json: format == Format::Json,
+            csv: format == Format::Csv,
+            styled,
+            out: io::BufWriter::new(Box::new(stdout)),
+            pager: None,
+        }
     }
 
     /// Sends the rest of the output through `$PAGER` (default `less -FRX`)
@@ -230,7 +255,8 @@ impl Output {
         }
     }
 
-    /// A list: JSON Lines with `--json`, else an aligned table.
+    /// A list: JSON Lines with `--json`, CSV with `--csv` (a header row,
+    /// then each row's whole cells), else an aligned table.
     pub fn rows<R: Row>(&mut self, rows: &[R]) -> Result<()> {
         if self.json {
             for r in rows {
@@ -238,11 +264,25 @@ impl Output {
             }
             return Ok(());
         }
+        if self.csv {
+            let mut csv = csv::Writer::from_writer(&mut self.out);
+            csv.write_record(R::header()).map_err(io::Error::other)?;
+            for r in rows {
+                csv.write_record(r.cells()).map_err(io::Error::other)?;
+            }
+            csv.flush()?;
+            return Ok(());
+        }
         let mut table = tabwriter::TabWriter::new(Vec::new()).padding(2);
         let header = R::header().join("\t");
         writeln!(table, "{}", self.bold(&header))?;
         for r in rows {
-            let cells: Vec<String> = r.cells().into_iter().map(|c| one_line(&c)).collect();
+            let mut cells: Vec<String> = r.cells().into_iter().map(|c| one_line(&c)).collect();
+            if let Some((column, chars)) = R::shortened() {
+                if let Some(cell) = cells.get_mut(column) {
+                    *cell = truncate(cell, chars);
+                }
+            }
             writeln!(table, "{}", cells.join("\t"))?;
         }
         table.flush()?;
@@ -253,7 +293,7 @@ impl Output {
 
     /// A list as a table, or `empty` (text only) when there is nothing.
     pub fn rows_or<R: Row>(&mut self, rows: &[R], empty: impl AsRef<str>) -> Result<()> {
-        if rows.is_empty() {
+        if rows.is_empty() && !self.csv {
             return self.note(empty);
         }
         self.rows(rows)

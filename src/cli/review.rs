@@ -1,7 +1,6 @@
 use super::render::Row;
 use super::Ctx;
 use crate::badges::{self, ReviewItem};
-use crate::output::truncate;
 
 /// Claims whose badge disagrees with what their evidence earns: first those
 /// above it, then standing overrides, then those that could be promoted.
@@ -21,13 +20,16 @@ impl Row for crate::rechecks::DueItem {
     fn header() -> &'static [&'static str] {
         &["ID", "BADGE", "DUE", "LAST CHECKED", "CLAIM"]
     }
+    fn shortened() -> Option<(usize, usize)> {
+        Some((4, 50))
+    }
     fn cells(&self) -> Vec<String> {
         vec![
             self.id.to_string(),
             self.badge.to_string(),
             self.due.clone(),
             self.last_checked.as_deref().map_or("never", crate::clock::day_of).to_string(),
-            truncate(&self.text, 50),
+            self.text.clone(),
         ]
     }
 }
@@ -36,13 +38,16 @@ impl Row for crate::rechecks::StaleItem {
     fn header() -> &'static [&'static str] {
         &["ID", "BADGE", "LAST CHECKED", "DAYS", "CLAIM"]
     }
+    fn shortened() -> Option<(usize, usize)> {
+        Some((4, 50))
+    }
     fn cells(&self) -> Vec<String> {
         vec![
             self.id.to_string(),
             self.badge.to_string(),
             crate::clock::day_of(&self.last_checked).to_string(),
             self.days.to_string(),
-            truncate(&self.text, 50),
+            self.text.clone(),
         ]
     }
 }
@@ -51,13 +56,16 @@ impl Row for ReviewItem {
     fn header() -> &'static [&'static str] {
         &["ID", "BADGE", "EARNED", "WHY", "CLAIM"]
     }
+    fn shortened() -> Option<(usize, usize)> {
+        Some((4, 50))
+    }
     fn cells(&self) -> Vec<String> {
         vec![
             self.id.to_string(),
             self.badge.to_string(),
             self.earned_badge.to_string(),
             self.reason.clone(),
-            truncate(&self.text, 50),
+            self.text.clone(),
         ]
     }
 }

@@ -22,6 +22,12 @@ pub struct Args {
     /// may make per minute before it is refused for a minute (429).
     #[arg(long, default_value_t = crate::web::SIGN_IN_LIMIT, value_name = "N")]
     sign_in_limit: u32,
+    /// Memory for built pages and answers kept between requests, in MiB
+    /// (kept gzip-compressed, least recently used dropped first). The
+    /// default holds every topic page of a desk of about a million claims;
+    /// 0 keeps nothing.
+    #[arg(long, default_value_t = crate::web::CACHE_BYTES >> 20, value_name = "MIB")]
+    cache_mb: usize,
 }
 
 pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
@@ -42,6 +48,7 @@ pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         bind,
         base_url: args.base_url,
         sign_in_limit: args.sign_in_limit,
+        cache_bytes: args.cache_mb.saturating_mul(1 << 20),
     })?;
     Ok(())
 }

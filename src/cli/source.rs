@@ -115,8 +115,11 @@ impl Row for SourceState {
             self.status.to_string(),
             self.kind.to_string(),
             self.publisher.clone().unwrap_or_default(),
-            truncate(&self.title, 60),
+            self.title.clone(),
         ]
+    }
+    fn shortened() -> Option<(usize, usize)> {
+        Some((5, 60))
     }
 }
 

@@ -1,6 +1,5 @@
 use super::render::{PageFormat, Row};
 use super::Ctx;
-use crate::output::truncate;
 use crate::page;
 use crate::snapshot::When;
 use crate::topics::{self, Section, TopicEdit, TopicState, TopicSummary};
@@ -65,8 +64,11 @@ impl Row for TopicSummary {
             self.title.clone(),
             self.claims.to_string(),
             self.sources.to_string(),
-            truncate(&self.summary, 60),
+            self.summary.clone(),
         ]
+    }
+    fn shortened() -> Option<(usize, usize)> {
+        Some((4, 60))
     }
 }
 

@@ -52,16 +52,19 @@ pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) const MAX_BODY: usize = 5 << 20;
 /// Failed sign-ins per minute from one address before it must wait.
 pub(crate) const SIGN_IN_LIMIT: u32 = 10;
+pub(crate) use state::CACHE_BYTES;
 
 pub(crate) struct Config {
     pub db: PathBuf,
     pub bind: SocketAddr,
     pub base_url: Option<String>,
     pub sign_in_limit: u32,
+    /// Bytes of built answers kept across requests (`state::CACHE_BYTES` by default).
+    pub cache_bytes: usize,
 }
 
-fn build(db: PathBuf, base_url: Option<String>, sign_in_limit: u32) -> Result<(axum::Router, Arc<state::App>)> {
-    let app = Arc::new(state::App::new(db, base_url, sign_in_limit)?);
+fn build(config: &Config) -> Result<(axum::Router, Arc<state::App>)> {
+    let app = Arc::new(state::App::new(config)?);
     let csp = HeaderValue::from_str(&headers::csp()).map_err(|e| Error::bad(e.to_string()))?;
     Ok((layered(routes::router(Arc::clone(&app)), csp), app))
 }
@@ -94,7 +97,7 @@ pub(crate) fn run(config: Config) -> Result<()> {
 }
 
 async fn serve(config: Config) -> Result<()> {
-    let (router, app) = build(config.db.clone(), config.base_url.clone(), config.sign_in_limit)?;
+    let (router, app) = build(&config)?;
     // Catch the search index up in the background (through the same slot
     // searches use), so start-up stays fast and the first search is not
     // the one that pays for it.

@@ -51,9 +51,10 @@ use crate::verify::Report;
 
 /// Read connections kept open (and blocking reads running at once).
 pub(super) const POOL_SIZE: usize = 8;
-/// Bytes of kept answers (compressed bodies, their routes and ETags): room
-/// for every topic page of the 1M-claim bench desk (20,000 of ~8 KB).
-pub(super) const CACHE_BYTES: usize = 176 << 20;
+/// Default bytes of kept answers (compressed bodies, their routes and
+/// ETags): room for every topic page of the 1M-claim bench desk (20,000 of
+/// ~8 KB). `serve --cache-mb` sets it.
+pub(crate) const CACHE_BYTES: usize = 176 << 20;
 /// SQLite's page cache per read connection, in KiB. Small: built pages are
 /// what the server keeps, and a page cache of scattered file pages rarely
 /// hits on a big desk (the OS caches the file anyway); eight connections
@@ -264,12 +265,15 @@ pub(super) struct App {
     pub limiter: super::guard::Limiter,
     /// Signed-in browser sessions (memory only).
     pub sessions: super::guard::Sessions,
+    /// Budget of the answer cache, in bytes.
+    cache_bytes: usize,
 }
 
 impl App {
     /// Opens the first read connection now, so a file that cannot be read
     /// fails the start, not the first request.
-    pub(super) fn new(path: PathBuf, base_url: Option<String>, sign_in_limit: u32) -> Result<App> {
+    pub(super) fn new(config: &super::Config) -> Result<App> {
+        let (path, base_url) = (config.db.clone(), config.base_url.clone());
         let first = open_read(&path)?;
         let site = std::sync::OnceLock::new();
         if let Some(b) = &base_url {
@@ -286,7 +290,8 @@ impl App {
             cache: Mutex::new(Cache::default()),
             verified: Mutex::new(None),
             writer: Mutex::new(None),
-            limiter: super::guard::Limiter::new(sign_in_limit),
+            cache_bytes: config.cache_bytes,
+            limiter: super::guard::Limiter::new(config.sign_in_limit),
             sessions: super::guard::Sessions::default(),
         })
     }
@@ -359,7 +364,7 @@ impl App {
     /// Keeps `kept`, built at `chain`, for `route` (unless the cache moved
     /// on meanwhile).
     pub(super) fn remember(&self, chain: &Chain, route: &str, kept: Arc<Kept>) {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).put(chain, route, kept, CACHE_BYTES);
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).put(chain, route, kept, self.cache_bytes);
     }
 
     /// Opens and catches up the search index ahead of the first search.

@@ -759,3 +759,44 @@ fn creation_leaves_no_staging_file_and_a_readable_mode() {
         assert_eq!(mode(&desk.db), 0o644 & mode(&plain), "the mode SQLite would give it, not tempfile's 0600");
     }
 }
+
+/// `--csv` prints a table listing as CSV: the table's header, then every row
+/// with its cells whole (the table shortens free text; CSV does not), the
+/// same rows `--json` gives. Other commands refuse it before doing anything.
+#[test]
+fn table_listings_print_as_csv_and_nothing_else_takes_it() {
+    let d = Desk::with_desk_bundle();
+    let csv_of = |args: &[&str]| -> Vec<csv::StringRecord> {
+        let run = d.exec(&[&["--csv"], args].concat()).ok();
+        csv::Reader::from_reader(run.stdout.as_bytes()).records().map(Result::unwrap).collect()
+    };
+    let sources = csv_of(&["source", "list"]);
+    let listed = d.exec(&["--json", "source", "list"]).ok().json_lines();
+    assert_eq!(sources.len(), listed.len());
+    for (row, json) in sources.iter().zip(&listed) {
+        assert_eq!(&row[0], json["id"].as_str().unwrap());
+        assert_eq!(&row[5], json["title"].as_str().unwrap(), "a title is whole in CSV");
+    }
+    let header = d.exec(&["--csv", "topic", "list"]).ok().stdout;
+    assert!(header.starts_with("SLUG,TITLE,CLAIMS,SOURCES,SUMMARY\n"), "{header}");
+    assert_eq!(csv_of(&["topic", "list"]).len(), d.exec(&["--json", "topic", "list"]).ok().json_lines().len());
+
+    // A long title is shortened in the table, never in CSV.
+    let long = "A title long enough that the table listing has to shorten it to keep one line";
+    d.exec_as("editor", &["source", "add", "--title", long, "--url", "https://example.org/long", "--grade", "B"]).ok();
+    assert!(!d.exec(&["source", "list"]).ok().stdout.contains(long));
+    assert!(csv_of(&["source", "list"]).iter().any(|r| &r[5] == long));
+
+    // An empty review is a header and no rows, not the text note.
+    let review = d.exec(&["--csv", "review", "--due"]).ok().stdout;
+    assert_eq!(review.lines().count(), 1, "{review}");
+
+    let events = d.conn_rw().query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)).unwrap();
+    let refused = d.exec_as("editor", &["--csv", "topic", "add", "csv-topic", "--title", "CSV"]).refused(2);
+    assert!(refused.stderr.contains("--csv only applies to table listings"), "{}", refused.stderr);
+    assert_eq!(refused.stderr.lines().count(), 1);
+    let refused = d.exec(&["--csv", "--json", "topic", "list"]).refused(2);
+    assert!(refused.stderr.contains("--csv"), "{}", refused.stderr);
+    let after = d.conn_rw().query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(after, events, "a refused --csv changed nothing");
+}

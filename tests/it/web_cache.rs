@@ -145,3 +145,18 @@ fn kept_answers_go_out_as_gzip_to_clients_that_take_it_and_plain_to_others() {
     let (head, _) = raw_get(&srv, "/api/topics/compute-economy", "gzip");
     assert!(head.contains("content-type: application/json") && head.contains("content-encoding: gzip"), "{head}");
 }
+
+#[test]
+fn the_cache_budget_is_the_operators_choice() {
+    let desk = sample_desk();
+    // No memory for kept answers: every request is built, and built alike.
+    let none = Server::start_with(&desk.db, &["--cache-mb", "0"]);
+    let first = none.get("/topics/compute-economy");
+    let again = none.get("/topics/compute-economy");
+    assert_eq!((first.status, cache(&first), cache(&again)), (200, "miss", "miss"));
+    assert_eq!(again.body, first.body);
+    none.stop();
+    // A budget that is not a number is refused before the server starts.
+    let run = desk.exec(&["serve", "--bind", "127.0.0.1:0", "--cache-mb", "lots"]).refused(2);
+    assert!(run.stderr.contains("--cache-mb"), "{}", run.stderr);
+}
