@@ -3,9 +3,12 @@
 //! bytes per page, the child's peak RSS — then again with nothing changed,
 //! then after 10 CLI badge changes (the incremental publish).
 //!
-//! Run: `cargo bench --bench publish -- --claims 10000` (default 2,000;
-//! database cached under `target/bench-publish/`, the site written there
-//! and removed at the end).
+//! Run: `cargo bench --bench publish -- --claims 10000 [--runs 3] [--dir DIR]`
+//! (default 2,000 claims, 1 run; the database is cached in DIR, default
+//! `target/bench-publish/`). Each from-scratch run publishes into a new
+//! directory in DIR that is removed after it (the last one after the
+//! incremental runs), so every run starts from an empty OUT; with several
+//! runs the median is printed as well.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -55,26 +58,44 @@ fn peak_children_mb() -> f64 {
 
 fn main() {
     let mut claims = 2000usize;
+    let mut runs = 1usize;
+    let mut dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-publish");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        if a == "--claims" {
-            claims = args.next().and_then(|v| v.parse().ok()).expect("--claims N");
+        match a.as_str() {
+            "--claims" => claims = args.next().and_then(|v| v.parse().ok()).expect("--claims N"),
+            "--runs" => runs = args.next().and_then(|v| v.parse().ok()).filter(|&n| n > 0).expect("--runs N"),
+            "--dir" => dir = args.next().map(PathBuf::from).expect("--dir DIR"),
+            _ => {}
         }
     }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-publish");
     let db = corpus_db(&dir, claims);
-    let out = dir.join(format!("site-{claims}"));
-    let _ = std::fs::remove_dir_all(&out);
+    let site = |run: usize| dir.join(format!("site-{claims}-{}-{run}", std::process::id()));
 
-    let (secs, r) = publish(&db, &out);
-    let files = r["files"].as_f64().unwrap();
-    println!(
-        "from scratch: {} files in {secs:.2} s = {:.0} files/s, {:.1} KB per file, peak RSS {:.0} MB (largest child so far)",
-        files,
-        files / secs,
-        r["bytes"].as_f64().unwrap() / files / 1024.0,
-        peak_children_mb()
-    );
+    let mut rates = Vec::new();
+    for run in 1..=runs {
+        let out = site(run);
+        let _ = std::fs::remove_dir_all(&out);
+        let (secs, r) = publish(&db, &out);
+        let files = r["files"].as_f64().unwrap();
+        rates.push(files / secs);
+        println!(
+            "from scratch, run {run}: {} files in {secs:.2} s = {:.0} files/s, {:.1} KB per file, peak RSS {:.0} MB (largest child so far), load {}",
+            files,
+            files / secs,
+            r["bytes"].as_f64().unwrap() / files / 1024.0,
+            peak_children_mb(),
+            std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').take(3).collect::<Vec<_>>().join(" ")
+        );
+        if run < runs {
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
+    if runs > 1 {
+        rates.sort_by(f64::total_cmp);
+        println!("from scratch, median of {runs}: {:.0} files/s", rates[runs / 2]);
+    }
+    let out = site(runs);
     let (secs, r) = publish(&db, &out);
     println!("again, nothing changed: {secs:.2} s, {} written", r["written"]);
     let actor = String::from_utf8(ripen(&db).args(["actor", "list", "--json"]).output().unwrap().stdout).unwrap();

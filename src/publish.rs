@@ -20,8 +20,15 @@
 //!   (`since_manifest`), the rest are kept as the manifest lists them (a
 //!   file deleted from OUT by hand comes back with the next full publish).
 //!   Anything else renders the whole site.
-//! - Every file is written to a temporary name beside it and renamed, so a
-//!   web server never serves half a page; the manifest is written last.
+//! - Over an existing directory every file is written to a temporary name
+//!   beside it and renamed, so a web server never serves half a page and a
+//!   killed publish leaves the previous site whole. Into a new or empty
+//!   OUT (no previous site) files are created in place. Either way the
+//!   manifest is written last: without one the next publish renders
+//!   everything and rewrites every file whose bytes differ.
+//! - Pages are rendered on this thread (claim pages also on a second
+//!   reader of the same snapshot) and written by another; a page's bytes
+//!   do not depend on the thread, nor the manifest on the order.
 //! - Everything is checked (OUT a directory we can write, names safe as
 //!   file names, topics known) before the first file is written.
 //! - All of it is read in one read transaction: one consistent snapshot.
@@ -30,6 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use atom_syndication::{Entry, Feed, FixedDateTime, Link, Person, Text};
 use serde::{Deserialize, Serialize};
@@ -147,21 +155,35 @@ fn published(opts: &Options) -> Published {
 }
 
 /// Checks OUT before anything is written: a directory (created when
-/// missing) in which a file can be created.
-fn prepare_out(out: &Path) -> Result<()> {
-    match fs::metadata(out) {
+/// missing) in which a file can be created. `Fresh` when it was new or
+/// empty.
+fn prepare_out(out: &Path) -> Result<Placement> {
+    let placement = match fs::metadata(out) {
         Ok(m) if !m.is_dir() => {
             return Err(Error::bad(format!("{} is a file, not a directory: publish into a directory", out.display())))
         }
-        Ok(_) => {}
+        Ok(_) => {
+            let mut entries =
+                fs::read_dir(out).map_err(|e| Error::bad(format!("cannot read {}: {e}", out.display())))?;
+            if entries.next().is_none() {
+                Placement::Fresh
+            } else {
+                Placement::Replace
+            }
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            fs::create_dir_all(out).map_err(|e| Error::bad(format!("cannot create {}: {e}", out.display())))?
+            fs::create_dir_all(out).map_err(|e| Error::bad(format!("cannot create {}: {e}", out.display())))?;
+            Placement::Fresh
         }
         Err(e) => return Err(Error::bad(format!("cannot read {}: {e}", out.display()))),
-    }
-    tempfile::NamedTempFile::new_in(out)
+    };
+    tempfile::Builder::new()
+        .prefix(".ripen-")
+        .suffix(".tmp")
+        .tempfile_in(out)
         .map(drop)
-        .map_err(|e| Error::bad(format!("cannot write in {}: {e}", out.display())))
+        .map_err(|e| Error::bad(format!("cannot write in {}: {e}", out.display())))?;
+    Ok(placement)
 }
 
 /// A stored name used as a directory name: nothing that could climb out.
@@ -177,41 +199,63 @@ fn safe_name(kind: &str, name: &str) -> Result<()> {
 }
 
 fn digest(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = ring::digest::digest(&ring::digest::SHA256, bytes);
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(64);
+    for b in d.as_ref() {
+        hex.push(HEX[usize::from(b >> 4)] as char);
+        hex.push(HEX[usize::from(b & 15)] as char);
+    }
+    hex
 }
 
-/// Writes files that changed, counts the rest, remembers every digest.
-struct Writer<'a> {
-    out: &'a Path,
+/// Rendered files queued for the writer thread; bounds what waits in memory.
+const QUEUE: usize = 256;
+
+/// Claims one renderer takes at a time from the shared list.
+const CLAIM_CHUNK: usize = 64;
+
+/// Below this many claim pages to render, a second reader is not worth
+/// opening.
+const PARALLEL_CLAIMS: usize = 500;
+
+/// How files reach OUT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    /// OUT was new or empty: there is no previous site to keep whole, so
+    /// files are created in place (a temp file and a rename each cost more
+    /// than the page). The manifest, written last, marks the site complete:
+    /// after a killed first publish there is none, and the next publish
+    /// renders everything and rewrites each file whose bytes differ.
+    Fresh,
+    /// Over an existing directory: each file is written to a temporary name
+    /// beside it and renamed, so the previous site stays whole.
+    Replace,
+}
+
+/// The rendering side of a publish: sends rendered files to the writer
+/// thread and keeps, without rendering, files nothing touched.
+struct Site<'a> {
     old: &'a Manifest,
-    files: BTreeMap<String, String>,
-    written: usize,
-    unchanged: usize,
+    queue: mpsc::SyncSender<(String, Vec<u8>)>,
+    /// Files kept as the last publish wrote them.
+    kept: BTreeMap<String, String>,
     /// Files rendered this time (the rest kept without rendering).
     rendered: usize,
     bytes: u64,
 }
 
-impl Writer<'_> {
-    fn put(&mut self, rel: &str, bytes: &[u8]) -> Result<()> {
-        let sum = digest(bytes);
-        let path = self.out.join(rel);
-        let same = match self.old.files.get(rel) {
-            Some(old) => *old == sum && path.is_file(),
-            // Not ours yet: unchanged only if the bytes already there match.
-            None => fs::read(&path).is_ok_and(|b| b == bytes),
-        };
+/// The writer thread stopped (its error is the one reported).
+fn writer_gone() -> Error {
+    Error::bad("the publish writer stopped")
+}
+
+impl Site<'_> {
+    fn put(&mut self, rel: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Result<()> {
+        let bytes = bytes.into();
         self.bytes += bytes.len() as u64;
-        if same {
-            self.unchanged += 1;
-        } else {
-            write_atomic(&path, bytes)?;
-            self.written += 1;
-        }
-        self.files.insert(rel.to_string(), sum);
         self.rendered += 1;
-        Ok(())
+        self.queue.send((rel.into(), bytes)).map_err(|_| writer_gone())
     }
 
     /// Keeps `rel` as the last publish wrote it, when nothing since touched
@@ -225,9 +269,69 @@ impl Writer<'_> {
         let Some(sum) = self.old.files.get(rel) else {
             return false;
         };
-        self.unchanged += 1;
-        self.files.insert(rel.to_string(), sum.clone());
+        self.kept.insert(rel.to_string(), sum.clone());
         true
+    }
+}
+
+/// The writer thread: digests each rendered file, writes those that
+/// changed, counts the rest. Runs beside the renderer so that file system
+/// calls and hashing overlap with SQLite reads and templates.
+struct Files<'a> {
+    out: &'a Path,
+    old: &'a Manifest,
+    placement: Placement,
+    /// Directories known to exist: each is created once, not per file.
+    dirs: std::collections::HashSet<PathBuf>,
+    files: BTreeMap<String, String>,
+    written: usize,
+    unchanged: usize,
+}
+
+impl Files<'_> {
+    fn write_all(mut self, queue: mpsc::Receiver<(String, Vec<u8>)>) -> Result<Self> {
+        for (rel, bytes) in queue {
+            self.write(rel, &bytes)?;
+        }
+        Ok(self)
+    }
+
+    fn write(&mut self, rel: String, bytes: &[u8]) -> Result<()> {
+        let sum = digest(bytes);
+        let path = self.out.join(&rel);
+        let dir = path.parent().unwrap_or(self.out);
+        match self.placement {
+            Placement::Fresh => {
+                self.dir(dir)?;
+                let mut f = fs::File::create_new(&path)?;
+                f.write_all(bytes)?;
+                self.written += 1;
+            }
+            Placement::Replace => {
+                let same = match self.old.files.get(&rel) {
+                    Some(old) => *old == sum && path.is_file(),
+                    // Not ours yet: unchanged only if the bytes already there match.
+                    None => fs::read(&path).is_ok_and(|b| b == bytes),
+                };
+                if same {
+                    self.unchanged += 1;
+                } else {
+                    self.dir(dir)?;
+                    write_atomic_in(dir, &path, bytes)?;
+                    self.written += 1;
+                }
+            }
+        }
+        self.files.insert(rel, sum);
+        Ok(())
+    }
+
+    fn dir(&mut self, dir: &Path) -> Result<()> {
+        if !self.dirs.contains(dir) {
+            fs::create_dir_all(dir)?;
+            self.dirs.insert(dir.to_path_buf());
+        }
+        Ok(())
     }
 }
 
@@ -235,6 +339,11 @@ impl Writer<'_> {
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
+    write_atomic_in(dir, path, bytes)
+}
+
+/// `write_atomic` into `dir`, which exists and holds `path`.
+fn write_atomic_in(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = tempfile::Builder::new().prefix(".ripen-").suffix(".tmp").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     // Readable by a web server like any other file (a temp file is 0600).
@@ -245,6 +354,80 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     tmp.persist(path).map_err(|e| Error::from(e.error))?;
     Ok(())
+}
+
+/// A second reader of the snapshot the publish reads, to render claim pages
+/// on another core: `None` when the database cannot be opened again or
+/// changed in between (then one thread renders them all).
+fn second_reader(db: &Db, chain: &Chain) -> Option<Db> {
+    // Through SQLite only: opening the file any other way would drop the
+    // locks this process holds on it for the first reader.
+    let other = Db::open_read_only(db.path()).ok()?;
+    other.conn().pragma_update(None, "cache_size", -65_536).ok()?;
+    other.conn().execute_batch("BEGIN DEFERRED").ok()?;
+    // Every change appends an event in its own transaction: the same head
+    // is the same state.
+    (Chain::read(other.conn()).ok()? == *chain).then_some(other)
+}
+
+/// Renders the pages of `ids` (`page(conn, id)`) and queues them for the
+/// writer: on this thread and, with `helper`, on a second one reading its
+/// own connection. Each takes the next chunk of ids; a page's bytes do not
+/// depend on which thread made it, nor does the manifest on their order.
+/// `progress(n)` counts the pages this thread rendered, then the helper's.
+fn render_claims(
+    conn: &rusqlite::Connection,
+    ids: &[ClaimId],
+    helper: Option<Db>,
+    site: &mut Site<'_>,
+    progress: &mut dyn FnMut(u64),
+    page: &(dyn Fn(&rusqlite::Connection, ClaimId) -> Result<String> + Sync),
+) -> Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let chunks: Vec<&[ClaimId]> = ids.chunks(CLAIM_CHUNK).collect();
+    let next = AtomicUsize::new(0);
+    let (chunks, next) = (&chunks, &next);
+    let rel = |id: ClaimId| format!("claims/{id}/index.html");
+    std::thread::scope(|s| {
+        let helper = helper.map(|db| {
+            let queue = site.queue.clone();
+            s.spawn(move || -> Result<(usize, u64)> {
+                let (mut pages, mut bytes) = (0, 0);
+                while let Some(chunk) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    for &id in *chunk {
+                        let html = page(db.conn(), id)?;
+                        pages += 1;
+                        bytes += html.len() as u64;
+                        queue.send((rel(id), html.into_bytes())).map_err(|_| writer_gone())?;
+                    }
+                }
+                Ok((pages, bytes))
+            })
+        });
+        let mut mine = || -> Result<()> {
+            while let Some(chunk) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
+                for &id in *chunk {
+                    site.put(rel(id), page(conn, id)?)?;
+                }
+                progress(chunk.len() as u64);
+            }
+            Ok(())
+        };
+        let result = mine();
+        if result.is_err() {
+            // Stop the helper at its next chunk.
+            next.store(chunks.len(), Ordering::Relaxed);
+        }
+        let helped = helper.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        // This thread's error first: the helper's may only be its echo.
+        result?;
+        if let Some((pages, bytes)) = helped.transpose()? {
+            site.rendered += pages;
+            site.bytes += bytes;
+            progress(pages as u64);
+        }
+        Ok(())
+    })
 }
 
 /// `at` as an Atom date; event times are RFC 3339.
@@ -415,15 +598,24 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     for c in claims.iter().map(ClaimId::to_string).chain(sources.iter().map(|s| s.id.to_string())) {
         safe_name("id", &c)?;
     }
-    prepare_out(&opts.out)?;
+    let placement = prepare_out(&opts.out)?;
 
     let old: Manifest =
         fs::read(opts.out.join(MANIFEST)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     let dirty = since_manifest(conn, &old, opts, &chain)?;
     // Untouched: a page the events since the last publish did not touch.
     let untouched = |touched: &dyn Fn(&Touched) -> bool| dirty.as_ref().is_some_and(|d| !touched(d));
-    let mut w =
-        Writer { out: &opts.out, old: &old, files: BTreeMap::new(), written: 0, unchanged: 0, rendered: 0, bytes: 0 };
+    let (queue, received) = mpsc::sync_channel(QUEUE);
+    let mut w = Site { old: &old, queue, kept: BTreeMap::new(), rendered: 0, bytes: 0 };
+    let files = Files {
+        out: &opts.out,
+        old: &old,
+        placement,
+        dirs: std::collections::HashSet::new(),
+        files: BTreeMap::new(),
+        written: 0,
+        unchanged: 0,
+    };
     let abs = Links::new(Some(&opts.base_url), 0);
     let total = (1 + topics.len() * 2 + claims.len() + sources.len() + paths.len() + 1) as u64;
     let mut done = 0u64;
@@ -433,146 +625,185 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     };
     let mut urls: Vec<String> = vec![abs.home()];
 
-    w.put(render::STYLE_FILE, render::STYLE.as_bytes())?;
-    w.put("index.html", render::desk(&desk, &Links::published(0, opts.with_review), &chain).as_bytes())?;
-    step(&mut done);
+    // The pages are rendered here while one thread writes them; the claim
+    // pages, most of the site, on two readers of the same snapshot.
+    let (rendered, files, kept, rendered_count, bytes) = std::thread::scope(|s| {
+        let writer = s.spawn(move || files.write_all(received));
+        let mut render = || -> Result<()> {
+            w.put(render::STYLE_FILE, render::STYLE)?;
+            w.put("index.html", render::desk(&desk, &Links::published(0, opts.with_review), &chain))?;
+            step(&mut done);
 
-    let until_time = until.map(crate::clock::parse_time).transpose()?;
-    for slug in &topics {
-        let (page_rel, log_rel) = (format!("topics/{slug}/index.html"), format!("topics/{slug}/log/index.html"));
-        let topic_clean = untouched(&|d| d.topics.contains(slug));
-        if w.keep(&page_rel, topic_clean) && w.keep(&log_rel, topic_clean) {
-            urls.push(abs.topic(slug));
-            step(&mut done);
-            step(&mut done);
-            continue;
-        }
-        let mut page = crate::page::build(conn, slug, when)?;
-        // Only links to pages the site holds: a related slug may name no
-        // topic, or one left out by --topic.
-        page.related.retain(|r| topics.contains(r));
-        page.paths.retain(|p| paths.iter().any(|x| x.slug == p.path));
-        let html = render::topic_document(&page, &Links::published(2, opts.with_review), None);
-        w.put(&page_rel, html.as_bytes())?;
-        urls.push(abs.topic(slug));
-        step(&mut done);
-        let entries = crate::audit::tend_log(conn, slug, until_time)?;
-        let html = render::tend_log(slug, &entries, &Links::published(3, opts.with_review), &chain);
-        w.put(&log_rel, html.as_bytes())?;
-        step(&mut done);
-    }
-    for id in &claims {
-        let rel = format!("claims/{id}/index.html");
-        if !w.keep(&rel, untouched(&|d| d.claims.contains(id))) {
-            let page = views::claim_page(conn, &id.to_string(), when, &opts.site)?;
-            let html = render::claim(&page, &Links::published(2, opts.with_review), &chain);
-            w.put(&rel, html.as_bytes())?;
-        }
-        urls.push(abs.claim(*id));
-        step(&mut done);
-    }
-    let claim_set: BTreeSet<ClaimId> = claims.iter().copied().collect();
-    for src in &sources {
-        let id = src.id;
-        let rel = format!("sources/{id}/index.html");
-        if w.keep(&rel, untouched(&|d| d.sources.contains(&id))) {
-            urls.push(abs.source(id));
-            step(&mut done);
-            continue;
-        }
-        let mut page = match when {
-            When::Now => views::source_page(conn, &id.to_string())?,
-            When::AsOf(_) => source_page_at(conn, src, &claims, when)?,
-        };
-        // Only links to pages the site holds (--topic leaves some out).
-        page.view.source.topics.retain(|t| topics.contains(t));
-        page.citing.retain(|c| claim_set.contains(&c.id));
-        let html = render::source(&page, &Links::published(2, opts.with_review), &chain);
-        w.put(&rel, html.as_bytes())?;
-        urls.push(abs.source(id));
-        step(&mut done);
-    }
-    w.put("paths/index.html", render::paths_list(&paths, &Links::published(1, opts.with_review), None).as_bytes())?;
-    urls.push(abs.paths());
-    for p in &paths {
-        let rel = format!("paths/{}/index.html", p.slug);
-        if w.keep(&rel, untouched(&|d| d.paths.contains(&p.slug))) {
-            urls.push(abs.reading_path(&p.slug));
-            step(&mut done);
-            continue;
-        }
-        let page = crate::path_page::build(conn, &p.slug, when)?;
-        let html = render::path_document(&page, &Links::published(2, opts.with_review), None);
-        w.put(&rel, html.as_bytes())?;
-        urls.push(abs.reading_path(&p.slug));
-        step(&mut done);
-    }
-    if opts.with_review {
-        let mut items = crate::badges::review(conn, None)?;
-        items.retain(|i| chosen(&i.topic));
-        let html = render::review(&items, None, &Links::published(1, true), &chain);
-        w.put("review/index.html", html.as_bytes())?;
-        urls.push(abs.review());
-    }
-
-    // Feeds: the desk's newest badge moves (a window, as feeds are read),
-    // every move of each topic in its topic's feed. An incremental publish
-    // reads only the touched topics' moves (through the topic index); a full
-    // one reads them all in one pass.
-    let on_site = |m: &&Ripened| m.claim.parse().is_ok_and(|id: ClaimId| claim_set.contains(&id)) && then(&m.moved.at);
-    let newest = match when {
-        When::Now => views::badge_moves(conn, Some(DESK_FEED_ENTRIES))?,
-        When::AsOf(_) => views::badge_moves(conn, None)?,
-    };
-    let desk_moves: Vec<&Ripened> = newest.iter().filter(on_site).take(DESK_FEED_ENTRIES).collect();
-    let all_moves = match dirty {
-        Some(_) => Vec::new(),
-        None => views::badge_moves(conn, None)?,
-    };
-    // A feed without entries dates from the desk's first event.
-    let fallback: String = conn
-        .query_row("SELECT at FROM events ORDER BY seq LIMIT 1", [], |r| r.get(0))
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string());
-    let desk_feed = feed(
-        &format!("{} — badge moves", opts.site.desk),
-        &abs.path("feed.xml"),
-        &abs.home(),
-        &desk_moves,
-        &abs,
-        &fallback,
-    );
-    w.put("feed.xml", desk_feed.as_bytes())?;
-    for slug in &topics {
-        if w.keep(&format!("topics/{slug}/feed.xml"), untouched(&|d| d.topics.contains(slug))) {
-            continue;
-        }
-        let touched;
-        let of_topic: Vec<&Ripened> = match dirty {
-            Some(_) => {
-                touched = views::badge_moves_in(conn, Some(slug), None)?;
-                touched.iter().filter(on_site).collect()
+            let until_time = until.map(crate::clock::parse_time).transpose()?;
+            for slug in &topics {
+                let (page_rel, log_rel) =
+                    (format!("topics/{slug}/index.html"), format!("topics/{slug}/log/index.html"));
+                let topic_clean = untouched(&|d| d.topics.contains(slug));
+                if w.keep(&page_rel, topic_clean) && w.keep(&log_rel, topic_clean) {
+                    urls.push(abs.topic(slug));
+                    step(&mut done);
+                    step(&mut done);
+                    continue;
+                }
+                let mut page = crate::page::build(conn, slug, when)?;
+                // Only links to pages the site holds: a related slug may name no
+                // topic, or one left out by --topic.
+                page.related.retain(|r| topics.contains(r));
+                page.paths.retain(|p| paths.iter().any(|x| x.slug == p.path));
+                let html = render::topic_document(&page, &Links::published(2, opts.with_review), None);
+                w.put(&page_rel, html)?;
+                urls.push(abs.topic(slug));
+                step(&mut done);
+                let entries = crate::audit::tend_log(conn, slug, until_time)?;
+                let html = render::tend_log(slug, &entries, &Links::published(3, opts.with_review), &chain);
+                w.put(&log_rel, html)?;
+                step(&mut done);
             }
-            None => all_moves.iter().filter(|m| m.topic.as_deref() == Some(slug)).filter(on_site).collect(),
-        };
-        let self_url = abs.path(&format!("topics/{slug}/feed.xml"));
-        let text = feed(&format!("{slug} — badge moves"), &self_url, &abs.topic(slug), &of_topic, &abs, &fallback);
-        w.put(&format!("topics/{slug}/feed.xml"), text.as_bytes())?;
-    }
+            let mut to_render: Vec<ClaimId> = Vec::new();
+            for id in &claims {
+                if w.keep(&format!("claims/{id}/index.html"), untouched(&|d| d.claims.contains(id))) {
+                    step(&mut done);
+                } else {
+                    to_render.push(*id);
+                }
+                urls.push(abs.claim(*id));
+            }
+            let helper = (to_render.len() >= PARALLEL_CLAIMS).then(|| second_reader(db, &chain)).flatten();
+            render_claims(
+                conn,
+                &to_render,
+                helper,
+                &mut w,
+                &mut |n| {
+                    for _ in 0..n {
+                        step(&mut done);
+                    }
+                },
+                &|conn, id| {
+                    let page = views::claim_page(conn, &id.to_string(), when, &opts.site)?;
+                    Ok(render::claim(&page, &Links::published(2, opts.with_review), &chain))
+                },
+            )?;
+            let claim_set: BTreeSet<ClaimId> = claims.iter().copied().collect();
+            for src in &sources {
+                let id = src.id;
+                let rel = format!("sources/{id}/index.html");
+                if w.keep(&rel, untouched(&|d| d.sources.contains(&id))) {
+                    urls.push(abs.source(id));
+                    step(&mut done);
+                    continue;
+                }
+                let mut page = match when {
+                    When::Now => views::source_page(conn, &id.to_string())?,
+                    When::AsOf(_) => source_page_at(conn, src, &claims, when)?,
+                };
+                // Only links to pages the site holds (--topic leaves some out).
+                page.view.source.topics.retain(|t| topics.contains(t));
+                page.citing.retain(|c| claim_set.contains(&c.id));
+                let html = render::source(&page, &Links::published(2, opts.with_review), &chain);
+                w.put(&rel, html)?;
+                urls.push(abs.source(id));
+                step(&mut done);
+            }
+            w.put("paths/index.html", render::paths_list(&paths, &Links::published(1, opts.with_review), None))?;
+            urls.push(abs.paths());
+            for p in &paths {
+                let rel = format!("paths/{}/index.html", p.slug);
+                if w.keep(&rel, untouched(&|d| d.paths.contains(&p.slug))) {
+                    urls.push(abs.reading_path(&p.slug));
+                    step(&mut done);
+                    continue;
+                }
+                let page = crate::path_page::build(conn, &p.slug, when)?;
+                let html = render::path_document(&page, &Links::published(2, opts.with_review), None);
+                w.put(&rel, html)?;
+                urls.push(abs.reading_path(&p.slug));
+                step(&mut done);
+            }
+            if opts.with_review {
+                let mut items = crate::badges::review(conn, None)?;
+                items.retain(|i| chosen(&i.topic));
+                let html = render::review(&items, None, &Links::published(1, true), &chain);
+                w.put("review/index.html", html)?;
+                urls.push(abs.review());
+            }
 
-    let mut sitemap = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-    );
-    for u in &urls {
-        sitemap.push_str(&format!("<url><loc>{}</loc></url>\n", xml_escape(u)));
-    }
-    sitemap.push_str("</urlset>\n");
-    w.put("sitemap.xml", sitemap.as_bytes())?;
-    w.put("robots.txt", format!("User-agent: *\nAllow: /\nSitemap: {}\n", abs.path("sitemap.xml")).as_bytes())?;
-    step(&mut done);
+            // Feeds: the desk's newest badge moves (a window, as feeds are read),
+            // every move of each topic in its topic's feed. An incremental publish
+            // reads only the touched topics' moves (through the topic index); a full
+            // one reads them all in one pass.
+            let on_site =
+                |m: &&Ripened| m.claim.parse().is_ok_and(|id: ClaimId| claim_set.contains(&id)) && then(&m.moved.at);
+            let newest = match when {
+                When::Now => views::badge_moves(conn, Some(DESK_FEED_ENTRIES))?,
+                When::AsOf(_) => views::badge_moves(conn, None)?,
+            };
+            let desk_moves: Vec<&Ripened> = newest.iter().filter(on_site).take(DESK_FEED_ENTRIES).collect();
+            let all_moves = match dirty {
+                Some(_) => Vec::new(),
+                None => views::badge_moves(conn, None)?,
+            };
+            // A feed without entries dates from the desk's first event.
+            let fallback: String = conn
+                .query_row("SELECT at FROM events ORDER BY seq LIMIT 1", [], |r| r.get(0))
+                .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string());
+            let desk_feed = feed(
+                &format!("{} — badge moves", opts.site.desk),
+                &abs.path("feed.xml"),
+                &abs.home(),
+                &desk_moves,
+                &abs,
+                &fallback,
+            );
+            w.put("feed.xml", desk_feed)?;
+            for slug in &topics {
+                if w.keep(&format!("topics/{slug}/feed.xml"), untouched(&|d| d.topics.contains(slug))) {
+                    continue;
+                }
+                let touched;
+                let of_topic: Vec<&Ripened> = match dirty {
+                    Some(_) => {
+                        touched = views::badge_moves_in(conn, Some(slug), None)?;
+                        touched.iter().filter(on_site).collect()
+                    }
+                    None => all_moves.iter().filter(|m| m.topic.as_deref() == Some(slug)).filter(on_site).collect(),
+                };
+                let self_url = abs.path(&format!("topics/{slug}/feed.xml"));
+                let text =
+                    feed(&format!("{slug} — badge moves"), &self_url, &abs.topic(slug), &of_topic, &abs, &fallback);
+                w.put(format!("topics/{slug}/feed.xml"), text)?;
+            }
+
+            let mut sitemap = String::from(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+            );
+            for u in &urls {
+                sitemap.push_str(&format!("<url><loc>{}</loc></url>\n", xml_escape(u)));
+            }
+            sitemap.push_str("</urlset>\n");
+            w.put("sitemap.xml", sitemap)?;
+            w.put("robots.txt", format!("User-agent: *\nAllow: /\nSitemap: {}\n", abs.path("sitemap.xml")))?;
+            step(&mut done);
+            Ok(())
+        };
+        let rendered = render();
+        let Site { queue, kept, rendered: count, bytes, .. } = w;
+        // The writer ends when the last sender is gone.
+        drop(queue);
+        let files = writer.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (rendered, files, kept, count, bytes)
+    });
+    // The writer's own error first: it explains a renderer that could not
+    // hand it a file.
+    let mut files = files?;
+    rendered?;
+    let unchanged = files.unchanged + kept.len();
+    files.files.extend(kept);
+    let written = files.written;
 
     // Files of things gone: only those the old manifest says we wrote.
     let mut removed = 0;
-    for rel in old.files.keys().filter(|k| !w.files.contains_key(*k)) {
+    for rel in old.files.keys().filter(|k| !files.files.contains_key(*k)) {
         if safe_rel(rel) {
             let path = opts.out.join(rel);
             if fs::remove_file(&path).is_ok() {
@@ -586,7 +817,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         head: Some(chain.clone()),
         base_url: opts.base_url.clone(),
         options: (*when == When::Now).then(|| published(opts)),
-        files: w.files,
+        files: files.files,
     };
     let text = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::bad(format!("cannot encode manifest: {e}")))?;
     write_atomic(&opts.out.join(MANIFEST), &text)?;
@@ -594,12 +825,12 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         out: opts.out.display().to_string(),
         head: chain.label(),
         files: manifest.files.len(),
-        written: w.written,
-        unchanged: w.unchanged,
+        written,
+        unchanged,
         removed,
-        rendered: w.rendered,
+        rendered: rendered_count,
         incremental: dirty.is_some(),
-        bytes: w.bytes,
+        bytes,
     })
 }
 

@@ -457,3 +457,82 @@ fn a_tampered_foreign_or_unreadable_manifest_falls_back_to_a_full_publish() {
     assert_eq!(m["head"]["seq"], seq);
     assert_eq!(m["head"]["hash"], desk.last_event().hash);
 }
+
+/// Claims of the desk killed publishes run on: enough pages (and enough
+/// claims for two renderers) that most kills land mid-publish.
+const KILLED_CLAIMS: usize = 1_500;
+
+/// The files under `dir` but the temporary files of a killed publish.
+fn site_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut site = files(dir);
+    site.retain(|rel, _| !rel.rsplit('/').next().unwrap_or(rel).starts_with(".ripen-"));
+    site
+}
+
+/// Starts `ripen publish OUT` and kills it (SIGKILL) `at` later.
+fn kill_publish(desk: &Desk, out: &Path, extra: &[&str], at: std::time::Duration) {
+    let mut cmd = crate::util::proc::ripen(&desk.db);
+    cmd.args(["publish", out.to_str().unwrap(), "--base-url", BASE]).args(extra);
+    let mut child = cmd.spawn().expect("spawn publish");
+    // The delay is the random moment itself, not a synchronisation.
+    std::thread::sleep(at);
+    let _ = child.kill();
+    crate::util::proc::wait_deadline(&mut child, std::time::Duration::from_secs(10)).expect("killed publish exits");
+}
+
+#[test]
+fn a_killed_publish_leaves_whole_files_and_the_next_one_completes_the_site() {
+    use rand::{Rng, SeedableRng};
+    let desk = Desk::empty();
+    let mut bundle = Vec::new();
+    ripen::corpus::write(ripen::corpus::Spec { claims: KILLED_CLAIMS, seed: 3 }, &mut bundle).expect("corpus");
+    let bundle = desk.write_file("corpus.jsonl", &bundle);
+    desk.ok(&["import", &bundle]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed_0016);
+
+    // The uninterrupted publishes everything is compared with: the desk's
+    // site, and the same under another desk name (every claim page's
+    // ClaimReview names the desk, so nearly every file changes).
+    let reference = dir.path().join("reference");
+    let started = std::time::Instant::now();
+    publish(&desk, &reference, &[]);
+    let full = started.elapsed();
+    let old = files(&reference);
+    let renamed = dir.path().join("renamed");
+    publish(&desk, &renamed, &["--desk", "Another desk"]);
+    let new = files(&renamed);
+    assert_eq!(old.keys().collect::<Vec<_>>(), new.keys().collect::<Vec<_>>());
+    let differ = old.iter().filter(|(k, v)| new[*k] != **v).count();
+    assert!(differ > KILLED_CLAIMS, "{differ} files differ");
+
+    for k in 0..2 {
+        // A first publish into a new directory, killed: there is no previous
+        // site to keep; without a manifest the next publish renders
+        // everything and leaves exactly the uninterrupted site.
+        let out = dir.path().join(format!("first-{k}"));
+        let at = full.mul_f64(rng.gen_range(0.05..1.0));
+        kill_publish(&desk, &out, &[], at);
+        let finished = out.join("manifest.json").exists();
+        if finished {
+            assert_eq!(site_files(&out), old, "kill {k} at {at:.2?}: a manifest only over a whole site");
+        }
+        let report = publish(&desk, &out, &[]);
+        assert_eq!(report["incremental"], finished, "kill {k} at {at:.2?}: {report}");
+        assert_eq!(site_files(&out), old, "kill {k} at {at:.2?}: completed by the next publish");
+
+        // A publish over that site, killed: every file is whole, the old
+        // bytes or the new, and the next publish completes the new site.
+        let at = full.mul_f64(rng.gen_range(0.05..1.0));
+        kill_publish(&desk, &out, &["--desk", "Another desk"], at);
+        let killed = site_files(&out);
+        assert_eq!(killed.keys().collect::<Vec<_>>(), old.keys().collect::<Vec<_>>(), "kill {k} at {at:.2?}");
+        for (rel, bytes) in &killed {
+            assert!(*bytes == old[rel] || *bytes == new[rel], "kill {k} at {at:.2?}: {rel} is neither site's");
+        }
+        let mixed = killed.iter().filter(|(rel, b)| **b == new[*rel] && old[*rel] != new[*rel]).count();
+        eprintln!("kill {k} over the site at {at:.2?}: {mixed} of {differ} changed files were new");
+        publish(&desk, &out, &["--desk", "Another desk"]);
+        assert_eq!(site_files(&out), new, "kill {k} at {at:.2?}: completed by the next publish");
+    }
+}
