@@ -183,32 +183,18 @@ impl Conn {
 /// connections; prints requests/s and latency percentiles.
 fn load(a: &Args, addr: &str, name: &str, paths: &[String]) {
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
-    let started = Instant::now();
-    let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..a.connections)
-            .map(|i| {
-                scope.spawn(move || {
-                    let mut rng = ChaCha8Rng::seed_from_u64(i as u64);
-                    let mut conn = Conn::open(addr);
-                    let mut lat = Vec::new();
-                    while Instant::now() < deadline {
-                        let mut path = paths[rng.gen_range(0..paths.len())].clone();
-                        if a.uncached {
-                            let sep = if path.contains('?') { '&' } else { '?' };
-                            path = format!("{path}{sep}r={}", rng.gen::<u64>());
-                        }
-                        let t = Instant::now();
-                        let status = conn.get(&path);
-                        lat.push(t.elapsed());
-                        assert_eq!(status, 200, "{path}");
-                    }
-                    lat
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    drive(a, addr, name, |rng| {
+        if Instant::now() >= deadline {
+            return None;
+        }
+        let path = paths[rng.gen_range(0..paths.len())].clone();
+        Some(if a.uncached {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            format!("{path}{sep}r={}", rng.gen::<u64>())
+        } else {
+            path
+        })
     });
-    report(a, name, &mut latencies, started.elapsed().as_secs_f64());
 }
 
 /// Loads each of `paths` once, in order, spread over `a.connections`
@@ -216,19 +202,25 @@ fn load(a: &Args, addr: &str, name: &str, paths: &[String]) {
 /// requests/s and latency percentiles as `load` does.
 fn once(a: &Args, addr: &str, name: &str, paths: &[String]) {
     let next = std::sync::atomic::AtomicUsize::new(0);
+    drive(a, addr, name, |_| paths.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)).cloned());
+}
+
+/// The load client: `a.connections` keep-alive connections, each a thread
+/// (with its own seeded generator) sending the GETs `next` gives back to
+/// back until it gives none; then prints the figures.
+fn drive(a: &Args, addr: &str, name: &str, next: impl Fn(&mut ChaCha8Rng) -> Option<String> + Sync) {
     let started = Instant::now();
     let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..a.connections)
-            .map(|_| {
+            .map(|i| {
                 let next = &next;
                 scope.spawn(move || {
+                    let mut rng = ChaCha8Rng::seed_from_u64(i as u64);
                     let mut conn = Conn::open(addr);
                     let mut lat = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = paths.get(i) else { break };
+                    while let Some(path) = next(&mut rng) {
                         let t = Instant::now();
-                        let status = conn.get(path);
+                        let status = conn.get(&path);
                         lat.push(t.elapsed());
                         assert_eq!(status, 200, "{path}");
                     }
