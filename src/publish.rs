@@ -26,6 +26,9 @@
 //!   OUT (no previous site) files are created in place. Either way the
 //!   manifest is written last: without one the next publish renders
 //!   everything and rewrites every file whose bytes differ.
+//! - One publish at a time per OUT: it holds a lock (`flock`) on OUT, and
+//!   `.ripen-publishing` stands there until it ends; the next publish after
+//!   a killed one removes the `.ripen-*.tmp` files it left.
 //! - Pages are rendered on this thread (claim pages also on a second
 //!   reader of the same snapshot) and written by another; a page's bytes
 //!   do not depend on the thread, nor the manifest on the order.
@@ -184,6 +187,61 @@ fn prepare_out(out: &Path) -> Result<Placement> {
         .map(drop)
         .map_err(|e| Error::bad(format!("cannot write in {}: {e}", out.display())))?;
     Ok(placement)
+}
+
+/// A file that stands in OUT only while a publish writes there: found by
+/// the next publish, it means the last one was killed.
+const UNFINISHED: &str = ".ripen-publishing";
+
+/// A publish in progress in OUT: holds a lock (`flock`) on the directory
+/// itself, so a second publish into the same OUT is refused instead of
+/// racing this one, and removes the temporary files a killed publish left.
+struct Publishing {
+    out: PathBuf,
+    _lock: fs::File,
+}
+
+impl Publishing {
+    fn start(out: &Path) -> Result<Publishing> {
+        let cannot = |e: std::io::Error| Error::bad(format!("cannot write in {}: {e}", out.display()));
+        let lock = fs::File::open(out).map_err(cannot)?;
+        if lock.try_lock().is_err() {
+            return Err(Error::refused(format!(
+                "another publish is writing into {}; run this one when it has finished",
+                out.display()
+            )));
+        }
+        let marker = out.join(UNFINISHED);
+        if marker.exists() {
+            remove_temporaries(out);
+        }
+        fs::write(&marker, b"").map_err(cannot)?;
+        Ok(Publishing { out: out.to_path_buf(), _lock: lock })
+    }
+
+    /// Marks the publish complete; the lock goes with the handle.
+    fn finish(self) -> Result<()> {
+        fs::remove_file(self.out.join(UNFINISHED))?;
+        Ok(())
+    }
+}
+
+/// Removes, under `dir`, every temporary file a publish writes before
+/// renaming it into place (`.ripen-*.tmp`); best effort, as a killed
+/// publish left them.
+fn remove_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => remove_temporaries(&entry.path()),
+            Ok(_) if name.starts_with(".ripen-") && name.ends_with(".tmp") => {
+                let _ = fs::remove_file(entry.path());
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A stored name used as a directory name: nothing that could climb out.
@@ -599,6 +657,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
         safe_name("id", &c)?;
     }
     let placement = prepare_out(&opts.out)?;
+    let publishing = Publishing::start(&opts.out)?;
 
     let old: Manifest =
         fs::read(opts.out.join(MANIFEST)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
@@ -821,6 +880,7 @@ fn publish_in(db: &Db, opts: &Options, tick: &mut dyn FnMut(u64, u64)) -> Result
     };
     let text = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::bad(format!("cannot encode manifest: {e}")))?;
     write_atomic(&opts.out.join(MANIFEST), &text)?;
+    publishing.finish()?;
     Ok(Report {
         out: opts.out.display().to_string(),
         head: chain.label(),

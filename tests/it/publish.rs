@@ -534,5 +534,28 @@ fn a_killed_publish_leaves_whole_files_and_the_next_one_completes_the_site() {
         eprintln!("kill {k} over the site at {at:.2?}: {mixed} of {differ} changed files were new");
         publish(&desk, &out, &["--desk", "Another desk"]);
         assert_eq!(site_files(&out), new, "kill {k} at {at:.2?}: completed by the next publish");
+        // ...and removed the temporary files the killed one left.
+        let left: Vec<String> = files(&out).into_keys().filter(|rel| rel.ends_with(".tmp")).collect();
+        assert_eq!(left, Vec::<String>::new(), "kill {k} at {at:.2?}: temporaries left");
     }
+}
+
+#[test]
+fn one_publish_at_a_time_into_an_out() {
+    let desk = Desk::with_topic();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    publish(&desk, &out, &[]);
+    let before = files(&out);
+    // Another publish holds OUT: this one is refused and writes nothing.
+    let lock = std::fs::File::open(&out).unwrap();
+    lock.lock().unwrap();
+    let refused =
+        desk.exec(&["publish", out.to_str().unwrap(), "--base-url", BASE, "--desk", "Another desk"]).refused(1).stderr;
+    assert!(refused.contains("another publish is writing into"), "{refused}");
+    assert_eq!(refused.lines().count(), 1, "{refused}");
+    assert_eq!(files(&out), before, "a refused publish wrote nothing");
+    drop(lock);
+    let report = publish(&desk, &out, &["--desk", "Another desk"]);
+    assert!(report["written"].as_u64().unwrap() > 0, "{report}");
 }
