@@ -21,25 +21,7 @@ fn review_entry<'a>(items: &'a [Value], id: &str) -> Option<&'a Value> {
 #[test]
 fn the_seed_story_ripens_in_public() {
     let mut desk = Desk::with_topic();
-    desk.json_as(
-        RESEARCHER,
-        &[
-            "source",
-            "add",
-            "--title",
-            "Cost-of-Pass: An Economic Framework for Evaluating Language Models",
-            "--grade",
-            "B",
-            "--publisher",
-            "arXiv",
-            "--kind",
-            "paper",
-            "--key",
-            "cost-of-pass",
-            "--topic",
-            "compute-economy",
-        ],
-    );
+    desk.json_as(RESEARCHER, &[COST_OF_PASS, &["--topic", "compute-economy"]].concat());
 
     // An editor adds the claim as well-sourced, over its evidence, by override.
     let add = [

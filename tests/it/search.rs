@@ -339,15 +339,8 @@ fn a_held_writer_lock_answers_from_the_last_commit() {
 #[test]
 fn claim_add_warns_about_near_duplicates_and_still_adds() {
     let d = stocked();
-    let out = d.run(&[
-        "--as",
-        "marlo",
-        "claim",
-        "add",
-        "--topic",
-        "compute",
-        "Inference cost per correct answer fell tenfold in one year.",
-    ]);
+    let add = |topic: &str, text: &str| d.run(&["--as", "marlo", "claim", "add", "--topic", topic, text]);
+    let out = add("compute", "Inference cost per correct answer fell tenfold in one year.");
     assert!(out.status.success());
     let err = stderr(&out);
     let line = err.lines().find(|l| l.contains("similar")).unwrap_or_else(|| panic!("no warning: {err}"));
@@ -370,25 +363,9 @@ fn claim_add_warns_about_near_duplicates_and_still_adds() {
     let warnings: Vec<&str> = v["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
     assert!(warnings.iter().any(|w| w.starts_with("C1 is ")), "{warnings:?}");
     // Another topic, or a different claim: no warning.
-    let out = d.run(&[
-        "--as",
-        "marlo",
-        "claim",
-        "add",
-        "--topic",
-        "models",
-        "Inference cost per correct answer fell tenfold in a year.",
-    ]);
+    let out = add("models", "Inference cost per correct answer fell tenfold in a year.");
     assert!(!stderr(&out).contains("similar"), "{}", stderr(&out));
-    let out = d.run(&[
-        "--as",
-        "marlo",
-        "claim",
-        "add",
-        "--topic",
-        "compute",
-        "Inference cost per correct answer rose sharply.",
-    ]);
+    let out = add("compute", "Inference cost per correct answer rose sharply.");
     assert!(!stderr(&out).contains("similar"), "{}", stderr(&out));
 }
 

@@ -13,25 +13,7 @@ const SECOND_REASON: &str = "The claim rests on a single grade-B arXiv paper (th
 /// The seed's claim after its two moves, plus a context citation with a note.
 fn seed_desk() -> Desk {
     let mut desk = Desk::with_topic();
-    desk.ok_as(
-        EDITOR,
-        &[
-            "source",
-            "add",
-            "--title",
-            "Cost-of-Pass: An Economic Framework for Evaluating Language Models",
-            "--grade",
-            "B",
-            "--publisher",
-            "arXiv",
-            "--kind",
-            "paper",
-            "--key",
-            "cost-of-pass",
-            "--status",
-            "verified",
-        ],
-    );
+    desk.ok_as(EDITOR, &[COST_OF_PASS, &["--status", "verified"]].concat());
     desk.ok_as(
         EDITOR,
         &["source", "add", "--title", "AI Infrastructure Costs: A Realistic Budget Guide", "--grade", "C"],

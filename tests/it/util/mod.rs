@@ -31,6 +31,23 @@ pub const EDITOR2: &str = "remy";
 pub const RESEARCHER: &str = "marlo";
 pub const REVIEWER: &str = "roz";
 
+/// `source add` of the seed page's Cost-of-Pass paper (grade B, key
+/// `cost-of-pass`); tests append the fields they need.
+pub const COST_OF_PASS: &[&str] = &[
+    "source",
+    "add",
+    "--title",
+    "Cost-of-Pass: An Economic Framework for Evaluating Language Models",
+    "--grade",
+    "B",
+    "--publisher",
+    "arXiv",
+    "--kind",
+    "paper",
+    "--key",
+    "cost-of-pass",
+];
+
 /// One ripen database in a fresh temporary directory.
 pub struct Desk {
     pub dir: TempDir,
