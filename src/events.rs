@@ -51,20 +51,41 @@ pub struct StoredEvent {
     pub format: Format,
 }
 
-/// An event's stored columns, then its `base` and the base's stored
-/// `after`, which a delta `after` decodes against (`event_format`). Select
-/// them `FROM events` (unaliased).
-pub const COLUMNS: &str = "seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash, base, \
-                           (SELECT b.after FROM events AS b WHERE b.seq = events.base)";
-
-/// `after` at column `i` decoded against the base's stored `after` at `base`.
-fn after_base(row: &Row<'_>, i: usize, base: usize) -> rusqlite::Result<Option<String>> {
-    event_format::state_text(row.get_ref(i)?, row.get_ref(base)?).map_err(|e| undecodable(i, e))
+/// The base's stored `after` (which a delta `after` decodes against, see
+/// `event_format`), `text_rev` and the text an elided claim state restores:
+/// the columns after `after` that decode it.
+///
+/// The text of claim `C` at revision `r` is `claim_texts`' row `(C, r)`
+/// when there is one (a text moved there never changes), else the
+/// `claims` row's text when the row is at revision `r`.
+macro_rules! decoding_columns {
+    () => {
+        "(SELECT b.after FROM events AS b WHERE b.seq = events.base), text_rev, \
+         CASE WHEN text_rev IS NULL THEN NULL ELSE coalesce(\
+         (SELECT t.text FROM claim_texts AS t \
+          WHERE t.claim = CAST(substr(events.entity, 8) AS INTEGER) AND t.revision = events.text_rev), \
+         (SELECT c.text FROM claims AS c \
+          WHERE c.id = CAST(substr(events.entity, 8) AS INTEGER) AND c.revision = events.text_rev)) END"
+    };
 }
 
-/// `after` as stored and the base's stored `after`: what `after_at`
-/// decodes. Select them `FROM events` (unaliased).
-pub(crate) const AFTER_COLUMNS: &str = "after, (SELECT b.after FROM events AS b WHERE b.seq = events.base)";
+/// An event's stored columns, then its `base`, and what decodes its
+/// `after` (`decoding_columns`). Select them `FROM events` (unaliased).
+pub const COLUMNS: &str = concat!(
+    "seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash, base, ",
+    decoding_columns!()
+);
+
+/// `after` at column `i` decoded against the base's stored `after` at
+/// `base`, its elided text (if any) restored from `base + 1` and `base + 2`.
+fn after_base(row: &Row<'_>, i: usize, base: usize) -> rusqlite::Result<Option<String>> {
+    let stored = event_format::state_text(row.get_ref(i)?, row.get_ref(base)?).map_err(|e| undecodable(i, e))?;
+    event_format::with_text(stored, row.get_ref(base + 1)?, row.get_ref(base + 2)?).map_err(|e| undecodable(i, e))
+}
+
+/// `after` as stored and what decodes it: what `after_at` decodes.
+/// Select them `FROM events` (unaliased).
+pub(crate) const AFTER_COLUMNS: &str = concat!("after, ", decoding_columns!());
 
 /// The whole `after` state of a row selected with `AFTER_COLUMNS` at
 /// column `i`: the one place a stored state becomes JSON text.
@@ -213,6 +234,9 @@ pub struct Hashing {
     compact_from: Option<i64>,
     /// The first event whose `after` may be a delta (`delta_events`), if any.
     deltas_from: Option<i64>,
+    /// The first event whose claim state may leave its text to the tables
+    /// (`elided_texts`), if any.
+    texts_from: Option<i64>,
 }
 
 impl Hashing {
@@ -256,7 +280,19 @@ impl Hashing {
         )?;
         let deltas_from =
             if deltas { conn.query_row("SELECT min(first_seq) FROM delta_events", [], |r| r.get(0))? } else { None };
-        Ok(Hashing { switches, compact_from, deltas_from })
+        let texts: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'elided_texts'",
+            [],
+            |r| r.get(0),
+        )?;
+        let texts_from =
+            if texts { conn.query_row("SELECT min(first_seq) FROM elided_texts", [], |r| r.get(0))? } else { None };
+        Ok(Hashing { switches, compact_from, deltas_from, texts_from })
+    }
+
+    /// Whether event `seq` may store a claim state without its text.
+    pub(crate) fn elides_at(&self, seq: i64) -> bool {
+        self.format_for(seq) == Format::Compact && self.texts_from.is_some_and(|first| first <= seq)
     }
 
     pub(crate) fn for_seq(&self, seq: i64) -> Algorithm {
@@ -495,19 +531,29 @@ mod tests {
 
     #[test]
     fn events_before_the_first_switch_are_sha256() {
-        let legacy = Hashing { switches: vec![], compact_from: None, deltas_from: None };
+        let legacy = Hashing { switches: vec![], compact_from: None, deltas_from: None, texts_from: None };
         assert_eq!(legacy.for_seq(1), Algorithm::Sha256);
         assert_eq!(legacy.format_for(1), Format::Json);
-        let upgraded =
-            Hashing { switches: vec![(101, Algorithm::Blake3)], compact_from: Some(150), deltas_from: Some(200) };
+        let upgraded = Hashing {
+            switches: vec![(101, Algorithm::Blake3)],
+            compact_from: Some(150),
+            deltas_from: Some(200),
+            texts_from: Some(300),
+        };
         assert!(!upgraded.deltas_at(199));
         assert!(upgraded.deltas_at(200));
+        assert!(!upgraded.elides_at(299) && upgraded.elides_at(300));
         assert_eq!(upgraded.format_for(149), Format::Json);
         assert_eq!(upgraded.format_for(150), Format::Compact);
         assert_eq!(upgraded.for_seq(100), Algorithm::Sha256);
         assert_eq!(upgraded.for_seq(101), Algorithm::Blake3);
         assert_eq!(upgraded.for_seq(5000), Algorithm::Blake3);
-        let fresh = Hashing { switches: vec![(1, Algorithm::Blake3)], compact_from: Some(1), deltas_from: Some(1) };
+        let fresh = Hashing {
+            switches: vec![(1, Algorithm::Blake3)],
+            compact_from: Some(1),
+            deltas_from: Some(1),
+            texts_from: Some(1),
+        };
         assert_eq!(fresh.for_seq(1), Algorithm::Blake3);
     }
 }

@@ -68,6 +68,13 @@ pub(crate) const TRIGGERS: &[(&str, &str)] = &[
     ("delta_events", "delta_events_future_only"),
     ("delta_events", "delta_events_append_only_update"),
     ("delta_events", "delta_events_append_only_delete"),
+    ("claims", "claim_texts_keep_on_update"),
+    ("claims", "claim_texts_keep_on_delete"),
+    ("claim_texts", "claim_texts_append_only_update"),
+    ("claim_texts", "claim_texts_append_only_delete"),
+    ("elided_texts", "elided_texts_future_only"),
+    ("elided_texts", "elided_texts_append_only_update"),
+    ("elided_texts", "elided_texts_append_only_delete"),
 ];
 
 /// Progress callback: events checked so far.
@@ -300,11 +307,19 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
         // stored whole, and only from the `delta_events` switch on; a base
         // on a state stored whole is an edit too.
         let base: Option<i64> = r.get(12)?;
+        // A claim state without its text (`text_rev` set) only from the
+        // `elided_texts` switch on; its text comes from the tables, and a
+        // text edited there makes the hash fail like an edited event.
+        let (text_rev, text) = (r.get_ref(14)?, r.get_ref(15)?);
+        let elided = text_rev != ValueRef::Null;
+        layout_ok &= !elided || chain.hashing.elides_at(seq);
         let after = match (format, r.get_ref(7)?) {
             (Format::Compact, ValueRef::Blob(stored)) => {
                 let delta = event_format::is_delta(stored);
                 layout_ok &= delta == base.is_some() && (!delta || chain.hashing.deltas_at(seq));
-                match event_format::state_text(ValueRef::Blob(stored), r.get_ref(13)?) {
+                let whole = event_format::state_text(ValueRef::Blob(stored), r.get_ref(13)?)
+                    .and_then(|state| event_format::with_text(state, text_rev, text));
+                match whole {
                     Ok(Some(json)) => {
                         decoded = json;
                         Some(decoded.as_bytes())
@@ -316,7 +331,7 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
                 }
             }
             (Format::Compact, ValueRef::Null) => {
-                layout_ok &= base.is_none();
+                layout_ok &= base.is_none() && !elided;
                 None
             }
             (Format::Compact, _) => {
@@ -324,7 +339,7 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
                 field(7).unwrap_or_default()
             }
             (Format::Json, _) => {
-                layout_ok &= base.is_none();
+                layout_ok &= base.is_none() && !elided;
                 field(7)?
             }
         };

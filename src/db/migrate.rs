@@ -25,6 +25,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(SIGN_IN_TOKENS),
     Migration::Code(compact_events),
     Migration::Sql(DELTA_EVENTS),
+    Migration::Sql(CLAIM_TEXT_ONCE),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -274,6 +275,68 @@ BEGIN
     SELECT RAISE(ABORT, 'delta_events is append-only: DELETE refused');
 END;
 INSERT INTO delta_events (first_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events));
+";
+
+/// Claim text once: from the next event on, a compact event about a claim
+/// may store its state with the text left out (`event_format::elide_text`)
+/// and the state's revision in the new `text_rev` column; readers put back
+/// the text the tables hold for that claim at that revision. Until then
+/// every claim's text was stored twice, in `claims` and in its events.
+///
+/// `claims` holds each claim's current text; `claim_texts` keeps every
+/// text a claim row stops holding, filled by triggers on `claims` so that
+/// no write path, ripen's or another's, can lose a text an event left out.
+/// A `(claim, revision)` is kept once and `claim_texts` is append-only, so
+/// a text kept there never changes. Hashes stay over the whole state, so
+/// an edited text is an edited event for `verify`; and a text changed in
+/// `claims` while the triggers stand is kept here first, so the event
+/// still decodes to what it recorded and `verify` reports the row.
+/// Events already written keep their bytes, hashes and meaning; the switch
+/// is recorded like `delta_events`.
+const CLAIM_TEXT_ONCE: &str = "
+ALTER TABLE events ADD COLUMN text_rev INTEGER CHECK (text_rev >= 1);
+CREATE TABLE claim_texts (
+    claim     INTEGER NOT NULL,
+    revision  INTEGER NOT NULL,
+    text      TEXT NOT NULL,
+    PRIMARY KEY (claim, revision)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER claim_texts_keep_on_update BEFORE UPDATE OF text, revision ON claims
+WHEN OLD.text IS NOT NEW.text OR OLD.revision IS NOT NEW.revision
+BEGIN
+    INSERT INTO claim_texts (claim, revision, text) SELECT OLD.id, OLD.revision, OLD.text
+    WHERE NOT EXISTS (SELECT 1 FROM claim_texts WHERE claim = OLD.id AND revision = OLD.revision);
+END;
+CREATE TRIGGER claim_texts_keep_on_delete BEFORE DELETE ON claims
+BEGIN
+    INSERT INTO claim_texts (claim, revision, text) SELECT OLD.id, OLD.revision, OLD.text
+    WHERE NOT EXISTS (SELECT 1 FROM claim_texts WHERE claim = OLD.id AND revision = OLD.revision);
+END;
+CREATE TRIGGER claim_texts_append_only_update BEFORE UPDATE ON claim_texts
+BEGIN
+    SELECT RAISE(ABORT, 'claim_texts is append-only: UPDATE refused');
+END;
+CREATE TRIGGER claim_texts_append_only_delete BEFORE DELETE ON claim_texts
+BEGIN
+    SELECT RAISE(ABORT, 'claim_texts is append-only: DELETE refused');
+END;
+CREATE TABLE elided_texts (
+    first_seq  INTEGER PRIMARY KEY CHECK (first_seq >= 1)
+) STRICT;
+CREATE TRIGGER elided_texts_future_only BEFORE INSERT ON elided_texts
+WHEN NEW.first_seq <= (SELECT coalesce(max(seq), 0) FROM events)
+BEGIN
+    SELECT RAISE(ABORT, 'an event format can only be chosen for events not yet written');
+END;
+CREATE TRIGGER elided_texts_append_only_update BEFORE UPDATE ON elided_texts
+BEGIN
+    SELECT RAISE(ABORT, 'elided_texts is append-only: UPDATE refused');
+END;
+CREATE TRIGGER elided_texts_append_only_delete BEFORE DELETE ON elided_texts
+BEGIN
+    SELECT RAISE(ABORT, 'elided_texts is append-only: DELETE refused');
+END;
+INSERT INTO elided_texts (first_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events));
 ";
 
 /// Sign-in tokens for writes over the web (`tokens`): the audited row
