@@ -71,9 +71,15 @@ macro_rules! decoding_columns {
 
 /// An event's stored columns, then its `base`, and what decodes its
 /// `after` (`decoding_columns`). Select them `FROM events` (unaliased).
+/// A lean event's `prev_hash` (stored empty) is the previous row's `hash`
+/// (GENESIS, 32 zero bytes, for the first); the last column says whether
+/// it was taken so.
 pub const COLUMNS: &str = concat!(
-    "seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash, base, ",
-    decoding_columns!()
+    "seq, at, actor, action, entity, topic, before, after, reason, meta, \
+     CASE WHEN prev_hash = x'' THEN coalesce((SELECT p.hash FROM events AS p WHERE p.seq = events.seq - 1), \
+     zeroblob(32)) ELSE prev_hash END, hash, base, ",
+    decoding_columns!(),
+    ", prev_hash = x''"
 );
 
 /// `after` at column `i` decoded against the base's stored `after` at
@@ -234,9 +240,9 @@ pub struct Hashing {
     compact_from: Option<i64>,
     /// The first event whose `after` may be a delta (`delta_events`), if any.
     deltas_from: Option<i64>,
-    /// The first event whose claim state may leave its text to the tables
-    /// (`elided_texts`), if any.
-    texts_from: Option<i64>,
+    /// The first event stored lean (`lean_events`), if any: a claim state
+    /// may leave its text to the tables, and `prev_hash` is not stored.
+    lean_from: Option<i64>,
 }
 
 impl Hashing {
@@ -281,18 +287,20 @@ impl Hashing {
         let deltas_from =
             if deltas { conn.query_row("SELECT min(first_seq) FROM delta_events", [], |r| r.get(0))? } else { None };
         let texts: bool = conn.query_row(
-            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'elided_texts'",
+            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'lean_events'",
             [],
             |r| r.get(0),
         )?;
-        let texts_from =
-            if texts { conn.query_row("SELECT min(first_seq) FROM elided_texts", [], |r| r.get(0))? } else { None };
-        Ok(Hashing { switches, compact_from, deltas_from, texts_from })
+        let lean_from =
+            if texts { conn.query_row("SELECT min(first_seq) FROM lean_events", [], |r| r.get(0))? } else { None };
+        Ok(Hashing { switches, compact_from, deltas_from, lean_from })
     }
 
-    /// Whether event `seq` may store a claim state without its text.
-    pub(crate) fn elides_at(&self, seq: i64) -> bool {
-        self.format_for(seq) == Format::Compact && self.texts_from.is_some_and(|first| first <= seq)
+    /// Whether event `seq` is stored lean: a claim state may leave its text
+    /// to the tables, and its `prev_hash` is stored empty (`x''`): it is,
+    /// by construction, the previous row's `hash`.
+    pub(crate) fn lean_at(&self, seq: i64) -> bool {
+        self.format_for(seq) == Format::Compact && self.lean_from.is_some_and(|first| first <= seq)
     }
 
     pub(crate) fn for_seq(&self, seq: i64) -> Algorithm {
@@ -531,18 +539,18 @@ mod tests {
 
     #[test]
     fn events_before_the_first_switch_are_sha256() {
-        let legacy = Hashing { switches: vec![], compact_from: None, deltas_from: None, texts_from: None };
+        let legacy = Hashing { switches: vec![], compact_from: None, deltas_from: None, lean_from: None };
         assert_eq!(legacy.for_seq(1), Algorithm::Sha256);
         assert_eq!(legacy.format_for(1), Format::Json);
         let upgraded = Hashing {
             switches: vec![(101, Algorithm::Blake3)],
             compact_from: Some(150),
             deltas_from: Some(200),
-            texts_from: Some(300),
+            lean_from: Some(300),
         };
         assert!(!upgraded.deltas_at(199));
         assert!(upgraded.deltas_at(200));
-        assert!(!upgraded.elides_at(299) && upgraded.elides_at(300));
+        assert!(!upgraded.lean_at(299) && upgraded.lean_at(300));
         assert_eq!(upgraded.format_for(149), Format::Json);
         assert_eq!(upgraded.format_for(150), Format::Compact);
         assert_eq!(upgraded.for_seq(100), Algorithm::Sha256);
@@ -552,7 +560,7 @@ mod tests {
             switches: vec![(1, Algorithm::Blake3)],
             compact_from: Some(1),
             deltas_from: Some(1),
-            texts_from: Some(1),
+            lean_from: Some(1),
         };
         assert_eq!(fresh.for_seq(1), Algorithm::Blake3);
     }

@@ -25,7 +25,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(SIGN_IN_TOKENS),
     Migration::Code(compact_events),
     Migration::Sql(DELTA_EVENTS),
-    Migration::Sql(CLAIM_TEXT_ONCE),
+    Migration::Sql(LEAN_EVENTS),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -277,23 +277,28 @@ END;
 INSERT INTO delta_events (first_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events));
 ";
 
-/// Claim text once: from the next event on, a compact event about a claim
-/// may store its state with the text left out (`event_format::elide_text`)
-/// and the state's revision in the new `text_rev` column; readers put back
-/// the text the tables hold for that claim at that revision. Until then
-/// every claim's text was stored twice, in `claims` and in its events.
+/// Lean events: from the next event on (`lean_events` records which), an
+/// event stores nothing it can take from elsewhere, which was about a third
+/// of the file:
 ///
-/// `claims` holds each claim's current text; `claim_texts` keeps every
-/// text a claim row stops holding, filled by triggers on `claims` so that
-/// no write path, ripen's or another's, can lose a text an event left out.
-/// A `(claim, revision)` is kept once and `claim_texts` is append-only, so
-/// a text kept there never changes. Hashes stay over the whole state, so
-/// an edited text is an edited event for `verify`; and a text changed in
-/// `claims` while the triggers stand is kept here first, so the event
-/// still decodes to what it recorded and `verify` reports the row.
+/// - A compact event about a claim may store its state with the text left
+///   out (`event_format::elide_text`) and the state's revision in the new
+///   `text_rev` column; readers put back the text the tables hold for that
+///   claim at that revision. Until then every claim's text was stored twice.
+///   `claims` holds each claim's current text; `claim_texts` keeps every
+///   text a claim row stops holding, filled by triggers on `claims` so that
+///   no write path, ripen's or another's, can lose a text an event left out.
+///   A `(claim, revision)` is kept once and `claim_texts` is append-only, so
+///   a text kept there never changes. Hashes stay over the whole state, so
+///   an edited text is an edited event for `verify`; and a text changed in
+///   `claims` while the triggers stand is first kept in `claim_texts`, so
+///   the events still decode to what they recorded and `verify` names the row.
+/// - `prev_hash` is stored empty (`x''`, no bytes): it is by construction
+///   the previous row's `hash`, which readers take (`events::COLUMNS`).
+///
 /// Events already written keep their bytes, hashes and meaning; the switch
 /// is recorded like `delta_events`.
-const CLAIM_TEXT_ONCE: &str = "
+const LEAN_EVENTS: &str = "
 ALTER TABLE events ADD COLUMN text_rev INTEGER CHECK (text_rev >= 1);
 CREATE TABLE claim_texts (
     claim     INTEGER NOT NULL,
@@ -320,23 +325,23 @@ CREATE TRIGGER claim_texts_append_only_delete BEFORE DELETE ON claim_texts
 BEGIN
     SELECT RAISE(ABORT, 'claim_texts is append-only: DELETE refused');
 END;
-CREATE TABLE elided_texts (
+CREATE TABLE lean_events (
     first_seq  INTEGER PRIMARY KEY CHECK (first_seq >= 1)
 ) STRICT;
-CREATE TRIGGER elided_texts_future_only BEFORE INSERT ON elided_texts
+CREATE TRIGGER lean_events_future_only BEFORE INSERT ON lean_events
 WHEN NEW.first_seq <= (SELECT coalesce(max(seq), 0) FROM events)
 BEGIN
     SELECT RAISE(ABORT, 'an event format can only be chosen for events not yet written');
 END;
-CREATE TRIGGER elided_texts_append_only_update BEFORE UPDATE ON elided_texts
+CREATE TRIGGER lean_events_append_only_update BEFORE UPDATE ON lean_events
 BEGIN
-    SELECT RAISE(ABORT, 'elided_texts is append-only: UPDATE refused');
+    SELECT RAISE(ABORT, 'lean_events is append-only: UPDATE refused');
 END;
-CREATE TRIGGER elided_texts_append_only_delete BEFORE DELETE ON elided_texts
+CREATE TRIGGER lean_events_append_only_delete BEFORE DELETE ON lean_events
 BEGIN
-    SELECT RAISE(ABORT, 'elided_texts is append-only: DELETE refused');
+    SELECT RAISE(ABORT, 'lean_events is append-only: DELETE refused');
 END;
-INSERT INTO elided_texts (first_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events));
+INSERT INTO lean_events (first_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events));
 ";
 
 /// Sign-in tokens for writes over the web (`tokens`): the audited row

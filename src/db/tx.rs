@@ -254,7 +254,7 @@ impl Tx<'_> {
             text: std::borrow::Cow<'a, str>,
             revision: i64,
         }
-        if !self.hashing.elides_at(seq) {
+        if !self.hashing.lean_at(seq) {
             return Ok(None);
         }
         // `CAST(substr(entity, 8) AS INTEGER)` in `events::COLUMNS`.
@@ -401,7 +401,13 @@ impl Tx<'_> {
                 };
                 stored_base = base;
                 stored_text_rev = text_rev;
-                (Sql::Null, stored, event_format::hash_blob(&self.head_hash), event_format::hash_blob(&hash))
+                // A lean event's `prev_hash` is the previous row's `hash`.
+                let prev = if self.hashing.lean_at(seq) {
+                    Sql::Blob(Vec::new())
+                } else {
+                    event_format::hash_blob(&self.head_hash)
+                };
+                (Sql::Null, stored, prev, event_format::hash_blob(&hash))
             }
         };
         let mut insert = self.inner.prepare_cached(
