@@ -297,7 +297,9 @@ INSERT INTO delta_events (first_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 F
 ///   the previous row's `hash`, which readers take (`events::COLUMNS`).
 ///
 /// Events already written keep their bytes, hashes and meaning; the switch
-/// is recorded like `delta_events`.
+/// is recorded like `delta_events`. Apart from events, `citations` is
+/// rebuilt `WITHOUT ROWID`, clustered on its primary key: the same rows and
+/// constraints without the separate index a rowid table keeps for the key.
 const LEAN_EVENTS: &str = "
 ALTER TABLE events ADD COLUMN text_rev INTEGER CHECK (text_rev >= 1);
 CREATE TABLE claim_texts (
@@ -342,6 +344,18 @@ BEGIN
     SELECT RAISE(ABORT, 'lean_events is append-only: DELETE refused');
 END;
 INSERT INTO lean_events (first_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events));
+CREATE TABLE citations_clustered (
+    claim     INTEGER NOT NULL REFERENCES claims (id),
+    source    INTEGER NOT NULL REFERENCES sources (id),
+    stance    TEXT NOT NULL CHECK (stance = 'supports' OR stance = 'contradicts' OR stance = 'context'),
+    note      TEXT,
+    PRIMARY KEY (claim, source)
+) STRICT, WITHOUT ROWID;
+INSERT INTO citations_clustered (claim, source, stance, note)
+SELECT claim, source, stance, note FROM citations ORDER BY claim, source;
+DROP TABLE citations;
+ALTER TABLE citations_clustered RENAME TO citations;
+CREATE INDEX citations_by_source ON citations (source, claim);
 ";
 
 /// Sign-in tokens for writes over the web (`tokens`): the audited row
