@@ -22,6 +22,14 @@
 //! dozen bytes where the whole compressed state was a few hundred: byte
 //! exact, whatever changed, with no JSON semantics in the codec.
 //!
+//! Since the `lean_events` migration, a compact event about a claim may
+//! store its state with the text's JSON string left out after the first
+//! `"text":` key (`elide_text`), its revision in `text_rev`; `with_text`
+//! puts back the text the tables hold (see `events::COLUMNS`). Deltas are
+//! between stored states, elided or not: a delta's dictionary is its base
+//! as the codec decodes it, before any text is put back. A lean event's
+//! `prev_hash` is stored empty.
+//!
 //! Invariants: the layout changes the bytes, never the meaning. A compact
 //! event's hash is the `Json` definition (`events::chain_hash`) over the
 //! same event with `before` NULL, `after` the decoded JSON and `prev_hash`

@@ -16,7 +16,10 @@
 //! from which event on, append-only like `chain_algorithms`. A compact
 //! event's hash is the same definition over the same meaning with `before`
 //! NULL: its `before` is the `after` of the entity's previous event, which
-//! the chain already covers.
+//! the chain already covers. A lean event (since `lean_events`) stores its
+//! `prev_hash` empty (readers select the previous row's `hash`) and a
+//! claim's state without its text (readers select the text the tables hold
+//! at the state's revision); its hash is still over the whole state.
 
 use ring::digest::SHA256;
 use rusqlite::{Connection, OptionalExtension, Row};

@@ -365,7 +365,15 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
         // with: the gap is the problem `verify` reports there.
         let orphan = linked && seq > 1 && prev_hash == GENESIS.as_bytes();
         if !layout_ok || (!orphan && recomputed.as_slice() != stored) {
-            scan.problems.push(edited(seq));
+            let mut problem = edited(seq);
+            if elided {
+                let entity = String::from_utf8_lossy(fields[3].unwrap_or_default());
+                problem.message = format!(
+                    "E{seq}'s stored hash does not match its content with the text the tables hold for {entity}: \
+                     the event or that text was edited after it was written"
+                );
+            }
+            scan.problems.push(problem);
         }
         match previous {
             None => scan.first = Some((seq, prev_hash.to_vec())),

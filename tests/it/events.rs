@@ -818,6 +818,8 @@ fn claim_text_is_stored_once_and_every_edit_of_it_is_caught() {
         &format!("UPDATE claims SET text = '{long}' WHERE id = 2"),
     );
     assert!(has_problem(&report, "edited-event", &c2_add), "{report}");
+    let said = report["problems"].as_array().unwrap().iter().find(|p| p["at"] == c2_add.as_str()).unwrap();
+    assert!(said["message"].as_str().unwrap().contains("the text the tables hold for claim:C2"), "{said}");
     // An earlier text, edited in `claim_texts`.
     let report = verify_after_sql(
         &desk,
