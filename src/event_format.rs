@@ -214,7 +214,7 @@ const SURELY_SHORTER: usize = 48;
 const TEXT_KEY: &str = "\"text\":";
 
 /// A claim state's JSON with the JSON string of `text` left out after its
-/// first `"text":` key (what the `claim_text_once` layout stores), or `None`
+/// first `"text":` key (what a lean event stores), or `None`
 /// when `text` is not exactly what follows that key. Inside a JSON string
 /// every quote is escaped, so the first `"text":` is a key, never text.
 pub(crate) fn elide_text(json: &str, text: &str) -> Option<String> {

@@ -606,9 +606,9 @@ fn as_version_two(desk: &Desk) -> String {
     // The compact events `compact_events` introduced: back to JSON text and hex hashes, the
     // `before` each one left to be derived stored again.
     conn.execute_batch("DROP TABLE event_formats;").unwrap();
-    // Read while `claim_text_once`'s texts still restore the elided states.
+    // Read while `lean_events`'s texts still restore the elided states.
     let events = desk.events();
-    // What `claim_text_once` added: the texts a claim row no longer holds,
+    // What `lean_events` added: the texts a claim row no longer holds,
     // their triggers, and the switch (`text_rev` goes once states are whole).
     conn.execute_batch(
         "DROP TRIGGER claim_texts_keep_on_update; DROP TRIGGER claim_texts_keep_on_delete;
@@ -671,7 +671,7 @@ fn a_sha256_chain_from_version_two_is_kept_and_continued_with_blake3() {
     let report = desk.json(&["verify", "--expect-head", &sha256_head]);
     assert_eq!(report["ok"], true, "{report}");
     // Old events keep their bytes; the new claim state leaves its text to
-    // the tables (`claim_text_once`), against C1's last state stored whole.
+    // the tables (`lean_events`), against C1's last state stored whole.
     let text_revs: Vec<(String, Option<i64>)> = desk
         .conn()
         .prepare("SELECT entity, text_rev FROM events ORDER BY seq")
