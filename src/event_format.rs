@@ -242,56 +242,6 @@ pub(crate) fn restore_text(elided: &str, text: &str) -> Result<String, Undecodab
     Ok(out)
 }
 
-/// The values a lean claim state may store empty because its event's own
-/// columns hold them: `created_at` (the event's `at`), `created_by` (its
-/// `actor`) and `topic` (its `topic`).
-pub(crate) struct Own<'a> {
-    pub at: &'a str,
-    pub actor: &'a str,
-    pub topic: Option<&'a str>,
-}
-
-impl Own<'_> {
-    fn values(&self) -> [(&'static str, Option<&str>); 3] {
-        [("\"created_at\":", Some(self.at)), ("\"created_by\":", Some(self.actor)), ("\"topic\":", self.topic)]
-    }
-}
-
-/// `json` with the value after the first of each of `own`'s keys left
-/// empty where it is exactly the event's column (a JSON value is never
-/// empty, so an empty one says where the value comes from).
-pub(crate) fn elide_own(mut json: String, own: &Own<'_>) -> String {
-    for (key, value) in own.values() {
-        let (Some(at), Some(value)) = (json.find(key), value) else { continue };
-        let at = at + key.len();
-        let Ok(literal) = serde_json::to_string(value) else { continue };
-        let after = &json[at..];
-        if after.starts_with(&literal) && matches!(after.as_bytes().get(literal.len()), Some(b',' | b'}')) {
-            json.replace_range(at..at + literal.len(), "");
-        }
-    }
-    json
-}
-
-/// A state with every empty value of `own`'s keys filled from the event's
-/// columns: the inverse of `elide_own`; a state stored whole is returned
-/// as it is. Also says whether anything was filled.
-pub(crate) fn restore_own(mut json: String, own: &Own<'_>) -> Result<(String, bool), Undecodable> {
-    let mut filled = false;
-    for (key, value) in own.values() {
-        let Some(at) = json.find(key) else { continue };
-        let at = at + key.len();
-        if !matches!(json.as_bytes().get(at), Some(b',' | b'}')) {
-            continue;
-        }
-        let value = value.ok_or_else(|| Undecodable("an elided claim state of an event without a topic".into()))?;
-        let literal = serde_json::to_string(value).map_err(|e| Undecodable(e.to_string()))?;
-        json.insert_str(at, &literal);
-        filled = true;
-    }
-    Ok((json, filled))
-}
-
 /// A decoded stored state made whole. `text_rev` is the row's `text_rev`:
 /// NULL for a state stored whole; else the state is an elided claim state
 /// and `text` is what the tables hold for that claim at that revision
@@ -432,22 +382,6 @@ mod tests {
         assert_eq!(elide_text(claim, "Say"), None, "only the whole text is left out");
         assert_eq!(elide_text(r#"{"id":"C1"}"#, "x"), None);
         assert!(restore_text(r#"{"id":"C1"}"#, "x").is_err());
-    }
-
-    #[test]
-    fn own_values_come_back_from_the_event_byte_for_byte() {
-        let claim = r#"{"id":"C1","key":null,"topic":"t","text":"x","citations":[],"created_by":"remy","created_at":"2026-05-30T09:00:00Z"}"#;
-        let own = Own { at: "2026-05-30T09:00:00Z", actor: "remy", topic: Some("t") };
-        let elided = elide_own(claim.to_string(), &own);
-        assert_eq!(elided, r#"{"id":"C1","key":null,"topic":,"text":"x","citations":[],"created_by":,"created_at":}"#);
-        assert_eq!(restore_own(elided.clone(), &own).unwrap(), (claim.to_string(), true));
-        // Only values equal to the event's columns are left out; a state
-        // stored whole comes back as it is.
-        let other = Own { at: "2026-05-31T09:00:00Z", actor: "remy", topic: Some("u") };
-        let partly = elide_own(claim.to_string(), &other);
-        assert_eq!(partly, claim.replace(r#""created_by":"remy""#, r#""created_by":"#));
-        assert_eq!(restore_own(claim.to_string(), &other).unwrap(), (claim.to_string(), false));
-        assert!(restore_own(elided, &Own { topic: None, ..own }).is_err(), "no topic to put back");
     }
 
     /// Stored states decode with this exact dictionary for ever.

@@ -55,9 +55,8 @@ pub struct StoredEvent {
 }
 
 /// The base's stored `after` (which a delta `after` decodes against, see
-/// `event_format`), `text_rev` and the text an elided claim state restores,
-/// and the event's `at`, `actor` and `topic` (`event_format::Own`): the
-/// columns after `after` that decode it.
+/// `event_format`), `text_rev` and the text an elided claim state restores:
+/// the columns after `after` that decode it.
 ///
 /// The text of claim `C` at revision `r` is `claim_texts`' row `(C, r)`
 /// when there is one (a text moved there never changes), else the
@@ -69,8 +68,7 @@ macro_rules! decoding_columns {
          (SELECT t.text FROM claim_texts AS t \
           WHERE t.claim = CAST(substr(events.entity, 8) AS INTEGER) AND t.revision = events.text_rev), \
          (SELECT c.text FROM claims AS c \
-          WHERE c.id = CAST(substr(events.entity, 8) AS INTEGER) AND c.revision = events.text_rev)) END, \
-         events.at, events.actor, events.topic"
+          WHERE c.id = CAST(substr(events.entity, 8) AS INTEGER) AND c.revision = events.text_rev)) END"
     };
 }
 
@@ -87,24 +85,11 @@ pub const COLUMNS: &str = concat!(
     ", prev_hash = x''"
 );
 
-/// The column of `COLUMNS` that says whether `prev_hash` was taken from
-/// the previous row.
-pub(crate) const LINKED_COLUMN: usize = 19;
-
 /// `after` at column `i` decoded against the base's stored `after` at
-/// `base`, its elided text (if any) restored from `base + 1` and `base + 2`
-/// and its own values from the event's columns at `base + 3..=base + 5`.
+/// `base`, its elided text (if any) restored from `base + 1` and `base + 2`.
 fn after_base(row: &Row<'_>, i: usize, base: usize) -> rusqlite::Result<Option<String>> {
     let stored = event_format::state_text(row.get_ref(i)?, row.get_ref(base)?).map_err(|e| undecodable(i, e))?;
-    let whole = event_format::with_text(stored, row.get_ref(base + 1)?, row.get_ref(base + 2)?)
-        .map_err(|e| undecodable(i, e))?;
-    let Some(json) = whole else { return Ok(None) };
-    let own = event_format::Own {
-        at: row.get_ref(base + 3)?.as_str()?,
-        actor: row.get_ref(base + 4)?.as_str()?,
-        topic: row.get_ref(base + 5)?.as_str_or_null()?,
-    };
-    event_format::restore_own(json, &own).map(|(json, _)| Some(json)).map_err(|e| undecodable(i, e))
+    event_format::with_text(stored, row.get_ref(base + 1)?, row.get_ref(base + 2)?).map_err(|e| undecodable(i, e))
 }
 
 /// `after` as stored and what decodes it: what `after_at` decodes.

@@ -317,19 +317,10 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
             (Format::Compact, ValueRef::Blob(stored)) => {
                 let delta = event_format::is_delta(stored);
                 layout_ok &= delta == base.is_some() && (!delta || chain.hashing.deltas_at(seq));
-                let own = event_format::Own {
-                    at: std::str::from_utf8(field(1)?.unwrap_or_default()).unwrap_or_default(),
-                    actor: std::str::from_utf8(field(2)?.unwrap_or_default()).unwrap_or_default(),
-                    topic: field(5)?.map(|t| std::str::from_utf8(t).unwrap_or_default()),
-                };
-                // Values left to the event's own columns only from the
-                // switch on, like an elided text.
                 let whole = event_format::state_text(ValueRef::Blob(stored), r.get_ref(13)?)
-                    .and_then(|state| event_format::with_text(state, text_rev, text))
-                    .and_then(|state| state.map(|json| event_format::restore_own(json, &own)).transpose());
+                    .and_then(|state| event_format::with_text(state, text_rev, text));
                 match whole {
-                    Ok(Some((json, filled))) => {
-                        layout_ok &= !filled || chain.hashing.lean_at(seq);
+                    Ok(Some(json)) => {
                         decoded = json;
                         Some(decoded.as_bytes())
                     }
@@ -356,7 +347,7 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
         // A lean event stores no `prev_hash` (the previous row's `hash` is
         // selected in its place, stored in either layout); any other stores
         // it as its layout stores hashes.
-        let linked: bool = r.get(events::LINKED_COLUMN)?;
+        let linked: bool = r.get(16)?;
         layout_ok &= linked == chain.hashing.lean_at(seq);
         let prev_hash = if linked {
             let previous = if seq == 1 { Format::Compact } else { chain.hashing.format_for(seq - 1) };

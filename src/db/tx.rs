@@ -210,10 +210,9 @@ impl Tx<'_> {
         seq: i64,
         had_before: bool,
         state: &str,
-        own: &event_format::Own<'_>,
     ) -> Result<(rusqlite::types::Value, rusqlite::types::Value, rusqlite::types::Value)> {
         use rusqlite::types::Value as Sql;
-        let (elided, text_rev) = match self.elided(entity, seq, state, own)? {
+        let (elided, text_rev) = match self.elided(entity, seq, state)? {
             Some((elided, revision)) => (Some(elided), Sql::Integer(revision)),
             None => (None, Sql::Null),
         };
@@ -248,15 +247,7 @@ impl Tx<'_> {
     /// A claim state's JSON without its text, and the state's revision,
     /// when states may leave their text out from `seq` on and the tables
     /// keep that text for readers (`keeps_text`); `None` to store it whole.
-    /// Such a state also leaves out the values the event's own columns
-    /// hold (`event_format::elide_own`).
-    fn elided(
-        &self,
-        entity: &str,
-        seq: i64,
-        state: &str,
-        own: &event_format::Own<'_>,
-    ) -> Result<Option<(String, i64)>> {
+    fn elided(&self, entity: &str, seq: i64, state: &str) -> Result<Option<(String, i64)>> {
         #[derive(serde::Deserialize)]
         struct Text<'a> {
             #[serde(borrow)]
@@ -277,14 +268,6 @@ impl Tx<'_> {
             return Ok(None);
         };
         if revision < 1 || !self.keeps_text(claim, revision, &text)? {
-            return Ok(None);
-        }
-        let elided = event_format::elide_own(elided, own);
-        // Readers must get back these exact bytes, or the state is stored whole.
-        let back = event_format::restore_text(&elided, &text)
-            .and_then(|json| event_format::restore_own(json, own))
-            .map(|(json, _)| json);
-        if back.as_deref() != Ok(state) {
             return Ok(None);
         }
         Ok(Some((elided, revision)))
@@ -412,9 +395,8 @@ impl Tx<'_> {
             events::Format::Compact => {
                 #[cfg(debug_assertions)]
                 self.check_before(&event.entity, seq, before.as_deref())?;
-                let own = event_format::Own { at: &at, actor: &actor, topic: event.topic.as_deref() };
                 let (stored, base, text_rev) = match after.as_deref() {
-                    Some(state) => self.store_state(&event.entity, seq, before.is_some(), state, &own)?,
+                    Some(state) => self.store_state(&event.entity, seq, before.is_some(), state)?,
                     None => (Sql::Null, Sql::Null, Sql::Null),
                 };
                 stored_base = base;
