@@ -394,6 +394,18 @@ pub fn head(conn: &Connection) -> Result<(i64, String)> {
     Ok(head.unwrap_or((0, GENESIS.to_string())))
 }
 
+/// The hash of event `seq` (as `head` gives it), without reading the event.
+pub(crate) fn hash_at(conn: &Connection, seq: i64) -> Result<Option<String>> {
+    let hash = conn
+        .query_row("SELECT hash FROM events WHERE seq = ?1", [seq], |r| {
+            let value = r.get_ref(0)?;
+            event_format::hash_hex(value)
+                .ok_or_else(|| rusqlite::Error::InvalidColumnType(0, "hash".into(), value.data_type()))
+        })
+        .optional()?;
+    Ok(hash)
+}
+
 pub(crate) fn get(conn: &Connection, id: crate::ids::EventId) -> Result<Option<StoredEvent>> {
     let event = conn
         .query_row(&format!("SELECT {COLUMNS} FROM events WHERE seq = ?1"), [id], StoredEvent::from_row)

@@ -194,7 +194,7 @@ fn open_dir(dir: &Path, access: Access) -> Result<Index> {
 fn try_open(
     dir: &Path,
     conn: &Connection,
-    head_seq: i64,
+    (head_seq, head_hash): (i64, &str),
     access: Access,
 ) -> std::result::Result<(Index, IndexReader, Payload), Problem> {
     if !dir.join("meta.json").exists() {
@@ -211,12 +211,14 @@ fn try_open(
     if payload.format != FORMAT {
         return Err(Problem::Unusable("was built by another version of ripen".into()));
     }
+    // An index that is up to date names the head, read already: no query.
     let matches = payload.seq <= head_seq
         && (payload.seq == 0
-            || events::get(conn, crate::ids::EventId::new(payload.seq))
-                .ok()
-                .flatten()
-                .is_some_and(|e| e.hash == payload.hash));
+            || if payload.seq == head_seq {
+                payload.hash == head_hash
+            } else {
+                events::hash_at(conn, payload.seq).ok().flatten().is_some_and(|h| h == payload.hash)
+            });
     if !matches {
         return Err(Problem::Unusable("does not match this database's audit trail".into()));
     }
@@ -258,11 +260,11 @@ pub fn open(db: &Db, opts: &Options) -> Result<Opened> {
 fn open_once(db: &Db, opts: &Options) -> Result<Opened> {
     let dir = index_dir(db.path());
     remove_debris(&dir);
-    let (head_seq, _) = events::head(db.conn())?;
+    let (head_seq, head_hash) = events::head(db.conn())?;
     let mut notes = Vec::new();
     // Read-only first: an index that is up to date is only read, and the
     // search writes nothing at all.
-    let (mut index, mut reader, payload) = match try_open(&dir, db.conn(), head_seq, Access::Read) {
+    let (mut index, mut reader, payload) = match try_open(&dir, db.conn(), (head_seq, &head_hash), Access::Read) {
         Ok(found) => found,
         Err(problem) => {
             if let Problem::Unusable(why) = problem {
@@ -547,14 +549,14 @@ fn open_placed(dir: &Path) -> Result<Index> {
 /// would otherwise have the directory pulled from under its writer (a
 /// concurrent search once failed that way).
 fn swap_in(tmp: &Path, dir: &Path, conn: &Connection, built_seq: i64) -> Result<()> {
-    let (head_seq, _) = events::head(conn)?;
+    let (head_seq, head_hash) = events::head(conn)?;
     let keep_theirs = || {
         let _ = std::fs::remove_dir_all(tmp);
         Ok(())
     };
     let mut _writer_lock = None;
     if dir.join("meta.json").exists() {
-        let replaced = match try_open(dir, conn, head_seq, Access::Write) {
+        let replaced = match try_open(dir, conn, (head_seq, &head_hash), Access::Write) {
             Ok((_, _, payload)) if payload.seq >= built_seq => return keep_theirs(),
             Ok((index, _, _)) => Some(index),
             // What does not open has no writer.

@@ -288,6 +288,34 @@ fn unusable_index_is_rebuilt() {
     assert_eq!(d.ids("tenfold", &[]), vec!["C1"]);
 }
 
+/// An index older than the database is used (and caught up) only when the
+/// event it names is this database's event at that position.
+#[test]
+fn an_older_index_is_judged_by_the_event_it_names() {
+    let d = stocked();
+    let dir = d.index_dir();
+    // Same history up to the index's position: caught up, not rebuilt.
+    let same = stocked();
+    d.text(&["--as", "editor", "claim", "add", "--topic", "compute", "Only here: okapis."]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    copy_dir(&same.index_dir(), &dir);
+    let out = d.run(&["--json", "search", "okapis"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    assert_eq!(d.ids("okapis", &[]), vec!["C4"]);
+    // Another history at the index's position: rebuilt.
+    let other = stocked();
+    other.text(&["--as", "editor", "claim", "add", "--topic", "compute", "Only there: zebras."]);
+    d.text(&["--as", "editor", "claim", "edit", "C2", "--text", "Something new.", "--reason", "r"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    copy_dir(&other.index_dir(), &dir);
+    let out = d.run(&["--json", "search", "zebras"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty(), "stale foreign hit");
+    assert!(stderr(&out).contains("does not match"), "{}", stderr(&out));
+    assert_eq!(d.ids("okapis", &[]), vec!["C4"]);
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
