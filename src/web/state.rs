@@ -451,6 +451,15 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_answer_is_its_gzip_bytes_and_inflates_to_the_page() {
+        let page = "<p>a page of repeated words, repeated words</p>\n".repeat(400);
+        let kept = Kept::new("\"E1\"", &Out::Html(page.clone().into())).expect("compressed");
+        assert!(kept.gzip.len() < page.len() / 4, "{} bytes of {}", kept.gzip.len(), page.len());
+        assert_eq!(kept.inflate().expect("inflated"), page.as_bytes());
+        assert_eq!((kept.plain, kept.json, kept.size("/r")), (page.len(), false, kept.gzip.len() + 4 + 2));
+    }
+
+    #[test]
     fn the_answer_cache_stays_within_its_budget_and_keeps_recent_answers() {
         let mut c = Cache::default();
         c.reset(&at(7));
