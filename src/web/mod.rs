@@ -89,12 +89,19 @@ fn layered(router: axum::Router, csp: HeaderValue) -> axum::Router {
 /// Serves until SIGINT or SIGTERM. Prints `listening on http://ADDR/` as
 /// the first line on stdout once the socket is bound.
 pub(crate) fn run(config: Config) -> Result<()> {
+    // Blocking threads beyond the reads allowed at once (`POOL_SIZE`) only
+    // wait; the few more are for writes and sign-ins, which take no read
+    // slot. tokio's default (512) let ~30 idle threads pile up.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(state::POOL_SIZE + EXTRA_BLOCKING_THREADS)
         .build()
         .map_err(|e| Error::Database(format!("cannot start the server: {e}")))?;
     runtime.block_on(serve(config))
 }
+
+/// Blocking threads for writes, sign-ins and the index warm-up, beside the reads.
+const EXTRA_BLOCKING_THREADS: usize = 4;
 
 async fn serve(config: Config) -> Result<()> {
     let (router, app) = build(&config)?;
