@@ -52,9 +52,12 @@ use crate::verify::Report;
 /// Read connections kept open (and blocking reads running at once).
 pub(super) const POOL_SIZE: usize = 8;
 /// Default bytes of kept answers (compressed bodies, their routes and
-/// ETags): room for ~90% of the 1M-claim bench desk's 20,000 topic pages
-/// (~10 KB each at `GZIP_LEVEL`). `serve --cache-mb` sets it.
-pub(crate) const CACHE_BYTES: usize = 176 << 20;
+/// ETags): room for ~80% of the 1M-claim bench desk's 20,000 topic pages
+/// (~10 KB each at `GZIP_LEVEL`) and its popular other pages, within a
+/// server of < 300 MB resident with the search index mapped (176 MiB, which
+/// held ~90%, peaked at 296–301 MB). A page not kept is built again in
+/// ~2–3 ms of CPU. `serve --cache-mb` sets it.
+pub(crate) const CACHE_BYTES: usize = 160 << 20;
 /// SQLite's page cache per read connection, in KiB. Small: built pages are
 /// what the server keeps, and a page cache of scattered file pages rarely
 /// hits on a big desk (the OS caches the file anyway); eight connections
