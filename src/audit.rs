@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, StoredEvent, COLUMNS};
 use crate::ids::{ClaimId, DispatchId, EventId, IdKind, SourceId};
 use crate::model::{self, Badge, Role};
-use crate::topic_claims::badge_in;
+use crate::topic_claims::ClaimStep;
 
 /// Filters of `ripen log`; all optional, combined with AND.
 #[derive(Debug, Default, Clone)]
@@ -254,32 +254,28 @@ impl TendEntry {
 /// How this page grew: claim events of a topic grouped by day, actor and
 /// kind, newest first. `until` cuts the log at a past moment.
 pub(crate) fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc>>) -> Result<Vec<TendEntry>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM events WHERE topic = ?1 AND entity LIKE 'claim:%' ORDER BY seq"
-    ))?;
+    Ok(tend_entries(&crate::topic_claims::steps(conn, slug)?, until))
+}
+
+/// The tend log of a topic whose claim events are `steps`
+/// (`topic_claims::steps`), cut at `until`.
+pub(crate) fn tend_entries(steps: &[ClaimStep], until: Option<DateTime<Utc>>) -> Vec<TendEntry> {
     let until = until.map(clock::format_time);
     let mut entries: Vec<TendEntry> = Vec::new();
-    let rows = stmt.query_map([slug], StoredEvent::from_row)?;
-    // A claim never changes topic, so its events pass here in order.
-    let mut befores = events::Befores::partial();
-    for e in rows {
-        let mut e = e?;
-        befores.fill(conn, &mut e)?;
+    for e in steps {
         if until.as_deref().is_some_and(|u| e.at.as_str() > u) {
             continue;
         }
-        // Only the badges are read (no JSON values built): a topic of
-        // thousands of claims scans thousands of events here.
         let claim = e.entity.trim_start_matches("claim:").to_string();
         let day = clock::day_of(&e.at).to_string();
-        let (from, to) = (badge_in(e.before.as_deref()), badge_in(e.after.as_deref()));
+        let (from, to) = (e.from, e.to);
         if e.action == "claim.due" {
             // A review-by date is planning, not tending.
             continue;
         }
         let kind = if e.action == "claim.check" {
             TendKind::Checked
-        } else if e.before.is_none() {
+        } else if !e.had_before {
             TendKind::Grew
         } else if from != to && from.is_some() {
             TendKind::BadgeMoved
@@ -290,12 +286,12 @@ pub(crate) fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc
         if kind == TendKind::BadgeMoved {
             entries.push(TendEntry {
                 day,
-                actor: e.actor,
+                actor: e.actor.clone(),
                 kind,
                 claims: vec![claim],
                 from,
                 to,
-                reason: e.reason,
+                reason: e.reason.clone(),
                 latest,
             });
             continue;
@@ -309,7 +305,7 @@ pub(crate) fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc
             }
             None => entries.push(TendEntry {
                 day,
-                actor: e.actor,
+                actor: e.actor.clone(),
                 kind,
                 claims: vec![claim],
                 from: None,
@@ -320,7 +316,7 @@ pub(crate) fn tend_log(conn: &Connection, slug: &str, until: Option<DateTime<Utc
         }
     }
     entries.sort_by(|a, b| b.day.cmp(&a.day).then_with(|| b.latest.cmp(&a.latest)));
-    Ok(entries)
+    entries
 }
 
 /// One stored revision of a claim's text.

@@ -96,6 +96,11 @@ fn after_base(row: &Row<'_>, i: usize, base: usize) -> rusqlite::Result<Option<S
 /// Select them `FROM events` (unaliased).
 pub(crate) const AFTER_COLUMNS: &str = concat!("after, ", decoding_columns!());
 
+/// A state stored whole (never a delta: `before`) at column `i`, as JSON text.
+pub(crate) fn state_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+    event_format::state_text(row.get_ref(i)?, rusqlite::types::ValueRef::Null).map_err(|e| undecodable(i, e))
+}
+
 /// The whole `after` state of a row selected with `AFTER_COLUMNS` at
 /// column `i`: the one place a stored state becomes JSON text.
 pub(crate) fn after_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
@@ -465,26 +470,18 @@ pub(crate) fn derive_before(conn: &Connection, event: &mut StoredEvent) -> Resul
 /// here (no query), else from the database.
 pub(crate) struct Befores {
     latest: std::collections::HashMap<String, Option<String>>,
-    from_first: bool,
 }
 
 impl Befores {
     /// For a reader that may meet an entity after its first event.
     pub(crate) fn partial() -> Befores {
-        Befores { latest: Default::default(), from_first: false }
-    }
-
-    /// For a reader that meets every entity's events from its first one on:
-    /// an entity not seen yet had no state before.
-    pub(crate) fn whole_histories() -> Befores {
-        Befores { latest: Default::default(), from_first: true }
+        Befores { latest: Default::default() }
     }
 
     pub(crate) fn fill(&mut self, conn: &Connection, event: &mut StoredEvent) -> Result<()> {
         if event.format == Format::Compact && event.before.is_none() {
             match self.latest.get(&event.entity) {
                 Some(previous) => event.before = previous.clone(),
-                None if self.from_first => {}
                 None => derive_before(conn, event)?,
             }
         }

@@ -160,11 +160,14 @@ pub(crate) fn build_span(conn: &Connection, slug: &str, when: &When, span: Span)
             .with_hint(crate::error::Hint::SeeList(crate::error::Listing::Topics)),
         When::AsOf(at) => Error::not_found(format!("topic {slug:?} did not exist yet at {at}")),
     })?;
+    // The topic's claim events, read once for the claims' histories and
+    // the tend log.
+    let steps = crate::topic_claims::steps(conn, slug)?;
     let (claims, cited, claims_page) = match when {
         // The current state, read as sets (`topic_claims`).
         When::Now => {
             let (skip, take, paging) = span_of(slug, span, crate::topic_claims::count(conn, slug)?)?;
-            let claims = crate::topic_claims::read(conn, slug, skip, take)?;
+            let claims = crate::topic_claims::read(conn, slug, skip, take, &steps)?;
             (claims, crate::topic_claims::cited_mapped_sources(conn, slug)?, paging)
         }
         When::AsOf(_) => {
@@ -199,7 +202,7 @@ pub(crate) fn build_span(conn: &Connection, slug: &str, when: &When, span: Span)
         When::Now => None,
         When::AsOf(at) => Some(crate::clock::parse_time(at)?),
     };
-    let mut tend_entries = audit::tend_log(conn, slug, until)?;
+    let mut tend_entries = audit::tend_entries(&steps, until);
     if claims_page.is_some() {
         // A paged topic is a big one: its page shows the newest of the tend
         // log, and links to the whole of it.

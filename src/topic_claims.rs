@@ -12,14 +12,14 @@
 //! unit test compares both on a corpus); event states are read only for
 //! their `badge` (and a meta's `override`), without building JSON values.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::claims::{self, BadgeMove, ClaimState, Claimant};
 use crate::error::Result;
-use crate::ids::{ClaimId, SourceId};
+use crate::ids::{ClaimId, EventId, SourceId};
 use crate::model::{Badge, Grade, Stance, Status};
 use crate::rule::{self, Evidence};
 
@@ -106,8 +106,16 @@ pub(crate) fn count(conn: &Connection, topic: &str) -> Result<usize> {
 }
 
 /// The topic's claims in id order, `skip` first ones left out, at most
-/// `take` of them (all when `None`), with what the page shows of each.
-pub(crate) fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usize>) -> Result<Vec<PageClaim>> {
+/// `take` of them (all when `None`), with what the page shows of each;
+/// `steps` are the topic's claim events (`steps`), which hold every event
+/// of these claims.
+pub(crate) fn read(
+    conn: &Connection,
+    topic: &str,
+    skip: usize,
+    take: Option<usize>,
+    steps: &[ClaimStep],
+) -> Result<Vec<PageClaim>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {} FROM claims WHERE topic = ?1 ORDER BY id LIMIT ?2 OFFSET ?3",
         claims::COLUMNS
@@ -149,41 +157,26 @@ pub(crate) fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usi
         cited.entry(claim).or_default().push(shown);
     }
 
-    // Every event of these claims, oldest first: the ripened history and
-    // the latest change of each.
-    let mut moves: BTreeMap<String, Vec<BadgeMove>> = BTreeMap::new();
+    // The topic's claim events (`steps`), oldest first: the ripened
+    // history and the latest change of each claim shown.
+    let mut moves: BTreeMap<&str, Vec<BadgeMove>> = BTreeMap::new();
     let mut latest: BTreeMap<String, String> = BTreeMap::new();
-    let entities: Vec<String> = states.iter().map(|c| format!("claim:{}", c.id)).collect();
-    for chunk in entities.chunks(CHUNK) {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {} FROM events WHERE entity IN ({}) ORDER BY seq",
-            crate::events::COLUMNS,
-            marks(chunk.len())
-        ))?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(chunk), crate::events::StoredEvent::from_row)?;
-        // Every event of these claims passes here in order.
-        let mut befores = crate::events::Befores::whole_histories();
-        for e in rows {
-            let mut e = e?;
-            befores.fill(conn, &mut e)?;
-            let entity = e.entity.clone();
-            latest.insert(entity.clone(), e.at.clone());
-            let Some(to) = badge_in(e.after.as_deref()) else { continue };
-            let from = badge_in(e.before.as_deref());
-            if from == Some(to) {
-                continue;
-            }
-            let moved = BadgeMove {
-                event: e.id(),
-                at: e.at,
-                actor: e.actor,
-                from,
-                to,
-                reason: e.reason,
-                is_override: is_override(e.meta.as_deref()),
-            };
-            moves.entry(entity).or_default().push(moved);
+    let shown: HashSet<String> = states.iter().map(|c| format!("claim:{}", c.id)).collect();
+    for step in steps.iter().filter(|s| shown.contains(&s.entity)) {
+        latest.insert(step.entity.clone(), step.at.clone());
+        let Some(to) = step.to else { continue };
+        if step.from == Some(to) {
+            continue;
         }
+        moves.entry(&step.entity).or_default().push(BadgeMove {
+            event: EventId::new(step.seq),
+            at: step.at.clone(),
+            actor: step.actor.clone(),
+            from: step.from,
+            to,
+            reason: step.reason.clone(),
+            is_override: is_override(step.meta.as_deref()),
+        });
     }
 
     // The latest change (other than a link check) of each cited source.
@@ -225,7 +218,7 @@ pub(crate) fn read(conn: &Connection, topic: &str, skip: usize, take: Option<usi
         out.push(PageClaim {
             earned_badge: rule::earned_badge(&evidence).badge,
             sources: shown,
-            history: moves.remove(&entity).unwrap_or_default(),
+            history: moves.remove(entity.as_str()).unwrap_or_default(),
             last_checked,
             id: c.id,
             key: c.key,
@@ -247,4 +240,74 @@ pub(crate) fn cited_mapped_sources(conn: &Connection, topic: &str) -> Result<BTr
     )?;
     let rows = stmt.query_map([topic], |r| r.get::<_, SourceId>(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One event of one of a topic's claims, as its page and its tend log read
+/// it: who, when, what, and the claim's badge before and after (its states
+/// are read for nothing else).
+#[derive(Debug)]
+pub(crate) struct ClaimStep {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    /// `claim:C12`.
+    pub entity: String,
+    pub reason: Option<String>,
+    pub meta: Option<String>,
+    /// Whether the claim had a state before this event (not at its creation).
+    pub had_before: bool,
+    pub from: Option<Badge>,
+    pub to: Option<Badge>,
+}
+
+/// The columns `steps` reads: no hash is rebuilt, `hash` is read only for
+/// its layout (a compact event stores no `before`).
+const STEP_COLUMNS: &str = "seq, at, actor, action, entity, reason, meta, hash, before, after, \
+                            (SELECT b.after FROM events AS b WHERE b.seq = events.base)";
+
+/// Every event of the topic's claims, oldest first, read in one query.
+/// A claim never changes topic, so each claim's events all pass here in
+/// order and a compact event's `before` is the state of the claim's
+/// previous event; only a claim met after its creation (which the rule
+/// above rules out) is looked up in the database.
+pub(crate) fn steps(conn: &Connection, topic: &str) -> Result<Vec<ClaimStep>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {STEP_COLUMNS} FROM events WHERE topic = ?1 AND entity LIKE 'claim:%' ORDER BY seq"
+    ))?;
+    let mut rows = stmt.query([topic])?;
+    // Each claim's badge after its latest event so far.
+    let mut last: HashMap<String, Option<Badge>> = HashMap::new();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let entity: String = r.get(4)?;
+        let action: String = r.get(3)?;
+        let compact = matches!(r.get_ref(7)?, rusqlite::types::ValueRef::Blob(_));
+        let stored_before = crate::events::state_at(r, 8)?;
+        let to = badge_in(crate::events::after_at(r, 9)?.as_deref());
+        let (had_before, from) = match (&stored_before, last.get(&entity)) {
+            (Some(before), _) => (true, badge_in(Some(before))),
+            (None, Some(previous)) if compact => (true, *previous),
+            (None, None) if compact && action != "claim.add" => {
+                let seq: i64 = r.get(0)?;
+                let before = crate::events::previous_state(conn, &entity, seq)?;
+                (before.is_some(), badge_in(before.as_deref()))
+            }
+            (None, _) => (false, None),
+        };
+        last.insert(entity.clone(), to);
+        out.push(ClaimStep {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            action,
+            entity,
+            reason: r.get(5)?,
+            meta: r.get(6)?,
+            had_before,
+            from,
+            to,
+        });
+    }
+    Ok(out)
 }

@@ -89,11 +89,36 @@ fn layered(router: axum::Router, csp: HeaderValue) -> axum::Router {
 /// Serves until SIGINT or SIGTERM. Prints `listening on http://ADDR/` as
 /// the first line on stdout once the socket is bound.
 pub(crate) fn run(config: Config) -> Result<()> {
+    fewer_malloc_arenas();
+    // Blocking threads beyond the reads allowed at once (`POOL_SIZE`) only
+    // wait; the few more are for writes and sign-ins, which take no read
+    // slot. tokio's default (512) let ~30 idle threads pile up.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(state::POOL_SIZE + EXTRA_BLOCKING_THREADS)
         .build()
         .map_err(|e| Error::Database(format!("cannot start the server: {e}")))?;
     runtime.block_on(serve(config))
+}
+
+/// Blocking threads for writes, sign-ins and the index warm-up, beside the reads.
+const EXTRA_BLOCKING_THREADS: usize = 4;
+
+/// glibc's malloc gives threads their own arenas (up to eight per core),
+/// and memory one arena frees (an answer the cache evicts) serves no other:
+/// on a server whose blocking threads come and go, two arenas keep the heap
+/// near what it holds (at 1M claims, 35 MB less resident after the cold pass
+/// over every topic page, at the same CPU). `MALLOC_ARENA_MAX`, when set,
+/// is the operator's choice and stands.
+fn fewer_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a parameter of the allocator (it takes
+        // the allocator's own lock); 2 is a valid M_ARENA_MAX.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
 }
 
 async fn serve(config: Config) -> Result<()> {
