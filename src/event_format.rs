@@ -22,6 +22,14 @@
 //! dozen bytes where the whole compressed state was a few hundred: byte
 //! exact, whatever changed, with no JSON semantics in the codec.
 //!
+//! Since the `lean_events` migration, a compact event about a claim may
+//! store its state with the text's JSON string left out after the first
+//! `"text":` key (`elide_text`), its revision in `text_rev`; `with_text`
+//! puts back the text the tables hold (see `events::COLUMNS`). Deltas are
+//! between stored states, elided or not: a delta's dictionary is its base
+//! as the codec decodes it, before any text is put back. A lean event's
+//! `prev_hash` is stored empty.
+//!
 //! Invariants: the layout changes the bytes, never the meaning. A compact
 //! event's hash is the `Json` definition (`events::chain_hash`) over the
 //! same event with `before` NULL, `after` the decoded JSON and `prev_hash`
@@ -202,6 +210,60 @@ pub(crate) fn encode_delta(json: &str, base: &str, whole: impl FnOnce() -> Vec<u
 /// but the tiniest, which are not worth a base lookup's time to price.
 const SURELY_SHORTER: usize = 48;
 
+/// The key whose value an elided claim state leaves out.
+const TEXT_KEY: &str = "\"text\":";
+
+/// A claim state's JSON with the JSON string of `text` left out after its
+/// first `"text":` key (what a lean event stores), or `None`
+/// when `text` is not exactly what follows that key. Inside a JSON string
+/// every quote is escaped, so the first `"text":` is a key, never text.
+pub(crate) fn elide_text(json: &str, text: &str) -> Option<String> {
+    let at = json.find(TEXT_KEY)? + TEXT_KEY.len();
+    let literal = serde_json::to_string(text).ok()?;
+    if !json[at..].starts_with(&literal) {
+        return None;
+    }
+    let mut out = String::with_capacity(json.len() - literal.len());
+    out.push_str(&json[..at]);
+    out.push_str(&json[at + literal.len()..]);
+    Some(out)
+}
+
+/// An elided claim state made whole: `text` as a JSON string put back
+/// after the first `"text":` key. The inverse of `elide_text`, byte for byte.
+pub(crate) fn restore_text(elided: &str, text: &str) -> Result<String, Undecodable> {
+    let at = elided.find(TEXT_KEY).ok_or_else(|| Undecodable("an elided claim state without a text key".into()))?
+        + TEXT_KEY.len();
+    let literal = serde_json::to_string(text).map_err(|e| Undecodable(e.to_string()))?;
+    let mut out = String::with_capacity(elided.len() + literal.len());
+    out.push_str(&elided[..at]);
+    out.push_str(&literal);
+    out.push_str(&elided[at..]);
+    Ok(out)
+}
+
+/// A decoded stored state made whole. `text_rev` is the row's `text_rev`:
+/// NULL for a state stored whole; else the state is an elided claim state
+/// and `text` is what the tables hold for that claim at that revision
+/// (NULL when they hold none: damage).
+pub(crate) fn with_text(
+    state: Option<String>,
+    text_rev: ValueRef<'_>,
+    text: ValueRef<'_>,
+) -> Result<Option<String>, Undecodable> {
+    match (text_rev, state, text) {
+        (ValueRef::Null, state, _) => Ok(state),
+        (ValueRef::Integer(_), Some(state), ValueRef::Text(text)) => {
+            let text = std::str::from_utf8(text).map_err(|_| Undecodable("a claim text that is not UTF-8".into()))?;
+            restore_text(&state, text).map(Some)
+        }
+        (ValueRef::Integer(r), Some(_), _) => {
+            Err(Undecodable(format!("an elided claim state whose text (revision {r}) the tables no longer hold")))
+        }
+        _ => Err(Undecodable("an elided claim state that is not stored, or a bad text revision".into())),
+    }
+}
+
 /// A stored hash as lowercase hex: hex text as it is (`Json`), 32 raw
 /// bytes encoded (`Compact`). `None` for any other value.
 pub(crate) fn hash_hex(value: ValueRef<'_>) -> Option<String> {
@@ -307,6 +369,19 @@ mod tests {
         flipped[last] ^= 0x55;
         let damaged = state_text(ValueRef::Blob(&flipped), ValueRef::Text(base.as_bytes()));
         assert_ne!(damaged.ok().flatten(), Some(moved.clone()));
+    }
+
+    #[test]
+    fn elided_texts_restore_byte_for_byte() {
+        let claim =
+            r#"{"id":"C12","key":"text\":x","topic":"t","text":"Say \"text\": é\n","revision":2,"badge":"caveat"}"#;
+        let text = "Say \"text\": é\n";
+        let elided = elide_text(claim, text).expect("the text follows its key");
+        assert_eq!(elided, r#"{"id":"C12","key":"text\":x","topic":"t","text":,"revision":2,"badge":"caveat"}"#);
+        assert_eq!(restore_text(&elided, text).unwrap(), claim);
+        assert_eq!(elide_text(claim, "Say"), None, "only the whole text is left out");
+        assert_eq!(elide_text(r#"{"id":"C1"}"#, "x"), None);
+        assert!(restore_text(r#"{"id":"C1"}"#, "x").is_err());
     }
 
     /// Stored states decode with this exact dictionary for ever.

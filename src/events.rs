@@ -16,7 +16,10 @@
 //! from which event on, append-only like `chain_algorithms`. A compact
 //! event's hash is the same definition over the same meaning with `before`
 //! NULL: its `before` is the `after` of the entity's previous event, which
-//! the chain already covers.
+//! the chain already covers. A lean event (since `lean_events`) stores its
+//! `prev_hash` empty (readers select the previous row's `hash`) and a
+//! claim's state without its text (readers select the text the tables hold
+//! at the state's revision); its hash is still over the whole state.
 
 use ring::digest::SHA256;
 use rusqlite::{Connection, OptionalExtension, Row};
@@ -51,20 +54,47 @@ pub struct StoredEvent {
     pub format: Format,
 }
 
-/// An event's stored columns, then its `base` and the base's stored
-/// `after`, which a delta `after` decodes against (`event_format`). Select
-/// them `FROM events` (unaliased).
-pub const COLUMNS: &str = "seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash, base, \
-                           (SELECT b.after FROM events AS b WHERE b.seq = events.base)";
-
-/// `after` at column `i` decoded against the base's stored `after` at `base`.
-fn after_base(row: &Row<'_>, i: usize, base: usize) -> rusqlite::Result<Option<String>> {
-    event_format::state_text(row.get_ref(i)?, row.get_ref(base)?).map_err(|e| undecodable(i, e))
+/// The base's stored `after` (which a delta `after` decodes against, see
+/// `event_format`), `text_rev` and the text an elided claim state restores:
+/// the columns after `after` that decode it.
+///
+/// The text of claim `C` at revision `r` is `claim_texts`' row `(C, r)`
+/// when there is one (a text moved there never changes), else the
+/// `claims` row's text when the row is at revision `r`.
+macro_rules! decoding_columns {
+    () => {
+        "(SELECT b.after FROM events AS b WHERE b.seq = events.base), text_rev, \
+         CASE WHEN text_rev IS NULL THEN NULL ELSE coalesce(\
+         (SELECT t.text FROM claim_texts AS t \
+          WHERE t.claim = CAST(substr(events.entity, 8) AS INTEGER) AND t.revision = events.text_rev), \
+         (SELECT c.text FROM claims AS c \
+          WHERE c.id = CAST(substr(events.entity, 8) AS INTEGER) AND c.revision = events.text_rev)) END"
+    };
 }
 
-/// `after` as stored and the base's stored `after`: what `after_at`
-/// decodes. Select them `FROM events` (unaliased).
-pub(crate) const AFTER_COLUMNS: &str = "after, (SELECT b.after FROM events AS b WHERE b.seq = events.base)";
+/// An event's stored columns, then its `base`, and what decodes its
+/// `after` (`decoding_columns`). Select them `FROM events` (unaliased).
+/// A lean event's `prev_hash` (stored empty) is the previous row's `hash`
+/// (GENESIS, 32 zero bytes, for the first); the last column says whether
+/// it was taken so.
+pub const COLUMNS: &str = concat!(
+    "seq, at, actor, action, entity, topic, before, after, reason, meta, \
+     CASE WHEN prev_hash = x'' THEN coalesce((SELECT p.hash FROM events AS p WHERE p.seq = events.seq - 1), \
+     zeroblob(32)) ELSE prev_hash END, hash, base, ",
+    decoding_columns!(),
+    ", prev_hash = x''"
+);
+
+/// `after` at column `i` decoded against the base's stored `after` at
+/// `base`, its elided text (if any) restored from `base + 1` and `base + 2`.
+fn after_base(row: &Row<'_>, i: usize, base: usize) -> rusqlite::Result<Option<String>> {
+    let stored = event_format::state_text(row.get_ref(i)?, row.get_ref(base)?).map_err(|e| undecodable(i, e))?;
+    event_format::with_text(stored, row.get_ref(base + 1)?, row.get_ref(base + 2)?).map_err(|e| undecodable(i, e))
+}
+
+/// `after` as stored and what decodes it: what `after_at` decodes.
+/// Select them `FROM events` (unaliased).
+pub(crate) const AFTER_COLUMNS: &str = concat!("after, ", decoding_columns!());
 
 /// A state stored whole (never a delta: `before`) at column `i`, as JSON text.
 pub(crate) fn state_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
@@ -218,6 +248,9 @@ pub struct Hashing {
     compact_from: Option<i64>,
     /// The first event whose `after` may be a delta (`delta_events`), if any.
     deltas_from: Option<i64>,
+    /// The first event stored lean (`lean_events`), if any: a claim state
+    /// may leave its text to the tables, and `prev_hash` is not stored.
+    lean_from: Option<i64>,
 }
 
 impl Hashing {
@@ -261,7 +294,21 @@ impl Hashing {
         )?;
         let deltas_from =
             if deltas { conn.query_row("SELECT min(first_seq) FROM delta_events", [], |r| r.get(0))? } else { None };
-        Ok(Hashing { switches, compact_from, deltas_from })
+        let texts: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'lean_events'",
+            [],
+            |r| r.get(0),
+        )?;
+        let lean_from =
+            if texts { conn.query_row("SELECT min(first_seq) FROM lean_events", [], |r| r.get(0))? } else { None };
+        Ok(Hashing { switches, compact_from, deltas_from, lean_from })
+    }
+
+    /// Whether event `seq` is stored lean: a claim state may leave its text
+    /// to the tables, and its `prev_hash` is stored empty (`x''`): it is,
+    /// by construction, the previous row's `hash`.
+    pub(crate) fn lean_at(&self, seq: i64) -> bool {
+        self.format_for(seq) == Format::Compact && self.lean_from.is_some_and(|first| first <= seq)
     }
 
     pub(crate) fn for_seq(&self, seq: i64) -> Algorithm {
@@ -504,19 +551,29 @@ mod tests {
 
     #[test]
     fn events_before_the_first_switch_are_sha256() {
-        let legacy = Hashing { switches: vec![], compact_from: None, deltas_from: None };
+        let legacy = Hashing { switches: vec![], compact_from: None, deltas_from: None, lean_from: None };
         assert_eq!(legacy.for_seq(1), Algorithm::Sha256);
         assert_eq!(legacy.format_for(1), Format::Json);
-        let upgraded =
-            Hashing { switches: vec![(101, Algorithm::Blake3)], compact_from: Some(150), deltas_from: Some(200) };
+        let upgraded = Hashing {
+            switches: vec![(101, Algorithm::Blake3)],
+            compact_from: Some(150),
+            deltas_from: Some(200),
+            lean_from: Some(300),
+        };
         assert!(!upgraded.deltas_at(199));
         assert!(upgraded.deltas_at(200));
+        assert!(!upgraded.lean_at(299) && upgraded.lean_at(300));
         assert_eq!(upgraded.format_for(149), Format::Json);
         assert_eq!(upgraded.format_for(150), Format::Compact);
         assert_eq!(upgraded.for_seq(100), Algorithm::Sha256);
         assert_eq!(upgraded.for_seq(101), Algorithm::Blake3);
         assert_eq!(upgraded.for_seq(5000), Algorithm::Blake3);
-        let fresh = Hashing { switches: vec![(1, Algorithm::Blake3)], compact_from: Some(1), deltas_from: Some(1) };
+        let fresh = Hashing {
+            switches: vec![(1, Algorithm::Blake3)],
+            compact_from: Some(1),
+            deltas_from: Some(1),
+            lean_from: Some(1),
+        };
         assert_eq!(fresh.for_seq(1), Algorithm::Blake3);
     }
 }

@@ -43,14 +43,12 @@ impl When {
     }
 
     fn state<T: DeserializeOwned>(conn: &Connection, entity: &EntityRef, at: &str) -> Result<Option<T>> {
-        let after: Option<Result<Option<String>, _>> = conn
+        let after: Option<rusqlite::Result<Option<String>>> = conn
             .prepare_cached(&format!(
                 "SELECT {} FROM events WHERE entity = ?1 AND at <= ?2 ORDER BY seq DESC LIMIT 1",
                 crate::events::AFTER_COLUMNS
             ))?
-            .query_row(rusqlite::params![entity.to_string(), at], |r| {
-                Ok(crate::event_format::state_text(r.get_ref(0)?, r.get_ref(1)?))
-            })
+            .query_row(rusqlite::params![entity.to_string(), at], |r| Ok(crate::events::after_at(r, 0)))
             .optional()?;
         let after = after.transpose().map_err(|e| {
             Error::Database(format!("the recorded state of {entity} does not decode ({e})"))

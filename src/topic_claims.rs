@@ -261,10 +261,10 @@ pub(crate) struct ClaimStep {
     pub to: Option<Badge>,
 }
 
-/// The columns `steps` reads: no hash is rebuilt, `hash` is read only for
-/// its layout (a compact event stores no `before`).
-const STEP_COLUMNS: &str = "seq, at, actor, action, entity, reason, meta, hash, before, after, \
-                            (SELECT b.after FROM events AS b WHERE b.seq = events.base)";
+/// The columns `steps` reads before `events::AFTER_COLUMNS`: no hash is
+/// rebuilt, `hash` is read only for its layout (a compact event stores no
+/// `before`).
+const STEP_COLUMNS: &str = "seq, at, actor, action, entity, reason, meta, hash, before";
 
 /// Every event of the topic's claims, oldest first, read in one query.
 /// A claim never changes topic, so each claim's events all pass here in
@@ -273,7 +273,8 @@ const STEP_COLUMNS: &str = "seq, at, actor, action, entity, reason, meta, hash, 
 /// above rules out) is looked up in the database.
 pub(crate) fn steps(conn: &Connection, topic: &str) -> Result<Vec<ClaimStep>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {STEP_COLUMNS} FROM events WHERE topic = ?1 AND entity LIKE 'claim:%' ORDER BY seq"
+        "SELECT {STEP_COLUMNS}, {} FROM events WHERE topic = ?1 AND entity LIKE 'claim:%' ORDER BY seq",
+        crate::events::AFTER_COLUMNS
     ))?;
     let mut rows = stmt.query([topic])?;
     // Each claim's badge after its latest event so far.

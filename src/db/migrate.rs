@@ -25,6 +25,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(SIGN_IN_TOKENS),
     Migration::Code(compact_events),
     Migration::Sql(DELTA_EVENTS),
+    Migration::Sql(LEAN_EVENTS),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -274,6 +275,87 @@ BEGIN
     SELECT RAISE(ABORT, 'delta_events is append-only: DELETE refused');
 END;
 INSERT INTO delta_events (first_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events));
+";
+
+/// Lean events: from the next event on (`lean_events` records which), an
+/// event stores nothing it can take from elsewhere, which was about a third
+/// of the file:
+///
+/// - A compact event about a claim may store its state with the text left
+///   out (`event_format::elide_text`) and the state's revision in the new
+///   `text_rev` column; readers put back the text the tables hold for that
+///   claim at that revision. Until then every claim's text was stored twice.
+///   `claims` holds each claim's current text; `claim_texts` keeps every
+///   text a claim row stops holding, filled by triggers on `claims` so that
+///   no write path, ripen's or another's, can lose a text an event left out.
+///   A `(claim, revision)` is kept once and `claim_texts` is append-only, so
+///   a text kept there never changes. Hashes stay over the whole state, so
+///   an edited text is an edited event for `verify`; and a text changed in
+///   `claims` while the triggers stand is first kept in `claim_texts`, so
+///   the events still decode to what they recorded and `verify` names the row.
+/// - `prev_hash` is stored empty (`x''`, no bytes): it is by construction
+///   the previous row's `hash`, which readers take (`events::COLUMNS`).
+///
+/// Events already written keep their bytes, hashes and meaning; the switch
+/// is recorded like `delta_events`. Apart from events, `citations` is
+/// rebuilt `WITHOUT ROWID`, clustered on its primary key: the same rows and
+/// constraints without the separate index a rowid table keeps for the key.
+const LEAN_EVENTS: &str = "
+ALTER TABLE events ADD COLUMN text_rev INTEGER CHECK (text_rev >= 1);
+CREATE TABLE claim_texts (
+    claim     INTEGER NOT NULL,
+    revision  INTEGER NOT NULL,
+    text      TEXT NOT NULL,
+    PRIMARY KEY (claim, revision)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER claim_texts_keep_on_update BEFORE UPDATE OF text, revision ON claims
+WHEN OLD.text IS NOT NEW.text OR OLD.revision IS NOT NEW.revision
+BEGIN
+    INSERT INTO claim_texts (claim, revision, text) SELECT OLD.id, OLD.revision, OLD.text
+    WHERE NOT EXISTS (SELECT 1 FROM claim_texts WHERE claim = OLD.id AND revision = OLD.revision);
+END;
+CREATE TRIGGER claim_texts_keep_on_delete BEFORE DELETE ON claims
+BEGIN
+    INSERT INTO claim_texts (claim, revision, text) SELECT OLD.id, OLD.revision, OLD.text
+    WHERE NOT EXISTS (SELECT 1 FROM claim_texts WHERE claim = OLD.id AND revision = OLD.revision);
+END;
+CREATE TRIGGER claim_texts_append_only_update BEFORE UPDATE ON claim_texts
+BEGIN
+    SELECT RAISE(ABORT, 'claim_texts is append-only: UPDATE refused');
+END;
+CREATE TRIGGER claim_texts_append_only_delete BEFORE DELETE ON claim_texts
+BEGIN
+    SELECT RAISE(ABORT, 'claim_texts is append-only: DELETE refused');
+END;
+CREATE TABLE lean_events (
+    first_seq  INTEGER PRIMARY KEY CHECK (first_seq >= 1)
+) STRICT;
+CREATE TRIGGER lean_events_future_only BEFORE INSERT ON lean_events
+WHEN NEW.first_seq <= (SELECT coalesce(max(seq), 0) FROM events)
+BEGIN
+    SELECT RAISE(ABORT, 'an event format can only be chosen for events not yet written');
+END;
+CREATE TRIGGER lean_events_append_only_update BEFORE UPDATE ON lean_events
+BEGIN
+    SELECT RAISE(ABORT, 'lean_events is append-only: UPDATE refused');
+END;
+CREATE TRIGGER lean_events_append_only_delete BEFORE DELETE ON lean_events
+BEGIN
+    SELECT RAISE(ABORT, 'lean_events is append-only: DELETE refused');
+END;
+INSERT INTO lean_events (first_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events));
+CREATE TABLE citations_clustered (
+    claim     INTEGER NOT NULL REFERENCES claims (id),
+    source    INTEGER NOT NULL REFERENCES sources (id),
+    stance    TEXT NOT NULL CHECK (stance = 'supports' OR stance = 'contradicts' OR stance = 'context'),
+    note      TEXT,
+    PRIMARY KEY (claim, source)
+) STRICT, WITHOUT ROWID;
+INSERT INTO citations_clustered (claim, source, stance, note)
+SELECT claim, source, stance, note FROM citations ORDER BY claim, source;
+DROP TABLE citations;
+ALTER TABLE citations_clustered RENAME TO citations;
+CREATE INDEX citations_by_source ON citations (source, claim);
 ";
 
 /// Sign-in tokens for writes over the web (`tokens`): the audited row

@@ -198,18 +198,25 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// A compact event's stored `after` and `base`: a delta against the
-    /// entity's latest whole state when deltas apply from `seq` on, the
-    /// entity had a state before (`had_before`), and the delta is shorter;
-    /// else the state whole, which becomes the entity's next base.
+    /// A compact event's stored `after`, `base` and `text_rev`: a claim
+    /// state without its text when that applies (`elided`); then a delta
+    /// against the entity's latest whole stored state when deltas apply
+    /// from `seq` on, the entity had a state before (`had_before`), and the
+    /// delta is shorter; else the state whole, which becomes the entity's
+    /// next base. Deltas are between stored states, elided or not.
     fn store_state(
         &mut self,
         entity: &str,
         seq: i64,
         had_before: bool,
         state: &str,
-    ) -> Result<(rusqlite::types::Value, rusqlite::types::Value)> {
+    ) -> Result<(rusqlite::types::Value, rusqlite::types::Value, rusqlite::types::Value)> {
         use rusqlite::types::Value as Sql;
+        let (elided, text_rev) = match self.elided(entity, seq, state)? {
+            Some((elided, revision)) => (Some(elided), Sql::Integer(revision)),
+            None => (None, Sql::Null),
+        };
+        let state = elided.as_deref().unwrap_or(state);
         let mut whole: Option<Vec<u8>> = None;
         if had_before && self.hashing.deltas_at(seq) {
             if let Some((base_seq, base)) = self.keyframe(entity, seq)? {
@@ -224,7 +231,7 @@ impl Tx<'_> {
                         rusqlite::types::ValueRef::Text(base.as_bytes()),
                     );
                     if back.ok().flatten().as_deref() == Some(state) {
-                        return Ok((Sql::Blob(delta), Sql::Integer(base_seq)));
+                        return Ok((Sql::Blob(delta), Sql::Integer(base_seq), text_rev));
                     }
                 }
             }
@@ -234,7 +241,69 @@ impl Tx<'_> {
             self.keyframes.clear();
         }
         self.keyframes.insert(entity.to_string(), (seq, state.to_string()));
-        Ok((Sql::Blob(whole), Sql::Null))
+        Ok((Sql::Blob(whole), Sql::Null, text_rev))
+    }
+
+    /// A claim state's JSON without its text, and the state's revision,
+    /// when states may leave their text out from `seq` on and the tables
+    /// keep that text for readers (`keeps_text`); `None` to store it whole.
+    fn elided(&self, entity: &str, seq: i64, state: &str) -> Result<Option<(String, i64)>> {
+        #[derive(serde::Deserialize)]
+        struct Text<'a> {
+            #[serde(borrow)]
+            text: std::borrow::Cow<'a, str>,
+            revision: i64,
+        }
+        if !self.hashing.lean_at(seq) {
+            return Ok(None);
+        }
+        // `CAST(substr(entity, 8) AS INTEGER)` in `events::COLUMNS`.
+        let Some(claim) = entity.strip_prefix("claim:C").and_then(|n| n.parse::<i64>().ok()) else {
+            return Ok(None);
+        };
+        let Ok(Text { text, revision }) = serde_json::from_str::<Text<'_>>(state) else {
+            return Ok(None);
+        };
+        let Some(elided) = event_format::elide_text(state, &text) else {
+            return Ok(None);
+        };
+        if revision < 1 || !self.keeps_text(claim, revision, &text)? {
+            return Ok(None);
+        }
+        Ok(Some((elided, revision)))
+    }
+
+    /// Whether readers will find `text` as claim `claim`'s text at
+    /// `revision` (see `events::AFTER_COLUMNS`), for as long as the file
+    /// lives: `claim_texts` holds it, or the `claims` row is at that
+    /// revision with that text (its triggers keep it when it changes). A
+    /// revision the row has already moved past (an import writes a claim's
+    /// row at its last revision, then an event for every revision) is put
+    /// into `claim_texts` here.
+    fn keeps_text(&self, claim: i64, revision: i64, text: &str) -> Result<bool> {
+        let kept = self
+            .inner
+            .prepare_cached("SELECT text = ?3 FROM claim_texts WHERE claim = ?1 AND revision = ?2")?
+            .query_row(rusqlite::params![claim, revision, text], |r| r.get::<_, bool>(0))
+            .optional()?;
+        if let Some(same) = kept {
+            return Ok(same);
+        }
+        let row = self
+            .inner
+            .prepare_cached("SELECT revision, text = ?2 FROM claims WHERE id = ?1")?
+            .query_row(rusqlite::params![claim, text], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)))
+            .optional()?;
+        Ok(match row {
+            Some((current, same)) if current == revision => same,
+            Some((current, _)) if current > revision => {
+                self.inner
+                    .prepare_cached("INSERT INTO claim_texts (claim, revision, text) VALUES (?1, ?2, ?3)")?
+                    .execute(rusqlite::params![claim, revision, text])?;
+                true
+            }
+            _ => false,
+        })
     }
 
     /// The latest event about `entity` before `seq` that stores its state
@@ -318,7 +387,7 @@ impl Tx<'_> {
         let hash = events::chain_hash(self.hashing.for_seq(seq), &self.head_hash, &content);
         // The two layouts differ only in how states and hashes are stored.
         use rusqlite::types::Value as Sql;
-        let mut stored_base = Sql::Null;
+        let (mut stored_base, mut stored_text_rev) = (Sql::Null, Sql::Null);
         let (stored_before, stored_after, stored_prev, stored_hash) = match format {
             events::Format::Json => {
                 (Sql::from(before), Sql::from(after), Sql::from(self.head_hash.clone()), Sql::from(hash.clone()))
@@ -326,17 +395,25 @@ impl Tx<'_> {
             events::Format::Compact => {
                 #[cfg(debug_assertions)]
                 self.check_before(&event.entity, seq, before.as_deref())?;
-                let (stored, base) = match after.as_deref() {
+                let (stored, base, text_rev) = match after.as_deref() {
                     Some(state) => self.store_state(&event.entity, seq, before.is_some(), state)?,
-                    None => (Sql::Null, Sql::Null),
+                    None => (Sql::Null, Sql::Null, Sql::Null),
                 };
                 stored_base = base;
-                (Sql::Null, stored, event_format::hash_blob(&self.head_hash), event_format::hash_blob(&hash))
+                stored_text_rev = text_rev;
+                // A lean event's `prev_hash` is the previous row's `hash`.
+                let prev = if self.hashing.lean_at(seq) {
+                    Sql::Blob(Vec::new())
+                } else {
+                    event_format::hash_blob(&self.head_hash)
+                };
+                (Sql::Null, stored, prev, event_format::hash_blob(&hash))
             }
         };
         let mut insert = self.inner.prepare_cached(
-            "INSERT INTO events (seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash, base)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            "INSERT INTO events (seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash, base,
+               text_rev)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?;
         insert.execute(rusqlite::params![
             seq,
@@ -351,7 +428,8 @@ impl Tx<'_> {
             meta,
             stored_prev,
             stored_hash,
-            stored_base
+            stored_base,
+            stored_text_rev
         ])?;
         self.head_seq = seq;
         self.head_hash = hash;

@@ -395,7 +395,11 @@ fn compact_events_catch_every_edit() {
         })
         .unwrap();
     assert_eq!(stored_before, Sql::Null);
-    assert_eq!((hash.len(), prev.len()), (32, 32));
+    // Lean: no `prev_hash` stored, readers take the previous row's `hash`.
+    assert_eq!((hash.len(), prev.len()), (32, 0));
+    let previous: Vec<u8> =
+        conn.query_row("SELECT hash FROM events WHERE seq = ?1", [e.seq - 1], |r| r.get(0)).unwrap();
+    assert_eq!(hex::encode(&previous), e.prev_hash);
     assert_eq!(hex::encode(&hash), e.hash);
     assert!(after.len() < e.after.as_ref().unwrap().len(), "the state is stored smaller than its JSON");
     let other_state: Vec<u8> = conn.query_row("SELECT after FROM events WHERE seq = 1", [], |r| r.get(0)).unwrap();
@@ -414,6 +418,8 @@ fn compact_events_catch_every_edit() {
         ("hash", Sql::Text(e.hash.clone())),
         ("hash", Sql::Blob(hash[..31].to_vec())),
         ("prev_hash", Sql::Text(e.prev_hash.clone())),
+        ("prev_hash", Sql::Blob(previous.clone())),
+        ("prev_hash", Sql::Blob(hash.clone())),
     ];
     for (column, value) in edits {
         let shown = format!("{column} = {value:?}");
@@ -600,7 +606,15 @@ fn as_version_two(desk: &Desk) -> String {
     // The compact events `compact_events` introduced: back to JSON text and hex hashes, the
     // `before` each one left to be derived stored again.
     conn.execute_batch("DROP TABLE event_formats;").unwrap();
+    // Read while `lean_events`'s texts still restore the elided states.
     let events = desk.events();
+    // What `lean_events` added: the texts a claim row no longer holds,
+    // their triggers, and the switch (`text_rev` goes once states are whole).
+    conn.execute_batch(
+        "DROP TRIGGER claim_texts_keep_on_update; DROP TRIGGER claim_texts_keep_on_delete;
+         DROP TABLE claim_texts; DROP TABLE lean_events;",
+    )
+    .unwrap();
     let mut prev = ripen::events::GENESIS.to_string();
     for mut e in events {
         e.format = Format::Json;
@@ -615,7 +629,10 @@ fn as_version_two(desk: &Desk) -> String {
     }
     // What `delta_events` added: deltas' base pointers (the states above are
     // whole again) and the switch.
-    conn.execute_batch("ALTER TABLE events DROP COLUMN base; DROP TABLE delta_events;").unwrap();
+    conn.execute_batch(
+        "ALTER TABLE events DROP COLUMN base; DROP TABLE delta_events; ALTER TABLE events DROP COLUMN text_rev;",
+    )
+    .unwrap();
     let cookie: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0)).unwrap();
     conn.pragma_update(None, "writable_schema", true).unwrap();
     conn.execute(
@@ -653,6 +670,19 @@ fn a_sha256_chain_from_version_two_is_kept_and_continued_with_blake3() {
     assert_eq!(events[written as usize].prev_hash, sha256_head);
     let report = desk.json(&["verify", "--expect-head", &sha256_head]);
     assert_eq!(report["ok"], true, "{report}");
+    // Old events keep their bytes; the new claim state leaves its text to
+    // the tables (`lean_events`), against C1's last state stored whole.
+    let text_revs: Vec<(String, Option<i64>)> = desk
+        .conn()
+        .prepare("SELECT entity, text_rev FROM events ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(text_revs[..written as usize].iter().all(|(_, rev)| rev.is_none()));
+    assert_eq!(text_revs[written as usize], ("claim:C1".to_string(), Some(1)));
+    assert_eq!(events[written as usize].after_json().unwrap()["text"], "The cost frontier moved.");
 
     // Old events keep their JSON layout; new ones are compact, and the first
     // compact event about C1 takes its `before` from C1's last JSON event.
@@ -695,4 +725,140 @@ fn a_sha256_chain_from_version_two_is_kept_and_continued_with_blake3() {
     let report: Value = serde_json::from_slice(&run.stdout).unwrap();
     let problems = report["problems"].as_array().unwrap();
     assert!(problems.iter().any(|p| p["kind"] == "edited-event" && p["at"] == "E2"), "{report}");
+}
+
+/// What `verify --json` says once the SQL `edit` is applied with the
+/// triggers `dropped` gone; `undo` puts the data back and the triggers are
+/// recreated, after which the file verifies again.
+fn verify_after_sql(desk: &Desk, dropped: &[&str], edit: &str, undo: &str) -> Value {
+    let conn = desk.conn_rw();
+    let mut triggers = Vec::new();
+    for name in dropped {
+        let sql: String =
+            conn.query_row("SELECT sql FROM sqlite_schema WHERE name = ?1", [name], |r| r.get(0)).unwrap();
+        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
+        triggers.push(sql);
+    }
+    conn.execute_batch(edit).unwrap();
+    let run = desk.run(&["--json", "verify"]);
+    conn.execute_batch(undo).unwrap();
+    for sql in triggers {
+        conn.execute_batch(&sql).unwrap();
+    }
+    assert_eq!(run.status.code(), Some(3), "{edit}: {}", String::from_utf8_lossy(&run.stdout));
+    assert_eq!(desk.json(&["verify"])["ok"], true, "{undo} restores the file");
+    serde_json::from_slice(&run.stdout).unwrap()
+}
+
+fn has_problem(report: &Value, kind: &str, at: &str) -> bool {
+    report["problems"].as_array().unwrap().iter().any(|p| p["kind"] == kind && p["at"] == at)
+}
+
+/// A claim's events store its state without the text, naming the state's
+/// revision in `text_rev`: the text is stored once, in `claims` while it is
+/// current and in `claim_texts` once it is not, and every reader sees whole
+/// states. The hash is over the whole state, so an edit of either text, or
+/// of the revision an event names, is an edited event; a text changed in
+/// `claims` while its triggers stand is first kept in `claim_texts`, so the
+/// events still decode to what they recorded and `verify` names the row.
+#[test]
+fn claim_text_is_stored_once_and_every_edit_of_it_is_caught() {
+    let desk = stocked();
+    let long: String = (0..200).map(|i| format!("w{}", (i * 7919) % 1009)).collect::<Vec<_>>().join(" ");
+    assert_eq!(desk.claim(&long, &["S1"]), "C2");
+    desk.ok_as(EDITOR, &["claim", "edit", "C1", "--text", "The cost frontier moved again.", "--reason", "sharper"]);
+    desk.ok_as(EDITOR, &["promote", "C1", "--reason", "well sourced now", "--override"]);
+    let conn = desk.conn();
+    let rows: Vec<(i64, String, Option<i64>, Vec<u8>)> = conn
+        .prepare("SELECT seq, entity, text_rev, after FROM events WHERE entity LIKE 'claim:%' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let revisions: Vec<(&str, Option<i64>)> = rows.iter().map(|(_, e, rev, _)| (e.as_str(), *rev)).collect();
+    assert_eq!(
+        revisions,
+        [("claim:C1", Some(1)), ("claim:C2", Some(1)), ("claim:C1", Some(2)), ("claim:C1", Some(2))],
+        "every claim state names its text's revision"
+    );
+    let (c2_add, c2_after) = (rows[1].0, &rows[1].3);
+    assert!(
+        c2_after.len() * 3 < long.len(),
+        "C2's event stores {} bytes for a {}-byte text",
+        c2_after.len(),
+        long.len()
+    );
+    let kept: Vec<(i64, i64, String)> = conn
+        .prepare("SELECT claim, revision, text FROM claim_texts")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(kept, [(1, 1, "The cost frontier moved.".to_string())], "the edit kept the old text");
+    drop(conn);
+    // Readers see whole states: the log, history and the as-of view.
+    let log = desk.jsonl(&["log", "--entity", "C1"]);
+    assert_eq!(log[0]["after"]["text"], "The cost frontier moved again.");
+    assert_eq!(log[1]["before"]["text"], "The cost frontier moved.");
+    assert_eq!(log[2]["after"]["text"], "The cost frontier moved.");
+    let events = desk.events();
+    assert_eq!(events.iter().find(|e| e.seq == c2_add).unwrap().after_json().unwrap()["text"], long.as_str());
+    assert_chain(&desk);
+    assert_eq!(desk.json(&["verify"])["ok"], true);
+
+    let (c1_add, c1_edit) = (format!("E{}", rows[0].0), format!("E{}", rows[2].0));
+    let c2_add = format!("E{c2_add}");
+    // The current text, edited behind the triggers' back.
+    let report = verify_after_sql(
+        &desk,
+        &["claim_texts_keep_on_update"],
+        "UPDATE claims SET text = 'Quietly changed.' WHERE id = 2",
+        &format!("UPDATE claims SET text = '{long}' WHERE id = 2"),
+    );
+    assert!(has_problem(&report, "edited-event", &c2_add), "{report}");
+    let said = report["problems"].as_array().unwrap().iter().find(|p| p["at"] == c2_add.as_str()).unwrap();
+    assert!(said["message"].as_str().unwrap().contains("the text the tables hold for claim:C2"), "{said}");
+    // An earlier text, edited in `claim_texts`.
+    let report = verify_after_sql(
+        &desk,
+        &["claim_texts_append_only_update"],
+        "UPDATE claim_texts SET text = 'Quietly changed.' WHERE claim = 1 AND revision = 1",
+        "UPDATE claim_texts SET text = 'The cost frontier moved.' WHERE claim = 1 AND revision = 1",
+    );
+    assert!(has_problem(&report, "edited-event", &c1_add), "{report}");
+    assert!(!has_problem(&report, "edited-event", &c1_edit), "{report}");
+    // An earlier text removed: the event no longer decodes.
+    let report = verify_after_sql(
+        &desk,
+        &["claim_texts_append_only_delete"],
+        "DELETE FROM claim_texts",
+        "INSERT INTO claim_texts (claim, revision, text) VALUES (1, 1, 'The cost frontier moved.')",
+    );
+    assert!(has_problem(&report, "edited-event", &c1_add), "{report}");
+    // A claim's revision edited: its events no longer find their text.
+    let report = verify_after_sql(
+        &desk,
+        &["claim_texts_keep_on_update"],
+        "UPDATE claims SET revision = 3 WHERE id = 2",
+        "UPDATE claims SET revision = 1 WHERE id = 2",
+    );
+    assert!(has_problem(&report, "edited-event", &c2_add), "{report}");
+    // The revision an event names, edited or removed.
+    for (seq, value) in [(&c1_add, Sql::Integer(2)), (&c1_edit, Sql::Integer(1)), (&c2_add, Sql::Null)] {
+        let n: i64 = seq[1..].parse().unwrap();
+        let report = verify_after_edit(&desk, n, "text_rev", value.clone());
+        assert!(has_problem(&report, "edited-event", seq), "{seq} text_rev = {value:?}: {report}");
+    }
+    // With the triggers standing, a changed text keeps the recorded one:
+    // the events still verify and the row is named.
+    desk.conn_rw().execute("UPDATE claims SET text = 'Quietly changed.' WHERE id = 2", []).unwrap();
+    let run = desk.run(&["--json", "verify"]);
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let problems = report["problems"].as_array().unwrap();
+    assert!(has_problem(&report, "row-differs", "claim:C2"), "{report}");
+    assert!(problems.iter().all(|p| p["kind"] != "edited-event"), "{report}");
+    assert!(desk.conn_rw().execute("DELETE FROM claim_texts", []).is_err(), "claim_texts is append-only");
+    assert!(desk.conn_rw().execute("UPDATE claim_texts SET text = 'x'", []).is_err(), "claim_texts is append-only");
 }

@@ -86,14 +86,18 @@ fn rows_digest(desk: &Desk) -> String {
         .unwrap();
     let mut all = String::new();
     for t in tables {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\" ORDER BY rowid")).unwrap();
+        // Rows sorted here: `WITHOUT ROWID` tables (citations, claim_texts) have no rowid.
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
         let n = stmt.column_count();
         let mut rows = stmt.query([]).unwrap();
-        all.push_str(&t);
+        let mut lines = Vec::new();
         while let Some(r) = rows.next().unwrap() {
-            for i in 0..n {
-                all.push_str(&format!("|{:?}", r.get_ref(i).unwrap()));
-            }
+            lines.push((0..n).map(|i| format!("|{:?}", r.get_ref(i).unwrap())).collect::<String>());
+        }
+        lines.sort();
+        all.push_str(&t);
+        for line in lines {
+            all.push_str(&line);
             all.push('\n');
         }
     }
