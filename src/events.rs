@@ -85,6 +85,15 @@ pub const COLUMNS: &str = concat!(
     ", prev_hash = x''"
 );
 
+/// `COLUMNS` with `prev_hash` as stored (empty for a lean event) in place
+/// of the link taken from the previous row: for `verify`'s ordered scan,
+/// which has just read that row.
+pub(crate) const STORED_LINK_COLUMNS: &str = concat!(
+    "seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash, base, ",
+    decoding_columns!(),
+    ", prev_hash = x''"
+);
+
 /// `after` at column `i` decoded against the base's stored `after` at
 /// `base`, its elided text (if any) restored from `base + 1` and `base + 2`.
 fn after_base(row: &Row<'_>, i: usize, base: usize) -> rusqlite::Result<Option<String>> {

@@ -274,21 +274,48 @@ fn stored_hash<'r>(
     format: Format,
     buf: &'r mut [u8; 64],
 ) -> rusqlite::Result<Option<&'r [u8]>> {
-    Ok(match (format, row.get_ref(i)?) {
+    Ok(hash_hex(row.get_ref(i)?, format, buf))
+}
+
+/// `stored_hash` of a value already read.
+fn hash_hex<'r>(value: ValueRef<'r>, format: Format, buf: &'r mut [u8; 64]) -> Option<&'r [u8]> {
+    match (format, value) {
         (Format::Json, ValueRef::Text(hex)) => Some(hex),
         (Format::Compact, ValueRef::Blob(raw)) if raw.len() == 32 => {
             hex::encode_to_slice(raw, buf).expect("64 bytes hold a 32-byte digest in hex");
             Some(&buf[..])
         }
         _ => None,
-    })
+    }
+}
+
+/// The columns `scan_range` reads: `events::COLUMNS`, but `prev_hash` as
+/// stored. A lean event's link (its previous row's `hash`) is the hash the
+/// scan has just read, so a subquery per event would only repeat it; the
+/// first row of a range and a row after a gap look it up (`link_before`).
+const SCAN_COLUMNS: &str = events::STORED_LINK_COLUMNS;
+
+/// A lean event's `prev_hash` where the scan has not just read the row
+/// before: that row's `hash` (32 zero bytes when there is none), as hex
+/// if it is stored as `format` stores hashes. Empty when it is not.
+fn link_before(lookup: &mut rusqlite::Statement<'_>, seq: i64, format: Format, out: &mut Vec<u8>) -> Result<()> {
+    let mut rows = lookup.query([seq - 1])?;
+    let row = rows.next()?.expect("a scalar subquery gives one row");
+    let mut buf = [0u8; 64];
+    out.clear();
+    if let Some(hex) = hash_hex(row.get_ref(0)?, format, &mut buf) {
+        out.extend_from_slice(hex);
+    }
+    Ok(())
 }
 
 /// Reads events `from..=to` in order, recomputing each hash and checking
 /// each link and step within the range without copying the columns.
 fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick: &mut dyn FnMut(u64)) -> Result<Scan> {
     let mut stmt =
-        conn.prepare(&format!("SELECT {} FROM events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq", events::COLUMNS))?;
+        conn.prepare(&format!("SELECT {SCAN_COLUMNS} FROM events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq"))?;
+    let mut lookup = conn.prepare("SELECT coalesce((SELECT hash FROM events WHERE seq = ?1), zeroblob(32))")?;
+    let mut looked_up: Vec<u8> = Vec::with_capacity(64);
     let mut rows = stmt.query([from, to])?;
     let mut scan = Scan { latest: Vec::with_capacity((to - from + 1).clamp(0, 1 << 24) as usize), ..Scan::default() };
     let mut previous: Option<i64> = None;
@@ -350,8 +377,17 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
         let linked: bool = r.get(16)?;
         layout_ok &= linked == chain.hashing.lean_at(seq);
         let prev_hash = if linked {
-            let previous = if seq == 1 { Format::Compact } else { chain.hashing.format_for(seq - 1) };
-            stored_hash(r, 10, previous, &mut prev_buf)?
+            // The row before, checked in its own layout like this one's
+            // `hash` below: empty when it was not stored as that layout
+            // stores hashes.
+            let link = if previous == Some(seq - 1) {
+                &previous_hash
+            } else {
+                let layout = if seq == 1 { Format::Compact } else { chain.hashing.format_for(seq - 1) };
+                link_before(&mut lookup, seq, layout, &mut looked_up)?;
+                &looked_up
+            };
+            (!link.is_empty()).then_some(link.as_slice())
         } else {
             stored_hash(r, 10, format, &mut prev_buf)?
         };
