@@ -72,27 +72,33 @@ macro_rules! decoding_columns {
     };
 }
 
+/// The event columns in `COLUMNS`' order, with `$link` as the link column.
+macro_rules! columns_linked_by {
+    ($link:literal) => {
+        concat!(
+            "seq, at, actor, action, entity, topic, before, after, reason, meta, ",
+            $link,
+            ", hash, base, ",
+            decoding_columns!(),
+            ", prev_hash = x''"
+        )
+    };
+}
+
 /// An event's stored columns, then its `base`, and what decodes its
 /// `after` (`decoding_columns`). Select them `FROM events` (unaliased).
 /// A lean event's `prev_hash` (stored empty) is the previous row's `hash`
 /// (GENESIS, 32 zero bytes, for the first); the last column says whether
 /// it was taken so.
-pub const COLUMNS: &str = concat!(
-    "seq, at, actor, action, entity, topic, before, after, reason, meta, \
-     CASE WHEN prev_hash = x'' THEN coalesce((SELECT p.hash FROM events AS p WHERE p.seq = events.seq - 1), \
-     zeroblob(32)) ELSE prev_hash END, hash, base, ",
-    decoding_columns!(),
-    ", prev_hash = x''"
+pub const COLUMNS: &str = columns_linked_by!(
+    "CASE WHEN prev_hash = x'' THEN coalesce((SELECT p.hash FROM events AS p WHERE p.seq = events.seq - 1), \
+     zeroblob(32)) ELSE prev_hash END"
 );
 
 /// `COLUMNS` with `prev_hash` as stored (empty for a lean event) in place
 /// of the link taken from the previous row: for `verify`'s ordered scan,
 /// which has just read that row.
-pub(crate) const STORED_LINK_COLUMNS: &str = concat!(
-    "seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash, base, ",
-    decoding_columns!(),
-    ", prev_hash = x''"
-);
+pub(crate) const STORED_LINK_COLUMNS: &str = columns_linked_by!("prev_hash");
 
 /// `after` at column `i` decoded against the base's stored `after` at
 /// `base`, its elided text (if any) restored from `base + 1` and `base + 2`.
