@@ -100,6 +100,20 @@ pub const COLUMNS: &str = columns_linked_by!(
 /// which has just read that row.
 pub(crate) const STORED_LINK_COLUMNS: &str = columns_linked_by!("prev_hash");
 
+/// The first event a layout switch table (`delta_events`, `lean_events`)
+/// names, or `None` when the table is absent (a file older than its
+/// migration) or empty. `table` is one of those names, never input.
+fn switched_from(conn: &Connection, table: &str) -> Result<Option<i64>> {
+    let exists: bool =
+        conn.query_row("SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?1", [table], |r| {
+            r.get(0)
+        })?;
+    if !exists {
+        return Ok(None);
+    }
+    Ok(conn.query_row(&format!("SELECT min(first_seq) FROM {table}"), [], |r| r.get(0))?)
+}
+
 /// `after` at column `i` decoded against the base's stored `after` at
 /// `base`, its elided text (if any) restored from `base + 1` and `base + 2`.
 fn after_base(row: &Row<'_>, i: usize, base: usize) -> rusqlite::Result<Option<String>> {
@@ -302,20 +316,8 @@ impl Hashing {
         } else {
             None
         };
-        let deltas: bool = conn.query_row(
-            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'delta_events'",
-            [],
-            |r| r.get(0),
-        )?;
-        let deltas_from =
-            if deltas { conn.query_row("SELECT min(first_seq) FROM delta_events", [], |r| r.get(0))? } else { None };
-        let texts: bool = conn.query_row(
-            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'lean_events'",
-            [],
-            |r| r.get(0),
-        )?;
-        let lean_from =
-            if texts { conn.query_row("SELECT min(first_seq) FROM lean_events", [], |r| r.get(0))? } else { None };
+        let deltas_from = switched_from(conn, "delta_events")?;
+        let lean_from = switched_from(conn, "lean_events")?;
         Ok(Hashing { switches, compact_from, deltas_from, lean_from })
     }
 
