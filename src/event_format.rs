@@ -311,129 +311,6 @@ pub(crate) fn state_text(value: ValueRef<'_>, base: ValueRef<'_>) -> Result<Opti
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A terse `at` prints in Rust exactly as the generated column's
-    /// `strftime` prints it, and only a text that prints back is coded.
-    #[test]
-    fn terse_at_prints_as_sqlite_does() {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        for text in ["1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2026-09-19T15:04:00Z", "9999-12-31T23:59:59Z"] {
-            let secs = terse_at(text).unwrap_or_else(|| panic!("{text} is coded"));
-            let sqlite: String = conn
-                .query_row(&format!("SELECT {}", TERSE_AT_SQL.replace("stored_at", "?1")), [secs], |r| r.get(0))
-                .unwrap();
-            assert_eq!((sqlite.as_str(), at_text(secs).as_deref()), (text, Some(text)));
-        }
-        for text in
-            ["2026-09-19T15:04:00.5Z", "2026-09-19T15:04:00+00:00", "1969-12-31T23:59:59Z", "2026-9-19T15:04:00Z"]
-        {
-            assert_eq!(terse_at(text), None, "{text}");
-        }
-        assert_eq!((at_text(-1), at_text(253_402_300_800)), (None, None));
-        // The arithmetic against chrono over the whole range, a prime step.
-        let mut secs = 0;
-        while secs <= TERSE_AT_MAX {
-            let chrono = chrono::DateTime::from_timestamp(secs, 0).unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-            assert_eq!(at_text(secs).as_deref(), Some(chrono.as_str()), "{secs}");
-            secs += 86_413 * 7 + 1;
-        }
-    }
-
-    /// The lists stay as the `terse_events` migration spelled them: a
-    /// change would change what events already written mean.
-    #[test]
-    fn terse_lists_are_frozen() {
-        let digest =
-            |list: &[&str]| hex::encode(&ring::digest::digest(&ring::digest::SHA256, list.join("\n").as_bytes()));
-        assert_eq!(digest(TERSE_ACTIONS), "2d1c103d6f7bbbbf62e4001769570f2ee52b0eff20be8b2615957eb16db9f7d9");
-        assert_eq!(digest(TERSE_METAS), "37169b680312970c303b3c5abbc61c81672569bcd14ddc40f2022ea39b36256c");
-        assert_eq!(terse_code(TERSE_METAS, r#"{"imported":true}"#), Some(0));
-        assert_eq!(terse_code(TERSE_ACTIONS, "claim.add"), Some(0));
-        assert_eq!(terse_code(TERSE_ACTIONS, "claim.forged"), None);
-    }
-
-    #[test]
-    fn states_round_trip_and_shrink() {
-        let claim = r#"{"id":"C12","key":null,"topic":"compute-economy","text":"Training runs doubled in cost every year since 2016, according to the survey's own figures.","revision":1,"badge":"caveat","badge_override":false,"citations":[{"source":"S3","stance":"supports","note":null}],"created_by":"remy","created_at":"2026-05-30T09:00:00Z"}"#;
-        let stored = encode_state(claim);
-        assert_eq!(stored[0], ZSTD_V1);
-        assert!(stored.len() < claim.len() * 3 / 4, "{} of {}", stored.len(), claim.len());
-        assert_eq!(decode_state(&stored).unwrap(), claim);
-        for tiny in ["{}", "", "null", "é"] {
-            let stored = encode_state(tiny);
-            assert_eq!(stored[0], PLAIN);
-            assert_eq!(decode_state(&stored).unwrap(), tiny);
-        }
-    }
-
-    #[test]
-    fn damage_is_an_error_not_a_panic() {
-        let stored = encode_state(&"x".repeat(500));
-        let bad: [&[u8]; 5] =
-            [&[], &[9, 1, 2], &stored[..stored.len() / 2], &[ZSTD_V1, 0xff, 0xff, 0xff], &[PLAIN, 0xff]];
-        for bad in bad {
-            assert!(decode_state(bad).is_err(), "{bad:?}");
-        }
-        let mut flipped = stored.clone();
-        let last = flipped.len() - 1;
-        flipped[last] ^= 0x55;
-        assert_ne!(decode_state(&flipped).ok().as_deref(), Some("x".repeat(500).as_str()));
-    }
-
-    #[test]
-    fn deltas_round_trip_against_their_base_only() {
-        let base = r#"{"id":"C12","key":null,"topic":"compute-economy","text":"Training runs doubled in cost every year since 2016, according to the survey's own figures.","revision":1,"badge":"caveat","badge_override":false,"citations":[{"source":"S3","stance":"supports","note":null}],"created_by":"remy","created_at":"2026-05-30T09:00:00Z"}"#;
-        let moved = base.replace(r#""badge":"caveat""#, r#""badge":"well-sourced""#);
-        let whole = encode_state(&moved);
-        let delta = encode_delta(&moved, base, || whole.clone()).expect("a badge move is a short delta");
-        assert!(is_delta(&delta) && !is_delta(&whole));
-        assert!(delta.len() * 4 < whole.len(), "{} against {}", delta.len(), whole.len());
-        let decoded = state_text(ValueRef::Blob(&delta), ValueRef::Blob(&encode_state(base))).unwrap();
-        assert_eq!(decoded.as_deref(), Some(moved.as_str()));
-        assert_eq!(state_text(ValueRef::Blob(&delta), ValueRef::Text(base.as_bytes())).unwrap().unwrap(), moved);
-        // Without its base, against a delta, or against another state: an
-        // error or another state, never the original by accident.
-        assert!(decode_state(&delta).is_err());
-        assert!(state_text(ValueRef::Blob(&delta), ValueRef::Null).is_err());
-        assert!(state_text(ValueRef::Blob(&delta), ValueRef::Blob(&delta)).is_err());
-        let other = base.replace("Training", "Inference");
-        assert_ne!(
-            state_text(ValueRef::Blob(&delta), ValueRef::Text(other.as_bytes())).ok().flatten(),
-            Some(moved.clone())
-        );
-        let mut flipped = delta.clone();
-        let last = flipped.len() - 1;
-        flipped[last] ^= 0x55;
-        let damaged = state_text(ValueRef::Blob(&flipped), ValueRef::Text(base.as_bytes()));
-        assert_ne!(damaged.ok().flatten(), Some(moved.clone()));
-    }
-
-    #[test]
-    fn elided_texts_restore_byte_for_byte() {
-        let claim =
-            r#"{"id":"C12","key":"text\":x","topic":"t","text":"Say \"text\": é\n","revision":2,"badge":"caveat"}"#;
-        let text = "Say \"text\": é\n";
-        let elided = elide_text(claim, text).expect("the text follows its key");
-        assert_eq!(elided, r#"{"id":"C12","key":"text\":x","topic":"t","text":,"revision":2,"badge":"caveat"}"#);
-        assert_eq!(restore_text(&elided, text).unwrap(), claim);
-        assert_eq!(elide_text(claim, "Say"), None, "only the whole text is left out");
-        assert_eq!(elide_text(r#"{"id":"C1"}"#, "x"), None);
-        assert!(restore_text(r#"{"id":"C1"}"#, "x").is_err());
-    }
-
-    /// Stored states decode with this exact dictionary for ever.
-    #[test]
-    fn the_dictionary_never_changes() {
-        assert_eq!(
-            blake3::hash(DICTIONARY).to_hex().as_str(),
-            "8dce89f0ecdcb5d9d63cb132cf0262d07603d49029c99ebc0e22171a0c549954"
-        );
-    }
-}
-
 /// Terse columns (since the `terse_events` migration, `terse_events`
 /// records from which event on): a compact event may store `at`, `action`
 /// and `meta` as small integers in `stored_at`, `stored_action` and
@@ -575,3 +452,126 @@ pub(crate) fn terse_list_sql(stored: &str, list: &[&str]) -> String {
 /// The generated `at`'s expression over `stored_at`.
 pub(crate) const TERSE_AT_SQL: &str = "CASE WHEN typeof(stored_at) = 'integer' THEN \
      strftime('%Y-%m-%dT%H:%M:%SZ', stored_at, 'unixepoch') ELSE stored_at END";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A terse `at` prints in Rust exactly as the generated column's
+    /// `strftime` prints it, and only a text that prints back is coded.
+    #[test]
+    fn terse_at_prints_as_sqlite_does() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for text in ["1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2026-09-19T15:04:00Z", "9999-12-31T23:59:59Z"] {
+            let secs = terse_at(text).unwrap_or_else(|| panic!("{text} is coded"));
+            let sqlite: String = conn
+                .query_row(&format!("SELECT {}", TERSE_AT_SQL.replace("stored_at", "?1")), [secs], |r| r.get(0))
+                .unwrap();
+            assert_eq!((sqlite.as_str(), at_text(secs).as_deref()), (text, Some(text)));
+        }
+        for text in
+            ["2026-09-19T15:04:00.5Z", "2026-09-19T15:04:00+00:00", "1969-12-31T23:59:59Z", "2026-9-19T15:04:00Z"]
+        {
+            assert_eq!(terse_at(text), None, "{text}");
+        }
+        assert_eq!((at_text(-1), at_text(253_402_300_800)), (None, None));
+        // The arithmetic against chrono over the whole range, a prime step.
+        let mut secs = 0;
+        while secs <= TERSE_AT_MAX {
+            let chrono = chrono::DateTime::from_timestamp(secs, 0).unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            assert_eq!(at_text(secs).as_deref(), Some(chrono.as_str()), "{secs}");
+            secs += 86_413 * 7 + 1;
+        }
+    }
+
+    /// The lists stay as the `terse_events` migration spelled them: a
+    /// change would change what events already written mean.
+    #[test]
+    fn terse_lists_are_frozen() {
+        let digest =
+            |list: &[&str]| hex::encode(ring::digest::digest(&ring::digest::SHA256, list.join("\n").as_bytes()));
+        assert_eq!(digest(TERSE_ACTIONS), "2d1c103d6f7bbbbf62e4001769570f2ee52b0eff20be8b2615957eb16db9f7d9");
+        assert_eq!(digest(TERSE_METAS), "37169b680312970c303b3c5abbc61c81672569bcd14ddc40f2022ea39b36256c");
+        assert_eq!(terse_code(TERSE_METAS, r#"{"imported":true}"#), Some(0));
+        assert_eq!(terse_code(TERSE_ACTIONS, "claim.add"), Some(0));
+        assert_eq!(terse_code(TERSE_ACTIONS, "claim.forged"), None);
+    }
+
+    #[test]
+    fn states_round_trip_and_shrink() {
+        let claim = r#"{"id":"C12","key":null,"topic":"compute-economy","text":"Training runs doubled in cost every year since 2016, according to the survey's own figures.","revision":1,"badge":"caveat","badge_override":false,"citations":[{"source":"S3","stance":"supports","note":null}],"created_by":"remy","created_at":"2026-05-30T09:00:00Z"}"#;
+        let stored = encode_state(claim);
+        assert_eq!(stored[0], ZSTD_V1);
+        assert!(stored.len() < claim.len() * 3 / 4, "{} of {}", stored.len(), claim.len());
+        assert_eq!(decode_state(&stored).unwrap(), claim);
+        for tiny in ["{}", "", "null", "é"] {
+            let stored = encode_state(tiny);
+            assert_eq!(stored[0], PLAIN);
+            assert_eq!(decode_state(&stored).unwrap(), tiny);
+        }
+    }
+
+    #[test]
+    fn damage_is_an_error_not_a_panic() {
+        let stored = encode_state(&"x".repeat(500));
+        let bad: [&[u8]; 5] =
+            [&[], &[9, 1, 2], &stored[..stored.len() / 2], &[ZSTD_V1, 0xff, 0xff, 0xff], &[PLAIN, 0xff]];
+        for bad in bad {
+            assert!(decode_state(bad).is_err(), "{bad:?}");
+        }
+        let mut flipped = stored.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x55;
+        assert_ne!(decode_state(&flipped).ok().as_deref(), Some("x".repeat(500).as_str()));
+    }
+
+    #[test]
+    fn deltas_round_trip_against_their_base_only() {
+        let base = r#"{"id":"C12","key":null,"topic":"compute-economy","text":"Training runs doubled in cost every year since 2016, according to the survey's own figures.","revision":1,"badge":"caveat","badge_override":false,"citations":[{"source":"S3","stance":"supports","note":null}],"created_by":"remy","created_at":"2026-05-30T09:00:00Z"}"#;
+        let moved = base.replace(r#""badge":"caveat""#, r#""badge":"well-sourced""#);
+        let whole = encode_state(&moved);
+        let delta = encode_delta(&moved, base, || whole.clone()).expect("a badge move is a short delta");
+        assert!(is_delta(&delta) && !is_delta(&whole));
+        assert!(delta.len() * 4 < whole.len(), "{} against {}", delta.len(), whole.len());
+        let decoded = state_text(ValueRef::Blob(&delta), ValueRef::Blob(&encode_state(base))).unwrap();
+        assert_eq!(decoded.as_deref(), Some(moved.as_str()));
+        assert_eq!(state_text(ValueRef::Blob(&delta), ValueRef::Text(base.as_bytes())).unwrap().unwrap(), moved);
+        // Without its base, against a delta, or against another state: an
+        // error or another state, never the original by accident.
+        assert!(decode_state(&delta).is_err());
+        assert!(state_text(ValueRef::Blob(&delta), ValueRef::Null).is_err());
+        assert!(state_text(ValueRef::Blob(&delta), ValueRef::Blob(&delta)).is_err());
+        let other = base.replace("Training", "Inference");
+        assert_ne!(
+            state_text(ValueRef::Blob(&delta), ValueRef::Text(other.as_bytes())).ok().flatten(),
+            Some(moved.clone())
+        );
+        let mut flipped = delta.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x55;
+        let damaged = state_text(ValueRef::Blob(&flipped), ValueRef::Text(base.as_bytes()));
+        assert_ne!(damaged.ok().flatten(), Some(moved.clone()));
+    }
+
+    #[test]
+    fn elided_texts_restore_byte_for_byte() {
+        let claim =
+            r#"{"id":"C12","key":"text\":x","topic":"t","text":"Say \"text\": é\n","revision":2,"badge":"caveat"}"#;
+        let text = "Say \"text\": é\n";
+        let elided = elide_text(claim, text).expect("the text follows its key");
+        assert_eq!(elided, r#"{"id":"C12","key":"text\":x","topic":"t","text":,"revision":2,"badge":"caveat"}"#);
+        assert_eq!(restore_text(&elided, text).unwrap(), claim);
+        assert_eq!(elide_text(claim, "Say"), None, "only the whole text is left out");
+        assert_eq!(elide_text(r#"{"id":"C1"}"#, "x"), None);
+        assert!(restore_text(r#"{"id":"C1"}"#, "x").is_err());
+    }
+
+    /// Stored states decode with this exact dictionary for ever.
+    #[test]
+    fn the_dictionary_never_changes() {
+        assert_eq!(
+            blake3::hash(DICTIONARY).to_hex().as_str(),
+            "8dce89f0ecdcb5d9d63cb132cf0262d07603d49029c99ebc0e22171a0c549954"
+        );
+    }
+}

@@ -267,8 +267,9 @@ fn text_column<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Opt
 }
 
 /// Column `i`, which `terse_events` may store as a code into `list`, as
-/// the text it stands for, and whether the row may store it so: a code
-/// only where `terse` (the switch) allows, and only one the list holds.
+/// the text it stands for, and whether the row stores it as the writer
+/// does: a code only where `terse` (the switch) allows and only one the
+/// list holds; there, a text only if it has no code.
 fn coded<'r>(
     row: &'r rusqlite::Row<'_>,
     i: usize,
@@ -280,7 +281,11 @@ fn coded<'r>(
             Some(text) => (Some(text.as_bytes()), terse),
             None => (None, false),
         }),
-        _ => Ok((text_column(row, i)?, true)),
+        _ => {
+            let text = text_column(row, i)?;
+            let coded = text.and_then(|t| std::str::from_utf8(t).ok()).and_then(|t| event_format::terse_code(list, t));
+            Ok((text, !terse || coded.is_none()))
+        }
     }
 }
 
@@ -398,7 +403,14 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
                 layout_ok &= terse && printed;
                 printed.then_some(&at_decoded[..])
             }
-            _ => field(1)?,
+            _ => {
+                // Stored as the writer stores it: a text that has a code
+                // after the switch is a re-encoded event.
+                let text = field(1)?;
+                layout_ok &=
+                    !terse || text.and_then(|t| std::str::from_utf8(t).ok()).and_then(event_format::terse_at).is_none();
+                text
+            }
         };
         let (action, action_ok) = coded(r, 3, event_format::TERSE_ACTIONS, terse)?;
         let (meta, meta_ok) = coded(r, 9, event_format::TERSE_METAS, terse)?;
