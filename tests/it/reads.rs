@@ -170,3 +170,21 @@ fn a_database_without_side_files_is_still_read() {
         d.exec(&args).ok();
     }
 }
+
+#[test]
+fn a_read_sees_what_a_writer_still_open_left_in_the_log_and_writes_nothing() {
+    let (d, _) = desk_and_reads();
+    let slug: String = d.conn_rw().query_row("SELECT min(slug) FROM topics", [], |r| r.get(0)).unwrap();
+    // A writer that stays open (a server's) and has not checkpointed: the
+    // change is only in the `-wal` file, indexed by the `-shm` file.
+    let writer = d.conn_rw();
+    writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    writer.execute("UPDATE topics SET title = 'Only in the log' WHERE slug = ?1", [&slug]).unwrap();
+    assert!(std::fs::metadata(format!("{}-wal", d.db.display())).unwrap().len() > 0);
+    let before = files(d.dir.path());
+    let_the_clock_move();
+    let shown = d.exec(&["topic", "show", &slug]).ok();
+    assert!(shown.stdout.contains("Only in the log"), "{}", shown.stdout);
+    assert_same(&before, &files(d.dir.path()));
+    drop(writer);
+}
