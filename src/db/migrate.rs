@@ -205,11 +205,20 @@ const COMPACT_COLUMNS: &[(&str, &str)] = &[
 /// stored rows are untouched and a STRICT `ANY` column accepts every value
 /// a TEXT one held.
 fn compact_events(conn: &Connection) -> Result<()> {
+    retype_events(conn, COMPACT_COLUMNS)?;
+    conn.execute_batch(EVENT_FORMATS)?;
+    Ok(())
+}
+
+/// Edits the declaration of `events` in `sqlite_schema`, each `(before,
+/// after)` once: stored rows are untouched, and the schema cookie is
+/// bumped so that connections read the new declaration.
+fn retype_events(conn: &Connection, edits: &[(&str, &str)]) -> Result<()> {
     let cookie: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0))?;
     let sql: String =
         conn.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'events'", [], |r| r.get(0))?;
     let mut edited = sql.clone();
-    for (before, after) in COMPACT_COLUMNS {
+    for (before, after) in edits {
         if !edited.contains(before) {
             return Err(Error::Database(format!(
                 "table events does not declare {:?} as version 1 did: the schema was changed outside ripen",
@@ -224,7 +233,6 @@ fn compact_events(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "writable_schema", false)?;
     rewritten?;
     conn.pragma_update(None, "schema_version", cookie + 1)?;
-    conn.execute_batch(EVENT_FORMATS)?;
     Ok(())
 }
 
@@ -385,25 +393,7 @@ const TERSE_COLUMNS: &[(&str, &str)] = &[
 /// ANY by editing their declaration, as `compact_events` did.
 fn terse_events(conn: &Connection) -> Result<()> {
     use crate::event_format::{terse_list_sql, TERSE_ACTIONS, TERSE_AT_SQL, TERSE_METAS};
-    let cookie: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0))?;
-    let sql: String =
-        conn.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'events'", [], |r| r.get(0))?;
-    let mut edited = sql.clone();
-    for (before, after) in TERSE_COLUMNS {
-        if !edited.contains(before) {
-            return Err(Error::Database(format!(
-                "table events does not declare {:?} as version 1 did: the schema was changed outside ripen",
-                before.trim()
-            )));
-        }
-        edited = edited.replacen(before, after, 1);
-    }
-    conn.pragma_update(None, "writable_schema", true)?;
-    let rewritten =
-        conn.execute("UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'events'", [&edited]);
-    conn.pragma_update(None, "writable_schema", false)?;
-    rewritten?;
-    conn.pragma_update(None, "schema_version", cookie + 1)?;
+    retype_events(conn, TERSE_COLUMNS)?;
     conn.execute_batch(&format!(
         "ALTER TABLE events RENAME COLUMN at TO stored_at;
          ALTER TABLE events RENAME COLUMN action TO stored_action;

@@ -735,6 +735,22 @@ fn concurrent_writers_keep_one_chain() {
 /// Turns the desk's file into what version 2 wrote: the same events hashed
 /// with SHA-256 (here by the sha2 crate) and no `chain_algorithms`. Returns
 /// the SHA-256 head.
+/// Edits the declaration of `events` as a migration that changed column
+/// types did, each `(from, to)` replaced in its stored SQL.
+fn retype_events(conn: &rusqlite::Connection, edits: &[(&str, &str)]) {
+    let cookie: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0)).unwrap();
+    let mut sql: String =
+        conn.query_row("SELECT sql FROM sqlite_schema WHERE name = 'events'", [], |r| r.get(0)).unwrap();
+    for (from, to) in edits {
+        assert!(sql.contains(from), "{from} in {sql}");
+        sql = sql.replacen(from, to, 1);
+    }
+    conn.pragma_update(None, "writable_schema", true).unwrap();
+    conn.execute("UPDATE sqlite_schema SET sql = ?1 WHERE name = 'events'", [&sql]).unwrap();
+    conn.pragma_update(None, "writable_schema", false).unwrap();
+    conn.pragma_update(None, "schema_version", cookie + 1).unwrap();
+}
+
 /// Turns a desk at the current version into one at the version before
 /// `terse_events`: every code back to its text in the stored columns,
 /// renamed back and typed TEXT again, without the generated columns, with
@@ -754,17 +770,14 @@ fn before_terse_events(desk: &Desk) {
          DROP TABLE terse_events; CREATE INDEX events_by_actor ON events (actor, seq);",
     )
     .unwrap();
-    let cookie: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0)).unwrap();
-    conn.pragma_update(None, "writable_schema", true).unwrap();
-    conn.execute(
-        "UPDATE sqlite_schema SET sql = replace(replace(replace(sql,
-           'at         ANY NOT NULL,', 'at         TEXT NOT NULL,'), 'action     ANY NOT NULL,', 'action     TEXT NOT NULL,'),
-           'meta       ANY,', 'meta       TEXT,') WHERE name = 'events'",
-        [],
-    )
-    .unwrap();
-    conn.pragma_update(None, "writable_schema", false).unwrap();
-    conn.pragma_update(None, "schema_version", cookie + 1).unwrap();
+    retype_events(
+        &conn,
+        &[
+            ("at         ANY NOT NULL,", "at         TEXT NOT NULL,"),
+            ("action     ANY NOT NULL,", "action     TEXT NOT NULL,"),
+            ("meta       ANY,", "meta       TEXT,"),
+        ],
+    );
     conn.execute_batch(&trigger).unwrap();
     conn.pragma_update(None, "user_version", ripen::db::SCHEMA_VERSION - 1).unwrap();
 }
@@ -819,17 +832,14 @@ fn as_version_two(desk: &Desk) -> String {
         "ALTER TABLE events DROP COLUMN base; DROP TABLE delta_events; ALTER TABLE events DROP COLUMN text_rev;",
     )
     .unwrap();
-    let cookie: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0)).unwrap();
-    conn.pragma_update(None, "writable_schema", true).unwrap();
-    conn.execute(
-        "UPDATE sqlite_schema SET sql = replace(replace(replace(sql,
-           'after      ANY,', 'after      TEXT,'), 'prev_hash  ANY NOT NULL', 'prev_hash  TEXT NOT NULL'),
-           'hash       ANY NOT NULL', 'hash       TEXT NOT NULL') WHERE name = 'events'",
-        [],
-    )
-    .unwrap();
-    conn.pragma_update(None, "writable_schema", false).unwrap();
-    conn.pragma_update(None, "schema_version", cookie + 1).unwrap();
+    retype_events(
+        &conn,
+        &[
+            ("after      ANY,", "after      TEXT,"),
+            ("prev_hash  ANY NOT NULL", "prev_hash  TEXT NOT NULL"),
+            ("hash       ANY NOT NULL", "hash       TEXT NOT NULL"),
+        ],
+    );
     conn.execute_batch(&trigger).unwrap();
     conn.pragma_update(None, "user_version", 2).unwrap();
     prev
