@@ -172,6 +172,16 @@ fn is_blank(path: &Path) -> Result<bool> {
     Ok(blank.unwrap_or(false))
 }
 
+/// `path` as an SQLite URI with `readonly_shm=1`, or `None` for a path that
+/// is not UTF-8 (opened without the option). Absolute, so that no path can
+/// read as a URI authority; `%`, `?` and `#` are escaped, as URIs need.
+fn read_only_shm_uri(path: &Path) -> Option<String> {
+    const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%').add(b'?').add(b'#');
+    let absolute = std::path::absolute(path).ok()?;
+    let text = absolute.to_str()?;
+    Some(format!("file:{}?readonly_shm=1", percent_encoding::utf8_percent_encode(text, ESCAPED)))
+}
+
 fn map_open_error(path: &Path, e: rusqlite::Error) -> Error {
     Error::Database(format!("cannot open {} as a database: {e}", path.display()))
 }
@@ -240,6 +250,26 @@ impl Db {
         Ok((db, version))
     }
 
+    /// A read-only connection (see `connect_existing`) that maps the `-shm`
+    /// file read-only too (SQLite's `readonly_shm`), so that a read writes
+    /// no byte anywhere. Without it, the first connection to a database no
+    /// other process has open resets the `-shm` index (a truncate and eight
+    /// page writes) before its first read; with it, SQLite builds that index
+    /// in its own memory from the `-wal` file, which writers leave empty when
+    /// they close. SQLite refuses the option when there is no `-shm` file to
+    /// map (a database copied without it): such a file is then opened as a
+    /// plain read-only connection, which creates the side files.
+    fn connect_read_only(path: &Path) -> Result<(Db, i64)> {
+        if let Some(uri) = read_only_shm_uri(path) {
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI;
+            if let Ok((mut db, version)) = Db::connect_existing(Path::new(&uri), flags) {
+                db.path = path.to_path_buf();
+                return Ok((db, version));
+            }
+        }
+        Db::connect_existing(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+    }
+
     /// Opens a database `open` has already accepted (and migrated) for
     /// writing, touching the file only through SQLite: the web server's one
     /// writer, opened while its readers are open. Opening and closing the
@@ -268,7 +298,7 @@ impl Db {
         if !path.exists() || !has_sqlite_header(path)? {
             return Db::open(path);
         }
-        let (db, version) = Db::connect_existing(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let (db, version) = Db::connect_read_only(path)?;
         if version != SCHEMA_VERSION {
             drop(db);
             return Db::open(path);

@@ -3,7 +3,7 @@
 //! database, its side files, the search index and its lock files) exactly
 //! as they were: same names, same bytes, same modification times. Writers
 //! keep the `-wal` and `-shm` files, so a read neither creates nor removes
-//! them.
+//! them, and reads map the `-shm` file read-only, so they do not reset it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,12 +36,8 @@ fn assert_same(before: &BTreeMap<String, (Vec<u8>, SystemTime)>, after: &BTreeMa
     for (name, (bytes, mtime)) in before {
         let (now_bytes, now_mtime) = &after[name];
         assert!(now_bytes == bytes, "{name} changed");
-        // The `-shm` file is the WAL's shared-memory index: every reader,
-        // even a read-only one, takes its read lock by storing a read mark
-        // there (the same mark while nothing is written, so its bytes stay).
-        if !name.ends_with("-shm") {
-            assert_eq!(now_mtime, mtime, "{name} was written (mtime moved)");
-        }
+        // The `-shm` file too: reads map it read-only (`readonly_shm`).
+        assert_eq!(now_mtime, mtime, "{name} was written (mtime moved)");
     }
 }
 
@@ -131,4 +127,64 @@ fn a_read_cannot_write_through_its_connection() {
     assert!(err.to_string().contains("readonly") || err.to_string().contains("read-only"), "{err}");
     drop(db);
     assert!(d.conn_rw().query_row("SELECT count(*) FROM topics", [], |r| r.get::<_, i64>(0)).unwrap() > 0);
+}
+
+/// `dir/name` and its side files, copied from the desk's database.
+fn copy_with_side_files(d: &Desk, dir: &Path, name: &str) -> std::path::PathBuf {
+    let to = dir.join(name);
+    for side in ["", "-wal", "-shm"] {
+        std::fs::copy(format!("{}{side}", d.db.display()), format!("{}{side}", to.display())).unwrap();
+    }
+    to
+}
+
+#[test]
+fn a_read_maps_the_shm_file_read_only_whatever_the_path() {
+    let (d, _) = desk_and_reads();
+    // Characters an SQLite URI would read as its query, fragment or escapes.
+    let dir = d.dir.path().join("odd ?#% dir");
+    std::fs::create_dir(&dir).unwrap();
+    let db = copy_with_side_files(&d, &dir, "r?x#y%20z.db");
+    let before = files(&dir);
+    let_the_clock_move();
+    let read = ripen::db::Db::open_read(&db).unwrap();
+    let topics: i64 = read.conn().query_row("SELECT count(*) FROM topics", [], |r| r.get(0)).unwrap();
+    drop(read);
+    assert!(topics > 0);
+    // A connection that reset the `-shm` file would have moved its mtime.
+    assert_same(&before, &files(&dir));
+}
+
+#[test]
+fn a_database_without_side_files_is_still_read() {
+    let (d, reads) = desk_and_reads();
+    // A database copied without them: its writers closed, so the `-wal`
+    // file is empty and the file holds every change.
+    for side in ["-wal", "-shm"] {
+        let side = format!("{}{side}", d.db.display());
+        assert_eq!(std::fs::metadata(&side).unwrap().len() == 0, side.ends_with("-wal"));
+        std::fs::remove_file(side).unwrap();
+    }
+    for args in &reads {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        d.exec(&args).ok();
+    }
+}
+
+#[test]
+fn a_read_sees_what_a_writer_still_open_left_in_the_log_and_writes_nothing() {
+    let (d, _) = desk_and_reads();
+    let slug: String = d.conn_rw().query_row("SELECT min(slug) FROM topics", [], |r| r.get(0)).unwrap();
+    // A writer that stays open (a server's) and has not checkpointed: the
+    // change is only in the `-wal` file, indexed by the `-shm` file.
+    let writer = d.conn_rw();
+    writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    writer.execute("UPDATE topics SET title = 'Only in the log' WHERE slug = ?1", [&slug]).unwrap();
+    assert!(std::fs::metadata(format!("{}-wal", d.db.display())).unwrap().len() > 0);
+    let before = files(d.dir.path());
+    let_the_clock_move();
+    let shown = d.exec(&["topic", "show", &slug]).ok();
+    assert!(shown.stdout.contains("Only in the log"), "{}", shown.stdout);
+    assert_same(&before, &files(d.dir.path()));
+    drop(writer);
 }
