@@ -210,6 +210,7 @@ fn once(a: &Args, addr: &str, name: &str, paths: &[String]) {
 /// back until it gives none; then prints the figures.
 fn drive(a: &Args, addr: &str, name: &str, next: impl Fn(&mut ChaCha8Rng) -> Option<String> + Sync) {
     let started = Instant::now();
+    let cpu = cpu_now();
     let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..a.connections)
             .map(|i| {
@@ -230,10 +231,40 @@ fn drive(a: &Args, addr: &str, name: &str, next: impl Fn(&mut ChaCha8Rng) -> Opt
             .collect();
         workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
     });
-    report(a, name, &mut latencies, started.elapsed().as_secs_f64());
+    report(a, name, &mut latencies, started.elapsed().as_secs_f64(), cpu);
 }
 
-fn report(a: &Args, name: &str, latencies: &mut [Duration], elapsed: f64) {
+/// The server's pid, once started: its CPU time is reported per request.
+static SERVER: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
+/// CPU seconds (user + system) a process has used so far, from
+/// `/proc/PID/stat` (fields 14 and 15, in clock ticks).
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name (field 2) may hold spaces: count from its `)`.
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
+    // SAFETY: sysconf only reads a constant of the system.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+/// Server and load-client CPU seconds so far.
+fn cpu_now() -> (f64, f64) {
+    let server = SERVER.get().map_or(0.0, |pid| cpu_seconds(&pid.to_string()));
+    (server, cpu_seconds("self"))
+}
+
+/// Prints the figures, and the CPU each request cost the server and the
+/// load client (`cpu`: their CPU seconds at the start), which a shared
+/// machine's load changes less than requests/s.
+fn report(a: &Args, name: &str, latencies: &mut [Duration], elapsed: f64, cpu: (f64, f64)) {
+    let ((server, client), (s, c)) = (cpu, cpu_now());
+    let n = latencies.len().max(1) as f64;
+    println!(
+        "{name:<28} CPU a request: server {:.2} ms, load client {:.2} ms",
+        (s - server) / n * 1e3,
+        (c - client) / n * 1e3
+    );
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
@@ -285,6 +316,7 @@ fn main() {
 
     let started = Instant::now();
     let (mut child, addr) = serve(&a.ripen, &db);
+    let _ = SERVER.set(child.id());
     println!("start-up: {:.0} ms to the first answer ({} claims)", started.elapsed().as_secs_f64() * 1e3, a.claims);
 
     let mut rng = ChaCha8Rng::seed_from_u64(1);

@@ -138,6 +138,25 @@ fn after_base(row: &Row<'_>, i: usize, base: usize) -> rusqlite::Result<Option<S
 /// Select them `FROM events` (unaliased).
 pub(crate) const AFTER_COLUMNS: &str = concat!("after, ", decoding_columns!());
 
+/// `after` as stored, its base's stored `after` and its `text_rev`: what
+/// `state_without_text_at` reads. Unlike `AFTER_COLUMNS`, no claim text is
+/// looked up (a claim's row and `claim_texts` are not read). Select them
+/// `FROM events` (unaliased).
+pub(crate) const STATE_COLUMNS: &str = "after, (SELECT b.after FROM events AS b WHERE b.seq = events.base), text_rev";
+
+/// The `after` state of a row selected with `STATE_COLUMNS` at column `i`,
+/// an elided claim text put back as `""`: for a reader of the state's other
+/// fields (a claim's badge), which needs no claim text.
+pub(crate) fn state_without_text_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+    let stored = event_format::state_text(row.get_ref(i)?, row.get_ref(i + 1)?).map_err(|e| undecodable(i, e))?;
+    match (row.get_ref(i + 2)?, stored) {
+        (rusqlite::types::ValueRef::Integer(_), Some(elided)) => {
+            event_format::restore_text(&elided, "").map(Some).map_err(|e| undecodable(i, e))
+        }
+        (_, stored) => Ok(stored),
+    }
+}
+
 /// A state stored whole (never a delta: `before`) at column `i`, as JSON text.
 pub(crate) fn state_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
     event_format::state_text(row.get_ref(i)?, rusqlite::types::ValueRef::Null).map_err(|e| undecodable(i, e))

@@ -261,7 +261,7 @@ pub(crate) struct ClaimStep {
     pub to: Option<Badge>,
 }
 
-/// The columns `steps` reads before `events::AFTER_COLUMNS`: no hash is
+/// The columns `steps` reads before `events::STATE_COLUMNS`: no hash is
 /// rebuilt, `hash` is read only for its layout (a compact event stores no
 /// `before`).
 const STEP_COLUMNS: &str = "seq, at, actor, action, entity, reason, meta, hash, before";
@@ -274,7 +274,7 @@ const STEP_COLUMNS: &str = "seq, at, actor, action, entity, reason, meta, hash, 
 pub(crate) fn steps(conn: &Connection, topic: &str) -> Result<Vec<ClaimStep>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {STEP_COLUMNS}, {} FROM events WHERE topic = ?1 AND entity LIKE 'claim:%' ORDER BY seq",
-        crate::events::AFTER_COLUMNS
+        crate::events::STATE_COLUMNS
     ))?;
     let mut rows = stmt.query([topic])?;
     // Each claim's badge after its latest event so far.
@@ -285,7 +285,8 @@ pub(crate) fn steps(conn: &Connection, topic: &str) -> Result<Vec<ClaimStep>> {
         let action: String = r.get(3)?;
         let compact = matches!(r.get_ref(7)?, rusqlite::types::ValueRef::Blob(_));
         let stored_before = crate::events::state_at(r, 8)?;
-        let to = badge_in(crate::events::after_at(r, 9)?.as_deref());
+        // Read for its badge only: an elided claim text is not looked up.
+        let to = badge_in(crate::events::state_without_text_at(r, 9)?.as_deref());
         let (had_before, from) = match (&stored_before, last.get(&entity)) {
             (Some(before), _) => (true, badge_in(Some(before))),
             (None, Some(previous)) if compact => (true, *previous),

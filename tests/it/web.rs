@@ -512,6 +512,33 @@ fn big_topic_desk() -> Desk {
     desk
 }
 
+/// The topic page reads its claims' events for their badges only, never
+/// looking up an elided claim text: a claim whose text was edited (its
+/// creation state's text now in `claim_texts`) and whose badge then moved
+/// shows the history and tend log that replaying its events gives.
+#[test]
+fn a_topic_page_reads_edited_claims_badges_without_their_texts() {
+    let desk = big_topic_desk();
+    // An editor of the corpus's.
+    let editor = "editor1";
+    desk.ok_as(editor, &["claim", "edit", "C7", "--text", "A text edited after import.", "--reason", "newer"]);
+    desk.ok_as(editor, &["badge", "C7", "contested", "--reason", "a rival study", "--override"]);
+    desk.ok_as(editor, &["claim", "edit", "C7", "--text", "A text edited twice.", "--reason", "newest"]);
+    let now = desk.json(&["topic", "show", "topic-00001", "--json"]);
+    let mut replayed = desk.json(&["topic", "show", "topic-00001", "--json", "--as-of", "2099-01-01"]);
+    replayed.as_object_mut().expect("page").remove("as_of");
+    let mut current = now.clone();
+    current.as_object_mut().expect("page").remove("as_of");
+    let c7 = now["claims"].as_array().expect("claims").iter().find(|c| c["id"] == "C7").expect("C7 shown");
+    assert_eq!(c7["text"], "A text edited twice.");
+    let last = c7["history"].as_array().and_then(|h| h.last()).expect("a history");
+    assert_eq!((&last["to"], &last["reason"]), (&"contested".into(), &"a rival study".into()), "{c7}");
+    assert_eq!(current, replayed);
+    let page = Server::start(&desk.db).get("/topics/topic-00001");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("A text edited twice.") && page.body.contains("a rival study"));
+}
+
 #[test]
 fn a_big_topic_pages_its_claims_read_as_sets_like_the_per_claim_readers() {
     let desk = big_topic_desk();
