@@ -119,10 +119,21 @@ fn timed(conn: &rusqlite::Connection, steps: &[(String, String)]) -> (Cost, Vec<
 
 fn copy_steps(source: &Path) -> Vec<(String, String)> {
     let mut steps = vec![("attach".to_string(), format!("ATTACH '{}' AS src; BEGIN IMMEDIATE;", source.display()))];
+    let conn = rusqlite::Connection::open(source).expect("open bench database");
     for table in TABLES {
+        // The stored columns only: `table_info` leaves out generated ones
+        // (the decoded `at`, `action` and `meta` of `events`).
+        let columns: Vec<String> = conn
+            .prepare(&format!("PRAGMA table_info({table})"))
+            .and_then(|mut s| s.query_map([], |r| r.get(1))?.collect())
+            .expect("columns");
+        let columns = columns.join(", ");
         // The WHERE keeps SQLite from copying records verbatim (its transfer
         // optimisation), so every row is encoded and checked as an insert is.
-        steps.push((table.to_string(), format!("INSERT INTO main.{table} SELECT * FROM src.{table} WHERE 1")));
+        steps.push((
+            table.to_string(),
+            format!("INSERT INTO main.{table} ({columns}) SELECT {columns} FROM src.{table} WHERE 1"),
+        ));
     }
     steps
 }
@@ -135,7 +146,7 @@ struct Relax {
     journal: bool,
     /// No foreign-key enforcement.
     foreign_keys: bool,
-    /// The three secondary indexes on `events` (by entity, topic and actor)
+    /// The secondary indexes on `events` (by entity and topic)
     /// not built.
     event_indexes: bool,
 }
@@ -228,7 +239,7 @@ fn main() {
         ("schema floor", Variant::Schema(Relax::default())),
         ("… without the WAL", Variant::Schema(Relax { journal: true, ..Relax::default() })),
         ("… without foreign-key checks", Variant::Schema(Relax { foreign_keys: true, ..Relax::default() })),
-        ("… without the three events indexes", Variant::Schema(Relax { event_indexes: true, ..Relax::default() })),
+        ("… without the events indexes", Variant::Schema(Relax { event_indexes: true, ..Relax::default() })),
         // What `ripen import` into a new file keeps: the events indexes.
         (
             "… without the WAL and foreign-key checks (the import's own guarantees)",

@@ -311,9 +311,191 @@ pub(crate) fn state_text(value: ValueRef<'_>, base: ValueRef<'_>) -> Result<Opti
     }
 }
 
+/// Terse columns (since the `terse_events` migration, `terse_events`
+/// records from which event on): a compact event may store `at`, `action`
+/// and `meta` as small integers in `stored_at`, `stored_action` and
+/// `stored_meta`, whose meaning the generated columns `at`, `action` and
+/// `meta` give back as the text every reader and the hash see:
+///
+/// - `at`: seconds since 1970 when the text is exactly the UTC second
+///   `YYYY-MM-DDTHH:MM:SSZ` those seconds print as (`terse_at`), else the text;
+/// - `action`, `meta`: the index of the text in `TERSE_ACTIONS` or
+///   `TERSE_METAS`, else the text.
+///
+/// Invariants: the lists are frozen (the migration spelled them into the
+/// generated columns, and events already written decode through them): a
+/// new entry would be a new migration. Decoding never depends on anything
+/// but the stored value, so the hash (over the text) covers the code.
+pub(crate) const TERSE_ACTIONS: &[&str] = &[
+    "claim.add",
+    "claim.badge",
+    "source.add",
+    "topic.add",
+    "dispatch.add",
+    "actor.add",
+    "claim.edit",
+    "claim.cite",
+    "claim.uncite",
+    "claim.check",
+    "claim.due",
+    "source.check",
+    "source.mark",
+    "source.map",
+    "source.grade",
+    "topic.edit",
+    "actor.role",
+    "path.add",
+    "path.edit",
+    "path.step.add",
+    "path.step.move",
+    "path.step.remove",
+    "token.add",
+    "token.revoke",
+];
+
+/// See `TERSE_ACTIONS`: the metas imports and badge moves write on almost
+/// every event, exactly as `serde_json` prints them.
+pub(crate) const TERSE_METAS: &[&str] = &[
+    r#"{"imported":true}"#,
+    r#"{"imported":true,"override":true}"#,
+    r#"{"imported":true,"override":true,"earned":"unsourced"}"#,
+    r#"{"imported":true,"override":true,"earned":"caveat"}"#,
+    r#"{"imported":true,"override":true,"earned":"well-sourced"}"#,
+    r#"{"imported":true,"override":true,"earned":"contested"}"#,
+    r#"{"imported":true,"override":false,"earned":"unsourced"}"#,
+    r#"{"imported":true,"override":false,"earned":"caveat"}"#,
+    r#"{"imported":true,"override":false,"earned":"well-sourced"}"#,
+    r#"{"imported":true,"override":false,"earned":"contested"}"#,
+    r#"{"override":true,"earned":"unsourced"}"#,
+    r#"{"override":true,"earned":"caveat"}"#,
+    r#"{"override":true,"earned":"well-sourced"}"#,
+    r#"{"override":true,"earned":"contested"}"#,
+    r#"{"override":false,"earned":"unsourced"}"#,
+    r#"{"override":false,"earned":"caveat"}"#,
+    r#"{"override":false,"earned":"well-sourced"}"#,
+    r#"{"override":false,"earned":"contested"}"#,
+];
+
+/// The largest terse `at`: 9999-12-31T23:59:59Z (SQLite and chrono print
+/// years 1970 to 9999 alike).
+const TERSE_AT_MAX: i64 = 253_402_300_799;
+
+/// The seconds a terse `at` stores for `at`, when it prints back exactly.
+pub(crate) fn terse_at(at: &str) -> Option<i64> {
+    if at.len() != 20 {
+        return None;
+    }
+    let secs = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%SZ").ok()?.and_utc().timestamp();
+    let mut printed = [0u8; 20];
+    (write_at(secs, &mut printed) && printed == at.as_bytes()).then_some(secs)
+}
+
+/// The text a terse `at` of `secs` stands for (`None` out of range).
+#[cfg(test)]
+pub(crate) fn at_text(secs: i64) -> Option<String> {
+    let mut printed = [0u8; 20];
+    write_at(secs, &mut printed).then(|| String::from_utf8_lossy(&printed).into_owned())
+}
+
+/// Prints `secs` as `YYYY-MM-DDTHH:MM:SSZ` into `out` (false out of
+/// range): `verify` decodes every terse event, so no allocation or
+/// formatter, only the civil-from-days arithmetic (H. Hinnant's).
+pub(crate) fn write_at(secs: i64, out: &mut [u8; 20]) -> bool {
+    if !(0..=TERSE_AT_MAX).contains(&secs) {
+        return false;
+    }
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let mut put = |at: usize, value: i64, digits: usize| {
+        let mut v = value;
+        for i in (0..digits).rev() {
+            out[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year, 4);
+    put(5, month, 2);
+    put(8, day, 2);
+    put(11, rem / 3600, 2);
+    put(14, rem / 60 % 60, 2);
+    put(17, rem % 60, 2);
+    for (i, c) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'Z')] {
+        out[i] = c;
+    }
+    true
+}
+
+/// The code of `text` in a terse list, if it is there.
+pub(crate) fn terse_code(list: &[&str], text: &str) -> Option<i64> {
+    list.iter().position(|t| *t == text).map(|i| i as i64)
+}
+
+/// The SQL expression of a generated column decoding `stored` through
+/// `list` (the `terse_events` migration's spelling; frozen with the list).
+pub(crate) fn terse_list_sql(stored: &str, list: &[&str]) -> String {
+    let mut sql = format!("CASE WHEN typeof({stored}) = 'integer' THEN CASE {stored}");
+    for (i, text) in list.iter().enumerate() {
+        sql.push_str(&format!(" WHEN {i} THEN '{}'", text.replace('\'', "''")));
+    }
+    sql.push_str(&format!(" END ELSE {stored} END"));
+    sql
+}
+
+/// The generated `at`'s expression over `stored_at`.
+pub(crate) const TERSE_AT_SQL: &str = "CASE WHEN typeof(stored_at) = 'integer' THEN \
+     strftime('%Y-%m-%dT%H:%M:%SZ', stored_at, 'unixepoch') ELSE stored_at END";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A terse `at` prints in Rust exactly as the generated column's
+    /// `strftime` prints it, and only a text that prints back is coded.
+    #[test]
+    fn terse_at_prints_as_sqlite_does() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for text in ["1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2026-09-19T15:04:00Z", "9999-12-31T23:59:59Z"] {
+            let secs = terse_at(text).unwrap_or_else(|| panic!("{text} is coded"));
+            let sqlite: String = conn
+                .query_row(&format!("SELECT {}", TERSE_AT_SQL.replace("stored_at", "?1")), [secs], |r| r.get(0))
+                .unwrap();
+            assert_eq!((sqlite.as_str(), at_text(secs).as_deref()), (text, Some(text)));
+        }
+        for text in
+            ["2026-09-19T15:04:00.5Z", "2026-09-19T15:04:00+00:00", "1969-12-31T23:59:59Z", "2026-9-19T15:04:00Z"]
+        {
+            assert_eq!(terse_at(text), None, "{text}");
+        }
+        assert_eq!((at_text(-1), at_text(253_402_300_800)), (None, None));
+        // The arithmetic against chrono over the whole range, a prime step.
+        let mut secs = 0;
+        while secs <= TERSE_AT_MAX {
+            let chrono = chrono::DateTime::from_timestamp(secs, 0).unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            assert_eq!(at_text(secs).as_deref(), Some(chrono.as_str()), "{secs}");
+            secs += 86_413 * 7 + 1;
+        }
+    }
+
+    /// The lists stay as the `terse_events` migration spelled them: a
+    /// change would change what events already written mean.
+    #[test]
+    fn terse_lists_are_frozen() {
+        let digest =
+            |list: &[&str]| hex::encode(ring::digest::digest(&ring::digest::SHA256, list.join("\n").as_bytes()));
+        assert_eq!(digest(TERSE_ACTIONS), "2d1c103d6f7bbbbf62e4001769570f2ee52b0eff20be8b2615957eb16db9f7d9");
+        assert_eq!(digest(TERSE_METAS), "37169b680312970c303b3c5abbc61c81672569bcd14ddc40f2022ea39b36256c");
+        assert_eq!(terse_code(TERSE_METAS, r#"{"imported":true}"#), Some(0));
+        assert_eq!(terse_code(TERSE_ACTIONS, "claim.add"), Some(0));
+        assert_eq!(terse_code(TERSE_ACTIONS, "claim.forged"), None);
+    }
 
     #[test]
     fn states_round_trip_and_shrink() {

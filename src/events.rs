@@ -72,11 +72,19 @@ macro_rules! decoding_columns {
     };
 }
 
-/// The event columns in `COLUMNS`' order, with `$link` as the link column.
+/// The event columns in `COLUMNS`' order, with `$link` as the link column
+/// and `$at`, `$action`, `$meta` for those three (the generated columns
+/// that decode them, or the stored codes, see `event_format::TERSE_ACTIONS`).
 macro_rules! columns_linked_by {
-    ($link:literal) => {
+    ($at:literal, $action:literal, $meta:literal, $link:literal) => {
         concat!(
-            "seq, at, actor, action, entity, topic, before, after, reason, meta, ",
+            "seq, ",
+            $at,
+            ", actor, ",
+            $action,
+            ", entity, topic, before, after, reason, ",
+            $meta,
+            ", ",
             $link,
             ", hash, base, ",
             decoding_columns!(),
@@ -91,14 +99,19 @@ macro_rules! columns_linked_by {
 /// (GENESIS, 32 zero bytes, for the first); the last column says whether
 /// it was taken so.
 pub const COLUMNS: &str = columns_linked_by!(
+    "at",
+    "action",
+    "meta",
     "CASE WHEN prev_hash = x'' THEN coalesce((SELECT p.hash FROM events AS p WHERE p.seq = events.seq - 1), \
      zeroblob(32)) ELSE prev_hash END"
 );
 
 /// `COLUMNS` with `prev_hash` as stored (empty for a lean event) in place
-/// of the link taken from the previous row: for `verify`'s ordered scan,
-/// which has just read that row.
-pub(crate) const STORED_LINK_COLUMNS: &str = columns_linked_by!("prev_hash");
+/// of the link taken from the previous row, and `at`, `action`, `meta` as
+/// stored (codes in a terse event): for `verify`'s ordered scan, which has
+/// just read that row and decodes the codes without SQL.
+pub(crate) const STORED_LINK_COLUMNS: &str =
+    columns_linked_by!("stored_at", "stored_action", "stored_meta", "prev_hash");
 
 /// The first event a layout switch table (`delta_events`, `lean_events`)
 /// names, or `None` when the table is absent (a file older than its
@@ -299,6 +312,9 @@ pub struct Hashing {
     /// The first event stored lean (`lean_events`), if any: a claim state
     /// may leave its text to the tables, and `prev_hash` is not stored.
     lean_from: Option<i64>,
+    /// The first event that may store `at`, `action` and `meta` as codes
+    /// (`terse_events`), if any.
+    terse_from: Option<i64>,
 }
 
 impl Hashing {
@@ -337,7 +353,8 @@ impl Hashing {
         };
         let deltas_from = switched_from(conn, "delta_events")?;
         let lean_from = switched_from(conn, "lean_events")?;
-        Ok(Hashing { switches, compact_from, deltas_from, lean_from })
+        let terse_from = switched_from(conn, "terse_events")?;
+        Ok(Hashing { switches, compact_from, deltas_from, lean_from, terse_from })
     }
 
     /// Whether event `seq` is stored lean: a claim state may leave its text
@@ -349,6 +366,12 @@ impl Hashing {
 
     pub(crate) fn for_seq(&self, seq: i64) -> Algorithm {
         self.switches.iter().rev().find(|(first, _)| *first <= seq).map_or(Algorithm::Sha256, |(_, a)| *a)
+    }
+
+    /// Whether event `seq` may store `at`, `action` and `meta` as codes
+    /// (`event_format::TERSE_ACTIONS`).
+    pub(crate) fn terse_at(&self, seq: i64) -> bool {
+        self.format_for(seq) == Format::Compact && self.terse_from.is_some_and(|first| first <= seq)
     }
 
     /// Whether event `seq` may store its `after` as a delta against a base.
@@ -587,7 +610,8 @@ mod tests {
 
     #[test]
     fn events_before_the_first_switch_are_sha256() {
-        let legacy = Hashing { switches: vec![], compact_from: None, deltas_from: None, lean_from: None };
+        let legacy =
+            Hashing { switches: vec![], compact_from: None, deltas_from: None, lean_from: None, terse_from: None };
         assert_eq!(legacy.for_seq(1), Algorithm::Sha256);
         assert_eq!(legacy.format_for(1), Format::Json);
         let upgraded = Hashing {
@@ -595,7 +619,10 @@ mod tests {
             compact_from: Some(150),
             deltas_from: Some(200),
             lean_from: Some(300),
+            terse_from: Some(400),
         };
+        assert!(!upgraded.terse_at(399) && upgraded.terse_at(400));
+        assert!(!legacy.terse_at(400));
         assert!(!upgraded.deltas_at(199));
         assert!(upgraded.deltas_at(200));
         assert!(!upgraded.lean_at(299) && upgraded.lean_at(300));
@@ -609,6 +636,7 @@ mod tests {
             compact_from: Some(1),
             deltas_from: Some(1),
             lean_from: Some(1),
+            terse_from: Some(1),
         };
         assert_eq!(fresh.for_seq(1), Algorithm::Blake3);
     }

@@ -266,6 +266,29 @@ fn text_column<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Opt
     }
 }
 
+/// Column `i`, which `terse_events` may store as a code into `list`, as
+/// the text it stands for, and whether the row stores it as the writer
+/// does: a code only where `terse` (the switch) allows and only one the
+/// list holds; there, a text only if it has no code.
+fn coded<'r>(
+    row: &'r rusqlite::Row<'_>,
+    i: usize,
+    list: &'static [&'static str],
+    terse: bool,
+) -> rusqlite::Result<(Option<&'r [u8]>, bool)> {
+    match row.get_ref(i)? {
+        ValueRef::Integer(code) => Ok(match usize::try_from(code).ok().and_then(|c| list.get(c)) {
+            Some(text) => (Some(text.as_bytes()), terse),
+            None => (None, false),
+        }),
+        _ => {
+            let text = text_column(row, i)?;
+            let coded = text.and_then(|t| std::str::from_utf8(t).ok()).and_then(|t| event_format::terse_code(list, t));
+            Ok((text, !terse || coded.is_none()))
+        }
+    }
+}
+
 /// A stored hash as hex, if it is stored as `format` stores hashes: hex
 /// text (`Json`) or 32 raw bytes (`Compact`, hex-encoded into `buf`).
 fn stored_hash<'r>(
@@ -370,7 +393,29 @@ fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick
                 field(7)?
             }
         };
-        let fields = [field(1)?, field(2)?, field(3)?, field(4)?, field(5)?, field(6)?, after, field(8)?, field(9)?];
+        // `at`, `action` and `meta` as codes only from the `terse_events`
+        // switch on, and only codes that stand for a text.
+        let terse = chain.hashing.terse_at(seq);
+        let mut at_decoded = [0u8; 20];
+        let at = match r.get_ref(1)? {
+            ValueRef::Integer(secs) => {
+                let printed = event_format::write_at(secs, &mut at_decoded);
+                layout_ok &= terse && printed;
+                printed.then_some(&at_decoded[..])
+            }
+            _ => {
+                // Stored as the writer stores it: a text that has a code
+                // after the switch is a re-encoded event.
+                let text = field(1)?;
+                layout_ok &=
+                    !terse || text.and_then(|t| std::str::from_utf8(t).ok()).and_then(event_format::terse_at).is_none();
+                text
+            }
+        };
+        let (action, action_ok) = coded(r, 3, event_format::TERSE_ACTIONS, terse)?;
+        let (meta, meta_ok) = coded(r, 9, event_format::TERSE_METAS, terse)?;
+        layout_ok &= action_ok && meta_ok;
+        let fields = [at, field(2)?, action, field(4)?, field(5)?, field(6)?, after, field(8)?, meta];
         // A lean event stores no `prev_hash` (the previous row's `hash` is
         // selected in its place, stored in either layout); any other stores
         // it as its layout stores hashes.

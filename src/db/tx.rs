@@ -410,22 +410,35 @@ impl Tx<'_> {
                 (Sql::Null, stored, prev, event_format::hash_blob(&hash))
             }
         };
+        // A terse event stores `at`, `action` and `meta` as codes where
+        // one means exactly the text the hash was taken over.
+        let terse = self.hashing.terse_at(seq);
+        let coded = |code: Option<i64>, text: &str| match code.filter(|_| terse) {
+            Some(code) => Sql::Integer(code),
+            None => Sql::Text(text.to_string()),
+        };
+        let stored_at = coded(event_format::terse_at(&at), &at);
+        let stored_action = coded(event_format::terse_code(event_format::TERSE_ACTIONS, &event.action), &event.action);
+        let stored_meta = match meta.as_deref() {
+            Some(m) => coded(event_format::terse_code(event_format::TERSE_METAS, m), m),
+            None => Sql::Null,
+        };
         let mut insert = self.inner.prepare_cached(
-            "INSERT INTO events (seq, at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash, base,
-               text_rev)
+            "INSERT INTO events (seq, stored_at, actor, stored_action, entity, topic, before, after, reason, stored_meta,
+               prev_hash, hash, base, text_rev)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?;
         insert.execute(rusqlite::params![
             seq,
-            at,
+            stored_at,
             actor,
-            event.action,
+            stored_action,
             event.entity,
             event.topic,
             stored_before,
             stored_after,
             event.reason,
-            meta,
+            stored_meta,
             stored_prev,
             stored_hash,
             stored_base,

@@ -110,10 +110,12 @@ fn verify_catches_swapped_payloads() {
     conn.execute_batch(
         "CREATE TEMP TABLE a AS SELECT * FROM events WHERE seq = 6;
          CREATE TEMP TABLE b AS SELECT * FROM events WHERE seq = 7;
-         UPDATE events SET (at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash) =
-           (SELECT at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash FROM temp.b) WHERE seq = 6;
-         UPDATE events SET (at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash) =
-           (SELECT at, actor, action, entity, topic, before, after, reason, meta, prev_hash, hash FROM temp.a) WHERE seq = 7;",
+         UPDATE events SET (stored_at, actor, stored_action, entity, topic, before, after, reason, stored_meta, prev_hash, hash) =
+           (SELECT stored_at, actor, stored_action, entity, topic, before, after, reason, stored_meta, prev_hash, hash
+            FROM temp.b) WHERE seq = 6;
+         UPDATE events SET (stored_at, actor, stored_action, entity, topic, before, after, reason, stored_meta, prev_hash, hash) =
+           (SELECT stored_at, actor, stored_action, entity, topic, before, after, reason, stored_meta, prev_hash, hash
+            FROM temp.a) WHERE seq = 7;",
     )
     .unwrap();
     drop(conn);

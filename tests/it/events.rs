@@ -230,7 +230,7 @@ fn events_refuse_replace() {
     let before = desk.events();
     let conn = desk.conn_rw();
     let result = conn.execute(
-        "INSERT OR REPLACE INTO events (seq, at, actor, action, entity, prev_hash, hash)
+        "INSERT OR REPLACE INTO events (seq, stored_at, actor, stored_action, entity, prev_hash, hash)
          VALUES (1, '2020-01-01T00:00:00Z', 'editor', 'forged', 'actor:editor', 'x', 'x')",
         [],
     );
@@ -434,6 +434,156 @@ fn compact_events_catch_every_edit() {
     assert!(problems.iter().all(|p| p["kind"] == "missing-trigger"), "{report}");
 }
 
+/// A terse event stores `at`, `action` and `meta` as codes that the
+/// generated columns read back as the text the hash covers: an edit of a
+/// code, a code no list holds, a code where the switch allows none, or
+/// the same text stored as text where the writer stores a code is an
+/// edited event.
+#[test]
+fn terse_events_catch_every_edit() {
+    let desk = stocked();
+    desk.ok_as(EDITOR, &["badge", "C1", "contested", "--reason", "disputed"]);
+    let e = desk.last_event();
+    assert_eq!(e.action, "claim.badge");
+    assert_eq!(e.meta_json().unwrap()["earned"], "caveat", "{e:?}");
+    let conn = desk.conn();
+    let stored = |seq: i64| -> (Sql, Sql, Sql) {
+        conn.query_row("SELECT stored_at, stored_action, stored_meta FROM events WHERE seq = ?1", [seq], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap()
+    };
+    let (Sql::Integer(at), Sql::Integer(action), Sql::Integer(meta)) = stored(e.seq) else {
+        panic!("a terse event stores codes: {:?}", stored(e.seq));
+    };
+    // Readers see the text through the generated columns, and every
+    // reader sees the same: the log, `--as-of` at the event's second.
+    let shown: (String, String, String) = conn
+        .query_row("SELECT at, action, meta FROM events WHERE seq = ?1", [e.seq], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(shown, (e.at.clone(), e.action.clone(), e.meta.clone().unwrap()));
+    let log = desk.jsonl(&["log", "--entity", "C1", "--action", "claim.badge"]);
+    assert_eq!(log[0]["at"], e.at.as_str(), "{log:?}");
+    let earlier = desk.json(&["claim", "show", "C1", "--as-of", &e.at]);
+    assert_eq!(earlier["badge"], "contested", "{earlier}");
+    // An event whose meta is no list's keeps it as text.
+    desk.ok_as(EDITOR, &["source", "grade", "S1", "A", "--reason", "replicated"]);
+    let graded = desk.last_event();
+    let (_, _, graded_meta) = stored(graded.seq);
+    assert!(matches!(graded_meta, Sql::Text(_) | Sql::Null), "{graded_meta:?}");
+    drop(conn);
+    let edits: Vec<(&str, Sql)> = vec![
+        ("stored_at", Sql::Integer(at + 1)),
+        ("stored_at", Sql::Integer(-1)),
+        ("stored_at", Sql::Integer(i64::MAX)),
+        ("stored_at", Sql::Text(format!("{} ", e.at))),
+        ("stored_action", Sql::Integer(action + 1)),
+        ("stored_action", Sql::Integer(10_000)),
+        ("stored_action", Sql::Integer(-2)),
+        ("stored_action", Sql::Text("claim.edit".into())),
+        ("stored_meta", Sql::Integer(meta + 1)),
+        ("stored_meta", Sql::Integer(10_000)),
+        ("stored_meta", Sql::Null),
+        ("stored_meta", Sql::Text(r#"{"override":true}"#.into())),
+    ];
+    for (column, value) in edits {
+        let shown = format!("{column} = {value:?}");
+        let report = verify_after_edit(&desk, e.seq, column, value);
+        let problems = report["problems"].as_array().unwrap();
+        let at = format!("E{}", e.seq);
+        assert!(problems.iter().any(|p| p["kind"] == "edited-event" && p["at"] == at), "{shown}: {report}");
+    }
+    // The same texts stored as text: re-encoded, so edited too.
+    for (column, value) in [
+        ("stored_at", Sql::Text(e.at.clone())),
+        ("stored_action", Sql::Text(e.action.clone())),
+        ("stored_meta", Sql::Text(e.meta.clone().unwrap())),
+    ] {
+        let shown = format!("{column} = {value:?}");
+        let report = verify_after_edit(&desk, e.seq, column, value);
+        let problems = report["problems"].as_array().unwrap();
+        assert!(problems.iter().any(|p| p["kind"] == "edited-event"), "{shown}: {report}");
+    }
+    // Restored, the chain verifies again (the update trigger aside).
+    let report: Value = serde_json::from_slice(&desk.run(&["--json", "verify"]).stdout).unwrap();
+    let problems = report["problems"].as_array().unwrap();
+    assert!(problems.iter().all(|p| p["kind"] == "missing-trigger"), "{report}");
+}
+
+/// A database written before `terse_events` keeps its events' bytes; new
+/// events store codes, reads and `verify` see one chain, and a code put
+/// into an event written before the switch is an edited event.
+#[test]
+fn a_version_before_terse_events_is_upgraded_and_its_events_keep_their_bytes() {
+    let desk = stocked();
+    before_terse_events(&desk);
+    let written = desk.event_count();
+    let head = desk.last_event().hash;
+    let typeofs = |desk: &Desk| -> Vec<(String, String, String)> {
+        desk.conn()
+            .prepare("SELECT typeof(stored_at), typeof(stored_action), typeof(stored_meta) FROM events ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let old_log = desk.jsonl(&["log"]);
+    let report = desk.json(&["verify", "--expect-head", &head]);
+    assert_eq!(report["ok"], true, "{report}");
+    let version: i64 = desk.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, ripen::db::SCHEMA_VERSION);
+    let indexes: Vec<String> = desk
+        .conn()
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(indexes, ["events_by_entity", "events_by_topic"]);
+    assert!(typeofs(&desk).iter().all(|(at, action, _)| at == "text" && action == "text"));
+    assert_eq!(desk.jsonl(&["log"]), old_log, "old events read as before");
+
+    desk.ok_as(EDITOR, &["promote", "C1", "--reason", "after the upgrade", "--override"]);
+    let types = typeofs(&desk);
+    assert_eq!(types.len() as i64, written + 1);
+    assert_eq!(types[written as usize].0, "integer");
+    assert_eq!(types[written as usize].1, "integer");
+    let promoted = desk.last_event();
+    assert_eq!(promoted.action, "claim.badge");
+    let report = desk.json(&["verify", "--expect-head", &head]);
+    assert_eq!(report["ok"], true, "{report}");
+    // `log --actor` is served without its index.
+    let mine = desk.jsonl(&["log", "--actor", EDITOR]);
+    assert_eq!(mine[0]["event"], format!("E{}", promoted.seq), "{mine:?}");
+    let promoted_ref = format!("E{}", promoted.seq);
+    desk.ok_as(EDITOR, &["revert", &promoted_ref, "--reason", "back across the upgrade"]);
+    assert_eq!(desk.json(&["verify", "--expect-head", &head])["ok"], true);
+
+    // A code in an event written before the switch is an edit, even one
+    // that stands for the same text.
+    let e = &desk.events()[1];
+    let code = ripen_code_of(&e.action);
+    let report = verify_after_edit(&desk, e.seq, "stored_action", Sql::Integer(code));
+    let problems = report["problems"].as_array().unwrap();
+    assert!(problems.iter().any(|p| p["kind"] == "edited-event" && p["at"] == format!("E{}", e.seq)), "{report}");
+}
+
+/// The code `terse_events` gives an action, found the way a reader decodes it.
+fn ripen_code_of(action: &str) -> i64 {
+    let desk = Desk::new();
+    let conn = desk.conn();
+    let sql: String = conn
+        .query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'events'", [], |r| r.get(0))
+        .unwrap();
+    let at = sql.find(&format!("THEN '{action}'")).expect("the action has a code");
+    let when = sql[..at].rfind("WHEN ").unwrap();
+    sql[when + 5..at].trim().parse().unwrap()
+}
+
 /// A later event about an entity stores its `after` as a delta against the
 /// entity's latest state stored whole (its `base`): a few bytes that every
 /// reader decodes to the whole state, and an edit of the delta, of its
@@ -585,7 +735,56 @@ fn concurrent_writers_keep_one_chain() {
 /// Turns the desk's file into what version 2 wrote: the same events hashed
 /// with SHA-256 (here by the sha2 crate) and no `chain_algorithms`. Returns
 /// the SHA-256 head.
+/// Edits the declaration of `events` as a migration that changed column
+/// types did, each `(from, to)` replaced in its stored SQL.
+fn retype_events(conn: &rusqlite::Connection, edits: &[(&str, &str)]) {
+    let cookie: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0)).unwrap();
+    let mut sql: String =
+        conn.query_row("SELECT sql FROM sqlite_schema WHERE name = 'events'", [], |r| r.get(0)).unwrap();
+    for (from, to) in edits {
+        assert!(sql.contains(from), "{from} in {sql}");
+        sql = sql.replacen(from, to, 1);
+    }
+    conn.pragma_update(None, "writable_schema", true).unwrap();
+    conn.execute("UPDATE sqlite_schema SET sql = ?1 WHERE name = 'events'", [&sql]).unwrap();
+    conn.pragma_update(None, "writable_schema", false).unwrap();
+    conn.pragma_update(None, "schema_version", cookie + 1).unwrap();
+}
+
+/// Turns a desk at the current version into one at the version before
+/// `terse_events`: every code back to its text in the stored columns,
+/// renamed back and typed TEXT again, without the generated columns, with
+/// `events_by_actor` and without the switch table.
+fn before_terse_events(desk: &Desk) {
+    let conn = desk.conn_rw();
+    let trigger: String = conn
+        .query_row("SELECT sql FROM sqlite_schema WHERE name = 'events_append_only_update'", [], |r| r.get(0))
+        .unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER events_append_only_update;
+         UPDATE events SET stored_at = at, stored_action = action, stored_meta = meta;
+         ALTER TABLE events DROP COLUMN at; ALTER TABLE events DROP COLUMN action;
+         ALTER TABLE events DROP COLUMN meta;
+         ALTER TABLE events RENAME COLUMN stored_at TO at; ALTER TABLE events RENAME COLUMN stored_action TO action;
+         ALTER TABLE events RENAME COLUMN stored_meta TO meta;
+         DROP TABLE terse_events; CREATE INDEX events_by_actor ON events (actor, seq);",
+    )
+    .unwrap();
+    retype_events(
+        &conn,
+        &[
+            ("at         ANY NOT NULL,", "at         TEXT NOT NULL,"),
+            ("action     ANY NOT NULL,", "action     TEXT NOT NULL,"),
+            ("meta       ANY,", "meta       TEXT,"),
+        ],
+    );
+    conn.execute_batch(&trigger).unwrap();
+    conn.pragma_update(None, "user_version", ripen::db::SCHEMA_VERSION - 1).unwrap();
+}
+
 fn as_version_two(desk: &Desk) -> String {
+    // What `terse_events` added: codes, generated columns, the switch.
+    before_terse_events(desk);
     let conn = desk.conn_rw();
     let trigger: String = conn
         .query_row("SELECT sql FROM sqlite_schema WHERE name = 'events_append_only_update'", [], |r| r.get(0))
@@ -633,17 +832,14 @@ fn as_version_two(desk: &Desk) -> String {
         "ALTER TABLE events DROP COLUMN base; DROP TABLE delta_events; ALTER TABLE events DROP COLUMN text_rev;",
     )
     .unwrap();
-    let cookie: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0)).unwrap();
-    conn.pragma_update(None, "writable_schema", true).unwrap();
-    conn.execute(
-        "UPDATE sqlite_schema SET sql = replace(replace(replace(sql,
-           'after      ANY,', 'after      TEXT,'), 'prev_hash  ANY NOT NULL', 'prev_hash  TEXT NOT NULL'),
-           'hash       ANY NOT NULL', 'hash       TEXT NOT NULL') WHERE name = 'events'",
-        [],
-    )
-    .unwrap();
-    conn.pragma_update(None, "writable_schema", false).unwrap();
-    conn.pragma_update(None, "schema_version", cookie + 1).unwrap();
+    retype_events(
+        &conn,
+        &[
+            ("after      ANY,", "after      TEXT,"),
+            ("prev_hash  ANY NOT NULL", "prev_hash  TEXT NOT NULL"),
+            ("hash       ANY NOT NULL", "hash       TEXT NOT NULL"),
+        ],
+    );
     conn.execute_batch(&trigger).unwrap();
     conn.pragma_update(None, "user_version", 2).unwrap();
     prev
