@@ -401,33 +401,41 @@ fn terse_events(conn: &Connection) -> Result<()> {
          ALTER TABLE events ADD COLUMN at TEXT GENERATED ALWAYS AS ({TERSE_AT_SQL}) VIRTUAL;
          ALTER TABLE events ADD COLUMN action TEXT GENERATED ALWAYS AS ({}) VIRTUAL;
          ALTER TABLE events ADD COLUMN meta TEXT GENERATED ALWAYS AS ({}) VIRTUAL;
-         {TERSE_SWITCH}",
+         DROP INDEX events_by_actor;
+         {}",
         terse_list_sql("stored_action", TERSE_ACTIONS),
         terse_list_sql("stored_meta", TERSE_METAS),
+        format_switch("terse_events"),
     ))?;
     Ok(())
 }
 
-const TERSE_SWITCH: &str = "
-DROP INDEX events_by_actor;
-CREATE TABLE terse_events (
+/// The append-only table that records from which event on a new event
+/// format applies, as `delta_events` and `lean_events` spell theirs: one
+/// row, for events not yet written, never updated or deleted.
+fn format_switch(table: &str) -> String {
+    format!(
+        "
+CREATE TABLE {table} (
     first_seq  INTEGER PRIMARY KEY CHECK (first_seq >= 1)
 ) STRICT;
-CREATE TRIGGER terse_events_future_only BEFORE INSERT ON terse_events
+CREATE TRIGGER {table}_future_only BEFORE INSERT ON {table}
 WHEN NEW.first_seq <= (SELECT coalesce(max(seq), 0) FROM events)
 BEGIN
     SELECT RAISE(ABORT, 'an event format can only be chosen for events not yet written');
 END;
-CREATE TRIGGER terse_events_append_only_update BEFORE UPDATE ON terse_events
+CREATE TRIGGER {table}_append_only_update BEFORE UPDATE ON {table}
 BEGIN
-    SELECT RAISE(ABORT, 'terse_events is append-only: UPDATE refused');
+    SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused');
 END;
-CREATE TRIGGER terse_events_append_only_delete BEFORE DELETE ON terse_events
+CREATE TRIGGER {table}_append_only_delete BEFORE DELETE ON {table}
 BEGIN
-    SELECT RAISE(ABORT, 'terse_events is append-only: DELETE refused');
+    SELECT RAISE(ABORT, '{table} is append-only: DELETE refused');
 END;
-INSERT INTO terse_events (first_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events));
-";
+INSERT INTO {table} (first_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events));
+"
+    )
+}
 
 /// Sign-in tokens for writes over the web (`tokens`): the audited row
 /// (prefix, SHA-256 of the secret, actor, label, dates, revocation) and,
