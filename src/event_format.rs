@@ -398,22 +398,16 @@ pub(crate) fn at_text(secs: i64) -> Option<String> {
 }
 
 /// Prints `secs` as `YYYY-MM-DDTHH:MM:SSZ` into `out` (false out of
-/// range): `verify` decodes every terse event, so no allocation or
-/// formatter, only the civil-from-days arithmetic (H. Hinnant's).
+/// range): `verify` decodes every terse event, so chrono's calendar
+/// fields and digits put in place, no formatter or allocation.
 pub(crate) fn write_at(secs: i64, out: &mut [u8; 20]) -> bool {
+    use chrono::{Datelike, Timelike};
     if !(0..=TERSE_AT_MAX).contains(&secs) {
         return false;
     }
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let Some(t) = chrono::DateTime::from_timestamp(secs, 0) else {
+        return false;
+    };
     let mut put = |at: usize, value: i64, digits: usize| {
         let mut v = value;
         for i in (0..digits).rev() {
@@ -421,12 +415,12 @@ pub(crate) fn write_at(secs: i64, out: &mut [u8; 20]) -> bool {
             v /= 10;
         }
     };
-    put(0, year, 4);
-    put(5, month, 2);
-    put(8, day, 2);
-    put(11, rem / 3600, 2);
-    put(14, rem / 60 % 60, 2);
-    put(17, rem % 60, 2);
+    put(0, i64::from(t.year()), 4);
+    put(5, i64::from(t.month()), 2);
+    put(8, i64::from(t.day()), 2);
+    put(11, i64::from(t.hour()), 2);
+    put(14, i64::from(t.minute()), 2);
+    put(17, i64::from(t.second()), 2);
     for (i, c) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'Z')] {
         out[i] = c;
     }
@@ -475,12 +469,14 @@ mod tests {
             assert_eq!(terse_at(text), None, "{text}");
         }
         assert_eq!((at_text(-1), at_text(253_402_300_800)), (None, None));
-        // The arithmetic against chrono over the whole range, a prime step.
+        // Rust against SQLite over the whole range, in steps of a prime
+        // number of seconds (about 347 days, so every month and leap rule).
+        let mut stmt = conn.prepare(&format!("SELECT {}", TERSE_AT_SQL.replace("stored_at", "?1"))).unwrap();
         let mut secs = 0;
         while secs <= TERSE_AT_MAX {
-            let chrono = chrono::DateTime::from_timestamp(secs, 0).unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-            assert_eq!(at_text(secs).as_deref(), Some(chrono.as_str()), "{secs}");
-            secs += 86_413 * 7 + 1;
+            let sqlite: String = stmt.query_row([secs], |r| r.get(0)).unwrap();
+            assert_eq!(at_text(secs).as_deref(), Some(sqlite.as_str()), "{secs}");
+            secs += 30_000_001;
         }
     }
 
