@@ -192,9 +192,13 @@ pub fn search(db: &Db, opened: &Opened, text: &str, filters: &Filters, limit: us
 fn in_one_snapshot<T>(db: &Db, f: impl FnOnce() -> Result<T>) -> Result<T> {
     db.conn().execute_batch("SAVEPOINT search_hits")?;
     let out = f();
-    // Nothing was written: releasing only ends the read.
-    let _ = db.conn().execute_batch("RELEASE search_hits");
-    out
+    // Nothing was written: releasing only ends the read, whatever `f`
+    // returned. A release that failed would leave a pooled connection
+    // reading an old snapshot, so it is an error too.
+    let released = db.conn().execute_batch("RELEASE search_hits");
+    let out = out?;
+    released?;
+    Ok(out)
 }
 
 /// The best `limit` documents for `q` as (score, kind, row id).
