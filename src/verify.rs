@@ -312,12 +312,6 @@ fn hash_hex<'r>(value: ValueRef<'r>, format: Format, buf: &'r mut [u8; 64]) -> O
     }
 }
 
-/// The columns `scan_range` reads: `events::COLUMNS`, but `prev_hash` as
-/// stored. A lean event's link (its previous row's `hash`) is the hash the
-/// scan has just read, so a subquery per event would only repeat it; the
-/// first row of a range and a row after a gap look it up (`link_before`).
-const SCAN_COLUMNS: &str = events::STORED_LINK_COLUMNS;
-
 /// A lean event's `prev_hash` where the scan has not just read the row
 /// before: that row's `hash` (32 zero bytes when there is none), as hex
 /// if it is stored as `format` stores hashes. Empty when it is not.
@@ -335,8 +329,12 @@ fn link_before(lookup: &mut rusqlite::Statement<'_>, seq: i64, format: Format, o
 /// Reads events `from..=to` in order, recomputing each hash and checking
 /// each link and step within the range without copying the columns.
 fn scan_range(conn: &Connection, (from, to): (i64, i64), chain: &Chain<'_>, tick: &mut dyn FnMut(u64)) -> Result<Scan> {
-    let mut stmt =
-        conn.prepare(&format!("SELECT {SCAN_COLUMNS} FROM events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq"))?;
+    // `prev_hash` as stored: a lean event's link is the hash the scan has
+    // just read (`link_before` looks it up at a range's start or a gap).
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {} FROM events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
+        events::STORED_LINK_COLUMNS
+    ))?;
     let mut lookup = conn.prepare("SELECT coalesce((SELECT hash FROM events WHERE seq = ?1), zeroblob(32))")?;
     let mut looked_up: Vec<u8> = Vec::with_capacity(64);
     let mut rows = stmt.query([from, to])?;
