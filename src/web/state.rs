@@ -469,6 +469,25 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_is_built_without_the_global_mutexes_read_connections_waited_on() {
+        // Set by .cargo/config.toml (LIBSQLITE3_FLAGS): without it every
+        // page fetch of every read connection takes one process-wide lock.
+        let conn = rusqlite::Connection::open_in_memory().expect("opened");
+        let mut stmt = conn.prepare("PRAGMA compile_options").expect("prepared");
+        let options: Vec<String> =
+            stmt.query_map([], |r| r.get(0)).expect("read").collect::<rusqlite::Result<_>>().expect("read");
+        assert!(options.iter().any(|o| o == "THREADSAFE=1"), "{options:?}");
+        assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
+        assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+    }
+
+    #[test]
+    fn reads_at_once_are_one_more_than_the_cores() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert_eq!(pool_size(), cores + 1);
+    }
+
+    #[test]
     fn a_kept_answer_is_its_gzip_bytes_and_inflates_to_the_page() {
         let page = "<p>a page of repeated words, repeated words</p>\n".repeat(400);
         let kept = Kept::new("\"E1\"", &Out::Html(page.clone().into())).expect("compressed");
