@@ -6,7 +6,8 @@
 //! the database. Imported history keeps its original actors and times and
 //! every event it writes is marked `"imported": true`.
 
-use std::collections::{HashMap, HashSet};
+// foldhash: these maps are keyed by bundle names and ids once per record.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -82,7 +83,9 @@ pub enum Input<'a> {
     Text(&'a str, &'a str),
 }
 
-fn at(path: &str, e: Error) -> Error {
+// Paths are `impl Display` so that the success path can pass
+// `format_args!` and build no string (they are only spelled in errors).
+fn at(path: impl std::fmt::Display, e: Error) -> Error {
     let prefix = |m: String| format!("{path}: {m}");
     e.map_inner(|e| match e {
         Error::BadInput(m) => Error::BadInput(prefix(m)),
@@ -93,11 +96,16 @@ fn at(path: &str, e: Error) -> Error {
     })
 }
 
-fn bad(path: &str, msg: impl std::fmt::Display) -> Error {
+fn bad(path: impl std::fmt::Display, msg: impl std::fmt::Display) -> Error {
     Error::BadInput(format!("{path}: {msg}"))
 }
 
-fn time(path: &str, text: &str) -> Result<String> {
+fn time(path: impl std::fmt::Display, text: &str) -> Result<String> {
+    // A text already in the stored form (whole UTC seconds, which print
+    // back the same) is kept as it is: most imported times are.
+    if crate::event_format::terse_at(text).is_some() {
+        return Ok(text.to_string());
+    }
     Ok(clock::format_time(clock::parse_time(text).map_err(|e| at(path, e))?))
 }
 
@@ -665,8 +673,8 @@ impl<'t, 'c> Importer<'t, 'c> {
         }
     }
 
-    fn known_actor(&self, path: &str, handle: &str) -> Result<String> {
-        let h = model::normalize_handle(handle).map_err(|e| at(path, e))?;
+    fn known_actor(&self, path: impl std::fmt::Display, handle: &str) -> Result<String> {
+        let h = model::normalize_handle(handle).map_err(|e| at(&path, e))?;
         if !self.actors.contains_key(&h) {
             return Err(bad(path, format!("no actor {h:?}: list it in \"actors\" before it is used")));
         }
@@ -683,11 +691,11 @@ impl<'t, 'c> Importer<'t, 'c> {
         (at_field, at): (&str, &Option<String>),
     ) -> Result<Provenance> {
         let by = match by {
-            Some(h) => self.known_actor(&format!("{path}.{by_field}"), h)?,
+            Some(h) => self.known_actor(format_args!("{path}.{by_field}"), h)?,
             None => self.tx.actor().handle.clone(),
         };
         let at = match at {
-            Some(w) => time(&format!("{path}.{at_field}"), w)?,
+            Some(w) => time(format_args!("{path}.{at_field}"), w)?,
             None => self.tx.now_text(),
         };
         Ok(Provenance { created_by: by, created_at: at, meta: self.meta.clone() })
@@ -703,7 +711,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         }
     }
 
-    fn known_topic(&mut self, path: &str, slug: &str) -> Result<()> {
+    fn known_topic(&mut self, path: impl std::fmt::Display, slug: &str) -> Result<()> {
         if self.topics.contains(slug) {
             return Ok(());
         }
@@ -914,7 +922,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(())
     }
 
-    fn source_ref(&self, path: &str, name: &str) -> Result<SourceId> {
+    fn source_ref(&self, path: impl std::fmt::Display, name: &str) -> Result<SourceId> {
         if let Some(id) = self.sources.get(name) {
             return Ok(*id);
         }
@@ -1005,7 +1013,7 @@ impl<'t, 'c> Importer<'t, 'c> {
     /// A claim and its history: replayed in memory, then written as one row
     /// (its last state) and one event per step.
     fn claim(&mut self, path: &str, c: &BundleClaim) -> Result<()> {
-        self.known_topic(&format!("{path}.topic"), &c.topic)?;
+        self.known_topic(format_args!("{path}.topic"), &c.topic)?;
         // A claim the database has is still checked in full, then compared.
         let existing = self.existing_claim(c)?;
         let provenance = self.provenance(path, ("created_by", &c.created_by), ("created_at", &c.created_at))?;
@@ -1013,8 +1021,8 @@ impl<'t, 'c> Importer<'t, 'c> {
         let mut stated_history = Vec::with_capacity(c.history.len());
         let mut cites = Vec::with_capacity(c.citations.len());
         for (i, cit) in c.citations.iter().enumerate() {
-            let p = format!("{path}.citations[{i}].source");
-            cites.push((self.source_ref(&p, &cit.source)?, cit.stance, cit.note.clone()));
+            let p = format_args!("{path}.citations[{i}].source");
+            cites.push((self.source_ref(p, &cit.source)?, cit.stance, cit.note.clone()));
         }
         let citations = claims::citation_states(cites, |id| id.to_string()).map_err(|e| at(path, e))?;
         let evidence = self.evidence_for(&citations)?;
@@ -1316,8 +1324,9 @@ impl Seen {
 /// A record's identity within one import (64-bit, so a false match is
 /// vanishingly rare and only ever leads to a database lookup, never a skip).
 fn fingerprint(identity: &impl std::hash::Hash) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(identity)
+    use std::hash::BuildHasher;
+    // foldhash rather than SipHash: a claim's identity is its whole text.
+    foldhash::quality::FixedState::default().hash_one(identity)
 }
 
 enum Step {
