@@ -744,7 +744,7 @@ impl<'t, 'c> Importer<'t, 'c> {
     }
 
     fn topic(&mut self, path: &str, t: &BundleTopic) -> Result<()> {
-        model::check_slug(&t.slug).map_err(|e| at(&format!("{path}.slug"), e))?;
+        model::check_slug(&t.slug).map_err(|e| at(format_args!("{path}.slug"), e))?;
         // Checked in full whether or not the topic exists: a typo never vanishes.
         let Provenance { created_by: by, created_at: when, .. } =
             self.provenance(path, ("created_by", &t.created_by), ("created_at", &t.created_at))?;
@@ -793,10 +793,10 @@ impl<'t, 'c> Importer<'t, 'c> {
     /// A reading path: kept when its slug exists, else added whole with
     /// its steps, each of whose topics must already be known.
     fn path(&mut self, path: &str, p: &BundlePath) -> Result<()> {
-        model::check_path_slug(&p.slug).map_err(|e| at(&format!("{path}.slug"), e))?;
+        model::check_path_slug(&p.slug).map_err(|e| at(format_args!("{path}.slug"), e))?;
         // Checked in full whether or not the path exists.
         for (i, s) in p.steps.iter().enumerate() {
-            self.known_topic(&format!("{path}.steps[{i}].topic"), &s.topic)?;
+            self.known_topic(format_args!("{path}.steps[{i}].topic"), &s.topic)?;
         }
         if let Some(existing) = crate::paths::load(self.tx.conn(), &p.slug)? {
             self.report.kept.paths += 1;
@@ -808,11 +808,11 @@ impl<'t, 'c> Importer<'t, 'c> {
             self.report.defaulted.paths += 1;
         }
         let by = match &p.created_by {
-            Some(h) => self.known_actor(&format!("{path}.created_by"), h)?,
+            Some(h) => self.known_actor(format_args!("{path}.created_by"), h)?,
             None => self.tx.actor().handle.clone(),
         };
         let when = match &p.created_at {
-            Some(w) => time(&format!("{path}.created_at"), w)?,
+            Some(w) => time(format_args!("{path}.created_at"), w)?,
             None => self.tx.now_text(),
         };
         let state = crate::paths::PathState {
@@ -850,10 +850,10 @@ impl<'t, 'c> Importer<'t, 'c> {
 
     fn source(&mut self, path: &str, s: &BundleSource) -> Result<()> {
         if s.key.as_deref().is_some_and(|k| k.trim().is_empty()) {
-            return Err(bad(&format!("{path}.key"), "is empty: leave \"key\" out or give a key"));
+            return Err(bad(format_args!("{path}.key"), "is empty: leave \"key\" out or give a key"));
         }
         for (i, t) in s.topics.iter().enumerate() {
-            self.known_topic(&format!("{path}.topics[{i}]"), t)?;
+            self.known_topic(format_args!("{path}.topics[{i}]"), t)?;
         }
         // Checked in full whether or not the source exists.
         let provenance = self.provenance(path, ("added_by", &s.added_by), ("added_at", &s.added_at))?;
@@ -862,7 +862,7 @@ impl<'t, 'c> Importer<'t, 'c> {
             .as_deref()
             .map(clock::parse_date)
             .transpose()
-            .map_err(|e| at(&format!("{path}.published"), e))?;
+            .map_err(|e| at(format_args!("{path}.published"), e))?;
         model::check_text("source title", &s.title, model::MAX_SHORT_TEXT).map_err(|e| at(path, e))?;
         model::check_optional_text("summary", &s.summary, model::MAX_LONG_TEXT).map_err(|e| at(path, e))?;
         let id = match self.existing_source(path, s)? {
@@ -1039,11 +1039,11 @@ impl<'t, 'c> Importer<'t, 'c> {
             // The creator sets the first badge (the creation event is theirs).
             let p = format!("{path}.history[0]");
             self.judge_badge(&p, created_by, None, *to, earned, h0.is_override, reason.as_deref())?;
-            self.known_actor(&format!("{p}.actor"), &h0.actor)?;
+            self.known_actor(format_args!("{p}.actor"), &h0.actor)?;
             // The creation event, and so its move, is the creator's, at the creation's time.
             // Stored as `claims::creation` stores the creation's reason: trimmed.
             let stored = reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
-            time(&format!("{p}.at"), &h0.at)?;
+            time(format_args!("{p}.at"), &h0.at)?;
             stated_history.push((created_at.clone(), created_by.clone(), None, *to, stored));
         }
         if let (Some((implied, _)), true) = (&creation, c.history.first().is_some_and(|h| h.from.is_some())) {
@@ -1059,23 +1059,20 @@ impl<'t, 'c> Importer<'t, 'c> {
             if let (Some(from), Some(now)) = (m.from, badge_now) {
                 if from != now {
                     return Err(bad(
-                        &format!("{p}.from"),
+                        format!("{p}.from"),
                         format!("{from} does not follow the badge before it ({now})"),
                     ));
                 }
             }
-            let actor = self.known_actor(&format!("{p}.actor"), &m.actor)?;
-            let when = time(&format!("{p}.at"), &m.at)?;
+            let actor = self.known_actor(format_args!("{p}.actor"), &m.actor)?;
+            let when = time(format_args!("{p}.at"), &m.at)?;
             if let Some(r) = &m.reason {
                 model::check_optional_text("reason", r, model::MAX_SHORT_TEXT)
-                    .map_err(|e| at(&format!("{p}.reason"), e))?;
+                    .map_err(|e| at(format_args!("{p}.reason"), e))?;
             }
             let from = m.from.or(badge_now);
             if from == Some(m.to) {
-                return Err(bad(
-                    &format!("{p}.to"),
-                    format!("the claim is already {}: a move changes the badge", m.to),
-                ));
+                return Err(bad(format!("{p}.to"), format!("the claim is already {}: a move changes the badge", m.to)));
             }
             self.judge_badge(&p, &actor, from, m.to, earned, m.is_override, m.reason.as_deref())?;
             stated_history.push((when.clone(), actor.clone(), from, m.to, m.reason.clone()));
@@ -1087,9 +1084,9 @@ impl<'t, 'c> Importer<'t, 'c> {
             Some((r0, rest)) => {
                 for (j, r) in rest.iter().enumerate() {
                     let p = format!("{path}.revisions[{}]", j + 1);
-                    let actor = self.known_actor(&format!("{p}.actor"), &r.actor)?;
-                    let when = time(&format!("{p}.at"), &r.at)?;
-                    claims::check_claim_text(&r.text).map_err(|e| at(&format!("{p}.text"), e))?;
+                    let actor = self.known_actor(format_args!("{p}.actor"), &r.actor)?;
+                    let when = time(format_args!("{p}.at"), &r.at)?;
+                    claims::check_claim_text(&r.text).map_err(|e| at(format_args!("{p}.text"), e))?;
                     stated_revisions.push((when.clone(), actor.clone(), r.text.clone(), r.reason.clone()));
                     let edit = Step::Edit { text: r.text.clone(), actor, reason: r.reason.clone(), path: p };
                     steps.push((when, steps.len(), edit));
@@ -1097,7 +1094,7 @@ impl<'t, 'c> Importer<'t, 'c> {
                 let last = c.revisions.last().map(|r| r.text.as_str()).unwrap_or_default();
                 if last != c.text {
                     return Err(bad(
-                        &format!("{path}.revisions[{}].text", c.revisions.len() - 1),
+                        format!("{path}.revisions[{}].text", c.revisions.len() - 1),
                         "the last revision must equal the claim's text",
                     ));
                 }
@@ -1148,7 +1145,7 @@ impl<'t, 'c> Importer<'t, 'c> {
                 }
                 Step::Edit { text, actor, reason, path } => {
                     if text == current.text {
-                        return Err(bad(&format!("{path}.text"), "repeats the revision before it"));
+                        return Err(bad(format_args!("{path}.text"), "repeats the revision before it"));
                     }
                     let after = ClaimState { text, revision: current.revision + 1, ..current.clone() };
                     ("claim.edit", after, actor, reason, self.meta.clone())
@@ -1263,9 +1260,9 @@ impl<'t, 'c> Importer<'t, 'c> {
     }
 
     fn dispatch(&mut self, path: &str, d: &BundleDispatch) -> Result<()> {
-        self.known_topic(&format!("{path}.topic"), &d.topic)?;
-        let voice = self.known_actor(&format!("{path}.voice"), &d.voice)?;
-        let when = time(&format!("{path}.at"), &d.at)?;
+        self.known_topic(format_args!("{path}.topic"), &d.topic)?;
+        let voice = self.known_actor(format_args!("{path}.voice"), &d.voice)?;
+        let when = time(format_args!("{path}.at"), &d.at)?;
         let identity = match &d.key {
             Some(k) => fingerprint(&("key", k)),
             None => fingerprint(&(&d.topic, &d.headline, &when)),
