@@ -452,8 +452,10 @@ pub(crate) fn raw_chain_digest(
 
 /// The newest event's sequence number and hash (`0`, `GENESIS` when empty).
 pub fn head(conn: &Connection) -> Result<(i64, String)> {
+    // Cached: every served page reads the head.
     let head = conn
-        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+        .prepare_cached("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| {
             let value = r.get_ref(1)?;
             let hash = event_format::hash_hex(value)
                 .ok_or_else(|| rusqlite::Error::InvalidColumnType(1, "hash".into(), value.data_type()))?;
@@ -466,7 +468,8 @@ pub fn head(conn: &Connection) -> Result<(i64, String)> {
 /// The hash of event `seq` (as `head` gives it), without reading the event.
 pub(crate) fn hash_at(conn: &Connection, seq: i64) -> Result<Option<String>> {
     let hash = conn
-        .query_row("SELECT hash FROM events WHERE seq = ?1", [seq], |r| {
+        .prepare_cached("SELECT hash FROM events WHERE seq = ?1")?
+        .query_row([seq], |r| {
             let value = r.get_ref(0)?;
             event_format::hash_hex(value)
                 .ok_or_else(|| rusqlite::Error::InvalidColumnType(0, "hash".into(), value.data_type()))

@@ -90,12 +90,12 @@ fn layered(router: axum::Router, csp: HeaderValue) -> axum::Router {
 /// the first line on stdout once the socket is bound.
 pub(crate) fn run(config: Config) -> Result<()> {
     fewer_malloc_arenas();
-    // Blocking threads beyond the reads allowed at once (`POOL_SIZE`) only
+    // Blocking threads beyond the reads allowed at once (`pool_size`) only
     // wait; the few more are for writes and sign-ins, which take no read
     // slot. tokio's default (512) let ~30 idle threads pile up.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(state::POOL_SIZE + EXTRA_BLOCKING_THREADS)
+        .max_blocking_threads(state::pool_size() + EXTRA_BLOCKING_THREADS)
         .build()
         .map_err(|e| Error::Database(format!("cannot start the server: {e}")))?;
     runtime.block_on(serve(config))

@@ -245,7 +245,7 @@ where
         Found::Built(out, tag, kept) => {
             let resp = match kept {
                 Some(kept) if gzip => body(&kept, true).unwrap_or_else(|e| e.into_response()),
-                _ => plain(out.is_json(), Bytes::copy_from_slice(out.bytes())),
+                _ => plain(out.is_json(), out.bytes().clone()),
             };
             (resp, tag, "miss")
         }

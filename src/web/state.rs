@@ -6,7 +6,7 @@
 //!
 //! Invariants:
 //! - SQLite and tantivy are only touched on blocking threads
-//!   (`spawn_blocking`), never on the async runtime; at most `POOL_SIZE`
+//!   (`spawn_blocking`), never on the async runtime; at most `pool_size()`
 //!   run at once (a semaphore), the rest wait their turn.
 //! - A page is read inside one read transaction (`snapshot`), so the chain
 //!   head in its footer and ETag is exactly the state it shows, whatever the
@@ -49,43 +49,52 @@ use crate::search::{self, Opened};
 use crate::touched::Touched;
 use crate::verify::Report;
 
-/// Read connections kept open (and blocking reads running at once).
-pub(super) const POOL_SIZE: usize = 8;
+/// Read connections kept open (and blocking reads running at once): one
+/// more than the cores. A page is built on the CPU (the file sits in the
+/// OS cache), so that keeps every core busy; more let builds preempt one
+/// another. On the 2-core bench machine at 1M claims, 3 against the
+/// former 8 took warm topic pages' p99 from 37.7 to 17.5 ms and peak RSS
+/// down by ~30 MB at the same CPU a request; 2 left a core idle (p99 30 ms).
+pub(super) fn pool_size() -> usize {
+    static SIZE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SIZE.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()) + 1)
+}
 /// Default bytes of kept answers (compressed bodies, their routes and
-/// ETags): room for ~80% of the 1M-claim bench desk's 20,000 topic pages
+/// ETags): room for ~85% of the 1M-claim bench desk's 20,000 topic pages
 /// (~10 KB each at `GZIP_LEVEL`) and its popular other pages, within a
-/// server of < 300 MB resident with the search index mapped (176 MiB, which
-/// held ~90%, peaked at 296–301 MB). A page not kept is built again in
-/// ~2–3 ms of CPU. `serve --cache-mb` sets it.
-pub(crate) const CACHE_BYTES: usize = 160 << 20;
+/// server of < 300 MB resident with the search index mapped (with eight
+/// read threads 176 MiB peaked at 296–301 MB; `pool_size()` reads at once
+/// left room for it). A page not kept is built again in ~2 ms of CPU.
+/// `serve --cache-mb` sets it.
+pub(crate) const CACHE_BYTES: usize = 176 << 20;
 /// SQLite's page cache per read connection, in KiB. Small: built pages are
 /// what the server keeps, and a page cache of scattered file pages rarely
-/// hits on a big desk (the OS caches the file anyway); eight connections
-/// with the library's default would hold 512 MiB.
+/// hits on a big desk (the OS caches the file anyway); a pool with the
+/// library's default would hold 64 MiB a connection.
 const READ_PAGE_CACHE_KIB: i64 = 4 << 10;
 /// Events past the cache's head beyond which it is emptied rather than
 /// mapped: the walk runs while other readers wait for the cache.
 const MAX_EVENTS_MAPPED: i64 = 2_000;
-/// How hard kept answers are compressed: nearly the ratio of level 9 at a
-/// fraction of its time (pages are built once and read many times). Level 2
-/// takes half the time (0.2 against 0.42 ms for a 47 KB topic page) but
-/// makes answers 11% bigger, and then the default budget holds 85% of the
-/// 1M desk's topic pages instead of nearly all: warm topic pages fell from
-/// 5,459 to 2,366 req/s in the same-minute comparison.
-const GZIP_LEVEL: u32 = 6;
+/// How hard kept answers are compressed (pages are built once and read
+/// many times). On 300 topic pages of the 1M desk, against level 6 (zlib-rs):
+/// level 5 takes ~26% less time for answers 0.9% bigger; 4, 27% less for
+/// 2.9%; 3, 36% less for 6.4%; 1, 65% less for 42%. Bigger answers mean
+/// fewer kept: at level 2 (11% bigger) warm topic pages fell from 5,459 to
+/// 2,366 req/s, at level 1 their CPU a request rose from 0.34 to 0.64 ms.
+const GZIP_LEVEL: u32 = 5;
 
-/// An answer's body: a page or a JSON document.
+/// An answer's body: a page or a JSON document, held as the `Bytes` it is
+/// sent as (a built page is not copied on its way out).
 #[derive(Clone)]
 pub(super) enum Out {
-    Html(Arc<str>),
-    Json(Arc<[u8]>),
+    Html(Bytes),
+    Json(Bytes),
 }
 
 impl Out {
-    pub(super) fn bytes(&self) -> &[u8] {
+    pub(super) fn bytes(&self) -> &Bytes {
         match self {
-            Out::Html(s) => s.as_bytes(),
-            Out::Json(b) => b,
+            Out::Html(b) | Out::Json(b) => b,
         }
     }
 
@@ -293,7 +302,7 @@ impl App {
             base_url,
             site,
             pool: Mutex::new(vec![first]),
-            permits: Semaphore::new(POOL_SIZE),
+            permits: Semaphore::new(pool_size()),
             index: Mutex::new(None),
             opening: Mutex::new(()),
             cache: Mutex::new(Cache::default()),
@@ -331,7 +340,7 @@ impl App {
 
     fn give_back(&self, db: Db) {
         let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
-        if pool.len() < POOL_SIZE {
+        if pool.len() < pool_size() {
             pool.push(db);
         }
     }
@@ -439,9 +448,11 @@ fn open_read(path: &std::path::Path) -> Result<Db> {
 
 /// Runs `f` inside one read transaction with the chain head it sees.
 pub(super) fn snapshot<T>(db: &Db, f: impl FnOnce(&Chain) -> Result<T, WebError>) -> Result<T, WebError> {
-    db.conn().execute_batch("BEGIN DEFERRED").map_err(Error::from)?;
+    // Cached statements: every request begins and ends one.
+    let run = |sql: &str| db.conn().prepare_cached(sql).and_then(|mut s| s.execute([]));
+    run("BEGIN DEFERRED").map_err(Error::from)?;
     let out = Chain::read(db.conn()).map_err(WebError::from).and_then(|chain| f(&chain));
-    let _ = db.conn().execute_batch("ROLLBACK");
+    let _ = run("ROLLBACK");
     out
 }
 
@@ -455,6 +466,25 @@ mod tests {
 
     fn at(seq: i64) -> Chain {
         Chain { seq, hash: format!("h{seq}") }
+    }
+
+    #[test]
+    fn sqlite_is_built_without_the_global_mutexes_read_connections_waited_on() {
+        // Set by .cargo/config.toml (LIBSQLITE3_FLAGS): without it every
+        // page fetch of every read connection takes one process-wide lock.
+        let conn = rusqlite::Connection::open_in_memory().expect("opened");
+        let mut stmt = conn.prepare("PRAGMA compile_options").expect("prepared");
+        let options: Vec<String> =
+            stmt.query_map([], |r| r.get(0)).expect("read").collect::<rusqlite::Result<_>>().expect("read");
+        assert!(options.iter().any(|o| o == "THREADSAFE=1"), "{options:?}");
+        assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
+        assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+    }
+
+    #[test]
+    fn reads_at_once_are_one_more_than_the_cores() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert_eq!(pool_size(), cores + 1);
     }
 
     #[test]
