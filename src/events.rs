@@ -399,11 +399,16 @@ fn undecodable(column: usize, e: Undecodable) -> rusqlite::Error {
 /// length and its bytes (`u64::MAX` and no bytes for NULL). JSON payloads go
 /// in exactly as stored, never re-serialized.
 pub(crate) fn chain_hash(algorithm: Algorithm, prev_hash: &str, content: &EventContent<'_>) -> String {
+    chain_digest(algorithm, prev_hash, content).1
+}
+
+/// `chain_hash`, with the digest's raw bytes (what a compact event stores).
+pub(crate) fn chain_digest(algorithm: Algorithm, prev_hash: &str, content: &EventContent<'_>) -> ([u8; 32], String) {
     let digest = raw_chain_digest(algorithm, prev_hash.as_bytes(), content.seq, content.fields());
     // `hex::encode` builds its string a char at a time: 1% of a bulk import.
     let mut text = [0u8; 64];
     hex::encode_to_slice(digest, &mut text).expect("64 bytes hold a 32-byte digest in hex");
-    String::from_utf8_lossy(&text).into_owned()
+    (digest, String::from_utf8_lossy(&text).into_owned())
 }
 
 /// `chain_hash` over columns exactly as stored, as raw digest bytes.

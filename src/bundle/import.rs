@@ -6,7 +6,8 @@
 //! the database. Imported history keeps its original actors and times and
 //! every event it writes is marked `"imported": true`.
 
-use std::collections::{HashMap, HashSet};
+// foldhash: these maps are keyed by bundle names and ids once per record.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -82,7 +83,9 @@ pub enum Input<'a> {
     Text(&'a str, &'a str),
 }
 
-fn at(path: &str, e: Error) -> Error {
+// Paths are `impl Display` so that the success path can pass
+// `format_args!` and build no string (they are only spelled in errors).
+fn at(path: impl std::fmt::Display, e: Error) -> Error {
     let prefix = |m: String| format!("{path}: {m}");
     e.map_inner(|e| match e {
         Error::BadInput(m) => Error::BadInput(prefix(m)),
@@ -93,11 +96,16 @@ fn at(path: &str, e: Error) -> Error {
     })
 }
 
-fn bad(path: &str, msg: impl std::fmt::Display) -> Error {
+fn bad(path: impl std::fmt::Display, msg: impl std::fmt::Display) -> Error {
     Error::BadInput(format!("{path}: {msg}"))
 }
 
-fn time(path: &str, text: &str) -> Result<String> {
+fn time(path: impl std::fmt::Display, text: &str) -> Result<String> {
+    // A text already in the stored form (whole UTC seconds, which print
+    // back the same) is kept as it is: most imported times are.
+    if crate::event_format::terse_at(text).is_some() {
+        return Ok(text.to_string());
+    }
     Ok(clock::format_time(clock::parse_time(text).map_err(|e| at(path, e))?))
 }
 
@@ -665,8 +673,8 @@ impl<'t, 'c> Importer<'t, 'c> {
         }
     }
 
-    fn known_actor(&self, path: &str, handle: &str) -> Result<String> {
-        let h = model::normalize_handle(handle).map_err(|e| at(path, e))?;
+    fn known_actor(&self, path: impl std::fmt::Display, handle: &str) -> Result<String> {
+        let h = model::normalize_handle(handle).map_err(|e| at(&path, e))?;
         if !self.actors.contains_key(&h) {
             return Err(bad(path, format!("no actor {h:?}: list it in \"actors\" before it is used")));
         }
@@ -683,11 +691,11 @@ impl<'t, 'c> Importer<'t, 'c> {
         (at_field, at): (&str, &Option<String>),
     ) -> Result<Provenance> {
         let by = match by {
-            Some(h) => self.known_actor(&format!("{path}.{by_field}"), h)?,
+            Some(h) => self.known_actor(format_args!("{path}.{by_field}"), h)?,
             None => self.tx.actor().handle.clone(),
         };
         let at = match at {
-            Some(w) => time(&format!("{path}.{at_field}"), w)?,
+            Some(w) => time(format_args!("{path}.{at_field}"), w)?,
             None => self.tx.now_text(),
         };
         Ok(Provenance { created_by: by, created_at: at, meta: self.meta.clone() })
@@ -703,7 +711,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         }
     }
 
-    fn known_topic(&mut self, path: &str, slug: &str) -> Result<()> {
+    fn known_topic(&mut self, path: impl std::fmt::Display, slug: &str) -> Result<()> {
         if self.topics.contains(slug) {
             return Ok(());
         }
@@ -736,7 +744,7 @@ impl<'t, 'c> Importer<'t, 'c> {
     }
 
     fn topic(&mut self, path: &str, t: &BundleTopic) -> Result<()> {
-        model::check_slug(&t.slug).map_err(|e| at(&format!("{path}.slug"), e))?;
+        model::check_slug(&t.slug).map_err(|e| at(format_args!("{path}.slug"), e))?;
         // Checked in full whether or not the topic exists: a typo never vanishes.
         let Provenance { created_by: by, created_at: when, .. } =
             self.provenance(path, ("created_by", &t.created_by), ("created_at", &t.created_at))?;
@@ -785,10 +793,10 @@ impl<'t, 'c> Importer<'t, 'c> {
     /// A reading path: kept when its slug exists, else added whole with
     /// its steps, each of whose topics must already be known.
     fn path(&mut self, path: &str, p: &BundlePath) -> Result<()> {
-        model::check_path_slug(&p.slug).map_err(|e| at(&format!("{path}.slug"), e))?;
+        model::check_path_slug(&p.slug).map_err(|e| at(format_args!("{path}.slug"), e))?;
         // Checked in full whether or not the path exists.
         for (i, s) in p.steps.iter().enumerate() {
-            self.known_topic(&format!("{path}.steps[{i}].topic"), &s.topic)?;
+            self.known_topic(format_args!("{path}.steps[{i}].topic"), &s.topic)?;
         }
         if let Some(existing) = crate::paths::load(self.tx.conn(), &p.slug)? {
             self.report.kept.paths += 1;
@@ -800,11 +808,11 @@ impl<'t, 'c> Importer<'t, 'c> {
             self.report.defaulted.paths += 1;
         }
         let by = match &p.created_by {
-            Some(h) => self.known_actor(&format!("{path}.created_by"), h)?,
+            Some(h) => self.known_actor(format_args!("{path}.created_by"), h)?,
             None => self.tx.actor().handle.clone(),
         };
         let when = match &p.created_at {
-            Some(w) => time(&format!("{path}.created_at"), w)?,
+            Some(w) => time(format_args!("{path}.created_at"), w)?,
             None => self.tx.now_text(),
         };
         let state = crate::paths::PathState {
@@ -842,10 +850,10 @@ impl<'t, 'c> Importer<'t, 'c> {
 
     fn source(&mut self, path: &str, s: &BundleSource) -> Result<()> {
         if s.key.as_deref().is_some_and(|k| k.trim().is_empty()) {
-            return Err(bad(&format!("{path}.key"), "is empty: leave \"key\" out or give a key"));
+            return Err(bad(format_args!("{path}.key"), "is empty: leave \"key\" out or give a key"));
         }
         for (i, t) in s.topics.iter().enumerate() {
-            self.known_topic(&format!("{path}.topics[{i}]"), t)?;
+            self.known_topic(format_args!("{path}.topics[{i}]"), t)?;
         }
         // Checked in full whether or not the source exists.
         let provenance = self.provenance(path, ("added_by", &s.added_by), ("added_at", &s.added_at))?;
@@ -854,7 +862,7 @@ impl<'t, 'c> Importer<'t, 'c> {
             .as_deref()
             .map(clock::parse_date)
             .transpose()
-            .map_err(|e| at(&format!("{path}.published"), e))?;
+            .map_err(|e| at(format_args!("{path}.published"), e))?;
         model::check_text("source title", &s.title, model::MAX_SHORT_TEXT).map_err(|e| at(path, e))?;
         model::check_optional_text("summary", &s.summary, model::MAX_LONG_TEXT).map_err(|e| at(path, e))?;
         let id = match self.existing_source(path, s)? {
@@ -914,7 +922,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         Ok(())
     }
 
-    fn source_ref(&self, path: &str, name: &str) -> Result<SourceId> {
+    fn source_ref(&self, path: impl std::fmt::Display, name: &str) -> Result<SourceId> {
         if let Some(id) = self.sources.get(name) {
             return Ok(*id);
         }
@@ -1005,7 +1013,7 @@ impl<'t, 'c> Importer<'t, 'c> {
     /// A claim and its history: replayed in memory, then written as one row
     /// (its last state) and one event per step.
     fn claim(&mut self, path: &str, c: &BundleClaim) -> Result<()> {
-        self.known_topic(&format!("{path}.topic"), &c.topic)?;
+        self.known_topic(format_args!("{path}.topic"), &c.topic)?;
         // A claim the database has is still checked in full, then compared.
         let existing = self.existing_claim(c)?;
         let provenance = self.provenance(path, ("created_by", &c.created_by), ("created_at", &c.created_at))?;
@@ -1013,8 +1021,8 @@ impl<'t, 'c> Importer<'t, 'c> {
         let mut stated_history = Vec::with_capacity(c.history.len());
         let mut cites = Vec::with_capacity(c.citations.len());
         for (i, cit) in c.citations.iter().enumerate() {
-            let p = format!("{path}.citations[{i}].source");
-            cites.push((self.source_ref(&p, &cit.source)?, cit.stance, cit.note.clone()));
+            let p = format_args!("{path}.citations[{i}].source");
+            cites.push((self.source_ref(p, &cit.source)?, cit.stance, cit.note.clone()));
         }
         let citations = claims::citation_states(cites, |id| id.to_string()).map_err(|e| at(path, e))?;
         let evidence = self.evidence_for(&citations)?;
@@ -1031,11 +1039,11 @@ impl<'t, 'c> Importer<'t, 'c> {
             // The creator sets the first badge (the creation event is theirs).
             let p = format!("{path}.history[0]");
             self.judge_badge(&p, created_by, None, *to, earned, h0.is_override, reason.as_deref())?;
-            self.known_actor(&format!("{p}.actor"), &h0.actor)?;
+            self.known_actor(format_args!("{p}.actor"), &h0.actor)?;
             // The creation event, and so its move, is the creator's, at the creation's time.
             // Stored as `claims::creation` stores the creation's reason: trimmed.
             let stored = reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
-            time(&format!("{p}.at"), &h0.at)?;
+            time(format_args!("{p}.at"), &h0.at)?;
             stated_history.push((created_at.clone(), created_by.clone(), None, *to, stored));
         }
         if let (Some((implied, _)), true) = (&creation, c.history.first().is_some_and(|h| h.from.is_some())) {
@@ -1051,23 +1059,20 @@ impl<'t, 'c> Importer<'t, 'c> {
             if let (Some(from), Some(now)) = (m.from, badge_now) {
                 if from != now {
                     return Err(bad(
-                        &format!("{p}.from"),
+                        format!("{p}.from"),
                         format!("{from} does not follow the badge before it ({now})"),
                     ));
                 }
             }
-            let actor = self.known_actor(&format!("{p}.actor"), &m.actor)?;
-            let when = time(&format!("{p}.at"), &m.at)?;
+            let actor = self.known_actor(format_args!("{p}.actor"), &m.actor)?;
+            let when = time(format_args!("{p}.at"), &m.at)?;
             if let Some(r) = &m.reason {
                 model::check_optional_text("reason", r, model::MAX_SHORT_TEXT)
-                    .map_err(|e| at(&format!("{p}.reason"), e))?;
+                    .map_err(|e| at(format_args!("{p}.reason"), e))?;
             }
             let from = m.from.or(badge_now);
             if from == Some(m.to) {
-                return Err(bad(
-                    &format!("{p}.to"),
-                    format!("the claim is already {}: a move changes the badge", m.to),
-                ));
+                return Err(bad(format!("{p}.to"), format!("the claim is already {}: a move changes the badge", m.to)));
             }
             self.judge_badge(&p, &actor, from, m.to, earned, m.is_override, m.reason.as_deref())?;
             stated_history.push((when.clone(), actor.clone(), from, m.to, m.reason.clone()));
@@ -1079,9 +1084,9 @@ impl<'t, 'c> Importer<'t, 'c> {
             Some((r0, rest)) => {
                 for (j, r) in rest.iter().enumerate() {
                     let p = format!("{path}.revisions[{}]", j + 1);
-                    let actor = self.known_actor(&format!("{p}.actor"), &r.actor)?;
-                    let when = time(&format!("{p}.at"), &r.at)?;
-                    claims::check_claim_text(&r.text).map_err(|e| at(&format!("{p}.text"), e))?;
+                    let actor = self.known_actor(format_args!("{p}.actor"), &r.actor)?;
+                    let when = time(format_args!("{p}.at"), &r.at)?;
+                    claims::check_claim_text(&r.text).map_err(|e| at(format_args!("{p}.text"), e))?;
                     stated_revisions.push((when.clone(), actor.clone(), r.text.clone(), r.reason.clone()));
                     let edit = Step::Edit { text: r.text.clone(), actor, reason: r.reason.clone(), path: p };
                     steps.push((when, steps.len(), edit));
@@ -1089,7 +1094,7 @@ impl<'t, 'c> Importer<'t, 'c> {
                 let last = c.revisions.last().map(|r| r.text.as_str()).unwrap_or_default();
                 if last != c.text {
                     return Err(bad(
-                        &format!("{path}.revisions[{}].text", c.revisions.len() - 1),
+                        format!("{path}.revisions[{}].text", c.revisions.len() - 1),
                         "the last revision must equal the claim's text",
                     ));
                 }
@@ -1140,7 +1145,7 @@ impl<'t, 'c> Importer<'t, 'c> {
                 }
                 Step::Edit { text, actor, reason, path } => {
                     if text == current.text {
-                        return Err(bad(&format!("{path}.text"), "repeats the revision before it"));
+                        return Err(bad(format_args!("{path}.text"), "repeats the revision before it"));
                     }
                     let after = ClaimState { text, revision: current.revision + 1, ..current.clone() };
                     ("claim.edit", after, actor, reason, self.meta.clone())
@@ -1255,9 +1260,9 @@ impl<'t, 'c> Importer<'t, 'c> {
     }
 
     fn dispatch(&mut self, path: &str, d: &BundleDispatch) -> Result<()> {
-        self.known_topic(&format!("{path}.topic"), &d.topic)?;
-        let voice = self.known_actor(&format!("{path}.voice"), &d.voice)?;
-        let when = time(&format!("{path}.at"), &d.at)?;
+        self.known_topic(format_args!("{path}.topic"), &d.topic)?;
+        let voice = self.known_actor(format_args!("{path}.voice"), &d.voice)?;
+        let when = time(format_args!("{path}.at"), &d.at)?;
         let identity = match &d.key {
             Some(k) => fingerprint(&("key", k)),
             None => fingerprint(&(&d.topic, &d.headline, &when)),
@@ -1316,8 +1321,9 @@ impl Seen {
 /// A record's identity within one import (64-bit, so a false match is
 /// vanishingly rare and only ever leads to a database lookup, never a skip).
 fn fingerprint(identity: &impl std::hash::Hash) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(identity)
+    use std::hash::BuildHasher;
+    // foldhash rather than SipHash: a claim's identity is its whole text.
+    foldhash::quality::FixedState::default().hash_one(identity)
 }
 
 enum Step {

@@ -27,6 +27,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(DELTA_EVENTS),
     Migration::Sql(LEAN_EVENTS),
     Migration::Code(terse_events),
+    Migration::Sql(TRAINED_DICTIONARY),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -366,6 +367,14 @@ DROP TABLE citations;
 ALTER TABLE citations_clustered RENAME TO citations;
 CREATE INDEX citations_by_source ON citations (source, claim);
 ";
+
+/// Trained dictionary: from this version on, a state stored whole may be in
+/// codec `ZSTD_V2` (`event_format::DICTIONARY_V2`, a dictionary with
+/// entropy tables), which a ripen of an earlier version could not decode.
+/// No schema changes: the version alone makes an earlier ripen refuse the
+/// file ("written by a newer ripen") instead of reporting its new states
+/// as damage. Events already written keep their bytes.
+const TRAINED_DICTIONARY: &str = "-- a version step only: stored states may use codec 3";
 
 /// `terse_events`' column types: `at`, `action` and `meta` may hold an
 /// integer code beside the text events written before keep. Exactly as

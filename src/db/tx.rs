@@ -133,7 +133,7 @@ pub struct Tx<'c> {
     /// The latest whole stored state (sequence number and JSON) of entities
     /// this transaction appended events about: the base of their next
     /// delta without a query (a bulk import has dropped the index one uses).
-    keyframes: std::collections::HashMap<String, (i64, String)>,
+    keyframes: foldhash::HashMap<String, (i64, String)>,
     /// While set, every event appended is marked `"imported": true`.
     importing: bool,
     /// Recorded in the meta of every event appended (`channel`, `token`).
@@ -219,7 +219,11 @@ impl Tx<'_> {
         let state = elided.as_deref().unwrap_or(state);
         let mut whole: Option<Vec<u8>> = None;
         if had_before && self.hashing.deltas_at(seq) {
-            if let Some((base_seq, base)) = self.keyframe(entity, seq)? {
+            let kept = match self.keyframes.remove(entity) {
+                Some(kept) => Some(kept),
+                None => self.keyframe(entity, seq)?,
+            };
+            if let Some((base_seq, base)) = kept {
                 let delta = event_format::encode_delta(state, &base, || {
                     whole.get_or_insert_with(|| event_format::encode_state(state)).clone()
                 });
@@ -231,17 +235,23 @@ impl Tx<'_> {
                         rusqlite::types::ValueRef::Text(base.as_bytes()),
                     );
                     if back.ok().flatten().as_deref() == Some(state) {
+                        self.keep_keyframe(entity, base_seq, base);
                         return Ok((Sql::Blob(delta), Sql::Integer(base_seq), text_rev));
                     }
                 }
             }
         }
         let whole = whole.unwrap_or_else(|| event_format::encode_state(state));
+        self.keep_keyframe(entity, seq, state.to_string());
+        Ok((Sql::Blob(whole), Sql::Null, text_rev))
+    }
+
+    /// Remembers `entity`'s latest whole stored state, within the bound.
+    fn keep_keyframe(&mut self, entity: &str, seq: i64, state: String) {
         if self.keyframes.len() >= KEYFRAMES_KEPT {
             self.keyframes.clear();
         }
-        self.keyframes.insert(entity.to_string(), (seq, state.to_string()));
-        Ok((Sql::Blob(whole), Sql::Null, text_rev))
+        self.keyframes.insert(entity.to_string(), (seq, state));
     }
 
     /// A claim state's JSON without its text, and the state's revision,
@@ -281,20 +291,22 @@ impl Tx<'_> {
     /// row at its last revision, then an event for every revision) is put
     /// into `claim_texts` here.
     fn keeps_text(&self, claim: i64, revision: i64, text: &str) -> Result<bool> {
-        let kept = self
+        // Both lookups in one statement (NULL where a row is missing): it
+        // runs for every claim event an import writes.
+        let (kept, current, same) = self
             .inner
-            .prepare_cached("SELECT text = ?3 FROM claim_texts WHERE claim = ?1 AND revision = ?2")?
-            .query_row(rusqlite::params![claim, revision, text], |r| r.get::<_, bool>(0))
-            .optional()?;
+            .prepare_cached(
+                "SELECT t.text = ?3, c.revision, c.text = ?3 FROM (SELECT 1)
+                   LEFT JOIN claim_texts AS t ON t.claim = ?1 AND t.revision = ?2
+                   LEFT JOIN claims AS c ON c.id = ?1",
+            )?
+            .query_row(rusqlite::params![claim, revision, text], |r| {
+                Ok((r.get::<_, Option<bool>>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Option<bool>>(2)?))
+            })?;
         if let Some(same) = kept {
             return Ok(same);
         }
-        let row = self
-            .inner
-            .prepare_cached("SELECT revision, text = ?2 FROM claims WHERE id = ?1")?
-            .query_row(rusqlite::params![claim, text], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)))
-            .optional()?;
-        Ok(match row {
+        Ok(match current.zip(same) {
             Some((current, same)) if current == revision => same,
             Some((current, _)) if current > revision => {
                 self.inner
@@ -312,9 +324,6 @@ impl Tx<'_> {
     /// is gone (a bulk import dropped it: a scan would cost more than the
     /// bytes it saves).
     fn keyframe(&self, entity: &str, seq: i64) -> Result<Option<(i64, String)>> {
-        if let Some(kept) = self.keyframes.get(entity) {
-            return Ok(Some(kept.clone()));
-        }
         let indexed: bool = self.inner.query_row(
             "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'index' AND name = 'events_by_entity'",
             [],
@@ -384,7 +393,7 @@ impl Tx<'_> {
             reason: event.reason.as_deref(),
             meta: meta.as_deref(),
         };
-        let hash = events::chain_hash(self.hashing.for_seq(seq), &self.head_hash, &content);
+        let (digest, hash) = events::chain_digest(self.hashing.for_seq(seq), &self.head_hash, &content);
         // The two layouts differ only in how states and hashes are stored.
         use rusqlite::types::Value as Sql;
         let (mut stored_base, mut stored_text_rev) = (Sql::Null, Sql::Null);
@@ -407,7 +416,7 @@ impl Tx<'_> {
                 } else {
                     event_format::hash_blob(&self.head_hash)
                 };
-                (Sql::Null, stored, prev, event_format::hash_blob(&hash))
+                (Sql::Null, stored, prev, Sql::Blob(digest.to_vec()))
             }
         };
         // A terse event stores `at`, `action` and `meta` as codes where

@@ -749,11 +749,125 @@ fn retype_events(conn: &rusqlite::Connection, edits: &[(&str, &str)]) {
     conn.pragma_update(None, "schema_version", cookie + 1).unwrap();
 }
 
+/// The codec bytes of a state stored whole in zstd frames: against the raw
+/// dictionary (written before `trained_dictionary`), and against the
+/// trained one (since).
+const ZSTD_V1: u8 = 1;
+const ZSTD_V2: u8 = 3;
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
+
+/// Turns a desk at the current version into one at the version before
+/// `trained_dictionary`: every state stored in codec 3 re-encoded as that
+/// version's writer stored it (codec 1, the raw dictionary, level 3).
+/// Returns how many states it re-encoded.
+fn before_trained_dictionary(desk: &Desk) -> usize {
+    use zstd::zstd_safe::CParameter;
+    let raw: &[u8] = include_bytes!("../../src/event_format.dict");
+    let trained: &[u8] = include_bytes!("../../src/event_format.v2.dict");
+    let mut old = zstd::bulk::Compressor::with_dictionary(3, raw).unwrap();
+    old.set_parameter(CParameter::ChecksumFlag(false)).unwrap();
+    old.set_parameter(CParameter::DictIdFlag(false)).unwrap();
+    old.set_parameter(CParameter::ContentSizeFlag(true)).unwrap();
+    let mut new = zstd::bulk::Decompressor::with_dictionary(trained).unwrap();
+    let conn = desk.conn_rw();
+    let trigger: String = conn
+        .query_row("SELECT sql FROM sqlite_schema WHERE name = 'events_append_only_update'", [], |r| r.get(0))
+        .unwrap();
+    conn.execute_batch("DROP TRIGGER events_append_only_update").unwrap();
+    let stored: Vec<(i64, Vec<u8>)> = conn
+        .prepare("SELECT seq, after FROM events WHERE typeof(after) = 'blob' AND substr(after, 1, 1) = x'03'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (seq, after) in &stored {
+        let frame = [&ZSTD_MAGIC[..], &after[1..]].concat();
+        let json = new.decompress(&frame, 1 << 20).unwrap();
+        let frame = old.compress(&json).unwrap();
+        let v1 = [&[ZSTD_V1][..], &frame[ZSTD_MAGIC.len()..]].concat();
+        conn.execute("UPDATE events SET after = ?1 WHERE seq = ?2", rusqlite::params![v1, seq]).unwrap();
+    }
+    conn.execute_batch(&trigger).unwrap();
+    conn.pragma_update(None, "user_version", ripen::db::SCHEMA_VERSION - 1).unwrap();
+    stored.len()
+}
+
+/// Every stored `after` blob by event, in order.
+fn stored_afters(desk: &Desk) -> Vec<(i64, Vec<u8>)> {
+    desk.conn()
+        .prepare("SELECT seq, after FROM events WHERE typeof(after) = 'blob' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// A state stored whole is in the trained dictionary's codec, and any
+/// edit of its bytes, its codec byte included, is an edited event.
+#[test]
+fn trained_dictionary_states_catch_every_edit() {
+    let desk = stocked();
+    desk.ok_as(EDITOR, &["source", "add", "--title", "Third", "--grade", "C", "--publisher", "Blog"]);
+    let e = desk.last_event();
+    let after: Vec<u8> =
+        desk.conn().query_row("SELECT after FROM events WHERE seq = ?1", [e.seq], |r| r.get(0)).unwrap();
+    assert_eq!(after[0], ZSTD_V2, "{after:?}");
+    assert!(stored_afters(&desk).iter().all(|(_, a)| a[0] != ZSTD_V1), "nothing new is written in codec 1");
+    let with = |i: usize, f: &dyn Fn(u8) -> u8| {
+        let mut edited = after.clone();
+        edited[i] = f(edited[i]);
+        Sql::Blob(edited)
+    };
+    let last = after.len() - 1;
+    let edits: Vec<(&str, Sql)> = vec![
+        ("after", with(last, &|b| b ^ 0x20)),
+        ("after", with(after.len() / 2, &|b| b ^ 0x01)),
+        ("after", with(0, &|_| ZSTD_V1)),
+        ("after", with(0, &|_| 9)),
+        ("after", Sql::Blob(after[..after.len() - 3].to_vec())),
+    ];
+    each_edit_is_caught(&desk, e.seq, edits);
+    only_the_update_trigger_is_missing(&desk);
+}
+
+/// A database written before `trained_dictionary` keeps its states'
+/// bytes (codec 1) and reads as before; new states are written in codec 3,
+/// and `verify` sees one chain.
+#[test]
+fn a_version_before_the_trained_dictionary_is_upgraded_and_its_states_keep_their_bytes() {
+    let desk = stocked();
+    assert!(before_trained_dictionary(&desk) > 3);
+    let old_afters = stored_afters(&desk);
+    assert!(old_afters.iter().any(|(_, a)| a[0] == ZSTD_V1));
+    assert!(old_afters.iter().all(|(_, a)| a[0] != ZSTD_V2));
+    let head = desk.last_event().hash;
+    let old_log = desk.jsonl(&["log"]);
+    let old_claim = desk.json(&["claim", "show", "C1"]);
+    let report = desk.json(&["verify", "--expect-head", &head]);
+    assert_eq!(report["ok"], true, "{report}");
+    let version: i64 = desk.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, ripen::db::SCHEMA_VERSION);
+    assert_eq!(stored_afters(&desk), old_afters, "states written before keep their bytes");
+    assert_eq!(desk.jsonl(&["log"]), old_log, "old events read as before");
+    assert_eq!(desk.json(&["claim", "show", "C1"]), old_claim);
+
+    desk.ok_as(EDITOR, &["source", "add", "--title", "Third", "--grade", "C", "--publisher", "Blog"]);
+    let added = desk.last_event();
+    let afters = stored_afters(&desk);
+    assert_eq!(afters.last().map(|(seq, a)| (*seq, a[0])), Some((added.seq, ZSTD_V2)));
+    assert_eq!(added.after_json().unwrap()["title"], "Third");
+    let report = desk.json(&["verify", "--expect-head", &head]);
+    assert_eq!(report["ok"], true, "{report}");
+}
+
 /// Turns a desk at the current version into one at the version before
 /// `terse_events`: every code back to its text in the stored columns,
 /// renamed back and typed TEXT again, without the generated columns, with
 /// `events_by_actor` and without the switch table.
 fn before_terse_events(desk: &Desk) {
+    before_trained_dictionary(desk);
     let conn = desk.conn_rw();
     let trigger: String = conn
         .query_row("SELECT sql FROM sqlite_schema WHERE name = 'events_append_only_update'", [], |r| r.get(0))
@@ -777,7 +891,7 @@ fn before_terse_events(desk: &Desk) {
         ],
     );
     conn.execute_batch(&trigger).unwrap();
-    conn.pragma_update(None, "user_version", ripen::db::SCHEMA_VERSION - 1).unwrap();
+    conn.pragma_update(None, "user_version", ripen::db::SCHEMA_VERSION - 2).unwrap();
 }
 
 fn as_version_two(desk: &Desk) -> String {
