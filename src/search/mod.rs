@@ -4,7 +4,8 @@
 //! - `schema`: the index's fields and the documents entities become;
 //! - `query`: ripen's own query language and its compilation to tantivy;
 //! - `sync`: opening, catching up, rebuilding, bounding segments;
-//! - `snippet`: one-line excerpts with highlighted matches.
+//! - `snippet`: one-line excerpts with highlighted matches;
+//! - `top`: the best hits over all segments, pruned with one shared bound.
 //!
 //! Invariants: SQLite is the truth. A hit is shown from the entity's current
 //! row in SQLite (never from the index), so what is printed is never stale
@@ -17,13 +18,13 @@ mod readonly;
 pub mod schema;
 pub mod snippet;
 pub mod sync;
+mod top;
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BooleanQuery as Bool, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Term};
@@ -205,7 +206,7 @@ fn in_one_snapshot<T>(db: &Db, f: impl FnOnce() -> Result<T>) -> Result<T> {
 fn top_keys(opened: &Opened, q: &dyn Query, limit: usize) -> Result<Vec<(f32, DocKind, i64)>> {
     sync::guarded("searching", || {
         let searcher = opened.reader.searcher();
-        let top: Vec<(f32, DocAddress)> = searcher.search(q, &TopDocs::with_limit(limit).order_by_score())?;
+        let top: Vec<(f32, DocAddress)> = top::top_k(&searcher, q, limit)?;
         let mut columns = HashMap::new();
         let mut out = Vec::with_capacity(top.len());
         for (score, addr) in top {
