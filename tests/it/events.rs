@@ -522,27 +522,22 @@ fn a_version_before_terse_events_is_upgraded_and_its_events_keep_their_bytes() {
     let written = desk.event_count();
     let head = desk.last_event().hash;
     let typeofs = |desk: &Desk| -> Vec<(String, String, String)> {
-        desk.conn()
-            .prepare("SELECT typeof(stored_at), typeof(stored_action), typeof(stored_meta) FROM events ORDER BY seq")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
+        rows(
+            &desk.conn(),
+            "SELECT typeof(stored_at), typeof(stored_action), typeof(stored_meta) FROM events ORDER BY seq",
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
     };
     let old_log = desk.jsonl(&["log"]);
     let report = desk.json(&["verify", "--expect-head", &head]);
     assert_eq!(report["ok"], true, "{report}");
     let version: i64 = desk.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!(version, ripen::db::SCHEMA_VERSION);
-    let indexes: Vec<String> = desk
-        .conn()
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let indexes: Vec<String> = rows(
+        &desk.conn(),
+        "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' ORDER BY name",
+        |r| r.get(0),
+    );
     assert_eq!(indexes, ["events_by_entity", "events_by_topic"]);
     assert!(typeofs(&desk).iter().all(|(at, action, _)| at == "text" && action == "text"));
     assert_eq!(desk.jsonl(&["log"]), old_log, "old events read as before");
@@ -774,13 +769,11 @@ fn before_trained_dictionary(desk: &Desk) -> usize {
         .query_row("SELECT sql FROM sqlite_schema WHERE name = 'events_append_only_update'", [], |r| r.get(0))
         .unwrap();
     conn.execute_batch("DROP TRIGGER events_append_only_update").unwrap();
-    let stored: Vec<(i64, Vec<u8>)> = conn
-        .prepare("SELECT seq, after FROM events WHERE typeof(after) = 'blob' AND substr(after, 1, 1) = x'03'")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let stored: Vec<(i64, Vec<u8>)> = rows(
+        &conn,
+        "SELECT seq, after FROM events WHERE typeof(after) = 'blob' AND substr(after, 1, 1) = x'03'",
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    );
     for (seq, after) in &stored {
         let frame = [&ZSTD_MAGIC[..], &after[1..]].concat();
         let json = new.decompress(&frame, 1 << 20).unwrap();
@@ -795,13 +788,9 @@ fn before_trained_dictionary(desk: &Desk) -> usize {
 
 /// Every stored `after` blob by event, in order.
 fn stored_afters(desk: &Desk) -> Vec<(i64, Vec<u8>)> {
-    desk.conn()
-        .prepare("SELECT seq, after FROM events WHERE typeof(after) = 'blob' ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    rows(&desk.conn(), "SELECT seq, after FROM events WHERE typeof(after) = 'blob' ORDER BY seq", |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
 }
 
 /// A state stored whole is in the trained dictionary's codec, and any
@@ -980,14 +969,8 @@ fn a_sha256_chain_from_version_two_is_kept_and_continued_with_blake3() {
     assert_eq!(report["ok"], true, "{report}");
     // Old events keep their bytes; the new claim state leaves its text to
     // the tables (`lean_events`), against C1's last state stored whole.
-    let text_revs: Vec<(String, Option<i64>)> = desk
-        .conn()
-        .prepare("SELECT entity, text_rev FROM events ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let text_revs: Vec<(String, Option<i64>)> =
+        rows(&desk.conn(), "SELECT entity, text_rev FROM events ORDER BY seq", |r| Ok((r.get(0)?, r.get(1)?)));
     assert!(text_revs[..written as usize].iter().all(|(_, rev)| rev.is_none()));
     assert_eq!(text_revs[written as usize], ("claim:C1".to_string(), Some(1)));
     assert_eq!(events[written as usize].after_json().unwrap()["text"], "The cost frontier moved.");
@@ -1008,13 +991,8 @@ fn a_sha256_chain_from_version_two_is_kept_and_continued_with_blake3() {
 
     // The switch is recorded once and cannot be moved, removed or backdated.
     let conn = desk.conn_rw();
-    let switches: Vec<(i64, String)> = conn
-        .prepare("SELECT first_seq, algorithm FROM chain_algorithms")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let switches: Vec<(i64, String)> =
+        rows(&conn, "SELECT first_seq, algorithm FROM chain_algorithms", |r| Ok((r.get(0)?, r.get(1)?)));
     assert_eq!(switches, [(written + 1, "blake3".to_string())]);
     for bad in [
         "UPDATE chain_algorithms SET first_seq = 1",
@@ -1077,33 +1055,25 @@ fn claim_text_is_stored_once_and_every_edit_of_it_is_caught() {
     desk.ok_as(EDITOR, &["claim", "edit", "C1", "--text", "The cost frontier moved again.", "--reason", "sharper"]);
     desk.ok_as(EDITOR, &["promote", "C1", "--reason", "well sourced now", "--override"]);
     let conn = desk.conn();
-    let rows: Vec<(i64, String, Option<i64>, Vec<u8>)> = conn
-        .prepare("SELECT seq, entity, text_rev, after FROM events WHERE entity LIKE 'claim:%' ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let revisions: Vec<(&str, Option<i64>)> = rows.iter().map(|(_, e, rev, _)| (e.as_str(), *rev)).collect();
+    let claim_events: Vec<(i64, String, Option<i64>, Vec<u8>)> =
+        rows(&conn, "SELECT seq, entity, text_rev, after FROM events WHERE entity LIKE 'claim:%' ORDER BY seq", |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        });
+    let revisions: Vec<(&str, Option<i64>)> = claim_events.iter().map(|(_, e, rev, _)| (e.as_str(), *rev)).collect();
     assert_eq!(
         revisions,
         [("claim:C1", Some(1)), ("claim:C2", Some(1)), ("claim:C1", Some(2)), ("claim:C1", Some(2))],
         "every claim state names its text's revision"
     );
-    let (c2_add, c2_after) = (rows[1].0, &rows[1].3);
+    let (c2_add, c2_after) = (claim_events[1].0, &claim_events[1].3);
     assert!(
         c2_after.len() * 3 < long.len(),
         "C2's event stores {} bytes for a {}-byte text",
         c2_after.len(),
         long.len()
     );
-    let kept: Vec<(i64, i64, String)> = conn
-        .prepare("SELECT claim, revision, text FROM claim_texts")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let kept: Vec<(i64, i64, String)> =
+        rows(&conn, "SELECT claim, revision, text FROM claim_texts", |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)));
     assert_eq!(kept, [(1, 1, "The cost frontier moved.".to_string())], "the edit kept the old text");
     drop(conn);
     // Readers see whole states: the log, history and the as-of view.
@@ -1116,7 +1086,7 @@ fn claim_text_is_stored_once_and_every_edit_of_it_is_caught() {
     assert_chain(&desk);
     assert_eq!(desk.json(&["verify"])["ok"], true);
 
-    let (c1_add, c1_edit) = (format!("E{}", rows[0].0), format!("E{}", rows[2].0));
+    let (c1_add, c1_edit) = (format!("E{}", claim_events[0].0), format!("E{}", claim_events[2].0));
     let c2_add = format!("E{c2_add}");
     // The current text, edited behind the triggers' back.
     let report = verify_after_sql(

@@ -372,6 +372,11 @@ pub fn snapshot(db: &Path) -> Snapshot {
     Snapshot(files)
 }
 
+/// Every row `sql` selects, each made by `row`.
+pub fn rows<T>(conn: &Connection, sql: &str, row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> Vec<T> {
+    conn.prepare(sql).expect("prepared").query_map([], row).expect("queried").map(Result::unwrap).collect()
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
