@@ -257,34 +257,66 @@ pub fn write(conn: &Connection, c: &ClaimState) -> Result<()> {
     put(conn, &upsert, c, true)
 }
 
-/// Inserts a claim that does not exist yet, with its citations.
-pub fn insert(conn: &Connection, c: &ClaimState) -> Result<()> {
-    put(conn, INSERT_CLAIM, c, false)
+/// Inserts a claim that does not exist yet, with its citations (through
+/// `Tx::write`: a bulk import runs them on its writing thread).
+pub(crate) fn insert(tx: &mut Tx<'_>, c: &ClaimState) -> Result<()> {
+    let row = Row::of(c)?;
+    tx.write(INSERT_CLAIM, &row.params(c))?;
+    for cit in &c.citations {
+        tx.write(INSERT_CITATION, rusqlite::params![c.id, cit.source, cit.stance, cit.note])?;
+    }
+    tx.inserted_claim(c.id.get(), c.revision, &c.text);
+    Ok(())
+}
+
+const INSERT_CITATION: &str = "INSERT INTO citations (claim, source, stance, note) VALUES (?1, ?2, ?3, ?4)";
+
+/// The columns of a claim's row that are not fields of its state as they are.
+struct Row<'a> {
+    claimant_name: Option<&'a String>,
+    claimant_url: Option<&'a String>,
+    claimant_kind: Option<ClaimantKind>,
+    appearances: Option<String>,
+}
+
+impl<'a> Row<'a> {
+    fn of(c: &'a ClaimState) -> Result<Row<'a>> {
+        Ok(Row {
+            claimant_name: c.claimant.as_ref().map(|x| &x.name),
+            claimant_url: c.claimant.as_ref().and_then(|x| x.url.as_ref()),
+            claimant_kind: c.claimant.as_ref().map(|x| x.kind),
+            appearances: (!c.appearances.is_empty()).then(|| crate::error::to_json(&c.appearances)).transpose()?,
+        })
+    }
+
+    /// The parameters of `INSERT_CLAIM`, in its order.
+    fn params<'p>(&'p self, c: &'p ClaimState) -> [&'p dyn rusqlite::ToSql; 14] {
+        [
+            &c.id,
+            &c.key,
+            &c.topic,
+            &c.text,
+            &c.badge,
+            &c.badge_override,
+            &c.revision,
+            &c.created_by,
+            &c.created_at,
+            &self.claimant_name,
+            &self.claimant_url,
+            &self.claimant_kind,
+            &c.claim_date,
+            &self.appearances,
+        ]
+    }
 }
 
 fn put(conn: &Connection, row_sql: &str, c: &ClaimState, replace_citations: bool) -> Result<()> {
-    let appearances = (!c.appearances.is_empty()).then(|| crate::error::to_json(&c.appearances)).transpose()?;
-    conn.prepare_cached(row_sql)?.execute(rusqlite::params![
-        c.id,
-        c.key,
-        c.topic,
-        c.text,
-        c.badge,
-        c.badge_override,
-        c.revision,
-        c.created_by,
-        c.created_at,
-        c.claimant.as_ref().map(|x| &x.name),
-        c.claimant.as_ref().and_then(|x| x.url.as_ref()),
-        c.claimant.as_ref().map(|x| x.kind),
-        c.claim_date,
-        appearances,
-    ])?;
+    let row = Row::of(c)?;
+    conn.prepare_cached(row_sql)?.execute(row.params(c))?;
     if replace_citations {
         conn.prepare_cached("DELETE FROM citations WHERE claim = ?1")?.execute([c.id])?;
     }
-    let mut stmt =
-        conn.prepare_cached("INSERT INTO citations (claim, source, stance, note) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut stmt = conn.prepare_cached(INSERT_CITATION)?;
     for cit in &c.citations {
         stmt.execute(rusqlite::params![c.id, cit.source, cit.stance, cit.note])?;
     }
@@ -507,7 +539,7 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<&Provenance>) -> R
     let next: ClaimId =
         tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM claims")?.query_row([], |r| r.get(0))?;
     let Created { state, earned, event } = creation(tx, next, &new, citations, &evidence, provenance)?;
-    insert(tx.conn(), &state)?;
+    insert(tx, &state)?;
     let seq = tx.append(event)?;
     Ok(ClaimChange {
         id: state.id,

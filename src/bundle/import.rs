@@ -57,6 +57,9 @@ pub struct ImportReport {
     pub events: usize,
     pub first_event: Option<EventId>,
     pub last_event: Option<EventId>,
+    /// How many times a read waited for the writing thread (bulk imports).
+    #[serde(skip)]
+    pub(crate) waits: u64,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -137,7 +140,7 @@ pub(crate) fn import_with<'a>(
     on_conflict: OnConflict,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport> {
-    let bulk = takes_bulk_path(db, &input)?;
+    let fill = Fill::of(db, &input)?;
     let (name, reader): (String, Box<dyn Read + Send + 'a>) = match input {
         Input::File(p) => {
             let f = std::fs::File::open(p).map_err(|e| Error::bad(format!("cannot read {}: {e}", p.display())))?;
@@ -160,7 +163,7 @@ pub(crate) fn import_with<'a>(
     db.conn().pragma_update(None, "cache_size", -262_144)?;
     let has_actors: bool = db.conn().prepare_cached("SELECT count(*) > 0 FROM actors")?.query_row([], |r| r.get(0))?;
     let mut report = if looks_like_json_lines(&first) {
-        import_lines(db, (acting, on_conflict), has_actors, bulk, &name, first, reader, progress)?
+        import_lines(db, (acting, on_conflict), has_actors, fill, &name, first, reader, progress)?
     } else {
         let mut text = first;
         let mut rest = Vec::new();
@@ -183,33 +186,66 @@ pub(crate) fn import_with<'a>(
             }
         })?;
         de.end().map_err(|e| Error::bad(format!("{name}: trailing data after the bundle: {e}")))?;
-        import_document(db, (acting, on_conflict), has_actors, bundle, progress).map_err(|e| line_path(e, &name))?
+        import_document(db, (acting, on_conflict), has_actors, fill, bundle, progress)
+            .map_err(|e| line_path(e, &name))?
     };
     report.id = name;
     Ok(report)
 }
 
-/// Whether to drop the secondary indexes and rebuild them at the end: only
-/// for a large (or streamed) bundle into a database with no content yet.
-/// Rebuilding the indexes of a populated database would hold the write lock
-/// for as long as re-sorting everything it already has takes, and leave
-/// the lookups of existing records to table scans meanwhile.
-fn takes_bulk_path(db: &Db, input: &Input<'_>) -> Result<bool> {
-    let large = match input {
-        Input::File(p) => std::fs::metadata(p).map(|m| m.len() >= BULK_BYTES).unwrap_or(false),
-        Input::Stdin => true,
-        Input::Text(_, text) => text.len() as u64 >= BULK_BYTES,
-    };
-    if !large {
-        return Ok(false);
+/// How an import fills the database.
+#[derive(Clone, Copy)]
+struct Fill {
+    /// The database has no content yet: a record can only meet records of
+    /// this import, which the importer keeps track of itself, so its reads
+    /// are few and its writes may run on a second thread
+    /// (`Db::transact_piped`).
+    empty: bool,
+    /// Drop the secondary indexes and rebuild them at the end: only for a
+    /// large (or streamed) bundle into an empty database. Rebuilding the
+    /// indexes of a populated database would hold the write lock for as
+    /// long as re-sorting everything it already has takes, and leave the
+    /// lookups of existing records to table scans meanwhile.
+    bulk: bool,
+}
+
+impl Fill {
+    fn of(db: &Db, input: &Input<'_>) -> Result<Fill> {
+        let empty: bool = db.conn().query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM claims) AND NOT EXISTS (SELECT 1 FROM sources)
+                AND NOT EXISTS (SELECT 1 FROM dispatches) AND NOT EXISTS (SELECT 1 FROM topics)",
+            [],
+            |r| r.get(0),
+        )?;
+        let large = match input {
+            Input::File(p) => std::fs::metadata(p).map(|m| m.len() >= BULK_BYTES).unwrap_or(false),
+            Input::Stdin => true,
+            Input::Text(_, text) => text.len() as u64 >= BULK_BYTES,
+        };
+        Ok(Fill { empty, bulk: empty && large })
     }
-    let empty: bool = db.conn().query_row(
-        "SELECT NOT EXISTS (SELECT 1 FROM claims) AND NOT EXISTS (SELECT 1 FROM sources)
-            AND NOT EXISTS (SELECT 1 FROM dispatches) AND NOT EXISTS (SELECT 1 FROM topics)",
-        [],
-        |r| r.get(0),
-    )?;
-    Ok(empty)
+
+    /// Runs `import` in one transaction; `failed` names the record whose
+    /// queued write failed, by its label.
+    fn transact<T>(
+        self,
+        db: &mut Db,
+        actor: &Actor,
+        failed: impl FnOnce(u64) -> String,
+        import: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        if !self.empty {
+            return db.transact(actor, "import bundle", import);
+        }
+        let failed = |label: Option<u64>, e: Error| match label {
+            Some(label) => {
+                let path = failed(label);
+                line_path(at(&path, e), &path)
+            }
+            None => e,
+        };
+        db.transact_piped(actor, "import bundle", failed, import)
+    }
 }
 
 fn rest_line(e: &std::string::FromUtf8Error) -> usize {
@@ -278,6 +314,7 @@ fn import_document(
     db: &mut Db,
     (acting, on_conflict): (Option<&str>, OnConflict),
     has_actors: bool,
+    fill: Fill,
     bundle: Bundle,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport> {
@@ -297,7 +334,11 @@ fn import_document(
         + bundle.claims.len()
         + bundle.dispatches.len()
         + bundle.paths.len()) as u64;
-    db.transact(&actor, "import bundle", |tx| {
+    // A record's label: its list's place in `LISTS`, then its index.
+    const LISTS: [&str; 6] = ["actors", "topics", "sources", "claims", "dispatches", "paths"];
+    let label = |list: u64, i: usize| list << 32 | i as u64;
+    let failed = |label: u64| format!("{}[{}]", LISTS[(label >> 32) as usize % LISTS.len()], label & 0xffff_ffff);
+    fill.transact(db, &actor, failed, |tx| {
         let mut im = Importer::new(tx, on_conflict)?;
         // The importing editor's own record goes first: every event names an actor.
         let mut actors: Vec<(usize, &BundleActor)> = bundle.actors.iter().enumerate().collect();
@@ -310,26 +351,32 @@ fn import_document(
             }
         };
         for (i, a) in actors {
+            im.tx.label(label(0, i));
             im.actor(&format!("actors[{i}]"), a)?;
             tick(&mut done);
         }
         for (i, t) in bundle.topics.iter().enumerate() {
+            im.tx.label(label(1, i));
             im.topic(&format!("topics[{i}]"), t)?;
             tick(&mut done);
         }
         for (i, s) in bundle.sources.iter().enumerate() {
+            im.tx.label(label(2, i));
             im.source(&format!("sources[{i}]"), s)?;
             tick(&mut done);
         }
         for (i, c) in bundle.claims.iter().enumerate() {
+            im.tx.label(label(3, i));
             im.claim(&format!("claims[{i}]"), c)?;
             tick(&mut done);
         }
         for (i, d) in bundle.dispatches.iter().enumerate() {
+            im.tx.label(label(4, i));
             im.dispatch(&format!("dispatches[{i}]"), d)?;
             tick(&mut done);
         }
         for (i, p) in bundle.paths.iter().enumerate() {
+            im.tx.label(label(5, i));
             im.path(&format!("paths[{i}]"), p)?;
             tick(&mut done);
         }
@@ -364,7 +411,7 @@ fn import_lines<'a>(
     db: &mut Db,
     (acting, on_conflict): (Option<&str>, OnConflict),
     has_actors: bool,
-    bulk: bool,
+    fill: Fill,
     name: &str,
     first: String,
     mut reader: BufReader<Box<dyn Read + Send + 'a>>,
@@ -461,11 +508,11 @@ fn import_lines<'a>(
                 }
             }
         });
-        db.transact(&actor, "import bundle", |tx| {
+        let import = |tx: &mut Tx<'_>| {
             // Owned here so that an import that fails drops it, which ends
             // the parsing thread before the scope waits for it.
             let receive = receive;
-            let indexes = if bulk { BulkIndexes::drop(tx.conn())? } else { BulkIndexes::default() };
+            let indexes = if fill.bulk { BulkIndexes::drop(tx.conn())? } else { BulkIndexes::default() };
             let mut im = Importer::new(tx, on_conflict)?;
             let mut done = 0u64;
             let mut parsed = Vec::new().into_iter();
@@ -485,6 +532,7 @@ fn import_lines<'a>(
                     },
                 };
                 let Some((n, record)) = next else { break };
+                im.tx.label(n as u64);
                 let path = format!("{name}: line {n}");
                 let done_record = match &record {
                     Record::Header { .. } => Err(bad(&path, "a second header")),
@@ -505,7 +553,8 @@ fn import_lines<'a>(
             let report = im.finish()?;
             indexes.restore(tx.conn())?;
             Ok(report)
-        })
+        };
+        fill.transact(db, &actor, |n| format!("{name}: line {n}"), import)
     })
 }
 
@@ -620,6 +669,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         r.events = appended.len();
         r.first_event = appended.first().map(|s| EventId::new(*s));
         r.last_event = appended.last().map(|s| EventId::new(*s));
+        r.waits = self.tx.waits();
         Ok(r)
     }
 
@@ -867,6 +917,8 @@ impl<'t, 'c> Importer<'t, 'c> {
         model::check_optional_text("summary", &s.summary, model::MAX_LONG_TEXT).map_err(|e| at(path, e))?;
         let id = match self.existing_source(path, s)? {
             Some(id) => {
+                // `--update` may change what the rule reads of it.
+                self.evidence.remove(&id);
                 self.report.kept.sources += 1;
                 if let Some(existing) = crate::sources::load(self.tx.conn(), id)? {
                     let stated = (
@@ -910,6 +962,7 @@ impl<'t, 'c> Importer<'t, 'c> {
                 };
                 let done = crate::sources::add(self.tx, new, Some(&provenance)).map_err(|e| at(path, e))?;
                 self.report.added.sources += 1;
+                self.read_evidence(done.id)?;
                 done.id
             }
         };
@@ -959,18 +1012,24 @@ impl<'t, 'c> Importer<'t, 'c> {
     fn evidence_for(&mut self, citations: &[CitationState]) -> Result<Vec<Evidence>> {
         let mut out = Vec::with_capacity(citations.len());
         for c in citations {
-            let id = c.source;
-            let known = match self.evidence.get(&id) {
+            let known = match self.evidence.get(&c.source) {
                 Some(e) => e.clone(),
-                None => {
-                    let e = claims::evidence_for(self.tx.conn(), std::slice::from_ref(c))?.remove(0);
-                    self.evidence.insert(id, e.clone());
-                    e
-                }
+                None => self.read_evidence(c.source)?,
             };
             out.push(Evidence { stance: c.stance, ..known });
         }
         Ok(out)
+    }
+
+    /// Reads what the rule needs of a source and keeps it (its stance is
+    /// each citation's own). Read when the source is added, while the
+    /// import reads anyway, so that its claims need no read: a read waits
+    /// for a bulk import's writing thread.
+    fn read_evidence(&mut self, source: SourceId) -> Result<Evidence> {
+        let probe = CitationState { source, stance: model::Stance::Supports, note: None };
+        let e = claims::evidence_for(self.tx.conn(), std::slice::from_ref(&probe))?.remove(0);
+        self.evidence.insert(source, e.clone());
+        Ok(e)
     }
 
     /// Judges one step of imported badge history by the rules a live move
@@ -1174,7 +1233,7 @@ impl<'t, 'c> Importer<'t, 'c> {
         if c.created_by.is_none() || c.created_at.is_none() {
             self.report.defaulted.claims += 1;
         }
-        claims::insert(self.tx.conn(), &current).map_err(|e| at(path, e))?;
+        claims::insert(self.tx, &current).map_err(|e| at(path, e))?;
         for event in events {
             self.tx.append(event)?;
         }

@@ -12,6 +12,7 @@ mod actor;
 mod children;
 mod file;
 mod migrate;
+mod pipe;
 mod tx;
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,8 @@
 //! The one write path: `Db::transact` runs a change inside `BEGIN
 //! IMMEDIATE` as an actor; `Tx::append` adds each event to the hash chain in
 //! the same transaction, so a change and its events commit together or not
-//! at all.
+//! at all. `Db::transact_piped` runs the same change with its writes on a
+//! second thread (`pipe`): same rows, same order, same all-or-nothing.
 
 use std::path::Path;
 
@@ -9,6 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+use super::pipe::{Pipe, Write};
 use super::{Actor, Db, BUSY_TIMEOUT};
 use crate::clock;
 use crate::error::{Error, Result};
@@ -48,23 +50,61 @@ impl Db {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| describe_write_error(&self.path, what, e))?;
-        let (head_seq, head_hash) = events::head(&tx)?;
-        let hashing = events::Hashing::load(&tx)?;
-        let mut writer = Tx {
-            inner: tx,
-            actor: actor.clone(),
-            now,
-            head_seq,
-            head_hash,
-            hashing,
-            appended: Vec::new(),
-            keyframes: Default::default(),
-            importing: false,
-            origin: origin.cloned(),
-        };
+        let mut writer = Tx::begin(Link::Direct(tx), actor, origin, now)?;
         let value = change(&mut writer)?;
-        writer.inner.commit().map_err(|e| describe_write_error(&self.path, what, e))?;
+        let Link::Direct(tx) = writer.link else { unreachable!("built direct above") };
+        tx.commit().map_err(|e| describe_write_error(&self.path, what, e))?;
         Ok(value)
+    }
+
+    /// `transact` with the change's writes run on a second thread while the
+    /// change goes on deciding the next ones (see `pipe`): for a bulk
+    /// import, whose writes are many and whose reads are few. A write that
+    /// fails is reported as `failed(label, error)`, with the label of the
+    /// record that queued it (`Tx::label`).
+    pub(crate) fn transact_piped<T>(
+        &mut self,
+        actor: &Actor,
+        what: &str,
+        failed: impl FnOnce(Option<u64>, Error) -> Error,
+        change: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        if self.conn.is_readonly(rusqlite::DatabaseName::Main)? {
+            return Err(Error::Database(format!(
+                "{} is read-only: {what} was not made; check the file's permissions",
+                self.path.display()
+            )));
+        }
+        let now = clock::now()?;
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| describe_write_error(&self.path, what, e))?;
+        let conn = &mut self.conn;
+        let (value, failure) = std::thread::scope(|scope| {
+            let pipe = Pipe::start(scope, conn);
+            let mut writer = match Tx::begin(Link::Piped(pipe), actor, None, now) {
+                Ok(writer) => writer,
+                Err(e) => return (Err(e), None),
+            };
+            let value = change(&mut writer);
+            let Link::Piped(pipe) = writer.link else { unreachable!("built piped above") };
+            let (_, failure) = pipe.finish();
+            (value, failure)
+        });
+        let outcome = match failure {
+            Some((label, e)) => Err(failed(label, e)),
+            None => value,
+        };
+        match outcome {
+            Ok(value) => {
+                self.conn.execute_batch("COMMIT").map_err(|e| describe_write_error(&self.path, what, e))?;
+                Ok(value)
+            }
+            Err(e) => {
+                // The error is what the caller needs; a failed rollback
+                // leaves the transaction to SQLite, which ends it on close.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 }
 
@@ -121,9 +161,27 @@ pub struct Origin {
     pub token: String,
 }
 
+/// Where a transaction's statements run.
+enum Link<'c> {
+    /// On this thread, as they come.
+    Direct(rusqlite::Transaction<'c>),
+    /// Writes on a second thread (`Db::transact_piped`).
+    Piped(Pipe<'c>),
+}
+
+/// The claim whose row this transaction has just inserted, so that storing
+/// its events' states needs no query (see `Tx::keeps_text`): its row's
+/// revision and text, and the texts put into `claim_texts` since.
+struct FreshClaim {
+    id: i64,
+    revision: i64,
+    text: String,
+    kept: Vec<(i64, String)>,
+}
+
 /// A write transaction in progress.
 pub struct Tx<'c> {
-    inner: rusqlite::Transaction<'c>,
+    link: Link<'c>,
     actor: Actor,
     now: DateTime<Utc>,
     head_seq: i64,
@@ -138,11 +196,103 @@ pub struct Tx<'c> {
     importing: bool,
     /// Recorded in the meta of every event appended (`channel`, `token`).
     origin: Option<Origin>,
+    /// Forgotten whenever a caller may have written to the tables itself.
+    fresh: std::cell::RefCell<Option<FreshClaim>>,
+}
+
+impl<'c> Tx<'c> {
+    fn begin(link: Link<'c>, actor: &Actor, origin: Option<&Origin>, now: DateTime<Utc>) -> Result<Tx<'c>> {
+        let conn: &Connection = match &link {
+            Link::Direct(tx) => tx,
+            Link::Piped(pipe) => pipe.conn(),
+        };
+        let (head_seq, head_hash) = events::head(conn)?;
+        let hashing = events::Hashing::load(conn)?;
+        Ok(Tx {
+            link,
+            actor: actor.clone(),
+            now,
+            head_seq,
+            head_hash,
+            hashing,
+            appended: Vec::new(),
+            keyframes: Default::default(),
+            importing: false,
+            origin: origin.cloned(),
+            fresh: Default::default(),
+        })
+    }
 }
 
 impl Tx<'_> {
+    /// The connection, for reads and for writes whose effect the caller
+    /// reads back (with `transact_piped`, once every queued write has run).
     pub fn conn(&self) -> &Connection {
-        &self.inner
+        // A caller may write through it: nothing remembered about the
+        // tables holds any more.
+        if let Ok(mut fresh) = self.fresh.try_borrow_mut() {
+            *fresh = None;
+        }
+        self.db()
+    }
+
+    /// `conn` for this file's own reads, which keep what is remembered.
+    fn db(&self) -> &Connection {
+        match &self.link {
+            Link::Direct(tx) => tx,
+            Link::Piped(pipe) => pipe.conn(),
+        }
+    }
+
+    /// Writes one row whose effect nothing in this transaction reads back
+    /// before its end, unless through `conn`: with `transact_piped` it runs
+    /// on the writing thread.
+    pub(crate) fn write(&mut self, sql: &'static str, params: &[&dyn rusqlite::ToSql]) -> Result<()> {
+        *self.fresh.get_mut() = None;
+        self.write_row(sql, params)
+    }
+
+    fn write_row(&mut self, sql: &'static str, params: &[&dyn rusqlite::ToSql]) -> Result<()> {
+        match &mut self.link {
+            Link::Direct(tx) => {
+                tx.prepare_cached(sql)?.execute(params)?;
+                Ok(())
+            }
+            Link::Piped(pipe) => pipe.write(Write::new(sql, params)?),
+        }
+    }
+
+    fn write_values(&mut self, sql: &'static str, params: Vec<rusqlite::types::Value>) -> Result<()> {
+        match &mut self.link {
+            Link::Direct(tx) => {
+                tx.prepare_cached(sql)?.execute(rusqlite::params_from_iter(params))?;
+                Ok(())
+            }
+            Link::Piped(pipe) => pipe.write(Write::from_values(sql, params)),
+        }
+    }
+
+    /// Says which record the writes from now on belong to, for the message
+    /// of a queued write that fails (`transact_piped`'s `failed`).
+    pub(crate) fn label(&mut self, label: u64) {
+        if let Link::Piped(pipe) = &mut self.link {
+            pipe.label(label);
+        }
+    }
+
+    /// How many times a read had to wait for the writing thread to catch
+    /// up (`transact_piped`); 0 for a direct transaction.
+    pub(crate) fn waits(&self) -> u64 {
+        match &self.link {
+            Link::Direct(_) => 0,
+            Link::Piped(pipe) => pipe.lends(),
+        }
+    }
+
+    /// Remembers the row `claims::insert` has just written for a new claim
+    /// (no `claim_texts` row can name a claim before its row exists).
+    pub(crate) fn inserted_claim(&mut self, id: i64, revision: i64, text: &str) {
+        *self.fresh.get_mut() = Some(FreshClaim { id, revision, text: text.to_string(), kept: Vec::new() });
     }
 
     pub fn actor(&self) -> &Actor {
@@ -189,7 +339,7 @@ impl Tx<'_> {
     /// that readers would not derive.
     #[cfg(debug_assertions)]
     fn check_before(&self, entity: &str, seq: i64, before: Option<&str>) -> Result<()> {
-        let previous = events::previous_state(&self.inner, entity, seq)?;
+        let previous = events::previous_state(self.db(), entity, seq)?;
         if previous.as_deref() != before {
             return Err(Error::Database(format!(
                 "internal error: the event about {entity} records a `before` that is not its previous event's `after`"
@@ -257,7 +407,7 @@ impl Tx<'_> {
     /// A claim state's JSON without its text, and the state's revision,
     /// when states may leave their text out from `seq` on and the tables
     /// keep that text for readers (`keeps_text`); `None` to store it whole.
-    fn elided(&self, entity: &str, seq: i64, state: &str) -> Result<Option<(String, i64)>> {
+    fn elided(&mut self, entity: &str, seq: i64, state: &str) -> Result<Option<(String, i64)>> {
         #[derive(serde::Deserialize)]
         struct Text<'a> {
             #[serde(borrow)]
@@ -290,11 +440,50 @@ impl Tx<'_> {
     /// revision the row has already moved past (an import writes a claim's
     /// row at its last revision, then an event for every revision) is put
     /// into `claim_texts` here.
-    fn keeps_text(&self, claim: i64, revision: i64, text: &str) -> Result<bool> {
-        // Both lookups in one statement (NULL where a row is missing): it
-        // runs for every claim event an import writes.
-        let (kept, current, same) = self
-            .inner
+    fn keeps_text(&mut self, claim: i64, revision: i64, text: &str) -> Result<bool> {
+        let known = self.fresh.get_mut().as_ref().filter(|f| f.id == claim).map(|f| {
+            let kept = f.kept.iter().find(|(r, _)| *r == revision).map(|(_, t)| t == text);
+            (kept, Some(f.revision), Some(f.text == text))
+        });
+        let (kept, current, same) = match known {
+            Some(known) => {
+                #[cfg(debug_assertions)]
+                if known != self.text_rows(claim, revision, text)? {
+                    return Err(Error::Database(format!(
+                        "internal error: what this transaction remembers of claim {claim}'s row is not the row"
+                    )));
+                }
+                known
+            }
+            None => self.text_rows(claim, revision, text)?,
+        };
+        if let Some(same) = kept {
+            return Ok(same);
+        }
+        Ok(match current.zip(same) {
+            Some((current, same)) if current == revision => same,
+            Some((current, _)) if current > revision => {
+                self.write_row(
+                    "INSERT INTO claim_texts (claim, revision, text) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![claim, revision, text],
+                )?;
+                if let Some(f) = self.fresh.get_mut().as_mut().filter(|f| f.id == claim) {
+                    f.kept.push((revision, text.to_string()));
+                }
+                true
+            }
+            _ => false,
+        })
+    }
+
+    /// What `keeps_text` needs of the tables: whether `claim_texts` holds
+    /// `text` at `revision` (NULL: no row), and the claim row's revision
+    /// and whether its text is `text`.
+    #[allow(clippy::type_complexity)]
+    fn text_rows(&self, claim: i64, revision: i64, text: &str) -> Result<(Option<bool>, Option<i64>, Option<bool>)> {
+        // Both lookups in one statement (NULL where a row is missing).
+        Ok(self
+            .db()
             .prepare_cached(
                 "SELECT t.text = ?3, c.revision, c.text = ?3 FROM (SELECT 1)
                    LEFT JOIN claim_texts AS t ON t.claim = ?1 AND t.revision = ?2
@@ -302,20 +491,7 @@ impl Tx<'_> {
             )?
             .query_row(rusqlite::params![claim, revision, text], |r| {
                 Ok((r.get::<_, Option<bool>>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Option<bool>>(2)?))
-            })?;
-        if let Some(same) = kept {
-            return Ok(same);
-        }
-        Ok(match current.zip(same) {
-            Some((current, same)) if current == revision => same,
-            Some((current, _)) if current > revision => {
-                self.inner
-                    .prepare_cached("INSERT INTO claim_texts (claim, revision, text) VALUES (?1, ?2, ?3)")?
-                    .execute(rusqlite::params![claim, revision, text])?;
-                true
-            }
-            _ => false,
-        })
+            })?)
     }
 
     /// The latest event about `entity` before `seq` that stores its state
@@ -324,7 +500,7 @@ impl Tx<'_> {
     /// is gone (a bulk import dropped it: a scan would cost more than the
     /// bytes it saves).
     fn keyframe(&self, entity: &str, seq: i64) -> Result<Option<(i64, String)>> {
-        let indexed: bool = self.inner.query_row(
+        let indexed: bool = self.db().query_row(
             "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'index' AND name = 'events_by_entity'",
             [],
             |r| r.get(0),
@@ -333,7 +509,7 @@ impl Tx<'_> {
             return Ok(None);
         }
         let found = self
-            .inner
+            .db()
             .prepare_cached(
                 "SELECT seq, after FROM events INDEXED BY events_by_entity
                  WHERE entity = ?1 AND seq < ?2 AND base IS NULL AND after IS NOT NULL
@@ -432,27 +608,27 @@ impl Tx<'_> {
             Some(m) => coded(event_format::terse_code(event_format::TERSE_METAS, m), m),
             None => Sql::Null,
         };
-        let mut insert = self.inner.prepare_cached(
+        self.write_values(
             "INSERT INTO events (seq, stored_at, actor, stored_action, entity, topic, before, after, reason, stored_meta,
                prev_hash, hash, base, text_rev)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            vec![
+                Sql::Integer(seq),
+                stored_at,
+                Sql::Text(actor),
+                stored_action,
+                Sql::Text(event.entity),
+                Sql::from(event.topic),
+                stored_before,
+                stored_after,
+                Sql::from(event.reason),
+                stored_meta,
+                stored_prev,
+                stored_hash,
+                stored_base,
+                stored_text_rev,
+            ],
         )?;
-        insert.execute(rusqlite::params![
-            seq,
-            stored_at,
-            actor,
-            stored_action,
-            event.entity,
-            event.topic,
-            stored_before,
-            stored_after,
-            event.reason,
-            stored_meta,
-            stored_prev,
-            stored_hash,
-            stored_base,
-            stored_text_rev
-        ])?;
         self.head_seq = seq;
         self.head_hash = hash;
         self.appended.push(seq);
