@@ -265,8 +265,7 @@ pub(crate) fn insert(tx: &mut Tx<'_>, c: &ClaimState) -> Result<()> {
     for cit in &c.citations {
         tx.write(INSERT_CITATION, rusqlite::params![c.id, cit.source, cit.stance, cit.note])?;
     }
-    tx.inserted_claim(c.id.get(), c.revision, &c.text);
-    Ok(())
+    tx.inserted_claim(c.id.get(), c.revision, &c.text)
 }
 
 const INSERT_CITATION: &str = "INSERT INTO citations (claim, source, stance, note) VALUES (?1, ?2, ?3, ?4)";

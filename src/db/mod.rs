@@ -9,6 +9,7 @@
 //! commits, or rolls everything back on any error.
 
 mod actor;
+mod chain;
 mod children;
 mod file;
 mod migrate;

@@ -1,12 +1,13 @@
-//! A write transaction whose statements run on a second thread: the thread
-//! that decides the change (validation, replay, state JSON, hashing) queues
-//! the rows it writes, and a writing thread executes them in order, so SQLite
-//! and ripen's own work overlap on two cores. A bulk import uses it
-//! (`Db::transact_piped`).
+//! A write transaction whose writes run on a second thread: the thread that
+//! decides the change (validation, replay, state JSON) queues the rows and
+//! events it writes, and a writing thread stores them in order (encoding
+//! states, hashing the chain, SQLite), so the two overlap on two cores. An
+//! import into an empty database uses it (`Db::transact_piped`).
 //!
 //! Invariants:
-//! - The connection is in exactly one place: the deciding thread (`here`)
-//!   or the writing thread. Whoever holds it is the only one touching it.
+//! - The connection and the chain (`Held`) are in exactly one place: the
+//!   deciding thread (`here`) or the writing thread. Whoever holds them is
+//!   the only one touching them.
 //! - Queued writes run in the order they were queued, and every read sees
 //!   every write queued before it: `conn()` first sends what is queued, then
 //!   asks for the connection back and waits until the writing thread has run
@@ -24,6 +25,7 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use rusqlite::types::{ToSqlOutput, Value};
 use rusqlite::{Connection, ToSql};
 
+use super::chain::{Chain, FreshClaim, Sealed};
 use crate::error::{Error, Result};
 
 /// Writes the deciding thread makes in a row while holding the connection
@@ -31,8 +33,9 @@ use crate::error::{Error, Result};
 /// reads usually writes a little, then reads again), writes in long runs.
 const HOLD_WRITES: usize = 64;
 
-/// Queued writes handed to the writing thread at a time.
-const BATCH: usize = 256;
+/// Queued writes handed to the writing thread at a time: each hand-over
+/// may wake it.
+const BATCH: usize = 1024;
 
 /// Batches in flight: enough to keep the writing thread busy, few enough
 /// that memory stays flat.
@@ -51,10 +54,6 @@ impl Write {
         Ok(Write { sql, params })
     }
 
-    pub(crate) fn from_values(sql: &'static str, params: Vec<Value>) -> Write {
-        Write { sql, params }
-    }
-
     pub(crate) fn run(&self, conn: &Connection) -> rusqlite::Result<()> {
         conn.prepare_cached(self.sql)?.execute(rusqlite::params_from_iter(self.params.iter()))?;
         Ok(())
@@ -69,20 +68,48 @@ fn owned(out: ToSqlOutput<'_>) -> Result<Value> {
     }
 }
 
-enum Op {
+pub(crate) enum Op {
     /// What the writes after it belong to, for a failure's message.
     Label(u64),
     Write(Write),
+    Event(Sealed),
+    Fresh(FreshClaim),
+}
+
+/// The connection and the chain, which go together.
+pub(crate) struct Held<'c> {
+    pub conn: &'c mut Connection,
+    pub chain: Chain,
+}
+
+impl Held<'_> {
+    /// Runs one queued write (either thread runs them the same way). It
+    /// borrows what it can: the batch goes back to the deciding thread,
+    /// whose allocator frees it.
+    fn apply(&mut self, op: &mut Op) -> Result<()> {
+        match op {
+            Op::Label(_) => Ok(()),
+            Op::Write(w) => {
+                self.chain.forget();
+                Ok(w.run(self.conn)?)
+            }
+            Op::Event(e) => self.chain.append(self.conn, e),
+            Op::Fresh(f) => {
+                self.chain.inserted_claim(std::mem::take(f));
+                Ok(())
+            }
+        }
+    }
 }
 
 enum ToWriter<'c> {
-    Give(&'c mut Connection),
+    Give(Held<'c>),
     Ops(Vec<Op>),
     Lend,
 }
 
 enum Back<'c> {
-    Lent(&'c mut Connection),
+    Lent(Held<'c>),
     /// A batch that has run: dropped by the thread that allocated it.
     Spent(Vec<Op>),
     Failed(Option<u64>, Error),
@@ -90,7 +117,7 @@ enum Back<'c> {
 
 /// The deciding thread's end.
 pub(crate) struct Pipe<'c> {
-    here: OnceCell<&'c mut Connection>,
+    here: OnceCell<Held<'c>>,
     queued: RefCell<Vec<Op>>,
     to_writer: SyncSender<ToWriter<'c>>,
     from_writer: Receiver<Back<'c>>,
@@ -107,8 +134,8 @@ pub(crate) struct Pipe<'c> {
 pub(crate) type Failure = (Option<u64>, Error);
 
 impl<'c> Pipe<'c> {
-    /// Starts the writing thread in `scope`, with the connection held here.
-    pub(crate) fn start<'s>(scope: &'s std::thread::Scope<'s, '_>, conn: &'c mut Connection) -> Pipe<'c>
+    /// Starts the writing thread in `scope`, with the connection and chain held here.
+    pub(crate) fn start<'s>(scope: &'s std::thread::Scope<'s, '_>, held: Held<'c>) -> Pipe<'c>
     where
         'c: 's,
     {
@@ -116,7 +143,7 @@ impl<'c> Pipe<'c> {
         let (answers, from_writer) = std::sync::mpsc::channel();
         scope.spawn(move || serve(orders, answers));
         let here = OnceCell::new();
-        let _ = here.set(conn);
+        let _ = here.set(held);
         Pipe {
             here,
             queued: RefCell::new(Vec::with_capacity(BATCH)),
@@ -130,8 +157,8 @@ impl<'c> Pipe<'c> {
         }
     }
 
-    /// The connection, once every write queued so far has run.
-    pub(crate) fn conn(&self) -> &Connection {
+    /// The connection and chain, once every write queued so far has run.
+    pub(crate) fn held(&self) -> &Held<'c> {
         self.read.set(true);
         self.here.get_or_init(|| self.call_back())
     }
@@ -149,7 +176,9 @@ impl<'c> Pipe<'c> {
         }
     }
 
-    pub(crate) fn write(&mut self, write: Write) -> Result<()> {
+    /// Runs `op` here while this thread holds the connection and has read
+    /// lately; else queues it for the writing thread.
+    pub(crate) fn push(&mut self, op: Op) -> Result<()> {
         if self.failed.get_mut().is_some() {
             // Stop deciding: the failure itself is reported by `finish`.
             return Err(Error::Database("the writing thread stopped".to_string()));
@@ -157,20 +186,21 @@ impl<'c> Pipe<'c> {
         if self.read.take() {
             self.held_writes = 0;
         }
-        if let Some(conn) = self.here.get() {
+        if let Some(held) = self.here.get_mut() {
             if self.held_writes < HOLD_WRITES {
                 self.held_writes += 1;
-                return Ok(write.run(conn)?);
+                let mut op = op;
+                return held.apply(&mut op);
             }
-            let conn = self.here.take().expect("held above");
+            let held = self.here.take().expect("held above");
             self.held_writes = 0;
-            self.order(ToWriter::Give(conn));
+            self.order(ToWriter::Give(held));
             if let Some(label) = self.label {
                 self.queued.get_mut().push(Op::Label(label));
             }
         }
         let queued = self.queued.get_mut();
-        queued.push(Op::Write(write));
+        queued.push(op);
         if queued.len() >= BATCH {
             self.send_queued();
         }
@@ -179,11 +209,11 @@ impl<'c> Pipe<'c> {
 
     /// Takes the connection back and ends the writing thread; returns the
     /// connection and the first failure of a queued write, if any.
-    pub(crate) fn finish(self) -> (&'c mut Connection, Option<Failure>) {
+    pub(crate) fn finish(self) -> (Held<'c>, Option<Failure>) {
         let mut pipe = self;
-        pipe.conn();
-        let conn = pipe.here.take().expect("conn() holds it");
-        (conn, pipe.failed.into_inner())
+        pipe.held();
+        let held = pipe.here.take().expect("held() holds it");
+        (held, pipe.failed.into_inner())
         // Dropping `to_writer` ends the writing thread's loop.
     }
 
@@ -205,9 +235,9 @@ impl<'c> Pipe<'c> {
         }
     }
 
-    fn take_back(&self, back: Back<'c>) -> Option<&'c mut Connection> {
+    fn take_back(&self, back: Back<'c>) -> Option<Held<'c>> {
         match back {
-            Back::Lent(conn) => return Some(conn),
+            Back::Lent(held) => return Some(held),
             Back::Spent(batch) => drop(batch),
             Back::Failed(label, e) => {
                 self.failed.borrow_mut().get_or_insert((label, e));
@@ -216,16 +246,16 @@ impl<'c> Pipe<'c> {
         None
     }
 
-    fn call_back(&self) -> &'c mut Connection {
+    fn call_back(&self) -> Held<'c> {
         self.send_queued();
         self.order(ToWriter::Lend);
         loop {
             let Ok(back) = self.from_writer.recv() else {
                 panic!("ripen's writing thread stopped holding the connection");
             };
-            if let Some(conn) = self.take_back(back) {
+            if let Some(held) = self.take_back(back) {
                 self.lends.set(self.lends.get() + 1);
-                return conn;
+                return held;
             }
         }
     }
@@ -233,33 +263,33 @@ impl<'c> Pipe<'c> {
 
 /// The writing thread: runs batches in order until the deciding end is dropped.
 fn serve<'c>(orders: Receiver<ToWriter<'c>>, answers: Sender<Back<'c>>) {
-    let mut conn: Option<&'c mut Connection> = None;
+    let mut held: Option<Held<'c>> = None;
     let (mut label, mut failed) = (None, false);
     while let Ok(order) = orders.recv() {
         match order {
-            ToWriter::Give(c) => conn = Some(c),
+            ToWriter::Give(h) => held = Some(h),
             ToWriter::Lend => {
-                if let Some(c) = conn.take() {
-                    let _ = answers.send(Back::Lent(c));
+                if let Some(h) = held.take() {
+                    // The deciding thread may write through the connection.
+                    h.chain.forget();
+                    let _ = answers.send(Back::Lent(h));
                 }
             }
-            ToWriter::Ops(ops) => {
-                if !failed && conn.is_none() {
+            ToWriter::Ops(mut ops) => {
+                if !failed && held.is_none() {
                     failed = true;
                     let e = Error::Database("internal error: writes were queued while the connection was lent".into());
                     let _ = answers.send(Back::Failed(label, e));
                 }
-                if let (false, Some(c)) = (failed, conn.as_deref()) {
-                    for op in &ops {
-                        match op {
-                            Op::Label(l) => label = Some(*l),
-                            Op::Write(w) => {
-                                if let Err(e) = w.run(c) {
-                                    failed = true;
-                                    let _ = answers.send(Back::Failed(label, e.into()));
-                                    break;
-                                }
-                            }
+                if let (false, Some(h)) = (failed, held.as_mut()) {
+                    for op in ops.iter_mut() {
+                        if let Op::Label(l) = op {
+                            label = Some(*l);
+                        }
+                        if let Err(e) = h.apply(op) {
+                            failed = true;
+                            let _ = answers.send(Back::Failed(label, e));
+                            break;
                         }
                     }
                 }
