@@ -103,13 +103,13 @@ impl Held<'_> {
 }
 
 enum ToWriter<'c> {
-    Give(Held<'c>),
+    Give(Box<Held<'c>>),
     Ops(Vec<Op>),
     Lend,
 }
 
 enum Back<'c> {
-    Lent(Held<'c>),
+    Lent(Box<Held<'c>>),
     /// A batch that has run: dropped by the thread that allocated it.
     Spent(Vec<Op>),
     Failed(Option<u64>, Error),
@@ -194,7 +194,7 @@ impl<'c> Pipe<'c> {
             }
             let held = self.here.take().expect("held above");
             self.held_writes = 0;
-            self.order(ToWriter::Give(held));
+            self.order(ToWriter::Give(Box::new(held)));
             if let Some(label) = self.label {
                 self.queued.get_mut().push(Op::Label(label));
             }
@@ -237,7 +237,7 @@ impl<'c> Pipe<'c> {
 
     fn take_back(&self, back: Back<'c>) -> Option<Held<'c>> {
         match back {
-            Back::Lent(held) => return Some(held),
+            Back::Lent(held) => return Some(*held),
             Back::Spent(batch) => drop(batch),
             Back::Failed(label, e) => {
                 self.failed.borrow_mut().get_or_insert((label, e));
@@ -263,7 +263,7 @@ impl<'c> Pipe<'c> {
 
 /// The writing thread: runs batches in order until the deciding end is dropped.
 fn serve<'c>(orders: Receiver<ToWriter<'c>>, answers: Sender<Back<'c>>) {
-    let mut held: Option<Held<'c>> = None;
+    let mut held: Option<Box<Held<'c>>> = None;
     let (mut label, mut failed) = (None, false);
     while let Ok(order) = orders.recv() {
         match order {
