@@ -83,9 +83,7 @@ pub(crate) struct Held<'c> {
 }
 
 impl Held<'_> {
-    /// Runs one queued write (either thread runs them the same way). It
-    /// borrows what it can: the batch goes back to the deciding thread,
-    /// whose allocator frees it.
+    /// Runs one queued write (either thread runs them the same way).
     fn apply(&mut self, op: &mut Op) -> Result<()> {
         match op {
             Op::Label(_) => Ok(()),
@@ -110,8 +108,6 @@ enum ToWriter<'c> {
 
 enum Back<'c> {
     Lent(Box<Held<'c>>),
-    /// A batch that has run: dropped by the thread that allocated it.
-    Spent(Vec<Op>),
     Failed(Option<u64>, Error),
 }
 
@@ -240,7 +236,7 @@ impl<'c> Pipe<'c> {
         if !batch.is_empty() {
             self.order(ToWriter::Ops(batch));
         }
-        // Free spent batches here, where they were allocated.
+        // Learn of a failure early, to stop deciding.
         while let Ok(back) = self.from_writer.try_recv() {
             self.take_back(back);
         }
@@ -249,7 +245,6 @@ impl<'c> Pipe<'c> {
     fn take_back(&self, back: Back<'c>) -> Option<Held<'c>> {
         match back {
             Back::Lent(held) => return Some(*held),
-            Back::Spent(batch) => drop(batch),
             Back::Failed(label, e) => {
                 self.failed.borrow_mut().get_or_insert((label, e));
             }
@@ -304,7 +299,8 @@ fn serve<'c>(orders: Receiver<ToWriter<'c>>, answers: Sender<Back<'c>>) {
                         }
                     }
                 }
-                let _ = answers.send(Back::Spent(ops));
+                // Freed here: the deciding thread has enough to do.
+                drop(ops);
             }
         }
     }
