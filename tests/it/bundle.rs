@@ -643,3 +643,28 @@ fn import_threads_must_be_a_positive_count() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!d.db.exists());
 }
+
+/// Into an empty database sources are added without reading it back; a
+/// later record naming an earlier one's DOI is still recognised (kept), and
+/// a second key with that DOI is still refused.
+#[test]
+fn sources_sharing_a_doi_within_one_import_into_an_empty_database() {
+    let header = json!({"type": "header", "format": "ripen-bundle/1"});
+    let editor = json!({"type": "actor", "handle": "editor", "role": "editor"});
+    let topic = json!({"type": "topic", "slug": "t", "title": "T"});
+    let first = json!({"type": "source", "key": "a", "title": "A", "grade": "A", "doi": "10.1000/xyz"});
+    let same = json!({"type": "source", "title": "A", "grade": "A", "doi": "https://doi.org/10.1000/XYZ"});
+    let lines = |records: &[&Value]| records.iter().map(|r| format!("{r}\n")).collect::<String>();
+
+    let d = Desk::empty();
+    let file = d.write_file("b.jsonl", lines(&[&header, &editor, &topic, &first, &same]).as_bytes());
+    let report: Value = serde_json::from_slice(&d.ok(&["--json", "import", &file]).stdout).unwrap();
+    assert_eq!((report["added"]["sources"].as_u64(), report["kept"]["sources"].as_u64()), (Some(1), Some(1)));
+
+    let d = Desk::empty();
+    let other = json!({"type": "source", "key": "b", "title": "B", "grade": "B", "doi": "10.1000/XYZ"});
+    let file = d.write_file("b.jsonl", lines(&[&header, &editor, &topic, &first, &other]).as_bytes());
+    let run = d.exec(&["import", &file]).refused(1);
+    assert!(run.stderr.contains("line 5") && run.stderr.contains("already has DOI 10.1000/xyz"), "{}", run.stderr);
+    assert!(!d.db.exists(), "a refused import left a database");
+}
