@@ -10,7 +10,7 @@ use crate::db::{Children, NewEvent, Tx};
 use crate::entity::EntityRef;
 use crate::error::{Error, Result};
 use crate::ids::{ClaimId, EventId, SourceId};
-use crate::model::{self, Grade, Kind, Provenance, Role, Status};
+use crate::model::{self, Grade, Kind, Provenance, Role, Stance, Status};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -230,21 +230,14 @@ fn clean(v: Option<String>) -> Option<String> {
 
 /// Validates a new source against the database (key unique, topics exist).
 pub(crate) fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
-    model::check_text("source title", &new.title, model::MAX_SHORT_TEXT)?;
-    let key = clean(new.key);
-    if let Some(k) = &key {
-        model::check_key(k)?;
+    let new = tidy(new)?;
+    if let Some(k) = &new.key {
         if conn.prepare_cached("SELECT 1 FROM sources WHERE key = ?1")?.query_row([k], |_| Ok(())).optional()?.is_some()
         {
             return Err(Error::refused(format!("a source with key {k:?} already exists: pick another key")));
         }
     }
-    let url = clean(new.url);
-    let publisher = clean(new.publisher);
-    let tier = clean(new.tier);
-    let archive_url = clean(new.archive_url);
-    let doi = clean(new.doi).map(|d| crate::doi::normalize(&d)).transpose()?;
-    if let Some(d) = &doi {
+    if let Some(d) = &new.doi {
         if let Some(other) = by_doi(conn, d)? {
             return Err(Error::refused(format!(
                 "{} already has DOI {d}: a DOI names one source; use {} instead",
@@ -252,6 +245,25 @@ pub(crate) fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
             )));
         }
     }
+    for t in &new.topics {
+        crate::topics::require(conn, t)?;
+    }
+    Ok(new)
+}
+
+/// A new source's fields checked and in their stored form, without
+/// reading the database.
+fn tidy(new: NewSource) -> Result<NewSource> {
+    model::check_text("source title", &new.title, model::MAX_SHORT_TEXT)?;
+    let key = clean(new.key);
+    if let Some(k) = &key {
+        model::check_key(k)?;
+    }
+    let url = clean(new.url);
+    let publisher = clean(new.publisher);
+    let tier = clean(new.tier);
+    let archive_url = clean(new.archive_url);
+    let doi = clean(new.doi).map(|d| crate::doi::normalize(&d)).transpose()?;
     for (what, v) in [("url", &url), ("publisher", &publisher), ("tier", &tier), ("archive url", &archive_url)] {
         if let Some(v) = v {
             model::check_optional_text(what, v, model::MAX_SHORT_TEXT)?;
@@ -263,20 +275,37 @@ pub(crate) fn prepare(conn: &Connection, new: NewSource) -> Result<NewSource> {
     let mut topics = new.topics;
     topics.sort();
     topics.dedup();
-    for t in &topics {
-        crate::topics::require(conn, t)?;
-    }
     Ok(NewSource { key, url, publisher, tier, summary: Some(summary), published, topics, doi, archive_url, ..new })
 }
 
 /// Adds a source. Editors and researchers.
 pub fn add(tx: &mut Tx<'_>, new: NewSource, provenance: Option<&Provenance>) -> Result<SourceChange> {
+    Ok(add_as(tx, new, provenance, None)?.0)
+}
+
+/// `add`, and the state added. An importer filling an empty database may
+/// vouch for the source (`vouched`: the id it gets, which is the next one;
+/// no source has its key or DOI; its topics exist) so that adding it reads
+/// nothing, and its rows go through `Tx::write`.
+pub(crate) fn add_as(
+    tx: &mut Tx<'_>,
+    new: NewSource,
+    provenance: Option<&Provenance>,
+    vouched: Option<SourceId>,
+) -> Result<(SourceChange, SourceState)> {
     tx.require_role(MAY_CHANGE, "add sources")?;
-    let new = prepare(tx.conn(), new)?;
+    let new = match vouched {
+        Some(_) => tidy(new)?,
+        None => prepare(tx.conn(), new)?,
+    };
     let grade =
         new.grade.ok_or_else(|| Error::bad("a source needs a grade").with_hint(crate::error::Hint::GiveGrade))?;
-    let next: SourceId =
-        tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM sources")?.query_row([], |r| r.get(0))?;
+    let next: SourceId = match vouched {
+        Some(id) => id,
+        None => {
+            tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM sources")?.query_row([], |r| r.get(0))?
+        }
+    };
     let (created_by, created_at) = match provenance {
         Some(p) => (p.created_by.clone(), p.created_at.clone()),
         None => (tx.actor().handle.clone(), tx.now_text()),
@@ -299,7 +328,10 @@ pub fn add(tx: &mut Tx<'_>, new: NewSource, provenance: Option<&Provenance>) -> 
         doi: new.doi,
         archive_url: new.archive_url,
     };
-    write(tx.conn(), &state)?;
+    match vouched {
+        Some(_) => insert(tx, &state)?,
+        None => write(tx.conn(), &state)?,
+    }
     let imported = provenance.is_some();
     let seq = tx.append(NewEvent {
         topic: state.topics.first().cloned(),
@@ -309,7 +341,51 @@ pub fn add(tx: &mut Tx<'_>, new: NewSource, provenance: Option<&Provenance>) -> 
         actor: imported.then(|| created_by.clone()),
         ..NewEvent::new("source.add", EntityRef::Source(next).to_string())
     })?;
-    Ok(SourceChange { id: state.id, key: state.key, event: seq, earned_changed: Vec::new() })
+    let change = SourceChange { id: state.id, key: state.key.clone(), event: seq, earned_changed: Vec::new() };
+    Ok((change, state))
+}
+
+/// Inserts a new source's rows (`COLUMNS`, then its topics).
+fn insert(tx: &mut Tx<'_>, s: &SourceState) -> Result<()> {
+    tx.write(
+        "INSERT INTO sources (id, key, title, url, publisher, kind, grade, status, tier, summary, published,
+           created_by, created_at, doi, archive_url)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        rusqlite::params![
+            s.id,
+            s.key,
+            s.title,
+            s.url,
+            s.publisher,
+            s.kind,
+            s.grade,
+            s.status,
+            s.tier,
+            s.summary,
+            s.published,
+            s.created_by,
+            s.created_at,
+            s.doi,
+            s.archive_url
+        ],
+    )?;
+    for t in &s.topics {
+        tx.write("INSERT INTO source_topics (source, topic) VALUES (?1, ?2)", rusqlite::params![s.id, t])?;
+    }
+    Ok(())
+}
+
+/// What the rule needs of a source (`claims::evidence_for` reads the same
+/// from its row); each citation sets its own stance.
+pub(crate) fn evidence_of(s: &SourceState) -> crate::rule::Evidence {
+    crate::rule::Evidence {
+        source: s.id,
+        title: s.title.clone(),
+        publisher: s.publisher.clone(),
+        grade: s.grade,
+        status: s.status,
+        stance: Stance::Supports,
+    }
 }
 
 /// Applies `change` to a source, records the event with the claims whose

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use super::Ctx;
 use crate::bundle::conflicts::OnConflict;
-use crate::bundle::import::{self, ImportReport, Input};
+use crate::bundle::import::{self, ImportReport, Input, Threads};
 use crate::db::Db;
 
 /// Import a bundle (a JSON document, or JSON Lines with one record a line
@@ -31,6 +31,12 @@ pub struct Args {
     /// roles. Any other difference still refuses the import.
     #[arg(long)]
     update: bool,
+    /// Threads to keep busy (default: one per core). With more than one,
+    /// JSON Lines are parsed on one, and into an empty database rows are
+    /// written on another while the import decides the next; 1 does it all
+    /// on one thread.
+    #[arg(long, value_name = "N")]
+    threads: Option<std::num::NonZeroUsize>,
 }
 
 pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
@@ -48,8 +54,9 @@ pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
         (_, true) => OnConflict::Update,
         _ => OnConflict::Refuse,
     };
+    let threads = args.threads.map(Threads::new).unwrap_or_default();
     let (_, report) =
-        Db::open_or_create_with(&path, |db| run_import_with(db, ctx.actor.as_deref(), input, on_conflict))?;
+        Db::open_or_create_with(&path, |db| run_import_with(db, ctx.actor.as_deref(), input, on_conflict, threads))?;
     let text = summary(&report);
     ctx.out.changed(&report, text)?;
     Ok(())
@@ -57,7 +64,7 @@ pub(super) fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<()> {
 
 /// Imports with a progress bar on a terminal.
 pub(super) fn run_import(db: &mut Db, actor: Option<&str>, input: Input<'_>) -> crate::Result<ImportReport> {
-    run_import_with(db, actor, input, OnConflict::Refuse)
+    run_import_with(db, actor, input, OnConflict::Refuse, Threads::default())
 }
 
 fn run_import_with(
@@ -65,6 +72,7 @@ fn run_import_with(
     actor: Option<&str>,
     input: Input<'_>,
     on_conflict: OnConflict,
+    threads: Threads,
 ) -> crate::Result<ImportReport> {
     let bar = super::progress::spinner("importing records");
     let mut tick = |done: u64, total: u64| {
@@ -73,7 +81,7 @@ fn run_import_with(
         }
         bar.set_position(done);
     };
-    let report = import::import_with(db, actor, input, on_conflict, &mut tick);
+    let report = import::import_with(db, actor, input, on_conflict, threads, &mut tick);
     bar.finish_and_clear();
     report
 }

@@ -83,9 +83,7 @@ pub(crate) struct Held<'c> {
 }
 
 impl Held<'_> {
-    /// Runs one queued write (either thread runs them the same way). It
-    /// borrows what it can: the batch goes back to the deciding thread,
-    /// whose allocator frees it.
+    /// Runs one queued write (either thread runs them the same way).
     fn apply(&mut self, op: &mut Op) -> Result<()> {
         match op {
             Op::Label(_) => Ok(()),
@@ -103,15 +101,13 @@ impl Held<'_> {
 }
 
 enum ToWriter<'c> {
-    Give(Held<'c>),
+    Give(Box<Held<'c>>),
     Ops(Vec<Op>),
     Lend,
 }
 
 enum Back<'c> {
-    Lent(Held<'c>),
-    /// A batch that has run: dropped by the thread that allocated it.
-    Spent(Vec<Op>),
+    Lent(Box<Held<'c>>),
     Failed(Option<u64>, Error),
 }
 
@@ -124,7 +120,7 @@ pub(crate) struct Pipe<'c> {
     failed: RefCell<Option<(Option<u64>, Error)>>,
     /// Set by every `conn()`: the deciding thread has read since.
     read: Cell<bool>,
-    held_writes: usize,
+    held_writes: Cell<usize>,
     label: Option<u64>,
     lends: Cell<u64>,
 }
@@ -151,7 +147,7 @@ impl<'c> Pipe<'c> {
             from_writer,
             failed: RefCell::new(None),
             read: Cell::new(false),
-            held_writes: 0,
+            held_writes: Cell::new(0),
             label: None,
             lends: Cell::new(0),
         }
@@ -160,10 +156,21 @@ impl<'c> Pipe<'c> {
     /// The connection and chain, once every write queued so far has run.
     pub(crate) fn held(&self) -> &Held<'c> {
         self.read.set(true);
-        self.here.get_or_init(|| self.call_back())
+        self.here.get_or_init(|| self.call_back(true))
     }
 
-    /// How many times the connection came back for a read.
+    /// `held` for a check of debug builds: it neither keeps the connection
+    /// here (the writes after it still go to the writing thread) nor counts
+    /// as a wait, so that tests run the pipeline as release builds do.
+    #[cfg(debug_assertions)]
+    pub(crate) fn held_for_check(&self) -> &Held<'c> {
+        self.here.get_or_init(|| {
+            self.held_writes.set(HOLD_WRITES);
+            self.call_back(false)
+        })
+    }
+
+    /// How many times a read had to wait for the connection to come back.
     pub(crate) fn lends(&self) -> u64 {
         self.lends.get()
     }
@@ -184,17 +191,17 @@ impl<'c> Pipe<'c> {
             return Err(Error::Database("the writing thread stopped".to_string()));
         }
         if self.read.take() {
-            self.held_writes = 0;
+            self.held_writes.set(0);
         }
         if let Some(held) = self.here.get_mut() {
-            if self.held_writes < HOLD_WRITES {
-                self.held_writes += 1;
+            if self.held_writes.get() < HOLD_WRITES {
+                self.held_writes.set(self.held_writes.get() + 1);
                 let mut op = op;
                 return held.apply(&mut op);
             }
             let held = self.here.take().expect("held above");
-            self.held_writes = 0;
-            self.order(ToWriter::Give(held));
+            self.held_writes.set(0);
+            self.order(ToWriter::Give(Box::new(held)));
             if let Some(label) = self.label {
                 self.queued.get_mut().push(Op::Label(label));
             }
@@ -211,7 +218,7 @@ impl<'c> Pipe<'c> {
     /// connection and the first failure of a queued write, if any.
     pub(crate) fn finish(self) -> (Held<'c>, Option<Failure>) {
         let mut pipe = self;
-        pipe.held();
+        pipe.here.get_or_init(|| pipe.call_back(false));
         let held = pipe.here.take().expect("held() holds it");
         (held, pipe.failed.into_inner())
         // Dropping `to_writer` ends the writing thread's loop.
@@ -229,7 +236,7 @@ impl<'c> Pipe<'c> {
         if !batch.is_empty() {
             self.order(ToWriter::Ops(batch));
         }
-        // Free spent batches here, where they were allocated.
+        // Learn of a failure early, to stop deciding.
         while let Ok(back) = self.from_writer.try_recv() {
             self.take_back(back);
         }
@@ -237,8 +244,7 @@ impl<'c> Pipe<'c> {
 
     fn take_back(&self, back: Back<'c>) -> Option<Held<'c>> {
         match back {
-            Back::Lent(held) => return Some(held),
-            Back::Spent(batch) => drop(batch),
+            Back::Lent(held) => return Some(*held),
             Back::Failed(label, e) => {
                 self.failed.borrow_mut().get_or_insert((label, e));
             }
@@ -246,7 +252,7 @@ impl<'c> Pipe<'c> {
         None
     }
 
-    fn call_back(&self) -> Held<'c> {
+    fn call_back(&self, counted: bool) -> Held<'c> {
         self.send_queued();
         self.order(ToWriter::Lend);
         loop {
@@ -254,7 +260,7 @@ impl<'c> Pipe<'c> {
                 panic!("ripen's writing thread stopped holding the connection");
             };
             if let Some(held) = self.take_back(back) {
-                self.lends.set(self.lends.get() + 1);
+                self.lends.set(self.lends.get() + u64::from(counted));
                 return held;
             }
         }
@@ -263,7 +269,7 @@ impl<'c> Pipe<'c> {
 
 /// The writing thread: runs batches in order until the deciding end is dropped.
 fn serve<'c>(orders: Receiver<ToWriter<'c>>, answers: Sender<Back<'c>>) {
-    let mut held: Option<Held<'c>> = None;
+    let mut held: Option<Box<Held<'c>>> = None;
     let (mut label, mut failed) = (None, false);
     while let Ok(order) = orders.recv() {
         match order {
@@ -293,8 +299,102 @@ fn serve<'c>(orders: Receiver<ToWriter<'c>>, answers: Sender<Back<'c>>) {
                         }
                     }
                 }
-                let _ = answers.send(Back::Spent(ops));
+                // Freed here: the deciding thread has enough to do.
+                drop(ops);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::db::{Actor, Db};
+    use crate::error::Error;
+    use crate::model::Role;
+
+    const PUT: &str = "INSERT INTO t (id, v) VALUES (?1, ?2)";
+
+    fn scratch() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::create(&dir.path().join("t.db")).unwrap();
+        db.conn().execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)").unwrap();
+        (dir, db)
+    }
+
+    fn editor() -> Actor {
+        Actor { handle: "editor".into(), name: "Editor".into(), role: Role::Editor }
+    }
+
+    fn count(db: &Db) -> i64 {
+        db.conn().query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_read_sees_every_write_queued_before_it_and_waits_once() {
+        let (_dir, mut db) = scratch();
+        let (seen, waits) = db
+            .transact_piped(
+                &editor(),
+                "fill t",
+                |_, e| e,
+                |tx| {
+                    let mut seen = Vec::new();
+                    for i in 0..5000i64 {
+                        tx.write(PUT, rusqlite::params![i, "x"])?;
+                        if i % 1000 == 999 {
+                            seen.push(tx.conn().query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))?);
+                        }
+                    }
+                    Ok((seen, tx.waits()))
+                },
+            )
+            .unwrap();
+        assert_eq!(seen, [1000, 2000, 3000, 4000, 5000]);
+        // The reads come after long runs of writes, which went to the writing thread.
+        assert_eq!(waits, 5);
+        assert_eq!(count(&db), 5000);
+    }
+
+    #[test]
+    fn a_queued_write_that_fails_is_reported_with_its_label_and_nothing_stays() {
+        let (_dir, mut db) = scratch();
+        let failed = |label: Option<u64>, e: Error| Error::BadInput(format!("record {label:?}: {e}"));
+        let err = db
+            .transact_piped(&editor(), "fill t", failed, |tx| {
+                for i in 0..3000i64 {
+                    tx.label(i as u64);
+                    // Record 2000 repeats record 0's key.
+                    tx.write(PUT, rusqlite::params![i % 2000, "x"])?;
+                }
+                Ok(())
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("record Some(2000): "), "{err}");
+        assert!(err.contains("UNIQUE"), "{err}");
+        assert_eq!(count(&db), 0);
+        // The database is left usable, with no transaction open.
+        db.transact_piped(&editor(), "fill t", |_, e| e, |tx| tx.write(PUT, rusqlite::params![1, "y"])).unwrap();
+        assert_eq!(count(&db), 1);
+    }
+
+    #[test]
+    fn a_change_that_fails_after_queuing_writes_leaves_nothing() {
+        let (_dir, mut db) = scratch();
+        let err = db
+            .transact_piped(
+                &editor(),
+                "fill t",
+                |_, e| e,
+                |tx| {
+                    for i in 0..3000i64 {
+                        tx.write(PUT, rusqlite::params![i, "x"])?;
+                    }
+                    Err::<(), _>(Error::bad("the bundle's last line is bad"))
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.to_string(), "the bundle's last line is bad");
+        assert_eq!(count(&db), 0);
     }
 }

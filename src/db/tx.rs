@@ -234,7 +234,7 @@ impl Tx<'_> {
     fn db(&self) -> &Connection {
         match &self.link {
             Link::Direct { tx, .. } => tx,
-            Link::Piped(pipe) => pipe.held().conn,
+            Link::Piped(pipe) => pipe.held_for_check().conn,
         }
     }
 

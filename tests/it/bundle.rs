@@ -565,3 +565,106 @@ fn changed_claimants_and_paths_are_conflicts_on_reimport() {
     assert_eq!(d.json(&["claim", "show", "k"])["claimant"]["name"], "Bea");
     d.exec(&["verify"]).ok();
 }
+
+/// Every table's rows, as text, sorted: two databases with the same dump
+/// hold the same bytes (events with their stored states and hashes).
+fn dump(db: &std::path::Path) -> Vec<(String, Vec<String>)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let tables = crate::util::rows(
+        &conn,
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        |r| r.get::<_, String>(0),
+    );
+    tables
+        .into_iter()
+        .map(|t| {
+            let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+            let width = stmt.column_count();
+            let mut rows: Vec<String> = stmt
+                .query_map([], |r| {
+                    (0..width).map(|i| r.get::<_, rusqlite::types::Value>(i)).collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .unwrap()
+                .map(|r| format!("{:?}", r.unwrap()))
+                .collect();
+            rows.sort();
+            (t, rows)
+        })
+        .collect()
+}
+
+/// JSON Lines into an empty database: the lines are parsed on one thread,
+/// and the rows written on another while the import decides the next ones.
+/// `--threads 1` does it all on one thread. Both write the same bytes: rows,
+/// stored states, `claim_texts`, hashes.
+#[test]
+fn an_import_writes_the_same_bytes_on_one_thread_and_on_several() {
+    let mut bundle = Vec::new();
+    ripen::corpus::write(ripen::corpus::Spec { claims: 300, seed: 11 }, &mut bundle).unwrap();
+    // Claims with revisions and later moves: their older texts are kept in
+    // `claim_texts` while their events are stored.
+    for i in 0..4 {
+        let claim = json!({
+            "type": "claim", "topic": "topic-00001", "text": format!("Revised claim {i}, third wording."),
+            "created_by": "editor1", "created_at": "2026-05-01T10:00:00Z",
+            "citations": [{"source": "src-1", "stance": "supports"}],
+            "revisions": [
+                {"at": "2026-05-01T10:00:00Z", "actor": "editor1", "text": format!("Revised claim {i}.")},
+                {"at": "2026-05-02T10:00:00Z", "actor": "editor1", "text": format!("Revised claim {i}, again."), "reason": "sharper"},
+                {"at": "2026-05-03T10:00:00Z", "actor": "editor2", "text": format!("Revised claim {i}, third wording.")}
+            ],
+            "history": [{"at": "2026-05-04T10:00:00Z", "actor": "editor1", "to": "caveat", "reason": "one source"}]
+        });
+        bundle.extend_from_slice(format!("{claim}\n").as_bytes());
+    }
+    let imported = |threads: &str| {
+        let d = Desk::empty();
+        let out = d.cmd().args(["import", "--threads", threads, "-"]).write_stdin(bundle.clone()).output().unwrap();
+        assert!(out.status.success(), "--threads {threads}: {}", String::from_utf8_lossy(&out.stderr));
+        d.ok(&["verify"]);
+        (dump(&d.db), d)
+    };
+    let (one, _kept) = imported("1");
+    let (several, _kept2) = imported("3");
+    let texts = one.iter().find(|(t, _)| t == "claim_texts").map(|(_, rows)| rows.len());
+    assert_eq!(texts, Some(8), "two older texts of each revised claim");
+    let events = one.iter().find(|(t, _)| t == "events").map(|(_, rows)| rows.len()).unwrap();
+    assert!(events > 300, "{events} events");
+    for ((table, a), (_, b)) in one.iter().zip(&several) {
+        assert!(a == b, "table {table} differs between one thread and several");
+    }
+    assert_eq!(one.len(), several.len());
+}
+
+#[test]
+fn import_threads_must_be_a_positive_count() {
+    let d = Desk::empty();
+    let out = d.cmd().args(["import", "--threads", "0", "-"]).write_stdin("").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!d.db.exists());
+}
+
+/// Into an empty database sources are added without reading it back; a
+/// later record naming an earlier one's DOI is still recognised (kept), and
+/// a second key with that DOI is still refused.
+#[test]
+fn sources_sharing_a_doi_within_one_import_into_an_empty_database() {
+    let header = json!({"type": "header", "format": "ripen-bundle/1"});
+    let editor = json!({"type": "actor", "handle": "editor", "role": "editor"});
+    let topic = json!({"type": "topic", "slug": "t", "title": "T"});
+    let first = json!({"type": "source", "key": "a", "title": "A", "grade": "A", "doi": "10.1000/xyz"});
+    let same = json!({"type": "source", "title": "A", "grade": "A", "doi": "https://doi.org/10.1000/XYZ"});
+    let lines = |records: &[&Value]| records.iter().map(|r| format!("{r}\n")).collect::<String>();
+
+    let d = Desk::empty();
+    let file = d.write_file("b.jsonl", lines(&[&header, &editor, &topic, &first, &same]).as_bytes());
+    let report: Value = serde_json::from_slice(&d.ok(&["--json", "import", &file]).stdout).unwrap();
+    assert_eq!((report["added"]["sources"].as_u64(), report["kept"]["sources"].as_u64()), (Some(1), Some(1)));
+
+    let d = Desk::empty();
+    let other = json!({"type": "source", "key": "b", "title": "B", "grade": "B", "doi": "10.1000/XYZ"});
+    let file = d.write_file("b.jsonl", lines(&[&header, &editor, &topic, &first, &other]).as_bytes());
+    let run = d.exec(&["import", &file]).refused(1);
+    assert!(run.stderr.contains("line 5") && run.stderr.contains("already has DOI 10.1000/xyz"), "{}", run.stderr);
+    assert!(!d.db.exists(), "a refused import left a database");
+}
