@@ -16,14 +16,19 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::{Error, Result};
 use crate::event_format;
-use crate::events::{self, EventContent};
+use crate::events;
 
 /// How many entities' latest whole states a chain keeps in memory (a bulk
 /// import appends each entity's events together).
 const KEYFRAMES_KEPT: usize = 1024;
 
-/// An event decided in full: what its hash covers, in the order it goes.
+/// An event decided in full and linked: what its hash covers, and the hash.
 pub(crate) struct Sealed {
+    /// The chain's hash of this event (BLAKE3 or SHA-256), and its hex.
+    pub digest: [u8; 32],
+    pub hash: String,
+    /// The previous event's hash, for layouts that store it.
+    pub prev_hash: Option<String>,
     pub seq: i64,
     pub at: String,
     pub actor: String,
@@ -48,7 +53,6 @@ pub(crate) struct FreshClaim {
 }
 
 pub(crate) struct Chain {
-    head_hash: String,
     hashing: events::Hashing,
     /// The latest whole stored state (sequence number and JSON) of entities
     /// this transaction appended events about: the base of their next
@@ -58,8 +62,8 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
-    pub(crate) fn new(head_hash: String, hashing: events::Hashing) -> Chain {
-        Chain { head_hash, hashing, keyframes: Default::default(), fresh: RefCell::new(None) }
+    pub(crate) fn new(hashing: events::Hashing) -> Chain {
+        Chain { hashing, keyframes: Default::default(), fresh: RefCell::new(None) }
     }
 
     /// Remembers the row `claims::insert` has just written for a new claim
@@ -80,25 +84,6 @@ impl Chain {
         use rusqlite::types::{ToSqlOutput, ValueRef};
         let seq = event.seq;
         let format = self.hashing.format_for(seq);
-        // A compact event's hash covers no `before`: it is not stored, and
-        // the entity's previous event (hashed there) holds it.
-        let hashed_before = match format {
-            events::Format::Json => event.before.as_deref(),
-            events::Format::Compact => None,
-        };
-        let content = EventContent {
-            seq,
-            at: &event.at,
-            actor: &event.actor,
-            action: &event.action,
-            entity: &event.entity,
-            topic: event.topic.as_deref(),
-            before: hashed_before,
-            after: event.after.as_deref(),
-            reason: event.reason.as_deref(),
-            meta: event.meta.as_deref(),
-        };
-        let (digest, hash) = events::chain_digest(self.hashing.for_seq(seq), &self.head_hash, &content);
         // The two layouts differ only in how states and hashes are stored.
         fn text(t: Option<&str>) -> ToSqlOutput<'_> {
             t.map_or(ToSqlOutput::Owned(Sql::Null), |t| ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())))
@@ -108,8 +93,8 @@ impl Chain {
             events::Format::Json => (
                 text(event.before.as_deref()),
                 text(event.after.as_deref()),
-                ToSqlOutput::Owned(Sql::Text(self.head_hash.clone())),
-                Sql::Text(hash.clone()),
+                text(event.prev_hash.as_deref()),
+                text(Some(&event.hash)),
             ),
             events::Format::Compact => {
                 let (stored, base, text_rev) = match event.after.as_deref() {
@@ -119,16 +104,15 @@ impl Chain {
                 stored_base = base;
                 stored_text_rev = text_rev;
                 // A lean event's `prev_hash` is the previous row's `hash`.
-                let prev = if self.hashing.lean_at(seq) {
-                    Sql::Blob(Vec::new())
-                } else {
-                    event_format::hash_blob(&self.head_hash)
+                let prev = match event.prev_hash.as_deref() {
+                    Some(prev) if !self.hashing.lean_at(seq) => event_format::hash_blob(prev),
+                    _ => Sql::Blob(Vec::new()),
                 };
                 (
                     ToSqlOutput::Owned(Sql::Null),
                     ToSqlOutput::Owned(stored),
                     ToSqlOutput::Owned(prev),
-                    Sql::Blob(digest.to_vec()),
+                    ToSqlOutput::Borrowed(ValueRef::Blob(&event.digest)),
                 )
             }
         };
@@ -169,7 +153,6 @@ impl Chain {
             stored_base,
             stored_text_rev
         ])?;
-        self.head_hash = hash;
         Ok(())
     }
 

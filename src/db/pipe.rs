@@ -68,6 +68,8 @@ fn owned(out: ToSqlOutput<'_>) -> Result<Value> {
     }
 }
 
+// Most queued writes are events: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Op {
     /// What the writes after it belong to, for a failure's message.
     Label(u64),

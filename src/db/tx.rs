@@ -50,10 +50,10 @@ impl Db {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| describe_write_error(&self.path, what, e))?;
-        let (head_seq, head_hash) = events::head(&tx)?;
+        let head = events::head(&tx)?;
         let hashing = events::Hashing::load(&tx)?;
-        let chain = Chain::new(head_hash, hashing.clone());
-        let mut writer = Tx::new(Link::Direct { tx, chain }, head_seq, hashing, actor, origin, now);
+        let chain = Chain::new(hashing.clone());
+        let mut writer = Tx::new(Link::Direct { tx, chain }, head, hashing, actor, origin, now);
         let value = change(&mut writer)?;
         let Link::Direct { tx, .. } = writer.link else { unreachable!("built direct above") };
         tx.commit().map_err(|e| describe_write_error(&self.path, what, e))?;
@@ -81,7 +81,7 @@ impl Db {
         let now = clock::now()?;
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| describe_write_error(&self.path, what, e))?;
         let head = events::head(&self.conn).and_then(|head| Ok((head, events::Hashing::load(&self.conn)?)));
-        let ((head_seq, head_hash), hashing) = match head {
+        let (head, hashing) = match head {
             Ok(head) => head,
             Err(e) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
@@ -90,9 +90,9 @@ impl Db {
         };
         let conn = &mut self.conn;
         let (value, failure) = std::thread::scope(|scope| {
-            let chain = Chain::new(head_hash, hashing.clone());
+            let chain = Chain::new(hashing.clone());
             let pipe = Pipe::start(scope, Held { conn, chain });
-            let mut writer = Tx::new(Link::Piped(pipe), head_seq, hashing, actor, None, now);
+            let mut writer = Tx::new(Link::Piped(pipe), head, hashing, actor, None, now);
             let value = change(&mut writer);
             let Link::Piped(pipe) = writer.link else { unreachable!("built piped above") };
             let (_, failure) = pipe.finish();
@@ -180,6 +180,7 @@ pub struct Tx<'c> {
     actor: Actor,
     now: DateTime<Utc>,
     head_seq: i64,
+    head_hash: String,
     hashing: events::Hashing,
     appended: Vec<i64>,
     /// While set, every event appended is marked `"imported": true`.
@@ -191,7 +192,7 @@ pub struct Tx<'c> {
 impl<'c> Tx<'c> {
     fn new(
         link: Link<'c>,
-        head_seq: i64,
+        (head_seq, head_hash): (i64, String),
         hashing: events::Hashing,
         actor: &Actor,
         origin: Option<&Origin>,
@@ -202,6 +203,7 @@ impl<'c> Tx<'c> {
             actor: actor.clone(),
             now,
             head_seq,
+            head_hash,
             hashing,
             appended: Vec::new(),
             importing: false,
@@ -365,7 +367,34 @@ impl Tx<'_> {
         if self.hashing.format_for(seq) == events::Format::Compact {
             self.check_before(&event.entity, seq, before.as_deref())?;
         }
+        let format = self.hashing.format_for(seq);
+        // A compact event's hash covers no `before`: it is not stored, and
+        // the entity's previous event (hashed there) holds it.
+        let hashed_before = match format {
+            events::Format::Json => before.as_deref(),
+            events::Format::Compact => None,
+        };
+        let content = events::EventContent {
+            seq,
+            at: &at,
+            actor: &actor,
+            action: &event.action,
+            entity: &event.entity,
+            topic: event.topic.as_deref(),
+            before: hashed_before,
+            after: after.as_deref(),
+            reason: event.reason.as_deref(),
+            meta: meta.as_deref(),
+        };
+        let (digest, hash) = events::chain_digest(self.hashing.for_seq(seq), &self.head_hash, &content);
+        // Only older layouts store the previous hash (a lean one's is the
+        // previous row's `hash`).
+        let stores_prev = format == events::Format::Json || !self.hashing.lean_at(seq);
+        let prev_hash = std::mem::replace(&mut self.head_hash, hash.clone());
         let sealed = Sealed {
+            digest,
+            hash,
+            prev_hash: stores_prev.then_some(prev_hash),
             seq,
             at,
             actor,
