@@ -170,6 +170,27 @@ pub(crate) fn for_each(conn: &Connection, mut each: impl FnMut(SourceState) -> R
     Ok(())
 }
 
+/// A source's row, in the order of `COLUMNS`.
+fn row_params(s: &SourceState) -> [&dyn rusqlite::ToSql; 15] {
+    [
+        &s.id,
+        &s.key,
+        &s.title,
+        &s.url,
+        &s.publisher,
+        &s.kind,
+        &s.grade,
+        &s.status,
+        &s.tier,
+        &s.summary,
+        &s.published,
+        &s.created_by,
+        &s.created_at,
+        &s.doi,
+        &s.archive_url,
+    ]
+}
+
 /// Writes a source's whole state (row and topic mappings).
 pub fn write(conn: &Connection, s: &SourceState) -> Result<()> {
     conn.prepare_cached(&format!(
@@ -180,23 +201,7 @@ pub fn write(conn: &Connection, s: &SourceState) -> Result<()> {
                published = excluded.published, created_by = excluded.created_by, created_at = excluded.created_at,
                doi = excluded.doi, archive_url = excluded.archive_url"
     ))?
-    .execute(rusqlite::params![
-        s.id,
-        s.key,
-        s.title,
-        s.url,
-        s.publisher,
-        s.kind,
-        s.grade,
-        s.status,
-        s.tier,
-        s.summary,
-        s.published,
-        s.created_by,
-        s.created_at,
-        s.doi,
-        s.archive_url
-    ])?;
+    .execute(row_params(s))?;
     conn.prepare_cached("DELETE FROM source_topics WHERE source = ?1")?.execute([s.id])?;
     let mut stmt = conn.prepare_cached("INSERT INTO source_topics (source, topic) VALUES (?1, ?2)")?;
     for t in &s.topics {
@@ -351,23 +356,7 @@ fn insert(tx: &mut Tx<'_>, s: &SourceState) -> Result<()> {
         "INSERT INTO sources (id, key, title, url, publisher, kind, grade, status, tier, summary, published,
            created_by, created_at, doi, archive_url)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        rusqlite::params![
-            s.id,
-            s.key,
-            s.title,
-            s.url,
-            s.publisher,
-            s.kind,
-            s.grade,
-            s.status,
-            s.tier,
-            s.summary,
-            s.published,
-            s.created_by,
-            s.created_at,
-            s.doi,
-            s.archive_url
-        ],
+        &row_params(s),
     )?;
     for t in &s.topics {
         tx.write("INSERT INTO source_topics (source, topic) VALUES (?1, ?2)", rusqlite::params![s.id, t])?;

@@ -41,6 +41,24 @@ pub(crate) struct Sealed {
     pub meta: Option<String>,
 }
 
+impl Sealed {
+    /// What the chain's hash covers; `before` only where the layout hashes it.
+    pub(crate) fn content(&self, with_before: bool) -> events::EventContent<'_> {
+        events::EventContent {
+            seq: self.seq,
+            at: &self.at,
+            actor: &self.actor,
+            action: &self.action,
+            entity: &self.entity,
+            topic: self.topic.as_deref(),
+            before: self.before.as_deref().filter(|_| with_before),
+            after: self.after.as_deref(),
+            reason: self.reason.as_deref(),
+            meta: self.meta.as_deref(),
+        }
+    }
+}
+
 /// The claim whose row the transaction has just inserted, so that storing
 /// its events' states needs no query (see `keeps_text`): its row's revision
 /// and text, and the texts put into `claim_texts` since.

@@ -39,12 +39,7 @@ impl Db {
         what: &str,
         change: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
-        if self.conn.is_readonly(rusqlite::DatabaseName::Main)? {
-            return Err(Error::Database(format!(
-                "{} is read-only: {what} was not made; check the file's permissions",
-                self.path.display()
-            )));
-        }
+        self.refuse_read_only(what)?;
         let now = clock::now()?;
         let tx = self
             .conn
@@ -72,12 +67,7 @@ impl Db {
         failed: impl FnOnce(Option<u64>, Error) -> Error,
         change: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
-        if self.conn.is_readonly(rusqlite::DatabaseName::Main)? {
-            return Err(Error::Database(format!(
-                "{} is read-only: {what} was not made; check the file's permissions",
-                self.path.display()
-            )));
-        }
+        self.refuse_read_only(what)?;
         let now = clock::now()?;
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| describe_write_error(&self.path, what, e))?;
         let head = events::head(&self.conn).and_then(|head| Ok((head, events::Hashing::load(&self.conn)?)));
@@ -114,6 +104,18 @@ impl Db {
                 Err(e)
             }
         }
+    }
+}
+
+impl Db {
+    fn refuse_read_only(&self, what: &str) -> Result<()> {
+        if self.conn.is_readonly(rusqlite::DatabaseName::Main)? {
+            return Err(Error::Database(format!(
+                "{} is read-only: {what} was not made; check the file's permissions",
+                self.path.display()
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -368,33 +370,10 @@ impl Tx<'_> {
             self.check_before(&event.entity, seq, before.as_deref())?;
         }
         let format = self.hashing.format_for(seq);
-        // A compact event's hash covers no `before`: it is not stored, and
-        // the entity's previous event (hashed there) holds it.
-        let hashed_before = match format {
-            events::Format::Json => before.as_deref(),
-            events::Format::Compact => None,
-        };
-        let content = events::EventContent {
-            seq,
-            at: &at,
-            actor: &actor,
-            action: &event.action,
-            entity: &event.entity,
-            topic: event.topic.as_deref(),
-            before: hashed_before,
-            after: after.as_deref(),
-            reason: event.reason.as_deref(),
-            meta: meta.as_deref(),
-        };
-        let (digest, hash) = events::chain_digest(self.hashing.for_seq(seq), &self.head_hash, &content);
-        // Only older layouts store the previous hash (a lean one's is the
-        // previous row's `hash`).
-        let stores_prev = format == events::Format::Json || !self.hashing.lean_at(seq);
-        let prev_hash = std::mem::replace(&mut self.head_hash, hash.clone());
-        let sealed = Sealed {
-            digest,
-            hash,
-            prev_hash: stores_prev.then_some(prev_hash),
+        let mut sealed = Sealed {
+            digest: [0; 32],
+            hash: String::new(),
+            prev_hash: None,
             seq,
             at,
             actor,
@@ -406,6 +385,15 @@ impl Tx<'_> {
             reason: event.reason,
             meta,
         };
+        // A compact event's hash covers no `before`: it is not stored, and
+        // the entity's previous event (hashed there) holds it.
+        let content = sealed.content(format == events::Format::Json);
+        let (digest, hash) = events::chain_digest(self.hashing.for_seq(seq), &self.head_hash, &content);
+        // Only older layouts store the previous hash (a lean one's is the
+        // previous row's `hash`).
+        let stores_prev = format == events::Format::Json || !self.hashing.lean_at(seq);
+        let prev_hash = std::mem::replace(&mut self.head_hash, hash.clone());
+        (sealed.digest, sealed.hash, sealed.prev_hash) = (digest, hash, stores_prev.then_some(prev_hash));
         match &mut self.link {
             Link::Direct { tx, chain } => chain.append(tx, &sealed)?,
             Link::Piped(pipe) => pipe.push(Op::Event(sealed))?,
