@@ -537,7 +537,7 @@ pub fn add(tx: &mut Tx<'_>, new: NewClaim, provenance: Option<&Provenance>) -> R
     let evidence = evidence_for(tx.conn(), &citations)?;
     let next: ClaimId =
         tx.conn().prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM claims")?.query_row([], |r| r.get(0))?;
-    let Created { state, earned, event } = creation(tx, next, &new, citations, &evidence, provenance)?;
+    let Created { state, earned, event } = creation(tx, next, new, citations, &evidence, provenance.cloned())?;
     insert(tx, &state)?;
     let seq = tx.append(event)?;
     Ok(ClaimChange {
@@ -564,28 +564,30 @@ pub(crate) struct Created {
 pub(crate) fn creation(
     tx: &Tx<'_>,
     id: ClaimId,
-    new: &NewClaim,
+    mut new: NewClaim,
     citations: Vec<CitationState>,
     evidence: &[Evidence],
-    provenance: Option<&Provenance>,
+    provenance: Option<Provenance>,
 ) -> Result<Created> {
+    // Taken by value: an import creates every claim through here, and the
+    // text, names and meta move into the state instead of being copied.
     check_claim_text(&new.text)?;
-    let attribution = new.attribution.clone().checked()?;
-    let (badge, earned, badge_override) = creation_badge(tx, new, evidence, provenance.is_some())?;
+    let attribution = std::mem::take(&mut new.attribution).checked()?;
+    let imported = provenance.is_some();
+    let (badge, earned, badge_override) = creation_badge(tx, &new, evidence, imported)?;
     let reason = new.reason.as_deref().filter(|r| !r.trim().is_empty()).map(model::required_reason).transpose()?;
-    let (created_by, created_at) = match provenance {
-        Some(p) => (p.created_by.clone(), p.created_at.clone()),
-        None => (tx.actor().handle.clone(), tx.now_text()),
+    let (created_by, created_at, mut meta) = match provenance {
+        Some(p) => (p.created_by, p.created_at, p.meta),
+        None => (tx.actor().handle.clone(), tx.now_text(), json!({})),
     };
-    let mut meta = provenance.map_or_else(|| json!({}), |p| p.meta.clone());
     if badge_override {
         meta["override"] = json!(true);
     }
     let mut state = ClaimState {
         id,
-        key: new.key.clone(),
-        topic: new.topic.clone(),
-        text: new.text.clone(),
+        key: new.key,
+        topic: new.topic,
+        text: new.text,
         revision: 1,
         badge,
         badge_override,
@@ -597,7 +599,6 @@ pub(crate) fn creation(
         appearances: Vec::new(),
     };
     state.set_attribution(attribution);
-    let imported = provenance.is_some();
     let event = NewEvent {
         topic: Some(state.topic.clone()),
         after: Some(crate::error::to_json(&state)?),

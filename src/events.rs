@@ -408,7 +408,9 @@ pub(crate) fn chain_digest(algorithm: Algorithm, prev_hash: &str, content: &Even
     // `hex::encode` builds its string a char at a time: 1% of a bulk import.
     let mut text = [0u8; 64];
     hex::encode_to_slice(digest, &mut text).expect("64 bytes hold a 32-byte digest in hex");
-    (digest, String::from_utf8_lossy(&text).into_owned())
+    // Hex is ASCII: the check is a formality, cheaper than the lossy scan.
+    let text = std::str::from_utf8(&text).map_or_else(|_| String::from_utf8_lossy(&text).into_owned(), str::to_owned);
+    (digest, text)
 }
 
 /// `chain_hash` over columns exactly as stored, as raw digest bytes.

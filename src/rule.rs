@@ -51,11 +51,21 @@ fn describe(e: &Evidence) -> String {
     format!("{} {} ({}, {}, {})", e.source, short_title(&e.title), e.grade, publisher, e.status)
 }
 
+/// Who stands behind a source, for independence: its publisher, or the
+/// source itself when it names none.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Independence {
+    Publisher(String),
+    Source(crate::ids::SourceId),
+}
+
 /// Publishers compare case-insensitively; a source without one is its own.
-fn independence_key(e: &Evidence) -> String {
+/// No text is built for a source without a publisher: the rule runs for
+/// every claim an import adds.
+fn independence_key(e: &Evidence) -> Independence {
     match e.publisher.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) => format!("publisher:{}", p.to_lowercase()),
-        None => format!("source:{}", e.source),
+        Some(p) => Independence::Publisher(p.to_lowercase()),
+        None => Independence::Source(e.source),
     }
 }
 

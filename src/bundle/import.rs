@@ -8,6 +8,7 @@
 
 // foldhash: these maps are keyed by bundle names and ids once per record.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -547,6 +548,11 @@ fn import_lines<'a>(
             let mut im = Importer::new(tx, on_conflict)?;
             let mut done = 0u64;
             let mut parsed = Vec::new().into_iter();
+            // Every record's path, `{name}: line {n}`, in one buffer whose
+            // number is rewritten per record: no allocation, no formatting
+            // of the name per record.
+            let mut path = format!("{name}: line ");
+            let prefix = path.len();
             loop {
                 let next = match pending.take() {
                     Some(p) => Some(p),
@@ -566,7 +572,9 @@ fn import_lines<'a>(
                 };
                 let Some((n, record)) = next else { break };
                 im.tx.label(n as u64);
-                let path = format!("{name}: line {n}");
+                path.truncate(prefix);
+                // Writing to a `String` cannot fail.
+                let _ = write!(path, "{n}");
                 let done_record = match &record {
                     Record::Header { .. } => Err(bad(&path, "a second header")),
                     Record::Actor(a) => im.actor(&path, a),
@@ -786,6 +794,18 @@ impl<'t, 'c> Importer<'t, 'c> {
         (by_field, by): (&str, &Option<String>),
         (at_field, at): (&str, &Option<String>),
     ) -> Result<Provenance> {
+        let (created_by, created_at) = self.made_by_at(path, (by_field, by), (at_field, at))?;
+        Ok(Provenance { created_by, created_at, meta: self.meta.clone() })
+    }
+
+    /// `provenance` without the meta (a copy of a JSON map), for records
+    /// whose event does not take it from there.
+    fn made_by_at(
+        &self,
+        path: &str,
+        (by_field, by): (&str, &Option<String>),
+        (at_field, at): (&str, &Option<String>),
+    ) -> Result<(String, String)> {
         let by = match by {
             Some(h) => self.known_actor(format_args!("{path}.{by_field}"), h)?,
             None => self.tx.actor().handle.clone(),
@@ -794,7 +814,7 @@ impl<'t, 'c> Importer<'t, 'c> {
             Some(w) => time(format_args!("{path}.{at_field}"), w)?,
             None => self.tx.now_text(),
         };
-        Ok(Provenance { created_by: by, created_at: at, meta: self.meta.clone() })
+        Ok((by, at))
     }
 
     /// The provenance of a record that states no creator: the importing
@@ -842,8 +862,7 @@ impl<'t, 'c> Importer<'t, 'c> {
     fn topic(&mut self, path: &str, t: &BundleTopic) -> Result<()> {
         model::check_slug(&t.slug).map_err(|e| at(format_args!("{path}.slug"), e))?;
         // Checked in full whether or not the topic exists: a typo never vanishes.
-        let Provenance { created_by: by, created_at: when, .. } =
-            self.provenance(path, ("created_by", &t.created_by), ("created_at", &t.created_at))?;
+        let (by, when) = self.made_by_at(path, ("created_by", &t.created_by), ("created_at", &t.created_at))?;
         let state = TopicState {
             slug: t.slug.clone(),
             title: t.title.clone(),
@@ -1243,6 +1262,18 @@ impl<'t, 'c> Importer<'t, 'c> {
         }
         .checked()
         .map_err(|e| at(path, e))?;
+        // What the bundle says of a claim the database has, to compare the two
+        // (a new claim, nearly every one, needs none of these copies).
+        let stated = existing.map(|_| StatedClaim {
+            topic: c.topic.clone(),
+            text: c.text.clone(),
+            created_by: c.created_by.as_ref().map(|_| created_by.clone()),
+            created_at: c.created_at.as_ref().map(|_| created_at.clone()),
+            citations: citations.clone(),
+            history: stated_history,
+            revisions: (!c.revisions.is_empty()).then(|| (first_text.clone(), stated_revisions)),
+            attribution: attribution.clone(),
+        });
         let new = NewClaim {
             topic: c.topic.clone(),
             text: first_text,
@@ -1251,21 +1282,11 @@ impl<'t, 'c> Importer<'t, 'c> {
             badge: creation.as_ref().map(|(b, _)| *b),
             allow_override: creation.is_some(),
             reason: creation.and_then(|(_, r)| r),
-            attribution: attribution.clone(),
-        };
-        let stated = StatedClaim {
-            topic: c.topic.clone(),
-            text: c.text.clone(),
-            created_by: c.created_by.as_ref().map(|_| created_by.clone()),
-            created_at: c.created_at.as_ref().map(|_| created_at.clone()),
-            citations: citations.clone(),
-            history: stated_history,
-            revisions: (!c.revisions.is_empty()).then(|| (new.text.clone(), stated_revisions)),
             attribution,
         };
         let id = self.next_claim;
         let Created { state, event, .. } =
-            claims::creation(self.tx, id, &new, citations, &evidence, Some(&provenance)).map_err(|e| at(path, e))?;
+            claims::creation(self.tx, id, new, citations, &evidence, Some(provenance)).map_err(|e| at(path, e))?;
         let entity = event.entity.clone();
         let (mut current, mut current_json) = (state, event.after.clone());
         let mut events = vec![event];
@@ -1298,7 +1319,7 @@ impl<'t, 'c> Importer<'t, 'c> {
             });
             (current, current_json) = (after, Some(after_json));
         }
-        if let Some(id) = existing {
+        if let Some((id, stated)) = existing.zip(stated) {
             self.report.kept.claims += 1;
             let differences = conflicts::claim(self.tx.conn(), path, &stated, id)?;
             let last_move = c.history.last();

@@ -353,13 +353,15 @@ impl Tx<'_> {
             marks.insert("channel".to_string(), Value::from(o.channel));
             marks.insert("token".to_string(), Value::from(o.token.clone()));
         }
+        // `to_json` prints what `Value`'s `Display` prints, into one buffer
+        // instead of through the formatter a piece at a time.
         let meta = match event.meta {
             Some(Value::Object(mut m)) if !marks.is_empty() => {
                 m.extend(marks);
-                Some(Value::Object(m).to_string())
+                Some(crate::error::to_json(&Value::Object(m))?)
             }
-            None if !marks.is_empty() => Some(Value::Object(marks).to_string()),
-            meta => meta.map(|v| v.to_string()),
+            None if !marks.is_empty() => Some(crate::error::to_json(&Value::Object(marks))?),
+            meta => meta.as_ref().map(crate::error::to_json).transpose()?,
         };
         // A compact event stores no `before`: readers take the entity's
         // previous `after`, which debug builds check it is.
