@@ -107,7 +107,15 @@ macro_rules! numbered_id {
 
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                s.collect_str(self)
+                // What `Display` prints, without its formatting machinery:
+                // ids are in every state an import serialises.
+                let mut digits = itoa::Buffer::new();
+                let digits = digits.format(self.0);
+                let mut text = [0u8; 24];
+                text[0] = IdKind::$kind.prefix() as u8;
+                text[1..=digits.len()].copy_from_slice(digits.as_bytes());
+                let text = std::str::from_utf8(&text[..=digits.len()]).map_err(serde::ser::Error::custom)?;
+                s.serialize_str(text)
             }
         }
 
@@ -251,6 +259,14 @@ mod tests {
         assert_eq!(err, "\"S7\" is not a claim id: write C12 or 12");
         assert!(serde_json::from_str::<ClaimId>("\"C0\"").is_err());
         assert!(serde_json::from_str::<ClaimId>("12").is_err(), "a JSON number is not an id");
+    }
+
+    #[test]
+    fn ids_serialise_as_they_display() {
+        for n in [0, 1, 9, 10, 12_345, -1, i64::MAX, i64::MIN] {
+            assert_eq!(serde_json::to_string(&ClaimId::new(n)).unwrap(), format!("\"{}\"", ClaimId::new(n)));
+            assert_eq!(serde_json::to_string(&SourceId::new(n)).unwrap(), format!("\"{}\"", SourceId::new(n)));
+        }
     }
 
     #[test]

@@ -509,10 +509,16 @@ fn import_lines<'a>(
         let mut parsed_beside = None;
         if threads.beside() {
             let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<(usize, Record)>>>(4);
-            parsed_beside = Some(receive);
+            // Records come back once imported, to be freed here: it costs
+            // the importing thread more than a move.
+            let (give_back, spent) = std::sync::mpsc::channel::<Vec<(usize, Record)>>();
+            parsed_beside = Some((receive, give_back));
             scope.spawn(move || {
                 let mut batch = Vec::with_capacity(PARSED_BATCH);
                 loop {
+                    while let Ok(records) = spent.try_recv() {
+                        drop(records);
+                    }
                     let next = next_record(&mut reader, &mut line_no);
                     let (done, error) = match next {
                         Ok(Some(record)) => {
@@ -548,6 +554,7 @@ fn import_lines<'a>(
             let mut im = Importer::new(tx, on_conflict)?;
             let mut done = 0u64;
             let mut parsed = Vec::new().into_iter();
+            let mut used = Vec::new();
             // Every record's path, `{name}: line {n}`, in one buffer whose
             // number is rewritten per record: no allocation, no formatting
             // of the name per record.
@@ -558,9 +565,10 @@ fn import_lines<'a>(
                     Some(p) => Some(p),
                     None => match (parsed.next(), &receive, &mut parse_here) {
                         (Some(p), _, _) => Some(p),
-                        (None, Some(receive), _) => match receive.recv() {
+                        (None, Some((receive, give_back)), _) => match receive.recv() {
                             Ok(Ok(batch)) => {
                                 parsed = batch.into_iter();
+                                let _ = give_back.send(std::mem::replace(&mut used, Vec::with_capacity(PARSED_BATCH)));
                                 continue;
                             }
                             Ok(Err(e)) => return Err(e),
@@ -585,6 +593,9 @@ fn import_lines<'a>(
                     Record::Path(p) => im.path(&path, p),
                 };
                 done_record.map_err(|e| line_path(e, &path))?;
+                if receive.is_some() {
+                    used.push((n, record));
+                }
                 done += 1;
                 if done.is_multiple_of(1024) {
                     progress(done, 0);
