@@ -257,15 +257,15 @@ pub fn write(conn: &Connection, c: &ClaimState) -> Result<()> {
     put(conn, &upsert, c, true)
 }
 
-/// Inserts a claim that does not exist yet, with its citations (through
-/// `Tx::write`: a bulk import runs them on its writing thread).
+/// Inserts a claim that does not exist yet, with its citations.
 pub(crate) fn insert(tx: &mut Tx<'_>, c: &ClaimState) -> Result<()> {
     let row = Row::of(c)?;
     tx.write(INSERT_CLAIM, &row.params(c))?;
     for cit in &c.citations {
         tx.write(INSERT_CITATION, rusqlite::params![c.id, cit.source, cit.stance, cit.note])?;
     }
-    tx.inserted_claim(c.id.get(), c.revision, &c.text)
+    tx.inserted_claim(c.id.get(), c.revision, &c.text);
+    Ok(())
 }
 
 const INSERT_CITATION: &str = "INSERT INTO citations (claim, source, stance, note) VALUES (?1, ?2, ?3, ?4)";

@@ -288,10 +288,10 @@ pub fn add(tx: &mut Tx<'_>, new: NewSource, provenance: Option<&Provenance>) -> 
     Ok(add_as(tx, new, provenance, None)?.0)
 }
 
-/// `add`, and the state added. An importer filling an empty database may
-/// vouch for the source (`vouched`: the id it gets, which is the next one;
-/// no source has its key or DOI; its topics exist) so that adding it reads
-/// nothing, and its rows go through `Tx::write`.
+/// `add`, and the state added. An importer filling a database with no
+/// sources may vouch for the source (`vouched`: the id it gets, which is the
+/// next one; no source has its key or DOI; its topics exist) so that adding
+/// it reads nothing.
 pub(crate) fn add_as(
     tx: &mut Tx<'_>,
     new: NewSource,

@@ -58,9 +58,6 @@ pub struct ImportReport {
     pub events: usize,
     pub first_event: Option<EventId>,
     pub last_event: Option<EventId>,
-    /// How many times a read waited for the writing thread (bulk imports).
-    #[serde(skip)]
-    pub(crate) waits: u64,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -142,8 +139,8 @@ impl Threads {
         Threads(n)
     }
 
-    /// Whether lines are parsed, and rows written, beside the thread that
-    /// decides them (on one thread, none of it is).
+    /// Whether JSON Lines are parsed on a second thread, beside the one
+    /// that imports them.
     fn beside(self) -> bool {
         self.0.get() > 1
     }
@@ -165,7 +162,7 @@ pub(crate) fn import_with<'a>(
     threads: Threads,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport> {
-    let fill = Fill::of(db, &input, threads)?;
+    let bulk = takes_bulk_path(db, &input)?;
     let (name, reader): (String, Box<dyn Read + Send + 'a>) = match input {
         Input::File(p) => {
             let f = std::fs::File::open(p).map_err(|e| Error::bad(format!("cannot read {}: {e}", p.display())))?;
@@ -188,7 +185,7 @@ pub(crate) fn import_with<'a>(
     db.conn().pragma_update(None, "cache_size", -262_144)?;
     let has_actors: bool = db.conn().prepare_cached("SELECT count(*) > 0 FROM actors")?.query_row([], |r| r.get(0))?;
     let mut report = if looks_like_json_lines(&first) {
-        import_lines(db, (acting, on_conflict), has_actors, (fill, threads), &name, first, reader, progress)?
+        import_lines(db, (acting, on_conflict), has_actors, (bulk, threads), &name, first, reader, progress)?
     } else {
         let mut text = first;
         let mut rest = Vec::new();
@@ -211,66 +208,33 @@ pub(crate) fn import_with<'a>(
             }
         })?;
         de.end().map_err(|e| Error::bad(format!("{name}: trailing data after the bundle: {e}")))?;
-        import_document(db, (acting, on_conflict), has_actors, fill, bundle, progress)
-            .map_err(|e| line_path(e, &name))?
+        import_document(db, (acting, on_conflict), has_actors, bundle, progress).map_err(|e| line_path(e, &name))?
     };
     report.id = name;
     Ok(report)
 }
 
-/// How an import fills the database.
-#[derive(Clone, Copy)]
-struct Fill {
-    /// Run the writes on their own thread (`Db::transact_piped`): into an
-    /// empty database, with more than one thread. A record can then only
-    /// meet records of this import, which the importer keeps track of
-    /// itself, so its reads (which wait for the writing thread) are few.
-    piped: bool,
-    /// Drop the secondary indexes and rebuild them at the end: only for a
-    /// large (or streamed) bundle into an empty database. Rebuilding the
-    /// indexes of a populated database would hold the write lock for as
-    /// long as re-sorting everything it already has takes, and leave the
-    /// lookups of existing records to table scans meanwhile.
-    bulk: bool,
-}
-
-impl Fill {
-    fn of(db: &Db, input: &Input<'_>, threads: Threads) -> Result<Fill> {
-        let empty: bool = db.conn().query_row(
-            "SELECT NOT EXISTS (SELECT 1 FROM claims) AND NOT EXISTS (SELECT 1 FROM sources)
-                AND NOT EXISTS (SELECT 1 FROM dispatches) AND NOT EXISTS (SELECT 1 FROM topics)",
-            [],
-            |r| r.get(0),
-        )?;
-        let large = match input {
-            Input::File(p) => std::fs::metadata(p).map(|m| m.len() >= BULK_BYTES).unwrap_or(false),
-            Input::Stdin => true,
-            Input::Text(_, text) => text.len() as u64 >= BULK_BYTES,
-        };
-        Ok(Fill { piped: empty && threads.beside(), bulk: empty && large })
+/// Whether to drop the secondary indexes and rebuild them at the end: only
+/// for a large (or streamed) bundle into a database with no content yet.
+/// Rebuilding the indexes of a populated database would hold the write lock
+/// for as long as re-sorting everything it already has takes, and leave
+/// the lookups of existing records to table scans meanwhile.
+fn takes_bulk_path(db: &Db, input: &Input<'_>) -> Result<bool> {
+    let large = match input {
+        Input::File(p) => std::fs::metadata(p).map(|m| m.len() >= BULK_BYTES).unwrap_or(false),
+        Input::Stdin => true,
+        Input::Text(_, text) => text.len() as u64 >= BULK_BYTES,
+    };
+    if !large {
+        return Ok(false);
     }
-
-    /// Runs `import` in one transaction; `failed` names the record whose
-    /// queued write failed, by its label.
-    fn transact<T>(
-        self,
-        db: &mut Db,
-        actor: &Actor,
-        failed: impl FnOnce(u64) -> String,
-        import: impl FnOnce(&mut Tx<'_>) -> Result<T>,
-    ) -> Result<T> {
-        if !self.piped {
-            return db.transact(actor, "import bundle", import);
-        }
-        let failed = |label: Option<u64>, e: Error| match label {
-            Some(label) => {
-                let path = failed(label);
-                line_path(at(&path, e), &path)
-            }
-            None => e,
-        };
-        db.transact_piped(actor, "import bundle", failed, import)
-    }
+    let empty: bool = db.conn().query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM claims) AND NOT EXISTS (SELECT 1 FROM sources)
+            AND NOT EXISTS (SELECT 1 FROM dispatches) AND NOT EXISTS (SELECT 1 FROM topics)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(empty)
 }
 
 fn rest_line(e: &std::string::FromUtf8Error) -> usize {
@@ -339,7 +303,6 @@ fn import_document(
     db: &mut Db,
     (acting, on_conflict): (Option<&str>, OnConflict),
     has_actors: bool,
-    fill: Fill,
     bundle: Bundle,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport> {
@@ -359,11 +322,7 @@ fn import_document(
         + bundle.claims.len()
         + bundle.dispatches.len()
         + bundle.paths.len()) as u64;
-    // A record's label: its list's place in `LISTS`, then its index.
-    const LISTS: [&str; 6] = ["actors", "topics", "sources", "claims", "dispatches", "paths"];
-    let label = |list: u64, i: usize| list << 32 | i as u64;
-    let failed = |label: u64| format!("{}[{}]", LISTS[(label >> 32) as usize % LISTS.len()], label & 0xffff_ffff);
-    fill.transact(db, &actor, failed, |tx| {
+    db.transact(&actor, "import bundle", |tx| {
         let mut im = Importer::new(tx, on_conflict)?;
         // The importing editor's own record goes first: every event names an actor.
         let mut actors: Vec<(usize, &BundleActor)> = bundle.actors.iter().enumerate().collect();
@@ -376,32 +335,26 @@ fn import_document(
             }
         };
         for (i, a) in actors {
-            im.tx.label(label(0, i));
             im.actor(&format!("actors[{i}]"), a)?;
             tick(&mut done);
         }
         for (i, t) in bundle.topics.iter().enumerate() {
-            im.tx.label(label(1, i));
             im.topic(&format!("topics[{i}]"), t)?;
             tick(&mut done);
         }
         for (i, s) in bundle.sources.iter().enumerate() {
-            im.tx.label(label(2, i));
             im.source(&format!("sources[{i}]"), s)?;
             tick(&mut done);
         }
         for (i, c) in bundle.claims.iter().enumerate() {
-            im.tx.label(label(3, i));
             im.claim(&format!("claims[{i}]"), c)?;
             tick(&mut done);
         }
         for (i, d) in bundle.dispatches.iter().enumerate() {
-            im.tx.label(label(4, i));
             im.dispatch(&format!("dispatches[{i}]"), d)?;
             tick(&mut done);
         }
         for (i, p) in bundle.paths.iter().enumerate() {
-            im.tx.label(label(5, i));
             im.path(&format!("paths[{i}]"), p)?;
             tick(&mut done);
         }
@@ -436,7 +389,7 @@ fn import_lines<'a>(
     db: &mut Db,
     (acting, on_conflict): (Option<&str>, OnConflict),
     has_actors: bool,
-    (fill, threads): (Fill, Threads),
+    (bulk, threads): (bool, Threads),
     name: &str,
     first: String,
     mut reader: BufReader<Box<dyn Read + Send + 'a>>,
@@ -550,7 +503,7 @@ fn import_lines<'a>(
             // Owned here so that an import that fails drops it, which ends
             // the parsing thread before the scope waits for it.
             let (receive, mut parse_here) = (parsed_beside, parsed_here);
-            let indexes = if fill.bulk { BulkIndexes::drop(tx.conn())? } else { BulkIndexes::default() };
+            let indexes = if bulk { BulkIndexes::drop(tx.conn())? } else { BulkIndexes::default() };
             let mut im = Importer::new(tx, on_conflict)?;
             let mut done = 0u64;
             let mut parsed = Vec::new().into_iter();
@@ -579,7 +532,6 @@ fn import_lines<'a>(
                     },
                 };
                 let Some((n, record)) = next else { break };
-                im.tx.label(n as u64);
                 path.truncate(prefix);
                 // Writing to a `String` cannot fail.
                 let _ = write!(path, "{n}");
@@ -606,7 +558,7 @@ fn import_lines<'a>(
             indexes.restore(tx.conn())?;
             Ok(report)
         };
-        fill.transact(db, &actor, |n| format!("{name}: line {n}"), import)
+        db.transact(&actor, "import bundle", import)
     })
 }
 
@@ -734,7 +686,6 @@ impl<'t, 'c> Importer<'t, 'c> {
         r.events = appended.len();
         r.first_event = appended.first().map(|s| EventId::new(*s));
         r.last_event = appended.last().map(|s| EventId::new(*s));
-        r.waits = self.tx.waits();
         Ok(r)
     }
 
@@ -1127,9 +1078,7 @@ impl<'t, 'c> Importer<'t, 'c> {
     }
 
     /// Reads what the rule needs of a source and keeps it (its stance is
-    /// each citation's own). Read when the source is added, while the
-    /// import reads anyway, so that its claims need no read: a read waits
-    /// for a bulk import's writing thread.
+    /// each citation's own): for a source the import did not add itself.
     fn read_evidence(&mut self, source: SourceId) -> Result<Evidence> {
         let probe = CitationState { source, stance: model::Stance::Supports, note: None };
         let e = claims::evidence_for(self.tx.conn(), std::slice::from_ref(&probe))?.remove(0);
@@ -1502,30 +1451,4 @@ enum Step {
 fn existing_by_doi(conn: &rusqlite::Connection, path: &str, doi: &str) -> Result<Option<SourceId>> {
     let doi = crate::doi::normalize(doi).map_err(|e| at(path, e))?;
     crate::sources::by_doi(conn, &doi)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Into an empty database, a source's or a claim's record reads nothing
-    /// back: it never waits for the writing thread, so SQLite's work
-    /// overlaps the import's.
-    #[test]
-    fn sources_and_claims_imported_into_an_empty_database_never_wait_for_the_writer() {
-        let mut bundle = Vec::new();
-        crate::corpus::write(crate::corpus::Spec { claims: 2000, seed: 5 }, &mut bundle).unwrap();
-        let bundle = String::from_utf8(bundle).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let (_, report) = Db::create_with(&dir.path().join("t.db"), |db| {
-            let threads = Threads::new(std::num::NonZeroUsize::new(2).unwrap());
-            import_with(db, None, Input::Text("c.jsonl", &bundle), OnConflict::Refuse, threads, &mut |_, _| {})
-        })
-        .unwrap();
-        assert_eq!(report.added.claims, 2000);
-        assert_eq!(report.added.sources, 200);
-        // Neither sources nor claims read: the one wait is at the turn to
-        // dispatches, which do.
-        assert!(report.waits <= 2, "{} waits", report.waits);
-    }
 }

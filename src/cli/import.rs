@@ -32,9 +32,8 @@ pub struct Args {
     #[arg(long)]
     update: bool,
     /// Threads to keep busy (default: one per core). With more than one,
-    /// JSON Lines are parsed on one, and into an empty database rows are
-    /// written on another while the import decides the next; 1 does it all
-    /// on one thread.
+    /// JSON Lines are parsed on a second thread while the first imports
+    /// them; 1 does it all on one thread.
     #[arg(long, value_name = "N")]
     threads: Option<std::num::NonZeroUsize>,
 }

@@ -1,8 +1,7 @@
 //! The hash chain's writing end: links each event to the one before it and
 //! stores it in the layout its sequence number calls for (JSON, compact,
-//! deltas, lean claim states, terse codes). `Tx` decides an event
-//! (`Sealed`); a `Chain` stores it, on the thread that holds the connection
-//! (see `pipe`).
+//! deltas, lean claim states, terse codes). `Tx` decides and hashes an
+//! event (`Sealed`); a `Chain` stores it.
 //!
 //! Invariants: events are stored in sequence order with no gap; a state is
 //! stored as a delta or without its text only when readers get back exactly

@@ -13,7 +13,6 @@ mod chain;
 mod children;
 mod file;
 mod migrate;
-mod pipe;
 mod tx;
 
 use std::path::{Path, PathBuf};

@@ -1,8 +1,7 @@
 //! The one write path: `Db::transact` runs a change inside `BEGIN
 //! IMMEDIATE` as an actor; `Tx::append` adds each event to the hash chain in
 //! the same transaction, so a change and its events commit together or not
-//! at all. `Db::transact_piped` runs the same change with its writes on a
-//! second thread (`pipe`): same rows, same order, same all-or-nothing.
+//! at all. The chain's storing end is `chain`.
 
 use std::path::Path;
 
@@ -11,7 +10,6 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde_json::Value;
 
 use super::chain::{Chain, FreshClaim, Sealed};
-use super::pipe::{Held, Op, Pipe, Write};
 use super::{Actor, Db, BUSY_TIMEOUT};
 use crate::clock;
 use crate::error::{Error, Result};
@@ -39,7 +37,12 @@ impl Db {
         what: &str,
         change: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
-        self.refuse_read_only(what)?;
+        if self.conn.is_readonly(rusqlite::DatabaseName::Main)? {
+            return Err(Error::Database(format!(
+                "{} is read-only: {what} was not made; check the file's permissions",
+                self.path.display()
+            )));
+        }
         let now = clock::now()?;
         let tx = self
             .conn
@@ -48,74 +51,10 @@ impl Db {
         let head = events::head(&tx)?;
         let hashing = events::Hashing::load(&tx)?;
         let chain = Chain::new(hashing.clone());
-        let mut writer = Tx::new(Link::Direct { tx, chain }, head, hashing, actor, origin, now);
+        let mut writer = Tx::new(tx, chain, head, hashing, actor, origin, now);
         let value = change(&mut writer)?;
-        let Link::Direct { tx, .. } = writer.link else { unreachable!("built direct above") };
-        tx.commit().map_err(|e| describe_write_error(&self.path, what, e))?;
+        writer.inner.commit().map_err(|e| describe_write_error(&self.path, what, e))?;
         Ok(value)
-    }
-
-    /// `transact` with the change's writes run on a second thread while the
-    /// change goes on deciding the next ones (see `pipe`): for a bulk
-    /// import, whose writes are many and whose reads are few. A write that
-    /// fails is reported as `failed(label, error)`, with the label of the
-    /// record that queued it (`Tx::label`).
-    pub(crate) fn transact_piped<T>(
-        &mut self,
-        actor: &Actor,
-        what: &str,
-        failed: impl FnOnce(Option<u64>, Error) -> Error,
-        change: impl FnOnce(&mut Tx<'_>) -> Result<T>,
-    ) -> Result<T> {
-        self.refuse_read_only(what)?;
-        let now = clock::now()?;
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| describe_write_error(&self.path, what, e))?;
-        let head = events::head(&self.conn).and_then(|head| Ok((head, events::Hashing::load(&self.conn)?)));
-        let (head, hashing) = match head {
-            Ok(head) => head,
-            Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-                return Err(e);
-            }
-        };
-        let conn = &mut self.conn;
-        let (value, failure) = std::thread::scope(|scope| {
-            let chain = Chain::new(hashing.clone());
-            let pipe = Pipe::start(scope, Held { conn, chain });
-            let mut writer = Tx::new(Link::Piped(pipe), head, hashing, actor, None, now);
-            let value = change(&mut writer);
-            let Link::Piped(pipe) = writer.link else { unreachable!("built piped above") };
-            let (_, failure) = pipe.finish();
-            (value, failure)
-        });
-        let outcome = match failure {
-            Some((label, e)) => Err(failed(label, e)),
-            None => value,
-        };
-        match outcome {
-            Ok(value) => {
-                self.conn.execute_batch("COMMIT").map_err(|e| describe_write_error(&self.path, what, e))?;
-                Ok(value)
-            }
-            Err(e) => {
-                // The error is what the caller needs; a failed rollback
-                // leaves the transaction to SQLite, which ends it on close.
-                let _ = self.conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
-    }
-}
-
-impl Db {
-    fn refuse_read_only(&self, what: &str) -> Result<()> {
-        if self.conn.is_readonly(rusqlite::DatabaseName::Main)? {
-            return Err(Error::Database(format!(
-                "{} is read-only: {what} was not made; check the file's permissions",
-                self.path.display()
-            )));
-        }
-        Ok(())
     }
 }
 
@@ -168,17 +107,11 @@ pub struct Origin {
     pub token: String,
 }
 
-/// Where a transaction's statements run.
-enum Link<'c> {
-    /// On this thread, as they come.
-    Direct { tx: rusqlite::Transaction<'c>, chain: Chain },
-    /// Writes on a second thread (`Db::transact_piped`), which holds the chain.
-    Piped(Pipe<'c>),
-}
-
 /// A write transaction in progress.
 pub struct Tx<'c> {
-    link: Link<'c>,
+    inner: rusqlite::Transaction<'c>,
+    /// Stores the events this transaction appends.
+    chain: Chain,
     actor: Actor,
     now: DateTime<Utc>,
     head_seq: i64,
@@ -193,7 +126,8 @@ pub struct Tx<'c> {
 
 impl<'c> Tx<'c> {
     fn new(
-        link: Link<'c>,
+        inner: rusqlite::Transaction<'c>,
+        chain: Chain,
         (head_seq, head_hash): (i64, String),
         hashing: events::Hashing,
         actor: &Actor,
@@ -201,7 +135,8 @@ impl<'c> Tx<'c> {
         now: DateTime<Utc>,
     ) -> Tx<'c> {
         Tx {
-            link,
+            inner,
+            chain,
             actor: actor.clone(),
             now,
             head_seq,
@@ -215,75 +150,25 @@ impl<'c> Tx<'c> {
 }
 
 impl Tx<'_> {
-    /// The connection, for reads and for writes whose effect the caller
-    /// reads back (with `transact_piped`, once every queued write has run).
+    /// The connection, for reads and for writes the caller makes itself.
     pub fn conn(&self) -> &Connection {
         // A caller may write through it: the chain forgets the claim row it
         // remembers.
-        match &self.link {
-            Link::Direct { tx, chain } => {
-                chain.forget();
-                tx
-            }
-            Link::Piped(pipe) => {
-                let held = pipe.held();
-                held.chain.forget();
-                held.conn
-            }
-        }
+        self.chain.forget();
+        &self.inner
     }
 
-    /// `conn` for this file's own reads, which keep what the chain remembers.
-    #[cfg(debug_assertions)]
-    fn db(&self) -> &Connection {
-        match &self.link {
-            Link::Direct { tx, .. } => tx,
-            Link::Piped(pipe) => pipe.held_for_check().conn,
-        }
-    }
-
-    /// Writes one row whose effect nothing in this transaction reads back
-    /// before its end, unless through `conn`: with `transact_piped` it runs
-    /// on the writing thread.
+    /// Writes one row (through the statement cache).
     pub(crate) fn write(&mut self, sql: &'static str, params: &[&dyn rusqlite::ToSql]) -> Result<()> {
-        match &mut self.link {
-            Link::Direct { tx, chain } => {
-                chain.forget();
-                tx.prepare_cached(sql)?.execute(params)?;
-                Ok(())
-            }
-            Link::Piped(pipe) => pipe.push(Op::Write(Write::new(sql, params)?)),
-        }
-    }
-
-    /// Says which record the writes from now on belong to, for the message
-    /// of a queued write that fails (`transact_piped`'s `failed`).
-    pub(crate) fn label(&mut self, label: u64) {
-        if let Link::Piped(pipe) = &mut self.link {
-            pipe.label(label);
-        }
-    }
-
-    /// How many times a read had to wait for the writing thread to catch
-    /// up (`transact_piped`); 0 for a direct transaction.
-    pub(crate) fn waits(&self) -> u64 {
-        match &self.link {
-            Link::Direct { .. } => 0,
-            Link::Piped(pipe) => pipe.lends(),
-        }
+        self.chain.forget();
+        self.inner.prepare_cached(sql)?.execute(params)?;
+        Ok(())
     }
 
     /// Tells the chain the row `claims::insert` has just written for a new
     /// claim, so that storing its events needs no query.
-    pub(crate) fn inserted_claim(&mut self, id: i64, revision: i64, text: &str) -> Result<()> {
-        let fresh = FreshClaim { id, revision, text: text.to_string(), kept: Vec::new() };
-        match &mut self.link {
-            Link::Direct { chain, .. } => {
-                chain.inserted_claim(fresh);
-                Ok(())
-            }
-            Link::Piped(pipe) => pipe.push(Op::Fresh(fresh)),
-        }
+    pub(crate) fn inserted_claim(&mut self, id: i64, revision: i64, text: &str) {
+        self.chain.inserted_claim(FreshClaim { id, revision, text: text.to_string(), kept: Vec::new() });
     }
 
     pub fn actor(&self) -> &Actor {
@@ -330,7 +215,7 @@ impl Tx<'_> {
     /// that readers would not derive.
     #[cfg(debug_assertions)]
     fn check_before(&self, entity: &str, seq: i64, before: Option<&str>) -> Result<()> {
-        let previous = events::previous_state(self.db(), entity, seq)?;
+        let previous = events::previous_state(&self.inner, entity, seq)?;
         if previous.as_deref() != before {
             return Err(Error::Database(format!(
                 "internal error: the event about {entity} records a `before` that is not its previous event's `after`"
@@ -394,10 +279,7 @@ impl Tx<'_> {
         let stores_prev = format == events::Format::Json || !self.hashing.lean_at(seq);
         let prev_hash = std::mem::replace(&mut self.head_hash, hash.clone());
         (sealed.digest, sealed.hash, sealed.prev_hash) = (digest, hash, stores_prev.then_some(prev_hash));
-        match &mut self.link {
-            Link::Direct { tx, chain } => chain.append(tx, &sealed)?,
-            Link::Piped(pipe) => pipe.push(Op::Event(sealed))?,
-        }
+        self.chain.append(&self.inner, &sealed)?;
         self.head_seq = seq;
         self.appended.push(seq);
         Ok(crate::ids::EventId::new(seq))

@@ -593,10 +593,10 @@ fn dump(db: &std::path::Path) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// JSON Lines into an empty database: the lines are parsed on one thread,
-/// and the rows written on another while the import decides the next ones.
-/// `--threads 1` does it all on one thread. Both write the same bytes: rows,
-/// stored states, `claim_texts`, hashes.
+/// JSON Lines into an empty database, read on a second thread or (with
+/// `--threads 1`) on one: both write the same bytes (rows, stored states,
+/// `claim_texts`, hashes), with sources and claims added without reading
+/// the database back.
 #[test]
 fn an_import_writes_the_same_bytes_on_one_thread_and_on_several() {
     let mut bundle = Vec::new();
@@ -644,9 +644,9 @@ fn import_threads_must_be_a_positive_count() {
     assert!(!d.db.exists());
 }
 
-/// Into an empty database sources are added without reading it back; a
-/// later record naming an earlier one's DOI is still recognised (kept), and
-/// a second key with that DOI is still refused.
+/// Into a database with no sources, sources are added without reading it
+/// back; a later record naming an earlier one's DOI is still recognised
+/// (kept), and a second key with that DOI is still refused.
 #[test]
 fn sources_sharing_a_doi_within_one_import_into_an_empty_database() {
     let header = json!({"type": "header", "format": "ripen-bundle/1"});
