@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::event_format;
 use crate::events;
 
@@ -275,7 +275,7 @@ impl Chain {
                 // Every test runs this: what is remembered is what the tables say.
                 #[cfg(debug_assertions)]
                 if known != text_rows(conn, claim, revision, text)? {
-                    return Err(Error::Database(format!(
+                    return Err(crate::error::Error::Database(format!(
                         "internal error: what this transaction remembers of claim {claim}'s row is not the row"
                     )));
                 }
