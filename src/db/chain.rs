@@ -1,7 +1,7 @@
 //! The hash chain's writing end: links each event to the one before it and
 //! stores it in the layout its sequence number calls for (JSON, compact,
-//! deltas, lean claim states, terse codes). `Tx` decides and hashes an
-//! event (`Sealed`); a `Chain` stores it.
+//! deltas, lean claim states, terse codes). `Tx` decides an event
+//! (`Sealed`); a `Chain` links and stores it.
 //!
 //! Invariants: events are stored in sequence order with no gap; a state is
 //! stored as a delta or without its text only when readers get back exactly
@@ -21,13 +21,8 @@ use crate::events;
 /// import appends each entity's events together).
 const KEYFRAMES_KEPT: usize = 1024;
 
-/// An event decided in full and linked: what its hash covers, and the hash.
+/// An event decided in full: what its hash covers.
 pub(crate) struct Sealed {
-    /// The chain's hash of this event (BLAKE3 or SHA-256), and its hex.
-    pub digest: [u8; 32],
-    pub hash: String,
-    /// The previous event's hash, for layouts that store it.
-    pub prev_hash: Option<String>,
     pub seq: i64,
     pub at: String,
     pub actor: String,
@@ -61,7 +56,6 @@ impl Sealed {
 /// The claim whose row the transaction has just inserted, so that storing
 /// its events' states needs no query (see `keeps_text`): its row's revision
 /// and text, and the texts put into `claim_texts` since.
-#[derive(Default)]
 pub(crate) struct FreshClaim {
     pub id: i64,
     pub revision: i64,
@@ -70,6 +64,7 @@ pub(crate) struct FreshClaim {
 }
 
 pub(crate) struct Chain {
+    head_hash: String,
     hashing: events::Hashing,
     /// The latest whole stored state (sequence number and JSON) of entities
     /// this transaction appended events about: the base of their next
@@ -79,8 +74,15 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
-    pub(crate) fn new(hashing: events::Hashing) -> Chain {
-        Chain { hashing, keyframes: Default::default(), fresh: RefCell::new(None) }
+    pub(crate) fn new(head_hash: String, hashing: events::Hashing) -> Chain {
+        Chain { head_hash, hashing, keyframes: Default::default(), fresh: RefCell::new(None) }
+    }
+
+    /// Whether event `seq` is stored without its `before` (compact), which
+    /// readers then take from the entity's previous event.
+    #[cfg(debug_assertions)]
+    pub(crate) fn stores_no_before(&self, seq: i64) -> bool {
+        self.hashing.format_for(seq) == events::Format::Compact
     }
 
     /// Remembers the row `claims::insert` has just written for a new claim
@@ -96,11 +98,15 @@ impl Chain {
         }
     }
 
-    /// Stores `event` as the chain's next link.
+    /// Links `event` to the chain's head and stores it.
     pub(crate) fn append(&mut self, conn: &Connection, event: &Sealed) -> Result<()> {
         use rusqlite::types::{ToSqlOutput, ValueRef};
         let seq = event.seq;
         let format = self.hashing.format_for(seq);
+        // A compact event's hash covers no `before`: it is not stored, and
+        // the entity's previous event (hashed there) holds it.
+        let content = event.content(format == events::Format::Json);
+        let (digest, hash) = events::chain_digest(self.hashing.for_seq(seq), &self.head_hash, &content);
         // The two layouts differ only in how states and hashes are stored.
         fn text(t: Option<&str>) -> ToSqlOutput<'_> {
             t.map_or(ToSqlOutput::Owned(Sql::Null), |t| ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())))
@@ -110,8 +116,8 @@ impl Chain {
             events::Format::Json => (
                 text(event.before.as_deref()),
                 text(event.after.as_deref()),
-                text(event.prev_hash.as_deref()),
-                text(Some(&event.hash)),
+                text(Some(&self.head_hash)),
+                text(Some(&hash)),
             ),
             events::Format::Compact => {
                 let (stored, base, text_rev) = match event.after.as_deref() {
@@ -121,15 +127,16 @@ impl Chain {
                 stored_base = base;
                 stored_text_rev = text_rev;
                 // A lean event's `prev_hash` is the previous row's `hash`.
-                let prev = match event.prev_hash.as_deref() {
-                    Some(prev) if !self.hashing.lean_at(seq) => event_format::hash_blob(prev),
-                    _ => Sql::Blob(Vec::new()),
+                let prev = if self.hashing.lean_at(seq) {
+                    Sql::Blob(Vec::new())
+                } else {
+                    event_format::hash_blob(&self.head_hash)
                 };
                 (
                     ToSqlOutput::Owned(Sql::Null),
                     ToSqlOutput::Owned(stored),
                     ToSqlOutput::Owned(prev),
-                    ToSqlOutput::Borrowed(ValueRef::Blob(&event.digest)),
+                    ToSqlOutput::Borrowed(ValueRef::Blob(&digest)),
                 )
             }
         };
@@ -170,6 +177,7 @@ impl Chain {
             stored_base,
             stored_text_rev
         ])?;
+        self.head_hash = hash;
         Ok(())
     }
 

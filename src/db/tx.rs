@@ -48,10 +48,10 @@ impl Db {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| describe_write_error(&self.path, what, e))?;
-        let head = events::head(&tx)?;
+        let (head_seq, head_hash) = events::head(&tx)?;
         let hashing = events::Hashing::load(&tx)?;
-        let chain = Chain::new(hashing.clone());
-        let mut writer = Tx::new(tx, chain, head, hashing, actor, origin, now);
+        let chain = Chain::new(head_hash, hashing);
+        let mut writer = Tx::new(tx, chain, head_seq, actor, origin, now);
         let value = change(&mut writer)?;
         writer.inner.commit().map_err(|e| describe_write_error(&self.path, what, e))?;
         Ok(value)
@@ -115,8 +115,6 @@ pub struct Tx<'c> {
     actor: Actor,
     now: DateTime<Utc>,
     head_seq: i64,
-    head_hash: String,
-    hashing: events::Hashing,
     appended: Vec<i64>,
     /// While set, every event appended is marked `"imported": true`.
     importing: bool,
@@ -128,8 +126,7 @@ impl<'c> Tx<'c> {
     fn new(
         inner: rusqlite::Transaction<'c>,
         chain: Chain,
-        (head_seq, head_hash): (i64, String),
-        hashing: events::Hashing,
+        head_seq: i64,
         actor: &Actor,
         origin: Option<&Origin>,
         now: DateTime<Utc>,
@@ -140,8 +137,6 @@ impl<'c> Tx<'c> {
             actor: actor.clone(),
             now,
             head_seq,
-            head_hash,
-            hashing,
             appended: Vec::new(),
             importing: false,
             origin: origin.cloned(),
@@ -251,14 +246,10 @@ impl Tx<'_> {
         // A compact event stores no `before`: readers take the entity's
         // previous `after`, which debug builds check it is.
         #[cfg(debug_assertions)]
-        if self.hashing.format_for(seq) == events::Format::Compact {
+        if self.chain.stores_no_before(seq) {
             self.check_before(&event.entity, seq, before.as_deref())?;
         }
-        let format = self.hashing.format_for(seq);
-        let mut sealed = Sealed {
-            digest: [0; 32],
-            hash: String::new(),
-            prev_hash: None,
+        let sealed = Sealed {
             seq,
             at,
             actor,
@@ -270,15 +261,6 @@ impl Tx<'_> {
             reason: event.reason,
             meta,
         };
-        // A compact event's hash covers no `before`: it is not stored, and
-        // the entity's previous event (hashed there) holds it.
-        let content = sealed.content(format == events::Format::Json);
-        let (digest, hash) = events::chain_digest(self.hashing.for_seq(seq), &self.head_hash, &content);
-        // Only older layouts store the previous hash (a lean one's is the
-        // previous row's `hash`).
-        let stores_prev = format == events::Format::Json || !self.hashing.lean_at(seq);
-        let prev_hash = std::mem::replace(&mut self.head_hash, hash.clone());
-        (sealed.digest, sealed.hash, sealed.prev_hash) = (digest, hash, stores_prev.then_some(prev_hash));
         self.chain.append(&self.inner, &sealed)?;
         self.head_seq = seq;
         self.appended.push(seq);
